@@ -1,0 +1,3 @@
+from vortex.cli.main import cli
+
+cli()

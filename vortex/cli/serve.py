@@ -1,0 +1,55 @@
+"""``vortex serve``: run the API, the WebSocket tail and the dashboard in one process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import click
+from aiohttp import web
+
+from vortex.config import ConfigError, Settings
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (VORTEX_HOST, default 127.0.0.1).")
+@click.option(
+    "--port", type=int, default=None, help="Port to listen on (VORTEX_PORT, default 8080)."
+)
+@click.option(
+    "--workers", type=int, default=None, help="Host processes in the pool (VORTEX_WORKERS)."
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the Vortex API and dashboard."""
+    from vortex.http.app import create_app
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    settings = replace(
+        settings,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        workers=workers or settings.workers,
+    )
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    click.echo(
+        f"Vortex serving on http://{settings.host}:{settings.port} "
+        f"({settings.workers} hosts, data in {settings.data_dir})"
+    )
+    try:
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            handle_signals=True,
+        )
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+        ) from None

@@ -1,0 +1,104 @@
+"""The one error family of Vortex.
+
+Every failure a user can cause or see is a ``VortexError`` with a stable ``code`` (part of the
+API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns any of them into
+``{"error": {"code": ..., "message": ...}}`` in one middleware; nothing else formats errors.
+
+    VortexError
+    ├── BadRequest                      400
+    │   ├── InvalidJSON                     invalid_json
+    │   ├── InvalidRequest                  invalid_request
+    │   ├── InvalidFunctionId               invalid_function_id
+    │   └── SyntaxErrorInCode               syntax_error (with line and column)
+    ├── NotFound                        404
+    │   ├── RouteNotFound                   not_found
+    │   └── FunctionNotFound                function_not_found
+    ├── MethodNotAllowed                405 method_not_allowed
+    ├── PayloadTooLarge                 413 payload_too_large
+    ├── Unavailable                     503
+    │   ├── StorageUnavailable              storage_unavailable
+    │   └── PoolUnavailable                 pool_unavailable
+    └── InternalError                   500 internal_error
+
+Errors raised *by a run* (a user's exception, a limit) are not exceptions of the server: they are
+part of the execute response, built in ``vortex.isolates.outcome``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class VortexError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class BadRequest(VortexError):
+    status = 400
+    code = "bad_request"
+
+
+class InvalidJSON(BadRequest):
+    code = "invalid_json"
+
+
+class InvalidRequest(BadRequest):
+    code = "invalid_request"
+
+
+class InvalidFunctionId(BadRequest):
+    code = "invalid_function_id"
+
+
+class SyntaxErrorInCode(BadRequest):
+    code = "syntax_error"
+
+
+class NotFound(VortexError):
+    status = 404
+    code = "not_found"
+
+
+class RouteNotFound(NotFound):
+    code = "not_found"
+
+
+class FunctionNotFound(NotFound):
+    code = "function_not_found"
+
+
+class MethodNotAllowed(VortexError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class PayloadTooLarge(VortexError):
+    status = 413
+    code = "payload_too_large"
+
+
+class Unavailable(VortexError):
+    status = 503
+    code = "unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    code = "storage_unavailable"
+
+
+class PoolUnavailable(Unavailable):
+    code = "pool_unavailable"
+
+
+class InternalError(VortexError):
+    status = 500
+    code = "internal_error"

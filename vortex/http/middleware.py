@@ -1,0 +1,53 @@
+"""The one place where errors become JSON: ``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from vortex.errors import (
+    InternalError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+    VortexError,
+)
+from vortex.http.keys import SETTINGS
+from vortex.http.responses import json_response
+
+log = logging.getLogger(__name__)
+
+
+def _error_response(error: VortexError) -> web.Response:
+    return json_response(error.to_json(), status=error.status)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except VortexError as exc:
+        return _error_response(exc)
+    except web.HTTPNotFound:
+        return _error_response(RouteNotFound(f"no route for {request.method} {request.path}"))
+    except web.HTTPMethodNotAllowed:
+        return _error_response(
+            MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+        )
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[SETTINGS].max_body_bytes
+        return _error_response(
+            PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = exc.reason.lower().replace(" ", "_").replace("-", "_")
+        return json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return _error_response(
+            InternalError("an internal error occurred; it was logged on the server")
+        )

@@ -1,0 +1,222 @@
+"""The supervisor's handle on one host process: spawn it, talk frames, watch it, kill it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import itertools
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vortex.isolates import frames
+from vortex.isolates.outcome import HOST_CRASHED, LogEntry, RunOutcome, platform_error
+from vortex.isolates.turnclock import TurnClock
+
+_PR_SET_PDEATHSIG = 1
+_clock_numbers = itertools.count()
+
+
+class HostStartError(Exception):
+    """A host process died or said nothing sensible before it was ready."""
+
+
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec: the kernel kills the host if the server dies,
+    # even by SIGKILL, so no host ever outlives its server.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _host_environment() -> dict[str, str]:
+    # Nothing of the server's environment (credentials above all) is inherited by a host.
+    env = {"PATH": os.defpath, "LANG": "C.UTF-8"}
+    if "PYTHONPATH" in os.environ:
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
+@dataclass(slots=True)
+class Pending:
+    future: asyncio.Future[RunOutcome]
+    on_log: Callable[[LogEntry], None]
+    cpu_limit_ms: int
+    logs: list[LogEntry] = field(default_factory=list)
+
+
+class HostProcess:
+    def __init__(self, process: asyncio.subprocess.Process, clock: TurnClock) -> None:
+        self.process = process
+        self.clock = clock
+        self.pid = process.pid
+        self.runs: dict[int, Pending] = {}
+        self.checks: dict[int, asyncio.Future[dict[str, Any] | None]] = {}
+        self.exit_reason: tuple[str, str, int | None] | None = None
+        self.exited = asyncio.Event()
+        self._reader_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(
+        cls, ses_path: Path, workdir: Path, *, start_timeout: float = 60.0
+    ) -> HostProcess:
+        clock_path = workdir / f"clock-{os.getpid()}-{next(_clock_numbers)}"
+        clock = TurnClock(clock_path, create=True)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "vortex.isolates.host",
+            str(clock_path),
+            str(ses_path),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=_host_environment(),
+            cwd=workdir,
+            preexec_fn=_die_with_parent,
+            start_new_session=True,
+        )
+        host = cls(process, clock)
+        assert process.stdout is not None
+        try:
+            hello = await asyncio.wait_for(frames.read(process.stdout), start_timeout)
+        except (TimeoutError, frames.FrameError) as exc:
+            host.kill()
+            await process.wait()
+            clock.close()
+            raise HostStartError(f"host process did not start: {exc!r}") from exc
+        if hello is None or hello.get("t") != "ready":
+            host.kill()
+            await process.wait()
+            clock.close()
+            raise HostStartError(f"host process did not start (exit code {process.returncode})")
+        host._reader_task = asyncio.create_task(host._read_loop())
+        return host
+
+    @property
+    def load(self) -> int:
+        return len(self.runs)
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.is_set() and self.exit_reason is None
+
+    def send(self, message: dict[str, Any]) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write(frames.encode(message))
+
+    def run(
+        self,
+        invocation: int,
+        message: dict[str, Any],
+        on_log: Callable[[LogEntry], None],
+        cpu_limit_ms: int,
+    ) -> asyncio.Future[RunOutcome]:
+        future: asyncio.Future[RunOutcome] = asyncio.get_running_loop().create_future()
+        self.runs[invocation] = Pending(future, on_log, cpu_limit_ms)
+        self.send(message)
+        return future
+
+    def check(self, invocation: int, code: str) -> asyncio.Future[dict[str, Any] | None]:
+        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self.checks[invocation] = future
+        self.send({"t": "check", "id": invocation, "code": code})
+        return future
+
+    def forget(self, invocation: int) -> None:
+        self.runs.pop(invocation, None)
+
+    def kill(self, code: str = HOST_CRASHED, message: str = "", culprit: int | None = None) -> None:
+        """Kill the process; its runs fail with ``code`` (culprit) or host_restarted (others)."""
+        if self.exit_reason is None:
+            self.exit_reason = (code, message, culprit)
+        if self.process.returncode is None:
+            self.process.kill()
+
+    async def close(self, grace: float = 2.0) -> None:
+        stdin = self.process.stdin
+        if stdin is not None and not stdin.is_closing():
+            stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), grace)
+        except TimeoutError:
+            self.kill()
+            await self.process.wait()
+        if self._reader_task is not None:
+            await self._reader_task
+
+    async def _read_loop(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            while True:
+                message = await frames.read(stdout)
+                if message is None:
+                    break
+                self._dispatch(message)
+        except (frames.FrameError, ValueError) as exc:
+            self.kill(HOST_CRASHED, f"host sent a malformed frame: {exc}")
+        await self.process.wait()
+        self._fail_everything()
+        self.clock.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.clock.path)
+        self.exited.set()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.get("t")
+        if kind == "log":
+            pending = self.runs.get(message["id"])
+            if pending is not None:
+                entry: LogEntry = {
+                    "level": message["level"],
+                    "message": message["message"],
+                    "timestamp": message["timestamp"],
+                }
+                pending.logs.append(entry)
+                pending.on_log(entry)
+        elif kind == "done":
+            pending = self.runs.pop(message["id"], None)
+            if pending is not None and not pending.future.done():
+                pending.future.set_result(
+                    RunOutcome(
+                        output_json=message["output"],
+                        error=message["error"],
+                        logs=pending.logs,
+                        cpu_ms=message["cpu_ms"],
+                    )
+                )
+        elif kind == "checked":
+            future = self.checks.pop(message["id"], None)
+            if future is not None and not future.done():
+                future.set_result(message["problem"])
+
+    def _fail_everything(self) -> None:
+        from vortex.isolates.outcome import HOST_RESTARTED
+
+        code, message, culprit = self.exit_reason or (
+            HOST_CRASHED,
+            f"the host process exited unexpectedly (exit code {self.process.returncode})",
+            None,
+        )
+        for invocation, pending in self.runs.items():
+            if pending.future.done():
+                continue
+            if culprit is None or invocation == culprit:
+                error = platform_error(code, message)
+            else:
+                error = platform_error(
+                    HOST_RESTARTED,
+                    "The host process running this invocation was replaced because another "
+                    f"invocation on it failed ({code}); nothing of this run was kept",
+                )
+            pending.future.set_result(RunOutcome(None, error, pending.logs))
+        self.runs.clear()
+        for future in self.checks.values():
+            if not future.done():
+                future.set_exception(HostStartError(message or "host process exited"))
+        self.checks.clear()

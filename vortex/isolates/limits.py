@@ -1,0 +1,22 @@
+"""What one invocation may use. Each limit has its own error code (see ``outcome.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    cpu_ms: int = 1_000
+    """Busy time of the invocation's JavaScript turns, summed. One synchronous turn that
+    outlives it cannot be interrupted, so the supervisor kills the host that runs it."""
+    wall_ms: int = 30_000
+    output_bytes: int = 1 << 20
+    log_bytes: int = 1 << 20
+    log_lines: int = 10_000
+    timers: int = 1_000
+    """Timers pending at once (``setTimeout`` and ``setInterval`` together)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

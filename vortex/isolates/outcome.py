@@ -1,0 +1,43 @@
+"""What one invocation produced, and the stable codes of the ways it can fail.
+
+A run that fails is still an answer (with the logs printed before the failure), so these are
+data, not exceptions. Codes set inside the host come from ``harness.js``; the rest are decided
+here by the supervisor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+FUNCTION_ERROR = "function_error"
+CPU_TIME_EXCEEDED = "cpu_time_exceeded"
+WALL_TIME_EXCEEDED = "wall_time_exceeded"
+MEMORY_LIMIT_EXCEEDED = "memory_limit_exceeded"
+OUTPUT_TOO_LARGE = "output_too_large"
+INVALID_RETURN_VALUE = "invalid_return_value"
+LOG_LIMIT_EXCEEDED = "log_limit_exceeded"
+TIMER_LIMIT_EXCEEDED = "timer_limit_exceeded"
+HOST_RESTARTED = "host_restarted"
+"""The host process was replaced because of another invocation that shared it."""
+HOST_CRASHED = "host_crashed"
+
+
+class LogEntry(TypedDict):
+    level: str
+    message: str
+    timestamp: str
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    output_json: str | None
+    """The value given to ``Vortex.return``, as JSON text, or None."""
+    error: dict[str, Any] | None
+    logs: list[LogEntry] = field(default_factory=list)
+    cpu_ms: float = 0.0
+    duration_ms: float = 0.0
+
+
+def platform_error(code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "name": "Error", "message": message, "stack": ""}

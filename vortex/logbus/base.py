@@ -1,0 +1,28 @@
+"""The log bus: every log line of every run, fanned out to whoever tails that function.
+
+Lines travel as ready-to-send JSON text. A subscriber that cannot keep up is dropped rather than
+allowed to grow a buffer without bound; it learns why from ``Subscription.closed_reason``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+
+class Subscription(Protocol):
+    closed_reason: str | None
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def close(self) -> None: ...
+
+
+class LogBus(Protocol):
+    def publish(self, function_id: str, line: bytes) -> None:
+        """Never blocks a run: a backend with I/O queues the line (boundedly) and sends it later."""
+        ...
+
+    async def subscribe(self, function_id: str) -> Subscription: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,3 @@
+from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
+
+__all__ = ["FunctionRecord", "FunctionStore", "sha256_hex"]

@@ -1,0 +1,56 @@
+"""Where deployed code lives: the ``FunctionStore`` protocol and the record it keeps.
+
+Code is stored content-addressed (by SHA-256) and never changed in place; a function record
+points at it. A store writes the code before the record, so a record never points at nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import orjson
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRecord:
+    id: str
+    code_sha256: str
+    size: int
+    created_at: str
+    filename: str = "index.js"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> FunctionRecord:
+        fields = orjson.loads(data)
+        return cls(
+            id=fields["id"],
+            code_sha256=fields["code_sha256"],
+            size=fields["size"],
+            created_at=fields["created_at"],
+            filename=fields.get("filename", "index.js"),
+        )
+
+
+def sha256_hex(code: bytes) -> str:
+    return hashlib.sha256(code).hexdigest()
+
+
+class FunctionStore(Protocol):
+    """Raises ``FunctionNotFound`` for unknown ids and ``StorageUnavailable`` when unreachable."""
+
+    async def put(self, record: FunctionRecord, code: bytes) -> None: ...
+
+    async def get_record(self, function_id: str) -> FunctionRecord: ...
+
+    async def get_code(self, code_sha256: str) -> bytes: ...
+
+    async def list_records(self) -> list[FunctionRecord]: ...
+
+    async def delete(self, function_id: str) -> None: ...
+
+    async def close(self) -> None: ...

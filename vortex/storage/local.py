@@ -1,0 +1,99 @@
+"""The embedded store: a directory on local disk, written atomically (write, fsync, rename)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import orjson
+
+from vortex.errors import FunctionNotFound, StorageUnavailable
+from vortex.storage.base import FunctionRecord
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.code_dir = root / "code"
+        self.functions_dir = root / "functions"
+
+    def _code_path(self, code_sha256: str) -> Path:
+        return self.code_dir / code_sha256[:2] / f"{code_sha256}.js"
+
+    def _record_path(self, function_id: str) -> Path:
+        return self.functions_dir / f"{function_id}.json"
+
+    async def put(self, record: FunctionRecord, code: bytes) -> None:
+        await asyncio.to_thread(self._put, record, code)
+
+    def _put(self, record: FunctionRecord, code: bytes) -> None:
+        try:
+            code_path = self._code_path(record.code_sha256)
+            if not code_path.exists():
+                _write_atomically(code_path, code)
+            _write_atomically(self._record_path(record.id), orjson.dumps(record.to_json()))
+        except OSError as exc:
+            raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
+
+    async def get_record(self, function_id: str) -> FunctionRecord:
+        return await asyncio.to_thread(self._get_record, function_id)
+
+    def _get_record(self, function_id: str) -> FunctionRecord:
+        try:
+            return FunctionRecord.from_json(self._record_path(function_id).read_bytes())
+        except FileNotFoundError:
+            raise FunctionNotFound(f"no function with id {function_id}") from None
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
+
+    async def get_code(self, code_sha256: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self._code_path(code_sha256).read_bytes)
+        except FileNotFoundError:
+            raise StorageUnavailable(f"code {code_sha256} is missing from the store") from None
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
+
+    async def list_records(self) -> list[FunctionRecord]:
+        return await asyncio.to_thread(self._list_records)
+
+    def _list_records(self) -> list[FunctionRecord]:
+        records = []
+        if not self.functions_dir.is_dir():
+            return []
+        for path in self.functions_dir.glob("*.json"):
+            with contextlib.suppress(FileNotFoundError):
+                records.append(FunctionRecord.from_json(path.read_bytes()))
+        return records
+
+    async def delete(self, function_id: str) -> None:
+        try:
+            await asyncio.to_thread(os.unlink, self._record_path(function_id))
+        except FileNotFoundError:
+            raise FunctionNotFound(f"no function with id {function_id}") from None
+
+    async def close(self) -> None:
+        return None
