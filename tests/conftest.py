@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.server import ServerProcess, start_server, stop_and_check
+
+# Limits small enough that tests of them are quick, large enough that normal tests never hit them.
+TEST_SERVER_ENV = {
+    "VORTEX_CPU_LIMIT_MS": "700",
+    "VORTEX_WALL_LIMIT_MS": "5000",
+    "VORTEX_MAX_LOG_LINES": "500",
+    "VORTEX_MAX_TIMERS": "100",
+    "VORTEX_MAX_OUTPUT_BYTES": "65536",
+}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real ``vortex serve`` shared by the tests that do not stop or break it."""
+    proc = start_server(tmp_path_factory.mktemp("server"), TEST_SERVER_ENV)
+    yield proc
+    stop_and_check(proc)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Private servers for tests that kill, starve or reconfigure them."""
+    started: list[ServerProcess] = []
+
+    def make(env: dict[str, str] | None = None, **kwargs: object) -> ServerProcess:
+        directory = tmp_path / f"server{len(started)}"
+        directory.mkdir()
+        proc = start_server(directory, {**TEST_SERVER_ENV, **(env or {})}, **kwargs)  # type: ignore[arg-type]
+        started.append(proc)
+        return proc
+
+    yield make
+    for proc in started:
+        stop_and_check(proc)
+
+
+@pytest.fixture
+async def http(server: ServerProcess) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=server.url) as session:
+        yield session
+
+
+@pytest.fixture
+def deploy(http: aiohttp.ClientSession) -> Callable[[str], object]:
+    async def _deploy(code: str, **extra: object) -> str:
+        async with http.post("/deploy", json={"code": code, **extra}) as response:
+            body = await response.json()
+            assert response.status == 200, body
+            return str(body["function_id"])
+
+    return _deploy
