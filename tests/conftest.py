@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -58,3 +59,17 @@ def deploy(http: aiohttp.ClientSession) -> Callable[[str], object]:
             return str(body["function_id"])
 
     return _deploy
+
+
+@pytest.fixture
+def run(http: aiohttp.ClientSession, deploy: Callable[..., Awaitable[str]]) -> Callable[[str], Awaitable[dict[str, Any]]]:
+    """Deploy ``code`` and run it once; the execute response body."""
+
+    async def _run(code: str) -> dict[str, Any]:
+        function_id = await deploy(code)
+        async with http.post(f"/execute/{function_id}") as response:
+            assert response.status == 200
+            body: dict[str, Any] = await response.json()
+            return body
+
+    return _run

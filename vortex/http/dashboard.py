@@ -1,4 +1,10 @@
-"""The built-in dashboard: static files served from the same port as the API."""
+"""The built-in dashboard: static files served from the same port as the API.
+
+Plain HTML, CSS and JavaScript modules, no build step. Every file is revalidated on each load
+(``no-cache`` with an ETag), so a new version of Vortex never meets a stale page, and the page
+carries a Content-Security-Policy that allows nothing but this origin: the dashboard works offline
+and cannot be made to load anything from elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,61 @@ from aiohttp import web
 _PACKAGED = Path(__file__).resolve().parent.parent / "_static"
 _SOURCE_TREE = Path(__file__).resolve().parent.parent.parent / "static"
 
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+}
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
 
 def static_dir() -> Path:
     return _PACKAGED if _PACKAGED.is_dir() else _SOURCE_TREE
 
 
+def _file_response(path: Path) -> web.FileResponse:
+    content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    headers = {"Content-Type": content_type, "Cache-Control": "no-cache", **SECURITY_HEADERS}
+    return web.FileResponse(path, headers=headers)
+
+
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(static_dir() / "index.html")
+    return _file_response(static_dir() / "index.html")
+
+
+async def static_file(request: web.Request) -> web.FileResponse:
+    root = static_dir().resolve()
+    relative = request.match_info["path"]
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise web.HTTPNotFound()
+    if any(part.startswith(".") for part in path.relative_to(root).parts):
+        raise web.HTTPNotFound()
+    return _file_response(path)
 
 
 def add_routes(app: web.Application) -> None:
@@ -23,4 +77,4 @@ def add_routes(app: web.Application) -> None:
     if not (directory / "index.html").is_file():
         return
     app.router.add_get("/", index)
-    app.router.add_static("/static/", directory)
+    app.router.add_get("/static/{path:.+}", static_file)

@@ -18,7 +18,7 @@ from vortex.runs import RunSummary
 routes = web.RouteTableDef()
 
 
-@routes.post("/execute/{function_id}")
+@routes.post("/execute/{function_id:[^/]+}")
 async def execute(request: web.Request) -> web.Response:
     function_id = parse_function_id(request.match_info["function_id"])
     record, code = await request.app[REGISTRY].load(function_id)

@@ -51,7 +51,7 @@ async def list_functions(request: web.Request) -> web.Response:
     return json_response({"functions": functions})
 
 
-@routes.get("/functions/{function_id}")
+@routes.get("/functions/{function_id:[^/]+}")
 async def show_function(request: web.Request) -> web.Response:
     function_id = parse_function_id(request.match_info["function_id"])
     record, code = await request.app[REGISTRY].load(function_id)
@@ -61,7 +61,7 @@ async def show_function(request: web.Request) -> web.Response:
     )
 
 
-@routes.delete("/functions/{function_id}")
+@routes.delete("/functions/{function_id:[^/]+}")
 async def delete_function(request: web.Request) -> web.Response:
     function_id = parse_function_id(request.match_info["function_id"])
     await request.app[REGISTRY].delete(function_id)

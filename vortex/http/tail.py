@@ -17,7 +17,7 @@ CLOSE_SLOW_CONSUMER = 4008
 SEND_TIMEOUT = 10.0
 
 
-@routes.get("/ws/{function_id}")
+@routes.get("/ws/{function_id:[^/]+}")
 async def tail(request: web.Request) -> web.WebSocketResponse:
     function_id = parse_function_id(request.match_info["function_id"])
     await request.app[REGISTRY].record(function_id)  # unknown ids get a 404 before upgrading

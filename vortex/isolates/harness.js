@@ -403,7 +403,10 @@
         // surfaces what SES refuses (HTML-like comments, `import(`), which the engine accepts.
         new Compartment({ __options__: true, globals: {} }).evaluate(WRAP_PREFIX + code + '\n})');
       } catch (err) {
-        return JSON.stringify({ message: String(err && err.message), line: null, column: null });
+        const message = String(err && err.message);
+        // SES names the line in its message ("... rejected at <unknown>:2. (SES_...)").
+        const where = /at [^\s]*:(\d+)\. \(SES_/.exec(message);
+        return JSON.stringify({ message, line: where ? Number(where[1]) : null, column: null });
       }
       return null;
     }

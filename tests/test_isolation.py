@@ -1,0 +1,146 @@
+"""Isolation: a fresh global per run, nothing of the host reachable, hardened endowments."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+Run = Callable[[str], Awaitable[dict[str, Any]]]
+Deploy = Callable[..., Awaitable[str]]
+
+HOST_NAMES = [
+    "python", "pmEval", "debuggerGlobal", "XMLHttpRequest", "require", "module", "exports",
+    "process", "Deno", "Bun", "fetch", "WebSocket", "importScripts", "bootstrap", "internalBinding",
+]
+
+
+async def test_no_host_global_is_visible(run: Run) -> None:
+    names = ", ".join(f"'{n}'" for n in HOST_NAMES)
+    body = await run(
+        f"const names = [{names}];\n"
+        "Vortex.return(names.filter(n => typeof globalThis[n] !== 'undefined' || (() => {"
+        "  try { return typeof (0, eval)(n) !== 'undefined'; } catch { return false; } })()))"
+    )
+    assert body["output"] == []
+
+
+async def test_escape_routes_are_closed(run: Run) -> None:
+    probes = {
+        "constructor.constructor": "({}).constructor.constructor('return this')()",
+        "Function": "Function('return this')()",
+        "indirect eval": "(0, eval)('this')",
+        "async ctor": "Object.getPrototypeOf(async function () {}).constructor('return this')()",
+        "generator ctor": "Object.getPrototypeOf(function* () {}).constructor('return this')().next()",
+        "endowment ctor": "console.log.constructor('return this')()",
+        "timer ctor": "setTimeout.constructor('return this')()",
+        "Vortex ctor": "Vortex.return.constructor('return this')()",
+        "this": "this",
+        "error stack hook": "(Error.prepareStackTrace = (e, s) => s, new Error().stack)",
+    }
+    lines = []
+    for name, expr in probes.items():
+        lines.append(
+            f"try {{ const v = {expr}; out[{name!r}] = v && typeof v === 'object' "
+            f"? (typeof v.python + '/' + typeof v.pmEval + '/' + typeof v.XMLHttpRequest) : typeof v; }}"
+            f" catch (e) {{ out[{name!r}] = 'blocked'; }}"
+        )
+    body = await run("const out = {};\n" + "\n".join(lines) + "\nVortex.return(out)")
+    for name, result in body["output"].items():
+        assert result in {"blocked", "undefined", "undefined/undefined/undefined", "string"}, (
+            name,
+            result,
+        )
+
+
+async def test_globals_do_not_leak_between_runs_or_functions(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    writer = await deploy(
+        "const before = typeof leaked;\n"
+        "globalThis.leaked = 'secret'; var shared = 1;\n"
+        "try { Array.prototype.evil = 1; } catch (e) {}\n"
+        "try { JSON.parse = () => 'hijacked'; } catch (e) {}\n"
+        "try { console.log = null; } catch (e) {}\n"
+        "Vortex.return(before)"
+    )
+    reader = await deploy(
+        "Vortex.return([typeof leaked, typeof shared, [].evil, JSON.parse('1'), typeof console.log])"
+    )
+    for _ in range(3):
+        async with http.post(f"/execute/{writer}") as response:
+            assert (await response.json())["output"] == "undefined"
+    async with http.post(f"/execute/{reader}") as response:
+        assert (await response.json())["output"] == ["undefined", "undefined", None, 1, "function"]
+
+
+async def test_intrinsics_and_endowments_are_frozen(run: Run) -> None:
+    body = await run(
+        """
+        const frozen = [Object.prototype, Array.prototype, Function.prototype, JSON, Math, Date,
+          Intl, console, Vortex, Promise.prototype, Error.prototype].map(Object.isFrozen);
+        let threw = false;
+        try { Object.prototype.polluted = true; } catch (e) { threw = e instanceof TypeError; }
+        Vortex.return({ frozen, threw, polluted: ({}).polluted });
+        """
+    )
+    assert body["output"] == {"frozen": [True] * 11, "threw": True}
+
+
+async def test_reachable_graph_holds_nothing_of_the_host(run: Run) -> None:
+    # Walks everything reachable from the global through properties and prototypes, without
+    # calling getters, looking for anything that is Python's or the host's.
+    body = await run(
+        """
+        const forbidden = new Set(['python', 'pmEval', 'debuggerGlobal', 'XMLHttpRequest',
+          'getenv', 'paths', '__class__', '__dict__', '__globals__', '__builtins__', 'pythonmonkey']);
+        const seen = new Set();
+        const queue = [globalThis];
+        const found = [];
+        while (queue.length) {
+          const obj = queue.pop();
+          if ((typeof obj !== 'object' && typeof obj !== 'function') || obj === null) continue;
+          if (seen.has(obj)) continue;
+          seen.add(obj);
+          for (const key of Reflect.ownKeys(obj)) {
+            if (typeof key === 'string' && forbidden.has(key)) found.push(key);
+            const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+            if (desc && 'value' in desc) queue.push(desc.value);
+            if (desc && desc.get) queue.push(desc.get);
+            if (desc && desc.set) queue.push(desc.set);
+          }
+          queue.push(Object.getPrototypeOf(obj));
+        }
+        Vortex.return({ found, reached: seen.size });
+        """
+    )
+    assert body["output"]["found"] == []
+    assert body["output"]["reached"] > 500
+
+
+async def test_dynamic_import_and_direct_eval_are_refused_at_deploy(
+    http: aiohttp.ClientSession,
+) -> None:
+    for code in ["await import('fs')", "const a = 1;\neval('a')"]:
+        async with http.post("/deploy", json={"code": code}) as response:
+            body = await response.json()
+        assert response.status == 400
+        assert body["error"]["code"] == "syntax_error"
+    assert body["error"]["line"] == 2
+
+
+async def test_concurrent_runs_do_not_see_each_other(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+    function_id = await deploy(
+        "const mine = Math.random();\n"
+        "globalThis.slot = mine;\n"
+        "await new Promise(r => setTimeout(r, 30));\n"
+        "Vortex.return(globalThis.slot === mine)"
+    )
+
+    async def one() -> Any:
+        async with http.post(f"/execute/{function_id}") as response:
+            return (await response.json())["output"]
+
+    assert await asyncio.gather(*(one() for _ in range(20))) == [True] * 20
