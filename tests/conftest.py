@@ -62,7 +62,9 @@ def deploy(http: aiohttp.ClientSession) -> Callable[[str], object]:
 
 
 @pytest.fixture
-def run(http: aiohttp.ClientSession, deploy: Callable[..., Awaitable[str]]) -> Callable[[str], Awaitable[dict[str, Any]]]:
+def run(
+    http: aiohttp.ClientSession, deploy: Callable[..., Awaitable[str]]
+) -> Callable[[str], Awaitable[dict[str, Any]]]:
     """Deploy ``code`` and run it once; the execute response body."""
 
     async def _run(code: str) -> dict[str, Any]:

@@ -34,7 +34,9 @@ Vortex.return(result);
 """
 
 
-async def test_example_function_runs_as_documented(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+async def test_example_function_runs_as_documented(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
     function_id = await deploy(EXAMPLE)
     assert uuid.UUID(function_id).version == 4
     async with http.post(f"/execute/{function_id}") as response:
@@ -43,7 +45,7 @@ async def test_example_function_runs_as_documented(http: aiohttp.ClientSession, 
     assert body["output"]["message"] == "Hello from Vortex!"
     assert body["output"]["computed"] == [0, 1, 4, 9, 16]
     assert body["output"]["timestamp"].endswith("Z")
-    assert [line["message"] for line in body["logs"]][0] == "🚀 Function starting..."
+    assert body["logs"][0]["message"] == "🚀 Function starting..."
     assert body["logs"][1]["message"].startswith('Result: {\n  "message": "Hello from Vortex!"')
     assert all(line["level"] == "log" and line["timestamp"].endswith("Z") for line in body["logs"])
     assert 95 <= body["execution_time_ms"] < 1000
@@ -79,7 +81,9 @@ async def test_syntax_error_is_rejected_at_deploy_with_line_and_column(
 
 
 async def test_code_that_escapes_the_wrapper_is_a_syntax_error(http: aiohttp.ClientSession) -> None:
-    async with http.post("/deploy", json={"code": "}); while (true) {} (function () {"}) as response:
+    async with http.post(
+        "/deploy", json={"code": "}); while (true) {} (function () {"}
+    ) as response:
         body = await response.json()
     assert response.status == 400
     assert body["error"]["code"] == "syntax_error"
@@ -165,7 +169,9 @@ async def test_websocket_streams_logs_while_the_run_is_going(
         assert set(first) >= {"level", "message", "timestamp"}
 
 
-async def test_run_id_can_be_chosen_by_the_client(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+async def test_run_id_can_be_chosen_by_the_client(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
     function_id = await deploy("console.log('x')")
     async with http.ws_connect(f"/ws/{function_id}") as ws:
         async with http.post(f"/execute/{function_id}", headers={"X-Vortex-Run-Id": "mine"}) as r:
@@ -198,13 +204,19 @@ async def test_list_show_and_delete_functions(http: aiohttp.ClientSession, deplo
         assert response.status == 404
 
 
-async def test_deployed_functions_survive_a_restart(server_factory: Callable[..., ServerProcess]) -> None:
+async def test_deployed_functions_survive_a_restart(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
     first = server_factory()
-    async with aiohttp.ClientSession(base_url=first.url) as http:
-        async with http.post("/deploy", json={"code": "Vortex.return('kept')"}) as response:
-            function_id = (await response.json())["function_id"]
+    async with (
+        aiohttp.ClientSession(base_url=first.url) as http,
+        http.post("/deploy", json={"code": "Vortex.return('kept')"}) as response,
+    ):
+        function_id = (await response.json())["function_id"]
     first.stop()
     second = server_factory(env={"VORTEX_DATA_DIR": str(first.data_dir)})
-    async with aiohttp.ClientSession(base_url=second.url) as http:
-        async with http.post(f"/execute/{function_id}") as response:
-            assert (await response.json())["output"] == "kept"
+    async with (
+        aiohttp.ClientSession(base_url=second.url) as http,
+        http.post(f"/execute/{function_id}") as response,
+    ):
+        assert (await response.json())["output"] == "kept"

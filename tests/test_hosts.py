@@ -14,7 +14,9 @@ import aiohttp
 from tests.server import ServerProcess, alive
 
 
-async def test_hosts_never_outlive_a_killed_server(server_factory: Callable[..., ServerProcess]) -> None:
+async def test_hosts_never_outlive_a_killed_server(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
     server = server_factory(workers=2)
     hosts = server.host_pids()
     assert len(hosts) == 3  # two active and one warm spare
@@ -31,7 +33,8 @@ async def test_a_host_killed_mid_run_fails_its_runs_clearly_and_is_replaced(
     server = server_factory(workers=1)
     async with aiohttp.ClientSession(base_url=server.url) as http:
         async with http.post(
-            "/deploy", json={"code": "await new Promise(r => setTimeout(r, 1000)); Vortex.return(1)"}
+            "/deploy",
+            json={"code": "await new Promise(r => setTimeout(r, 1000)); Vortex.return(1)"},
         ) as r:
             slow = (await r.json())["function_id"]
 
@@ -52,9 +55,7 @@ async def test_a_host_killed_mid_run_fails_its_runs_clearly_and_is_replaced(
             health = await r.json()
         assert health["status"] == "healthy"
         assert health["host_restarts"] == 1
-        async with http.post(
-            "/deploy", json={"code": "Vortex.return('still here')"}
-        ) as r:
+        async with http.post("/deploy", json={"code": "Vortex.return('still here')"}) as r:
             quick = (await r.json())["function_id"]
         async with http.post(f"/execute/{quick}") as r:
             assert (await r.json())["output"] == "still here"

@@ -12,8 +12,21 @@ Run = Callable[[str], Awaitable[dict[str, Any]]]
 Deploy = Callable[..., Awaitable[str]]
 
 HOST_NAMES = [
-    "python", "pmEval", "debuggerGlobal", "XMLHttpRequest", "require", "module", "exports",
-    "process", "Deno", "Bun", "fetch", "WebSocket", "importScripts", "bootstrap", "internalBinding",
+    "python",
+    "pmEval",
+    "debuggerGlobal",
+    "XMLHttpRequest",
+    "require",
+    "module",
+    "exports",
+    "process",
+    "Deno",
+    "Bun",
+    "fetch",
+    "WebSocket",
+    "importScripts",
+    "bootstrap",
+    "internalBinding",
 ]
 
 
@@ -131,7 +144,9 @@ async def test_dynamic_import_and_direct_eval_are_refused_at_deploy(
     assert body["error"]["line"] == 2
 
 
-async def test_concurrent_runs_do_not_see_each_other(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+async def test_concurrent_runs_do_not_see_each_other(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
     function_id = await deploy(
         "const mine = Math.random();\n"
         "globalThis.slot = mine;\n"

@@ -30,7 +30,9 @@ async def test_log_volume_is_limited(run: Run) -> None:
     body = await run("for (let i = 0; i < 100000; i++) console.log('line', i)")
     assert body["error"]["code"] == "log_limit_exceeded"
     assert len(body["logs"]) == 500
-    body = await run("try { for (let i = 0; i < 100000; i++) console.log(i) } catch (e) {}\nVortex.return(1)")
+    body = await run(
+        "try { for (let i = 0; i < 100000; i++) console.log(i) } catch (e) {}\nVortex.return(1)"
+    )
     assert body["error"]["code"] == "log_limit_exceeded"
 
 
@@ -43,7 +45,9 @@ async def test_pending_timers_are_limited(run: Run) -> None:
 async def test_wall_time_is_limited(server_factory: Callable[..., ServerProcess]) -> None:
     server = server_factory(env={"VORTEX_WALL_LIMIT_MS": "300"}, workers=1)
     async with aiohttp.ClientSession(base_url=server.url) as http:
-        async with http.post("/deploy", json={"code": "console.log('waiting'); await new Promise(() => {})"}) as r:
+        async with http.post(
+            "/deploy", json={"code": "console.log('waiting'); await new Promise(() => {})"}
+        ) as r:
             function_id = (await r.json())["function_id"]
         async with http.post(f"/execute/{function_id}") as response:
             body = await response.json()

@@ -17,7 +17,11 @@ async def test_console_levels(run: Run) -> None:
         "console.log('l'); console.info('i'); console.warn('w'); console.error('e'); console.debug('d')"
     )
     assert [(x["level"], x["message"]) for x in body["logs"]] == [
-        ("log", "l"), ("info", "i"), ("warn", "w"), ("error", "e"), ("debug", "d"),
+        ("log", "l"),
+        ("info", "i"),
+        ("warn", "w"),
+        ("error", "e"),
+        ("debug", "d"),
     ]
 
 
@@ -55,7 +59,9 @@ async def test_console_formats_like_node(run: Run) -> None:
 
 
 async def test_long_objects_break_over_lines(run: Run) -> None:
-    body = await run("console.log({ alpha: 'aaaaaaaaaaaa', beta: 'bbbbbbbbbbbb', gamma: 'cccccccccccc', delta: 1 })")
+    body = await run(
+        "console.log({ alpha: 'aaaaaaaaaaaa', beta: 'bbbbbbbbbbbb', gamma: 'cccccccccccc', delta: 1 })"
+    )
     assert messages(body)[0] == (
         "{\n  alpha: 'aaaaaaaaaaaa',\n  beta: 'bbbbbbbbbbbb',\n  gamma: 'cccccccccccc',\n  delta: 1\n}"
     )
@@ -121,7 +127,11 @@ async def test_date_math_json_intl(run: Run) -> None:
         """
     )
     assert body["output"] == {
-        "now": True, "iso": "1970-01-01T00:00:00.000Z", "random": True, "json": 1, "intl": "1,234.5",
+        "now": True,
+        "iso": "1970-01-01T00:00:00.000Z",
+        "random": True,
+        "json": 1,
+        "intl": "1,234.5",
     }
 
 
@@ -147,7 +157,9 @@ async def test_a_throw_reports_name_message_user_stack_and_earlier_logs(run: Run
 
 
 async def test_a_rejection_is_reported(run: Run) -> None:
-    body = await run("await new Promise((_, reject) => setTimeout(() => reject(new RangeError('late')), 5))")
+    body = await run(
+        "await new Promise((_, reject) => setTimeout(() => reject(new RangeError('late')), 5))"
+    )
     assert (body["error"]["name"], body["error"]["message"]) == ("RangeError", "late")
 
 
