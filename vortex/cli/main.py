@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import click
 
+from vortex.cli.functions import delete, deploy, list_functions
+from vortex.cli.health import health
+from vortex.cli.init import init
+from vortex.cli.logs import logs
+from vortex.cli.run import run
 from vortex.cli.serve import serve
 
 
 @click.group()
 @click.version_option(package_name="vortex")
 def cli() -> None:
-    """Vortex: serverless JavaScript functions on your own machine."""
+    """Vortex: serverless JavaScript functions on your own machine.
+
+    \b
+    Exit codes: 0 ok, 1 the function or command failed, 2 usage error,
+    3 server unreachable, 4 function not found, 5 server error, 130 interrupted.
+    """
 
 
-cli.add_command(serve)
+for command in (init, deploy, run, list_functions, logs, delete, health, serve):
+    cli.add_command(command)

@@ -1,0 +1,166 @@
+"""``vortex deploy``, ``vortex list`` and ``vortex delete``."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import click
+
+from vortex.cli.errors import CLIError, ExitCode, command_errors
+from vortex.cli.options import function_id, json_option, url_option
+from vortex.cli.output import (
+    Printer,
+    Spinner,
+    Styled,
+    bytes_phrase,
+    code_frame,
+    format_ms,
+    relative_time,
+    short_size,
+    table,
+)
+from vortex.client import CodeSyntaxError, FunctionInfo, VortexClient
+
+_SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
+_LOCATION_SUFFIX = re.compile(r"\s*\([^()]*:\d+:\d+\)$")
+
+
+def upload_name(path: Path) -> str:
+    """The file's name as the server accepts it: word characters, dots and dashes."""
+    name = re.sub(r"[^\w.-]", "_", path.name)[:100]
+    if not name:
+        return "index.js"
+    return name if re.match(r"\w", name) else "_" + name[:99]
+
+
+def read_source(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file", ExitCode.USAGE, "file_not_found") from None
+    except IsADirectoryError:
+        raise CLIError(f"{path} is a directory", ExitCode.USAGE, "file_not_found") from None
+    except OSError as exc:
+        message = f"cannot read {path}: {exc.strerror or exc}"
+        raise CLIError(message, ExitCode.FAILED, "read_failed") from None
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise CLIError(f"{path} is not UTF-8 text", ExitCode.FAILED, "not_text") from None
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@url_option
+@json_option
+@command_errors
+def deploy(file: Path, url: str, as_json: bool) -> int:
+    """Deploy FILE as a new function and print its id."""
+    printer = Printer.from_env()
+    source = read_source(file)
+    if not as_json:
+        printer.step(f"Deploying {file} ({bytes_phrase(len(source.encode()))})...")
+
+    async def upload() -> str:
+        spinner = Spinner("Uploading...", printer, enabled=printer.interactive and not as_json)
+        async with VortexClient(url) as client, spinner:
+            return await client.deploy(source, filename=upload_name(file))
+
+    try:
+        new_id = asyncio.run(upload())
+    except CodeSyntaxError as exc:
+        if as_json:
+            raise
+        show_syntax_error(exc, file, source, printer)
+        return ExitCode.FAILED
+    if as_json:
+        printer.json({"function_id": new_id})
+        return ExitCode.OK
+    printer.ok("Function deployed successfully!")
+    printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")
+    printer.out("  Run your function with:")
+    printer.out(f"  {printer.style(f'vortex run {new_id}', 'cyan')}")
+    return ExitCode.OK
+
+
+def show_syntax_error(exc: CodeSyntaxError, file: Path, source: str, printer: Printer) -> None:
+    # The server names the spot as "(file:line:column)" in its message; we show it our way.
+    reason = _LOCATION_SUFFIX.sub("", _SYNTAX_PREFIX.sub("", exc.message)) or exc.message
+    where = str(file)
+    if exc.line is not None:
+        where += f":{exc.line}"
+        if exc.column is not None:
+            where += f":{exc.column}"
+    printer.error(f"syntax error in {where}: {reason}")
+    if exc.line is not None:
+        for line in code_frame(source, exc.line, exc.column, printer):
+            printer.err(line)
+
+
+@click.command(name="list")
+@url_option
+@json_option
+@command_errors
+def list_functions(url: str, as_json: bool) -> int:
+    """List deployed functions, newest first."""
+    printer = Printer.from_env()
+
+    async def fetch() -> list[FunctionInfo]:
+        async with VortexClient(url) as client:
+            return await client.list_functions()
+
+    functions = sorted(asyncio.run(fetch()), key=lambda f: f.created_at, reverse=True)
+    if as_json:
+        printer.json({"functions": [f.raw for f in functions]})
+        return ExitCode.OK
+    if not functions:
+        printer.out("No functions deployed yet.")
+        printer.out(f"Create one with: {printer.style('vortex init', 'cyan')}")
+        return ExitCode.OK
+    rows = [
+        [
+            Styled(f.id, bold=True),
+            Styled(f.filename),
+            Styled(short_size(f.size)),
+            Styled(relative_time(f.created_at)),
+            last_run_cell(f),
+        ]
+        for f in functions
+    ]
+    for line in table(["ID", "FILENAME", "SIZE", "CREATED", "LAST RUN"], rows, printer):
+        printer.out(line)
+    return ExitCode.OK
+
+
+def last_run_cell(info: FunctionInfo) -> Styled:
+    run = info.last_run
+    if run is None:
+        return Styled("never", dim=True)
+    when = relative_time(run.at)
+    if run.ok:
+        return Styled(f"✓ {format_ms(run.execution_time_ms)}, {when}", "green")
+    return Styled(f"✗ {run.error_code or 'failed'}, {when}", "red")
+
+
+@click.command()
+@click.argument("id_", metavar="ID")
+@url_option
+@json_option
+@command_errors
+def delete(id_: str, url: str, as_json: bool) -> int:
+    """Delete the function ID."""
+    printer = Printer.from_env()
+    checked = function_id(id_)
+
+    async def remove() -> None:
+        async with VortexClient(url) as client:
+            await client.delete_function(checked)
+
+    asyncio.run(remove())
+    if as_json:
+        printer.json({"deleted": checked})
+    else:
+        printer.ok(f"Deleted function {checked}")
+    return ExitCode.OK

@@ -1,0 +1,137 @@
+"""``vortex logs``: the last run of a function, or (``--follow``) every log line live."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from vortex.cli.errors import CLIError, ExitCode, command_errors
+from vortex.cli.options import function_id, json_option, url_option
+from vortex.cli.output import Printer, clock_time, format_ms, relative_time
+from vortex.client import (
+    FunctionInfo,
+    LogLine,
+    NotFound,
+    ServerUnreachable,
+    VortexClient,
+)
+
+RECONNECT_MAX_S = 5.0
+
+_CLOSE_REASONS = {
+    1001: "the server is going away",
+    1011: "the server hit an error",
+    4008: "the server dropped this tail for reading too slowly",
+}
+
+
+def closed_because(code: int | None) -> str:
+    return _CLOSE_REASONS.get(code or 0, f"the log stream closed (code {code})")
+
+
+@click.command()
+@click.argument("id_", metavar="ID")
+@click.option(
+    "--follow", "-f", is_flag=True, help="Stream every run's log lines live, until Ctrl-C."
+)
+@url_option
+@json_option
+@command_errors
+def logs(id_: str, follow: bool, url: str, as_json: bool) -> int:
+    """Show the last run of the function ID, or tail its logs live with --follow."""
+    printer = Printer.from_env()
+    checked = function_id(id_)
+    if not follow:
+        return last_run(url, checked, printer, as_json=as_json)
+    try:
+        asyncio.run(tail_forever(url, checked, printer, as_json=as_json))
+    except KeyboardInterrupt:
+        # Ctrl-C is how a tail is meant to end, so it is a success.
+        printer.err()
+    return ExitCode.OK
+
+
+def last_run(url: str, checked: str, printer: Printer, *, as_json: bool) -> int:
+    async def fetch() -> FunctionInfo:
+        async with VortexClient(url) as client:
+            return await client.get_function(checked)
+
+    info = asyncio.run(fetch())
+    if as_json:
+        printer.json({"function_id": info.id, "last_run": info.raw.get("last_run")})
+        return ExitCode.OK
+    run = info.last_run
+    name = f"{printer.style(info.id, bold=True)} ({info.filename})"
+    if run is None:
+        printer.out(f"No runs of {name} on this server yet.")
+    else:
+        printer.out(f"Last run of {name}:")
+        when = f"{relative_time(run.at)} (at {clock_time(run.at)})"
+        if run.ok:
+            mark = printer.style("✓", "green", bold=True)
+            printer.out(f"  {mark} succeeded {when} in {format_ms(run.execution_time_ms)}")
+        else:
+            mark = printer.style("✗", "red", bold=True)
+            printer.out(f"  {mark} failed {when}: {run.error_code or 'error'}")
+        printer.out(f"  Run ID: {run.run_id}")
+    printer.out(
+        printer.style("Log lines are not kept; to see them as they happen: ", dim=True)
+        + printer.style(f"vortex logs {checked} --follow", "cyan")
+    )
+    return ExitCode.OK
+
+
+async def tail_forever(url: str, checked: str, printer: Printer, *, as_json: bool) -> None:
+    """Print lines until Ctrl-C, reconnecting when the server restarts or drops us."""
+    connected_before = False
+    announced_loss = False
+    delay = 0.5
+    async with VortexClient(url) as client:
+        while True:
+            try:
+                async with client.tail(checked) as stream:
+                    if announced_loss:
+                        printer.err(printer.err_style("→ reconnected", "cyan"))
+                    elif not connected_before:
+                        printer.err(
+                            f"{printer.err_style('→', 'cyan', bold=True)} Tailing logs of "
+                            f"function {checked} (Ctrl-C to stop)..."
+                        )
+                    connected_before = True
+                    announced_loss = False
+                    delay = 0.5
+                    async for line in stream:
+                        show_line(line, printer, as_json=as_json)
+                    lost = closed_because(stream.close_code)
+            except NotFound:
+                if not connected_before:
+                    raise
+                raise CLIError(
+                    f"function {checked} was deleted", ExitCode.NOT_FOUND, "function_not_found"
+                ) from None
+            except ServerUnreachable as exc:
+                if not connected_before:
+                    raise
+                lost = exc.message
+            if not announced_loss:
+                printer.err(printer.err_style(f"… {lost}; reconnecting until Ctrl-C", dim=True))
+                announced_loss = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_S)
+
+
+def show_line(line: LogLine, printer: Printer, *, as_json: bool) -> None:
+    if as_json:
+        printer.json_line(
+            {
+                "level": line.level,
+                "message": line.message,
+                "timestamp": line.timestamp,
+                "run_id": line.run_id,
+            }
+        )
+        return
+    plain = f"{clock_time(line.timestamp)} {(line.run_id or '-')[:8]:8} "
+    lead = printer.style(plain, dim=True)
+    printer.out(printer.log_line(line.level, line.message, lead=lead, indent=" " * len(plain)))

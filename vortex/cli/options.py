@@ -1,0 +1,56 @@
+"""Options every server command shares (``--url``, ``--json``) and the function-id check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from yarl import URL
+
+from vortex.cli.errors import CLIError, ExitCode
+from vortex.client import DEFAULT_URL
+from vortex.errors import InvalidFunctionId
+from vortex.ids import parse_function_id
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        url = URL(value)
+    except ValueError:
+        url = URL()
+    if url.scheme not in ("http", "https") or not url.host:
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL", ctx, param)
+    return value
+
+
+def url_option(command: F) -> F:
+    return click.option(
+        "--url",
+        envvar="VORTEX_URL",
+        default=DEFAULT_URL,
+        show_default=True,
+        show_envvar=True,
+        callback=_check_url,
+        help="The Vortex server to talk to.",
+    )(command)
+
+
+def json_option(command: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text."
+    )(command)
+
+
+def function_id(raw: str) -> str:
+    """The canonical id, checked here so a typo never becomes a request (or another route)."""
+    try:
+        return parse_function_id(raw.strip())
+    except InvalidFunctionId as exc:
+        raise CLIError(
+            f"{exc.message}; ids look like a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+            ExitCode.USAGE,
+            InvalidFunctionId.code,
+        ) from None

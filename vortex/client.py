@@ -1,0 +1,457 @@
+"""An async client of the Vortex HTTP API and its log WebSocket.
+
+This is the one place that knows the API's URLs and the shape of its answers; the CLI (and any
+Python script) talks to a server through ``VortexClient``::
+
+    async with VortexClient("http://127.0.0.1:8080") as client:
+        function_id = await client.deploy('Vortex.return({hello: "world"});')
+        async with client.tail(function_id) as logs:
+            result = await client.execute(function_id)
+
+Every failure is one of a small error family, so callers never see aiohttp's own exceptions::
+
+    ClientError
+    ├── ServerUnreachable          no Vortex server answered at the URL
+    │   └── UnexpectedResponse         something answered, but not the Vortex API
+    └── APIError                   the server refused, with its stable error ``code``
+        ├── InvalidRequest             4xx: the request as sent is wrong
+        │   ├── InvalidFunctionId          not a function id (a UUID)
+        │   └── CodeSyntaxError            the code does not parse (``line``, ``column``)
+        ├── NotFound                   no function with that id
+        └── ServerError                5xx: storage or pool unavailable, internal error
+
+A run that fails (the function threw, or hit a limit) is not an exception: it is a ``RunResult``
+whose ``error`` is set, with the logs printed before the failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+RUN_ID_HEADER = "X-Vortex-Run-Id"
+
+_T = TypeVar("_T")
+
+# A run may legitimately take as long as the server's wall-time limit, which the client cannot
+# know, so only connecting is bounded for it; everything else is a quick question.
+_QUICK = aiohttp.ClientTimeout(total=60, sock_connect=10)
+_LONG = aiohttp.ClientTimeout(total=None, sock_connect=10)
+
+
+class ClientError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ServerUnreachable(ClientError):
+    """No Vortex server answered: connection refused, unknown host, timeout, dropped connection."""
+
+
+class UnexpectedResponse(ServerUnreachable):
+    """Something answered at the URL, but not as the Vortex API does."""
+
+
+class APIError(ClientError):
+    def __init__(
+        self, message: str, *, status: int, code: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.details: dict[str, Any] = dict(details or {})
+
+    def to_json(self) -> dict[str, Any]:
+        """The server's error object, as ``{"error": {...}}``."""
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class InvalidRequest(APIError):
+    pass
+
+
+class InvalidFunctionId(InvalidRequest):
+    pass
+
+
+class CodeSyntaxError(InvalidRequest):
+    @property
+    def line(self) -> int | None:
+        return _optional_int(self.details.get("line"))
+
+    @property
+    def column(self) -> int | None:
+        return _optional_int(self.details.get("column"))
+
+
+class NotFound(APIError):
+    pass
+
+
+class ServerError(APIError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    level: str
+    message: str
+    timestamp: str
+    run_id: str | None = None
+    """Set on lines from the WebSocket; the execute response's own lines carry none."""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What identifies a line across the WebSocket and the execute response."""
+        return (self.level, self.message, self.timestamp)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LogLine:
+        run_id = data.get("run_id")
+        return cls(
+            level=str(data.get("level", "log")),
+            message=str(data.get("message", "")),
+            timestamp=str(data.get("timestamp", "")),
+            run_id=run_id if isinstance(run_id, str) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunError:
+    code: str
+    name: str
+    message: str
+    stack: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunError:
+        return cls(
+            code=str(data.get("code", "function_error")),
+            name=str(data.get("name") or "Error"),
+            message=str(data.get("message", "")),
+            stack=str(data.get("stack") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    output: Any
+    logs: list[LogLine]
+    execution_time_ms: float
+    cpu_time_ms: float | None
+    run_id: str | None
+    error: RunError | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+    """The response exactly as the server sent it, for ``--json``."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        error = data.get("error")
+        run_id = data.get("run_id")
+        return cls(
+            output=data.get("output"),
+            logs=[LogLine.from_json(entry) for entry in data["logs"]],
+            execution_time_ms=float(data["execution_time_ms"]),
+            cpu_time_ms=_optional_float(data.get("cpu_time_ms")),
+            run_id=run_id if isinstance(run_id, str) else None,
+            error=RunError.from_json(error) if isinstance(error, dict) else None,
+            raw=data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    run_id: str
+    at: str
+    ok: bool
+    execution_time_ms: float
+    error_code: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LastRun:
+        error_code = data.get("error_code")
+        return cls(
+            run_id=str(data.get("run_id", "")),
+            at=str(data["at"]),
+            ok=bool(data["ok"]),
+            execution_time_ms=float(data["execution_time_ms"]),
+            error_code=error_code if isinstance(error_code, str) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    id: str
+    filename: str
+    size: int
+    created_at: str
+    last_run: LastRun | None
+    code: str | None
+    """Only ``get_function`` fetches the code."""
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FunctionInfo:
+        last_run = data.get("last_run")
+        code = data.get("code")
+        return cls(
+            id=str(data["id"]),
+            filename=str(data.get("filename", "index.js")),
+            size=int(data["size"]),
+            created_at=str(data["created_at"]),
+            last_run=LastRun.from_json(last_run) if isinstance(last_run, dict) else None,
+            code=code if isinstance(code, str) else None,
+            raw=data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    status: str
+    """``healthy``, ``degraded`` (some hosts down) or ``unhealthy`` (none up)."""
+    active_workers: int
+    max_workers: int
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Health:
+        return cls(
+            status=str(data["status"]),
+            active_workers=int(data["active_workers"]),
+            max_workers=int(data["max_workers"]),
+            raw=data,
+        )
+
+
+class LogStream:
+    """The log lines of every run of one function, as they happen; iterate until it closes."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._ws = ws
+
+    @property
+    def closed(self) -> bool:
+        return self._ws.closed
+
+    @property
+    def close_code(self) -> int | None:
+        return self._ws.close_code
+
+    async def __aiter__(self) -> AsyncIterator[LogLine]:
+        async for message in self._ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                # CLOSE, CLOSING and ERROR end the stream; binary frames are not part of the API.
+                if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
+                    return
+                continue
+            try:
+                data = json.loads(message.data)
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                yield LogLine.from_json(data)
+
+
+class VortexClient:
+    def __init__(self, base_url: str = DEFAULT_URL) -> None:
+        url = URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"{base_url!r} is not an http:// or https:// URL")
+        self.base_url = url
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> VortexClient:
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def health(self) -> Health:
+        # An unhealthy server answers 503 with the same body: that is a health report, not an error.
+        data = await self._request("GET", ("health",), ok_statuses=(200, 503))
+        return _parse(Health.from_json, data, self._url("health"))
+
+    async def deploy(self, code: str, filename: str = "index.js") -> str:
+        data = await self._request(
+            "POST", ("deploy",), json_body={"code": code, "filename": filename}
+        )
+        function_id = data.get("function_id")
+        if not isinstance(function_id, str):
+            raise UnexpectedResponse(f"{self._url('deploy')} answered without a function_id")
+        return function_id
+
+    async def execute(self, function_id: str, *, run_id: str | None = None) -> RunResult:
+        headers = {RUN_ID_HEADER: run_id} if run_id else None
+        url = ("execute", function_id)
+        data = await self._request("POST", url, headers=headers, client_timeout=_LONG)
+        return _parse(RunResult.from_json, data, self._url(*url))
+
+    async def list_functions(self) -> list[FunctionInfo]:
+        data = await self._request("GET", ("functions",))
+        functions = data.get("functions")
+        if not isinstance(functions, list):
+            raise UnexpectedResponse(f"{self._url('functions')} answered without a functions list")
+        return [_parse(FunctionInfo.from_json, item, self._url("functions")) for item in functions]
+
+    async def get_function(self, function_id: str) -> FunctionInfo:
+        data = await self._request("GET", ("functions", function_id))
+        return _parse(FunctionInfo.from_json, data, self._url("functions", function_id))
+
+    async def delete_function(self, function_id: str) -> None:
+        await self._request("DELETE", ("functions", function_id))
+
+    @contextlib.asynccontextmanager
+    async def tail(self, function_id: str) -> AsyncIterator[LogStream]:
+        """Subscribe to a function's log lines; raises on entry if the server refuses."""
+        url = self._url("ws", function_id)
+        url = url.with_scheme("wss" if url.scheme == "https" else "ws")
+        try:
+            ws = await self._open_session().ws_connect(
+                url, timeout=aiohttp.ClientWSTimeout(ws_close=5.0), heartbeat=30.0
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            raise _handshake_error(exc, function_id, url) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _transport_error(exc, self.base_url) from None
+        try:
+            yield LogStream(ws)
+        finally:
+            await ws.close()
+
+    def _url(self, *segments: str) -> URL:
+        # Segments are quoted whole so an id such as "../health" can never reach another route.
+        path = self.base_url.path.rstrip("/") + "".join("/" + quote(s, safe="") for s in segments)
+        return self.base_url.with_path(path, encoded=True).with_query(None).with_fragment(None)
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("use VortexClient as `async with VortexClient(...) as client`")
+        return self._session
+
+    async def _request(
+        self,
+        method: str,
+        segments: tuple[str, ...],
+        *,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        client_timeout: aiohttp.ClientTimeout = _QUICK,
+        ok_statuses: tuple[int, ...] = (200,),
+    ) -> dict[str, Any]:
+        url = self._url(*segments)
+        try:
+            async with self._open_session().request(
+                method, url, json=json_body, headers=headers, timeout=client_timeout
+            ) as response:
+                body = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _transport_error(exc, self.base_url) from None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise UnexpectedResponse(
+                f"{method} {url} answered HTTP {status} without a JSON object; "
+                "is this the URL of a Vortex server?"
+            )
+        if status in ok_statuses:
+            return data
+        raise _api_error(status, data, method, url)
+
+
+def _api_error(status: int, data: dict[str, Any], method: str, url: URL) -> ClientError:
+    error = data.get("error")
+    if not isinstance(error, dict) or not isinstance(error.get("code"), str):
+        return UnexpectedResponse(f"{method} {url} answered HTTP {status} without a Vortex error")
+    code: str = error["code"]
+    message = str(error.get("message") or code)
+    details = {k: v for k, v in error.items() if k not in ("code", "message")}
+    if code == "not_found":
+        # The route itself is missing: an older server, or not Vortex at all.
+        return UnexpectedResponse(f"the server at {url.origin()} has no {method} {url.path}")
+    kind: type[APIError]
+    if status == 404:
+        kind = NotFound
+    elif code == "invalid_function_id":
+        kind = InvalidFunctionId
+    elif code == "syntax_error":
+        kind = CodeSyntaxError
+    elif 400 <= status < 500:
+        kind = InvalidRequest
+    elif status >= 500:
+        kind = ServerError
+    else:
+        kind = APIError
+    return kind(message, status=status, code=code, details=details)
+
+
+def _handshake_error(
+    exc: aiohttp.WSServerHandshakeError, function_id: str, url: URL
+) -> ClientError:
+    # The handshake error drops the response body, so the message is rebuilt from the status.
+    if exc.status == 404:
+        return NotFound(f"no function with id {function_id}", status=404, code="function_not_found")
+    if exc.status == 400:
+        return InvalidFunctionId(
+            f"{function_id[:80]!r} is not a function id (a UUID)",
+            status=400,
+            code="invalid_function_id",
+        )
+    if exc.status >= 500:
+        return ServerError(
+            f"the log stream at {url} failed with HTTP {exc.status}",
+            status=exc.status,
+            code="server_error",
+        )
+    return UnexpectedResponse(f"{url} did not open a WebSocket (HTTP {exc.status})")
+
+
+def _transport_error(exc: BaseException, base_url: URL) -> ServerUnreachable:
+    where = str(base_url.origin())
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return ServerUnreachable(f"cannot reach {where}: unknown host {base_url.host}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        error = exc.os_error
+        # asyncio puts its own "Connect call failed (...)" in strerror; errno is the plain reason.
+        reason = os.strerror(error.errno) if error.errno else (error.strerror or str(error))
+        return ServerUnreachable(f"cannot reach {where}: {(reason or 'connection failed').lower()}")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ServerUnreachable(f"{where} closed the connection before answering")
+    if isinstance(exc, TimeoutError):
+        return ServerUnreachable(f"{where} did not answer in time")
+    return ServerUnreachable(f"cannot talk to {where}: {exc or type(exc).__name__}")
+
+
+def _parse(build: Callable[[dict[str, Any]], _T], data: dict[str, Any], url: URL) -> _T:
+    try:
+        return build(data)
+    except (KeyError, TypeError, ValueError):
+        raise UnexpectedResponse(f"{url} answered in a shape this client does not know") from None
+
+
+def _optional_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _optional_float(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
