@@ -15,6 +15,7 @@ from yarl import URL
 
 from vortex.cli.errors import ExitCode, exit_code_for
 from vortex.cli.functions import upload_name
+from vortex.cli.health import backend_line
 from vortex.cli.main import cli
 from vortex.cli.output import (
     Printer,
@@ -327,3 +328,12 @@ def test_urls_quote_ids_and_keep_a_base_path() -> None:
     assert str(VortexClient("http://h:1")._url("health")) == "http://h:1/health"
     with pytest.raises(ValueError):
         VortexClient("ftp://h")
+
+
+def test_health_names_each_backend() -> None:
+    printer = Printer()
+    assert backend_line({"backend": "local", "ok": True}, printer) == "local ✓"
+    assert (
+        backend_line({"backend": "redis", "ok": False, "error": "connection refused"}, printer)
+        == "redis ✗ (connection refused)"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import click
 
@@ -45,4 +46,17 @@ def health(url: str, as_json: bool) -> int:
     restarts = report.raw.get("host_restarts")
     if isinstance(restarts, int):
         printer.out(f"  Host restarts: {restarts}")
+    for key, label in (("storage", "Storage"), ("logbus", "Log bus")):
+        backend = report.raw.get(key)
+        if isinstance(backend, dict):
+            printer.out(f"  {label}: {backend_line(backend, printer)}")
     return code
+
+
+def backend_line(backend: dict[str, Any], printer: Printer) -> str:
+    name = str(backend.get("backend", "?"))
+    if backend.get("ok"):
+        return f"{name} {printer.style('✓', 'green', bold=True)}"
+    error = backend.get("error")
+    reason = f" ({error})" if error else ""
+    return f"{name} {printer.style('✗', 'red', bold=True)}{reason}"
