@@ -1,4 +1,12 @@
-"""The one place that chooses the storage and log bus backends from the settings."""
+"""The one place that chooses the storage and log bus backends from the settings.
+
+Nothing configured: the embedded defaults (a local directory, an in-process bus), for one node.
+An S3 endpoint or bucket: the S3 store; a Redis address: the Redis bus. Several nodes that share
+both serve the same functions and stream each other's logs (docs/scaling.md).
+
+The S3 and Redis modules are imported only when chosen, so a node on the defaults needs neither
+aioboto3 nor redis installed (they are the ``s3`` and ``redis`` extras).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,20 @@ from vortex.storage.local import LocalStore
 
 
 def make_store(settings: Settings) -> FunctionStore:
+    if settings.store == "s3":
+        from vortex.storage.s3 import S3Store
+
+        return S3Store(settings)
     return LocalStore(settings.data_dir)
 
 
 def make_logbus(settings: Settings) -> LogBus:
+    """Called with the event loop running: the Redis bus connects at once, so that /health and
+    the logs tell about an unreachable Redis before the first WebSocket does."""
+    if settings.logbus == "redis" and settings.redis_url is not None:
+        from vortex.logbus.redis import RedisLogBus
+
+        bus = RedisLogBus(settings.redis_url)
+        bus.start()
+        return bus
     return MemoryLogBus()

@@ -1,6 +1,9 @@
 """Configuration: one frozen dataclass, read from the environment in one place.
 
 Nothing set means the embedded defaults: a local data directory and an in-process log bus.
+Setting an S3 endpoint or bucket selects the S3 store; setting a Redis address selects the Redis
+log bus. The original Vortex's names (``MINIO_ENDPOINT``, ``MINIO_ACCESS_KEY``,
+``MINIO_SECRET_KEY``, ``REDIS_ADDR``) keep working; docs/scaling.md lists every variable.
 """
 
 from __future__ import annotations
@@ -9,9 +12,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from vortex.isolates.limits import Limits
+
+StoreBackend = Literal["local", "s3"]
+LogBusBackend = Literal["memory", "redis"]
 
 
 class ConfigError(ValueError):
@@ -31,6 +38,92 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool | None:
+    """``None`` when unset, so callers can tell "not said" from "said no"."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """Read in milliseconds (as every other duration of Vortex), kept in seconds for botocore."""
+    default_ms = round(default * 1000)
+    return _int(env, name, default_ms, 1) / 1000
+
+
+def _first(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def _s3_endpoint_url(env: Mapping[str, str]) -> str | None:
+    """``VORTEX_S3_ENDPOINT`` or the original's ``MINIO_ENDPOINT``: a URL, or host:port.
+
+    A bare host:port is plain HTTP, as MinIO serves it by default, unless ``VORTEX_S3_TLS`` says
+    otherwise; a URL's scheme decides by itself, and a ``VORTEX_S3_TLS`` that contradicts it is an
+    error rather than silently ignored.
+    """
+    found = _first(env, "VORTEX_S3_ENDPOINT", "MINIO_ENDPOINT")
+    tls = _bool(env, "VORTEX_S3_TLS")
+    if found is None:
+        return None
+    name, raw = found
+    if "://" in raw:
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https"):
+            raise ConfigError(f"{name} must be an http or https URL or host:port, got {raw!r}")
+        if tls is not None and tls != (parts.scheme == "https"):
+            raise ConfigError(f"VORTEX_S3_TLS contradicts the scheme of {name}={raw!r}")
+        url = raw.rstrip("/")
+    else:
+        parts = urlsplit(f"//{raw}")
+        url = f"{'https' if tls else 'http'}://{raw.rstrip('/')}"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {raw!r}") from None
+    if not parts.hostname:
+        raise ConfigError(f"{name} must name a host, got {raw!r}")
+    return url
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    """``VORTEX_REDIS_URL`` (any redis-py URL: redis://, rediss://, unix://) wins over the
+    original's ``REDIS_ADDR`` (host:port, port 6379 when left out)."""
+    url = env.get("VORTEX_REDIS_URL", "").strip()
+    if url:
+        if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError("VORTEX_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        return url
+    addr = env.get("REDIS_ADDR", "").strip()
+    if not addr:
+        return None
+    if "://" in addr:
+        raise ConfigError(f"REDIS_ADDR is host:port (use VORTEX_REDIS_URL for a URL), got {addr!r}")
+    parts = urlsplit(f"//{addr}")
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        raise ConfigError(f"REDIS_ADDR has an invalid port: {addr!r}") from None
+    if not parts.hostname:
+        raise ConfigError(f"REDIS_ADDR must name a host, got {addr!r}")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"redis://{host}:{port}/0"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -46,6 +139,36 @@ class Settings:
     max_body_bytes: int = 2 << 20
     limits: Limits = field(default_factory=Limits)
     code_cache_entries: int = 1024
+
+    # -- shared backends (several nodes): see docs/scaling.md ---------------------------------
+    store: StoreBackend = "local"
+    s3_endpoint_url: str | None = None
+    """``None`` means the provider's default endpoint (AWS S3)."""
+    s3_bucket: str = "vortex"
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    """``None`` leaves credentials to botocore's usual chain (``AWS_*`` variables, roles)."""
+    s3_secret_key: str | None = field(default=None, repr=False)
+    s3_path_style: bool | None = None
+    """Path-style addressing (``endpoint/bucket/key``), which MinIO and most self-hosted servers
+    need, or virtual-hosted style (``bucket.endpoint/key``), AWS's default. ``None``: path style
+    exactly when a custom endpoint is set (see ``s3_addressing_style``)."""
+    s3_connect_timeout: float = 2.0
+    s3_read_timeout: float = 5.0
+    s3_max_attempts: int = 2
+    """Attempts per S3 request, the first included: few, so a deploy fails fast (503) when S3 is
+    down instead of hanging the client for botocore's default of minutes."""
+    logbus: LogBusBackend = "memory"
+    redis_url: str | None = field(default=None, repr=False)
+    """May carry a password, hence kept out of ``repr``."""
+
+    @property
+    def s3_addressing_style(self) -> Literal["path", "virtual"]:
+        path_style = self.s3_path_style
+        if path_style is None:
+            # A custom endpoint is almost always MinIO-like; AWS itself prefers virtual hosts.
+            path_style = self.s3_endpoint_url is not None
+        return "path" if path_style else "virtual"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -69,9 +192,44 @@ class Settings:
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),
             max_body_bytes=_int(env, "VORTEX_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
             limits=limits,
+            **_backend_settings(env, defaults),
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         return replace(settings, **overrides)
+
+
+def _backend_settings(env: Mapping[str, str], defaults: Settings) -> dict[str, Any]:
+    endpoint = _s3_endpoint_url(env)
+    bucket = env.get("VORTEX_S3_BUCKET", "").strip()
+    use_s3 = endpoint is not None or bool(bucket)
+    access = _first(env, "VORTEX_S3_ACCESS_KEY", "MINIO_ACCESS_KEY")
+    secret = _first(env, "VORTEX_S3_SECRET_KEY", "MINIO_SECRET_KEY")
+    if (access is None) != (secret is None):
+        raise ConfigError("set both the S3 access key and the secret key, or neither")
+    access_key = access[1] if access else None
+    secret_key = secret[1] if secret else None
+    if access_key is None and endpoint is not None and not env.get("AWS_ACCESS_KEY_ID"):
+        # The original documents minioadmin/minioadmin as the defaults for its MinIO endpoint;
+        # with no endpoint (AWS) or AWS_* credentials, botocore's own chain is the better guess.
+        access_key, secret_key = "minioadmin", "minioadmin"
+    path_style = _bool(env, "VORTEX_S3_PATH_STYLE")
+    redis_url = _redis_url(env)
+    return {
+        "store": "s3" if use_s3 else "local",
+        "s3_endpoint_url": endpoint,
+        "s3_bucket": bucket or defaults.s3_bucket,
+        "s3_region": env.get("VORTEX_S3_REGION", "").strip() or defaults.s3_region,
+        "s3_access_key": access_key,
+        "s3_secret_key": secret_key,
+        "s3_path_style": path_style,
+        "s3_connect_timeout": _seconds(
+            env, "VORTEX_S3_CONNECT_TIMEOUT_MS", defaults.s3_connect_timeout
+        ),
+        "s3_read_timeout": _seconds(env, "VORTEX_S3_READ_TIMEOUT_MS", defaults.s3_read_timeout),
+        "s3_max_attempts": _int(env, "VORTEX_S3_MAX_ATTEMPTS", defaults.s3_max_attempts, 1),
+        "logbus": "redis" if redis_url else "memory",
+        "redis_url": redis_url,
+    }

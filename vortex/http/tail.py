@@ -22,8 +22,14 @@ async def tail(request: web.Request) -> web.WebSocketResponse:
     function_id = parse_function_id(request.match_info["function_id"])
     await request.app[REGISTRY].record(function_id)  # unknown ids get a 404 before upgrading
     ws = web.WebSocketResponse(heartbeat=30.0)
-    await ws.prepare(request)
+    # Subscribed before the handshake completes: a client that starts a run once the socket is
+    # open sees all its lines, even on a bus (Redis) where subscribing takes a round trip.
     subscription = await request.app[LOGBUS].subscribe(function_id)
+    try:
+        await ws.prepare(request)
+    except BaseException:
+        await subscription.close()
+        raise
     request.app[WEBSOCKETS].add(ws)
 
     async def forward() -> None:

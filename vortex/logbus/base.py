@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from vortex.health import BackendHealth
+
 
 class Subscription(Protocol):
     closed_reason: str | None
@@ -24,5 +26,9 @@ class LogBus(Protocol):
         ...
 
     async def subscribe(self, function_id: str) -> Subscription: ...
+
+    async def health(self) -> BackendHealth:
+        """Answers from what the bus already knows: never waits on the network."""
+        ...
 
     async def close(self) -> None: ...

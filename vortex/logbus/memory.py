@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from vortex.health import BackendHealth
+
 SLOW_CONSUMER = "slow_consumer"
 BUS_CLOSED = "bus_closed"
 
@@ -65,6 +67,10 @@ class MemoryLogBus:
             subscribers.discard(subscription)
             if not subscribers:
                 del self._subscribers[subscription.function_id]
+
+    async def health(self) -> BackendHealth:
+        subscribers = sum(len(s) for s in self._subscribers.values())
+        return BackendHealth("memory", True, details={"subscribers": subscribers})
 
     async def close(self) -> None:
         for subscribers in list(self._subscribers.values()):

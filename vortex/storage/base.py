@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from vortex.health import BackendHealth
+
 
 @dataclass(frozen=True, slots=True)
 class FunctionRecord:
@@ -52,5 +54,9 @@ class FunctionStore(Protocol):
     async def list_records(self) -> list[FunctionRecord]: ...
 
     async def delete(self, function_id: str) -> None: ...
+
+    async def health(self) -> BackendHealth:
+        """Cheap enough for a load balancer to call every few seconds; never raises."""
+        ...
 
     async def close(self) -> None: ...

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from vortex.errors import FunctionNotFound, StorageUnavailable
+from vortex.health import BackendHealth
 from vortex.storage.base import FunctionRecord
 
 
@@ -94,6 +95,16 @@ class LocalStore:
             await asyncio.to_thread(os.unlink, self._record_path(function_id))
         except FileNotFoundError:
             raise FunctionNotFound(f"no function with id {function_id}") from None
+
+    async def health(self) -> BackendHealth:
+        # The directory may not exist until the first deploy: its nearest existing ancestor
+        # must then be writable for that deploy to succeed.
+        path = self.root.absolute()
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        ok = os.access(path, os.W_OK | os.X_OK)
+        error = None if ok else f"{path} is not writable"
+        return BackendHealth("local", ok, error, {"path": str(self.root)})
 
     async def close(self) -> None:
         return None

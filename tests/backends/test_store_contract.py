@@ -1,0 +1,103 @@
+"""The ``FunctionStore`` contract, for every store: local directory and S3."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from vortex.errors import FunctionNotFound, StorageUnavailable
+from vortex.functions import FunctionRegistry
+from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
+
+
+def record_for(code: bytes, function_id: str | None = None) -> FunctionRecord:
+    return FunctionRecord(
+        id=function_id or str(uuid.uuid4()),
+        code_sha256=sha256_hex(code),
+        size=len(code),
+        created_at="2026-01-01T00:00:00.000Z",
+    )
+
+
+async def test_put_then_get_record_and_code(store: FunctionStore) -> None:
+    code = b"Vortex.return({hello: 'world'});"
+    record = record_for(code)
+    await store.put(record, code)
+    assert await store.get_record(record.id) == record
+    assert await store.get_code(record.code_sha256) == code
+
+
+async def test_unknown_function_is_not_found(store: FunctionStore) -> None:
+    with pytest.raises(FunctionNotFound):
+        await store.get_record(str(uuid.uuid4()))
+    with pytest.raises(FunctionNotFound):
+        await store.delete(str(uuid.uuid4()))
+
+
+async def test_missing_code_is_a_storage_fault_not_a_missing_function(
+    store: FunctionStore,
+) -> None:
+    with pytest.raises(StorageUnavailable):
+        await store.get_code(sha256_hex(b"never stored"))
+
+
+async def test_functions_sharing_code_share_one_copy(store: FunctionStore) -> None:
+    code = b"console.log('same')"
+    first, second = record_for(code), record_for(code)
+    await asyncio.gather(store.put(first, code), store.put(second, code))
+    assert {r.id for r in await store.list_records()} == {first.id, second.id}
+    assert await store.get_code(first.code_sha256) == code
+
+
+async def test_list_and_delete(store: FunctionStore) -> None:
+    assert await store.list_records() == []
+    records = [record_for(f"console.log({i})".encode()) for i in range(5)]
+    for record in records:
+        await store.put(record, f"console.log({records.index(record)})".encode())
+    assert sorted(r.id for r in await store.list_records()) == sorted(r.id for r in records)
+    await store.delete(records[0].id)
+    with pytest.raises(FunctionNotFound):
+        await store.get_record(records[0].id)
+    assert len(await store.list_records()) == 4
+    # The code of a deleted function may be shared: it stays readable.
+    assert await store.get_code(records[0].code_sha256) == b"console.log(0)"
+
+
+async def test_unicode_code_round_trips(store: FunctionStore) -> None:
+    code = 'console.log("🚀 Function starting...")'.encode()
+    record = record_for(code)
+    await store.put(record, code)
+    assert (await store.get_code(record.code_sha256)).decode() == code.decode()
+
+
+async def test_health_is_ok(store: FunctionStore) -> None:
+    health = await store.health()
+    assert health.ok, health
+    assert health.backend in ("local", "s3")
+    assert health.to_json()["ok"] is True
+
+
+async def test_registry_serves_warm_runs_from_memory(store: FunctionStore) -> None:
+    """Deploy through one registry (node A), load through another (node B): B reads the store
+    once, then never again for that function."""
+    node_a, node_b = FunctionRegistry(store), FunctionRegistry(store)
+    record = await node_a.deploy("Vortex.return(1)")
+    calls: list[str] = []
+    original_record, original_code = store.get_record, store.get_code
+
+    async def counting_record(function_id: str) -> FunctionRecord:
+        calls.append("record")
+        return await original_record(function_id)
+
+    async def counting_code(code_sha256: str) -> bytes:
+        calls.append("code")
+        return await original_code(code_sha256)
+
+    store.get_record = counting_record  # type: ignore[method-assign]
+    store.get_code = counting_code  # type: ignore[method-assign]
+    for _ in range(5):
+        loaded, code = await node_b.load(record.id)
+        assert loaded == record and code == "Vortex.return(1)"
+    assert calls == ["record", "code"]
