@@ -1,7 +1,8 @@
 """Profile the warm hot path: wrk drives POST /execute while py-spy samples the server and a host.
 
 Prints the functions with the most samples (self and total) for each process, and keeps the
-collapsed stacks (flame-graph input) under test-output/profile/. Run: .venv/bin/python bench/profile.py
+collapsed stacks (flame-graph input) under test-output/profile/.
+Run: .venv/bin/python bench/profile.py [--path trigger]
 """
 
 from __future__ import annotations
