@@ -1,0 +1,696 @@
+// The Vortex dashboard: functions and pool health on the left, the editor in the middle, the
+// run and its live logs on the right. A thin client of the HTTP API and the log WebSocket.
+
+import { api, ApiError, NetworkError } from "./api.js";
+import { $, h, icon } from "./dom.js";
+import { Editor } from "./editor.js";
+import { EXAMPLE_CODE, EXAMPLE_FILENAME } from "./example.js";
+import { formatBytes, formatMs, IS_MAC, newRunId, relativeTime, shortId } from "./format.js";
+import { HealthMonitor } from "./health.js";
+import { openRunStream, TailSocket } from "./live.js";
+import { RunView } from "./runview.js";
+import { TailView } from "./tailview.js";
+import { firstFrame } from "./views.js";
+
+const DRAFT_KEY = "vortex.draft";
+const FILENAME = /^[\w][\w.-]{0,99}$/;
+const LIST_REFRESH_MS = 5000;
+const encoder = new TextEncoder();
+
+const els = {
+  app: $("#app"),
+  menu: $("#menu-btn"),
+  scrim: $("#scrim"),
+  health: $("#health"),
+  healthLabel: $("#health-label"),
+  healthDetail: $("#health-detail"),
+  banner: $("#connection-banner"),
+  bannerDetail: $("#banner-detail"),
+  retryNow: $("#retry-now"),
+  fnCount: $("#fn-count"),
+  fnList: $("#fn-list"),
+  fnEmpty: $("#fn-empty"),
+  fnLoading: $("#fn-loading"),
+  newFn: $("#new-fn"),
+  stat: {
+    workers: $("#stat-workers"),
+    spare: $("#stat-spare"),
+    running: $("#stat-running"),
+    restarts: $("#stat-restarts"),
+    bar: $("#pool-bar-fill"),
+  },
+  filename: $("#filename"),
+  badge: $("#fn-badge"),
+  fnId: $("#fn-id"),
+  fnSubText: $("#fn-sub-text"),
+  del: $("#delete-btn"),
+  deploy: $("#deploy-btn"),
+  deployLabel: $("#deploy-label"),
+  run: $("#run-btn"),
+  runLabel: $("#run-label"),
+  runKbd: $("#run-kbd"),
+  editorError: $("#editor-error"),
+  cursorPos: $("#cursor-pos"),
+  codeSize: $("#code-size"),
+  tabRun: $("#tab-run"),
+  tabTail: $("#tab-tail"),
+  paneRun: $("#pane-run"),
+  paneTail: $("#pane-tail"),
+  tailTools: $("#tail-tools"),
+  toasts: $("#toasts"),
+};
+
+const state = {
+  functions: null, // null until the first list arrives
+  current: null, // the open function: {id, filename, code, size, created_at, last_run}
+  edits: new Map(), // unsaved edits of deployed functions, by id
+  busy: null, // "deploy" | "run" | null
+  online: null,
+  tab: "run",
+  tail: null,
+  route: null,
+};
+
+// ---------------------------------------------------------------- small helpers
+
+function toast(message, { kind = "ok", detail = "" } = {}) {
+  const el = h(
+    "div",
+    { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
+    icon(kind === "error" ? "alert" : kind === "info" ? "plug" : "check"),
+    h("div", { class: "toast-body" }, h("div", { class: "toast-title" }, message), detail ? h("div", { class: "toast-detail" }, detail) : null),
+  );
+  els.toasts.append(el);
+  while (els.toasts.childElementCount > 3) els.toasts.firstElementChild.remove();
+  setTimeout(() => {
+    el.classList.add("leaving");
+    setTimeout(() => el.remove(), 250);
+  }, 3000);
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Clipboard API needs a secure context; on plain http to a LAN address, use a hidden field.
+    const field = h("textarea", { class: "offscreen", readonly: true });
+    field.value = text;
+    document.body.append(field);
+    field.select();
+    document.execCommand("copy");
+    field.remove();
+  }
+  toast("Copied to clipboard", { kind: "info", detail: text.length > 64 ? `${text.slice(0, 64)}…` : text });
+}
+
+function codeBytes(code) {
+  return encoder.encode(code).length;
+}
+
+function isDirty() {
+  const { current } = state;
+  if (!current) return true;
+  return editor.value !== current.code || els.filename.value.trim() !== current.filename;
+}
+
+function loadDraft() {
+  try {
+    const draft = JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null");
+    if (draft && typeof draft.code === "string" && draft.code.trim()) return draft;
+  } catch {
+    // Storage may be blocked or hold something else: the example is a fine start.
+  }
+  return { code: EXAMPLE_CODE, filename: EXAMPLE_FILENAME };
+}
+
+function saveDraft() {
+  try {
+    if (state.current) return;
+    const code = editor.value;
+    const filename = els.filename.value.trim();
+    if (code === EXAMPLE_CODE && filename === EXAMPLE_FILENAME) localStorage.removeItem(DRAFT_KEY);
+    else localStorage.setItem(DRAFT_KEY, JSON.stringify({ code, filename }));
+  } catch {
+    // Not persisting a draft is not worth bothering the user about.
+  }
+}
+
+// ---------------------------------------------------------------- editor and its header
+
+const editor = new Editor($("#editor"), {
+  onChange: () => {
+    if (state.current) {
+      if (isDirty()) state.edits.set(state.current.id, { code: editor.value, filename: els.filename.value });
+      else state.edits.delete(state.current.id);
+    }
+    saveDraft();
+    els.editorError.classList.add("stale");
+    renderHeader();
+  },
+  onRun: () => run(),
+  onSave: () => deploy(),
+});
+editor.onCursor = (line, column) => {
+  els.cursorPos.textContent = `Ln ${line}, Col ${column}`;
+};
+
+function renderHeader() {
+  const { current, busy } = state;
+  const dirty = isDirty();
+  const bytes = codeBytes(editor.value);
+  els.codeSize.textContent = formatBytes(bytes);
+  els.filename.classList.toggle("invalid", !FILENAME.test(els.filename.value.trim()));
+  if (current) {
+    els.badge.dataset.kind = dirty ? "modified" : "deployed";
+    els.badge.textContent = dirty ? "Modified" : "Deployed";
+    els.badge.title = dirty ? "Deploying creates a new function; this one stays as it is" : "This code is deployed";
+    els.fnId.hidden = false;
+    els.fnId.replaceChildren(h("span", { class: "mono" }, shortId(current.id)), icon("copy"));
+    els.fnId.title = `Copy function ID ${current.id}`;
+    els.fnSubText.textContent = dirty ? "deploying creates a new function" : `deployed ${relativeTime(current.created_at)}`;
+    els.del.hidden = false;
+  } else {
+    els.badge.dataset.kind = "draft";
+    els.badge.textContent = "Draft";
+    els.badge.title = "Not deployed yet";
+    els.fnId.hidden = true;
+    els.fnSubText.textContent = "Not deployed yet";
+    els.del.hidden = true;
+  }
+  fitFilename();
+  els.deploy.disabled = busy !== null;
+  els.deploy.hidden = current !== null && !dirty && busy !== "deploy";
+  els.deployLabel.textContent = busy === "deploy" ? "Deploying…" : "Deploy";
+  els.run.disabled = busy !== null;
+  els.runLabel.textContent = busy === "run" ? "Running…" : current && !dirty ? "Run" : "Deploy & run";
+  els.app.classList.toggle("busy", busy !== null);
+}
+
+function fitFilename() {
+  const length = Math.min(28, Math.max(6, els.filename.value.length + 1));
+  els.filename.style.width = `calc(${length}ch + 12px)`;
+}
+
+els.filename.addEventListener("input", () => {
+  editor.onChange();
+});
+
+function hideEditorError() {
+  els.editorError.hidden = true;
+  els.editorError.replaceChildren();
+  els.editorError.classList.remove("stale");
+}
+
+/** A refused deploy: for a syntax error, the message, the line with a caret, and a jump link. */
+function showEditorError(error) {
+  const box = els.editorError;
+  box.classList.remove("stale");
+  const children = [];
+  if (error.code === "syntax_error") {
+    const line = Number(error.details?.line);
+    const column = Number(error.details?.column);
+    const message = String(error.message).replace(/^SyntaxError:\s*/, "").replace(/\s*\([^()]*:\d+:\d+\)$/, "");
+    children.push(
+      h(
+        "div",
+        { class: "ee-head" },
+        icon("alert"),
+        h("span", { class: "ee-name" }, "SyntaxError"),
+        h("span", { class: "ee-msg" }, message),
+        Number.isInteger(line)
+          ? h("button", { class: "ee-jump", type: "button", onclick: () => editor.goTo(line, column || 1) }, `Line ${line}${column ? `, col ${column}` : ""}`)
+          : null,
+      ),
+    );
+    const source = editor.value.split("\n")[line - 1];
+    if (source !== undefined) {
+      const gutter = String(line);
+      children.push(
+        h(
+          "pre",
+          { class: "ee-snippet" },
+          h("span", { class: "ee-ln" }, `${gutter} │ `),
+          source,
+          "\n",
+          h("span", { class: "ee-ln" }, `${" ".repeat(gutter.length)} │ `),
+          h("span", { class: "ee-caret" }, `${" ".repeat(Math.max(0, (column || 1) - 1))}^`),
+        ),
+      );
+    }
+  } else {
+    children.push(
+      h("div", { class: "ee-head" }, icon("alert"), h("span", { class: "ee-name" }, error instanceof NetworkError ? "Server unreachable" : "Not deployed"), h("span", { class: "ee-msg" }, error.message)),
+    );
+  }
+  box.replaceChildren(...children);
+  box.hidden = false;
+}
+
+// ---------------------------------------------------------------- functions list
+
+let renderedList = { key: "", at: 0 };
+function renderFunctions({ force = false } = {}) {
+  const list = state.functions;
+  els.fnLoading.hidden = list !== null;
+  if (list === null) return;
+  // Rebuilding the list under the pointer every few seconds would eat clicks: only on change.
+  const key = JSON.stringify([state.current?.id ?? null, list]);
+  if (!force && key === renderedList.key && Date.now() - renderedList.at < 20_000) return;
+  renderedList = { key, at: Date.now() };
+  els.fnCount.textContent = list.length ? String(list.length) : "";
+  els.fnEmpty.hidden = list.length > 0;
+  const now = Date.now();
+  const items = list.map((fn) => {
+    const last = fn.last_run;
+    const runState = last ? (last.ok ? "ok" : "fail") : "never";
+    const active = state.current?.id === fn.id;
+    const lastText = last
+      ? [icon(last.ok ? "check" : "x", `icon run-${runState}`), last.ok ? formatMs(last.execution_time_ms) : "failed"]
+      : ["never run"];
+    return h(
+      "li",
+      null,
+      h(
+        "a",
+        {
+          class: "fn-item",
+          href: `#/functions/${encodeURIComponent(fn.id)}`,
+          "aria-current": active ? "page" : null,
+          dataset: { id: fn.id },
+          title: fn.id,
+        },
+        h("span", {
+          class: "status-dot",
+          dataset: { state: runState },
+          title: last ? `Last run ${relativeTime(last.at, now)}: ${last.ok ? "succeeded" : String(last.error_code ?? "failed")}` : "Never run",
+        }),
+        h(
+          "span",
+          { class: "fn-main" },
+          h("span", { class: "fn-row" }, h("span", { class: "fn-name" }, String(fn.filename ?? "index.js")), h("span", { class: "fn-time", title: String(fn.created_at ?? "") }, relativeTime(last?.at ?? fn.created_at, now))),
+          h("span", { class: "fn-sub" }, h("span", { class: "mono" }, shortId(fn.id)), h("span", { class: "sep" }, "·"), formatBytes(fn.size), h("span", { class: "sep" }, "·"), h("span", { class: `fn-last run-${runState}` }, lastText)),
+        ),
+      ),
+    );
+  });
+  els.fnList.replaceChildren(...items);
+}
+
+let listTimer = null;
+function scheduleListRefresh() {
+  clearTimeout(listTimer);
+  listTimer = setTimeout(() => {
+    if (state.online && document.visibilityState === "visible") refreshFunctions();
+    else scheduleListRefresh();
+  }, LIST_REFRESH_MS);
+}
+
+async function refreshFunctions() {
+  clearTimeout(listTimer);
+  try {
+    const data = await api.listFunctions();
+    state.functions = Array.isArray(data?.functions) ? data.functions : [];
+    const current = state.current && state.functions.find((fn) => fn.id === state.current.id);
+    if (current) {
+      state.current.last_run = current.last_run;
+      if (state.busy !== "run" && runView.els.empty.hidden === false) runView.idle(state.current);
+    }
+    renderFunctions();
+  } catch (error) {
+    if (!(error instanceof NetworkError)) console.warn("listing functions failed:", error.message);
+  } finally {
+    scheduleListRefresh();
+  }
+}
+
+function upsertFunction(record) {
+  if (!state.functions) state.functions = [];
+  const index = state.functions.findIndex((fn) => fn.id === record.id);
+  const summary = { ...record };
+  delete summary.code;
+  if (index >= 0) state.functions[index] = { ...state.functions[index], ...summary };
+  else state.functions.unshift(summary);
+  renderFunctions();
+}
+
+// ---------------------------------------------------------------- health and connection
+
+function renderHealth(health) {
+  const status = ["healthy", "degraded", "unhealthy"].includes(health.status) ? health.status : "unhealthy";
+  els.health.dataset.state = status;
+  els.healthLabel.textContent = status[0].toUpperCase() + status.slice(1);
+  els.healthDetail.textContent = `${health.active_workers}/${health.max_workers} workers · ${health.running ?? 0} running`;
+  els.health.title = `Pool ${status}: ${health.active_workers} of ${health.max_workers} isolate hosts up, ${health.spare_workers ?? 0} spare, ${health.running ?? 0} running, ${health.host_restarts ?? 0} restarts`;
+  els.stat.workers.textContent = `${health.active_workers} / ${health.max_workers}`;
+  els.stat.spare.textContent = String(health.spare_workers ?? "–");
+  els.stat.running.textContent = String(health.running ?? "–");
+  els.stat.restarts.textContent = String(health.host_restarts ?? "–");
+  const ratio = health.max_workers ? Math.min(1, health.active_workers / health.max_workers) : 0;
+  els.stat.bar.style.width = `${Math.round(ratio * 100)}%`;
+  els.stat.bar.dataset.state = status;
+}
+
+const health = new HealthMonitor({
+  onHealth: renderHealth,
+  onOnline: (recovered) => {
+    state.online = true;
+    els.app.classList.remove("offline");
+    els.banner.hidden = true;
+    if (recovered) {
+      toast("Reconnected", { kind: "info", detail: `Vortex at ${location.host} is back` });
+      refreshFunctions();
+      state.tail?.kick();
+      if (state.route && state.route !== state.current?.id) route();
+    }
+  },
+  onOffline: ({ retryInMs, attempts, reason }) => {
+    state.online = false;
+    els.app.classList.add("offline");
+    els.health.dataset.state = "offline";
+    els.healthLabel.textContent = "Offline";
+    els.healthDetail.textContent = "reconnecting…";
+    els.banner.hidden = false;
+    const seconds = Math.ceil(retryInMs / 1000);
+    els.bannerDetail.textContent = `No answer from ${location.host}. ${seconds > 0 ? `Reconnecting in ${seconds}s` : "Reconnecting now"}… (attempt ${attempts})`;
+    els.banner.title = reason;
+  },
+});
+els.retryNow.addEventListener("click", () => {
+  els.bannerDetail.textContent = "Reconnecting now…";
+  health.pollNow();
+  state.tail?.kick();
+});
+
+// ---------------------------------------------------------------- run and tail panes
+
+const runView = new RunView(
+  {
+    status: $("#run-status"),
+    scroll: $("#run-scroll"),
+    empty: $("#run-empty"),
+    consoleSection: $("#run-console-section"),
+    console: $("#run-console"),
+    count: $("#run-count"),
+    error: $("#run-error"),
+    result: $("#run-result"),
+    output: $("#run-output"),
+    copy: $("#copy-output"),
+  },
+  { onFrame: (line, column) => editor.goTo(line, column) },
+);
+runView.onCopy = copyText;
+
+const tailView = new TailView(
+  {
+    status: $("#tail-status"),
+    dot: $("#tail-dot"),
+    scroll: $("#tail-scroll"),
+    empty: $("#tail-empty"),
+    list: $("#tail-console"),
+    unread: $("#tail-unread"),
+    pause: $("#tail-pause"),
+    clear: $("#tail-clear"),
+  },
+  { onCopy: copyText },
+);
+
+function selectTab(tab) {
+  state.tab = tab;
+  const run = tab === "run";
+  els.tabRun.setAttribute("aria-selected", String(run));
+  els.tabTail.setAttribute("aria-selected", String(!run));
+  els.paneRun.hidden = !run;
+  els.paneTail.hidden = run;
+  els.tailTools.hidden = run;
+  tailView.setVisible(!run);
+}
+els.tabRun.addEventListener("click", () => selectTab("run"));
+els.tabTail.addEventListener("click", () => selectTab("tail"));
+
+async function functionExists(id) {
+  if (state.online === false) return null; // the health monitor knows: no need to ask
+  try {
+    await api.getFunction(id);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return false;
+    return null; // unknown: the server is away; keep retrying
+  }
+}
+
+function startTail(fn) {
+  if (state.tail?.functionId === fn.id) return;
+  state.tail?.stop();
+  tailView.setFunction(fn);
+  state.tail = new TailSocket(fn.id, {
+    onLine: (line) => tailView.add(line),
+    onState: (tailState, extra) => tailView.setState(tailState, extra),
+    checkExists: functionExists,
+  });
+  state.tail.start();
+}
+
+function stopTail() {
+  state.tail?.stop();
+  state.tail = null;
+  tailView.setFunction(null);
+}
+
+// ---------------------------------------------------------------- routing
+
+function setDrawer(open) {
+  els.app.classList.toggle("drawer-open", open);
+  els.menu.setAttribute("aria-expanded", String(open));
+  els.scrim.hidden = !open;
+}
+els.menu.addEventListener("click", () => setDrawer(!els.app.classList.contains("drawer-open")));
+els.scrim.addEventListener("click", () => setDrawer(false));
+
+function routeId() {
+  const match = location.hash.match(/^#\/functions\/([^/?#]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+function showDraft({ code, filename } = loadDraft()) {
+  state.current = null;
+  state.route = null;
+  els.filename.value = filename;
+  editor.value = code;
+  hideEditorError();
+  stopTail();
+  if (state.busy !== "run") runView.idle(null);
+  renderHeader();
+  renderFunctions();
+}
+
+async function openFunction(id) {
+  state.route = id;
+  if (state.current?.id === id) return;
+  setDrawer(false);
+  els.app.classList.add("loading");
+  try {
+    const fn = await api.getFunction(id);
+    if (state.route !== id) return; // the user moved on meanwhile
+    state.current = fn;
+    const edit = state.edits.get(id);
+    els.filename.value = edit?.filename ?? fn.filename;
+    editor.value = edit?.code ?? fn.code;
+    hideEditorError();
+    if (state.busy !== "run") runView.idle(fn);
+    startTail(fn);
+    renderHeader();
+    renderFunctions();
+  } catch (error) {
+    if (state.route !== id) return;
+    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
+      toast("Function not found", { kind: "error", detail: `No function with id ${id}` });
+      location.hash = "#/";
+    } else {
+      toast("Could not open the function", { kind: "error", detail: error.message });
+    }
+  } finally {
+    els.app.classList.remove("loading");
+  }
+}
+
+function route() {
+  const id = routeId();
+  if (id) openFunction(id);
+  else if (state.current || state.route !== null) showDraft();
+}
+window.addEventListener("hashchange", route);
+
+// ---------------------------------------------------------------- actions
+
+async function deploy() {
+  if (state.busy) return null;
+  if (state.current && !isDirty()) return state.current;
+  const code = editor.value;
+  const filename = els.filename.value.trim() || EXAMPLE_FILENAME;
+  if (!code.trim()) {
+    showEditorError({ code: "empty", message: "The editor is empty: write a function first." });
+    return null;
+  }
+  if (!FILENAME.test(filename)) {
+    showEditorError({ code: "filename", message: "The file name must be a plain name such as index.js (letters, digits, . - _)." });
+    els.filename.focus();
+    return null;
+  }
+  state.busy = "deploy";
+  renderHeader();
+  try {
+    const { function_id: id } = await api.deploy(code, filename);
+    hideEditorError();
+    editor.clearMark();
+    if (state.current) state.edits.delete(state.current.id);
+    else {
+      try {
+        localStorage.removeItem(DRAFT_KEY);
+      } catch {
+        // ignore
+      }
+    }
+    const record = { id, code, filename, size: codeBytes(code), created_at: new Date().toISOString(), last_run: null };
+    state.current = record;
+    state.route = id;
+    history.pushState(null, "", `#/functions/${encodeURIComponent(id)}`);
+    upsertFunction(record);
+    startTail(record);
+    runView.idle(record);
+    toast(`Deployed ${filename}`, { detail: `Function ID ${id}` });
+    refreshFunctions();
+    return record;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "syntax_error") {
+      const line = Number(error.details.line);
+      if (Number.isInteger(line)) {
+        editor.goTo(line, Number(error.details.column) || 1);
+        editor.mark(line, "syntax");
+      }
+    }
+    showEditorError(error);
+    if (error instanceof NetworkError) health.pollNow();
+    return null;
+  } finally {
+    state.busy = null;
+    renderHeader();
+  }
+}
+
+async function run() {
+  if (state.busy) return;
+  const fn = await deploy();
+  if (!fn) return;
+  state.busy = "run";
+  renderHeader();
+  selectTab("run");
+  editor.clearMark();
+  const runId = newRunId();
+  runView.start(fn, runId);
+  // The log stream opens before the run starts, so its first line is never missed.
+  const stream = await openRunStream(fn.id, runId, (line) => runView.add(line));
+  try {
+    const result = await api.execute(fn.id, runId);
+    if (stream) await stream.settle(Array.isArray(result.logs) ? result.logs.length : 0, 500);
+    runView.finish(result, fn);
+    if (result.error && state.current?.id === fn.id && !isDirty()) {
+      const frame = firstFrame(result.error.stack, fn.filename);
+      if (frame) editor.mark(frame.line, "runtime");
+    }
+    const lastRun = {
+      run_id: result.run_id ?? runId,
+      at: new Date().toISOString(),
+      ok: !result.error,
+      execution_time_ms: result.execution_time_ms,
+      error_code: result.error?.code ?? null,
+    };
+    if (state.current?.id === fn.id) state.current.last_run = lastRun;
+    upsertFunction({ id: fn.id, last_run: lastRun });
+  } catch (error) {
+    runView.fail(error);
+    if (error instanceof NetworkError) health.pollNow();
+  } finally {
+    stream?.close();
+    state.busy = null;
+    renderHeader();
+    refreshFunctions();
+  }
+}
+
+let deleteTimer = null;
+async function removeCurrent() {
+  const fn = state.current;
+  if (!fn || state.busy) return;
+  if (!els.del.classList.contains("confirming")) {
+    els.del.classList.add("confirming");
+    clearTimeout(deleteTimer);
+    deleteTimer = setTimeout(() => els.del.classList.remove("confirming"), 4000);
+    return;
+  }
+  clearTimeout(deleteTimer);
+  els.del.classList.remove("confirming");
+  try {
+    await api.remove(fn.id);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) {
+      toast("Could not delete the function", { kind: "error", detail: error.message });
+      return;
+    }
+  }
+  state.edits.delete(fn.id);
+  state.functions = (state.functions ?? []).filter((item) => item.id !== fn.id);
+  const code = editor.value;
+  const filename = els.filename.value;
+  history.pushState(null, "", "#/");
+  showDraft({ code, filename });
+  saveDraft();
+  toast(`Deleted ${fn.filename}`, { detail: "Its code stays in the editor as a draft" });
+  refreshFunctions();
+}
+
+els.deploy.addEventListener("click", () => deploy());
+els.run.addEventListener("click", () => run());
+els.del.addEventListener("click", () => removeCurrent());
+els.fnId.addEventListener("click", () => state.current && copyText(state.current.id));
+els.newFn.addEventListener("click", () => {
+  setDrawer(false);
+  if (location.hash && location.hash !== "#/") location.hash = "#/";
+  else showDraft();
+  editor.textarea.focus();
+});
+els.fnList.addEventListener("click", (event) => {
+  const item = event.target.closest("a.fn-item");
+  if (item && item.dataset.id === state.current?.id) setDrawer(false);
+});
+
+document.addEventListener("keydown", (event) => {
+  const mod = event.ctrlKey || event.metaKey;
+  if (event.target === editor.textarea) return; // the editor handles its own shortcuts
+  if (mod && event.key === "Enter") {
+    event.preventDefault();
+    run();
+  } else if (mod && (event.key === "s" || event.key === "S")) {
+    event.preventDefault();
+    deploy();
+  } else if (event.key === "Escape") setDrawer(false);
+});
+
+// ---------------------------------------------------------------- start
+
+if (IS_MAC) {
+  document.querySelectorAll("kbd.mod").forEach((kbd) => {
+    kbd.textContent = "⌘";
+  });
+  els.runKbd.textContent = "⌘ ↵";
+}
+setInterval(() => {
+  if (state.functions) renderFunctions();
+  renderHeader(); // "deployed 2m ago" keeps its age
+}, 30_000);
+
+state.route = undefined;
+route();
+health.start();
+refreshFunctions();
+renderHeader();
+selectTab("run");

@@ -1,0 +1,512 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright, against real servers.
+
+Every test drives the page the way a person would (typing, clicking) and checks what appears.
+Screenshots at laptop (1280x800) and phone (390x844) widths land in test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.server import REPO, ServerProcess, stop_and_check
+
+playwright_api = pytest.importorskip("playwright.async_api")
+async_playwright = playwright_api.async_playwright
+expect = playwright_api.expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
+    reason="Debian's chromium is not installed (apt-get install chromium)",
+)
+
+SLOW_FUNCTION = """\
+console.log("🚀 Function starting...");
+await new Promise(resolve => setTimeout(resolve, 800));
+console.warn("Still here after 800 ms");
+Vortex.return({ slept: 800, ok: true });
+"""
+
+FIRST_LINE_WATCHER = """() => {
+  const list = document.querySelector("#run-console");
+  window.firstLineSeen = null;
+  const observer = new MutationObserver(() => {
+    const line = [...list.querySelectorAll(".log")]
+      .find((el) => el.textContent.includes("🚀 Function starting..."));
+    if (!line || window.firstLineSeen) return;
+    window.firstLineSeen = {
+      state: document.querySelector("#run-status").dataset.state,
+      visible: line.checkVisibility(),
+      later_line: list.textContent.includes("Still here"),
+    };
+    observer.disconnect();
+  });
+  observer.observe(list, { childList: true, subtree: true });
+}"""
+
+THROWING_FUNCTION = """\
+console.info("about to fail");
+function parse(input) {
+  throw new TypeError(`cannot parse ${input}`);
+}
+parse("<nonsense>");
+"""
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a test may want to forbid: console errors, crashes, foreign requests."""
+
+    origin: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    responses: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def foreign_requests(self) -> list[str]:
+        ws_origin = self.origin.replace("http://", "ws://", 1)
+        return [
+            url
+            for url in self.requests
+            if not (url.startswith(self.origin) or url.startswith(ws_origin))
+        ]
+
+    def assert_clean(self, *allowed: str) -> None:
+        """No crash, no console error (but the browser's own note of an ``allowed`` status)."""
+        assert not self.page_errors, self.page_errors
+        errors = [e for e in self.console_errors if not any(a in e for a in allowed)]
+        assert not errors, errors
+        assert not self.foreign_requests(), self.foreign_requests()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+def open_page(browser: object) -> Callable[..., object]:
+    async def _open(url: str, viewport: dict[str, int] = LAPTOP, path: str = "/") -> tuple:
+        context = await browser.new_context(viewport=viewport)  # type: ignore[attr-defined]
+        page = await context.new_page()
+        watch = PageWatch(url)
+        page.on(
+            "console",
+            lambda message: (
+                watch.console_errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+        page.on("request", lambda request: watch.requests.append(request.url))
+        page.on("websocket", lambda ws: watch.requests.append(ws.url))
+        page.on(
+            "response",
+            lambda response: watch.responses.__setitem__(response.url, response.headers),
+        )
+        await page.goto(url + path)
+        return page, watch
+
+    return _open
+
+
+async def snap(page: object, name: str, *, full_page: bool = False) -> None:
+    """A screenshot under test-output/screenshots/, without passing toasts in the way."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove())")  # type: ignore[attr-defined]
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)  # type: ignore[attr-defined]
+
+
+async def wait_healthy(page: object) -> None:
+    await expect(page.locator("#health")).to_have_attribute("data-state", "healthy")  # type: ignore[arg-type]
+    await expect(page.locator("#fn-loading")).to_be_hidden()  # type: ignore[arg-type]
+
+
+async def current_function_id(page: object) -> str:
+    await expect(page).to_have_url(re.compile(r"#/functions/[0-9a-f-]{36}$"))  # type: ignore[arg-type]
+    url: str = page.url  # type: ignore[attr-defined]
+    return url.rsplit("/", 1)[1]
+
+
+async def set_code(page: object, code: str) -> None:
+    await page.fill("#code", code)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------ tests
+
+
+async def test_page_loads_clean_offline_and_prefilled(
+    server: ServerProcess, open_page: Callable[..., object]
+) -> None:
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    code = await page.input_value("#code")
+    assert code.startswith('// index.js\nconsole.log("🚀 Function starting...");')
+    assert "Vortex.return(result);" in code
+    assert await page.input_value("#filename") == "index.js"
+    # the gutter has one number per line of the example
+    assert await page.locator(".gutter-inner div").count() == code.count("\n") + 1
+    await expect(page.locator("#health-detail")).to_contain_text("workers")
+    await expect(page.locator("#stat-workers")).to_have_text("2 / 2")
+    await page.wait_for_timeout(300)
+    watch.assert_clean()
+    scripts = [url for url in watch.responses if url.endswith(".js")]
+    assert scripts, "no JavaScript module was loaded"
+    for url in scripts:
+        assert watch.responses[url]["content-type"].startswith("text/javascript"), url
+    index = watch.responses[server.url + "/"]
+    assert "default-src 'self'" in index["content-security-policy"]
+    await page.context.close()
+
+
+async def test_deploy_and_run_streams_console_live(
+    server: ServerProcess, open_page: Callable[..., object], http: aiohttp.ClientSession
+) -> None:
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+
+    # Deploy the example as it is prefilled: it shows up in the list.
+    await page.click("#deploy-btn")
+    function_id = await current_function_id(page)
+    item = page.locator(f'.fn-item[data-id="{function_id}"]')
+    await expect(item).to_be_visible()
+    await expect(item).to_have_attribute("aria-current", "page")
+    await expect(page.locator("#fn-badge")).to_have_text("Deployed")
+    async with http.get("/functions") as response:
+        listed = [fn["id"] for fn in (await response.json())["functions"]]
+    assert function_id in listed
+
+    # Run it: console lines, then the return value and the time.
+    await page.click("#run-btn")
+    await expect(page.locator("#run-status")).to_have_attribute("data-state", "succeeded")
+    console = page.locator("#run-console")
+    await expect(console).to_contain_text("🚀 Function starting...")
+    await expect(console).to_contain_text('"message": "Hello from Vortex!"')
+    output = page.locator("#run-output")
+    await expect(output).to_contain_text('"computed": [')
+    await expect(output).to_contain_text('"message": "Hello from Vortex!"')
+    await expect(page.locator("#run-status")).to_contain_text(re.compile(r"\d+(\.\d+)? ms"))
+    # The run carried the page's run id (X-Vortex-Run-Id): the server remembers it.
+    shown = (await page.locator("#run-status .status-run").inner_text()).removeprefix("run ")
+    async with http.get(f"/functions/{function_id}") as response:
+        last_run = (await response.json())["last_run"]
+    assert last_run["run_id"].startswith(shown)
+    await expect(item.locator(".fn-last")).to_contain_text("ms")
+    await snap(page, "run-example-1280x800")
+
+    # A slower function: its first line is on screen while the run is still going.
+    await set_code(page, SLOW_FUNCTION)
+    await expect(page.locator("#run-label")).to_have_text("Deploy & run")
+    # Watch from inside the page, so polling intervals cannot blur the order of events.
+    # (The console still shows the example's run: the watcher waits for this run's lines.)
+    await page.evaluate(FIRST_LINE_WATCHER)
+    await page.click("#run-btn")
+    await page.wait_for_function("() => window.firstLineSeen !== null", timeout=10_000)
+    await expect(page.locator("#run-status .status-run")).not_to_have_text(f"run {shown}")
+    await expect(page.locator("#run-status")).to_have_attribute("data-state", "succeeded")
+    seen = await page.evaluate("window.firstLineSeen")
+    assert seen == {"state": "running", "visible": True, "later_line": False}, seen
+    await expect(console.locator(".log-warn")).to_contain_text("Still here after 800 ms")
+    await expect(output).to_contain_text('"slept": 800')
+    run_ms = await page.locator("#run-status .status-chip").first.inner_text()
+    assert re.fullmatch(r"\d+ ms|\d\.\d\d s", run_ms.strip()), run_ms
+    await snap(page, "run-slow-1280x800")
+    watch.assert_clean()
+    await page.context.close()
+
+
+async def test_syntax_error_is_shown_at_its_line(
+    server: ServerProcess, open_page: Callable[..., object]
+) -> None:
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    await set_code(page, 'const greeting = "hi";\nconsole.log(greeting);\nlet broken = ;\n')
+    await page.click("#deploy-btn")
+    error = page.locator("#editor-error")
+    await expect(error).to_be_visible()
+    await expect(error).to_contain_text("SyntaxError")
+    await expect(error).to_contain_text("Line 3")
+    await expect(error.locator(".ee-snippet")).to_contain_text("let broken = ;")
+    mark = page.locator(".line-mark")
+    await expect(mark).to_be_visible()
+    await expect(page.locator(".gutter-inner div.marked")).to_have_text("3")
+    # The marked band sits on line 3 of the editor.
+    top = await mark.evaluate("el => el.offsetTop")
+    line_height = await page.locator("#code").evaluate(
+        "el => parseFloat(getComputedStyle(el).lineHeight)"
+    )
+    padding = await page.locator("#code").evaluate(
+        "el => parseFloat(getComputedStyle(el).paddingTop)"
+    )
+    assert top == pytest.approx(padding + 2 * line_height)
+    # Nothing was deployed: still a draft, URL unchanged.
+    await expect(page.locator("#fn-badge")).to_have_text("Draft")
+    assert "#/functions/" not in page.url
+    await snap(page, "syntax-error-1280x800")
+    # Fixing the code and deploying clears the error.
+    await set_code(page, 'const greeting = "hi";\nconsole.log(greeting);\nlet fixed = 1;\n')
+    await page.click("#deploy-btn")
+    await current_function_id(page)
+    await expect(error).to_be_hidden()
+    await expect(mark).to_be_hidden()
+    # Chromium itself notes the refused deploy (400) in the console; the page adds nothing.
+    watch.assert_clean("the server responded with a status of 400")
+    await page.context.close()
+
+
+async def test_throwing_function_shows_its_error(
+    server: ServerProcess, open_page: Callable[..., object]
+) -> None:
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    await set_code(page, THROWING_FUNCTION)
+    await page.click("#run-btn")
+    await expect(page.locator("#run-status")).to_have_attribute("data-state", "failed")
+    card = page.locator("#run-error .error-card")
+    await expect(card).to_be_visible()
+    await expect(card).to_have_attribute("data-code", "function_error")
+    await expect(card.locator(".error-title")).to_have_text("TypeError: cannot parse <nonsense>")
+    await expect(card.locator(".error-stack")).to_contain_text("index.js:3:")
+    # Lines printed before the failure are there, coloured by level.
+    await expect(page.locator("#run-console .log-info")).to_contain_text("about to fail")
+    # The line that threw is marked in the editor; a stack frame jumps to it.
+    await expect(page.locator(".gutter-inner div.marked")).to_have_text("3")
+    await card.locator(".frame-link").first.click()
+    await expect(page.locator("#cursor-pos")).to_contain_text("Ln 3")
+    await snap(page, "function-error-1280x800")
+    watch.assert_clean()
+    await page.context.close()
+
+
+async def test_editor_keys(server: ServerProcess, open_page: Callable[..., object]) -> None:
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    await set_code(page, "")
+    textarea = page.locator("#code")
+    await textarea.focus()
+    await page.keyboard.type("if (true) {")
+    await page.keyboard.press("Enter")
+    await page.keyboard.type('console.log("x");')
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Shift+Tab")
+    await page.keyboard.type("}")
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("Vortex.return(1);")
+    assert await textarea.input_value() == (
+        'if (true) {\n  console.log("x");\n}\n  Vortex.return(1);'
+    )
+    await expect(page.locator(".gutter-inner div")).to_have_count(4)
+    await expect(page.locator("#cursor-pos")).to_have_text("Ln 4, Col 20")
+    # Ctrl+Enter deploys and runs.
+    await page.keyboard.press("Control+Enter")
+    await expect(page.locator("#run-status")).to_have_attribute("data-state", "succeeded")
+    await expect(page.locator("#run-output")).to_have_text("1")
+    await expect(page.locator("#run-console")).to_contain_text("x")
+    watch.assert_clean()
+    await page.context.close()
+
+
+async def test_tail_shows_runs_started_elsewhere(
+    server: ServerProcess,
+    open_page: Callable[..., object],
+    http: aiohttp.ClientSession,
+    deploy: Callable[..., object],
+) -> None:
+    function_id = await deploy(  # type: ignore[misc]
+        'console.log("tick from", "elsewhere");\nconsole.error("an <b>error</b> line");\n'
+        "Vortex.return(1);",
+        filename="ticker.js",
+    )
+    page, watch = await open_page(server.url, path=f"/#/functions/{function_id}")
+    await wait_healthy(page)
+    await expect(page.locator("#filename")).to_have_value("ticker.js")
+    await expect(page.locator("#fn-badge")).to_have_text("Deployed")
+    await page.click("#tab-tail")
+    await expect(page.locator("#tail-status")).to_have_attribute("data-state", "live")
+    await expect(page.locator("#tail-empty")).to_contain_text(f"/execute/{function_id}")
+
+    run_id = str(uuid.uuid4())
+    async with http.post(
+        f"/execute/{function_id}", headers={"X-Vortex-Run-Id": run_id}
+    ) as response:
+        assert response.status == 200
+    tail = page.locator("#tail-console")
+    await expect(tail.locator(".log")).to_have_count(2)
+    await expect(tail.locator(".log").first).to_contain_text("tick from elsewhere")
+    await expect(tail.locator(".log-error")).to_contain_text("an <b>error</b> line")
+    assert await tail.locator("b").count() == 0, "log text must never become markup"
+    await expect(tail.locator(".run-tag").first).to_have_text(run_id[:8])
+
+    # Lines that arrive while the Run tab is open are counted on the Live tail tab.
+    await page.click("#tab-run")
+    async with http.post(f"/execute/{function_id}") as response:
+        assert response.status == 200
+    await expect(page.locator("#tail-unread")).to_have_text("2")
+    await page.click("#tab-tail")
+    await expect(tail.locator(".log")).to_have_count(4)
+    await expect(page.locator("#tail-unread")).to_be_hidden()
+    await snap(page, "tail-1280x800")
+    watch.assert_clean()
+    await page.context.close()
+
+
+async def test_phone_layout(server: ServerProcess, open_page: Callable[..., object]) -> None:
+    page, watch = await open_page(server.url, viewport=PHONE)
+    await wait_healthy(page)
+    await snap(page, "editor-390x844")
+    await page.click("#run-btn")
+    await expect(page.locator("#run-status")).to_have_attribute("data-state", "succeeded")
+    await expect(page.locator("#run-output")).to_contain_text("Hello from Vortex!")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
+    await page.locator("#pane-run").scroll_into_view_if_needed()
+    await snap(page, "run-390x844")
+    await snap(page, "run-390x844-full", full_page=True)
+    # The function list is one tap away, in a drawer.
+    sidebar = page.locator("#sidebar")
+    await page.evaluate("window.scrollTo(0, 0)")
+    assert await sidebar.evaluate("el => el.getBoundingClientRect().right <= 0"), (
+        "drawer not closed"
+    )
+    await page.click("#menu-btn")
+    await expect(sidebar.locator(".fn-item[aria-current=page]")).to_be_visible()
+    await page.wait_for_timeout(300)
+    await snap(page, "functions-390x844")
+    await page.click("#scrim", position={"x": 370, "y": 400})
+    await expect(page.locator("#scrim")).to_be_hidden()
+    watch.assert_clean()
+    await page.context.close()
+
+
+SERVE = [sys.executable, "-m", "vortex", "serve", "--host", "127.0.0.1"]
+
+
+async def test_delete_keeps_the_code_as_a_draft(
+    server: ServerProcess, open_page: Callable[..., object], http: aiohttp.ClientSession
+) -> None:
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    await set_code(page, 'Vortex.return("short-lived");\n')
+    await page.click("#deploy-btn")
+    function_id = await current_function_id(page)
+    item = page.locator(f'.fn-item[data-id="{function_id}"]')
+    await expect(item).to_be_visible()
+    delete = page.locator("#delete-btn")
+    await delete.click()
+    await expect(delete).to_have_class(re.compile("confirming"))
+    await expect(delete).to_contain_text("Delete?")
+    await delete.click()
+    await expect(page.locator("#fn-badge")).to_have_text("Draft")
+    await expect(item).to_have_count(0)
+    assert await page.input_value("#code") == 'Vortex.return("short-lived");\n'
+    assert "#/functions/" not in page.url
+    async with http.get(f"/functions/{function_id}") as response:
+        assert response.status == 404
+    watch.assert_clean()
+    await page.context.close()
+
+
+def start_on_port(old: ServerProcess, tmp: Path) -> ServerProcess:
+    """A new ``vortex serve`` on the port (and data) of a stopped one: the server came back."""
+    log_path = tmp / f"server-{old.port}-again.log"
+    env = {**os.environ, **old.env}
+    env.update({"VORTEX_DATA_DIR": str(old.data_dir), "VORTEX_WORKERS": "2"})
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [*SERVE, "--port", str(old.port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp,
+        )
+    server = ServerProcess(old.port, old.data_dir, process, log_path, old.env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"vortex serve exited early:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/health", timeout=1) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.1)
+    stop_and_check(server)
+    raise RuntimeError(f"vortex serve did not come back:\n{server.log()}")
+
+
+async def test_reconnecting_state_when_the_server_goes_away(
+    server_factory: Callable[..., ServerProcess],
+    open_page: Callable[..., object],
+    tmp_path: Path,
+) -> None:
+    first = server_factory()
+    async with (
+        aiohttp.ClientSession(base_url=first.url) as http,
+        http.post("/deploy", json={"code": 'console.log("hello again");'}) as response,
+    ):
+        function_id = (await response.json())["function_id"]
+    page, watch = await open_page(first.url, viewport=PHONE, path=f"/#/functions/{function_id}")
+    await wait_healthy(page)
+    await page.click("#tab-tail")
+    tail_status = page.locator("#tail-status")
+    await expect(tail_status).to_have_attribute("data-state", "live")
+
+    first.stop()
+    banner = page.locator("#connection-banner")
+    await expect(banner).to_be_visible(timeout=15_000)
+    await expect(banner).to_contain_text("Reconnecting")
+    await expect(page.locator("#health")).to_have_attribute("data-state", "offline")
+    await expect(tail_status).to_have_attribute("data-state", "reconnecting", timeout=15_000)
+    await snap(page, "reconnecting-390x844")
+    await page.set_viewport_size(LAPTOP)
+    await snap(page, "reconnecting-1280x800")
+
+    second = start_on_port(first, tmp_path)
+    try:
+        await expect(banner).to_be_hidden(timeout=20_000)
+        await expect(page.locator("#health")).to_have_attribute("data-state", "healthy")
+        await expect(tail_status).to_have_attribute("data-state", "live", timeout=20_000)
+        await expect(page.locator(f'.fn-item[data-id="{function_id}"]')).to_be_visible()
+        async with (
+            aiohttp.ClientSession(base_url=second.url) as http,
+            http.post(f"/execute/{function_id}") as response,
+        ):
+            assert response.status == 200
+        await expect(page.locator("#tail-console")).to_contain_text("hello again")
+        assert not watch.page_errors, watch.page_errors
+        assert not watch.foreign_requests(), watch.foreign_requests()
+        await page.context.close()
+    finally:
+        stop_and_check(second)
