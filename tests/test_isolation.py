@@ -22,7 +22,6 @@ HOST_NAMES = [
     "process",
     "Deno",
     "Bun",
-    "fetch",
     "WebSocket",
     "importScripts",
     "bootstrap",
@@ -131,6 +130,121 @@ async def test_reachable_graph_holds_nothing_of_the_host(run: Run) -> None:
     )
     assert body["output"]["found"] == []
     assert body["output"]["reached"] > 500
+
+
+# Instances of every web API a run gets: their prototypes (and what those lead to) are shared by
+# every run of the host, so the walk below checks that each of them is frozen.
+WEB_API_SAMPLES = """
+  const url = new URL('http://example.com/?a=1');
+  const params = new URLSearchParams('b=2');
+  let defaultController, byteController;
+  const plain = new ReadableStream({ start(c) { defaultController = c; } });
+  const bytes = new ReadableStream({ type: 'bytes', start(c) { byteController = c; } });
+  const writable = new WritableStream();
+  const transform = new TransformStream();
+  const [left] = new ReadableStream().tee();
+  const controller = new AbortController();
+  const key = await crypto.subtle.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
+  const request = new Request('http://example.com/', { method: 'POST', body: 'x' });
+  const response = new Response(new ReadableStream());
+  const samples = [
+    url, url.searchParams, params, params.entries(), new Headers([['a', '1']]).entries(),
+    plain, defaultController, plain.values(), new ReadableStream().getReader(),
+    bytes, byteController, bytes.getReader({ mode: 'byob' }), left,
+    writable, writable.getWriter(), transform, transform.readable, transform.writable,
+    new TextEncoderStream(), new TextDecoderStream(), new TextEncoder(), new TextDecoder(),
+    request, request.headers, request.signal, request.body, response, response.body, response.headers,
+    Response.json(1), controller, controller.signal, AbortSignal.timeout(1000), AbortSignal.abort(),
+    new Event('x'), new EventTarget(), new DOMException('x'), key, crypto, crypto.subtle,
+    performance, Vortex.env, structuredClone, fetch, queueMicrotask, new Float32Array(1),
+  ];
+"""
+
+
+async def test_web_api_instances_lead_only_to_frozen_shared_objects(run: Run) -> None:
+    # From each instance, everything reached through a prototype is shared by every run of the
+    # host and must be frozen; the instances themselves (and their own state) belong to the run.
+    body = await run(
+        WEB_API_SAMPLES
+        + """
+        const forbidden = new Set(['python', 'pmEval', 'debuggerGlobal', 'XMLHttpRequest',
+          'getenv', 'paths', '__class__', '__dict__', '__globals__', '__builtins__', 'pythonmonkey']);
+        const own = new Set(samples);
+        const seen = new Set();
+        const queue = samples.map((s) => [s, false]);
+        const found = [];
+        const unfrozen = [];
+        while (queue.length) {
+          const [obj, shared] = queue.pop();
+          if ((typeof obj !== 'object' && typeof obj !== 'function') || obj === null) continue;
+          if (seen.has(obj)) continue;
+          seen.add(obj);
+          if (shared && !Object.isFrozen(obj)) {
+            let name = '';
+            try { name = String(obj.constructor && obj.constructor.name); } catch (e) { name = '?'; }
+            unfrozen.push(name + ':' + Reflect.ownKeys(obj).slice(0, 6).map(String).join(','));
+          }
+          for (const key of Reflect.ownKeys(obj)) {
+            if (typeof key === 'string' && forbidden.has(key)) found.push(key);
+            const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+            const next = shared || Object.isFrozen(obj);
+            if (desc && 'value' in desc) queue.push([desc.value, next && !own.has(desc.value)]);
+            if (desc && desc.get) queue.push([desc.get, true]);
+            if (desc && desc.set) queue.push([desc.set, true]);
+          }
+          queue.push([Object.getPrototypeOf(obj), true]);
+        }
+        Vortex.return({ found, unfrozen, reached: seen.size });
+        """
+    )
+    assert "error" not in body, body["error"]
+    assert body["output"]["found"] == []
+    assert body["output"]["unfrozen"] == []
+    assert body["output"]["reached"] > 500
+
+
+async def test_shared_web_classes_cannot_be_changed_by_a_run(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    writer = await deploy(
+        """
+        const attempts = [
+          () => { Response.prototype.text = async () => 'hijacked'; },
+          () => { URL.prototype.toString = () => 'hijacked'; },
+          () => { Object.getPrototypeOf(new URL('http://x/').searchParams).get = () => 'hijacked'; },
+          () => { Headers.prototype.get = () => 'hijacked'; },
+          () => { crypto.subtle.digest = async () => new ArrayBuffer(1); },
+          () => { Object.getPrototypeOf(new ReadableStream().getReader()).read = async () => ({ done: true }); },
+          () => { TextDecoder.prototype.decode = () => 'hijacked'; },
+          () => { globalThis.fetch = () => 'hijacked'; },
+        ];
+        Vortex.return(attempts.map((f) => { try { f(); return 'changed'; } catch (e) { return e.name; } }));
+        """
+    )
+    reader = await deploy(
+        """
+        const reader = new Response('real').body.getReader();
+        Vortex.return([
+          await new Response('real').text(), String(new URL('http://x/?a=1')),
+          new URL('http://x/?a=1').searchParams.get('a'), new Headers({ a: 'real' }).get('a'),
+          (await crypto.subtle.digest('SHA-256', new Uint8Array(0))).byteLength,
+          new TextDecoder().decode((await reader.read()).value), typeof fetch,
+        ]);
+        """
+    )
+    async with http.post(f"/execute/{writer}") as response:
+        results = (await response.json())["output"]
+    assert results[:7] == ["TypeError"] * 7
+    async with http.post(f"/execute/{reader}") as response:
+        assert (await response.json())["output"] == [
+            "real",
+            "http://x/?a=1",
+            "1",
+            "real",
+            32,
+            "real",
+            "function",
+        ]
 
 
 async def test_dynamic_import_and_direct_eval_are_refused_at_deploy(

@@ -1,8 +1,9 @@
-// The trusted side of a host process: evaluated once at boot in the start compartment, before and
-// after SES `lockdown()`. It builds one Compartment per invocation and hands user code only what
-// Vortex grants. User code never sees anything defined here except the hardened endowments, and
-// only strings and numbers cross to Python (through `host.emit` and `host.finish`).
-(function prepare() {
+// The trusted side of a host process: evaluated once at boot in the start compartment, after the
+// web APIs bundle (`webapi`, see js/src/webapi.js) and before SES `lockdown()`, which it calls.
+// It builds one Compartment per invocation and hands user code only what Vortex grants. User
+// code never sees anything defined here except the hardened endowments, and only strings and
+// numbers cross to Python (through the `host` bridge of host.py).
+(function prepare(webapi) {
   'use strict';
 
   // Captured before lockdown replaces the constructors reachable from prototypes with inert ones:
@@ -12,7 +13,7 @@
   const hostClearTimeout = globalThis.clearTimeout;
 
   lockdown({
-    errorTaming: 'unsafe', // keep `stack`, filtered below before any user sees it
+    errorTaming: 'unsafe', // keep `stack`, filtered before any user sees it
     stackFiltering: 'verbose',
     consoleTaming: 'unsafe',
     overrideTaming: 'moderate',
@@ -20,208 +21,143 @@
   });
   // SES leaves these outside its frozen intrinsics; every compartment shares them, so freeze them.
   harden(Intl);
-  const { Date, Math, JSON, Object: ObjectCtor, Array: ArrayCtor, Error: ErrorCtor } = globalThis;
+  // The web classes are shared by every run: frozen once here, with every prototype that their
+  // instances lead to (readers, controllers, iterators, implementation objects).
+  // SES leaves the float typed arrays out of new compartments on this SpiderMonkey (it knows
+  // no Float16Array); lockdown froze the start compartment's, so they are endowed from there.
+  const floatArrays = {};
+  for (const name of ['Float16Array', 'Float32Array', 'Float64Array']) {
+    if (typeof globalThis[name] === 'function') floatArrays[name] = globalThis[name];
+  }
+  const shared = harden({ ...webapi.globals, ...floatArrays });
+  hardenPrototypesReachableFrom(webapi.samples());
+  const api = webapi.internals;
+  const { Date, Math, JSON, Error: ErrorCtor } = globalThis;
 
   const WRAP_PREFIX = '(async function () {';
   const CHECK_PREFIX = "'use strict';";
   // The real AsyncFunction constructor puts the body two lines down.
   const CHECK_LINE_OFFSET = 2;
+  const RANDOM_BATCH = 4096;
+  // Module runs report positions in the built script under this name; the server maps them back
+  // to the uploaded files through the source map (vortex/modules/sourcemap.py).
+  const BUNDLE_NAME = 'vortex-bundle';
+
+  function hardenPrototypesReachableFrom(roots) {
+    const seen = new Set();
+    const queue = [...roots];
+    while (queue.length) {
+      const obj = queue.pop();
+      if ((typeof obj !== 'object' && typeof obj !== 'function') || obj === null || seen.has(obj)) continue;
+      seen.add(obj);
+      const proto = Object.getPrototypeOf(obj);
+      if (proto !== null) {
+        harden(proto);
+        queue.push(proto);
+      }
+      for (const key of Reflect.ownKeys(obj)) {
+        const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+        if (desc && 'value' in desc) queue.push(desc.value);
+      }
+    }
+  }
 
   return function makeRuntime(host) {
     const runs = new Map();
 
-    // ---- console formatting, close to Node's util.inspect -------------------------------
-    const MAX_DEPTH = 2;
-    const BREAK_LENGTH = 72;
-
-    function quote(s) {
-      return "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n') + "'";
+    // ---- what the shared classes ask of the current run (see js/src/hooks.js) -------------
+    function currentState() {
+      return runs.get(host.current());
     }
 
-    function keyText(key) {
-      if (typeof key === 'symbol') return '[' + String(key) + ']';
-      return /^[A-Za-z_$][\w$]*$/.test(key) ? key : quote(key);
-    }
-
-    function fnText(fn) {
-      const src = Function.prototype.toString.call(fn);
-      const name = fn.name;
-      if (/^class\b/.test(src)) return '[class ' + (name || '(anonymous)') + ']';
-      return name ? '[Function: ' + name + ']' : '[Function (anonymous)]';
-    }
-
-    function errorText(err) {
-      const stack = typeof err.stack === 'string' ? userStack(err, 'index.js') : '';
-      return stack || String(err.name) + ': ' + String(err.message);
-    }
-
-    function joinParts(open, parts, close, indent) {
-      if (parts.length === 0) return open + close;
-      const single = open + ' ' + parts.join(', ') + ' ' + close;
-      if (single.length <= BREAK_LENGTH && !single.includes('\n')) return single;
-      const pad = '  '.repeat(indent + 1);
-      return open + '\n' + pad + parts.join(',\n' + pad) + '\n' + '  '.repeat(indent) + close;
-    }
-
-    function ownEntries(obj, depth, seen, indent) {
-      const parts = [];
-      for (const key of Reflect.ownKeys(obj)) {
-        const desc = Reflect.getOwnPropertyDescriptor(obj, key);
-        if (!desc || !desc.enumerable) continue;
-        let text;
-        if ('value' in desc) text = inspect(desc.value, depth + 1, seen, indent + 1);
-        else text = desc.get && desc.set ? '[Getter/Setter]' : desc.get ? '[Getter]' : '[Setter]';
-        parts.push(keyText(key) + ': ' + text);
+    let randomPool = new Uint8Array(0);
+    let randomOffset = 0;
+    function osRandom(n) {
+      if (randomOffset + n > randomPool.length) {
+        randomPool = api.binaryToBytes(host.random(Math.max(RANDOM_BATCH, n)));
+        randomOffset = 0;
       }
-      return parts;
+      const out = randomPool.slice(randomOffset, randomOffset + n);
+      randomPool.fill(0, randomOffset, randomOffset + n);
+      randomOffset += n;
+      return out;
     }
+    api.setRandomSource(osRandom);
 
-    function inspect(value, depth, seen, indent) {
-      switch (typeof value) {
-        case 'string':
-          return depth === 0 ? value : quote(value);
-        case 'number':
-          return Object.is(value, -0) ? '-0' : String(value);
-        case 'bigint':
-          return String(value) + 'n';
-        case 'boolean':
-        case 'undefined':
-          return String(value);
-        case 'symbol':
-          return String(value);
-        case 'function':
-          return fnText(value);
-        default:
-          break;
-      }
-      if (value === null) return 'null';
-      if (seen.includes(value)) return '[Circular *]';
-      if (value instanceof ErrorCtor) return errorText(value);
-      if (value instanceof Date) {
-        return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-      }
-      if (value instanceof RegExp) return String(value);
-      const isArray = ArrayCtor.isArray(value);
-      if (depth > MAX_DEPTH) return isArray ? '[Array]' : '[Object]';
-      seen.push(value);
-      try {
-        if (isArray) {
-          const parts = [];
-          const shown = Math.min(value.length, 100);
-          for (let i = 0; i < shown; i += 1) parts.push(inspect(value[i], depth + 1, seen, indent + 1));
-          if (value.length > shown) parts.push('... ' + (value.length - shown) + ' more items');
-          return joinParts('[', parts, ']', indent);
+    api.configure({
+      reportError(error) {
+        const state = currentState();
+        if (!state || state.done) return;
+        const text = errorLine(state, error);
+        try {
+          writeLog(state, 'error', 'Uncaught ' + text);
+        } catch (e) {
+          /* the log limit ended the run */
         }
-        if (value instanceof Map) {
-          const parts = [];
-          for (const [k, v] of value) {
-            parts.push(inspect(k, depth + 1, seen, indent + 1) + ' => ' + inspect(v, depth + 1, seen, indent + 1));
-          }
-          return 'Map(' + value.size + ') ' + joinParts('{', parts, '}', indent);
-        }
-        if (value instanceof Set) {
-          const parts = [];
-          for (const v of value) parts.push(inspect(v, depth + 1, seen, indent + 1));
-          return 'Set(' + value.size + ') ' + joinParts('{', parts, '}', indent);
-        }
-        if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-          const parts = [];
-          const shown = Math.min(value.length, 100);
-          for (let i = 0; i < shown; i += 1) parts.push(String(value[i]));
-          if (value.length > shown) parts.push('... ' + (value.length - shown) + ' more items');
-          return value.constructor.name + '(' + value.length + ') ' + joinParts('[', parts, ']', indent);
-        }
-        if (value instanceof Promise) return 'Promise { <pending> }';
-        const proto = ObjectCtor.getPrototypeOf(value);
-        const parts = ownEntries(value, depth, seen, indent);
-        let prefix = '';
-        if (proto === null) prefix = '[Object: null prototype] ';
-        else if (proto !== ObjectCtor.prototype) {
-          const ctor = proto.constructor;
-          const name = typeof ctor === 'function' ? ctor.name : '';
-          if (name && name !== 'Object') prefix = name + ' ';
-        }
-        return prefix + joinParts('{', parts, '}', indent);
-      } finally {
-        seen.pop();
-      }
+      },
+      runTimer(callback, ms) {
+        const state = currentState();
+        if (!state || state.done) throw new ErrorCtor('This invocation has already ended');
+        const delay = Math.min(Math.max(Number(ms) || 0, 0), 2147483647);
+        const handle = hostSetTimeout(() => {
+          state.internalTimers.delete(handle);
+          if (!state.done) callback();
+        }, delay);
+        state.internalTimers.add(handle);
+      },
+      now() {
+        const state = currentState();
+        return state ? elapsed(state) : 0;
+      },
+      randomBytes: osRandom,
+    });
+
+    function elapsed(state) {
+      // Coarsened to 0.1 ms, as browsers do without cross-origin isolation.
+      return Math.round((host.now() - state.startedAt) * 10) / 10;
     }
 
-    function formatArgs(args) {
-      let rest = args;
-      let head = '';
-      if (typeof args[0] === 'string' && args[0].includes('%') && args.length > 1) {
-        let i = 1;
-        head = args[0].replace(/%([sdifjoOc%])/g, (match, spec) => {
-          if (spec === '%') return '%';
-          if (i >= args.length) return match;
-          const arg = args[i++];
-          switch (spec) {
-            case 's': return typeof arg === 'string' ? arg : inspect(arg, 1, [], 0);
-            case 'd':
-            case 'i': return typeof arg === 'bigint' ? arg + 'n' : String(spec === 'i' ? parseInt(arg, 10) : Number(arg));
-            case 'f': return String(parseFloat(arg));
-            case 'j': try { return JSON.stringify(arg); } catch (e) { return '[Circular]'; }
-            case 'c': return '';
-            default: return inspect(arg, 1, [], 0);
-          }
-        });
-        rest = args.slice(i);
-        return [head, ...rest.map((a) => inspect(a, 0, [], 0))].join(' ');
-      }
-      return rest.map((a) => inspect(a, 0, [], 0)).join(' ');
+    // ---- errors and logs ----------------------------------------------------------------
+    function inspector(state) {
+      if (state.inspector === null) state.inspector = api.makeInspector(state.where);
+      return state.inspector;
     }
 
-    // ---- errors -------------------------------------------------------------------------
-    // User frames are the ones evaluated through the compartment's eval: "name@... > eval:L:C".
-    const USER_FRAME = /^(.*?)@.*> eval:(\d+):(\d+)$/;
-
-    function userStack(err, filename) {
-      let raw;
-      try {
-        raw = String(err.stack);
-      } catch (e) {
-        return '';
-      }
-      const frames = [];
-      for (const line of raw.split('\n')) {
-        const m = USER_FRAME.exec(line);
-        if (!m) continue;
-        const lineNo = Number(m[2]);
-        const col = lineNo === 1 ? Math.max(1, Number(m[3]) - WRAP_PREFIX.length) : Number(m[3]);
-        const fn = m[1].replace(/\/<$/, '').replace(/\*$/, '') || '<anonymous>';
-        frames.push('    at ' + fn + ' (' + filename + ':' + lineNo + ':' + col + ')');
-      }
-      return frames.length ? String(err.name) + ': ' + String(err.message) + '\n' + frames.join('\n') : '';
+    function describeThrown(state, value) {
+      return api.describeThrown(value, state.where, inspector(state).inspectValue);
     }
 
-    function describeThrown(value, filename) {
-      if (value instanceof ErrorCtor) {
-        let name = 'Error';
-        let message = '';
-        try { name = String(value.name); } catch (e) { /* odd getter: keep the default */ }
-        try { message = String(value.message); } catch (e) { /* likewise */ }
-        const stack = userStack(value, filename) || name + ': ' + message;
-        return { code: 'function_error', name, message, stack };
-      }
-      let text;
-      try {
-        text = inspect(value, 1, [], 0);
-      } catch (e) {
-        text = '[unprintable value]';
-      }
-      return { code: 'function_error', name: 'Error', message: 'Uncaught ' + text, stack: 'Uncaught ' + text };
+    function errorLine(state, error) {
+      const described = describeThrown(state, error);
+      return error instanceof ErrorCtor ? described.stack : described.message.replace(/^Uncaught /, '');
     }
 
-    // ---- one invocation -------------------------------------------------------------------
     class LimitError extends ErrorCtor {}
     harden(LimitError);
 
+    function guardAlive(state) {
+      if (state.done) throw new LimitError('This invocation has already ended');
+    }
+
+    function writeLog(state, level, message) {
+      state.logBytes += message.length;
+      state.logLines += 1;
+      if (state.logBytes > state.limits.log_bytes || state.logLines > state.limits.log_lines) {
+        const text = 'Log volume exceeded its limit (' + state.limits.log_lines + ' lines or ' + state.limits.log_bytes + ' bytes per run)';
+        fail(state, 'log_limit_exceeded', text);
+        throw new LimitError(text);
+      }
+      host.emit(state.id, level, message);
+    }
+
+    // ---- the end of a run -----------------------------------------------------------------
     function end(state, outputJson, error) {
       if (state.done) return;
       state.done = true;
       for (const handle of state.timers.values()) hostClearTimeout(handle);
       state.timers.clear();
+      for (const handle of state.internalTimers) hostClearTimeout(handle);
+      state.internalTimers.clear();
       runs.delete(state.id);
       host.finish(state.id, outputJson, error === null ? null : JSON.stringify(error));
     }
@@ -230,31 +166,28 @@
       end(state, null, { code, name: 'Error', message, stack: '' });
     }
 
+    // A script ends when its body has settled and it returned, or nothing is pending any more.
+    // A module run ends when its response has been sent and every waitUntil promise settled.
     function settleIfIdle(state) {
-      if (state.done || !state.bodySettled) return;
-      if (state.returned || state.timers.size === 0) end(state, state.outputJson, null);
+      if (state.done) return;
+      if (state.module) {
+        if (state.responded && state.waiting === 0) end(state, null, state.lateError);
+        return;
+      }
+      if (!state.bodySettled) return;
+      if (state.returned || (state.timers.size === 0 && state.fetcher.pending() === 0)) {
+        end(state, state.outputJson, null);
+      }
     }
 
-    function guardAlive(state) {
-      if (state.done) throw new LimitError('This invocation has already ended');
-    }
-
+    // ---- endowments made for one run ------------------------------------------------------
     function makeConsole(state) {
       const write = (level) => (...args) => {
         guardAlive(state);
-        const message = formatArgs(args);
-        state.logBytes += message.length;
-        state.logLines += 1;
-        if (state.logBytes > state.limits.log_bytes || state.logLines > state.limits.log_lines) {
-          const text = 'Log volume exceeded its limit (' + state.limits.log_lines + ' lines or ' + state.limits.log_bytes + ' bytes per run)';
-          fail(state, 'log_limit_exceeded', text);
-          throw new LimitError(text);
-        }
-        host.emit(state.id, level, message);
+        writeLog(state, level, inspector(state).formatArgs(args));
       };
-      const log = write('log');
       return {
-        log,
+        log: write('log'),
         info: write('info'),
         warn: write('warn'),
         error: write('error'),
@@ -284,7 +217,7 @@
           try {
             callback(...args);
           } catch (err) {
-            if (!state.done) end(state, null, describeThrown(err, state.filename));
+            if (!state.done) end(state, null, describeThrown(state, err));
             return;
           }
           settleIfIdle(state);
@@ -307,7 +240,8 @@
       };
     }
 
-    function makeVortex(state) {
+    function makeVortex(state, env) {
+      if (state.module) return { env };
       return {
         return(value) {
           guardAlive(state);
@@ -333,39 +267,131 @@
           state.outputJson = text;
           settleIfIdle(state);
         },
+        env,
       };
     }
 
-    function run(id, code, limitsJson, filename) {
-      const limits = JSON.parse(limitsJson);
+    function makeFetch(state) {
+      return api.makeFetch({
+        start(fid, metaJson, bodyBinary) {
+          host.fetch(state.id, fid, metaJson, bodyBinary);
+        },
+        cancel(fid) {
+          host.fetchAbort(state.id, fid);
+          settleLater(state);
+        },
+        check() {
+          guardAlive(state);
+        },
+      });
+    }
+
+    // After an answer arrives, its promise reactions run first; the run may end only after.
+    function settleLater(state) {
+      const handle = hostSetTimeout(() => {
+        state.internalTimers.delete(handle);
+        settleIfIdle(state);
+      }, 1);
+      state.internalTimers.add(handle);
+    }
+
+    function makeQueueMicrotask(state) {
+      return function queueMicrotask(callback) {
+        guardAlive(state);
+        if (typeof callback !== 'function') {
+          throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
+        }
+        Promise.resolve().then(() => {
+          if (state.done) return;
+          try {
+            callback();
+          } catch (err) {
+            if (!state.done) end(state, null, describeThrown(state, err));
+          }
+        });
+      };
+    }
+
+    function makePerformance(state) {
+      return {
+        timeOrigin: state.timeOrigin,
+        now: () => elapsed(state),
+        toJSON: () => ({ timeOrigin: state.timeOrigin }),
+      };
+    }
+
+    function makeEnv(envJson) {
+      const env = JSON.parse(envJson);
+      const out = {};
+      for (const key of Object.keys(env)) out[key] = String(env[key]);
+      return harden(out);
+    }
+
+    function newState(id, limitsJson, filename, module) {
       const state = {
         id,
-        limits,
+        limits: JSON.parse(limitsJson),
         filename,
+        module,
+        where: module ? { filename: BUNDLE_NAME, firstLineShift: 0 } : { filename, firstLineShift: WRAP_PREFIX.length },
+        inspector: null,
         done: false,
         bodySettled: false,
         returned: false,
         outputJson: null,
+        responded: false,
+        waiting: 0,
+        lateError: null,
         timers: new Map(),
+        internalTimers: new Set(),
         nextTimer: 1,
         logBytes: 0,
         logLines: 0,
+        fetcher: null,
+        startedAt: host.now(),
+        timeOrigin: Date.now(),
       };
+      state.fetcher = makeFetch(state);
       runs.set(id, state);
+      return state;
+    }
+
+    function compartmentFor(state, env) {
       const globals = {
+        ...shared,
         console: makeConsole(state),
         ...makeTimers(state),
-        Vortex: makeVortex(state),
+        queueMicrotask: makeQueueMicrotask(state),
+        fetch: state.fetcher.fetch,
+        crypto: api.makeCrypto((n) => {
+          guardAlive(state);
+          return osRandom(n);
+        }),
+        performance: makePerformance(state),
+        Vortex: makeVortex(state, env),
         Date,
         Math,
         Intl,
       };
+      const compartment = new Compartment({ __options__: true, globals: harden(globals) });
+      // Workers code reaches the global as `self` too.
+      Object.defineProperty(compartment.globalThis, 'self', {
+        value: compartment.globalThis,
+        writable: true,
+        configurable: true,
+      });
+      return compartment;
+    }
+
+    // ---- a classic script: top-level code is the body of an async function --------------------
+    function run(id, code, limitsJson, filename, envJson) {
+      const state = newState(id, limitsJson, filename, false);
       let body;
       try {
-        const compartment = new Compartment({ __options__: true, globals: harden(globals) });
+        const compartment = compartmentFor(state, makeEnv(envJson));
         body = compartment.evaluate(WRAP_PREFIX + code + '\n})');
       } catch (err) {
-        end(state, null, describeThrown(err, filename));
+        end(state, null, describeThrown(state, err));
         return;
       }
       body().then(
@@ -374,9 +400,109 @@
           settleIfIdle(state);
         },
         (err) => {
-          if (!state.done) end(state, null, describeThrown(err, filename));
+          if (!state.done) end(state, null, describeThrown(state, err));
         },
       );
+    }
+
+    // ---- a module: the built script evaluates to the entry's exports ---------------------------
+    function runModule(id, script, limitsJson, filename, envJson, requestJson, bodyBinary) {
+      const state = newState(id, limitsJson, filename, true);
+      const env = makeEnv(envJson);
+      let handler;
+      try {
+        const exports = compartmentFor(state, env).evaluate(script);
+        handler = exports ? exports.default : undefined;
+      } catch (err) {
+        end(state, null, describeThrown(state, err));
+        return;
+      }
+      if ((typeof handler !== 'object' && typeof handler !== 'function') || handler === null || typeof handler.fetch !== 'function') {
+        fail(state, 'invalid_module', 'The module must export a default object with a fetch method: export default { async fetch(request, env, ctx) { ... } }');
+        return;
+      }
+      const ctx = harden({
+        waitUntil(promise) {
+          guardAlive(state);
+          state.waiting += 1;
+          Promise.resolve(promise).then(
+            () => {
+              state.waiting -= 1;
+              settleIfIdle(state);
+            },
+            (err) => {
+              state.waiting -= 1;
+              if (state.done) return;
+              if (state.lateError === null) state.lateError = describeThrown(state, err);
+              try {
+                writeLog(state, 'error', 'Uncaught (in waitUntil) ' + errorLine(state, err));
+              } catch (e) {
+                return;
+              }
+              settleIfIdle(state);
+            },
+          );
+        },
+        passThroughOnException() {},
+      });
+      let result;
+      try {
+        const request = api.incomingRequest(requestJson, bodyBinary);
+        result = handler.fetch(request, env, ctx);
+      } catch (err) {
+        end(state, null, describeThrown(state, err));
+        return;
+      }
+      Promise.resolve(result).then(
+        (response) => respond(state, response),
+        (err) => {
+          if (!state.done) end(state, null, describeThrown(state, err));
+        },
+      );
+    }
+
+    function respond(state, response) {
+      if (state.done) return;
+      let headSent = false;
+      const sink = {
+        head(headJson, bodyBinary, streaming) {
+          if (state.done) return;
+          headSent = true;
+          host.respond(state.id, headJson, bodyBinary, streaming);
+        },
+        chunk(binary) {
+          if (!state.done) host.chunk(state.id, binary);
+        },
+        end(errorText) {
+          if (!state.done) host.bodyEnd(state.id, errorText);
+        },
+      };
+      api.sendResponse(response, sink, state.limits.response_bytes).then(
+        () => {
+          state.responded = true;
+          settleIfIdle(state);
+        },
+        (err) => {
+          if (state.done) return;
+          if (!headSent) {
+            if (err instanceof api.InvalidResponse) fail(state, 'invalid_response', err.message);
+            else end(state, null, describeThrown(state, err));
+            return;
+          }
+          // The status was sent already; the body broke off. The run fails, the client sees a cut.
+          state.responded = true;
+          if (state.lateError === null) state.lateError = describeThrown(state, err);
+          settleIfIdle(state);
+        },
+      );
+    }
+
+    // ---- called by the host for frames from the supervisor ---------------------------------------
+    function deliver(id, fid, resultJson, bodyBinary) {
+      const state = runs.get(id);
+      if (!state) return;
+      state.fetcher.deliver(fid, resultJson, bodyBinary);
+      settleLater(state);
     }
 
     function abort(id, code, message) {
@@ -411,6 +537,6 @@
       return null;
     }
 
-    return harden({ run, abort, check, active: () => runs.size });
+    return harden({ run, runModule, deliver, abort, check, active: () => runs.size });
   };
-})();
+});

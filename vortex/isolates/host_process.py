@@ -10,13 +10,16 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vortex.isolates import frames
-from vortex.isolates.outcome import HOST_CRASHED, LogEntry, RunOutcome, platform_error
+from vortex.isolates.exchange import ResponseHead, b64decode
+from vortex.isolates.invocation import Invocation
+from vortex.isolates.outcome import HOST_CRASHED, HOST_RESTARTED, RunOutcome, platform_error
 from vortex.isolates.turnclock import TurnClock
+
+FetchHandler = Callable[["HostProcess", Invocation, dict[str, Any]], None]
 
 _PR_SET_PDEATHSIG = 1
 _clock_numbers = itertools.count()
@@ -41,20 +44,15 @@ def _host_environment() -> dict[str, str]:
     return env
 
 
-@dataclass(slots=True)
-class Pending:
-    future: asyncio.Future[RunOutcome]
-    on_log: Callable[[LogEntry], None]
-    cpu_limit_ms: int
-    logs: list[LogEntry] = field(default_factory=list)
-
-
 class HostProcess:
-    def __init__(self, process: asyncio.subprocess.Process, clock: TurnClock) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, clock: TurnClock, on_fetch: FetchHandler
+    ) -> None:
         self.process = process
         self.clock = clock
+        self.on_fetch = on_fetch
         self.pid = process.pid
-        self.runs: dict[int, Pending] = {}
+        self.runs: dict[int, Invocation] = {}
         self.checks: dict[int, asyncio.Future[dict[str, Any] | None]] = {}
         self.exit_reason: tuple[str, str, int | None] | None = None
         self.exited = asyncio.Event()
@@ -62,7 +60,13 @@ class HostProcess:
 
     @classmethod
     async def start(
-        cls, ses_path: Path, workdir: Path, *, start_timeout: float = 60.0
+        cls,
+        ses_path: Path,
+        webapi_path: Path,
+        workdir: Path,
+        on_fetch: FetchHandler,
+        *,
+        start_timeout: float = 60.0,
     ) -> HostProcess:
         clock_path = workdir / f"clock-{os.getpid()}-{next(_clock_numbers)}"
         clock = TurnClock(clock_path, create=True)
@@ -72,6 +76,7 @@ class HostProcess:
             "vortex.isolates.host",
             str(clock_path),
             str(ses_path),
+            str(webapi_path),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=_host_environment(),
@@ -79,7 +84,7 @@ class HostProcess:
             preexec_fn=_die_with_parent,
             start_new_session=True,
         )
-        host = cls(process, clock)
+        host = cls(process, clock, on_fetch)
         assert process.stdout is not None
         try:
             hello = await asyncio.wait_for(frames.read(process.stdout), start_timeout)
@@ -109,17 +114,9 @@ class HostProcess:
         assert stdin is not None
         stdin.write(frames.encode(message))
 
-    def run(
-        self,
-        invocation: int,
-        message: dict[str, Any],
-        on_log: Callable[[LogEntry], None],
-        cpu_limit_ms: int,
-    ) -> asyncio.Future[RunOutcome]:
-        future: asyncio.Future[RunOutcome] = asyncio.get_running_loop().create_future()
-        self.runs[invocation] = Pending(future, on_log, cpu_limit_ms)
+    def run(self, invocation: Invocation, message: dict[str, Any]) -> None:
+        self.runs[invocation.id] = invocation
         self.send(message)
-        return future
 
     def check(self, invocation: int, code: str) -> asyncio.Future[dict[str, Any] | None]:
         future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
@@ -169,44 +166,53 @@ class HostProcess:
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("t")
+        if kind == "checked":
+            future = self.checks.pop(message["id"], None)
+            if future is not None and not future.done():
+                future.set_result(message["problem"])
+            return
+        invocation = self.runs.get(message["id"])
+        if invocation is None:
+            return
         if kind == "log":
-            pending = self.runs.get(message["id"])
-            if pending is not None:
-                entry: LogEntry = {
+            invocation.log(
+                {
                     "level": message["level"],
                     "message": message["message"],
                     "timestamp": message["timestamp"],
                 }
-                pending.logs.append(entry)
-                pending.on_log(entry)
+            )
+        elif kind == "response":
+            invocation.responded(ResponseHead.from_frame(message))
+        elif kind == "chunk":
+            invocation.chunk(b64decode(message["data"]))
+        elif kind == "body_end":
+            invocation.body_ended(message["error"])
+        elif kind == "fetch":
+            self.on_fetch(self, invocation, message)
+        elif kind == "fetch_abort":
+            task = invocation.fetches.pop(message["fid"], None)
+            if task is not None:
+                task.cancel()
         elif kind == "done":
-            pending = self.runs.pop(message["id"], None)
-            if pending is not None and not pending.future.done():
-                pending.future.set_result(
-                    RunOutcome(
-                        output_json=message["output"],
-                        error=message["error"],
-                        logs=pending.logs,
-                        cpu_ms=message["cpu_ms"],
-                    )
+            del self.runs[message["id"]]
+            invocation.finish(
+                RunOutcome(
+                    output_json=message["output"],
+                    error=message["error"],
+                    cpu_ms=message["cpu_ms"],
                 )
-        elif kind == "checked":
-            future = self.checks.pop(message["id"], None)
-            if future is not None and not future.done():
-                future.set_result(message["problem"])
+            )
 
     def _fail_everything(self) -> None:
-        from vortex.isolates.outcome import HOST_RESTARTED
-
         code, message, culprit = self.exit_reason or (
             HOST_CRASHED,
             f"the host process exited unexpectedly (exit code {self.process.returncode})",
             None,
         )
-        for invocation, pending in self.runs.items():
-            if pending.future.done():
-                continue
-            if culprit is None or invocation == culprit:
+        runs, self.runs = self.runs, {}
+        for invocation_id, invocation in runs.items():
+            if culprit is None or invocation_id == culprit:
                 error = platform_error(code, message)
             else:
                 error = platform_error(
@@ -214,8 +220,7 @@ class HostProcess:
                     "The host process running this invocation was replaced because another "
                     f"invocation on it failed ({code}); nothing of this run was kept",
                 )
-            pending.future.set_result(RunOutcome(None, error, pending.logs))
-        self.runs.clear()
+            invocation.finish(RunOutcome(None, error))
         for future in self.checks.values():
             if not future.done():
                 future.set_exception(HostStartError(message or "host process exited"))

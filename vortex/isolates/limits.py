@@ -17,6 +17,10 @@ class Limits:
     log_lines: int = 10_000
     timers: int = 1_000
     """Timers pending at once (``setTimeout`` and ``setInterval`` together)."""
+    subrequests: int = 50
+    """Outbound ``fetch()`` calls per invocation, as Workers' free plan allows."""
+    response_bytes: int = 32 << 20
+    """Body of the Response a module function's ``fetch`` handler returns."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -21,6 +21,10 @@ TIMER_LIMIT_EXCEEDED = "timer_limit_exceeded"
 HOST_RESTARTED = "host_restarted"
 """The host process was replaced because of another invocation that shared it."""
 HOST_CRASHED = "host_crashed"
+INVALID_MODULE = "invalid_module"
+"""A module function whose default export has no ``fetch`` method."""
+INVALID_RESPONSE = "invalid_response"
+"""A ``fetch`` handler that did not give a Response (or gave one whose body was used)."""
 
 
 class LogEntry(TypedDict):
@@ -35,6 +39,7 @@ class RunOutcome:
     """The value given to ``Vortex.return``, as JSON text, or None."""
     error: dict[str, Any] | None
     logs: list[LogEntry] = field(default_factory=list)
+    """The log lines of the run, in order (filled in from the invocation when it ends)."""
     cpu_ms: float = 0.0
     duration_ms: float = 0.0
 

@@ -15,13 +15,15 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from vortex.errors import PoolUnavailable
+from vortex.isolates.exchange import HttpRequest, b64decode, b64encode
 from vortex.isolates.host_process import HostProcess, HostStartError
+from vortex.isolates.invocation import Invocation
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import (
     CPU_TIME_EXCEEDED,
@@ -30,6 +32,13 @@ from vortex.isolates.outcome import (
     LogEntry,
     RunOutcome,
     platform_error,
+)
+from vortex.isolates.subrequests import (
+    Fetcher,
+    Subrequest,
+    SubrequestRefused,
+    SubrequestResponse,
+    refuse_all,
 )
 from vortex.isolates.turnclock import NO_INVOCATION
 
@@ -46,6 +55,14 @@ def default_ses_path() -> Path:
     if configured:
         return Path(configured)
     return JS_DIR / "node_modules" / "ses" / "dist" / "ses.umd.js"
+
+
+def default_webapi_path() -> Path:
+    """The web APIs bundle that script/bootstrap builds with esbuild (``npm run build``)."""
+    configured = os.environ.get("VORTEX_WEBAPI_PATH")
+    if configured:
+        return Path(configured)
+    return JS_DIR / "dist" / "webapi.js"
 
 
 def _rss_bytes(pid: int) -> int:
@@ -74,12 +91,16 @@ class IsolatePool:
         limits: Limits | None = None,
         host_memory_bytes: int = 1 << 30,
         ses_path: Path | None = None,
+        webapi_path: Path | None = None,
+        fetcher: Fetcher | None = None,
     ) -> None:
         self.size = size
         self.spares = spares
         self.limits = limits or Limits()
         self.host_memory_bytes = host_memory_bytes
         self.ses_path = ses_path or default_ses_path()
+        self.webapi_path = webapi_path or default_webapi_path()
+        self.fetcher: Fetcher = fetcher or refuse_all
         self._active: list[HostProcess] = []
         self._spare: list[HostProcess] = []
         self._ids = itertools.count(1)
@@ -96,6 +117,11 @@ class IsolatePool:
             raise HostStartError(
                 f"SES was not found at {self.ses_path}: run script/bootstrap "
                 "(it installs the JavaScript dependencies with npm)"
+            )
+        if not self.webapi_path.is_file():
+            raise HostStartError(
+                f"the web APIs bundle was not found at {self.webapi_path}: run script/bootstrap "
+                "(it builds it with npm run build)"
             )
         self._workdir = Path(tempfile.mkdtemp(prefix="vortex-hosts-"))
         hosts = await asyncio.gather(
@@ -135,6 +161,50 @@ class IsolatePool:
         return [h.pid for h in self._active + self._spare]
 
     # -- work -----------------------------------------------------------------------------------
+    async def start_invocation(
+        self,
+        code: str,
+        *,
+        on_log: Callable[[LogEntry], None],
+        limits: Limits | None = None,
+        filename: str = "index.js",
+        kind: Literal["script", "module"] = "script",
+        env: Mapping[str, str] | None = None,
+        request: HttpRequest | None = None,
+        allow_hosts: Sequence[str] = (),
+        map_error: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Invocation:
+        """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
+
+        ``code`` is a script, or for ``kind="module"`` the built script of a module function
+        (see ``vortex.modules``), whose ``fetch`` handler gets ``request``.
+        """
+        limits = limits or self.limits
+        host = await self._pick_host()
+        invocation = Invocation(
+            next(self._ids), limits, on_log, tuple(allow_hosts), map_error=map_error
+        )
+        message: dict[str, Any] = {
+            "t": "run",
+            "id": invocation.id,
+            "code": code,
+            "limits": limits.to_json(),
+            "filename": filename,
+            "kind": kind,
+            "env": dict(env or {}),
+        }
+        if request is not None:
+            message["request"] = request.to_frame()
+        host.run(invocation, message)
+        # The host enforces the wall limit itself; this backstop only fires if it cannot.
+        loop = asyncio.get_running_loop()
+        backstop = loop.call_later(
+            limits.wall_ms / 1000 + 2.0, self._backstop, host, invocation, limits.wall_ms
+        )
+
+        invocation.outcome.add_done_callback(lambda _: backstop.cancel())
+        return invocation
+
     async def invoke(
         self,
         code: str,
@@ -142,39 +212,90 @@ class IsolatePool:
         on_log: Callable[[LogEntry], None],
         limits: Limits | None = None,
         filename: str = "index.js",
+        env: Mapping[str, str] | None = None,
+        allow_hosts: Sequence[str] = (),
     ) -> RunOutcome:
-        limits = limits or self.limits
-        host = await self._pick_host()
-        invocation = next(self._ids)
-        started = time.perf_counter()
-        future = host.run(
-            invocation,
-            {
-                "t": "run",
-                "id": invocation,
-                "code": code,
-                "limits": limits.to_json(),
-                "filename": filename,
-            },
-            on_log,
-            limits.cpu_ms,
+        """Run a script to its end."""
+        invocation = await self.start_invocation(
+            code,
+            on_log=on_log,
+            limits=limits,
+            filename=filename,
+            env=env,
+            allow_hosts=allow_hosts,
         )
-        # The host enforces the wall limit itself; this backstop only fires if it cannot.
-        backstop = limits.wall_ms / 1000 + 2.0
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(future), backstop)
-        except TimeoutError:
-            logs = host.runs[invocation].logs if invocation in host.runs else []
-            host.forget(invocation)
-            outcome = RunOutcome(
+        return await invocation.outcome
+
+    def _backstop(self, host: HostProcess, invocation: Invocation, wall_ms: int) -> None:
+        host.forget(invocation.id)
+        invocation.finish(
+            RunOutcome(
                 None,
-                platform_error(
-                    WALL_TIME_EXCEEDED, f"Wall time limit of {limits.wall_ms} ms exceeded"
-                ),
-                logs,
+                platform_error(WALL_TIME_EXCEEDED, f"Wall time limit of {wall_ms} ms exceeded"),
             )
-        outcome.duration_ms = (time.perf_counter() - started) * 1000
-        return outcome
+        )
+
+    # -- outbound fetch, asked for by hosts ------------------------------------------------------
+    def _on_fetch(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
+        fid = int(message["fid"])
+        invocation.subrequests += 1
+        if invocation.subrequests > invocation.limits.subrequests:
+            limit = invocation.limits.subrequests
+            self._answer_fetch(
+                host,
+                invocation,
+                fid,
+                SubrequestRefused(f"Too many subrequests: the limit is {limit} per invocation"),
+            )
+            return
+        body = message.get("body")
+        request = Subrequest(
+            method=str(message["method"]),
+            url=str(message["url"]),
+            headers=[(str(k), str(v)) for k, v in message.get("headers") or []],
+            body=None if body is None else b64decode(body),
+            redirect=str(message.get("redirect") or "follow"),
+        )
+        task = asyncio.create_task(self._fetch(host, invocation, fid, request))
+        invocation.fetches[fid] = task
+
+    async def _fetch(
+        self, host: HostProcess, invocation: Invocation, fid: int, request: Subrequest
+    ) -> None:
+        try:
+            result: SubrequestResponse | SubrequestRefused = await self.fetcher(
+                request, invocation.allow_hosts
+            )
+        except SubrequestRefused as exc:
+            result = exc
+        except Exception:
+            log.exception("outbound fetch of %s failed", request.url)
+            result = SubrequestRefused(f"fetch to {request.url} failed: internal error")
+        invocation.fetches.pop(fid, None)
+        self._answer_fetch(host, invocation, fid, result)
+
+    @staticmethod
+    def _answer_fetch(
+        host: HostProcess,
+        invocation: Invocation,
+        fid: int,
+        result: SubrequestResponse | SubrequestRefused,
+    ) -> None:
+        if not host.alive or invocation.id not in host.runs:
+            return
+        frame: dict[str, Any] = {"t": "fetched", "id": invocation.id, "fid": fid, "body": None}
+        if isinstance(result, SubrequestRefused):
+            frame["result"] = {"error": str(result)}
+        else:
+            frame["result"] = {
+                "status": result.status,
+                "statusText": result.status_text,
+                "headers": [list(pair) for pair in result.headers],
+                "url": result.url,
+                "redirected": result.redirected,
+            }
+            frame["body"] = b64encode(result.body)
+        host.send(frame)
 
     async def check(self, code: str) -> dict[str, Any] | None:
         """None if ``code`` compiles, else ``{"message", "line", "column"}``."""
@@ -186,7 +307,9 @@ class IsolatePool:
         assert self._workdir is not None
         self._starting += 1
         try:
-            return await HostProcess.start(self.ses_path, self._workdir)
+            return await HostProcess.start(
+                self.ses_path, self.webapi_path, self._workdir, self._on_fetch
+            )
         finally:
             self._starting -= 1
 

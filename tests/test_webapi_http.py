@@ -1,0 +1,202 @@
+"""Headers, Request and Response against the Fetch Standard."""
+
+from __future__ import annotations
+
+from tests.jsrun import Run, js
+
+
+async def test_header_names_are_case_insensitive_and_values_combine(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const h = new Headers({ 'Content-Type': 'text/plain' });
+        h.append('Accept', 'text/html');
+        h.append('ACCEPT', 'application/json');
+        h.set('X-Padded', '  \\t spaced value \\t ');
+        h.append('Set-Cookie', 'a=1');
+        h.append('set-cookie', 'b=2');
+        const before = h.has('CONTENT-TYPE');
+        h.delete('content-TYPE');
+        Vortex.return({
+          before, after: h.has('content-type'),
+          accept: h.get('accept'), padded: h.get('x-padded'), missing: h.get('nope'),
+          cookie: h.get('set-cookie'), cookies: h.getSetCookie(),
+          entries: [...h],
+        });
+        """,
+    )
+    assert out == {
+        "before": True,
+        "after": False,
+        "accept": "text/html, application/json",
+        "padded": "spaced value",
+        "missing": None,
+        "cookie": "a=1, b=2",
+        "cookies": ["a=1", "b=2"],
+        "entries": [
+            ["accept", "text/html, application/json"],
+            ["set-cookie", "a=1"],
+            ["set-cookie", "b=2"],
+            ["x-padded", "spaced value"],
+        ],
+    }
+
+
+async def test_headers_init_forms_and_invalid_input(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const fromPairs = new Headers([['B', '1'], ['a', '2'], ['b', '3']]);
+        const copy = new Headers(fromPairs);
+        copy.set('a', 'changed');
+        const errors = [];
+        for (const bad of [() => new Headers({ 'bad name': 'x' }), () => new Headers({ ok: 'a\\nb' }),
+                           () => new Headers([['only-name']]), () => new Headers({ 'x': '€' })]) {
+          try { bad(); errors.push('accepted'); } catch (e) { errors.push(e.name); }
+        }
+        const seen = [];
+        fromPairs.forEach((value, name) => seen.push(name + '=' + value));
+        Vortex.return({ sorted: [...fromPairs.keys()], original: fromPairs.get('a'), errors, seen });
+        """,
+    )
+    assert out == {
+        "sorted": ["a", "b"],
+        "original": "2",
+        "errors": ["TypeError", "TypeError", "TypeError", "TypeError"],
+        "seen": ["a=2", "b=1, 3"],
+    }
+
+
+async def test_response_bodies_read_once_in_every_form(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const r = new Response('héllo');
+        const text = await r.text();
+        let second;
+        try { await r.text(); second = 'read twice'; } catch (e) { second = e.name; }
+        const bytes = new Uint8Array(await new Response(new Uint8Array([104, 105])).arrayBuffer());
+        const fromBuffer = await new Response(new Uint8Array([1, 2, 3]).buffer).bytes();
+        const form = new Response(new URLSearchParams({ a: '1 2' }));
+        const json = await new Response('{"a":[1,2]}').json();
+        let badJson;
+        try { await new Response('{').json(); } catch (e) { badJson = e.name; }
+        Vortex.return({
+          text, used: r.bodyUsed, second, bytes: [...bytes], fromBuffer: [...fromBuffer],
+          formType: form.headers.get('content-type'), formBody: await form.text(),
+          textType: new Response('x').headers.get('content-type'),
+          json, badJson, nullBody: new Response(null).body, emptyText: await new Response().text(),
+          objectBody: await new Response({}).text(),
+        });
+        """,
+    )
+    assert out == {
+        "text": "héllo",
+        "used": True,
+        "second": "TypeError",
+        "bytes": [104, 105],
+        "fromBuffer": [1, 2, 3],
+        "formType": "application/x-www-form-urlencoded;charset=UTF-8",
+        "formBody": "a=1+2",
+        "textType": "text/plain;charset=UTF-8",
+        "json": {"a": [1, 2]},
+        "badJson": "SyntaxError",
+        "nullBody": None,
+        "emptyText": "",
+        "objectBody": "[object Object]",
+    }
+
+
+async def test_response_status_rules_and_static_constructors(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const attempt = (f) => { try { f(); return 'ok'; } catch (e) { return e.name; } };
+        const json = Response.json({ a: 1 }, { status: 201, headers: { 'X-A': '1' } });
+        const redirect = Response.redirect('https://example.com/next', 301);
+        const error = Response.error();
+        Vortex.return({
+          defaults: [new Response().status, new Response().ok, new Response().statusText, new Response().type],
+          json: [json.status, json.headers.get('content-type'), json.headers.get('x-a'), await json.json()],
+          jsonKeepsType: Response.json(1, { headers: { 'content-type': 'application/vnd+json' } }).headers.get('content-type'),
+          redirect: [redirect.status, redirect.headers.get('location'), redirect.body],
+          redirectImmutable: attempt(() => redirect.headers.set('location', 'x')),
+          error: [error.type, error.status, error.ok],
+          statuses: [attempt(() => new Response(null, { status: 199 })), attempt(() => new Response(null, { status: 600 })),
+                     attempt(() => new Response('x', { status: 204 })), attempt(() => new Response(null, { status: 204 })),
+                     attempt(() => Response.redirect('https://x/', 200)), attempt(() => Response.redirect('/relative')),
+                     attempt(() => new Response(null, { statusText: 'bad\\nline' }))],
+          notOk: new Response(null, { status: 404, statusText: 'Not Found' }).ok,
+        });
+        """,
+    )
+    assert out == {
+        "defaults": [200, True, "", "default"],
+        "json": [201, "application/json", "1", {"a": 1}],
+        "jsonKeepsType": "application/vnd+json",
+        "redirect": [301, "https://example.com/next", None],
+        "redirectImmutable": "TypeError",
+        "error": ["error", 0, False],
+        "statuses": [
+            "RangeError",
+            "RangeError",
+            "TypeError",
+            "ok",
+            "RangeError",
+            "TypeError",
+            "TypeError",
+        ],
+        "notOk": False,
+    }
+
+
+async def test_clone_tees_bodies(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const r = new Response('same');
+        const c = r.clone();
+        const stream = new ReadableStream({ start(ctl) { ctl.enqueue(new TextEncoder().encode('streamed')); ctl.close(); } });
+        const s = new Response(stream, { status: 202 });
+        const sc = s.clone();
+        const results = [await r.text(), await c.text(), await s.text(), await sc.text(), sc.status];
+        let again;
+        try { r.clone(); again = 'cloned'; } catch (e) { again = e.name; }
+        Vortex.return([...results, again]);
+        """,
+    )
+    assert out == ["same", "same", "streamed", "streamed", 202, "TypeError"]
+
+
+async def test_requests(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const attempt = (f) => { try { f(); return 'ok'; } catch (e) { return e.name; } };
+        const post = new Request('https://example.com/a?b=1#c', { method: 'post', body: 'data', headers: { 'X-A': '1' } });
+        const copy = new Request(post, { headers: { 'X-B': '2' } });
+        const cloned = copy.clone();
+        Vortex.return({
+          post: [post.method, post.url, post.headers.get('content-type'), post.redirect, post.signal.aborted],
+          moved: [post.bodyUsed, await copy.text(), await cloned.text(), copy.headers.get('x-a'), copy.headers.get('x-b')],
+          methods: [new Request('http://x/', { method: 'delete' }).method, new Request('http://x/', { method: 'patch' }).method],
+          errors: [attempt(() => new Request('/relative')), attempt(() => new Request('http://x/', { method: 'GET', body: 'x' })),
+                   attempt(() => new Request('http://x/', { method: 'CONNECT' })), attempt(() => new Request('http://x/', { method: 'bad method' })),
+                   attempt(() => new Request('http://u:p@x/')), attempt(() => new Request('http://x/', { redirect: 'nope' }))],
+          fromUrl: new Request(new URL('http://example.com/x')).url,
+        });
+        """,
+    )
+    assert out == {
+        "post": [
+            "POST",
+            "https://example.com/a?b=1#c",
+            "text/plain;charset=UTF-8",
+            "follow",
+            False,
+        ],
+        "moved": [True, "data", "data", None, "2"],
+        "methods": ["DELETE", "patch"],
+        "errors": ["TypeError"] * 6,
+        "fromUrl": "http://example.com/x",
+    }

@@ -1,0 +1,239 @@
+"""The host side of the bridge between JavaScript and the supervisor's frames.
+
+``harness.js`` calls these methods (``host.emit``, ``host.respond``, ``host.fetch``...) with
+strings and numbers only, and they become frames to the supervisor; frames from the supervisor
+become calls into the runtime, each scheduled in the context of the run it belongs to so that
+the turn clock charges its CPU time to that run. Bytes cross the JavaScript boundary as
+"binary strings" (one character per byte) and the pipe as base64.
+
+Every invocation runs in its own ``contextvars.Context`` holding its id. asyncio copies the
+current context into each callback it schedules, and pythonmonkey schedules timers and promise
+jobs through asyncio, so every turn of JavaScript carries the id of the invocation it belongs to.
+That is what lets the turn clock say who is running, and the shared web classes find "their" run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from vortex.isolates.turnclock import NO_INVOCATION
+
+CURRENT_INVOCATION: contextvars.ContextVar[int] = contextvars.ContextVar("vortex_invocation")
+
+
+def iso_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
+def binary_to_b64(binary: str) -> str:
+    return base64.b64encode(str(binary).encode("latin-1")).decode("ascii")
+
+
+def optional_b64(binary: object) -> str | None:
+    # JavaScript's null arrives as pythonmonkey.null, not None: anything but a string is "none".
+    return binary_to_b64(binary) if isinstance(binary, str) else None
+
+
+def b64_to_binary(data: str) -> str:
+    return base64.b64decode(data).decode("latin-1")
+
+
+@dataclass(slots=True)
+class ActiveRun:
+    cpu_limit_s: float
+    context: contextvars.Context = field(default_factory=contextvars.Context)
+    wall_timer: asyncio.TimerHandle | None = None
+    cpu_s: float = 0.0
+
+
+class Host:
+    def __init__(self, runtime: Any, send: Callable[[dict[str, Any]], None]) -> None:
+        self.runtime = runtime
+        self.send = send
+        self.active: dict[int, ActiveRun] = {}
+        self.turn_started = 0.0
+
+    # -- called by the turn clock around every callback of the loop --------------------------
+    def turn_ended(self, invocation: int, elapsed: float) -> None:
+        run = self.active.get(invocation)
+        if run is None:
+            return
+        run.cpu_s += elapsed
+        if run.cpu_s > run.cpu_limit_s:
+            self.runtime.abort(
+                invocation,
+                "cpu_time_exceeded",
+                f"CPU time limit of {round(run.cpu_limit_s * 1000)} ms exceeded",
+            )
+
+    # -- called from JavaScript -----------------------------------------------------------------
+    def current(self) -> int:
+        """The run whose turn this is, for the shared classes (AbortSignal.timeout...)."""
+        return CURRENT_INVOCATION.get(NO_INVOCATION)
+
+    def now(self) -> float:
+        """Monotonic milliseconds, for performance.now()."""
+        return time.monotonic() * 1000
+
+    def random(self, n: float) -> str:
+        """Bytes from the operating system, for crypto.getRandomValues and randomUUID."""
+        return os.urandom(int(n)).decode("latin-1")
+
+    def emit(self, invocation: float, level: str, message: str) -> None:
+        self.send(
+            {
+                "t": "log",
+                "id": int(invocation),
+                "level": str(level),
+                "message": str(message),
+                "timestamp": iso_now(),
+            }
+        )
+
+    def respond(self, invocation: float, head: str, body: object, stream: bool) -> None:
+        """The head of a module run's response, with its whole body or ``stream`` true."""
+        self.send(
+            {
+                "t": "response",
+                "id": int(invocation),
+                **orjson.loads(str(head)),
+                "body": optional_b64(body),
+                "stream": stream is True,
+            }
+        )
+
+    def chunk(self, invocation: float, data: str) -> None:
+        self.send({"t": "chunk", "id": int(invocation), "data": binary_to_b64(data)})
+
+    def body_end(self, invocation: float, error: object) -> None:
+        self.send(
+            {
+                "t": "body_end",
+                "id": int(invocation),
+                "error": str(error) if isinstance(error, str) else None,
+            }
+        )
+
+    def fetch(self, invocation: float, fid: float, meta: str, body: object) -> None:
+        self.send(
+            {
+                "t": "fetch",
+                "id": int(invocation),
+                "fid": int(fid),
+                **orjson.loads(str(meta)),
+                "body": optional_b64(body),
+            }
+        )
+
+    def fetch_abort(self, invocation: float, fid: float) -> None:
+        self.send({"t": "fetch_abort", "id": int(invocation), "fid": int(fid)})
+
+    def finish(self, invocation: float, output: Any, error: Any) -> None:
+        inv = int(invocation)
+        run = self.active.pop(inv, None)
+        cpu_s = 0.0
+        if run is not None:
+            if run.wall_timer is not None:
+                run.wall_timer.cancel()
+            cpu_s = run.cpu_s + (time.monotonic() - self.turn_started)
+        self.send(
+            {
+                "t": "done",
+                "id": inv,
+                "output": str(output) if isinstance(output, str) else None,
+                "error": orjson.loads(str(error)) if isinstance(error, str) else None,
+                "cpu_ms": round(cpu_s * 1000, 3),
+            }
+        )
+
+    def for_javascript(self) -> dict[str, Callable[..., Any]]:
+        """The ``host`` object harness.js gets, under JavaScript's names."""
+        return {
+            "current": self.current,
+            "now": self.now,
+            "random": self.random,
+            "emit": self.emit,
+            "respond": self.respond,
+            "chunk": self.chunk,
+            "bodyEnd": self.body_end,
+            "fetch": self.fetch,
+            "fetchAbort": self.fetch_abort,
+            "finish": self.finish,
+        }
+
+    # -- called for each frame from the supervisor ----------------------------------------------
+    def handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("t")
+        if kind == "run":
+            self.start_run(message)
+        elif kind == "fetched":
+            self.deliver(message)
+        elif kind == "check":
+            problem = self.runtime.check(str(message["code"]))
+            self.send(
+                {
+                    "t": "checked",
+                    "id": message["id"],
+                    "problem": orjson.loads(str(problem)) if isinstance(problem, str) else None,
+                }
+            )
+
+    def start_run(self, message: dict[str, Any]) -> None:
+        inv = int(message["id"])
+        limits: dict[str, Any] = message["limits"]
+        loop = asyncio.get_running_loop()
+        run = ActiveRun(cpu_limit_s=limits["cpu_ms"] / 1000)
+        self.active[inv] = run
+        run.wall_timer = loop.call_later(
+            limits["wall_ms"] / 1000,
+            self.runtime.abort,
+            inv,
+            "wall_time_exceeded",
+            f"Wall time limit of {limits['wall_ms']} ms exceeded",
+        )
+        run.context.run(CURRENT_INVOCATION.set, inv)
+        common = (
+            inv,
+            str(message["code"]),
+            orjson.dumps(limits).decode(),
+            str(message.get("filename") or "index.js"),
+            orjson.dumps(message.get("env") or {}).decode(),
+        )
+        request = message.get("request")
+        if message.get("kind") == "module" and isinstance(request, dict):
+            body = request.get("body")
+            meta = {k: request[k] for k in ("method", "url", "headers")}
+            loop.call_soon(
+                self.runtime.runModule,
+                *common,
+                orjson.dumps(meta).decode(),
+                None if body is None else b64_to_binary(body),
+                context=run.context,
+            )
+        else:
+            loop.call_soon(self.runtime.run, *common, context=run.context)
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        inv = int(message["id"])
+        run = self.active.get(inv)
+        if run is None:
+            return
+        body = message.get("body")
+        asyncio.get_running_loop().call_soon(
+            self.runtime.deliver,
+            inv,
+            int(message["fid"]),
+            orjson.dumps(message["result"]).decode(),
+            None if body is None else b64_to_binary(body),
+            context=run.context,
+        )

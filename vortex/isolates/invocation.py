@@ -1,0 +1,105 @@
+"""One invocation as the supervisor follows it, from the run frame to the done frame.
+
+A script run has one event that matters, its end (``outcome``). A module run has two: its
+response is ready (``response``; its body may follow in chunks) and, possibly later, the run ends
+once the work given to ``ctx.waitUntil`` is over. The HTTP trigger answers on the first and
+records the run on the second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vortex.isolates.exchange import BodyBroken, ResponseHead
+from vortex.isolates.limits import Limits
+from vortex.isolates.outcome import LogEntry, RunOutcome
+
+
+@dataclass(slots=True)
+class _BodyEnd:
+    error: str | None
+
+
+@dataclass(eq=False, slots=True)
+class Invocation:
+    id: int
+    limits: Limits
+    on_log: Callable[[LogEntry], None]
+    allow_hosts: tuple[str, ...] = ()
+    map_error: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Applied to the run's error before anyone sees it (module functions map positions)."""
+    started: float = field(default_factory=time.perf_counter)
+    logs: list[LogEntry] = field(default_factory=list)
+    response: asyncio.Future[ResponseHead | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    outcome: asyncio.Future[RunOutcome] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    subrequests: int = 0
+    fetches: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    _body: asyncio.Queue[bytes | _BodyEnd] = field(default_factory=asyncio.Queue)
+    _body_open: bool = False
+
+    @property
+    def cpu_limit_ms(self) -> int:
+        return self.limits.cpu_ms
+
+    # -- fed by the host's frames ---------------------------------------------------------------
+    def log(self, entry: LogEntry) -> None:
+        self.logs.append(entry)
+        self.on_log(entry)
+
+    def responded(self, head: ResponseHead) -> None:
+        if self.response.done():
+            return
+        self._body_open = head.streaming
+        self.response.set_result(head)
+
+    def chunk(self, data: bytes) -> None:
+        if self._body_open:
+            self._body.put_nowait(data)
+
+    def body_ended(self, error: str | None) -> None:
+        if self._body_open:
+            self._body_open = False
+            self._body.put_nowait(_BodyEnd(error))
+
+    def finish(self, outcome: RunOutcome) -> None:
+        """The run is over, however it ended; nothing more comes for it."""
+        if not self.response.done():
+            self.response.set_result(None)
+        if self._body_open:
+            reason = "the run ended before its response body was complete"
+            if outcome.error is not None:
+                reason = f"{reason} ({outcome.error['code']}: {outcome.error['message']})"
+            self.body_ended(reason)
+        for task in self.fetches.values():
+            task.cancel()
+        self.fetches.clear()
+        if not self.outcome.done():
+            outcome.logs = self.logs
+            outcome.duration_ms = (time.perf_counter() - self.started) * 1000
+            if outcome.error is not None and self.map_error is not None:
+                outcome.error = self.map_error(outcome.error)
+            self.outcome.set_result(outcome)
+
+    # -- read by the HTTP side ------------------------------------------------------------------
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        """The chunks of a streamed body; raises ``BodyBroken`` if it ended in an error."""
+        while True:
+            item = await self._body.get()
+            if isinstance(item, _BodyEnd):
+                if item.error is not None:
+                    raise BodyBroken(item.error)
+                return
+            yield item
+
+    async def read_body(self, head: ResponseHead) -> bytes:
+        if not head.streaming:
+            return head.body or b""
+        return b"".join([chunk async for chunk in self.body_chunks()])

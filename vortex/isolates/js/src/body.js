@@ -1,0 +1,166 @@
+// The Body mixin of the Fetch Standard, shared by Request and Response. A body is either bytes
+// (from a string, a buffer or URLSearchParams: read at once, no stream made unless `.body` is
+// asked for) or a ReadableStream of Uint8Array chunks. It can be read once; clone() tees it.
+import { ReadableStream } from 'web-streams-polyfill';
+import { URLSearchParams } from 'whatwg-url';
+import { concatBytes, copyBytes, isBufferSource, utf8Decode, utf8Encode } from './util.js';
+
+export class BodyState {
+  constructor(bytes, stream) {
+    this.bytes = bytes; // Uint8Array or null; never changed after capture, so clones share it
+    this.stream = stream; // ReadableStream or null
+    this.used = false; // read (bytes), or handed over to another Request (either kind)
+  }
+}
+
+export const EMPTY = new Uint8Array(0);
+
+function isDisturbed(stream) {
+  // web-streams-polyfill keeps the spec's [[disturbed]] slot as `_disturbed`.
+  return stream._disturbed === true;
+}
+
+// "extract a body": returns [BodyState or null, content type or null].
+export function extractBody(init, keepalive = false) {
+  if (init === null || init === undefined) return [null, null];
+  if (typeof init === 'string') return [new BodyState(utf8Encode(init), null), 'text/plain;charset=UTF-8'];
+  if (isBufferSource(init)) return [new BodyState(copyBytes(init), null), null];
+  if (init instanceof URLSearchParams) {
+    return [new BodyState(utf8Encode(init.toString()), null), 'application/x-www-form-urlencoded;charset=UTF-8'];
+  }
+  if (init instanceof ReadableStream) {
+    if (keepalive) throw new TypeError('A keepalive request cannot have a stream body');
+    if (isDisturbed(init) || init.locked) {
+      throw new TypeError('The ReadableStream given as a body has already been read from or locked');
+    }
+    return [new BodyState(null, init), null];
+  }
+  // WebIDL turns any other value into a string (so {} becomes "[object Object]").
+  return [new BodyState(utf8Encode(String(init)), null), 'text/plain;charset=UTF-8'];
+}
+
+export function bodyUsed(state) {
+  if (state === null) return false;
+  return state.used || (state.stream !== null && isDisturbed(state.stream));
+}
+
+// `new Request(request)` takes the body over; the source then counts as used.
+export function transferBody(state) {
+  const moved = new BodyState(state.bytes, state.stream);
+  state.used = true;
+  return moved;
+}
+
+function bytesStream(bytes) {
+  return new ReadableStream({
+    type: 'bytes',
+    start(controller) {
+      if (bytes.length) controller.enqueue(bytes.slice());
+      controller.close();
+    },
+  });
+}
+
+// The `.body` getter: makes the stream on first use.
+export function bodyStream(state) {
+  if (state === null) return null;
+  if (state.stream === null) {
+    state.stream = bytesStream(state.used ? EMPTY : state.bytes);
+    state.bytes = null;
+  }
+  return state.stream;
+}
+
+const USED = 'Body has already been used. It can only be used once. Use tee() first if you need to read it twice.';
+
+export async function readAllChunks(stream, limit = Infinity) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    if (!(value instanceof Uint8Array)) {
+      const error = new TypeError('A body stream must produce Uint8Array chunks');
+      reader.cancel(error).catch(() => {});
+      throw error;
+    }
+    total += value.length;
+    if (total > limit) {
+      const error = new RangeError(`The body is larger than ${limit} bytes`);
+      reader.cancel(error).catch(() => {});
+      throw error;
+    }
+    chunks.push(value);
+  }
+  return concatBytes(chunks, total);
+}
+
+// Reads the whole body. The bytes returned may be shared: copy before handing them out.
+export async function consumeBody(state) {
+  if (state === null) return EMPTY;
+  if (state.used) throw new TypeError(USED);
+  if (state.stream === null) {
+    state.used = true;
+    return state.bytes;
+  }
+  if (isDisturbed(state.stream) || state.stream.locked) throw new TypeError(USED);
+  return readAllChunks(state.stream);
+}
+
+export function cloneBody(state) {
+  if (state === null) return null;
+  if (bodyUsed(state) || (state.stream !== null && state.stream.locked)) {
+    throw new TypeError('Cannot clone a body that has already been used');
+  }
+  if (state.stream === null) return new BodyState(state.bytes, null);
+  const [a, b] = state.stream.tee();
+  state.stream = a;
+  return new BodyState(null, b);
+}
+
+// Methods of the mixin, given a function that finds an object's BodyState.
+export function bodyMethods(stateOf) {
+  return {
+    async arrayBuffer() {
+      const bytes = await consumeBody(stateOf(this));
+      return bytes.slice().buffer;
+    },
+    async bytes() {
+      const bytes = await consumeBody(stateOf(this));
+      return bytes.slice();
+    },
+    async text() {
+      return utf8Decode(await consumeBody(stateOf(this)));
+    },
+    async json() {
+      return JSON.parse(utf8Decode(await consumeBody(stateOf(this))));
+    },
+  };
+}
+
+export function installBodyMethods(cls, stateOf) {
+  const methods = bodyMethods(stateOf);
+  for (const name of Object.keys(methods)) {
+    Object.defineProperty(cls.prototype, name, {
+      value: methods[name],
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  }
+  Object.defineProperty(cls.prototype, 'body', {
+    get() {
+      return bodyStream(stateOf(this));
+    },
+    configurable: true,
+    enumerable: true,
+  });
+  Object.defineProperty(cls.prototype, 'bodyUsed', {
+    get() {
+      return bodyUsed(stateOf(this));
+    },
+    configurable: true,
+    enumerable: true,
+  });
+}

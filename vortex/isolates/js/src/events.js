@@ -1,0 +1,181 @@
+// Event and EventTarget (DOM Standard), enough for AbortSignal and for user code that builds its
+// own targets: listeners with `once`, `signal` and `handleEvent` objects, removal during dispatch.
+// There is no tree, so there is no capture or bubbling phase.
+import { DOMException } from './domexception.js';
+import { hooks } from './hooks.js';
+import { defineToStringTag } from './util.js';
+
+const NONE = 0;
+const AT_TARGET = 2;
+// Filled by Event's static block: EventTarget needs to drive an event's private state.
+const internals = {};
+
+export class Event {
+  #type;
+  #bubbles;
+  #cancelable;
+  #composed;
+  #target = null;
+  #currentTarget = null;
+  #phase = NONE;
+  #canceled = false;
+  #stop = false;
+  #stopImmediate = false;
+  #dispatching = false;
+  #timeStamp;
+
+  constructor(type, init = undefined) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required");
+    this.#type = String(type);
+    const options = init == null ? {} : init;
+    this.#bubbles = Boolean(options.bubbles);
+    this.#cancelable = Boolean(options.cancelable);
+    this.#composed = Boolean(options.composed);
+    this.#timeStamp = hooks.now();
+  }
+
+  get type() { return this.#type; }
+  get target() { return this.#target; }
+  get srcElement() { return this.#target; }
+  get currentTarget() { return this.#currentTarget; }
+  get eventPhase() { return this.#phase; }
+  get bubbles() { return this.#bubbles; }
+  get cancelable() { return this.#cancelable; }
+  get composed() { return this.#composed; }
+  get defaultPrevented() { return this.#canceled; }
+  get isTrusted() { return false; }
+  get timeStamp() { return this.#timeStamp; }
+  get cancelBubble() { return this.#stop; }
+  set cancelBubble(value) { if (value) this.#stop = true; }
+  get returnValue() { return !this.#canceled; }
+  set returnValue(value) { if (!value && this.#cancelable) this.#canceled = true; }
+
+  composedPath() {
+    return this.#currentTarget ? [this.#currentTarget] : [];
+  }
+
+  stopPropagation() { this.#stop = true; }
+
+  stopImmediatePropagation() {
+    this.#stop = true;
+    this.#stopImmediate = true;
+  }
+
+  preventDefault() {
+    if (this.#cancelable) this.#canceled = true;
+  }
+
+  // Used by EventTarget#dispatchEvent only (a static block keeps these out of user reach).
+  static #begin(event, target) {
+    if (event.#dispatching) throw new DOMException('The event is already being dispatched', 'InvalidStateError');
+    event.#dispatching = true;
+    event.#target = target;
+    event.#currentTarget = target;
+    event.#phase = AT_TARGET;
+  }
+
+  static #end(event) {
+    event.#dispatching = false;
+    event.#currentTarget = null;
+    event.#phase = NONE;
+    event.#stop = false;
+    event.#stopImmediate = false;
+  }
+
+  static #stopped(event) {
+    return event.#stopImmediate;
+  }
+
+  static {
+    internals.begin = (event, target) => Event.#begin(event, target);
+    internals.end = (event) => Event.#end(event);
+    internals.stoppedImmediately = (event) => Event.#stopped(event);
+    internals.isEvent = (value) => {
+      try {
+        return typeof value === 'object' && value !== null && #type in value;
+      } catch {
+        return false;
+      }
+    };
+  }
+}
+for (const [name, value] of [['NONE', 0], ['CAPTURING_PHASE', 1], ['AT_TARGET', 2], ['BUBBLING_PHASE', 3]]) {
+  Object.defineProperty(Event, name, { value, enumerable: true });
+  Object.defineProperty(Event.prototype, name, { value, enumerable: true });
+}
+defineToStringTag(Event, 'Event');
+
+function flattenOptions(options) {
+  if (typeof options === 'boolean') return { capture: options, once: false, signal: undefined };
+  if (options == null) return { capture: false, once: false, signal: undefined };
+  return { capture: Boolean(options.capture), once: Boolean(options.once), signal: options.signal };
+}
+
+export class EventTarget {
+  #listeners = new Map();
+
+  addEventListener(type, callback, options = undefined) {
+    if (callback == null) return;
+    if (typeof callback !== 'function' && typeof callback !== 'object') {
+      throw new TypeError("Failed to execute 'addEventListener': parameter 2 is not of type 'Object'");
+    }
+    const { capture, once, signal } = flattenOptions(options);
+    if (signal !== undefined && signalAborted(signal)) return;
+    const key = String(type);
+    let list = this.#listeners.get(key);
+    if (!list) {
+      list = [];
+      this.#listeners.set(key, list);
+    }
+    if (list.some((l) => l.callback === callback && l.capture === capture)) return;
+    const listener = { callback, capture, once, removed: false };
+    list.push(listener);
+    if (signal !== undefined) {
+      signal.addEventListener('abort', () => this.removeEventListener(key, callback, { capture }));
+    }
+  }
+
+  removeEventListener(type, callback, options = undefined) {
+    const list = this.#listeners.get(String(type));
+    if (!list) return;
+    const { capture } = flattenOptions(options);
+    const index = list.findIndex((l) => l.callback === callback && l.capture === capture);
+    if (index === -1) return;
+    list[index].removed = true;
+    list.splice(index, 1);
+  }
+
+  dispatchEvent(event) {
+    if (!internals.isEvent(event)) {
+      throw new TypeError("Failed to execute 'dispatchEvent': parameter 1 is not of type 'Event'");
+    }
+    internals.begin(event, this);
+    try {
+      const list = this.#listeners.get(event.type);
+      if (list) {
+        for (const listener of list.slice()) {
+          if (listener.removed) continue;
+          if (listener.once) this.removeEventListener(event.type, listener.callback, { capture: listener.capture });
+          try {
+            if (typeof listener.callback === 'function') listener.callback.call(this, event);
+            else if (typeof listener.callback.handleEvent === 'function') listener.callback.handleEvent(event);
+          } catch (error) {
+            hooks.reportError(error);
+          }
+          if (internals.stoppedImmediately(event)) break;
+        }
+      }
+    } finally {
+      internals.end(event);
+    }
+    return !event.defaultPrevented;
+  }
+}
+defineToStringTag(EventTarget, 'EventTarget');
+
+// AbortSignal registers itself here so that addEventListener can honour `signal` without
+// importing it (abort.js imports this module).
+let signalAborted = (signal) => Boolean(signal.aborted);
+export function setSignalCheck(check) {
+  signalAborted = check;
+}

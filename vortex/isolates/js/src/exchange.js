@@ -1,0 +1,148 @@
+// What the harness needs to move HTTP between the wire and the web classes: the request a
+// function's fetch handler gets, the serialisation of the Response it returns (inline bytes or
+// streamed chunks), and the outbound fetch() of one run. Bytes cross as binary strings.
+import { AbortSignal } from './abort.js';
+import { BodyState, bodyUsed, consumeBody } from './body.js';
+import { headersInternals } from './headers.js';
+import { Request, requestInternals } from './request.js';
+import { Response, responseInternals } from './response.js';
+import { URL } from 'whatwg-url';
+import { binaryToBytes, bytesToBinary } from './util.js';
+
+// Bodies up to this size go in the response frame itself; larger ones go as chunks.
+const INLINE_BYTES = 1 << 20;
+
+export class InvalidResponse extends Error {}
+
+// The request a fetch handler gets: immutable headers, as in Workers.
+export function incomingRequest(metaJson, bodyBinary) {
+  const meta = JSON.parse(metaJson);
+  const body = bodyBinary === null || bodyBinary === undefined ? null : new BodyState(binaryToBytes(bodyBinary), null);
+  return requestInternals.create({ method: meta.method, url: meta.url, headers: meta.headers, body, signal: null });
+}
+
+function describeValue(value) {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const proto = Object.getPrototypeOf(value);
+  const ctor = proto && Object.prototype.hasOwnProperty.call(proto, 'constructor') ? proto.constructor : null;
+  return typeof ctor === 'function' && ctor.name ? `a ${ctor.name}` : 'an object';
+}
+
+// Sends `response` through `sink` ({head(json, binary|null, streaming), chunk(binary), end(errorText|null)}).
+// Throws InvalidResponse when `response` cannot be sent at all (nothing was sent then).
+export async function sendResponse(response, sink, limit) {
+  if (!responseInternals.is(response)) {
+    throw new InvalidResponse(`The fetch handler must return a Response (or a promise of one), got ${describeValue(response)}`);
+  }
+  const { status, statusText, headers, body } = responseInternals.parts(response);
+  if (status === 0) throw new InvalidResponse('The fetch handler returned Response.error()');
+  const head = JSON.stringify({ status, statusText, headers: headersInternals.list(headers) });
+  if (body === null) {
+    sink.head(head, null, false);
+    return;
+  }
+  if (bodyUsed(body) || (body.stream !== null && body.stream.locked)) {
+    throw new InvalidResponse('The body of the returned Response has already been used');
+  }
+  if (body.stream === null) {
+    const bytes = await consumeBody(body);
+    if (bytes.length > limit) throw new InvalidResponse(`The response body is larger than ${limit} bytes`);
+    if (bytes.length <= INLINE_BYTES) {
+      sink.head(head, bytesToBinary(bytes), false);
+      return;
+    }
+    sink.head(head, null, true);
+    for (let i = 0; i < bytes.length; i += INLINE_BYTES) sink.chunk(bytesToBinary(bytes.subarray(i, i + INLINE_BYTES)));
+    sink.end(null);
+    return;
+  }
+  sink.head(head, null, true);
+  const reader = body.stream.getReader();
+  let total = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) {
+        throw new TypeError(`A response body stream must produce Uint8Array chunks, got ${describeValue(value)}`);
+      }
+      total += value.length;
+      if (total > limit) throw new RangeError(`The response body is larger than ${limit} bytes`);
+      if (value.length) sink.chunk(bytesToBinary(value));
+    }
+  } catch (error) {
+    reader.cancel(error).catch(() => {});
+    sink.end(String((error && error.message) || error));
+    throw error;
+  }
+  sink.end(null);
+}
+
+// One run's fetch(). `channel` = {start(fid, metaJson, bodyBinary|null), cancel(fid), check()}.
+// Answers come back through deliver(); what is pending when the run ends is simply dropped.
+export function makeFetch(channel) {
+  const pending = new Map();
+  let next = 1;
+
+  async function fetch(input, init = undefined) {
+    channel.check();
+    const request = new Request(input, init);
+    const { signal } = request;
+    signal.throwIfAborted();
+    const url = new URL(request.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError(`fetch: the scheme of ${url.protocol.slice(0, -1)} URLs is not supported (only http and https)`);
+    }
+    url.hash = '';
+    const state = requestInternals.body(request);
+    const bytes = state === null ? null : await consumeBody(state);
+    signal.throwIfAborted();
+    channel.check();
+    const fid = next;
+    next += 1;
+    const meta = JSON.stringify({
+      method: request.method,
+      url: url.href,
+      headers: headersInternals.list(request.headers),
+      redirect: request.redirect,
+    });
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        if (!pending.delete(fid)) return;
+        channel.cancel(fid);
+        reject(signal.reason);
+      };
+      pending.set(fid, { resolve, reject, signal, onAbort });
+      signal.addEventListener('abort', onAbort, { once: true });
+      channel.start(fid, meta, bytes === null ? null : bytesToBinary(bytes));
+    });
+  }
+
+  function deliver(fid, resultJson, bodyBinary) {
+    const entry = pending.get(fid);
+    if (!entry) return;
+    pending.delete(fid);
+    entry.signal.removeEventListener('abort', entry.onAbort);
+    const result = JSON.parse(resultJson);
+    if (result.error) {
+      entry.reject(new TypeError(result.error));
+      return;
+    }
+    const body = bodyBinary === null || bodyBinary === undefined ? null : new BodyState(binaryToBytes(bodyBinary), null);
+    entry.resolve(
+      responseInternals.fetched({
+        status: result.status,
+        statusText: result.statusText,
+        headers: result.headers,
+        body,
+        url: result.url,
+        redirected: result.redirected,
+      }),
+    );
+  }
+
+  return { fetch, deliver, pending: () => pending.size };
+}
+
+export { Response, AbortSignal };

@@ -1,0 +1,111 @@
+// The web-standard APIs of every run, bundled by esbuild (script/bootstrap) into one script the
+// host evaluates in its start compartment before lockdown. It returns two things: `globals`, the
+// classes and functions shared by all runs (hardened once after lockdown), and `internals`, what
+// the harness uses to wire a run (never given to user code).
+import { TextDecoder, TextDecoderStream, TextEncoder, TextEncoderStream } from '@exodus/bytes/encoding.js';
+import * as streams from 'web-streams-polyfill';
+import { URL, URLSearchParams } from 'whatwg-url';
+import { AbortController, AbortSignal } from './abort.js';
+import { atob, btoa } from './base64.js';
+import { registerPlatformClasses, structuredClone } from './clone.js';
+import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setRandomSource } from './crypto.js';
+import { DOMException } from './domexception.js';
+import { describeThrown } from './errors.js';
+import { Event, EventTarget } from './events.js';
+import { InvalidResponse, incomingRequest, makeFetch, sendResponse } from './exchange.js';
+import { Headers } from './headers.js';
+import { makeInspector } from './inspect.js';
+import { configure } from './hooks.js';
+import { Request } from './request.js';
+import { Response } from './response.js';
+import { binaryToBytes, bytesToBinary } from './util.js';
+
+// @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
+// start compartment's global is the one it sees, and no user code can reach it.
+globalThis.TransformStream = streams.TransformStream;
+
+const streamClasses = {
+  ReadableStream: streams.ReadableStream,
+  ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
+  ReadableStreamBYOBReader: streams.ReadableStreamBYOBReader,
+  ReadableStreamDefaultController: streams.ReadableStreamDefaultController,
+  ReadableByteStreamController: streams.ReadableByteStreamController,
+  ReadableStreamBYOBRequest: streams.ReadableStreamBYOBRequest,
+  WritableStream: streams.WritableStream,
+  WritableStreamDefaultWriter: streams.WritableStreamDefaultWriter,
+  WritableStreamDefaultController: streams.WritableStreamDefaultController,
+  TransformStream: streams.TransformStream,
+  TransformStreamDefaultController: streams.TransformStreamDefaultController,
+  ByteLengthQueuingStrategy: streams.ByteLengthQueuingStrategy,
+  CountQueuingStrategy: streams.CountQueuingStrategy,
+};
+
+const classes = {
+  DOMException,
+  Event,
+  EventTarget,
+  AbortController,
+  AbortSignal,
+  Headers,
+  Request,
+  Response,
+  URL,
+  URLSearchParams,
+  TextEncoder,
+  TextDecoder,
+  TextEncoderStream,
+  TextDecoderStream,
+  Crypto,
+  CryptoKey,
+  SubtleCrypto,
+  ...streamClasses,
+};
+
+registerPlatformClasses(
+  Object.values(classes).filter((cls) => cls !== DOMException && cls !== Event && cls !== EventTarget),
+);
+
+export const globals = { ...classes, atob, btoa, structuredClone };
+
+export const internals = {
+  configure,
+  makeInspector,
+  describeThrown,
+  setRandomSource,
+  makeCrypto,
+  makeFetch,
+  incomingRequest,
+  sendResponse,
+  InvalidResponse,
+  binaryToBytes,
+  bytesToBinary,
+};
+
+// Instances of the shared classes hold objects of classes that are not exported (readers,
+// controllers, queues, iterators, whatwg-url's implementation objects): user code reaches their
+// prototypes through its own instances, so the harness hardens every prototype reachable from
+// these samples once, after lockdown.
+export function samples() {
+  const out = [];
+  out.push(new Headers([['a', '1']]).entries());
+  const url = new URL('http://example.com/?a=1');
+  out.push(url, url.searchParams, url.searchParams.entries(), new URLSearchParams('b=2').keys());
+  let defaultController;
+  const plain = new streams.ReadableStream({ start(c) { defaultController = c; } });
+  out.push(plain, defaultController, plain.values(), new streams.ReadableStream().getReader());
+  let byteController;
+  const bytes = new streams.ReadableStream({ type: 'bytes', start(c) { byteController = c; } });
+  out.push(bytes, byteController, bytes.getReader({ mode: 'byob' }));
+  const [left, right] = new streams.ReadableStream().tee();
+  out.push(left, right);
+  const writable = new streams.WritableStream();
+  out.push(writable, writable.getWriter());
+  const transform = new streams.TransformStream();
+  out.push(transform, transform.readable, transform.writable);
+  out.push(new TextEncoderStream(), new TextDecoderStream(), new TextDecoder(), new TextEncoder());
+  out.push(new Request('http://example.com/', { method: 'POST', body: 'x' }), new Response('x'));
+  out.push(new AbortController(), new Event('x'), new DOMException('x'));
+  const crypto = makeCrypto(() => new Uint8Array(0));
+  out.push(crypto, crypto.subtle);
+  return out;
+}
