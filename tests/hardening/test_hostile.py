@@ -382,9 +382,9 @@ async def test_code_of_an_ended_run_stops_running(
     host = min(server.host_pids())  # the active host: the spare started after it
     result = await api.run(code)
     assert result.code in {"cpu_time_exceeded", None}, result.body
-    ticks, rss = host_cpu_ticks(host), rss_mib(host)
-    await asyncio.sleep(1.0)
     try:
+        ticks, rss = host_cpu_ticks(host), rss_mib(host)
+        await asyncio.sleep(1.0)
         busy = host_cpu_ticks(host) - ticks
         grown = rss_mib(host) - rss
     except FileNotFoundError:

@@ -1,0 +1,118 @@
+"""Memory growth of every kind ends in ``memory_limit_exceeded``: the supervisor watches each
+host's resident memory and replaces a host that grows past ``VORTEX_HOST_MEMORY_MB``.
+
+The server here has a CPU limit large enough (3 s) that growth meets the memory limit first, and
+one host, so that whatever shares the host with the culprit is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import aiohttp
+import pytest
+
+from tests.hardening.conftest import Api, api_for, unhandled_in_log
+from tests.server import ServerProcess
+
+MEMORY_ENV = {
+    "VORTEX_CPU_LIMIT_MS": "3000",
+    "VORTEX_WALL_LIMIT_MS": "8000",
+    "VORTEX_HOST_MEMORY_MB": "400",
+}
+# The watchdog reads RSS every 250 ms; growth of a few hundred MiB takes about a second here.
+WITHIN_S = 4.0
+
+SLEEP = "await new Promise((r) => setTimeout(r, 5))"
+GROWTH = {
+    "typed-arrays-at-once": "const keep = []; for (;;) keep.push(new Uint8Array(16 << 20).fill(1))",
+    "typed-arrays-over-time": f"const keep = []; for (;;) {{ keep.push(new Uint8Array(16 << 20).fill(1)); {SLEEP} }}",
+    "arrays-of-numbers": f"const keep = []; for (let i = 0;; i++) {{ keep.push(new Array(1 << 20).fill(i + 0.5)); {SLEEP} }}",
+    "flat-strings": (
+        "const keep = []; for (let i = 0;; i++) {"
+        " const s = String(i % 10).repeat(16 << 20); s.charCodeAt(7); keep.push(s);"
+        f" {SLEEP} }}"
+    ),
+    "objects": f"const keep = []; for (let i = 0;; i++) {{ for (let j = 0; j < 1e5; j++) keep.push({{ i, j }}); {SLEEP} }}",
+    "map-entries": f"const keep = new Map(); let n = 0; for (;;) {{ for (let j = 0; j < 1e5; j++) keep.set(n++, new Array(32).fill(n)); {SLEEP} }}",
+    "resizable-array-buffer": (
+        "const buffer = new ArrayBuffer(0, { maxByteLength: 2 ** 32 });"
+        " for (let size = 16 << 20;; size += 16 << 20) {"
+        f" buffer.resize(size); new Uint8Array(buffer).fill(1); {SLEEP} }}"
+    ),
+    "closures-holding-buffers": (
+        "const keep = []; for (;;) { const b = new Uint32Array(1 << 22).fill(2);"
+        f" keep.push(() => b); {SLEEP} }}"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def memory_server(module_servers: Callable[..., ServerProcess]) -> Iterator[ServerProcess]:
+    server = module_servers(MEMORY_ENV, workers=1)
+    yield server
+    leftovers = unhandled_in_log(server)
+    assert not leftovers, "\n".join(leftovers)
+
+
+@pytest.fixture
+def api(client: aiohttp.ClientSession, memory_server: ServerProcess) -> Api:
+    return api_for(client, memory_server)
+
+
+@pytest.mark.parametrize("name", list(GROWTH))
+async def test_memory_growth_ends_in_memory_limit_exceeded(api: Api, name: str) -> None:
+    before = (await api.wait_healthy())["host_restarts"]
+    result = await api.run(GROWTH[name])
+    print(f"\n{name}: {result.code} in {result.elapsed:.3f} s")
+    try:
+        assert result.code == "memory_limit_exceeded", result.body
+        assert "400 MiB" in result.body["error"]["message"]
+        assert result.elapsed < WITHIN_S
+        assert (await api.health())["host_restarts"] == before + 1
+    finally:
+        await api.assert_serves_normally()
+
+
+async def test_webassembly_memory_is_not_reachable_or_is_limited(api: Api) -> None:
+    result = await api.run(
+        "if (typeof WebAssembly === 'undefined') Vortex.return('absent');\n"
+        "else { const m = new WebAssembly.Memory({ initial: 1, maximum: 65536 });\n"
+        f"  for (;;) {{ m.grow(256); new Uint8Array(m.buffer).fill(1); {SLEEP} }} }}"
+    )
+    if result.code is None:
+        assert result.body["output"] == "absent"
+    else:
+        assert result.code == "memory_limit_exceeded", result.body
+    await api.assert_serves_normally()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pool.py blames memory on the run that is inside a JavaScript turn when the watchdog "
+    "reads RSS (every 250 ms); when the culprit is between turns (awaiting a timer) nobody is "
+    "blamed and every run on the host, innocent ones included, gets memory_limit_exceeded "
+    "instead of host_restarted. The host should remember the last run that allocated (e.g. "
+    "the run of the last turn after which RSS grew, or the run with the longest turns since "
+    "the last check) and the supervisor blame that one",
+)
+async def test_a_neighbour_of_a_memory_hog_is_told_host_restarted(api: Api) -> None:
+    # The hog spends about a tenth of its time in turns (4 MiB touched, then 30 ms asleep), as
+    # a real leak would; twice in a row, so that a lucky read of the watchdog cannot pass it.
+    neighbour = await api.deploy(
+        "await new Promise((r) => setTimeout(r, 6000)); Vortex.return('slept')"
+    )
+    hog = await api.deploy(
+        "const keep = []; for (;;) {"
+        " keep.push(new Uint8Array(4 << 20).fill(1));"
+        " await new Promise((r) => setTimeout(r, 30)) }"
+    )
+    for _ in range(2):
+        await api.wait_healthy()
+        waiting = asyncio.create_task(api.execute(neighbour))
+        await asyncio.sleep(0.2)
+        hog_result = await api.execute(hog)
+        neighbour_result = await waiting
+        assert hog_result.code == "memory_limit_exceeded", hog_result.body
+        assert neighbour_result.code == "host_restarted", neighbour_result.body
