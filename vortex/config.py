@@ -162,6 +162,13 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     """May carry a password, hence kept out of ``repr``."""
 
+    # -- outbound fetch() of functions: see docs/http-functions.md ------------------------------
+    fetch_allow_private: bool = False
+    """Let functions reach loopback, private, link-local and metadata addresses (tests, labs)."""
+    fetch_timeout_ms: int = 10_000
+    """Time of one sub-request, redirects and body included."""
+    fetch_max_response_bytes: int = 10 << 20
+
     @property
     def s3_addressing_style(self) -> Literal["path", "virtual"]:
         path_style = self.s3_path_style
@@ -181,6 +188,10 @@ class Settings:
             log_bytes=_int(env, "VORTEX_MAX_LOG_BYTES", defaults.limits.log_bytes, 1),
             log_lines=_int(env, "VORTEX_MAX_LOG_LINES", defaults.limits.log_lines, 1),
             timers=_int(env, "VORTEX_MAX_TIMERS", defaults.limits.timers, 1),
+            subrequests=_int(env, "VORTEX_FETCH_MAX_REQUESTS", defaults.limits.subrequests),
+            response_bytes=_int(
+                env, "VORTEX_MAX_RESPONSE_BYTES", defaults.limits.response_bytes, 1
+            ),
         )
         settings = cls(
             host=env.get("VORTEX_HOST", defaults.host),
@@ -193,6 +204,11 @@ class Settings:
             max_body_bytes=_int(env, "VORTEX_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
             limits=limits,
             **_backend_settings(env, defaults),
+            fetch_allow_private=bool(_bool(env, "VORTEX_FETCH_ALLOW_PRIVATE")),
+            fetch_timeout_ms=_int(env, "VORTEX_FETCH_TIMEOUT_MS", defaults.fetch_timeout_ms, 1),
+            fetch_max_response_bytes=_int(
+                env, "VORTEX_FETCH_MAX_RESPONSE_BYTES", defaults.fetch_max_response_bytes, 1
+            ),
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -12,25 +12,39 @@ from aiohttp import WSCloseCode, web
 from vortex.backends import make_logbus, make_store
 from vortex.config import Settings
 from vortex.functions import FunctionRegistry
-from vortex.http import dashboard, execute, functions, health, tail
+from vortex.http import dashboard, execute, functions, health, tail, trigger
 from vortex.http.keys import LOGBUS, POOL, REGISTRY, RUNS, SETTINGS, WEBSOCKETS
 from vortex.http.middleware import json_errors
 from vortex.isolates.pool import IsolatePool
+from vortex.outbound.client import OutboundClient
 from vortex.runs import RunLedger
 
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    # Functions' fetch() runs here, in the server's I/O; the pool only gets the callable.
+    fetcher = OutboundClient(
+        allow_private=settings.fetch_allow_private,
+        timeout_ms=settings.fetch_timeout_ms,
+        max_response_bytes=settings.fetch_max_response_bytes,
+    )
+    await fetcher.start()
     pool = IsolatePool(
         settings.workers,
         spares=settings.spare_workers,
         limits=settings.limits,
         host_memory_bytes=settings.host_memory_mb << 20,
+        fetcher=fetcher,
     )
-    await pool.start()
+    try:
+        await pool.start()
+    except BaseException:
+        await fetcher.close()
+        raise
     app[POOL] = pool
     yield
     await pool.close()
+    await fetcher.close()
 
 
 async def _registry(app: web.Application) -> AsyncIterator[None]:
@@ -63,7 +77,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[WEBSOCKETS] = websockets
     app.cleanup_ctx.extend([_registry, _logbus, _pool])
     app.on_shutdown.append(_close_websockets)
-    for module in (functions, execute, health, tail):
+    for module in (functions, execute, health, tail, trigger):
         app.router.add_routes(module.routes)
     dashboard.add_routes(app)
     return app

@@ -1,52 +1,74 @@
-"""Running a function and answering with its output, logs and time."""
+"""``POST /execute/{id}``: run a function and answer with its output, logs and time.
+
+A script's output is what it gave to ``Vortex.return``. A module function's ``fetch`` handler
+gets a simple request (``GET`` of the function's ``/fn/{id}/`` URL, no body) and its Response
+becomes the output: ``{"status", "statusText", "headers", "body"}``, the body as text, or as
+base64 with ``"bodyEncoding": "base64"`` when it is not UTF-8.
+"""
 
 from __future__ import annotations
 
-import time
-import uuid
+import base64
+from typing import Any
 
 import orjson
 from aiohttp import web
 
-from vortex.functions import iso_utc
-from vortex.http.keys import LOGBUS, POOL, REGISTRY, RUNS
+from vortex.http.invocation import run_id_of, start
+from vortex.http.keys import REGISTRY
 from vortex.http.responses import json_response
 from vortex.ids import parse_function_id
-from vortex.isolates.outcome import LogEntry
-from vortex.runs import RunSummary
+from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
+from vortex.isolates.invocation import Invocation
+from vortex.modules.bundle import ModuleBundle
 
 routes = web.RouteTableDef()
+
+
+async def _response_output(invocation: Invocation, head: ResponseHead) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    for name, value in head.headers:
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    output: dict[str, Any] = {
+        "status": head.status,
+        "statusText": head.status_text,
+        "headers": headers,
+    }
+    try:
+        body = await invocation.read_body(head)
+    except BodyBroken as exc:
+        output["bodyError"] = str(exc)
+        body = b""
+    try:
+        output["body"] = body.decode()
+    except UnicodeDecodeError:
+        output["body"] = base64.b64encode(body).decode("ascii")
+        output["bodyEncoding"] = "base64"
+    return output
 
 
 @routes.post("/execute/{function_id:[^/]+}")
 async def execute(request: web.Request) -> web.Response:
     function_id = parse_function_id(request.match_info["function_id"])
-    record, code = await request.app[REGISTRY].load(function_id)
-    # A client that tails the WebSocket names its run up front to tell its lines from others'.
-    run_id = request.headers.get("X-Vortex-Run-Id") or str(uuid.uuid4())
-    run_id = run_id[:64]
-    bus = request.app[LOGBUS]
-
-    def on_log(entry: LogEntry) -> None:
-        bus.publish(function_id, orjson.dumps({**entry, "run_id": run_id}))
-
-    started_at = time.time()
-    outcome = await request.app[POOL].invoke(code, on_log=on_log, filename=record.filename)
-    execution_time_ms = round(outcome.duration_ms, 3)
-    request.app[RUNS].record(
-        function_id,
-        RunSummary(
-            run_id=run_id,
-            at=iso_utc(started_at),
-            ok=outcome.error is None,
-            execution_time_ms=execution_time_ms,
-            error_code=outcome.error["code"] if outcome.error else None,
-        ),
-    )
+    record, code = await request.app[REGISTRY].load_code(function_id)
+    run_id = run_id_of(request)
+    fetch_request = None
+    if isinstance(code, ModuleBundle):
+        url = request.url.with_path(f"/fn/{function_id}/").with_query(None)
+        fetch_request = HttpRequest("GET", str(url), [])
+    started = await start(request.app, function_id, record, code, run_id, fetch_request)
+    invocation = started.invocation
+    output: Any = None
+    head = await invocation.response
+    if head is not None:
+        output = await _response_output(invocation, head)
+    outcome = await invocation.outcome
+    if output is None and outcome.output_json:
+        output = orjson.Fragment(outcome.output_json)
     body: dict[str, object] = {
-        "output": orjson.Fragment(outcome.output_json) if outcome.output_json else None,
+        "output": output,
         "logs": outcome.logs,
-        "execution_time_ms": execution_time_ms,
+        "execution_time_ms": round(outcome.duration_ms, 3),
         "cpu_time_ms": outcome.cpu_ms,
         "run_id": run_id,
     }

@@ -7,8 +7,8 @@ points at it. A store writes the code before the record, so a record never point
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
 
 import orjson
 
@@ -22,19 +22,39 @@ class FunctionRecord:
     size: int
     created_at: str
     filename: str = "index.js"
+    kind: Literal["script", "module"] = "script"
+    """A module's code blob is a ``vortex.modules.bundle`` (its files and built script)."""
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    """Stored with the record (the data directory or bucket must be protected accordingly) and
+    never returned by the API: ``public_json`` names them only."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts the function may ``fetch()`` ("api.example.com", "*.example.org")."""
 
     def to_json(self) -> dict[str, Any]:
+        """Everything, secrets included: this is what stores write."""
         return asdict(self)
+
+    def public_json(self) -> dict[str, Any]:
+        """What the API shows: secret names, never their values."""
+        data = asdict(self)
+        data["secrets"] = sorted(self.secrets)
+        return data
 
     @classmethod
     def from_json(cls, data: bytes) -> FunctionRecord:
         fields = orjson.loads(data)
+        # Records written before module functions existed lack the newer fields.
         return cls(
             id=fields["id"],
             code_sha256=fields["code_sha256"],
             size=fields["size"],
             created_at=fields["created_at"],
             filename=fields.get("filename", "index.js"),
+            kind="module" if fields.get("kind") == "module" else "script",
+            env=dict(fields.get("env") or {}),
+            secrets=dict(fields.get("secrets") or {}),
+            allow_hosts=tuple(fields.get("allow_hosts") or ()),
         )
 
 

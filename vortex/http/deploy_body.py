@@ -1,0 +1,97 @@
+"""The body of ``POST /deploy``, read and checked: what is deployed, and with what settings.
+
+{"code": "...", "filename": "index.js"}                       a script (or a one-file module)
+{"files": {"index.mjs": "...", "lib.mjs": "..."}, "entry": "index.mjs"}    a module upload
++ optional "env": {"KEY": "value"}, "secrets": {"KEY": "value"},
+  "allow_hosts": ["api.example.com", "*.example.org"]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from vortex.errors import InvalidRequest, PayloadTooLarge
+from vortex.modules.detect import Upload, is_module_name, might_be_module, upload_from_files
+from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
+
+FILENAME = re.compile(r"^[\w][\w.-]{0,99}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+MAX_ENV_ENTRIES = 128
+MAX_ENV_BYTES = 64 << 10
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRequest:
+    upload: Upload
+    filename: str
+    module: bool
+    """Known to be a module (several files, a .mjs name); else it is one when the script
+    grammar refuses it and a top-level ``export`` is there (``maybe_module``)."""
+    maybe_module: bool
+    env: dict[str, str]
+    secrets: dict[str, str]
+    allow_hosts: tuple[str, ...]
+
+    @property
+    def code(self) -> str:
+        return self.upload.files[self.upload.entry]
+
+
+def _variables(body: dict[str, Any], key: str) -> dict[str, str]:
+    value = body.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidRequest(f'"{key}" must be an object of names to string values')
+    if len(value) > MAX_ENV_ENTRIES:
+        raise InvalidRequest(f'"{key}" holds at most {MAX_ENV_ENTRIES} entries')
+    for name in value:
+        if not ENV_NAME.match(name):
+            raise InvalidRequest(
+                f'"{key}": {name[:60]!r} is not a variable name (letters, digits and _, '
+                "not starting with a digit)"
+            )
+    return dict(value)
+
+
+def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployRequest:
+    env = _variables(body, "env")
+    secrets = _variables(body, "secrets")
+    both = sorted(set(env) & set(secrets))
+    if both:
+        raise InvalidRequest(f'{", ".join(both)} is given both in "env" and in "secrets"')
+    if sum(len(k) + len(v.encode()) for k, v in (env | secrets).items()) > MAX_ENV_BYTES:
+        raise PayloadTooLarge(f'"env" and "secrets" together are over {MAX_ENV_BYTES} bytes')
+    hosts = body.get("allow_hosts", [])
+    if not isinstance(hosts, list):
+        raise InvalidRequest('"allow_hosts" must be a list of host names')
+    try:
+        allow_hosts = normalize_patterns(hosts)
+    except InvalidHostPattern as exc:
+        raise InvalidRequest(f'"allow_hosts": {exc}') from None
+
+    if "files" in body:
+        if "code" in body:
+            raise InvalidRequest('send either "code" or "files", not both')
+        upload = upload_from_files(body["files"], body.get("entry"))
+        filename, module, maybe = upload.entry, True, False
+    else:
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise InvalidRequest('"code" must be a string holding the function\'s JavaScript')
+        if not code.strip():
+            raise InvalidRequest('"code" is empty')
+        filename = body.get("filename", "index.js")
+        if not isinstance(filename, str) or not FILENAME.match(filename):
+            raise InvalidRequest('"filename" must be a plain file name such as "index.js"')
+        # esbuild picks its loader by extension; a module under another name is built as .js.
+        build_name = filename if filename.endswith((".mjs", ".js", ".cjs")) else f"{filename}.js"
+        upload = Upload({build_name: code}, build_name)
+        module = is_module_name(filename)
+        maybe = not module and might_be_module(filename, code)
+    size = sum(len(source.encode()) for source in upload.files.values())
+    if size > max_code_bytes:
+        raise PayloadTooLarge(f"the code is over the limit of {max_code_bytes} bytes")
+    return DeployRequest(upload, filename, module, maybe, env, secrets, allow_hosts)

@@ -1,0 +1,76 @@
+"""Is an upload a module or a classic script? A ``.mjs`` entry, several files, or a top-level
+``export`` that the script grammar refuses make a module; everything else stays a script."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vortex.errors import InvalidRequest
+
+# A rough first look; the script grammar has the last word (see ``might_be_module``).
+_EXPORT = re.compile(r"^[ \t]*export[\s{*]", re.MULTILINE)
+_PART = re.compile(r"^[\w][\w.-]{0,99}$")
+MODULE_EXTENSIONS = (".mjs", ".js", ".cjs", ".json")
+MAX_FILES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """Files as given at deploy (path → source text) and the one the runtime starts from."""
+
+    files: dict[str, str]
+    entry: str
+
+
+def might_be_module(filename: str, code: str) -> bool:
+    """True when ``code`` should be built as a module if it does not compile as a script."""
+    return bool(_EXPORT.search(code))
+
+
+def is_module_name(filename: str) -> bool:
+    return filename.endswith(".mjs")
+
+
+def check_path(name: str) -> str:
+    """A relative path inside the upload: plain parts, no "..", no leading slash."""
+    parts = name.split("/")
+    if not name or len(name) > 200 or not all(_PART.match(part) for part in parts):
+        raise InvalidRequest(
+            f"{name[:100]!r} is not a valid file name: use relative paths of plain names "
+            '("index.mjs", "lib/util.mjs"), without ".." or a leading "/"'
+        )
+    if posixpath.normpath(name) != name:
+        raise InvalidRequest(f"{name!r} is not a normalised relative path")
+    if not name.endswith(MODULE_EXTENSIONS):
+        raise InvalidRequest(
+            f"{name!r}: module functions are made of {', '.join(MODULE_EXTENSIONS)} files"
+        )
+    return name
+
+
+def upload_from_files(files: object, entry: object) -> Upload:
+    if not isinstance(files, Mapping) or not files:
+        raise InvalidRequest('"files" must be an object of file name to source text')
+    if len(files) > MAX_FILES:
+        raise InvalidRequest(f"an upload holds at most {MAX_FILES} files")
+    checked: dict[str, str] = {}
+    for name, source in files.items():
+        if not isinstance(name, str) or not isinstance(source, str):
+            raise InvalidRequest('"files" must map file names to source text (strings)')
+        checked[check_path(name)] = source
+    if entry is None:
+        candidates = [n for n in ("index.mjs", "index.js") if n in checked]
+        if len(checked) == 1:
+            entry = next(iter(checked))
+        elif candidates:
+            entry = candidates[0]
+        else:
+            raise InvalidRequest('say which file is the entry with "entry" (e.g. "index.mjs")')
+    if not isinstance(entry, str) or entry not in checked:
+        raise InvalidRequest(f'"entry" must name one of the uploaded files, got {entry!r}')
+    if entry.endswith(".json"):
+        raise InvalidRequest('"entry" must be a JavaScript file')
+    return Upload(checked, entry)

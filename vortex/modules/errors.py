@@ -1,0 +1,16 @@
+"""Why an upload could not become a module function; each is a 400 with a stable code."""
+
+from __future__ import annotations
+
+from vortex.errors import BadRequest
+
+
+class InvalidImport(BadRequest):
+    """An import that does not name one of the uploaded files (a package, a URL, a path outside
+    the upload, a file that is not there) or a dynamic ``import()``."""
+
+    code = "invalid_import"
+
+
+class BuildUnavailable(Exception):
+    """esbuild is missing or failed in a way that is the server's fault, not the upload's."""

@@ -1,0 +1,110 @@
+"""Joins the transformed files of an upload into one script that evaluates to the entry's
+exports, with a ``require`` that knows only the uploaded files.
+
+The script is evaluated in the run's Compartment like any user code; the linker part is ours
+but has no more power than the files it links. Where each file's code starts is recorded so
+that positions in the script map back to the uploaded files (``sourcemap.py``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+import orjson
+
+from vortex.modules.errors import InvalidImport
+from vortex.modules.esbuild import Transformed
+
+# Tried after the exact name, so "./lib" finds lib.mjs as bundlers and Deno's sloppy imports do.
+_SUFFIXES = ("", ".mjs", ".js", ".cjs", ".json", "/index.mjs", "/index.js")
+
+_PRELUDE = """(function () {
+  "use strict";
+  const definitions = {
+"""
+_LINKER = """  };
+  const loaded = new Map();
+  function load(name) {
+    const done = loaded.get(name);
+    if (done !== undefined) return done.exports;
+    const [define, resolved] = definitions[name];
+    const module = { exports: {} };
+    loaded.set(name, module);
+    function require(specifier) {
+      const known = Object.prototype.hasOwnProperty.call(resolved, specifier);
+      if (!known) throw new Error("Cannot find module '" + specifier + "' imported by " + name);
+      const target = resolved[specifier];
+      return load(target);
+    }
+    define.call(module.exports, module.exports, require, module);
+    return module.exports;
+  }
+  return load(%s);
+})()
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Lines ``start`` to ``start + lines - 1`` (1-based) of the script are ``name``'s code."""
+
+    name: str
+    start: int
+    lines: int
+    mappings: str
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    script: str
+    placements: tuple[Placement, ...]
+
+
+def resolve(importer: str, specifier: str, names: set[str]) -> str:
+    """The uploaded file that ``specifier`` in ``importer`` names, or InvalidImport."""
+    where = f'import of "{specifier}" in {importer}'
+    if specifier.startswith(("./", "../")):
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+        if base.startswith("../") or base == "..":
+            raise InvalidImport(f"{where}: the path leaves the uploaded files")
+        for suffix in _SUFFIXES:
+            if base + suffix in names:
+                return base + suffix
+        raise InvalidImport(f"{where}: no uploaded file is named {base}")
+    if specifier.startswith("/") or "://" in specifier or ":" in specifier.split("/")[0]:
+        raise InvalidImport(
+            f"{where}: only relative imports of files uploaded with the function are allowed "
+            "(no absolute paths, URLs or node: built-ins)"
+        )
+    raise InvalidImport(
+        f"{where}: packages cannot be imported; upload the files the function needs with it "
+        "and import them by relative path"
+    )
+
+
+def link(files: dict[str, Transformed], entry: str) -> Linked:
+    names = set(files)
+    parts = [_PRELUDE]
+    line = _PRELUDE.count("\n") + 1
+    placements = []
+    for name in sorted(files, key=lambda n: (n != entry, n)):
+        transformed = files[name]
+        resolved: dict[str, str] = {}
+        for item in transformed.imports:
+            if item.kind == "dynamic-import":
+                raise InvalidImport(
+                    f'dynamic import("{item.specifier}") in {name} is not supported: '
+                    "use a static import"
+                )
+            resolved[item.specifier] = resolve(name, item.specifier, names)
+        header = f"  {orjson.dumps(name).decode()}: [function (exports, require, module) {{\n"
+        code = transformed.code if transformed.code.endswith("\n") else transformed.code + "\n"
+        footer = f"  }}, {orjson.dumps(resolved).decode()}],\n"
+        parts += [header, code, footer]
+        line += 1
+        count = code.count("\n")
+        placements.append(Placement(name, line, count, transformed.mappings))
+        line += count + 1
+    parts.append(_LINKER % orjson.dumps(entry).decode())
+    return Linked("".join(parts), tuple(placements))
