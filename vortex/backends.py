@@ -1,8 +1,9 @@
-"""The one place that chooses the storage and log bus backends from the settings.
+"""The one place that chooses the backends from the settings.
 
-Nothing configured: the embedded defaults (a local directory, an in-process bus), for one node.
-An S3 endpoint or bucket: the S3 store; a Redis address: the Redis bus. Several nodes that share
-both serve the same functions and stream each other's logs (docs/scaling.md).
+Nothing configured: the embedded defaults (a local directory, an in-process bus, KV and API keys
+in the data directory, no cron locks), for one node. An S3 endpoint or bucket: the S3 store; a
+Redis address: the Redis bus, KV, API keys and cron locks. Several nodes that share both serve
+the same functions and stream each other's logs (docs/scaling.md).
 
 The S3 and Redis modules are imported only when chosen, so a node on the defaults needs neither
 aioboto3 nor redis installed (they are the ``s3`` and ``redis`` extras).
@@ -11,6 +12,7 @@ aioboto3 nor redis installed (they are the ``s3`` and ``redis`` extras).
 from __future__ import annotations
 
 from vortex.config import Settings
+from vortex.kv import KV, KVLimits
 from vortex.logbus.base import LogBus
 from vortex.logbus.memory import MemoryLogBus
 from vortex.storage.base import FunctionStore
@@ -35,3 +37,16 @@ def make_logbus(settings: Settings) -> LogBus:
         bus.start()
         return bus
     return MemoryLogBus()
+
+
+def make_kv(settings: Settings) -> KV:
+    """Redis when configured, so every node sees the same keys; else SQLite in the data
+    directory, shared by the processes of this machine."""
+    limits = KVLimits.from_settings(settings)
+    if settings.redis_url is not None:
+        from vortex.kv.redis import RedisKVStore
+
+        return KV(RedisKVStore(settings.redis_url), limits)
+    from vortex.kv.sqlite import SqliteKVStore
+
+    return KV(SqliteKVStore(settings.data_dir), limits)

@@ -139,6 +139,14 @@ class Settings:
     max_body_bytes: int = 2 << 20
     limits: Limits = field(default_factory=Limits)
     code_cache_entries: int = 1024
+    # -- per-function KV and API keys: see docs/kv.md and docs/auth.md --------------------------
+    kv_max_key_bytes: int = 512
+    kv_max_value_bytes: int = 128 << 10
+    kv_max_list_limit: int = 1000
+    """The most keys one ``list`` page may return (and its default ``limit``)."""
+    allow_unauthenticated: bool = False
+    """Serve with no API keys on an address other than loopback: ``vortex serve`` refuses to
+    unless told so, since anyone who reaches the port could then run code on the machine."""
 
     # -- shared backends (several nodes): see docs/scaling.md ---------------------------------
     store: StoreBackend = "local"
@@ -201,6 +209,12 @@ class Settings:
             spare_workers=_int(env, "VORTEX_SPARE_WORKERS", defaults.spare_workers),
             host_memory_mb=_int(env, "VORTEX_HOST_MEMORY_MB", defaults.host_memory_mb, 64),
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),
+            kv_max_key_bytes=_int(env, "VORTEX_KV_MAX_KEY_BYTES", defaults.kv_max_key_bytes, 1),
+            kv_max_value_bytes=_int(
+                env, "VORTEX_KV_MAX_VALUE_BYTES", defaults.kv_max_value_bytes, 1
+            ),
+            kv_max_list_limit=_int(env, "VORTEX_KV_MAX_LIST", defaults.kv_max_list_limit, 1),
+            allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
             max_body_bytes=_int(env, "VORTEX_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
             limits=limits,
             **_backend_settings(env, defaults),

@@ -1,17 +1,14 @@
-"""Real backends for the backend tests: a ``redis-server`` of our own on a free port, and moto's
-S3 server in this process on a free port, with a random bucket per test.
+"""Real backends for the backend tests: a ``redis-server`` of our own on a free port
+(``tests/fixtures/redis.py``, shared with other test packages), and moto's S3 server in this
+process on a free port, with a random bucket per test.
 
-Never the shared Redis on 6379: each Redis here runs without persistence and is stopped after its
-test. Factories hand out private instances to tests that stop, break or restart them.
+Factories hand out private instances to tests that stop, break or restart them.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,110 +17,21 @@ from typing import Any
 
 import boto3
 import pytest
-import redis
 from moto.server import ThreadedMotoServer
 
+from tests.fixtures.redis import RedisServer, redis_factory, redis_server
 from tests.server import free_port
 from vortex.backends import make_logbus, make_store
 from vortex.config import Settings
 from vortex.logbus.base import LogBus
 from vortex.storage.base import FunctionStore
 
+__all__ = ["RedisServer", "redis_factory", "redis_server"]
+"""Re-exported: the tests of this package import ``RedisServer`` from here, and pytest finds the
+two fixtures through this conftest."""
+
 ACCESS_KEY = "vortex-test"
 SECRET_KEY = "vortex-test-secret"
-
-
-# -- Redis ----------------------------------------------------------------------------------------
-class RedisServer:
-    """One ``redis-server`` process; ``stop`` and ``start`` again keep the port (a restart)."""
-
-    def __init__(self, directory: Path) -> None:
-        executable = shutil.which("redis-server")
-        if executable is None:
-            pytest.fail("redis-server is not installed (script/test installs it with apt-get)")
-        self.executable = executable
-        self.directory = directory
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def addr(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 10.0) -> None:
-        assert self.process is None, "already running"
-        log_path = self.directory / f"redis-{self.port}.log"
-        with open(log_path, "ab") as log_file:
-            self.process = subprocess.Popen(
-                [
-                    self.executable,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.directory),
-                ],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited early:\n{log_path.read_text()}")
-            try:
-                with redis.Redis(port=self.port, socket_connect_timeout=0.5) as client:
-                    client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"redis-server did not answer on port {self.port}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=5)
-
-
-@pytest.fixture
-def redis_factory(tmp_path: Path) -> Iterator[Callable[[], RedisServer]]:
-    started: list[RedisServer] = []
-
-    def make() -> RedisServer:
-        directory = tmp_path / f"redis{len(started)}"
-        directory.mkdir()
-        server = RedisServer(directory)
-        started.append(server)
-        server.start()
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def redis_server(redis_factory: Callable[[], RedisServer]) -> RedisServer:
-    return redis_factory()
 
 
 # -- S3 (moto) ------------------------------------------------------------------------------------

@@ -1,0 +1,200 @@
+"""``KV``: the per-function key-value store as the server uses it.
+
+Every check of the documented limits happens here, once, whatever the backend: a key is 1 to
+``max_key_bytes`` bytes of UTF-8, a value is text of at most ``max_value_bytes`` bytes of UTF-8
+(JSON is the JavaScript side's business: it stringifies on ``put`` and parses on
+``get(key, {type: "json"})``), a TTL is at least one second, a list page holds at most
+``max_list_limit`` keys. Each function sees only its own keys: the function id is the namespace,
+and no call takes a key without one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vortex.config import Settings
+from vortex.health import BackendHealth
+from vortex.kv.base import KVKey, KVStore
+from vortex.kv.errors import (
+    KVInvalidExpiration,
+    KVInvalidKey,
+    KVInvalidListOption,
+    KVInvalidValue,
+    KVKeyTooLong,
+    KVValueTooLarge,
+)
+
+MIN_TTL_SECONDS = 1
+"""Workers KV asks for 60 s because of its edge caches; a store read at the source needs none."""
+MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
+"""Past ten years, a TTL is a mistake (milliseconds given for seconds) rather than a wish."""
+_CURSOR_PREFIX = "k1."
+
+
+@dataclass(frozen=True, slots=True)
+class KVLimits:
+    max_key_bytes: int = 512
+    max_value_bytes: int = 128 << 10
+    max_list_limit: int = 1000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KVLimits:
+        return cls(
+            max_key_bytes=settings.kv_max_key_bytes,
+            max_value_bytes=settings.kv_max_value_bytes,
+            max_list_limit=settings.kv_max_list_limit,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KVListResult:
+    keys: list[KVKey] = field(default_factory=list)
+    list_complete: bool = True
+    cursor: str | None = None
+    """Opaque; given back as ``cursor`` it continues the listing. ``None`` once complete."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "keys": [key.to_json() for key in self.keys],
+            "list_complete": self.list_complete,
+            "cursor": self.cursor,
+        }
+
+
+def encode_cursor(after: str) -> str:
+    return _CURSOR_PREFIX + base64.urlsafe_b64encode(after.encode()).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    if not cursor.startswith(_CURSOR_PREFIX):
+        raise KVInvalidListOption("cursor is not one that a list of this store returned")
+    raw = cursor[len(_CURSOR_PREFIX) :]
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, ValueError):
+        raise KVInvalidListOption("cursor is not one that a list of this store returned") from None
+
+
+class KV:
+    def __init__(
+        self,
+        store: KVStore,
+        limits: KVLimits | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.limits = limits or KVLimits()
+        self._clock = clock
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _key(self, key: object) -> str:
+        if not isinstance(key, str) or key == "":
+            raise KVInvalidKey("a KV key must be a non-empty string")
+        try:
+            size = len(key.encode())
+        except UnicodeEncodeError:
+            raise KVInvalidKey("a KV key must be valid Unicode text") from None
+        if size > self.limits.max_key_bytes:
+            raise KVKeyTooLong(
+                f"KV key is {size} bytes; the limit is {self.limits.max_key_bytes} bytes of UTF-8",
+                limit=self.limits.max_key_bytes,
+            )
+        return key
+
+    def _value(self, value: object) -> str:
+        if not isinstance(value, str):
+            raise KVInvalidValue("a KV value is text: stringify other values (JSON) first")
+        try:
+            size = len(value.encode())
+        except UnicodeEncodeError:
+            raise KVInvalidValue("a KV value must be valid Unicode text") from None
+        if size > self.limits.max_value_bytes:
+            raise KVValueTooLarge(
+                f"KV value is {size} bytes; the limit is {self.limits.max_value_bytes} bytes",
+                limit=self.limits.max_value_bytes,
+            )
+        return value
+
+    def _ttl_ms(self, expiration_ttl: float | None, expiration: float | None) -> int | None:
+        if expiration_ttl is not None and expiration is not None:
+            raise KVInvalidExpiration("give expirationTtl or expiration, not both")
+        if expiration is not None:
+            if not _is_number(expiration):
+                raise KVInvalidExpiration("expiration is seconds since the Unix epoch")
+            expiration_ttl = expiration - self._clock()
+        if expiration_ttl is None:
+            return None
+        if not _is_number(expiration_ttl) or not math.isfinite(expiration_ttl):
+            raise KVInvalidExpiration("expirationTtl is a number of seconds")
+        if not MIN_TTL_SECONDS <= expiration_ttl <= MAX_TTL_SECONDS:
+            raise KVInvalidExpiration(
+                f"a key must live between {MIN_TTL_SECONDS} s and {MAX_TTL_SECONDS} s "
+                f"(expiration in seconds since the epoch, expirationTtl in seconds)"
+            )
+        return math.ceil(expiration_ttl * 1000)
+
+    # -- the API --------------------------------------------------------------------------------
+    async def get(self, function_id: str, key: str) -> str | None:
+        return await self.store.get(function_id, self._key(key))
+
+    async def put(
+        self,
+        function_id: str,
+        key: str,
+        value: str,
+        *,
+        expiration_ttl: float | None = None,
+        expiration: float | None = None,
+    ) -> None:
+        checked_key, checked_value = self._key(key), self._value(value)
+        ttl_ms = self._ttl_ms(expiration_ttl, expiration)
+        await self.store.put(function_id, checked_key, checked_value, ttl_ms)
+
+    async def delete(self, function_id: str, key: str) -> None:
+        await self.store.delete(function_id, self._key(key))
+
+    async def list(
+        self,
+        function_id: str,
+        *,
+        prefix: str = "",
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> KVListResult:
+        if not isinstance(prefix, str):
+            raise KVInvalidListOption("prefix must be a string")
+        if limit is None:
+            limit = self.limits.max_list_limit
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise KVInvalidListOption("limit must be a whole number")
+        if not 1 <= limit <= self.limits.max_list_limit:
+            raise KVInvalidListOption(f"limit must be between 1 and {self.limits.max_list_limit}")
+        after = decode_cursor(cursor) if cursor else None
+        if after is not None and not after.startswith(prefix):
+            raise KVInvalidListOption("cursor belongs to a listing with another prefix")
+        page = await self.store.list(function_id, prefix, after, limit)
+        if not page.more:
+            return KVListResult(page.keys, True, None)
+        resume = page.resume_after or page.keys[-1].name
+        return KVListResult(page.keys, False, encode_cursor(resume))
+
+    async def delete_function(self, function_id: str) -> int:
+        """Remove every key of a deleted function."""
+        return await self.store.delete_namespace(function_id)
+
+    async def health(self) -> BackendHealth:
+        return await self.store.health()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
