@@ -12,6 +12,7 @@ aioboto3 nor redis installed (they are the ``s3`` and ``redis`` extras).
 from __future__ import annotations
 
 from vortex.config import Settings
+from vortex.cron.lock import LocalTickLock, TickLock
 from vortex.kv import KV, KVLimits
 from vortex.logbus.base import LogBus
 from vortex.logbus.memory import MemoryLogBus
@@ -50,3 +51,12 @@ def make_kv(settings: Settings) -> KV:
     from vortex.kv.sqlite import SqliteKVStore
 
     return KV(SqliteKVStore(settings.data_dir), limits)
+
+
+def make_tick_lock(settings: Settings) -> TickLock:
+    """With Redis, nodes share it and claim each cron tick there; alone, a node needs no lock."""
+    if settings.redis_url is not None:
+        from vortex.cron.lock import RedisTickLock
+
+        return RedisTickLock(settings.redis_url)
+    return LocalTickLock()
