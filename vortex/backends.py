@@ -11,6 +11,7 @@ aioboto3 nor redis installed (they are the ``s3`` and ``redis`` extras).
 
 from __future__ import annotations
 
+from vortex.auth.service import ApiKeys
 from vortex.config import Settings
 from vortex.cron.lock import LocalTickLock, TickLock
 from vortex.kv import KV, KVLimits
@@ -60,3 +61,15 @@ def make_tick_lock(settings: Settings) -> TickLock:
 
         return RedisTickLock(settings.redis_url)
     return LocalTickLock()
+
+
+def make_api_keys(settings: Settings) -> ApiKeys:
+    """Redis when configured (every node sees every key at once); else a file in the data
+    directory, which the ``vortex keys`` commands write and the server rereads when it changes."""
+    if settings.redis_url is not None:
+        from vortex.auth.redis import RedisKeyStore
+
+        return ApiKeys(RedisKeyStore(settings.redis_url))
+    from vortex.auth.local import FileKeyStore
+
+    return ApiKeys(FileKeyStore(settings.data_dir))

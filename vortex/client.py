@@ -263,15 +263,18 @@ class LogStream:
 
 
 class VortexClient:
-    def __init__(self, base_url: str = DEFAULT_URL) -> None:
+    def __init__(self, base_url: str = DEFAULT_URL, *, api_key: str | None = None) -> None:
         url = URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"{base_url!r} is not an http:// or https:// URL")
         self.base_url = url
+        self.api_key = api_key if api_key is not None else os.environ.get("VORTEX_API_KEY") or None
+        """Sent as ``Authorization: Bearer`` on every request and WebSocket (docs/auth.md)."""
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> VortexClient:
-        self._session = aiohttp.ClientSession()
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else None
+        self._session = aiohttp.ClientSession(headers=headers)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

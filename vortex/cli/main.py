@@ -7,6 +7,7 @@ import click
 from vortex.cli.functions import delete, deploy, list_functions
 from vortex.cli.health import health
 from vortex.cli.init import init
+from vortex.cli.keys import keys
 from vortex.cli.logs import logs
 from vortex.cli.run import run
 from vortex.cli.serve import serve
@@ -23,5 +24,5 @@ def cli() -> None:
     """
 
 
-for command in (init, deploy, run, list_functions, logs, delete, health, serve):
+for command in (init, deploy, run, list_functions, logs, delete, health, serve, keys):
     cli.add_command(command)

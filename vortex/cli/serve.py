@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import replace
@@ -9,6 +10,8 @@ from dataclasses import replace
 import click
 from aiohttp import web
 
+from vortex.auth.exposure import ExposureRefused, startup_notice
+from vortex.backends import make_api_keys
 from vortex.config import ConfigError, Settings
 
 
@@ -20,7 +23,15 @@ from vortex.config import ConfigError, Settings
 @click.option(
     "--workers", type=int, default=None, help="Host processes in the pool (VORTEX_WORKERS)."
 )
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--allow-unauthenticated",
+    is_flag=True,
+    default=False,
+    help="Serve with no API keys on a non-loopback address (VORTEX_ALLOW_UNAUTHENTICATED).",
+)
+def serve(
+    host: str | None, port: int | None, workers: int | None, allow_unauthenticated: bool
+) -> None:
     """Serve the Vortex API and dashboard."""
     from vortex.http.app import create_app
 
@@ -33,7 +44,12 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         host=host or settings.host,
         port=settings.port if port is None else port,
         workers=workers or settings.workers,
+        allow_unauthenticated=allow_unauthenticated or settings.allow_unauthenticated,
     )
+    try:
+        access = asyncio.run(_access_notice(settings))
+    except ExposureRefused as exc:
+        raise click.ClickException(str(exc)) from None
     logging.basicConfig(
         level=os.environ.get("VORTEX_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -43,6 +59,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         f"Vortex serving on http://{settings.host}:{settings.port} "
         f"({settings.workers} hosts, data in {settings.data_dir})"
     )
+    click.echo(access)
     try:
         web.run_app(
             create_app(settings),
@@ -55,3 +72,11 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
         ) from None
+
+
+async def _access_notice(settings: Settings) -> str:
+    keys = make_api_keys(settings)
+    try:
+        return await startup_notice(settings, keys)
+    finally:
+        await keys.close()

@@ -1,4 +1,5 @@
-"""``create_app(settings)``: wires the pool, storage, log bus and routes into one application.
+"""``create_app(settings)``: wires the pool, storage, log bus, KV, API keys, metrics and routes
+into one application.
 
 Each resource is opened and closed by its own ``cleanup_ctx`` entry, in dependency order.
 """
@@ -9,13 +10,26 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from vortex.backends import make_logbus, make_store
+from vortex.backends import make_api_keys, make_kv, make_logbus, make_store
 from vortex.config import Settings
 from vortex.functions import FunctionRegistry
-from vortex.http import dashboard, execute, functions, health, tail, trigger
-from vortex.http.keys import LOGBUS, POOL, REGISTRY, RUNS, SETTINGS, WEBSOCKETS
+from vortex.http import dashboard, execute, functions, health, metrics, openapi, tail, trigger
+from vortex.http.auth import is_loopback, require_api_key
+from vortex.http.keys import (
+    API_KEYS,
+    AUTH_OPEN_WITHOUT_KEYS,
+    KV_STORE,
+    LOGBUS,
+    METRICS,
+    POOL,
+    REGISTRY,
+    RUNS,
+    SETTINGS,
+    WEBSOCKETS,
+)
 from vortex.http.middleware import json_errors
 from vortex.isolates.pool import IsolatePool
+from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
 from vortex.runs import RunLedger
 
@@ -62,6 +76,20 @@ async def _logbus(app: web.Application) -> AsyncIterator[None]:
     await bus.close()
 
 
+async def _api_keys(app: web.Application) -> AsyncIterator[None]:
+    keys = make_api_keys(app[SETTINGS])
+    app[API_KEYS] = keys
+    yield
+    await keys.close()
+
+
+async def _kv(app: web.Application) -> AsyncIterator[None]:
+    kv = make_kv(app[SETTINGS])
+    app[KV_STORE] = kv
+    yield
+    await kv.close()
+
+
 async def _close_websockets(app: web.Application) -> None:
     open_sockets = app[WEBSOCKETS]
     for ws in tuple(open_sockets):
@@ -70,14 +98,20 @@ async def _close_websockets(app: web.Application) -> None:
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
-    app = web.Application(middlewares=[json_errors], client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        # json_errors first: it turns the auth middleware's refusals into JSON errors too.
+        middlewares=[json_errors, require_api_key],
+        client_max_size=settings.max_body_bytes,
+    )
     app[SETTINGS] = settings
+    app[AUTH_OPEN_WITHOUT_KEYS] = settings.allow_unauthenticated or is_loopback(settings.host)
+    app[METRICS] = Metrics()
     app[RUNS] = RunLedger()
     websockets: set[web.WebSocketResponse] = set()
     app[WEBSOCKETS] = websockets
-    app.cleanup_ctx.extend([_registry, _logbus, _pool])
+    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _pool])
     app.on_shutdown.append(_close_websockets)
-    for module in (functions, execute, health, tail, trigger):
+    for module in (functions, execute, health, tail, trigger, metrics, openapi):
         app.router.add_routes(module.routes)
     dashboard.add_routes(app)
     return app

@@ -1,0 +1,74 @@
+"""API keys end to end: a real ``vortex serve``, keys made with the ``vortex keys`` CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+import aiohttp
+
+from tests.server import REPO, ServerProcess
+from vortex.client import VortexClient
+
+
+def vortex_keys(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vortex", "keys", *args, "--data-dir", str(server.data_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_keys_made_with_the_cli_guard_a_running_server(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory(workers=1)
+    assert "Access: no API keys, single-tenant" in server.log()
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        assert (await http.get("/functions")).status == 200  # single-tenant until a key exists
+        created = vortex_keys(server, "create", "--namespace", "acme", "--json")
+        assert created.returncode == 0, created.stderr
+        made = json.loads(created.stdout)
+        token, key_id = made["key"], made["id"]
+        assert made["namespace"] == "acme" and token.startswith("vx_acme_")
+        metrics = vortex_keys(server, "create", "--metrics")
+        metrics_token = metrics.stdout.strip()
+        await asyncio.sleep(2.1)  # the server's cache of "no keys"
+
+        response = await http.get("/functions")
+        assert response.status == 401
+        assert (await response.json())["error"]["code"] == "unauthorized"
+        assert (await http.get("/health")).status == 200
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (await http.get("/functions", headers=bearer)).status == 200
+        response = await http.get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+        assert response.status == 200
+        assert (await http.get("/metrics", headers=bearer)).status == 403
+
+        async with VortexClient(server.url, api_key=token) as client:
+            function_id = await client.deploy('console.log("hi"); Vortex.return(42);')
+            async with client.tail(function_id) as logs:
+                result = await client.execute(function_id)
+                assert result.output == 42
+                line = await asyncio.wait_for(anext(aiter(logs)), 10)
+                assert line.message == "hi"
+        async with VortexClient(server.url, api_key="vx_acme_wrong-wrong-wrong") as client:
+            try:
+                await client.list_functions()
+            except Exception as exc:
+                assert getattr(exc, "status", None) == 401
+            else:
+                raise AssertionError("a wrong key was accepted")
+
+        listed = json.loads(vortex_keys(server, "list", "--json").stdout)
+        assert {k["namespace"] for k in listed["keys"]} == {"acme", None}
+        assert token not in json.dumps(listed)
+        revoked = vortex_keys(server, "revoke", key_id)
+        assert revoked.returncode == 0, revoked.stderr
+        await asyncio.sleep(2.1)
+        assert (await http.get("/functions", headers=bearer)).status == 401

@@ -1,0 +1,33 @@
+"""Errors of API keys and namespaces, with their stable codes (docs/auth.md)."""
+
+from __future__ import annotations
+
+from vortex.errors import BadRequest, NotFound, Unavailable, VortexError
+
+
+class Unauthorized(VortexError):
+    """No key, or a key that does not exist (or was revoked): who is asking is unknown."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(VortexError):
+    """A valid key, used where its scope does not reach (a metrics key on the API, ...)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class AuthUnavailable(Unavailable):
+    """The key store (Redis, or the keys file) cannot be read: fail closed, never open."""
+
+    code = "auth_unavailable"
+
+
+class InvalidNamespace(BadRequest):
+    code = "invalid_namespace"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"

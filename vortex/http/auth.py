@@ -1,0 +1,88 @@
+"""The API key middleware: who is asking, checked before any handler runs.
+
+With no API key in the store, Vortex is single-tenant: every request passes as the operator
+(``SINGLE_TENANT``, namespace ``default``), but only while the server listens on loopback or the
+operator allowed it (``--allow-unauthenticated``): if the last key is revoked while a server
+listens on a public address, requests are refused rather than let through.
+
+With keys, every route needs ``Authorization: Bearer <key>`` except the few that hold no data:
+``GET /health`` (load balancers cannot send keys), ``GET /openapi.json``, and the dashboard's
+own files (``/``, ``/static/...``), which ask for a key in the browser. WebSocket handshakes are
+requests like the others; a browser, which cannot set headers on a WebSocket, may offer the key
+as a subprotocol ``bearer.<key>`` instead (``new WebSocket(url, ["vortex", "bearer." + key])``).
+
+``/metrics`` takes only keys made for it (``vortex keys create --metrics``); those keys reach no
+function. The handler sees the caller as ``request[PRINCIPAL]``; docs/auth.md says what each
+handler must check with it.
+"""
+
+from __future__ import annotations
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from vortex.auth.base import Scope
+from vortex.auth.errors import Forbidden, Unauthorized
+from vortex.auth.exposure import is_loopback
+from vortex.auth.service import SINGLE_TENANT, Principal
+from vortex.http.keys import API_KEYS, AUTH_OPEN_WITHOUT_KEYS, PRINCIPAL
+
+__all__ = ["bearer_token", "is_loopback", "is_public", "principal_of", "require_api_key"]
+
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/"})
+PUBLIC_PREFIXES = ("/static/",)
+METRICS_PATH = "/metrics"
+WS_PROTOCOL_PREFIX = "bearer."
+
+
+def is_public(request: web.Request) -> bool:
+    if request.method not in (hdrs.METH_GET, hdrs.METH_HEAD):
+        return False
+    return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get(hdrs.AUTHORIZATION, "")
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    if request.headers.get(hdrs.UPGRADE, "").lower() == "websocket":
+        offered = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "")
+        for protocol in (p.strip() for p in offered.split(",")):
+            if protocol.startswith(WS_PROTOCOL_PREFIX):
+                return protocol[len(WS_PROTOCOL_PREFIX) :]
+    return None
+
+
+def principal_of(request: web.Request) -> Principal:
+    """The caller of a protected route (the middleware always sets it there)."""
+    try:
+        return request[PRINCIPAL]
+    except KeyError:
+        raise Unauthorized("this request was not authenticated") from None
+
+
+@web.middleware
+async def require_api_key(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if is_public(request):
+        return await handler(request)
+    keys = request.app[API_KEYS]
+    if not await keys.enabled():
+        if not request.app[AUTH_OPEN_WITHOUT_KEYS]:
+            raise Unauthorized(
+                "this server has no API keys and listens beyond loopback: the operator must "
+                "create one (vortex keys create --namespace NAME) or allow unauthenticated use"
+            )
+        request[PRINCIPAL] = SINGLE_TENANT
+        return await handler(request)
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("an API key is required: send Authorization: Bearer <key>")
+    key = await keys.authenticate(token)
+    if key is None:
+        raise Unauthorized("the API key is not valid: unknown or revoked")
+    wanted: Scope = "metrics" if request.path == METRICS_PATH else "functions"
+    if key.scope != wanted:
+        raise Forbidden(f"this API key is for {key.scope} and cannot be used on {request.path}")
+    request[PRINCIPAL] = Principal(key.namespace, key.scope, key.id)
+    return await handler(request)
