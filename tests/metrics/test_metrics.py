@@ -1,0 +1,134 @@
+"""``Metrics``: the series it records and renders, and ``/metrics`` on a real server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.server import ServerProcess
+from vortex.health import BackendHealth
+from vortex.metrics import CONTENT_TYPE_LATEST, Metrics, Snapshot
+
+A = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+B = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+
+
+def samples(text: bytes | str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    if isinstance(text, bytes):
+        text = text.decode()
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+@dataclass(frozen=True)
+class Stats:
+    active_workers: int = 2
+    max_workers: int = 2
+    spare_workers: int = 1
+    running: int = 3
+    host_restarts: int = 4
+
+
+def test_runs_by_function_and_outcome() -> None:
+    metrics = Metrics()
+    metrics.observe_run(A, None, 12.0, 3.0)
+    metrics.observe_run(A, "ok", 2.0, 1.0)
+    metrics.observe_run(A, "cpu_time_exceeded", 700.0, 700.0)
+    metrics.observe_run(B, "uncaught_exception", 1.0, None)
+    found = samples(metrics.render(Snapshot()))
+    assert found[("vortex_runs_total", (("function", A), ("outcome", "ok")))] == 2
+    assert found[("vortex_runs_total", (("function", A), ("outcome", "cpu_time_exceeded")))] == 1
+    assert found[("vortex_runs_total", (("function", B), ("outcome", "uncaught_exception")))] == 1
+    assert found[("vortex_run_duration_seconds_count", (("function", A),))] == 3
+    assert found[("vortex_run_duration_seconds_sum", (("function", A),))] == 0.714
+    assert found[("vortex_run_duration_seconds_bucket", (("function", A), ("le", "0.005")))] == 1
+    assert found[("vortex_run_cpu_seconds_count", (("function", A),))] == 3
+    assert ("vortex_run_cpu_seconds_count", (("function", B),)) not in found
+
+
+def test_registries_are_per_application() -> None:
+    first, second = Metrics(), Metrics()
+    first.observe_run(A, None, 1.0, 1.0)
+    assert ("vortex_runs_total", (("function", A), ("outcome", "ok"))) not in samples(
+        second.render(Snapshot())
+    )
+
+
+def test_forget_function() -> None:
+    metrics = Metrics()
+    metrics.observe_run(A, None, 1.0, 1.0)
+    metrics.observe_run(A, "wall_time_exceeded", 1.0, None)
+    metrics.observe_run(B, None, 1.0, 1.0)
+    metrics.forget_function(A)
+    metrics.forget_function("never-seen")
+    text = metrics.render(Snapshot()).decode()
+    assert A not in text and B in text
+
+
+def test_function_label_is_bounded() -> None:
+    metrics = Metrics(max_functions=1)
+    metrics.observe_run(A, None, 1.0, 1.0)
+    metrics.observe_run(B, None, 1.0, 1.0)
+    metrics.observe_run(B, None, 1.0, 1.0)
+    found = samples(metrics.render(Snapshot()))
+    assert found[("vortex_runs_total", (("function", "_other"), ("outcome", "ok")))] == 2
+    assert B not in metrics.render(Snapshot()).decode()
+
+
+def test_scrape_time_series() -> None:
+    metrics = Metrics()
+    snapshot = Snapshot(
+        pool=Stats(),
+        backends={
+            "storage": BackendHealth("s3", True),
+            "logbus": BackendHealth("redis", False, "down", {"published": 10, "dropped": 2}),
+            "kv": BackendHealth("redis", True),
+        },
+        cron={"fired": 5, "skipped": 1},
+    )
+    found = samples(metrics.render(snapshot))
+    assert found[("vortex_pool_hosts", (("role", "active"),))] == 2
+    assert found[("vortex_pool_hosts", (("role", "spare"),))] == 1
+    assert found[("vortex_pool_max_hosts", ())] == 2
+    assert found[("vortex_pool_running_invocations", ())] == 3
+    assert found[("vortex_host_restarts_total", ())] == 4
+    assert found[("vortex_backend_up", (("backend", "s3"), ("component", "storage")))] == 1
+    assert found[("vortex_backend_up", (("backend", "redis"), ("component", "logbus")))] == 0
+    assert found[("vortex_logbus_published_total", ())] == 10
+    assert found[("vortex_logbus_dropped_total", ())] == 2
+    assert found[("vortex_cron_ticks_total", (("result", "fired"),))] == 5
+    assert ("vortex_pool_busy_hosts", ()) not in found  # the pool does not report it (yet)
+
+    @dataclass(frozen=True)
+    class WithBusy(Stats):
+        busy_hosts: int = 1
+
+    found = samples(metrics.render(Snapshot(pool=WithBusy())))
+    assert found[("vortex_pool_busy_hosts", ())] == 1
+    assert ("vortex_backend_up", (("backend", "s3"), ("component", "storage"))) not in found
+
+
+async def test_metrics_route(server: ServerProcess) -> None:
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with http.post("/deploy", json={"code": "Vortex.return(1)"}) as response:
+            function_id = (await response.json())["function_id"]
+        async with http.post(f"/execute/{function_id}") as response:
+            assert response.status == 200
+        async with http.get("/metrics") as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
+            found = samples(await response.text())
+    assert found[("vortex_pool_max_hosts", ())] >= 1
+    assert found[("vortex_pool_hosts", (("role", "active"),))] >= 1
+    for component, backend in [
+        ("storage", "local"),
+        ("logbus", "memory"),
+        ("kv", "sqlite"),
+        ("auth", "local"),
+    ]:
+        assert found[("vortex_backend_up", (("backend", backend), ("component", component)))] == 1
