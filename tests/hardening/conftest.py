@@ -81,6 +81,13 @@ class Api:
             assert response.status == 200, body
             return str(body["function_id"])
 
+    async def try_deploy(self, code: str, **extra: Any) -> Timed:
+        """A deploy whatever its answer."""
+        started = time.monotonic()
+        async with self.http.post(f"{self.url}/deploy", json={"code": code, **extra}) as response:
+            body = await response.json()
+            return Timed(response.status, body, time.monotonic() - started, dict(response.headers))
+
     async def execute(self, function_id: str, *, within: float = 30.0, **kwargs: Any) -> Timed:
         started = time.monotonic()
         async with self.http.post(

@@ -15,6 +15,8 @@ routes = web.RouteTableDef()
 CLOSE_SLOW_CONSUMER = 4008
 """The client read too slowly and its queue filled; it may reconnect."""
 SEND_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 5.0
+"""How long a dropped client has to take its close frame before its connection is cut."""
 
 
 @routes.get("/ws/{function_id:[^/]+}")
@@ -35,22 +37,49 @@ async def tail(request: web.Request) -> web.WebSocketResponse:
     async def forward() -> None:
         try:
             async for line in subscription:
-                await asyncio.wait_for(ws.send_str(line.decode()), SEND_TIMEOUT)
+                # No task per line (as wait_for would make): while the socket takes data, the
+                # whole queue is sent in one go, so a client that reads keeps up with a run
+                # that logs thousands of lines at once.
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await ws.send_str(line.decode())
         except TimeoutError:
             await subscription.close()
             subscription.closed_reason = "slow_consumer"
+            # It read nothing for SEND_TIMEOUT: it would not read a close frame either (and
+            # aiohttp cannot drain again after a cancelled drain).
+            abort()
+            return
         if subscription.closed_reason == "slow_consumer":
-            await ws.close(code=CLOSE_SLOW_CONSUMER, message=b"slow consumer: queue full")
+            await close_or_abort(CLOSE_SLOW_CONSUMER, b"slow consumer: queue full")
         elif not ws.closed:
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"log bus closed")
+            await close_or_abort(WSCloseCode.GOING_AWAY, b"log bus closed")
 
+    async def close_or_abort(code: int, message: bytes) -> None:
+        closing.set()
+        # A client that does not read cannot receive a close frame either: sending it would wait
+        # for buffer space forever, and a transport closed gracefully keeps the connection until
+        # its buffer is flushed. Such a client is cut off.
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await ws.close(code=code, message=message)
+        except TimeoutError:
+            abort()
+
+    def abort() -> None:
+        if request.transport is not None:
+            request.transport.abort()
+
+    closing = asyncio.Event()
+    """Set once the forwarder closes the socket itself: it must then finish (it is bounded by
+    CLOSE_TIMEOUT), or a client that never reads would keep its connection forever."""
     forwarder = asyncio.create_task(forward())
     try:
         async for message in ws:
             if message.type == WSMsgType.ERROR:
                 break
     finally:
-        forwarder.cancel()
+        if not closing.is_set():
+            forwarder.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
             await forwarder
         await subscription.close()

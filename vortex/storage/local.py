@@ -14,10 +14,12 @@ from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import FunctionRecord
 
+_TEMPORARY_PREFIX = ".tmp-"
+
 
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -40,6 +42,20 @@ class LocalStore:
         self.root = root
         self.code_dir = root / "code"
         self.functions_dir = root / "functions"
+        self._sweep_temporary_files()
+
+    def _sweep_temporary_files(self) -> None:
+        """Remove what writes cut short left behind (a server killed between write and rename).
+
+        Such files were never visible (readers see only renamed files), but they would pile up.
+        A local store has one server, and this runs before it serves, so none is in use.
+        """
+        for leftover in [
+            *self.functions_dir.glob(f"{_TEMPORARY_PREFIX}*"),
+            *self.code_dir.glob(f"*/{_TEMPORARY_PREFIX}*"),
+        ]:
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     def _code_path(self, code_sha256: str) -> Path:
         return self.code_dir / code_sha256[:2] / f"{code_sha256}.js"
