@@ -54,6 +54,7 @@ def make_app(keys: ApiKeys, *, open_without_keys: bool = True) -> web.Applicatio
     app.router.add_get("/openapi.json", public)
     app.router.add_get("/static/{path:.+}", public)
     app.router.add_get("/ws/{id}", tail)
+    app.router.add_route("*", "/fn/{id}/{path:.*}", public)
     return app
 
 
@@ -109,8 +110,13 @@ async def test_with_keys_every_api_route_needs_one(
 async def test_public_routes(aiohttp_client: ClientFactory, keys: ApiKeys) -> None:
     await keys.create("acme")
     client = await aiohttp_client(make_app(keys))
-    for path in ["/health", "/openapi.json", "/static/app.js"]:
+    for path in ["/health", "/openapi.json", "/static/app.js", "/fn/x/hook"]:
         assert (await client.get(path)).status == 200, path
+    # The HTTP trigger is each function's public face, whatever the method.
+    assert (await client.post("/fn/x/hook", data=b"{}")).status == 200
+    assert (await client.delete("/fn/x/")).status == 200
+    # Other routes take no key for GET only.
+    assert (await client.post("/health")).status == 401
 
 
 async def test_scopes(aiohttp_client: ClientFactory, keys: ApiKeys) -> None:

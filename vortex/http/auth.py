@@ -7,7 +7,9 @@ listens on a public address, requests are refused rather than let through.
 
 With keys, every route needs ``Authorization: Bearer <key>`` except the few that hold no data:
 ``GET /health`` (load balancers cannot send keys), ``GET /openapi.json``, and the dashboard's
-own files (``/``, ``/static/...``), which ask for a key in the browser. WebSocket handshakes are
+own files (``/``, ``/static/...``), which ask for a key in the browser; and the HTTP trigger
+``/fn/{id}/...``, which is each function's public face (webhooks, pages, APIs of its own,
+called by people who hold no Vortex key): a function guards it itself if it must. WebSocket handshakes are
 requests like the others; a browser, which cannot set headers on a WebSocket, may offer the key
 as a subprotocol ``bearer.<key>`` instead (``new WebSocket(url, ["vortex", "bearer." + key])``).
 
@@ -31,11 +33,15 @@ __all__ = ["bearer_token", "is_loopback", "is_public", "principal_of", "require_
 
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/"})
 PUBLIC_PREFIXES = ("/static/",)
+TRIGGER_PREFIX = "/fn/"
+"""Public for every method: see the module's docstring."""
 METRICS_PATH = "/metrics"
 WS_PROTOCOL_PREFIX = "bearer."
 
 
 def is_public(request: web.Request) -> bool:
+    if request.path.startswith(TRIGGER_PREFIX):
+        return True
     if request.method not in (hdrs.METH_GET, hdrs.METH_HEAD):
         return False
     return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
