@@ -9,9 +9,11 @@ With keys, every route needs ``Authorization: Bearer <key>`` except the few that
 ``GET /health`` (load balancers cannot send keys), ``GET /openapi.json``, and the dashboard's
 own files (``/``, ``/static/...``), which ask for a key in the browser; and the HTTP trigger
 ``/fn/{id}/...``, which is each function's public face (webhooks, pages, APIs of its own,
-called by people who hold no Vortex key): a function guards it itself if it must. WebSocket handshakes are
-requests like the others; a browser, which cannot set headers on a WebSocket, may offer the key
-as a subprotocol ``bearer.<key>`` instead (``new WebSocket(url, ["vortex", "bearer." + key])``).
+called by people who hold no Vortex key): a function guards it itself if it must.
+
+WebSocket handshakes are requests like the others; a browser, which cannot set headers on a
+WebSocket, may offer the key as a subprotocol ``bearer.<key>`` instead
+(``new WebSocket(url, ["vortex", "bearer." + key])``).
 
 ``/metrics`` takes only keys made for it (``vortex keys create --metrics``); those keys reach no
 function. The handler sees the caller as ``request[PRINCIPAL]``; docs/auth.md says what each
