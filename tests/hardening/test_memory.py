@@ -41,6 +41,7 @@ GROWTH = {
         " for (let size = 16 << 20;; size += 16 << 20) {"
         f" buffer.resize(size); new Uint8Array(buffer).fill(1); {SLEEP} }}"
     ),
+    "text-encoder": "const keep = []; for (;;) keep.push(new TextEncoder().encode('x'.repeat(1e8)))",
     "closures-holding-buffers": (
         "const keep = []; for (;;) { const b = new Uint32Array(1 << 22).fill(2);"
         f" keep.push(() => b); {SLEEP} }}"
