@@ -247,6 +247,20 @@ async def test_shared_web_classes_cannot_be_changed_by_a_run(
         ]
 
 
+async def test_a_run_may_shadow_shared_globals_for_itself_only(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    shadowing = await deploy(
+        "globalThis.Response = 1; self.URL = 2; Headers = 3;\n"
+        "Vortex.return([Response, URL, Headers, Object.keys(globalThis).includes('Response')])"
+    )
+    plain = await deploy("Vortex.return([typeof Response, typeof URL, typeof Headers])")
+    async with http.post(f"/execute/{shadowing}") as response:
+        assert (await response.json())["output"] == [1, 2, 3, False]
+    async with http.post(f"/execute/{plain}") as response:
+        assert (await response.json())["output"] == ["function"] * 3
+
+
 async def test_dynamic_import_and_direct_eval_are_refused_at_deploy(
     http: aiohttp.ClientSession,
 ) -> None:

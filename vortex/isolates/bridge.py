@@ -120,7 +120,12 @@ class Host:
             {
                 "t": "body_end",
                 "id": int(invocation),
-                "error": str(error) if isinstance(error, str) else None,
+                # A lone surrogate in the message would stop orjson: replace it.
+                "error": (
+                    str(error).encode("utf-8", "replace").decode()
+                    if isinstance(error, str)
+                    else None
+                ),
             }
         )
 

@@ -113,7 +113,9 @@ class BundleMap:
             if best is None:
                 return None
             return file.placement.name, best[1] + 1, best[2] + 1
-        return file.placement.name, best[1] + 1, best[2] + 1 + (generated - best[0])
+        # The segment's own position: the generated text may differ in length from the source
+        # ("check(" becomes "(0, import_check.check)("), so no offset within it is carried over.
+        return file.placement.name, best[1] + 1, best[2] + 1
 
     def rewrite_stack(self, stack: str) -> str:
         """Frames pointed at the uploaded files; frames of the linker itself dropped."""

@@ -30,8 +30,10 @@ function describeValue(value) {
 }
 
 // Sends `response` through `sink` ({head(json, binary|null, streaming), chunk(binary), end(errorText|null)}).
-// Throws InvalidResponse when `response` cannot be sent at all (nothing was sent then).
-export async function sendResponse(response, sink, limit) {
+// Throws InvalidResponse when `response` cannot be sent at all (nothing was sent then). A body
+// held as bytes is sent at once and nothing is returned: every promise hop costs a turn of the
+// host's event loop, so the common case takes none. A stream returns the promise of its end.
+export function sendResponse(response, sink, limit) {
   if (!responseInternals.is(response)) {
     throw new InvalidResponse(`The fetch handler must return a Response (or a promise of one), got ${describeValue(response)}`);
   }
@@ -40,25 +42,30 @@ export async function sendResponse(response, sink, limit) {
   const head = JSON.stringify({ status, statusText, headers: headersInternals.list(headers) });
   if (body === null) {
     sink.head(head, null, false);
-    return;
+    return undefined;
   }
   if (bodyUsed(body) || (body.stream !== null && body.stream.locked)) {
     throw new InvalidResponse('The body of the returned Response has already been used');
   }
   if (body.stream === null) {
-    const bytes = await consumeBody(body);
+    body.used = true;
+    const bytes = body.bytes;
     if (bytes.length > limit) throw new InvalidResponse(`The response body is larger than ${limit} bytes`);
     if (bytes.length <= INLINE_BYTES) {
       sink.head(head, bytesToBinary(bytes), false);
-      return;
+      return undefined;
     }
     sink.head(head, null, true);
     for (let i = 0; i < bytes.length; i += INLINE_BYTES) sink.chunk(bytesToBinary(bytes.subarray(i, i + INLINE_BYTES)));
     sink.end(null);
-    return;
+    return undefined;
   }
   sink.head(head, null, true);
-  const reader = body.stream.getReader();
+  return streamBody(body.stream, sink, limit);
+}
+
+async function streamBody(stream, sink, limit) {
+  const reader = stream.getReader();
   let total = 0;
   try {
     for (;;) {

@@ -1,0 +1,400 @@
+"""Outbound fetch(): denied by default, allowed per function by host, private addresses refused
+unless the operator opts in, redirects re-checked, and the count, time and size limits. The
+upstream is a local aiohttp server started by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from tests.conftest import TEST_SERVER_ENV
+from tests.server import ServerProcess, free_port, start_server, stop_and_check
+
+FETCH_ENV = {
+    **TEST_SERVER_ENV,
+    "VORTEX_FETCH_ALLOW_PRIVATE": "1",
+    "VORTEX_FETCH_MAX_REQUESTS": "5",
+    "VORTEX_FETCH_TIMEOUT_MS": "1000",
+    "VORTEX_FETCH_MAX_RESPONSE_BYTES": "100000",
+}
+
+
+@dataclass
+class Upstream:
+    port: int
+    requests: list[dict[str, Any]]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _upstream_app(requests: list[dict[str, Any]]) -> web.Application:
+    async def echo(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen = {
+            "method": request.method,
+            "path": request.path_qs,
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+            "body": body.decode(errors="replace"),
+        }
+        requests.append(seen)
+        return web.json_response(seen, headers={"X-Upstream": "yes"})
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["to"])
+
+    async def redirect_with(request: web.Request) -> web.Response:
+        return web.Response(
+            status=int(request.match_info["status"]), headers={"Location": request.query["to"]}
+        )
+
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/loop")
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * int(request.query["n"]))
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return web.Response(text="late")
+
+    async def status(request: web.Request) -> web.Response:
+        return web.Response(status=int(request.match_info["code"]), text="status body")
+
+    app = web.Application()
+    app.router.add_route("*", "/echo", echo)
+    app.router.add_get("/redirect", redirect)
+    app.router.add_route("*", "/redirect/{status}", redirect_with)
+    app.router.add_get("/loop", loop)
+    app.router.add_get("/big", big)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/status/{code}", status)
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    requests: list[dict[str, Any]] = []
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    runner = web.AppRunner(_upstream_app(requests), access_log=None)
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield Upstream(port, requests)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def fetch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose operator let functions reach private addresses (the upstream is local)."""
+    proc = start_server(tmp_path_factory.mktemp("fetch"), FETCH_ENV)
+    yield proc
+    stop_and_check(proc)
+
+
+Runner = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+async def run_with(fetch_server: ServerProcess) -> Any:
+    async with aiohttp.ClientSession(base_url=fetch_server.url) as http:
+
+        async def _run(code: str, **deploy: Any) -> dict[str, Any]:
+            async with http.post("/deploy", json={"code": code, **deploy}) as response:
+                body = await response.json()
+                assert response.status == 200, body
+            async with http.post(f"/execute/{body['function_id']}") as response:
+                result: dict[str, Any] = await response.json()
+                return result
+
+        yield _run
+
+
+async def outcome_of(run: Runner, expr: str, **deploy: Any) -> Any:
+    """Runs ``await expr`` in a script: its value, or "Name: message" if it threw."""
+    body = await run(
+        f"try {{ Vortex.return(await (async () => {{ {expr} }})()); }}"
+        " catch (e) { Vortex.return(e.name + ': ' + e.message); }",
+        **deploy,
+    )
+    assert "error" not in body, body
+    return body["output"]
+
+
+async def test_fetch_is_denied_without_an_allow_list(run_with: Runner, upstream: Upstream) -> None:
+    out = await outcome_of(run_with, f"return (await fetch('{upstream.url}/echo')).status;")
+    assert out == "TypeError: fetch to 127.0.0.1 is not allowed for this function"
+    out = await outcome_of(
+        run_with, "return (await fetch('https://example.com/')).status;", allow_hosts=["127.0.0.1"]
+    )
+    assert out == "TypeError: fetch to example.com is not allowed for this function"
+
+
+async def test_allowed_fetch_round_trips_method_headers_and_body(
+    run_with: Runner, upstream: Upstream
+) -> None:
+    out = await outcome_of(
+        run_with,
+        f"""
+        const response = await fetch('{upstream.url}/echo?x=1', {{
+          method: 'POST', body: JSON.stringify({{ a: 1 }}),
+          headers: {{ 'Content-Type': 'application/json', 'X-Custom': 'v' }},
+        }});
+        const seen = await response.json();
+        return {{
+          status: response.status, ok: response.ok, url: response.url, redirected: response.redirected,
+          upstream: response.headers.get('x-upstream'), type: response.headers.get('content-type'),
+          method: seen.method, path: seen.path, custom: seen.headers['x-custom'], body: seen.body,
+          contentType: seen.headers['content-type'],
+          immutable: (() => {{ try {{ response.headers.set('a', 'b'); }} catch (e) {{ return e.name; }} }})(),
+        }};
+        """,
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == {
+        "status": 200,
+        "ok": True,
+        "url": f"{upstream.url}/echo?x=1",
+        "redirected": False,
+        "upstream": "yes",
+        "type": "application/json; charset=utf-8",
+        "method": "POST",
+        "path": "/echo?x=1",
+        "custom": "v",
+        "body": '{"a":1}',
+        "contentType": "application/json",
+        "immutable": "TypeError",
+    }
+
+
+async def test_error_statuses_are_responses_not_errors(
+    run_with: Runner, upstream: Upstream
+) -> None:
+    out = await outcome_of(
+        run_with,
+        f"const r = await fetch(new Request('{upstream.url}/status/503')); return [r.status, r.ok, await r.text()];",
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == [503, False, "status body"]
+
+
+async def test_redirects_are_followed_and_checked_again(
+    run_with: Runner, upstream: Upstream
+) -> None:
+    to_allowed = f"{upstream.url}/redirect?to=/echo"
+    out = await outcome_of(
+        run_with,
+        f"const r = await fetch('{to_allowed}'); return [r.status, r.redirected, r.url];",
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == [200, True, f"{upstream.url}/echo"]
+    to_other = f"{upstream.url}/redirect?to=http://localhost:{upstream.port}/echo"
+    out = await outcome_of(
+        run_with, f"return (await fetch('{to_other}')).status;", allow_hosts=["127.0.0.1"]
+    )
+    assert out == "TypeError: fetch to localhost is not allowed for this function"
+    out = await outcome_of(
+        run_with,
+        f"const r = await fetch('{to_allowed}', {{ redirect: 'manual' }}); return [r.status, r.headers.get('location')];",
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == [302, "/echo"]
+    out = await outcome_of(
+        run_with,
+        f"return (await fetch('{to_allowed}', {{ redirect: 'error' }})).status;",
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == 'TypeError: fetch to 127.0.0.1 was redirected, and its redirect mode is "error"'
+    out = await outcome_of(
+        run_with, f"return (await fetch('{upstream.url}/loop')).status;", allow_hosts=["127.0.0.1"]
+    )
+    assert out == "TypeError: fetch to 127.0.0.1 exceeded 20 redirects"
+
+
+async def test_a_303_after_post_becomes_a_get_without_body(
+    run_with: Runner, upstream: Upstream
+) -> None:
+    out = await outcome_of(
+        run_with,
+        f"""
+        const r = await fetch('{upstream.url}/redirect/303?to=/echo', {{ method: 'POST', body: 'gone', headers: {{ authorization: 'kept' }} }});
+        const seen = await r.json();
+        return [seen.method, seen.body, seen.headers.authorization];
+        """,
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == ["GET", "", "kept"]
+
+
+async def test_subrequest_count_time_and_size_limits(run_with: Runner, upstream: Upstream) -> None:
+    out = await outcome_of(
+        run_with,
+        f"""
+        const results = [];
+        for (let i = 0; i < 6; i += 1) {{
+          try {{ results.push((await fetch('{upstream.url}/echo')).status); }} catch (e) {{ results.push(e.message); }}
+        }}
+        return results;
+        """,
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == [200] * 5 + ["Too many subrequests: the limit is 5 per invocation"]
+    out = await outcome_of(
+        run_with, f"return (await fetch('{upstream.url}/slow')).status;", allow_hosts=["127.0.0.1"]
+    )
+    assert out == "TypeError: fetch to 127.0.0.1 timed out after 1000 ms"
+    out = await outcome_of(
+        run_with,
+        f"return (await (await fetch('{upstream.url}/big?n=100000')).arrayBuffer()).byteLength;",
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == 100000
+    out = await outcome_of(
+        run_with,
+        f"return (await fetch('{upstream.url}/big?n=100001')).status;",
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == "TypeError: fetch to 127.0.0.1: the response body is larger than 100000 bytes"
+
+
+async def test_aborting_a_fetch(run_with: Runner, upstream: Upstream) -> None:
+    out = await outcome_of(
+        run_with,
+        f"""
+        const started = Date.now();
+        try {{ await fetch('{upstream.url}/slow', {{ signal: AbortSignal.timeout(100) }}); }}
+        catch (e) {{ return [e.name, Date.now() - started < 900]; }}
+        """,
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == ["TimeoutError", True]
+
+
+async def test_fetch_from_a_module_function(
+    fetch_server: ServerProcess, upstream: Upstream
+) -> None:
+    async with aiohttp.ClientSession(base_url=fetch_server.url) as http:
+        code = (
+            "export default {\n"
+            "  async fetch(request, env) {\n"
+            f"    const r = await fetch('{upstream.url}/echo', {{ headers: {{ 'x-token': env.TOKEN }} }});\n"
+            "    const seen = await r.json();\n"
+            "    return new Response('upstream saw ' + seen.headers['x-token']);\n"
+            "  },\n"
+            "};\n"
+        )
+        payload = {"code": code, "allow_hosts": ["127.0.0.1"], "secrets": {"TOKEN": "t0k"}}
+        async with http.post("/deploy", json=payload) as response:
+            function_id = (await response.json())["function_id"]
+        async with http.get(f"/fn/{function_id}") as response:
+            assert await response.text() == "upstream saw t0k"
+
+
+async def test_private_addresses_are_refused_unless_the_operator_opts_in(
+    run: Callable[[str], Awaitable[dict[str, Any]]],
+    http: aiohttp.ClientSession,
+    upstream: Upstream,
+) -> None:
+    # The shared test server has no VORTEX_FETCH_ALLOW_PRIVATE.
+    async def attempt(url: str, hosts: list[str]) -> Any:
+        async with http.post(
+            "/deploy",
+            json={
+                "code": f"try {{ await fetch('{url}'); Vortex.return('fetched'); }} catch (e) {{ Vortex.return(e.message); }}",
+                "allow_hosts": hosts,
+            },
+        ) as response:
+            function_id = (await response.json())["function_id"]
+        async with http.post(f"/execute/{function_id}") as response:
+            return (await response.json())["output"]
+
+    assert (
+        await attempt(f"{upstream.url}/echo", ["127.0.0.1"])
+        == "fetch to 127.0.0.1 is refused: it is a loopback address"
+    )
+    assert (
+        await attempt(f"http://localhost:{upstream.port}/echo", ["localhost"])
+        == "fetch to localhost is refused: it resolves to 127.0.0.1, a loopback address"
+    )
+    assert (
+        await attempt("http://169.254.169.254/latest/meta-data/", ["*"])
+        == "fetch to 169.254.169.254 is refused: it is a cloud metadata address"
+    )
+    assert (
+        await attempt("http://[fd00:ec2::254]/", ["*"])
+        == "fetch to fd00:ec2::254 is refused: it is a cloud metadata address"
+    )
+    assert (
+        await attempt("http://10.1.2.3/", ["10.1.2.3"])
+        == "fetch to 10.1.2.3 is refused: it is a private address"
+    )
+    assert (
+        await attempt("http://[::ffff:127.0.0.1]/", ["*"])
+        == "fetch to ::ffff:7f00:1 is refused: it is a loopback address"
+    )
+    assert await attempt("ftp://example.com/", ["*"]) == (
+        "fetch: the scheme of ftp URLs is not supported (only http and https)"
+    )
+
+
+async def test_allow_lists_are_checked_at_deploy(http: aiohttp.ClientSession) -> None:
+    for hosts in (
+        ["http://example.com"],
+        ["exa mple.com"],
+        ["example.com:8080"],
+        "example.com",
+        [1],
+    ):
+        async with http.post("/deploy", json={"code": "1", "allow_hosts": hosts}) as response:
+            assert response.status == 400, hosts
+            assert (await response.json())["error"]["code"] == "invalid_request"
+    async with http.post(
+        "/deploy",
+        json={"code": "1", "allow_hosts": ["API.Example.com", "*.example.org", "münchen.de"]},
+    ) as response:
+        function_id = (await response.json())["function_id"]
+    async with http.get(f"/functions/{function_id}") as response:
+        assert (await response.json())["allow_hosts"] == [
+            "api.example.com",
+            "*.example.org",
+            "xn--mnchen-3ya.de",
+        ]
+
+
+def test_host_patterns_match_as_documented() -> None:
+    from vortex.outbound.policy import host_allowed, normalize_patterns
+
+    patterns = normalize_patterns(["api.example.com", "*.example.org", "10.0.0.1", "[::1]"])
+    assert host_allowed("api.example.com", patterns)
+    assert host_allowed("API.EXAMPLE.COM.", patterns)
+    assert not host_allowed("example.com", patterns)
+    assert not host_allowed("evil-api.example.com", patterns)
+    assert host_allowed("a.example.org", patterns)
+    assert host_allowed("a.b.example.org", patterns)
+    assert not host_allowed("example.org", patterns)
+    assert not host_allowed("badexample.org", patterns)
+    assert host_allowed("10.0.0.1", patterns)
+    assert host_allowed("[::1]", patterns)
+    assert host_allowed("[0:0::1]", patterns)
+    assert host_allowed("anything.at.all", normalize_patterns(["*"]))

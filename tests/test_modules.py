@@ -1,0 +1,263 @@
+"""Module functions: what makes an upload a module, multi-file uploads, imports refused with a
+clear 400, syntax errors and stacks that point at the uploaded files, and ctx.waitUntil."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+Deploy = Callable[..., Awaitable[str]]
+
+HELLO = """export default {
+  async fetch(request, env, ctx) {
+    return new Response('hello from ' + new URL(request.url).pathname);
+  }
+};
+"""
+
+
+async def deploy_files(
+    http: aiohttp.ClientSession, files: dict[str, str], entry: str | None = None, **extra: Any
+) -> tuple[int, dict[str, Any]]:
+    payload: dict[str, Any] = {"files": files, **extra}
+    if entry is not None:
+        payload["entry"] = entry
+    async with http.post("/deploy", json=payload) as response:
+        return response.status, await response.json()
+
+
+async def test_mjs_name_or_top_level_export_makes_a_module(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    by_name = await deploy(HELLO, filename="worker.mjs")
+    by_export = await deploy(HELLO)
+    for function_id in (by_name, by_export):
+        async with http.get(f"/fn/{function_id}/x") as response:
+            assert response.status == 200
+            assert await response.text() == f"hello from /fn/{function_id}/x"
+        async with http.get(f"/functions/{function_id}") as response:
+            shown = await response.json()
+        assert shown["kind"] == "module"
+        assert shown["code"] == HELLO
+    # "export" inside a template literal is no module: the script grammar accepts it.
+    script = await deploy("const text = `\nexport default 1\n`;\nVortex.return(text.trim())")
+    async with http.post(f"/execute/{script}") as response:
+        body = await response.json()
+    assert body["output"] == "export default 1"
+    async with http.get(f"/functions/{script}") as response:
+        assert (await response.json())["kind"] == "script"
+
+
+async def test_several_files_with_relative_imports(http: aiohttp.ClientSession) -> None:
+    status, body = await deploy_files(
+        http,
+        {
+            "index.mjs": (
+                "import { greet } from './lib/greet.mjs';\n"
+                "import config from './config.json';\n"
+                "import * as maths from './lib/maths';\n"
+                "export default {\n"
+                "  fetch() { return Response.json({ text: greet(config.name), sum: maths.add(2, 3), n: maths.counter() }); },\n"
+                "};\n"
+            ),
+            "lib/greet.mjs": "import { upper } from '../util.js';\nexport const greet = (n) => 'hi ' + upper(n);\n",
+            "lib/maths.mjs": "let count = 0;\nexport function add(a, b) { return a + b; }\nexport const counter = () => ++count;\n",
+            "util.js": "export function upper(s) { return s.toUpperCase(); }\n",
+            "config.json": '{"name": "ada"}',
+        },
+        entry="index.mjs",
+    )
+    assert status == 200, body
+    function_id = body["function_id"]
+    for _ in range(2):
+        # A fresh instance per request: module state starts over each time.
+        async with http.get(f"/fn/{function_id}") as response:
+            assert await response.json() == {"text": "hi ADA", "sum": 5, "n": 1}
+    async with http.get(f"/functions/{function_id}") as response:
+        shown = await response.json()
+    assert shown["entry"] == "index.mjs"
+    assert sorted(shown["files"]) == [
+        "config.json",
+        "index.mjs",
+        "lib/greet.mjs",
+        "lib/maths.mjs",
+        "util.js",
+    ]
+    assert shown["files"]["util.js"].startswith("export function upper")
+
+
+async def test_imports_outside_the_upload_are_refused(http: aiohttp.ClientSession) -> None:
+    cases = {
+        "import _ from 'lodash';": "packages cannot be imported",
+        "import x from 'https://esm.sh/preact';": "only relative imports",
+        "import fs from 'node:fs';": "only relative imports",
+        "import p from '/etc/passwd';": "only relative imports",
+        "import s from '../secret.mjs';": "leaves the uploaded files",
+        "import n from './nope.mjs';": "no uploaded file is named nope.mjs",
+        "const m = await import('./lib.mjs');": "",
+        "export const lazy = () => import('./lib.mjs');": "dynamic import",
+    }
+    for line, expected in cases.items():
+        status, body = await deploy_files(
+            http,
+            {
+                "index.mjs": f"{line}\nexport default {{ fetch() {{ return new Response('x'); }} }};\n",
+                "lib.mjs": "",
+            },
+        )
+        assert status == 400, (line, body)
+        if "await import" in line:
+            # Top-level await is not supported by the CommonJS transform: a syntax error.
+            assert body["error"]["code"] == "syntax_error", body
+            assert "index.mjs:1:" in body["error"]["message"]
+            continue
+        assert body["error"]["code"] == "invalid_import", (line, body)
+        assert expected in body["error"]["message"], (line, body)
+
+
+async def test_syntax_errors_name_the_file_line_and_column(http: aiohttp.ClientSession) -> None:
+    status, body = await deploy_files(
+        http,
+        {
+            "index.mjs": "import { f } from './lib.mjs';\nexport default { fetch: f };\n",
+            "lib.mjs": "export function f() {\n  return new Response(;\n}\n",
+        },
+        entry="index.mjs",
+    )
+    assert status == 400
+    error = body["error"]
+    assert error["code"] == "syntax_error"
+    assert (error["file"], error["line"], error["column"]) == ("lib.mjs", 2, 23)
+    assert "(lib.mjs:2:23)" in error["message"]
+
+
+async def test_bad_uploads_are_refused(http: aiohttp.ClientSession) -> None:
+    for files, entry, needle in [
+        ({"a.mjs": "", "b.mjs": ""}, None, "entry"),
+        ({"index.mjs": ""}, "missing.mjs", "entry"),
+        ({"../index.mjs": ""}, None, "not a valid file name"),
+        ({"index.py": ""}, None, "module functions are made of"),
+        ({}, None, '"files"'),
+    ]:
+        status, body = await deploy_files(http, files, entry)
+        assert status == 400, body
+        assert body["error"]["code"] == "invalid_request"
+        assert needle in body["error"]["message"], body
+
+
+async def test_errors_point_at_the_uploaded_files(http: aiohttp.ClientSession) -> None:
+    status, body = await deploy_files(
+        http,
+        {
+            "index.mjs": (
+                "import { check } from './lib/check.mjs';\n"
+                "\n"
+                "export default {\n"
+                "  async fetch(request) {\n"
+                "    console.log(new Error('logged'));\n"
+                "    return check(new URL(request.url).searchParams.get('n'));\n"
+                "  },\n"
+                "};\n"
+            ),
+            "lib/check.mjs": (
+                "export function check(n) {\n"
+                "  if (n !== 'ok') {\n"
+                "    throw new RangeError(`bad n: ${n}`);\n"
+                "  }\n"
+                "  return new Response('fine');\n"
+                "}\n"
+            ),
+        },
+        entry="index.mjs",
+    )
+    assert status == 200, body
+    function_id = body["function_id"]
+    async with http.get(f"/fn/{function_id}?n=no") as response:
+        assert response.status == 500
+        assert response.headers["X-Vortex-Error"] == "function_error"
+        error = (await response.json())["error"]
+    assert (error["name"], error["message"]) == ("RangeError", "bad n: no")
+    assert error["stack"].splitlines() == [
+        "RangeError: bad n: no",
+        "    at check (lib/check.mjs:3:11)",
+        "    at fetch (index.mjs:6:12)",
+    ]
+    async with http.post(f"/execute/{function_id}") as response:
+        body = await response.json()
+    assert body["logs"][0]["message"].splitlines() == [
+        "Error: logged",
+        "    at fetch (index.mjs:5:17)",
+    ]
+    assert "vortex-bundle" not in str(body)
+
+
+async def test_a_module_without_a_fetch_handler(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy("export const notDefault = 1;\n", filename="index.mjs")
+    async with http.get(f"/fn/{function_id}") as response:
+        assert response.status == 500
+        error = (await response.json())["error"]
+    assert error["code"] == "invalid_module"
+    assert "export default { async fetch(request, env, ctx)" in error["message"]
+    thrower = await deploy(
+        "throw new TypeError('at load');\nexport default {};\n", filename="a.mjs"
+    )
+    async with http.get(f"/fn/{thrower}") as response:
+        error = (await response.json())["error"]
+    assert (error["code"], error["message"]) == ("function_error", "at load")
+    assert "(a.mjs:1:7)" in error["stack"]
+
+
+async def test_wait_until_work_finishes_after_the_response_with_its_logs(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  async fetch(request, env, ctx) {\n"
+        "    ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('after'); resolve(); }, 400)));\n"
+        "    ctx.waitUntil(Promise.reject(new Error('late failure')));\n"
+        "    console.log('before');\n"
+        "    return new Response('now');\n"
+        "  },\n"
+        "};\n"
+    )
+    async with http.ws_connect(f"/ws/{function_id}") as ws:
+        started = time.monotonic()
+        async with http.get(f"/fn/{function_id}", headers={"X-Vortex-Run-Id": "wait"}) as response:
+            assert await response.text() == "now"
+        answered = time.monotonic() - started
+        lines = []
+        while len(lines) < 3:
+            message = await asyncio.wait_for(ws.receive_json(), 5)
+            lines.append((message["level"], message["message"].splitlines()[0], message["run_id"]))
+    assert answered < 0.35
+    assert sorted(lines) == [
+        ("error", "Uncaught (in waitUntil) Error: late failure", "wait"),
+        ("log", "after", "wait"),
+        ("log", "before", "wait"),
+    ]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        async with http.get(f"/functions/{function_id}") as response:
+            last = (await response.json())["last_run"]
+        if last and last["run_id"] == "wait":
+            break
+        await asyncio.sleep(0.05)
+    assert last["run_id"] == "wait"
+    assert last["error_code"] == "function_error"
+    assert last["execution_time_ms"] >= 380
+
+
+async def test_a_module_cannot_use_vortex_return(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(
+        "export default { fetch() { return Response.json([typeof Vortex.return, typeof Vortex.env]); } };"
+    )
+    async with http.get(f"/fn/{function_id}") as response:
+        assert await response.json() == ["undefined", "object"]

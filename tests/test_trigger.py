@@ -1,0 +1,333 @@
+"""The HTTP trigger /fn/{id}/...: small real-world functions, script functions, errors, and
+POST /execute on a module function."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+
+from tests.server import ServerProcess
+
+Deploy = Callable[..., Awaitable[str]]
+
+JSON_API = """
+const users = new Map([[1, { id: 1, name: 'Ada' }], [2, { id: 2, name: 'Grace' }]]);
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const parts = url.pathname.split('/').filter(Boolean).slice(2); // drop "fn" and the id
+    if (parts[0] !== 'users') return Response.json({ error: 'not found' }, { status: 404 });
+    if (parts.length === 1 && request.method === 'GET') {
+      return Response.json([...users.values()]);
+    }
+    if (parts.length === 1 && request.method === 'POST') {
+      const user = await request.json();
+      return Response.json({ id: 3, ...user }, { status: 201, headers: { Location: url.pathname + '/3' } });
+    }
+    if (parts.length === 2 && request.method === 'GET') {
+      const user = users.get(Number(parts[1]));
+      return user ? Response.json(user) : Response.json({ error: 'no such user' }, { status: 404 });
+    }
+    return new Response('method not allowed', { status: 405, headers: { Allow: 'GET, POST' } });
+  },
+};
+"""
+
+
+async def test_a_json_api_routing_on_the_path(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+    function_id = await deploy(JSON_API, filename="api.mjs")
+    base = f"/fn/{function_id}"
+    async with http.get(f"{base}/users") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/json"
+        assert await response.json() == [{"id": 1, "name": "Ada"}, {"id": 2, "name": "Grace"}]
+    async with http.get(f"{base}/users/2") as response:
+        assert await response.json() == {"id": 2, "name": "Grace"}
+    async with http.get(f"{base}/users/9") as response:
+        assert response.status == 404
+        assert await response.json() == {"error": "no such user"}
+    async with http.post(f"{base}/users", json={"name": "Linus"}) as response:
+        assert response.status == 201
+        assert response.headers["Location"] == f"{base}/users/3"
+        assert await response.json() == {"id": 3, "name": "Linus"}
+    async with http.delete(f"{base}/users/1") as response:
+        assert response.status == 405
+        assert response.headers["Allow"] == "GET, POST"
+    async with http.get(f"{base}/elsewhere") as response:
+        assert response.status == 404
+
+
+async def test_a_redirect(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  fetch(request) {\n"
+        "    const url = new URL(request.url);\n"
+        "    if (url.pathname.endsWith('/old')) return Response.redirect(new URL('new?from=old', url), 301);\n"
+        "    return new Response('arrived at ' + url.pathname + url.search);\n"
+        "  },\n"
+        "};\n"
+    )
+    async with http.get(f"/fn/{function_id}/old", allow_redirects=False) as response:
+        assert response.status == 301
+        assert response.headers["Location"] == f"{http._base_url}/fn/{function_id}/new?from=old"
+    async with http.get(f"/fn/{function_id}/old") as response:
+        assert await response.text() == f"arrived at /fn/{function_id}/new?from=old"
+
+
+async def test_query_string_and_headers_reach_the_function(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  async fetch(request) {\n"
+        "    const url = new URL(request.url);\n"
+        "    let immutable;\n"
+        "    try { request.headers.set('x', 'y'); } catch (e) { immutable = e.name; }\n"
+        "    return Response.json({\n"
+        "      method: request.method, path: url.pathname,\n"
+        "      tags: url.searchParams.getAll('tag'), q: url.searchParams.get('q'),\n"
+        "      agent: request.headers.get('USER-AGENT'), multi: request.headers.get('x-multi'),\n"
+        "      body: await request.text(), immutable,\n"
+        "    }, { headers: { 'Set-Cookie': 'a=1', 'X-Echo': request.headers.get('x-echo') } });\n"
+        "  },\n"
+        "};\n"
+    )
+    headers = [
+        ("User-Agent", "tests/1.0"),
+        ("X-Multi", "a"),
+        ("X-Multi", "b"),
+        ("X-Echo", "echo-me"),
+    ]
+    async with http.request(
+        "PUT",
+        f"/fn/{function_id}/deep/path?q=a%20b&tag=x&tag=y",
+        headers=headers,
+        data=b"payload",
+    ) as response:
+        assert response.status == 200
+        assert response.headers["Set-Cookie"] == "a=1"
+        assert response.headers["X-Echo"] == "echo-me"
+        assert response.headers["X-Vortex-Run-Id"]
+        body = await response.json()
+    assert body == {
+        "method": "PUT",
+        "path": f"/fn/{function_id}/deep/path",
+        "tags": ["x", "y"],
+        "q": "a b",
+        "agent": "tests/1.0",
+        "multi": "a, b",
+        "body": "payload",
+        "immutable": "TypeError",
+    }
+
+
+async def test_a_streamed_response(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  fetch() {\n"
+        "    const enc = new TextEncoder();\n"
+        "    let n = 0;\n"
+        "    const body = new ReadableStream({\n"
+        "      async pull(controller) {\n"
+        "        n += 1;\n"
+        "        if (n > 3) { controller.close(); return; }\n"
+        "        if (n > 1) await new Promise((r) => setTimeout(r, 400));\n"
+        "        controller.enqueue(enc.encode('part ' + n + '\\n'));\n"
+        "      },\n"
+        "    });\n"
+        "    return new Response(body, { headers: { 'content-type': 'text/plain' } });\n"
+        "  },\n"
+        "};\n"
+    )
+    started = time.monotonic()
+    arrivals = []
+    async with http.get(f"/fn/{function_id}") as response:
+        assert response.status == 200
+        assert response.headers.get("Transfer-Encoding") == "chunked"
+        text = b""
+        async for chunk in response.content.iter_any():
+            text += chunk
+            arrivals.append(time.monotonic() - started)
+    assert text == b"part 1\npart 2\npart 3\n"
+    assert arrivals[0] < arrivals[-1] - 0.5
+
+
+async def test_hashing_the_body(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  async fetch(request) {\n"
+        "    const digest = await crypto.subtle.digest('SHA-256', await request.arrayBuffer());\n"
+        "    const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');\n"
+        "    return new Response(hex + '\\n', { headers: { 'content-type': 'text/plain' } });\n"
+        "  },\n"
+        "};\n"
+    )
+    payload = bytes(range(256)) * 4000
+    async with http.post(f"/fn/{function_id}", data=payload) as response:
+        assert await response.text() == hashlib.sha256(payload).hexdigest() + "\n"
+
+
+async def test_bytes_status_text_head_and_empty_bodies(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  fetch(request) {\n"
+        "    const path = new URL(request.url).pathname;\n"
+        "    if (path.endsWith('/bytes')) return new Response(new Uint8Array(256).map((_, i) => i));\n"
+        "    if (path.endsWith('/empty')) return new Response(null, { status: 204 });\n"
+        "    return new Response('teapot', { status: 418, statusText: 'I am a teapot' });\n"
+        "  },\n"
+        "};\n"
+    )
+    async with http.get(f"/fn/{function_id}/bytes") as response:
+        assert await response.read() == bytes(range(256))
+    async with http.get(f"/fn/{function_id}/empty") as response:
+        assert response.status == 204
+        assert await response.read() == b""
+    async with http.get(f"/fn/{function_id}/tea") as response:
+        assert (response.status, response.reason) == (418, "I am a teapot")
+    async with http.head(f"/fn/{function_id}/tea") as response:
+        assert response.status == 418
+        assert await response.read() == b""
+
+
+async def test_a_script_function_answers_with_its_return_value(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    ok = await deploy("Vortex.return({ hello: 'world' })")
+    async with http.post(f"/fn/{ok}/anything") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/json"
+        assert await response.json() == {"hello": "world"}
+    nothing = await deploy("console.log('no return')")
+    async with http.get(f"/fn/{nothing}") as response:
+        assert await response.json() is None
+    failing = await deploy("throw new Error('script failed')")
+    async with http.get(f"/fn/{failing}") as response:
+        assert response.status == 500
+        assert response.headers["X-Vortex-Error"] == "function_error"
+        body = await response.json()
+    assert body["error"]["message"] == "script failed"
+    assert body["run_id"] == response.headers["X-Vortex-Run-Id"]
+
+
+async def test_handler_errors_and_invalid_responses(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    cases = {
+        "return 'text';": (502, "invalid_response", "must return a Response"),
+        "return { status: 200 };": (502, "invalid_response", "must return a Response"),
+        "return Response.error();": (502, "invalid_response", "Response.error()"),
+        "const r = new Response('x'); await r.text(); return r;": (
+            502,
+            "invalid_response",
+            "already been used",
+        ),
+        "throw new Error('handler failed');": (500, "function_error", "handler failed"),
+        "await new Promise((_, reject) => setTimeout(() => reject(new TypeError('later')), 5));": (
+            500,
+            "function_error",
+            "later",
+        ),
+    }
+    for line, (status, code, message) in cases.items():
+        function_id = await deploy(f"export default {{ async fetch() {{ {line} }} }};")
+        async with http.get(f"/fn/{function_id}") as response:
+            body = await response.json()
+            assert response.status == status, (line, body)
+        assert body["error"]["code"] == code, (line, body)
+        assert message in body["error"]["message"], (line, body)
+
+
+async def test_a_body_stream_that_breaks_cuts_the_connection(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  fetch() {\n"
+        "    return new Response(new ReadableStream({\n"
+        "      start(c) { c.enqueue(new TextEncoder().encode('partial')); },\n"
+        "      pull(c) { return new Promise((_, reject) => setTimeout(() => reject(new Error('broken')), 50)); },\n"
+        "    }));\n"
+        "  },\n"
+        "};\n"
+    )
+    async with http.get(f"/fn/{function_id}") as response:
+        assert response.status == 200
+        try:
+            await response.read()
+            cut = False
+        except aiohttp.ClientPayloadError:
+            cut = True
+    assert cut
+
+
+async def test_unknown_functions_and_bad_ids(http: aiohttp.ClientSession) -> None:
+    async with http.get("/fn/00000000-0000-4000-8000-000000000000/x") as response:
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "function_not_found"
+    async with http.get("/fn/not-an-id") as response:
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_function_id"
+
+
+async def test_execute_on_a_module_function_returns_the_response(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  fetch(request) {\n"
+        "    console.log(request.method, new URL(request.url).pathname);\n"
+        "    if (new URL(request.url).searchParams.has('never')) return;\n"
+        "    return new Response(new Uint8Array([0xff, 0x00]), { status: 207, headers: { 'X-A': '1', 'x-b': '2' } });\n"
+        "  },\n"
+        "};\n"
+    )
+    async with http.post(f"/execute/{function_id}") as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body["output"] == {
+        "status": 207,
+        "statusText": "",
+        "headers": {"x-a": "1", "x-b": "2"},
+        "body": base64.b64encode(b"\xff\x00").decode(),
+        "bodyEncoding": "base64",
+    }
+    assert body["logs"][0]["message"] == f"GET /fn/{function_id}/"
+    assert "error" not in body
+
+
+async def test_fetch_handlers_run_concurrently(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+    function_id = await deploy(
+        "export default { async fetch() { await new Promise((r) => setTimeout(r, 200)); return new Response('ok'); } };"
+    )
+
+    async def one() -> str:
+        async with http.get(f"/fn/{function_id}") as response:
+            return await response.text()
+
+    started = time.monotonic()
+    assert await asyncio.gather(*(one() for _ in range(20))) == ["ok"] * 20
+    assert time.monotonic() - started < 2.0
+
+
+async def test_a_hung_handler_hits_the_wall_limit(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory({"VORTEX_WALL_LIMIT_MS": "300"}, workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with http.post(
+            "/deploy",
+            json={"code": "export default { fetch() { return new Promise(() => {}); } };"},
+        ) as response:
+            function_id = (await response.json())["function_id"]
+        async with http.get(f"/fn/{function_id}") as response:
+            assert response.status == 504
+            assert (await response.json())["error"]["code"] == "wall_time_exceeded"
