@@ -3,9 +3,15 @@ the env of fetch), and secret values are never returned by the API nor logged.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import aiohttp
 import orjson
@@ -116,3 +122,39 @@ async def test_records_written_before_env_existed_still_load(
         [],
         [],
     )
+
+
+async def test_the_cli_deploys_with_env_secrets_and_hosts(
+    server: ServerProcess, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    source = tmp_path / "worker.mjs"
+    source.write_text("export default { fetch(r, env) { return Response.json(env); } };\n")
+    command = [sys.executable, "-m", "vortex", "deploy", str(source), "--json"]
+    options = ["--env", "MODE=prod", "--env", "EQ=a=b", "--secret", f"TOKEN={SECRET}"]
+    options += ["--allow-host", "api.example.com"]
+    environment = {**os.environ, "VORTEX_URL": server.url}
+    done = await asyncio.to_thread(
+        subprocess.run,
+        command + options,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    function_id = json.loads(done.stdout)["function_id"]
+    async with http.get(f"/fn/{function_id}") as response:
+        assert await response.json() == {"MODE": "prod", "EQ": "a=b", "TOKEN": SECRET}
+    async with http.get(f"/functions/{function_id}") as response:
+        shown = await response.json()
+    assert (shown["secrets"], shown["allow_hosts"]) == (["TOKEN"], ["api.example.com"])
+    bad = await asyncio.to_thread(
+        subprocess.run,
+        [*command, "--env", "NO_EQUALS"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert "--env takes KEY=VALUE" in bad.stderr

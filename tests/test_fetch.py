@@ -291,6 +291,14 @@ async def test_aborting_a_fetch(run_with: Runner, upstream: Upstream) -> None:
     assert out == ["TimeoutError", True]
 
 
+async def test_a_fetch_in_flight_keeps_a_script_alive(run_with: Runner, upstream: Upstream) -> None:
+    body = await run_with(
+        f"fetch('{upstream.url}/echo').then((r) => r.json()).then((seen) => Vortex.return(seen.method));",
+        allow_hosts=["127.0.0.1"],
+    )
+    assert body["output"] == "GET"
+
+
 async def test_fetch_from_a_module_function(
     fetch_server: ServerProcess, upstream: Upstream
 ) -> None:

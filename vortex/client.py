@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -290,10 +290,23 @@ class VortexClient:
         data = await self._request("GET", ("health",), ok_statuses=(200, 503))
         return _parse(Health.from_json, data, self._url("health"))
 
-    async def deploy(self, code: str, filename: str = "index.js") -> str:
-        data = await self._request(
-            "POST", ("deploy",), json_body={"code": code, "filename": filename}
-        )
+    async def deploy(
+        self,
+        code: str,
+        filename: str = "index.js",
+        *,
+        env: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        allow_hosts: Sequence[str] | None = None,
+    ) -> str:
+        body: dict[str, Any] = {"code": code, "filename": filename}
+        if env:
+            body["env"] = dict(env)
+        if secrets:
+            body["secrets"] = dict(secrets)
+        if allow_hosts:
+            body["allow_hosts"] = list(allow_hosts)
+        data = await self._request("POST", ("deploy",), json_body=body)
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
             raise UnexpectedResponse(f"{self._url('deploy')} answered without a function_id")

@@ -51,14 +51,47 @@ def read_source(path: Path) -> str:
         raise CLIError(f"{path} is not UTF-8 text", ExitCode.FAILED, "not_text") from None
 
 
+def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """``KEY=VAL`` options as a mapping; the server checks the names."""
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(
+                f"{option} takes KEY=VALUE, got {item!r}", ExitCode.USAGE, "invalid_option"
+            )
+        pairs[key] = value
+    return pairs
+
+
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--env", "env", multiple=True, metavar="KEY=VAL", help="A variable (repeatable).")
+@click.option(
+    "--secret", "secrets", multiple=True, metavar="KEY=VAL", help="A secret (repeatable)."
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="A host fetch() may reach, e.g. api.example.com or *.example.org (repeatable).",
+)
 @url_option
 @json_option
 @command_errors
-def deploy(file: Path, url: str, as_json: bool) -> int:
+def deploy(
+    file: Path,
+    env: tuple[str, ...],
+    secrets: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
+    url: str,
+    as_json: bool,
+) -> int:
     """Deploy FILE as a new function and print its id."""
     printer = Printer.from_env()
+    variables = key_values(env, "--env")
+    secret_values = key_values(secrets, "--secret")
     source = read_source(file)
     if not as_json:
         printer.step(f"Deploying {file} ({bytes_phrase(len(source.encode()))})...")
@@ -66,7 +99,13 @@ def deploy(file: Path, url: str, as_json: bool) -> int:
     async def upload() -> str:
         spinner = Spinner("Uploading...", printer, enabled=printer.interactive and not as_json)
         async with VortexClient(url) as client, spinner:
-            return await client.deploy(source, filename=upload_name(file))
+            return await client.deploy(
+                source,
+                filename=upload_name(file),
+                env=variables,
+                secrets=secret_values,
+                allow_hosts=allow_hosts,
+            )
 
     try:
         new_id = asyncio.run(upload())
