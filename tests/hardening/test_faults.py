@@ -83,13 +83,6 @@ async def test_hosts_killed_under_many_runs_fail_them_clearly_and_the_pool_heals
     print(f"\n{killed} hosts killed under 120 runs: {crashed} host_crashed, {succeeded} ok")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a deploy whose syntax check is on a host that dies answers 500 internal_error: "
-    "IsolatePool.check() lets HostStartError (raised by HostProcess._fail_everything for "
-    "pending checks) escape to the middleware. It should retry the check on a live host (it "
-    "is idempotent) or raise PoolUnavailable (503 pool_unavailable)",
-)
 async def test_a_deploy_whose_checking_host_dies_is_retried_or_unavailable(
     private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession
 ) -> None:

@@ -448,12 +448,6 @@ def test_the_fuzzed_server_is_healthy_at_the_end(fuzzed: ServerProcess) -> None:
     asyncio.run(check())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /static/<path with %00> answers 500 internal_error and logs a traceback: "
-    "vortex/http/dashboard.py static_file() calls Path.resolve(), which raises ValueError "
-    "('embedded null byte'); it should treat ValueError (and OSError) as 404 not_found",
-)
 def test_a_static_path_with_a_nul_byte_is_not_found(
     private_server: Callable[..., ServerProcess],
 ) -> None:

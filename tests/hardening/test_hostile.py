@@ -76,13 +76,6 @@ SYMBOL_REJECTION = xfail(
     "asyncio Future whose rejection reason cannot be converted to Python; the host dies and "
     "every run on it fails with host_crashed"
 )
-DESCRIBE_THROWN = xfail(
-    "describeThrown() (vortex/isolates/js/src/errors.js) itself throws on a revoked Proxy or a "
-    "Proxy whose getPrototypeOf trap throws (`value instanceof Error` is outside try/catch), and "
-    "on an Error whose `message` getter throws (userStack() reads err.message again outside "
-    "try/catch); the rejection handler of the run then rejects, end() is never called and the "
-    "run waits for wall_time_exceeded instead of failing at once with function_error"
-)
 
 
 CASES: dict[str, Case] = {
@@ -235,18 +228,15 @@ CASES: dict[str, Case] = {
     "throw-revoked-proxy": Case(
         "const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); throw proxy",
         "function_error",
-        marks=DESCRIBE_THROWN,
     ),
     "throw-proxy-with-throwing-traps": Case(
         "throw new Proxy({}, { getPrototypeOf() { throw new Error('trap') } })",
         "function_error",
-        marks=DESCRIBE_THROWN,
     ),
     "throw-error-whose-message-getter-throws": Case(
         "const e = new Error('x');\n"
         "Object.defineProperty(e, 'message', { get() { throw new Error('no') } });\nthrow e",
         "function_error",
-        marks=DESCRIBE_THROWN,
     ),
     # -- unhandled rejections --------------------------------------------------------------------
     "unhandled-rejection": Case(
@@ -398,15 +388,6 @@ async def test_nothing_of_a_run_fires_after_it(api: Api, client: aiohttp.ClientS
         assert len(received) == ticks, "a line arrived after the run had answered"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="code of a run that has ended keeps running: after cpu_time_exceeded (or after "
-    "Vortex.return) harness.js only marks the run done; promise jobs and awaits of the run are "
-    "still scheduled on the host's loop, so `for (;;) await null` spins forever at 100% CPU of "
-    "its host and an allocating loop grows the host until the memory watchdog kills it, taking "
-    "innocent runs with it (host.py should drop every loop callback whose context belongs to "
-    "an invocation that is no longer active)",
-)
 @pytest.mark.parametrize(
     "code",
     [
@@ -472,16 +453,6 @@ async def test_a_hostile_burst_leaves_the_others_running(
     await api.assert_serves_normally()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lone surrogate in a log line reaches Host.emit() (vortex/isolates/bridge.py), "
-    "whose frame encoding (orjson.dumps) raises "
-    "TypeError; pythonmonkey turns it into a JS Error whose message is a Python traceback "
-    "with the host's file paths (`Python TypeError: str is not valid UTF-8 ... File "
-    '"/…/vortex/isolates/bridge.py", line …`), shown to the user. Fix: make every string '
-    "well-formed before it crosses to Python (String.prototype.toWellFormed in harness.js), or "
-    "replace lone surrogates in bridge.py as body_end() already does",
-)
 async def test_a_lone_surrogate_in_a_log_line_is_logged_not_a_python_error(api: Api) -> None:
     result = await api.run("console.log('a\\uD800b'); Vortex.return('logged')")
     assert_no_traceback(str(result.body))
@@ -490,14 +461,6 @@ async def test_a_lone_surrogate_in_a_log_line_is_logged_not_a_python_error(api: 
     assert len(result.body["logs"]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an error whose message holds a lone surrogate makes Host.finish() (bridge.py) fail in "
-    "orjson.dumps after harness.js has already marked the run done and its wall timer was "
-    "cancelled: the host never reports the run, and the supervisor's backstop answers "
-    "wall_time_exceeded after wall limit + 2 s. Fix as for log lines: make strings "
-    "well-formed before they cross to Python",
-)
 async def test_a_lone_surrogate_in_an_error_fails_the_run_at_once(api: Api) -> None:
     result = await api.run("throw new Error('a\\uD800b')")
     assert result.code == "function_error", result.body

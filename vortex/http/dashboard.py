@@ -64,8 +64,12 @@ async def index(request: web.Request) -> web.FileResponse:
 async def static_file(request: web.Request) -> web.FileResponse:
     root = static_dir().resolve()
     relative = request.match_info["path"]
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        path = (root / relative).resolve()
+        found = path.is_relative_to(root) and path.is_file()
+    except (ValueError, OSError):  # a NUL byte or a name the filesystem refuses
+        found = False
+    if not found:
         raise web.HTTPNotFound()
     if any(part.startswith(".") for part in path.relative_to(root).parts):
         raise web.HTTPNotFound()

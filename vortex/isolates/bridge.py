@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import json
 import os
 import time
 from collections.abc import Callable
@@ -56,12 +57,39 @@ class ActiveRun:
     cpu_s: float = 0.0
 
 
+def well_formed(value: Any) -> Any:
+    """``value`` with lone surrogates (legal in JavaScript strings, not in UTF-8) replaced."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {key: well_formed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [well_formed(item) for item in value]
+    return value
+
+
+def parse_json_text(text: str) -> Any:
+    """JSON text from JSON.stringify, which may escape lone surrogates that orjson refuses."""
+    try:
+        return orjson.loads(str(text))
+    except orjson.JSONDecodeError:
+        return well_formed(json.loads(str(text)))
+
+
 class Host:
     def __init__(self, runtime: Any, send: Callable[[dict[str, Any]], None]) -> None:
         self.runtime = runtime
-        self.send = send
+        self._send = send
         self.active: dict[int, ActiveRun] = {}
         self.turn_started = 0.0
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            self._send(message)
+        except TypeError:
+            # Only a lone surrogate in a string from JavaScript makes orjson refuse a frame;
+            # repairing it only then keeps the common path free of a copy.
+            self._send(well_formed(message))
 
     # -- called by the turn clock around every callback of the loop --------------------------
     def turn_ended(self, invocation: int, elapsed: float) -> None:
@@ -156,7 +184,7 @@ class Host:
                 "t": "done",
                 "id": inv,
                 "output": str(output) if isinstance(output, str) else None,
-                "error": orjson.loads(str(error)) if isinstance(error, str) else None,
+                "error": parse_json_text(error) if isinstance(error, str) else None,
                 "cpu_ms": round(cpu_s * 1000, 3),
             }
         )

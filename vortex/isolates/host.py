@@ -44,6 +44,11 @@ def install_turn_clock(clock: TurnClock, host: Host) -> None:
 
     def run_with_clock(handle: asyncio.Handle) -> None:
         invocation = handle._context.get(CURRENT_INVOCATION, NO_INVOCATION)  # type: ignore[attr-defined]
+        if invocation != NO_INVOCATION and invocation not in host.active:
+            # The run has ended: nothing of it may run any more. Its timers are cleared by the
+            # harness, but awaits and promise jobs are scheduled by the engine, so they are
+            # dropped here; a compartment whose jobs never run is garbage once unreferenced.
+            return
         started = time.monotonic()
         host.turn_started = started
         clock.enter(started, invocation)

@@ -299,8 +299,15 @@ class IsolatePool:
 
     async def check(self, code: str) -> dict[str, Any] | None:
         """None if ``code`` compiles, else ``{"message", "line", "column"}``."""
-        host = await self._pick_host()
-        return await host.check(next(self._ids), code)
+        # A check has no effects, so one whose host died (another run's runaway, a crash) is
+        # simply asked again of a live host.
+        for _ in range(3):
+            host = await self._pick_host()
+            try:
+                return await host.check(next(self._ids), code)
+            except HostStartError:
+                continue
+        raise PoolUnavailable("the host processes kept failing while checking the code")
 
     # -- hosts ----------------------------------------------------------------------------------
     async def _spawn(self) -> HostProcess:

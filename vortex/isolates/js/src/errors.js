@@ -19,25 +19,34 @@ export function userStack(err, where) {
     const fn = m[1].replace(/\/<$/, '').replace(/\*$/, '') || '<anonymous>';
     frames.push('    at ' + fn + ' (' + where.filename + ':' + lineNo + ':' + col + ')');
   }
-  return frames.length ? String(err.name) + ': ' + String(err.message) + '\n' + frames.join('\n') : '';
+  if (!frames.length) return '';
+  return safeString(() => err.name, 'Error') + ': ' + safeString(() => err.message, '') + '\n' + frames.join('\n');
+}
+
+// A user's error can be a Proxy, revoked or with throwing traps, or have getters that throw:
+// describing it must never throw in turn, or the run would never be reported.
+function safeString(read, fallback) {
+  try {
+    return String(read());
+  } catch {
+    return fallback;
+  }
+}
+
+function isError(value) {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
 }
 
 // {code, name, message, stack} of anything thrown; `inspect` formats non-Error values.
 export function describeThrown(value, where, inspect) {
-  if (value instanceof Error) {
-    let name = 'Error';
-    let message = '';
-    try {
-      name = String(value.name);
-    } catch {
-      /* odd getter: keep the default */
-    }
-    try {
-      message = String(value.message);
-    } catch {
-      /* likewise */
-    }
-    const stack = userStack(value, where) || name + ': ' + message;
+  if (isError(value)) {
+    const name = safeString(() => value.name, 'Error');
+    const message = safeString(() => value.message, '');
+    const stack = safeString(() => userStack(value, where), '') || name + ': ' + message;
     return { code: 'function_error', name, message, stack };
   }
   let text;
