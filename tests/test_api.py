@@ -122,7 +122,9 @@ async def test_oversized_bodies_are_refused(http: aiohttp.ClientSession) -> None
 async def test_unknown_and_malformed_ids(http: aiohttp.ClientSession) -> None:
     for path, status, code in [
         (f"/execute/{uuid.uuid4()}", 404, "function_not_found"),
-        ("/execute/not-a-uuid", 400, "invalid_function_id"),
+        # A slug is a name (docs/versions.md): an unknown one is not found, like an unknown id.
+        ("/execute/not-a-uuid", 404, "function_not_found"),
+        ("/execute/Not_A_Uuid", 400, "invalid_function_id"),
         ("/execute/%7Ba1b2c3d4-e5f6-4890-abcd-ef1234567890%7D", 400, "invalid_function_id"),
     ]:
         async with http.post(path) as response:

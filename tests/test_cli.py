@@ -303,10 +303,10 @@ def test_list_shows_functions_newest_first(invoke: Invoke) -> None:
     result = invoke("list")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "FILENAME", "SIZE", "CREATED", "LAST", "RUN"]
+    assert lines[0].split() == ["ID", "NAME", "FILENAME", "SIZE", "CREATED", "LAST", "RUN"]
     rows = {line.split()[0]: (index, line) for index, line in enumerate(lines[1:])}
     assert rows[newer][0] < rows[older][0]
-    assert rows[newer][1].split()[1:3] == ["newer.js", "17"]
+    assert rows[newer][1].split()[1:4] == ["-", "newer.js", "17"]
     assert rows[newer][1].rstrip().endswith("never")
     assert re.search(r"✓ [\d.]+ms, just now$", rows[older][1])
 
@@ -469,12 +469,14 @@ def test_an_unknown_id_is_one_line_and_exit_4(invoke: Invoke, command: str) -> N
 
 
 @pytest.mark.parametrize("command", ["run", "logs", "delete"])
-@pytest.mark.parametrize("bad_id", ["nope", "../health", "A1B2C3D4E5F64890ABCDEF1234567890"])
+@pytest.mark.parametrize("bad_id", ["No_pe", "../health", "A1B2C3D4E5F64890ABCDEF1234567890"])
 def test_a_malformed_id_is_one_line_and_exit_2(invoke: Invoke, command: str, bad_id: str) -> None:
     result = invoke(command, bad_id)
     assert result.exit_code == 2
     line = one_line(result.stderr)
-    assert line.startswith(f"Error: {bad_id!r} is not a function id (a UUID)")
+    assert line.startswith(
+        f"Error: {bad_id!r} is neither a function id (a UUID) nor a function name"
+    )
     assert result.stdout == ""
 
 

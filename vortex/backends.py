@@ -14,6 +14,7 @@ from __future__ import annotations
 from vortex.auth.service import ApiKeys
 from vortex.config import Settings
 from vortex.cron.lock import LocalTickLock, TickLock
+from vortex.history.base import RunHistory
 from vortex.kv import KV, KVLimits
 from vortex.logbus.base import LogBus
 from vortex.logbus.memory import MemoryLogBus
@@ -52,6 +53,17 @@ def make_kv(settings: Settings) -> KV:
     from vortex.kv.sqlite import SqliteKVStore
 
     return KV(SqliteKVStore(settings.data_dir), limits)
+
+
+def make_history(settings: Settings) -> RunHistory:
+    """Redis when configured: one capped list per function that every node writes and reads."""
+    if settings.redis_url is not None:
+        from vortex.history.redis import RedisRunHistory
+
+        return RedisRunHistory(settings.redis_url, settings.history_runs)
+    from vortex.history.memory import MemoryRunHistory
+
+    return MemoryRunHistory(settings.history_runs)
 
 
 def make_tick_lock(settings: Settings) -> TickLock:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -199,11 +200,14 @@ class FunctionInfo:
     code: str | None
     """Only ``get_function`` fetches the code."""
     raw: dict[str, Any] = field(repr=False, compare=False)
+    name: str | None = None
+    version: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FunctionInfo:
         last_run = data.get("last_run")
         code = data.get("code")
+        name = data.get("name")
         return cls(
             id=str(data["id"]),
             filename=str(data.get("filename", "index.js")),
@@ -211,6 +215,83 @@ class FunctionInfo:
             created_at=str(data["created_at"]),
             last_run=LastRun.from_json(last_run) if isinstance(last_run, dict) else None,
             code=code if isinstance(code, str) else None,
+            raw=data,
+            name=name if isinstance(name, str) else None,
+            version=_optional_int(data.get("version")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Deployed:
+    function_id: str
+    name: str | None
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: int
+    function_id: str
+    created_at: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    name: str
+    active: int
+    versions: list[VersionInfo]
+    """Newest first."""
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Versions:
+        return cls(
+            name=str(data["name"]),
+            active=int(data["active"]),
+            versions=[
+                VersionInfo(
+                    int(v["version"]),
+                    str(v["function_id"]),
+                    str(v["created_at"]),
+                    bool(v["active"]),
+                )
+                for v in data["versions"]
+            ],
+            raw=data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One run of the invocation history (``logs`` only from ``get_run``)."""
+
+    run_id: str
+    at: str
+    function_id: str
+    version: int | None
+    trigger: str
+    ok: bool
+    error_code: str | None
+    execution_time_ms: float
+    cpu_time_ms: float | None
+    logs: list[LogLine]
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunInfo:
+        error_code = data.get("error_code")
+        return cls(
+            run_id=str(data["run_id"]),
+            at=str(data["at"]),
+            function_id=str(data.get("function_id", "")),
+            version=_optional_int(data.get("version")),
+            trigger=str(data.get("trigger", "execute")),
+            ok=bool(data["ok"]),
+            error_code=error_code if isinstance(error_code, str) else None,
+            execution_time_ms=float(data["execution_time_ms"]),
+            cpu_time_ms=_optional_float(data.get("cpu_time_ms")),
+            logs=[LogLine.from_json(entry) for entry in data.get("logs") or ()],
             raw=data,
         )
 
@@ -298,8 +379,28 @@ class VortexClient:
         env: Mapping[str, str] | None = None,
         secrets: Mapping[str, str] | None = None,
         allow_hosts: Sequence[str] | None = None,
+        name: str | None = None,
     ) -> str:
+        """Deploy and answer with the new function's (or version's) id."""
+        deployed = await self.deploy_function(
+            code, filename, env=env, secrets=secrets, allow_hosts=allow_hosts, name=name
+        )
+        return deployed.function_id
+
+    async def deploy_function(
+        self,
+        code: str,
+        filename: str = "index.js",
+        *,
+        env: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        allow_hosts: Sequence[str] | None = None,
+        name: str | None = None,
+    ) -> Deployed:
+        """Deploy; with ``name``, as that function's new active version."""
         body: dict[str, Any] = {"code": code, "filename": filename}
+        if name is not None:
+            body["name"] = name
         if env:
             body["env"] = dict(env)
         if secrets:
@@ -310,7 +411,12 @@ class VortexClient:
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
             raise UnexpectedResponse(f"{self._url('deploy')} answered without a function_id")
-        return function_id
+        deployed_name = data.get("name")
+        return Deployed(
+            function_id,
+            deployed_name if isinstance(deployed_name, str) else None,
+            _optional_int(data.get("version")),
+        )
 
     async def execute(self, function_id: str, *, run_id: str | None = None) -> RunResult:
         headers = {RUN_ID_HEADER: run_id} if run_id else None
@@ -329,8 +435,33 @@ class VortexClient:
         data = await self._request("GET", ("functions", function_id))
         return _parse(FunctionInfo.from_json, data, self._url("functions", function_id))
 
-    async def delete_function(self, function_id: str) -> None:
-        await self._request("DELETE", ("functions", function_id))
+    async def delete_function(self, function_id: str) -> dict[str, Any]:
+        """By id or name; a named function goes with every version."""
+        return await self._request("DELETE", ("functions", function_id))
+
+    async def versions(self, name: str) -> Versions:
+        url = ("functions", name, "versions")
+        return _parse(Versions.from_json, await self._request("GET", url), self._url(*url))
+
+    async def rollback(self, name: str, to: int | None = None) -> Versions:
+        url = ("functions", name, "rollback")
+        body = {} if to is None else {"to": to}
+        data = await self._request("POST", url, json_body=body)
+        return _parse(Versions.from_json, data, self._url(*url))
+
+    async def runs(self, function: str, limit: int | None = None) -> list[RunInfo]:
+        """The function's invocation history, newest first (without logs)."""
+        url = ("functions", function, "runs")
+        data = await self._request("GET", url)
+        runs = data.get("runs")
+        if not isinstance(runs, list):
+            raise UnexpectedResponse(f"{self._url(*url)} answered without a runs list")
+        found = [_parse(RunInfo.from_json, item, self._url(*url)) for item in runs]
+        return found if limit is None else found[:limit]
+
+    async def get_run(self, function: str, run_id: str) -> RunInfo:
+        url = ("functions", function, "runs", run_id)
+        return _parse(RunInfo.from_json, await self._request("GET", url), self._url(*url))
 
     @contextlib.asynccontextmanager
     async def tail(self, function_id: str) -> AsyncIterator[LogStream]:
@@ -419,15 +550,20 @@ def _api_error(status: int, data: dict[str, Any], method: str, url: URL) -> Clie
     return kind(message, status=status, code=code, details=details)
 
 
+NAME = re.compile(r"^(?![0-9a-f]{8}-)[a-z0-9][a-z0-9-]{0,62}$")
+"""A function name, as the server accepts it (a UUID is an id, never a name)."""
+
+
 def _handshake_error(
     exc: aiohttp.WSServerHandshakeError, function_id: str, url: URL
 ) -> ClientError:
     # The handshake error drops the response body, so the message is rebuilt from the status.
     if exc.status == 404:
-        return NotFound(f"no function with id {function_id}", status=404, code="function_not_found")
+        what = f"named {function_id}" if NAME.match(function_id) else f"with id {function_id}"
+        return NotFound(f"no function {what}", status=404, code="function_not_found")
     if exc.status == 400:
         return InvalidFunctionId(
-            f"{function_id[:80]!r} is not a function id (a UUID)",
+            f"{function_id[:80]!r} is neither a function id (a UUID) nor a name",
             status=400,
             code="invalid_function_id",
         )

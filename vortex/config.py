@@ -139,6 +139,8 @@ class Settings:
     max_body_bytes: int = 2 << 20
     limits: Limits = field(default_factory=Limits)
     code_cache_entries: int = 1024
+    history_runs: int = 50
+    """Runs kept in each function's invocation history (docs/history.md)."""
     # -- per-function KV and API keys: see docs/kv.md and docs/auth.md --------------------------
     kv_max_key_bytes: int = 512
     kv_max_value_bytes: int = 128 << 10
@@ -209,6 +211,7 @@ class Settings:
             spare_workers=_int(env, "VORTEX_SPARE_WORKERS", defaults.spare_workers),
             host_memory_mb=_int(env, "VORTEX_HOST_MEMORY_MB", defaults.host_memory_mb, 64),
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),
+            history_runs=_int(env, "VORTEX_HISTORY_RUNS", defaults.history_runs, 1),
             kv_max_key_bytes=_int(env, "VORTEX_KV_MAX_KEY_BYTES", defaults.kv_max_key_bytes, 1),
             kv_max_value_bytes=_int(
                 env, "VORTEX_KV_MAX_VALUE_BYTES", defaults.kv_max_value_bytes, 1

@@ -12,12 +12,15 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     │   └── SyntaxErrorInCode               syntax_error (with line and column)
     ├── NotFound                        404
     │   ├── RouteNotFound                   not_found
-    │   └── FunctionNotFound                function_not_found
+    │   ├── FunctionNotFound                function_not_found
+    │   ├── VersionNotFound                 version_not_found
+    │   └── RunNotFound                     run_not_found
     ├── MethodNotAllowed                405 method_not_allowed
     ├── PayloadTooLarge                 413 payload_too_large
     ├── Unavailable                     503
     │   ├── StorageUnavailable              storage_unavailable
-    │   └── PoolUnavailable                 pool_unavailable
+    │   ├── PoolUnavailable                 pool_unavailable
+    │   └── HistoryUnavailable              history_unavailable
     └── InternalError                   500 internal_error
 
 Errors raised *by a run* (a user's exception, a limit) are not exceptions of the server: they are
@@ -76,6 +79,14 @@ class FunctionNotFound(NotFound):
     code = "function_not_found"
 
 
+class VersionNotFound(NotFound):
+    code = "version_not_found"
+
+
+class RunNotFound(NotFound):
+    code = "run_not_found"
+
+
 class MethodNotAllowed(VortexError):
     status = 405
     code = "method_not_allowed"
@@ -97,6 +108,10 @@ class StorageUnavailable(Unavailable):
 
 class PoolUnavailable(Unavailable):
     code = "pool_unavailable"
+
+
+class HistoryUnavailable(Unavailable):
+    code = "history_unavailable"
 
 
 class InternalError(VortexError):

@@ -1,22 +1,56 @@
-"""Deployed functions: storing, finding and caching them. Warm runs are served from memory."""
+"""Deployed functions: storing, finding and caching them. Warm runs are served from memory.
+
+A function is reached by id (any version, named or not) or, within its namespace, by name (its
+active version). Records and code are immutable and cached without expiry; a name's pointer
+changes on deploy and rollback, possibly on another node, so it is cached only
+``POINTER_FRESH_FOR`` seconds: warm runs by name read no storage, and a rollback anywhere takes
+effect everywhere within that time.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from vortex.cache import BoundedCache
-from vortex.errors import StorageUnavailable
+from vortex.errors import FunctionNotFound, InvalidRequest, StorageUnavailable, VersionNotFound
 from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
+from vortex.storage.names import NamePointer, VersionRef, parse_ref
 
 Code = str | ModuleBundle
 """A script's source text, or a module function's bundle (its files and built script)."""
 
+POINTER_FRESH_FOR = 1.5
+"""Seconds a node trusts its copy of a name's pointer (docs/versions.md)."""
+ALL_NAMESPACES = None
+"""The operator in single-tenant mode sees every namespace's functions by id."""
+
 
 def iso_utc(now: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
+def history_key(record: FunctionRecord) -> str:
+    """What runs are kept and tailed under: a named function's versions share one history."""
+    if record.name is None:
+        return record.id
+    return name_key(record.namespace, record.name)
+
+
+def name_key(namespace: str, name: str) -> str:
+    return f"name:{namespace}:{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    function_ids: tuple[str, ...]
+    """Every version's id (one for an unnamed function)."""
+    history_key: str
 
 
 class FunctionRegistry:
@@ -24,6 +58,13 @@ class FunctionRegistry:
         self.store = store
         self._records: BoundedCache[str, FunctionRecord] = BoundedCache(cache_entries)
         self._code: BoundedCache[str, Code] = BoundedCache(cache_entries)
+        self._pointers: BoundedCache[tuple[str, str], tuple[float, NamePointer]] = BoundedCache(
+            cache_entries
+        )
+        # Deploys and rollbacks of one name on this node take turns, so two concurrent deploys
+        # never both become version N+1. Across nodes the last pointer written wins
+        # (docs/versions.md).
+        self._name_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def deploy(
         self,
@@ -33,6 +74,8 @@ class FunctionRegistry:
         env: Mapping[str, str] | None = None,
         secrets: Mapping[str, str] | None = None,
         allow_hosts: Sequence[str] = (),
+        namespace: str = "default",
+        name: str | None = None,
     ) -> FunctionRecord:
         if isinstance(code, ModuleBundle):
             data, size = code.to_bytes(), code.source_size
@@ -49,11 +92,45 @@ class FunctionRegistry:
             env=dict(env or {}),
             secrets=dict(secrets or {}),
             allow_hosts=tuple(allow_hosts),
+            namespace=namespace,
         )
-        await self.store.put(record, data)
+        if name is None:
+            await self.store.put(record, data)
+        else:
+            async with self._lock(namespace, name):
+                pointer = await self.store.get_pointer(namespace, name)
+                number = 1 if pointer is None else pointer.latest + 1
+                record = replace(record, name=name, version=number)
+                # The version first, then the pointer: a pointer never names a missing record.
+                await self.store.put(record, data)
+                ref = VersionRef(number, record.id, record.created_at)
+                if pointer is None:
+                    pointer = NamePointer(namespace, name, number, (ref,))
+                else:
+                    pointer = pointer.with_version(ref)
+                await self._write_pointer(pointer)
         self._records.put(record.id, record)
         self._code.put(record.code_sha256, code)
         return record
+
+    def _lock(self, namespace: str, name: str) -> asyncio.Lock:
+        return self._name_locks.setdefault((namespace, name), asyncio.Lock())
+
+    async def _write_pointer(self, pointer: NamePointer) -> None:
+        await self.store.put_pointer(pointer)
+        self._pointers.put((pointer.namespace, pointer.name), (time.monotonic(), pointer))
+
+    async def pointer(self, namespace: str, name: str, *, fresh: bool = False) -> NamePointer:
+        key = (namespace, name)
+        cached = self._pointers.get(key)
+        if not fresh and cached is not None and time.monotonic() - cached[0] < POINTER_FRESH_FOR:
+            return cached[1]
+        pointer = await self.store.get_pointer(namespace, name)
+        if pointer is None:
+            self._pointers.discard(key)
+            raise FunctionNotFound(f"no function named {name}")
+        self._pointers.put(key, (time.monotonic(), pointer))
+        return pointer
 
     async def record(self, function_id: str) -> FunctionRecord:
         record = self._records.get(function_id)
@@ -62,9 +139,27 @@ class FunctionRegistry:
             self._records.put(function_id, record)
         return record
 
+    async def resolve(self, ref: str, namespace: str | None) -> FunctionRecord:
+        """The version a path names: an id as it is, a name's active version.
+
+        ``namespace`` is the caller's (``ALL_NAMESPACES`` for the single-tenant operator, whose
+        names are those of ``default``). Another namespace's function is not found, exactly as a
+        missing one: nobody learns that an id exists elsewhere.
+        """
+        kind, value = parse_ref(ref)
+        if kind == "name":
+            pointer = await self.pointer(namespace or "default", value)
+            return await self.record(pointer.active_ref.function_id)
+        record = await self.record(value)
+        if namespace is not ALL_NAMESPACES and record.namespace != namespace:
+            raise FunctionNotFound(f"no function with id {value}")
+        return record
+
     async def load_code(self, function_id: str) -> tuple[FunctionRecord, Code]:
         """The record and its code, parsed once and kept for warm runs."""
-        record = await self.record(function_id)
+        return await self.code_of(await self.record(function_id))
+
+    async def code_of(self, record: FunctionRecord) -> tuple[FunctionRecord, Code]:
         code = self._code.get(record.code_sha256)
         if code is None:
             blob = await self.store.get_code(record.code_sha256)
@@ -73,7 +168,7 @@ class FunctionRegistry:
                     code = ModuleBundle.from_bytes(blob)
                 except (ValueError, KeyError, TypeError) as exc:
                     raise StorageUnavailable(
-                        f"the stored module of {function_id} is unreadable: {exc}"
+                        f"the stored module of {record.id} is unreadable: {exc}"
                     ) from exc
             else:
                 code = blob.decode()
@@ -85,10 +180,66 @@ class FunctionRegistry:
         record, code = await self.load_code(function_id)
         return record, code.files[code.entry] if isinstance(code, ModuleBundle) else code
 
-    async def list(self) -> list[FunctionRecord]:
-        records = await self.store.list_records()
-        return sorted(records, key=lambda r: r.created_at, reverse=True)
+    async def list(self, namespace: str | None = ALL_NAMESPACES) -> list[FunctionRecord]:
+        """Unnamed functions, and the active version of each named one, newest first."""
+        records = [
+            r
+            for r in await self.store.list_records()
+            if namespace is ALL_NAMESPACES or r.namespace == namespace
+        ]
+        shown = [r for r in records if r.name is None]
+        names = {(r.namespace, r.name) for r in records if r.name is not None}
+        by_id = {r.id: r for r in records}
+        for ns, name in sorted(names, key=lambda n: (n[0], n[1] or "")):
+            assert name is not None
+            try:
+                pointer = await self.pointer(ns, name)
+            except FunctionNotFound:
+                continue  # being deleted: its pointer went first
+            active = by_id.get(pointer.active_ref.function_id)
+            if active is not None:
+                shown.append(active)
+        return sorted(shown, key=lambda r: r.created_at, reverse=True)
 
-    async def delete(self, function_id: str) -> None:
-        await self.store.delete(function_id)
-        self._records.discard(function_id)
+    async def versions(self, record: FunctionRecord) -> NamePointer:
+        if record.name is None:
+            raise InvalidRequest(f"function {record.id} has no name, hence no versions")
+        return await self.pointer(record.namespace, record.name, fresh=True)
+
+    async def rollback(self, record: FunctionRecord, to: int | None) -> NamePointer:
+        """Activate version ``to``, or the newest one older than the active version."""
+        if record.name is None:
+            raise InvalidRequest(f"function {record.id} has no name, hence no versions")
+        async with self._lock(record.namespace, record.name):
+            pointer = await self.pointer(record.namespace, record.name, fresh=True)
+            if to is None:
+                older = [v.version for v in pointer.versions if v.version < pointer.active]
+                if not older:
+                    raise VersionNotFound(
+                        f"{record.name} has no version before {pointer.active} to roll back to"
+                    )
+                to = max(older)
+            elif pointer.version(to) is None:
+                raise VersionNotFound(f"{record.name} has no version {to}")
+            pointer = pointer.activate(to)
+            await self._write_pointer(pointer)
+            return pointer
+
+    async def delete(self, record: FunctionRecord) -> Deleted:
+        """An unnamed function, or a named one with every version."""
+        if record.name is None:
+            await self.store.delete(record.id)
+            self._records.discard(record.id)
+            return Deleted((record.id,), record.id)
+        async with self._lock(record.namespace, record.name):
+            pointer = await self.pointer(record.namespace, record.name, fresh=True)
+            # The pointer goes first: from then on the name is unknown, and a version record
+            # left behind by a failure below is unreachable by name and can be deleted by id.
+            await self.store.delete_pointer(record.namespace, record.name)
+            self._pointers.discard((record.namespace, record.name))
+            ids = tuple(v.function_id for v in pointer.versions)
+            for function_id in ids:
+                with contextlib.suppress(FunctionNotFound):
+                    await self.store.delete(function_id)
+                self._records.discard(function_id)
+            return Deleted(ids, history_key(record))

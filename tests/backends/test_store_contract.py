@@ -10,6 +10,7 @@ import pytest
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.functions import FunctionRegistry
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
+from vortex.storage.names import NamePointer, VersionRef
 
 
 def record_for(code: bytes, function_id: str | None = None) -> FunctionRecord:
@@ -101,3 +102,48 @@ async def test_registry_serves_warm_runs_from_memory(store: FunctionStore) -> No
         loaded, code = await node_b.load(record.id)
         assert loaded == record and code == "Vortex.return(1)"
     assert calls == ["record", "code"]
+
+
+async def test_name_pointers_are_stored_replaced_and_deleted(store: FunctionStore) -> None:
+    assert await store.get_pointer("default", "hello") is None
+    first = VersionRef(1, str(uuid.uuid4()), "2026-01-01T00:00:00.000Z")
+    pointer = NamePointer("default", "hello", 1, (first,))
+    await store.put_pointer(pointer)
+    assert await store.get_pointer("default", "hello") == pointer
+    assert await store.get_pointer("acme", "hello") is None  # names are per namespace
+    second = VersionRef(2, str(uuid.uuid4()), "2026-01-02T00:00:00.000Z")
+    moved = pointer.with_version(second).activate(1)
+    await store.put_pointer(moved)
+    assert await store.get_pointer("default", "hello") == moved
+    await store.delete_pointer("default", "hello")
+    assert await store.get_pointer("default", "hello") is None
+    await store.delete_pointer("default", "hello")  # deleting twice is fine
+
+
+async def test_records_without_the_newer_fields_still_load() -> None:
+    old = b'{"id": "a", "code_sha256": "b", "size": 1, "created_at": "2026-01-01T00:00:00.000Z"}'
+    record = FunctionRecord.from_json(old)
+    assert (record.namespace, record.name, record.version) == ("default", None, None)
+
+
+async def test_named_deploys_make_versions_that_other_registries_see(
+    store: FunctionStore,
+) -> None:
+    writer, reader = FunctionRegistry(store), FunctionRegistry(store)
+    one = await writer.deploy("Vortex.return(1);", name="hello")
+    two = await writer.deploy("Vortex.return(2);", name="hello")
+    assert (one.version, two.version) == (1, 2)
+    assert (await reader.resolve("hello", None)).id == two.id
+    assert (await reader.resolve(one.id, None)).id == one.id  # a version by its own id
+    await writer.rollback(two, None)
+    assert (await reader.pointer("default", "hello", fresh=True)).active == 1
+    listed = await reader.list()
+    assert [r.id for r in listed if r.name == "hello"] == [one.id]
+    deleted = await writer.delete(two)
+    assert set(deleted.function_ids) == {one.id, two.id}
+    # Another node's copy of the pointer may serve for up to POINTER_FRESH_FOR; then it is gone.
+    for registry in (writer, FunctionRegistry(store)):
+        with pytest.raises(FunctionNotFound):
+            await registry.resolve("hello", None)
+    with pytest.raises(FunctionNotFound):
+        await store.get_record(one.id)

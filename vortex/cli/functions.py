@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from vortex.cli.errors import CLIError, ExitCode, command_errors
-from vortex.cli.options import function_id, json_option, url_option
+from vortex.cli.options import function_ref, json_option, url_option
 from vortex.cli.output import (
     Printer,
     Spinner,
@@ -21,7 +21,7 @@ from vortex.cli.output import (
     short_size,
     table,
 )
-from vortex.client import CodeSyntaxError, FunctionInfo, VortexClient
+from vortex.client import CodeSyntaxError, Deployed, FunctionInfo, VortexClient
 
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
 _LOCATION_SUFFIX = re.compile(r"\s*\([^()]*:\d+:\d+\)$")
@@ -77,6 +77,11 @@ def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
     metavar="HOST",
     help="A host fetch() may reach, e.g. api.example.com or *.example.org (repeatable).",
 )
+@click.option(
+    "--name",
+    metavar="NAME",
+    help="Deploy as the next version of the function NAME and make it active.",
+)
 @url_option
 @json_option
 @command_errors
@@ -85,10 +90,11 @@ def deploy(
     env: tuple[str, ...],
     secrets: tuple[str, ...],
     allow_hosts: tuple[str, ...],
+    name: str | None,
     url: str,
     as_json: bool,
 ) -> int:
-    """Deploy FILE as a new function and print its id."""
+    """Deploy FILE as a new function (or a new version of --name) and print its id."""
     printer = Printer.from_env()
     variables = key_values(env, "--env")
     secret_values = key_values(secrets, "--secret")
@@ -96,31 +102,39 @@ def deploy(
     if not as_json:
         printer.step(f"Deploying {file} ({bytes_phrase(len(source.encode()))})...")
 
-    async def upload() -> str:
+    async def upload() -> Deployed:
         spinner = Spinner("Uploading...", printer, enabled=printer.interactive and not as_json)
         async with VortexClient(url) as client, spinner:
-            return await client.deploy(
+            return await client.deploy_function(
                 source,
                 filename=upload_name(file),
                 env=variables,
                 secrets=secret_values,
                 allow_hosts=allow_hosts,
+                name=name,
             )
 
     try:
-        new_id = asyncio.run(upload())
+        deployed = asyncio.run(upload())
     except CodeSyntaxError as exc:
         if as_json:
             raise
         show_syntax_error(exc, file, source, printer)
         return ExitCode.FAILED
+    new_id = deployed.function_id
     if as_json:
-        printer.json({"function_id": new_id})
+        answer: dict[str, object] = {"function_id": new_id}
+        if deployed.name is not None:
+            answer.update(name=deployed.name, version=deployed.version)
+        printer.json(answer)
         return ExitCode.OK
     printer.ok("Function deployed successfully!")
+    if deployed.name is not None:
+        printer.out(f"  Name: {printer.style(deployed.name, bold=True)}")
+        printer.out(f"  Version: {deployed.version} (active)")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")
     printer.out("  Run your function with:")
-    printer.out(f"  {printer.style(f'vortex run {new_id}', 'cyan')}")
+    printer.out(f"  {printer.style(f'vortex run {deployed.name or new_id}', 'cyan')}")
     return ExitCode.OK
 
 
@@ -160,7 +174,8 @@ def list_functions(url: str, as_json: bool) -> int:
         return ExitCode.OK
     rows = [
         [
-            Styled(f.id, bold=True),
+            Styled(f.id, bold=f.name is None),
+            name_cell(f),
             Styled(f.filename),
             Styled(short_size(f.size)),
             Styled(relative_time(f.created_at)),
@@ -168,9 +183,16 @@ def list_functions(url: str, as_json: bool) -> int:
         ]
         for f in functions
     ]
-    for line in table(["ID", "FILENAME", "SIZE", "CREATED", "LAST RUN"], rows, printer):
+    for line in table(["ID", "NAME", "FILENAME", "SIZE", "CREATED", "LAST RUN"], rows, printer):
         printer.out(line)
     return ExitCode.OK
+
+
+def name_cell(info: FunctionInfo) -> Styled:
+    """``hello:v3`` for the active version of a named function, ``-`` for an unnamed one."""
+    if info.name is None:
+        return Styled("-", dim=True)
+    return Styled(f"{info.name}:v{info.version}", bold=True)
 
 
 def last_run_cell(info: FunctionInfo) -> Styled:
@@ -184,22 +206,27 @@ def last_run_cell(info: FunctionInfo) -> Styled:
 
 
 @click.command()
-@click.argument("id_", metavar="ID")
+@click.argument("id_", metavar="FUNCTION")
 @url_option
 @json_option
 @command_errors
 def delete(id_: str, url: str, as_json: bool) -> int:
-    """Delete the function ID."""
+    """Delete FUNCTION (an id, or a name: with every version), its KV and history."""
     printer = Printer.from_env()
-    checked = function_id(id_)
+    checked = function_ref(id_)
 
-    async def remove() -> None:
+    async def remove() -> dict[str, object]:
         async with VortexClient(url) as client:
-            await client.delete_function(checked)
+            return await client.delete_function(checked)
 
-    asyncio.run(remove())
+    answer = asyncio.run(remove())
     if as_json:
-        printer.json({"deleted": checked})
+        printer.json(answer)
+        return ExitCode.OK
+    versions = answer.get("function_ids")
+    if isinstance(versions, list):
+        count = f"{len(versions)} version{'s' if len(versions) != 1 else ''}"
+        printer.ok(f"Deleted function {checked} ({count})")
     else:
         printer.ok(f"Deleted function {checked}")
     return ExitCode.OK

@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from vortex.cli.errors import CLIError, ExitCode, command_errors
-from vortex.cli.options import function_id, json_option, url_option
+from vortex.cli.options import function_ref, json_option, url_option
 from vortex.cli.output import Printer, clock_time, format_ms, relative_time
 from vortex.client import (
     FunctionInfo,
@@ -31,7 +31,7 @@ def closed_because(code: int | None) -> str:
 
 
 @click.command()
-@click.argument("id_", metavar="ID")
+@click.argument("id_", metavar="FUNCTION")
 @click.option(
     "--follow", "-f", is_flag=True, help="Stream every run's log lines live, until Ctrl-C."
 )
@@ -39,9 +39,9 @@ def closed_because(code: int | None) -> str:
 @json_option
 @command_errors
 def logs(id_: str, follow: bool, url: str, as_json: bool) -> int:
-    """Show the last run of the function ID, or tail its logs live with --follow."""
+    """Show the last run of FUNCTION (an id or a name), or tail its logs live with --follow."""
     printer = Printer.from_env()
-    checked = function_id(id_)
+    checked = function_ref(id_)
     if not follow:
         return last_run(url, checked, printer, as_json=as_json)
     try:

@@ -10,7 +10,9 @@ from vortex.cli.init import init
 from vortex.cli.keys import keys
 from vortex.cli.logs import logs
 from vortex.cli.run import run
+from vortex.cli.runs import runs
 from vortex.cli.serve import serve
+from vortex.cli.versions import rollback, versions
 
 
 @click.group()
@@ -24,5 +26,18 @@ def cli() -> None:
     """
 
 
-for command in (init, deploy, run, list_functions, logs, delete, health, serve, keys):
+for command in (
+    init,
+    deploy,
+    run,
+    list_functions,
+    logs,
+    runs,
+    versions,
+    rollback,
+    delete,
+    health,
+    serve,
+    keys,
+):
     cli.add_command(command)

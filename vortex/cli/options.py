@@ -12,6 +12,7 @@ from vortex.cli.errors import CLIError, ExitCode
 from vortex.client import DEFAULT_URL
 from vortex.errors import InvalidFunctionId
 from vortex.ids import parse_function_id
+from vortex.storage.names import parse_ref
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +52,19 @@ def function_id(raw: str) -> str:
     except InvalidFunctionId as exc:
         raise CLIError(
             f"{exc.message}; ids look like a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+            ExitCode.USAGE,
+            InvalidFunctionId.code,
+        ) from None
+
+
+def function_ref(raw: str) -> str:
+    """A function id (canonical) or a function name, checked before any request is made."""
+    try:
+        return parse_ref(raw.strip())[1]
+    except InvalidFunctionId as exc:
+        raise CLIError(
+            f"{exc.message}; ids look like a1b2c3d4-e5f6-7890-abcd-ef1234567890, "
+            "names like hello-world",
             ExitCode.USAGE,
             InvalidFunctionId.code,
         ) from None

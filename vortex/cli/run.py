@@ -17,7 +17,7 @@ from collections.abc import AsyncIterable, Sequence
 import click
 
 from vortex.cli.errors import ExitCode, command_errors
-from vortex.cli.options import function_id, json_option, url_option
+from vortex.cli.options import function_ref, json_option, url_option
 from vortex.cli.output import Printer, format_ms, pretty_json
 from vortex.client import (
     LogLine,
@@ -164,14 +164,14 @@ def show_run_error(error: RunError, printer: Printer) -> None:
 
 
 @click.command()
-@click.argument("id_", metavar="ID")
+@click.argument("id_", metavar="FUNCTION")
 @url_option
 @json_option
 @command_errors
 def run(id_: str, url: str, as_json: bool) -> int:
-    """Run the function ID, showing its console output live, then its return value."""
+    """Run FUNCTION (an id or a name), showing its console output live, then its return value."""
     printer = Printer.from_env()
-    checked = function_id(id_)
+    checked = function_ref(id_)
 
     async def go() -> RunResult:
         async with VortexClient(url) as client:

@@ -6,24 +6,37 @@ Each resource is opened and closed by its own ``cleanup_ctx`` entry, in dependen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from vortex.backends import make_api_keys, make_kv, make_logbus, make_store
+from vortex.backends import make_api_keys, make_history, make_kv, make_logbus, make_store
 from vortex.config import Settings
 from vortex.functions import FunctionRegistry
-from vortex.http import dashboard, execute, functions, health, metrics, openapi, tail, trigger
+from vortex.http import (
+    dashboard,
+    execute,
+    functions,
+    health,
+    history,
+    metrics,
+    openapi,
+    tail,
+    trigger,
+    versions,
+)
 from vortex.http.auth import is_loopback, require_api_key
 from vortex.http.keys import (
     API_KEYS,
     AUTH_OPEN_WITHOUT_KEYS,
+    HISTORY,
     KV_STORE,
     LOGBUS,
     METRICS,
+    PENDING_RECORDS,
     POOL,
     REGISTRY,
-    RUNS,
     SETTINGS,
     WEBSOCKETS,
 )
@@ -31,7 +44,6 @@ from vortex.http.middleware import json_errors
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
-from vortex.runs import RunLedger
 
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
@@ -90,6 +102,16 @@ async def _kv(app: web.Application) -> AsyncIterator[None]:
     await kv.close()
 
 
+async def _history(app: web.Application) -> AsyncIterator[None]:
+    history = make_history(app[SETTINGS])
+    app[HISTORY] = history
+    yield
+    pending = app[PENDING_RECORDS]
+    if pending:
+        await asyncio.wait(pending, timeout=2.0)
+    await history.close()
+
+
 async def _close_websockets(app: web.Application) -> None:
     open_sockets = app[WEBSOCKETS]
     for ws in tuple(open_sockets):
@@ -106,12 +128,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[AUTH_OPEN_WITHOUT_KEYS] = settings.allow_unauthenticated or is_loopback(settings.host)
     app[METRICS] = Metrics()
-    app[RUNS] = RunLedger()
     websockets: set[web.WebSocketResponse] = set()
     app[WEBSOCKETS] = websockets
-    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _pool])
+    app[PENDING_RECORDS] = set()
+    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _history, _pool])
     app.on_shutdown.append(_close_websockets)
-    for module in (functions, execute, health, tail, trigger, metrics, openapi):
+    for module in (functions, versions, history, execute, health, tail, trigger, metrics, openapi):
         app.router.add_routes(module.routes)
     dashboard.add_routes(app)
     return app

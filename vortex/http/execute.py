@@ -16,8 +16,8 @@ from aiohttp import web
 
 from vortex.http.invocation import run_id_of, start
 from vortex.http.keys import REGISTRY
+from vortex.http.lookup import resolve
 from vortex.http.responses import json_response
-from vortex.ids import parse_function_id
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
 from vortex.isolates.invocation import Invocation
 from vortex.modules.bundle import ModuleBundle
@@ -47,10 +47,10 @@ async def _response_output(invocation: Invocation, head: ResponseHead) -> dict[s
     return output
 
 
-@routes.post("/execute/{function_id:[^/]+}")
+@routes.post("/execute/{function_id:[^/]+}")  # an id or a name
 async def execute(request: web.Request) -> web.Response:
-    function_id = parse_function_id(request.match_info["function_id"])
-    record, code = await request.app[REGISTRY].load_code(function_id)
+    record, code = await request.app[REGISTRY].code_of(await resolve(request))
+    function_id = record.id
     run_id = run_id_of(request)
     fetch_request = None
     if isinstance(code, ModuleBundle):
@@ -63,6 +63,7 @@ async def execute(request: web.Request) -> web.Response:
     if head is not None:
         output = await _response_output(invocation, head)
     outcome = await invocation.outcome
+    await started.wait_recorded()
     if output is None and outcome.output_json:
         output = orjson.Fragment(outcome.output_json)
     body: dict[str, object] = {
@@ -71,7 +72,10 @@ async def execute(request: web.Request) -> web.Response:
         "execution_time_ms": round(outcome.duration_ms, 3),
         "cpu_time_ms": outcome.cpu_ms,
         "run_id": run_id,
+        "function_id": function_id,
     }
+    if record.name is not None:
+        body.update(name=record.name, version=record.version)
     headers = {}
     if outcome.error is not None:
         body["error"] = outcome.error

@@ -1,4 +1,4 @@
-"""Deploying, listing and deleting functions."""
+"""Deploying, listing, showing and deleting functions (by id or by name)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from typing import Any
 from aiohttp import web
 
 from vortex.errors import InternalError, SyntaxErrorInCode
-from vortex.functions import Code
+from vortex.functions import Code, history_key
 from vortex.http.deploy_body import DeployRequest, parse_deploy_body
-from vortex.http.keys import POOL, REGISTRY, RUNS, SETTINGS
+from vortex.http.keys import HISTORY, KV_STORE, METRICS, POOL, REGISTRY, SETTINGS
+from vortex.http.lookup import deploy_namespace, resolve, visible_namespace
 from vortex.http.responses import json_response, read_json_object
-from vortex.ids import parse_function_id
 from vortex.isolates.pool import IsolatePool
 from vortex.modules.build import build
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.errors import BuildUnavailable
 from vortex.storage.base import FunctionRecord
+from vortex.storage.names import check_name
 
 routes = web.RouteTableDef()
 
@@ -55,6 +56,7 @@ async def _code_of(pool: IsolatePool, deploy: DeployRequest) -> Code:
 async def deploy(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     deploy = parse_deploy_body(body, request.app[SETTINGS].max_code_bytes)
+    name = None if body.get("name") is None else check_name(body["name"])
     code = await _code_of(request.app[POOL], deploy)
     record = await request.app[REGISTRY].deploy(
         code,
@@ -62,30 +64,30 @@ async def deploy(request: web.Request) -> web.Response:
         env=deploy.env,
         secrets=deploy.secrets,
         allow_hosts=deploy.allow_hosts,
+        namespace=deploy_namespace(request),
+        name=name,
     )
-    return json_response({"function_id": record.id})
+    answer: dict[str, Any] = {"function_id": record.id}
+    if record.name is not None:
+        answer.update(name=record.name, version=record.version)
+    return json_response(answer)
 
 
-def _public(record: FunctionRecord) -> dict[str, Any]:
-    return record.public_json()
+async def _shown(request: web.Request, record: FunctionRecord) -> dict[str, Any]:
+    last = await request.app[HISTORY].last(history_key(record))
+    return {**record.public_json(), "last_run": last.summary_json() if last else None}
 
 
 @routes.get("/functions")
 async def list_functions(request: web.Request) -> web.Response:
-    ledger = request.app[RUNS]
-    functions = []
-    for record in await request.app[REGISTRY].list():
-        last = ledger.last(record.id)
-        functions.append({**_public(record), "last_run": last.to_json() if last else None})
-    return json_response({"functions": functions})
+    records = await request.app[REGISTRY].list(visible_namespace(request))
+    return json_response({"functions": [await _shown(request, record) for record in records]})
 
 
 @routes.get("/functions/{function_id:[^/]+}")
 async def show_function(request: web.Request) -> web.Response:
-    function_id = parse_function_id(request.match_info["function_id"])
-    record, code = await request.app[REGISTRY].load_code(function_id)
-    last = request.app[RUNS].last(function_id)
-    shown: dict[str, Any] = {**_public(record), "last_run": last.to_json() if last else None}
+    record, code = await request.app[REGISTRY].code_of(await resolve(request))
+    shown = await _shown(request, record)
     if isinstance(code, ModuleBundle):
         shown.update(code=code.files[code.entry], entry=code.entry, files=code.files)
     else:
@@ -95,7 +97,18 @@ async def show_function(request: web.Request) -> web.Response:
 
 @routes.delete("/functions/{function_id:[^/]+}")
 async def delete_function(request: web.Request) -> web.Response:
-    function_id = parse_function_id(request.match_info["function_id"])
-    await request.app[REGISTRY].delete(function_id)
-    request.app[RUNS].forget(function_id)
-    return json_response({"deleted": function_id})
+    """A function and everything of it: every version, its KV, metrics and history. Its cron
+    schedule is saved with its records, so it goes with them."""
+    app = request.app
+    record = await resolve(request)
+    deleted = await app[REGISTRY].delete(record)
+    for function_id in deleted.function_ids:
+        await app[KV_STORE].delete_function(function_id)
+        app[METRICS].forget_function(function_id)
+    if record.name is not None:
+        await app[KV_STORE].delete_function(deleted.history_key)
+    await app[HISTORY].forget(deleted.history_key)
+    answer: dict[str, Any] = {"deleted": record.id if record.name is None else record.name}
+    if record.name is not None:
+        answer["function_ids"] = list(deleted.function_ids)
+    return json_response(answer)

@@ -1,26 +1,33 @@
 """Starting a run of a deployed function from an HTTP request, shared by ``POST /execute`` and
-the ``/fn/`` trigger: its log lines go to the log bus as they come, it is recorded in the run
-ledger when it ends, and for module functions positions in errors and logged stacks are mapped
-back to the uploaded files."""
+the ``/fn/`` trigger: its log lines go to the log bus as they come, and when it ends it is
+counted in the metrics and recorded in the invocation history. For module functions positions
+in errors and logged stacks are mapped back to the uploaded files."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from aiohttp import web
 
-from vortex.functions import Code, iso_utc
-from vortex.http.keys import LOGBUS, POOL, RUNS
+from vortex.functions import Code, history_key, iso_utc
+from vortex.history.base import RunEntry, bounded_logs
+from vortex.http.keys import HISTORY, LOGBUS, METRICS, PENDING_RECORDS, POOL
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
 from vortex.modules.bundle import ModuleBundle
-from vortex.runs import RunSummary
 from vortex.storage.base import FunctionRecord
+
+log = logging.getLogger(__name__)
+
+RECORD_WAIT = 0.5
+"""How long ``POST /execute`` waits for its run to be in the history before answering, so that
+``vortex run hello && vortex runs hello`` shows that run; a slow history delays no answer more."""
 
 
 def run_id_of(request: web.Request) -> str:
@@ -32,6 +39,11 @@ def run_id_of(request: web.Request) -> str:
 class Started:
     invocation: Invocation
     run_id: str
+    recorded: asyncio.Task[None]
+    """Done once the run has ended and is in the history."""
+
+    async def wait_recorded(self) -> None:
+        await asyncio.wait((self.recorded,), timeout=RECORD_WAIT)
 
 
 async def start(
@@ -41,15 +53,21 @@ async def start(
     code: Code,
     run_id: str,
     request: HttpRequest | None = None,
+    *,
+    trigger: str = "execute",
 ) -> Started:
     bus = app[LOGBUS]
     positions = code.positions if isinstance(code, ModuleBundle) else None
+    # A named function's lines also go to its name's channel: /ws/{name} tails every version.
+    channels = (function_id,) if record.name is None else (function_id, history_key(record))
 
     def on_log(entry: LogEntry) -> None:
         if positions is not None:
             # In place: the same entry is kept in the run's logs.
             entry["message"] = positions.rewrite_text(entry["message"])
-        bus.publish(function_id, orjson.dumps({**entry, "run_id": run_id}))
+        line = orjson.dumps({**entry, "run_id": run_id})
+        for channel in channels:
+            bus.publish(channel, line)
 
     env = {**record.env, **record.secrets}
     pool = app[POOL]
@@ -71,21 +89,37 @@ async def start(
         invocation = await pool.start_invocation(
             code, on_log=on_log, filename=record.filename, env=env, allow_hosts=record.allow_hosts
         )
-    started = Started(invocation, run_id)
     started_at = time.time()
 
-    def record_run(future: Any) -> None:
-        outcome: RunOutcome = future.result()
-        app[RUNS].record(
-            function_id,
-            RunSummary(
-                run_id=run_id,
-                at=iso_utc(started_at),
-                ok=outcome.error is None,
-                execution_time_ms=round(outcome.duration_ms, 3),
-                error_code=outcome.error["code"] if outcome.error else None,
-            ),
-        )
+    async def finish() -> None:
+        try:
+            await record_outcome(await invocation.outcome)
+        except Exception:
+            # A run's answer never fails because its bookkeeping did.
+            log.exception("could not record run %s of %s", run_id, function_id)
 
-    invocation.outcome.add_done_callback(record_run)
-    return started
+    async def record_outcome(outcome: RunOutcome) -> None:
+        code_of_error = outcome.error["code"] if outcome.error else None
+        app[METRICS].observe_run(function_id, code_of_error, outcome.duration_ms, outcome.cpu_ms)
+        logs, truncated = bounded_logs(outcome.logs)
+        entry = RunEntry(
+            run_id=run_id,
+            at=iso_utc(started_at),
+            function_id=function_id,
+            version=record.version,
+            trigger=trigger,
+            ok=outcome.error is None,
+            error_code=code_of_error,
+            execution_time_ms=round(outcome.duration_ms, 3),
+            cpu_time_ms=outcome.cpu_ms,
+            logs=logs,
+            logs_truncated=truncated,
+            error=outcome.error,
+        )
+        await app[HISTORY].record(history_key(record), entry)
+
+    recorded = asyncio.create_task(finish())
+    pending = app[PENDING_RECORDS]
+    pending.add(recorded)
+    recorded.add_done_callback(pending.discard)
+    return Started(invocation, run_id, recorded)

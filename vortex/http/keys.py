@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from vortex.auth import ApiKeys, Principal
 from vortex.config import Settings
 from vortex.functions import FunctionRegistry
+from vortex.history.base import RunHistory
 from vortex.isolates.pool import IsolatePool
 from vortex.kv import KV
 from vortex.logbus.base import LogBus
 from vortex.metrics import Metrics
-from vortex.runs import RunLedger
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", IsolatePool)
 REGISTRY = web.AppKey("registry", FunctionRegistry)
 LOGBUS = web.AppKey("logbus", LogBus)
-RUNS = web.AppKey("runs", RunLedger)
+HISTORY = web.AppKey("history", RunHistory)
+PENDING_RECORDS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("pending_records")
+"""Runs being written to the history: awaited at shutdown so none is lost."""
 WEBSOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("websockets")
 API_KEYS = web.AppKey("api_keys", ApiKeys)
 AUTH_OPEN_WITHOUT_KEYS = web.AppKey("auth_open_without_keys", bool)

@@ -1,4 +1,4 @@
-"""``WS /ws/{function_id}``: every log line of every run of one function, as it happens."""
+"""``WS /ws/{id-or-name}``: every log line of every run of one function, as it happens."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import contextlib
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from vortex.http.keys import LOGBUS, REGISTRY, WEBSOCKETS
-from vortex.ids import parse_function_id
+from vortex.functions import history_key
+from vortex.http.keys import LOGBUS, WEBSOCKETS
+from vortex.http.lookup import resolve
+from vortex.storage.names import parse_ref
 
 routes = web.RouteTableDef()
 
@@ -19,11 +21,18 @@ CLOSE_TIMEOUT = 5.0
 """How long a dropped client has to take its close frame before its connection is cut."""
 
 
+def _by_name(request: web.Request) -> bool:
+    return parse_ref(request.match_info["function_id"])[0] == "name"
+
+
 @routes.get("/ws/{function_id:[^/]+}")
 async def tail(request: web.Request) -> web.WebSocketResponse:
-    function_id = parse_function_id(request.match_info["function_id"])
-    await request.app[REGISTRY].record(function_id)  # unknown ids get a 404 before upgrading
-    ws = web.WebSocketResponse(heartbeat=30.0)
+    # Unknown ids, and other namespaces' functions, get a 404 before upgrading. A name tails
+    # every version (runs publish to the name's channel too); an id tails that version only.
+    record = await resolve(request)
+    function_id = history_key(record) if _by_name(request) else record.id
+    # Browsers offer ["vortex", "bearer.<key>"]: answering "vortex" is what lets them connect.
+    ws = web.WebSocketResponse(heartbeat=30.0, protocols=("vortex",))
     # Subscribed before the handshake completes: a client that starts a run once the socket is
     # open sees all its lines, even on a bus (Redis) where subscribing takes a round trip.
     subscription = await request.app[LOGBUS].subscribe(function_id)

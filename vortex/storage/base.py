@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from vortex.health import BackendHealth
+from vortex.storage.names import NamePointer
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,11 @@ class FunctionRecord:
     never returned by the API: ``public_json`` names them only."""
     allow_hosts: tuple[str, ...] = ()
     """Hosts the function may ``fetch()`` ("api.example.com", "*.example.org")."""
+    namespace: str = "default"
+    """The namespace of the API key that deployed it (docs/auth.md)."""
+    name: str | None = None
+    """Set for a version of a named function (``vortex.storage.names``); its id stays its own."""
+    version: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Everything, secrets included: this is what stores write."""
@@ -55,6 +61,9 @@ class FunctionRecord:
             env=dict(fields.get("env") or {}),
             secrets=dict(fields.get("secrets") or {}),
             allow_hosts=tuple(fields.get("allow_hosts") or ()),
+            namespace=fields.get("namespace") or "default",
+            name=fields.get("name"),
+            version=fields.get("version"),
         )
 
 
@@ -63,7 +72,10 @@ def sha256_hex(code: bytes) -> str:
 
 
 class FunctionStore(Protocol):
-    """Raises ``FunctionNotFound`` for unknown ids and ``StorageUnavailable`` when unreachable."""
+    """Raises ``FunctionNotFound`` for unknown ids and ``StorageUnavailable`` when unreachable.
+
+    Besides records and code it keeps the pointers of names (``vortex.storage.names``).
+    """
 
     async def put(self, record: FunctionRecord, code: bytes) -> None: ...
 
@@ -74,6 +86,16 @@ class FunctionStore(Protocol):
     async def list_records(self) -> list[FunctionRecord]: ...
 
     async def delete(self, function_id: str) -> None: ...
+
+    async def get_pointer(self, namespace: str, name: str) -> NamePointer | None:
+        """The name's pointer to its active version, or ``None`` for an unknown name."""
+        ...
+
+    async def put_pointer(self, pointer: NamePointer) -> None:
+        """Written whole and atomically, after the version records it lists."""
+        ...
+
+    async def delete_pointer(self, namespace: str, name: str) -> None: ...
 
     async def health(self) -> BackendHealth:
         """Cheap enough for a load balancer to call every few seconds; never raises."""

@@ -13,6 +13,7 @@ import orjson
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import FunctionRecord
+from vortex.storage.names import NamePointer
 
 _TEMPORARY_PREFIX = ".tmp-"
 
@@ -42,6 +43,7 @@ class LocalStore:
         self.root = root
         self.code_dir = root / "code"
         self.functions_dir = root / "functions"
+        self.names_dir = root / "names"
         self._sweep_temporary_files()
 
     def _sweep_temporary_files(self) -> None:
@@ -53,6 +55,7 @@ class LocalStore:
         for leftover in [
             *self.functions_dir.glob(f"{_TEMPORARY_PREFIX}*"),
             *self.code_dir.glob(f"*/{_TEMPORARY_PREFIX}*"),
+            *self.names_dir.glob(f"*/{_TEMPORARY_PREFIX}*"),
         ]:
             with contextlib.suppress(OSError):
                 leftover.unlink()
@@ -111,6 +114,30 @@ class LocalStore:
             await asyncio.to_thread(os.unlink, self._record_path(function_id))
         except FileNotFoundError:
             raise FunctionNotFound(f"no function with id {function_id}") from None
+
+    def _pointer_path(self, namespace: str, name: str) -> Path:
+        # Namespaces and names are slugs (checked before they get here): safe as path parts.
+        return self.names_dir / namespace / f"{name}.json"
+
+    async def get_pointer(self, namespace: str, name: str) -> NamePointer | None:
+        try:
+            data = await asyncio.to_thread(self._pointer_path(namespace, name).read_bytes)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
+        return NamePointer.from_bytes(data)
+
+    async def put_pointer(self, pointer: NamePointer) -> None:
+        path = self._pointer_path(pointer.namespace, pointer.name)
+        try:
+            await asyncio.to_thread(_write_atomically, path, pointer.to_bytes())
+        except OSError as exc:
+            raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
+
+    async def delete_pointer(self, namespace: str, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(os.unlink, self._pointer_path(namespace, name))
 
     async def health(self) -> BackendHealth:
         # The directory may not exist until the first deploy: its nearest existing ancestor

@@ -4,6 +4,7 @@ Layout of the bucket::
 
     code/<sha256>.js        the code, content-addressed: written once, only if absent, never changed
     functions/<id>.json     the record, written after its code
+    names/<ns>/<name>.json  a name's pointer to its active version, written after that version
 
 A single PUT is atomic in S3 (an object is either there whole or not at all), and the record is
 the last object written, so no reader ever sees a record whose code is missing, and a deploy that
@@ -40,6 +41,7 @@ from vortex.config import Settings
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import FunctionRecord, sha256_hex
+from vortex.storage.names import NamePointer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ T = TypeVar("T")
 
 CODE_PREFIX = "code/"
 RECORD_PREFIX = "functions/"
+NAME_PREFIX = "names/"
 HEALTH_PROBE_TIMEOUT = 2.0
 HEALTH_FRESH_FOR = 5.0
 """Seconds a known state answers ``/health`` without asking S3 again: load balancers poll it."""
@@ -62,6 +65,10 @@ def code_key(code_sha256: str) -> str:
 
 def record_key(function_id: str) -> str:
     return f"{RECORD_PREFIX}{function_id}.json"
+
+
+def pointer_key(namespace: str, name: str) -> str:
+    return f"{NAME_PREFIX}{namespace}/{name}.json"
 
 
 def _error_code(exc: ClientError) -> str:
@@ -285,6 +292,30 @@ class S3Store:
         # The code stays: other functions may share it (same hash), and it is immutable.
         await self._call(
             "delete the function record", lambda s3: s3.delete_object(Bucket=self.bucket, Key=key)
+        )
+
+    async def get_pointer(self, namespace: str, name: str) -> NamePointer | None:
+        data = await self._get("read a function name", pointer_key(namespace, name))
+        return None if data is None else NamePointer.from_bytes(data)
+
+    async def put_pointer(self, pointer: NamePointer) -> None:
+        body = pointer.to_bytes()
+        # One PUT: readers see the old pointer or the new one whole, never a mix.
+        await self._call(
+            "store a function name",
+            lambda s3: s3.put_object(
+                Bucket=self.bucket,
+                Key=pointer_key(pointer.namespace, pointer.name),
+                Body=body,
+                ContentMD5=_content_md5(body),
+                ContentType="application/json",
+            ),
+        )
+
+    async def delete_pointer(self, namespace: str, name: str) -> None:
+        key = pointer_key(namespace, name)
+        await self._call(
+            "delete a function name", lambda s3: s3.delete_object(Bucket=self.bucket, Key=key)
         )
 
     async def health(self) -> BackendHealth:

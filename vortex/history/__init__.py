@@ -1,0 +1,3 @@
+from vortex.history.base import RunEntry, RunHistory
+
+__all__ = ["RunEntry", "RunHistory"]
