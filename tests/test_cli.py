@@ -349,7 +349,7 @@ def test_health(invoke: Invoke, server: ServerProcess) -> None:
 
 
 def test_logs_without_follow_summarises_the_last_run(invoke: Invoke) -> None:
-    function_id = deploy_code(invoke, "Vortex.return(1);")
+    function_id = deploy_code(invoke, 'console.log("kept line"); Vortex.return(1);')
     result = invoke("logs", function_id)
     assert result.exit_code == 0
     assert "No runs of" in result.stdout
@@ -359,6 +359,7 @@ def test_logs_without_follow_summarises_the_last_run(invoke: Invoke) -> None:
     result = invoke("logs", function_id)
     assert result.exit_code == 0
     assert "✓ succeeded just now" in result.stdout
+    assert "log kept line" in result.stdout
 
     result = invoke("logs", function_id, "--json")
     body = json.loads(result.stdout)

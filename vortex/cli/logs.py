@@ -13,6 +13,7 @@ from vortex.client import (
     FunctionInfo,
     LogLine,
     NotFound,
+    RunInfo,
     ServerUnreachable,
     VortexClient,
 )
@@ -53,11 +54,15 @@ def logs(id_: str, follow: bool, url: str, as_json: bool) -> int:
 
 
 def last_run(url: str, checked: str, printer: Printer, *, as_json: bool) -> int:
-    async def fetch() -> FunctionInfo:
+    async def fetch() -> tuple[FunctionInfo, RunInfo | None]:
         async with VortexClient(url) as client:
-            return await client.get_function(checked)
+            info = await client.get_function(checked)
+            if as_json or info.last_run is None:
+                return info, None
+            # The history keeps the run's first lines (docs/versions.md).
+            return info, await client.get_run(checked, info.last_run.run_id)
 
-    info = asyncio.run(fetch())
+    info, kept = asyncio.run(fetch())
     if as_json:
         printer.json({"function_id": info.id, "last_run": info.raw.get("last_run")})
         return ExitCode.OK
@@ -75,8 +80,16 @@ def last_run(url: str, checked: str, printer: Printer, *, as_json: bool) -> int:
             mark = printer.style("✗", "red", bold=True)
             printer.out(f"  {mark} failed {when}: {run.error_code or 'error'}")
         printer.out(f"  Run ID: {run.run_id}")
+        for line in kept.logs if kept is not None else ():
+            printer.out(f"  {printer.style(line.level, dim=True)} {line.message}")
+        if kept is not None and kept.raw.get("logs_truncated"):
+            printer.out(
+                printer.style("  (more lines were printed than the history keeps)", dim=True)
+            )
     printer.out(
-        printer.style("Log lines are not kept; to see them as they happen: ", dim=True)
+        printer.style("Earlier runs: ", dim=True)
+        + printer.style(f"vortex runs {checked}", "cyan")
+        + printer.style("; lines as they happen: ", dim=True)
         + printer.style(f"vortex logs {checked} --follow", "cyan")
     )
     return ExitCode.OK
