@@ -1,0 +1,282 @@
+"""Load: 20,000 runs at concurrency 64 against a mix of normal functions and a few runaways.
+
+Zero failures among the normal runs, memory of the server and of the hosts flat at the end
+(after a warm-up, with a small margin), and no leaked process or file descriptor. The figures
+are printed (``pytest -s``).
+
+A synchronous runaway takes its host down, and with it the runs that shared that host: they
+answer ``host_restarted`` ("nothing of this run was kept"), the documented signal to retry. A
+normal run that got it is retried once, as a client should; the number of such casualties is
+reported, and every other failure counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.hardening.conftest import fd_count, rss_mib, unhandled_in_log
+from tests.server import ServerProcess, alive, children_of
+
+TOTAL_RUNS = 20_000
+CONCURRENCY = 64
+WARM_UP_RUNS = 2_000
+LOAD_ENV = {"VORTEX_CPU_LIMIT_MS": "300", "VORTEX_WALL_LIMIT_MS": "2000"}
+
+NORMAL = {
+    "hello": ("console.log('hello', 1); Vortex.return({ hello: 'world' })", {"hello": "world"}),
+    "timer": (
+        "await new Promise((r) => setTimeout(r, 1)); Vortex.return([1, 2, 3].map((x) => x * 2))",
+        [2, 4, 6],
+    ),
+    "json": (
+        "const o = { a: Array.from({ length: 20 }, (_, i) => ({ i, s: 'x' + i })) };\n"
+        "Vortex.return(JSON.parse(JSON.stringify(o)).a.length)",
+        20,
+    ),
+}
+RUNAWAYS = {
+    "cpu": ("while (true) {}", "cpu_time_exceeded"),
+    "never": ("await new Promise(() => {})", "wall_time_exceeded"),
+}
+# Where in the sequence the runaways go: all in the first half, so that the second half shows
+# whether the pool settles back.
+RUNAWAY_AT = {
+    **{n: "cpu" for n in (1_500, 3_500, 5_500, 7_500)},
+    **{n: "never" for n in (2_500, 4_500, 6_500, 8_500)},
+}
+
+
+@dataclass
+class Tally:
+    ok: int = 0
+    casualties: int = 0
+    failures: list[Any] = field(default_factory=list)
+    runaway_codes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Snapshot:
+    server_rss: float
+    host_rss: list[float]
+    fds: int
+    children: list[int]
+
+    @classmethod
+    def of(cls, server: ServerProcess) -> Snapshot:
+        children = sorted(children_of(server.process.pid))
+        return cls(
+            server_rss=rss_mib(server.process.pid),
+            host_rss=[rss_mib(pid) for pid in children],
+            fds=fd_count(server.process.pid),
+            children=children,
+        )
+
+    def __str__(self) -> str:
+        hosts = ", ".join(f"{r:.0f}" for r in self.host_rss)
+        return (
+            f"server RSS {self.server_rss:.0f} MiB, host RSS [{hosts}] MiB, "
+            f"{self.fds} fds, {len(self.children)} hosts"
+        )
+
+
+async def settled(server: ServerProcess, http: aiohttp.ClientSession) -> Snapshot:
+    """Wait for a whole pool and no connection of ours, then measure."""
+    deadline = time.monotonic() + 30
+    while True:
+        async with http.get(f"{server.url}/health") as response:
+            health = await response.json()
+        if health["status"] == "healthy" and health["spare_workers"] >= 1 and not health["running"]:
+            break
+        assert time.monotonic() < deadline, health
+        await asyncio.sleep(0.2)
+    await http.close()
+    await asyncio.sleep(1.0)  # let the server close its ends of our keep-alive connections
+    return Snapshot.of(server)
+
+
+async def run_many(
+    server: ServerProcess, ids: dict[str, str], count: int, *, runaways: bool
+) -> tuple[Tally, float]:
+    tally = Tally()
+    plan = iter(range(count))
+    names = list(NORMAL)
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+        async def execute(function_id: str) -> dict[str, Any]:
+            async with http.post(f"{server.url}/execute/{function_id}") as response:
+                assert response.status == 200, await response.text()
+                body: dict[str, Any] = await response.json()
+                return body
+
+        async def worker() -> None:
+            for n in plan:
+                kind = RUNAWAY_AT.get(n) if runaways else None
+                if kind is not None:
+                    body = await execute(ids[kind])
+                    tally.runaway_codes[f"{kind}: {body.get('error', {}).get('code')}"] += 1
+                    continue
+                name = names[n % len(names)]
+                expected = NORMAL[name][1]
+                try:
+                    body = await execute(ids[name])
+                    if body.get("error", {}).get("code") == "host_restarted":
+                        tally.casualties += 1
+                        body = await execute(ids[name])
+                except (aiohttp.ClientError, TimeoutError, AssertionError) as exc:
+                    tally.failures.append(repr(exc))
+                    continue
+                if "error" in body or body["output"] != expected:
+                    tally.failures.append(body)
+                else:
+                    tally.ok += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return tally, time.monotonic() - started
+
+
+PYTHONMONKEY_GC = (
+    "hosts grow by about 10 KB per run and then freeze for seconds to minutes in one garbage "
+    "collection: every Python str that crosses into JavaScript becomes a JSExternalString "
+    "tracked in pythonmonkey's externalStringObjToRefCountMap, and "
+    "PythonExternalString::finalize (pythonmonkey 1.4.1) scans that whole map for every string "
+    "it finalizes, so a sweep is quadratic in the strings of past runs (gdb: GCRuntime::"
+    "sweepBackgroundThings > Arena::finalize<JSExternalString> > PythonExternalString::"
+    "finalize). After some 5,000-10,000 runs a host stalls inside a turn; the watchdog kills it "
+    "as cpu_time_exceeded, blaming the innocent run of that turn, and its neighbours get "
+    "host_restarted. Fix: recycle a host after N runs (drain it behind a fresh spare), keep "
+    "per-run strings from crossing as Python str (or reuse one), or patch pythonmonkey to key "
+    "the map by the character pointer"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=PYTHONMONKEY_GC)
+async def test_a_host_stays_flat_over_thousands_of_runs(
+    private_server: Callable[..., ServerProcess],
+) -> None:
+    server = private_server(LOAD_ENV, workers=1)
+    async with aiohttp.ClientSession() as http:
+        ids = {}
+        for name, (code, _) in NORMAL.items():
+            async with http.post(f"{server.url}/deploy", json={"code": code}) as response:
+                ids[name] = (await response.json())["function_id"]
+    warm, _ = await run_many(server, ids, 1_000, runaways=False)
+    before = await settled(server, aiohttp.ClientSession())
+    tally, _ = await run_many(server, ids, 7_000, runaways=False)
+    after = await settled(server, aiohttp.ClientSession())
+    print(f"\nafter 1,000 runs: {before}\nafter 8,000 runs: {after}")
+    assert warm.failures == [] and tally.failures == [], tally.failures[:3]
+    assert tally.casualties == 0
+    assert max(after.host_rss) <= max(before.host_rss) + 20, (before, after)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="CPU time is measured in wall time: the turn clock (turnclock.py, pool.py's watchdog) "
+    "and Host.turn_ended (bridge.py) time a turn with time.monotonic(), so a host that is "
+    "descheduled in the middle of a short turn (CPU contention on a busy machine, a VM's steal "
+    "time, SIGSTOP here) is killed as a CPU hog and takes its neighbours with it. Fix: charge "
+    "CPU time (time.thread_time() in the host; for the watchdog, the host's utime+stime from "
+    "/proc/<pid>/stat against a value the host writes into the clock at the start of a turn)",
+)
+async def test_a_descheduled_host_is_not_taken_for_a_cpu_hog(
+    private_server: Callable[..., ServerProcess],
+) -> None:
+    server = private_server(LOAD_ENV, workers=1)
+    host = min(server.host_pids())
+    async with aiohttp.ClientSession() as http:
+        # 100 ms of CPU in one turn: well under the 300 ms limit.
+        async with http.post(
+            f"{server.url}/deploy",
+            json={
+                "code": "const end = Date.now() + 100; while (Date.now() < end) {}\nVortex.return('done')"
+            },
+        ) as response:
+            function_id = (await response.json())["function_id"]
+
+        async def execute() -> dict[str, Any]:
+            async with http.post(f"{server.url}/execute/{function_id}") as response:
+                result: dict[str, Any] = await response.json()
+                return result
+
+        run = asyncio.create_task(execute())
+        await asyncio.sleep(0.05)
+        os.kill(host, signal.SIGSTOP)  # the machine is busy elsewhere for half a second
+        await asyncio.sleep(0.5)
+        with contextlib.suppress(ProcessLookupError):  # the watchdog may have killed it
+            os.kill(host, signal.SIGCONT)
+        body = await run
+    assert body.get("error") is None, body
+    assert body["output"] == "done"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=False,
+    reason="fails while the hosts' garbage collection stalls (see "
+    "test_a_host_stays_flat_over_thousands_of_runs): normal runs are then killed as "
+    "cpu_time_exceeded and host RSS is not flat. Not strict: whether a stall falls inside these "
+    "20,000 runs depends on when each host collects",
+)
+@pytest.mark.timeout(600)
+async def test_twenty_thousand_runs_with_runaways(
+    private_server: Callable[..., ServerProcess],
+) -> None:
+    server = private_server(LOAD_ENV, workers=2)
+    async with aiohttp.ClientSession() as http:
+        ids = {}
+        for name, (code, _) in {**NORMAL, **RUNAWAYS}.items():
+            async with http.post(f"{server.url}/deploy", json={"code": code}) as response:
+                ids[name] = (await response.json())["function_id"]
+
+    warm, _ = await run_many(server, ids, WARM_UP_RUNS, runaways=False)
+    assert warm.failures == [], warm.failures[:5]
+    before = await settled(server, aiohttp.ClientSession())
+
+    tally, elapsed = await run_many(server, ids, TOTAL_RUNS, runaways=True)
+    after = await settled(server, aiohttp.ClientSession())
+    killed = [pid for pid in before.children if pid not in after.children]
+
+    normal_runs = TOTAL_RUNS - len(RUNAWAY_AT)
+    print(
+        f"\n{TOTAL_RUNS} runs at concurrency {CONCURRENCY} in {elapsed:.1f} s: "
+        f"{TOTAL_RUNS / elapsed:.0f} runs/s; normal runs: {tally.ok} ok, "
+        f"{len(tally.failures)} failed, {tally.casualties} host_restarted and retried; "
+        f"runaways: {dict(tally.runaway_codes)}"
+        f"\nafter {WARM_UP_RUNS} warm-up runs: {before}"
+        f"\nafter the load:         {after}"
+        f"\nhosts replaced: {len(killed)}"
+    )
+    assert tally.failures == [], [
+        f.get("error") if isinstance(f, dict) else f for f in tally.failures[:5]
+    ]
+    assert tally.ok == normal_runs
+    # A never-settling run that shared a host with a CPU runaway is a casualty like any other.
+    assert tally.runaway_codes["cpu: cpu_time_exceeded"] == 4, tally.runaway_codes
+    never = tally.runaway_codes["never: wall_time_exceeded"]
+    assert never + tally.runaway_codes["never: host_restarted"] == 4, tally.runaway_codes
+    # Processes: the pool is whole, every replaced host is gone (reaped, not a zombie).
+    assert len(after.children) == len(before.children) == 3
+    assert all(alive(pid) for pid in after.children)
+    assert not [pid for pid in killed if alive(pid)]
+    # File descriptors: none leaked (pipes of replaced hosts, sockets, clock files).
+    assert after.fds <= before.fds + 2, (before.fds, after.fds)
+    # Memory: flat. The server may settle a little higher; hosts that survived the load must
+    # not have grown beyond a margin, and fresh ones are smaller anyway.
+    assert after.server_rss <= before.server_rss * 1.15 + 10, (before, after)
+    assert max(after.host_rss) <= max(before.host_rss) * 1.15 + 15, (before, after)
+    assert unhandled_in_log(server) == []
