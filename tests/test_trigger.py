@@ -273,7 +273,10 @@ async def test_unknown_functions_and_bad_ids(http: aiohttp.ClientSession) -> Non
     async with http.get("/fn/00000000-0000-4000-8000-000000000000/x") as response:
         assert response.status == 404
         assert (await response.json())["error"]["code"] == "function_not_found"
-    async with http.get("/fn/not-an-id") as response:
+    async with http.get("/fn/not-an-id") as response:  # a name (docs/versions.md), unknown
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "function_not_found"
+    async with http.get("/fn/Not_An_Id") as response:
         assert response.status == 400
         assert (await response.json())["error"]["code"] == "invalid_function_id"
 

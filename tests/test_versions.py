@@ -165,3 +165,31 @@ async def test_metrics_count_runs_of_execute(http: aiohttp.ClientSession) -> Non
     key = ("vortex_runs_total", (("function", function_id), ("outcome", "function_error")))
     assert found[key] == 1
     assert found[("vortex_run_cpu_seconds_count", (("function", function_id),))] == 1
+
+
+async def test_the_http_trigger_by_name(http: aiohttp.ClientSession) -> None:
+    name = unique_name()
+    module = (
+        "export default { fetch(request) {"
+        " return new Response(`v%d ${new URL(request.url).pathname}`); } };"
+    )
+    await deploy(http, module % 1, name=name, filename="index.mjs")
+    await deploy(http, module % 2, name=name, filename="index.mjs")
+    async with http.get(f"/fn/{name}/a/b") as response:
+        assert response.status == 200
+        assert await response.text() == f"v2 /fn/{name}/a/b"
+        run_id = response.headers["X-Vortex-Run-Id"]
+    await call(http, "POST", f"/functions/{name}/rollback")
+    async with http.get(f"/fn/{name}.default/") as response:
+        assert await response.text() == f"v1 /fn/{name}.default/"
+    for missing in (f"{name}.other", "no-such-name", f"{name}.Bad_NS"):
+        async with http.get(f"/fn/{missing}/") as response:
+            assert response.status == 404, missing
+    # Recorded after the answer, as an "http" run.
+    for _ in range(50):
+        runs = (await call(http, "GET", f"/functions/{name}/runs"))["runs"]
+        if len(runs) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert [(r["trigger"], r["version"]) for r in runs] == [("http", 1), ("http", 2)]
+    assert runs[1]["run_id"] == run_id

@@ -17,8 +17,8 @@ from multidict import CIMultiDict
 
 from vortex.http.invocation import Started, run_id_of, start
 from vortex.http.keys import REGISTRY
+from vortex.http.lookup import resolve_public
 from vortex.http.responses import json_response
-from vortex.ids import parse_function_id
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
 from vortex.isolates.outcome import (
     HOST_CRASHED,
@@ -97,8 +97,10 @@ async def _send(request: web.Request, started: Started, head: ResponseHead) -> w
 @routes.route("*", "/fn/{function_id:[^/]+}")
 @routes.route("*", "/fn/{function_id:[^/]+}/{path:.*}")
 async def trigger(request: web.Request) -> web.StreamResponse:
-    function_id = parse_function_id(request.match_info["function_id"])
-    record, code = await request.app[REGISTRY].load_code(function_id)
+    # An id, a name of "default" or "name.namespace": the active version (docs/versions.md).
+    found = await resolve_public(request, request.match_info["function_id"])
+    record, code = await request.app[REGISTRY].code_of(found)
+    function_id = record.id
     run_id = run_id_of(request)
     http_request = None
     if isinstance(code, ModuleBundle):
@@ -109,7 +111,9 @@ async def trigger(request: web.Request) -> web.StreamResponse:
             headers=list(request.headers.items()),
             body=body or None,
         )
-    started = await start(request.app, function_id, record, code, run_id, http_request)
+    started = await start(
+        request.app, function_id, record, code, run_id, http_request, trigger="http"
+    )
     head = await started.invocation.response
     if head is not None:
         return await _send(request, started, head)
