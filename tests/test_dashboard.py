@@ -510,3 +510,19 @@ async def test_reconnecting_state_when_the_server_goes_away(
         await page.context.close()
     finally:
         stop_and_check(second)
+
+
+async def test_a_named_function_shows_its_name_and_active_version(
+    server: ServerProcess,
+    open_page: Callable[..., object],
+    deploy: Callable[..., object],
+) -> None:
+    name = f"dash-{uuid.uuid4().hex[:8]}"
+    await deploy("Vortex.return(1);", name=name)  # type: ignore[misc]
+    function_id = await deploy("Vortex.return(2);", name=name)  # type: ignore[misc]
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    item = page.locator(f'.fn-item[data-id="{function_id}"]')
+    await expect(item.locator(".fn-name")).to_have_text(f"{name} · v2")
+    watch.assert_clean()
+    await page.context.close()

@@ -287,7 +287,7 @@ function renderFunctions({ force = false } = {}) {
         h(
           "span",
           { class: "fn-main" },
-          h("span", { class: "fn-row" }, h("span", { class: "fn-name" }, String(fn.filename ?? "index.js")), h("span", { class: "fn-time", title: String(fn.created_at ?? "") }, relativeTime(last?.at ?? fn.created_at, now))),
+          h("span", { class: "fn-row" }, h("span", { class: "fn-name", title: fn.name ? `${fn.name}, version ${fn.version} (active) of ${fn.filename}` : "" }, fn.name ? `${fn.name} · v${fn.version}` : String(fn.filename ?? "index.js")), h("span", { class: "fn-time", title: String(fn.created_at ?? "") }, relativeTime(last?.at ?? fn.created_at, now))),
           h("span", { class: "fn-sub" }, h("span", { class: "mono" }, shortId(fn.id)), h("span", { class: "sep" }, "·"), formatBytes(fn.size), h("span", { class: "sep" }, "·"), h("span", { class: `fn-last run-${runState}` }, lastText)),
         ),
       ),
