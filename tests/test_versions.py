@@ -10,6 +10,8 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.server import ServerProcess
+from vortex.errors import InvalidFunctionId
+from vortex.storage.names import parse_ref
 
 
 def unique_name() -> str:
@@ -74,7 +76,7 @@ async def test_names_versions_and_rollback(http: aiohttp.ClientSession) -> None:
 
 
 async def test_names_are_checked(http: aiohttp.ClientSession) -> None:
-    for bad in ["Hello", "-x", "a" * 64, "a_b", "", str(uuid.uuid4()), 7]:
+    for bad in ["Hello", "-x", "a" * 64, "a_b", "", "hello\n", str(uuid.uuid4()), 7]:
         body = await call(http, "POST", "/deploy", 400, json={"code": "1;", "name": bad})
         assert body["error"]["code"] == "invalid_request", bad
     unnamed = await deploy(http, "Vortex.return(0);")
@@ -193,3 +195,17 @@ async def test_the_http_trigger_by_name(http: aiohttp.ClientSession) -> None:
         await asyncio.sleep(0.05)
     assert [(r["trigger"], r["version"]) for r in runs] == [("http", 1), ("http", 2)]
     assert runs[1]["run_id"] == run_id
+
+
+def test_references_are_whole_names_or_ids() -> None:
+    assert parse_ref("hello") == ("name", "hello")
+    assert parse_ref("A1B2C3D4-E5F6-4890-ABCD-EF1234567890") == (
+        "id",
+        "a1b2c3d4-e5f6-4890-abcd-ef1234567890",
+    )
+    for bad in ["hello\n", "Hello", "../x", "a" * 64]:
+        try:
+            parse_ref(bad)
+        except InvalidFunctionId:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")

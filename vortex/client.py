@@ -559,7 +559,7 @@ def _handshake_error(
 ) -> ClientError:
     # The handshake error drops the response body, so the message is rebuilt from the status.
     if exc.status == 404:
-        what = f"named {function_id}" if NAME.match(function_id) else f"with id {function_id}"
+        what = f"named {function_id}" if NAME.fullmatch(function_id) else f"with id {function_id}"
         return NotFound(f"no function {what}", status=404, code="function_not_found")
     if exc.status == 400:
         return InvalidFunctionId(

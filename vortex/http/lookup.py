@@ -41,7 +41,7 @@ async def resolve_public(request: web.Request, ref: str) -> FunctionRecord:
     registry = request.app[REGISTRY]
     name, dot, namespace = ref.partition(TRIGGER_SEPARATOR)
     if dot:
-        if not NAME.match(name) or not NAME.match(namespace):
+        if not NAME.fullmatch(name) or not NAME.fullmatch(namespace):
             raise FunctionNotFound(f"no function {ref[:80]!r}")
         pointer = await registry.pointer(namespace, name)
         return await registry.record(pointer.active_ref.function_id)

@@ -38,7 +38,7 @@ def looks_like_id(raw: str) -> bool:
 
 def check_name(raw: object) -> str:
     """A deploy's ``"name"``: a slug that cannot be mistaken for a function id."""
-    if not isinstance(raw, str) or not NAME.match(raw) or looks_like_id(raw):
+    if not isinstance(raw, str) or not NAME.fullmatch(raw) or looks_like_id(raw):
         raise InvalidRequest(
             '"name" must be 1-63 lowercase letters, digits and hyphens, starting with a letter '
             "or digit (and not a function id)"
@@ -48,7 +48,7 @@ def check_name(raw: object) -> str:
 
 def parse_ref(raw: str) -> tuple[str, str]:
     """What a path names: ``("id", canonical id)`` or ``("name", name)``."""
-    if NAME.match(raw) and not looks_like_id(raw):
+    if NAME.fullmatch(raw) and not looks_like_id(raw):
         return "name", raw
     try:
         return "id", parse_function_id(raw)
