@@ -334,3 +334,36 @@ async def test_a_hung_handler_hits_the_wall_limit(
         async with http.get(f"/fn/{function_id}") as response:
             assert response.status == 504
             assert (await response.json())["error"]["code"] == "wall_time_exceeded"
+
+
+async def test_a_client_that_leaves_a_stream_early(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(
+        "export default {\n"
+        "  fetch() {\n"
+        "    let n = 0;\n"
+        "    return new Response(new ReadableStream({\n"
+        "      async pull(c) {\n"
+        "        await new Promise((r) => setTimeout(r, 30));\n"
+        "        if (++n > 20) c.close(); else c.enqueue(new TextEncoder().encode('tick ' + n + '\\n'));\n"
+        "      },\n"
+        "    }));\n"
+        "  },\n"
+        "};\n"
+    )
+    async with (
+        aiohttp.ClientSession(base_url=server.url) as leaving,
+        leaving.get(f"/fn/{function_id}", headers={"X-Vortex-Run-Id": "left"}) as response,
+    ):
+        assert (await response.content.readline()) == b"tick 1\n"
+    deadline = time.monotonic() + 5
+    last = None
+    while time.monotonic() < deadline:
+        async with http.get(f"/functions/{function_id}") as response:
+            last = (await response.json())["last_run"]
+        if last and last["run_id"] == "left":
+            break
+        await asyncio.sleep(0.05)
+    assert last is not None and last["run_id"] == "left" and last["ok"]
+    assert "unhandled error" not in server.log()

@@ -85,12 +85,14 @@ async def _send(request: web.Request, started: Started, head: ResponseHead) -> w
     try:
         async for chunk in started.invocation.body_chunks():
             await stream.write(chunk)
+        await stream.write_eof()
     except BodyBroken:
         # The status line is gone already: cutting the connection is the only way to say so.
         if request.transport is not None:
             request.transport.close()
-        return stream
-    await stream.write_eof()
+    except ConnectionResetError:
+        # The client left; the run goes on to its end (its chunks are dropped).
+        pass
     return stream
 
 

@@ -29,6 +29,7 @@ import orjson
 from vortex.isolates.turnclock import NO_INVOCATION
 
 CURRENT_INVOCATION: contextvars.ContextVar[int] = contextvars.ContextVar("vortex_invocation")
+STRING_CACHE_ENTRIES = 1024
 
 
 def iso_now() -> str:
@@ -82,6 +83,7 @@ class Host:
         self._send = send
         self.active: dict[int, ActiveRun] = {}
         self.turn_started = 0.0
+        self._strings: dict[str, str] = {}
 
     def send(self, message: dict[str, Any]) -> None:
         try:
@@ -204,6 +206,22 @@ class Host:
             "finish": self.finish,
         }
 
+    def same(self, text: str) -> str:
+        """One Python string object for equal texts handed to JavaScript again and again.
+
+        pythonmonkey tracks every Python string it hands to JavaScript in a table that its GC
+        finalizer scans linearly for each string it frees (jsTypeFactory.cc), so a GC cycle costs
+        the square of the strings passed since the last one: under load that grew into turns
+        of seconds. Passing the same object for the same code, limits, file name and env keeps
+        a warm run from adding any.
+        """
+        known = self._strings.get(text)
+        if known is None:
+            if len(self._strings) >= STRING_CACHE_ENTRIES:
+                self._strings.clear()
+            self._strings[text] = known = text
+        return known
+
     # -- called for each frame from the supervisor ----------------------------------------------
     def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("t")
@@ -237,10 +255,10 @@ class Host:
         run.context.run(CURRENT_INVOCATION.set, inv)
         common = (
             inv,
-            str(message["code"]),
-            orjson.dumps(limits).decode(),
-            str(message.get("filename") or "index.js"),
-            orjson.dumps(message.get("env") or {}).decode(),
+            self.same(str(message["code"])),
+            self.same(orjson.dumps(limits).decode()),
+            self.same(str(message.get("filename") or "index.js")),
+            self.same(orjson.dumps(message.get("env") or {}).decode()),
         )
         request = message.get("request")
         if message.get("kind") == "module" and isinstance(request, dict):

@@ -49,6 +49,27 @@
       configurable: false,
     });
   }
+  // What belongs to one run but most runs never touch is made on first use, by a shared getter
+  // that finds the run whose turn it is (never the receiver's say) and caches the value as an
+  // own property of that run's global.
+  const perRun = new Map();
+  function definePerRun(name, make) {
+    perRun.set(name, make);
+  }
+  for (const name of ['fetch', 'crypto', 'performance', 'queueMicrotask']) {
+    Object.defineProperty(sharedGlobal, name, {
+      get() {
+        const value = perRun.get(name)();
+        Object.defineProperty(this, name, { value, writable: true, enumerable: false, configurable: true });
+        return value;
+      },
+      set(replacement) {
+        Object.defineProperty(this, name, { value: replacement, writable: true, enumerable: false, configurable: true });
+      },
+      enumerable: false,
+      configurable: false,
+    });
+  }
   harden(sharedGlobal);
   const { Date, Math, JSON, Error: ErrorCtor } = globalThis;
 
@@ -135,6 +156,28 @@
       return Math.round((host.now() - state.startedAt) * 10) / 10;
     }
 
+    function runOfThisTurn() {
+      const state = currentState();
+      if (!state || state.done) throw new ErrorCtor('This invocation has already ended');
+      return state;
+    }
+    definePerRun('fetch', () => {
+      const state = runOfThisTurn();
+      if (state.fetcher === null) state.fetcher = makeFetch(state);
+      return harden(state.fetcher.fetch);
+    });
+    definePerRun('crypto', () => {
+      const state = runOfThisTurn();
+      return harden(
+        api.makeCrypto((n) => {
+          guardAlive(state);
+          return osRandom(n);
+        }),
+      );
+    });
+    definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
+    definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(runOfThisTurn())));
+
     // ---- errors and logs ----------------------------------------------------------------
     function inspector(state) {
       if (state.inspector === null) state.inspector = api.makeInspector(state.where);
@@ -193,7 +236,8 @@
         return;
       }
       if (!state.bodySettled) return;
-      if (state.returned || (state.timers.size === 0 && state.fetcher.pending() === 0)) {
+      const fetching = state.fetcher === null ? 0 : state.fetcher.pending();
+      if (state.returned || (state.timers.size === 0 && fetching === 0)) {
         end(state, state.outputJson, null);
       }
     }
@@ -369,7 +413,6 @@
         startedAt: host.now(),
         timeOrigin: Date.now(),
       };
-      state.fetcher = makeFetch(state);
       runs.set(id, state);
       return state;
     }
@@ -379,13 +422,6 @@
       const globals = {
         console: makeConsole(state),
         ...makeTimers(state),
-        queueMicrotask: makeQueueMicrotask(state),
-        fetch: state.fetcher.fetch,
-        crypto: api.makeCrypto((n) => {
-          guardAlive(state);
-          return osRandom(n);
-        }),
-        performance: makePerformance(state),
         Vortex: makeVortex(state, env),
         Date,
         Math,
@@ -526,7 +562,7 @@
     function deliver(id, fid, resultJson, bodyBinary) {
       const state = runs.get(id);
       if (!state) return;
-      state.fetcher.deliver(fid, resultJson, bodyBinary);
+      if (state.fetcher !== null) state.fetcher.deliver(fid, resultJson, bodyBinary);
       settleLater(state);
     }
 
