@@ -20,7 +20,7 @@ export function userStack(err, where) {
     frames.push('    at ' + fn + ' (' + where.filename + ':' + lineNo + ':' + col + ')');
   }
   if (!frames.length) return '';
-  return safeString(() => err.name, 'Error') + ': ' + safeString(() => err.message, '') + '\n' + frames.join('\n');
+  return safeString(() => err.name, 'Error') + ': ' + safeString(() => err.message, '(its message could not be read)') + '\n' + frames.join('\n');
 }
 
 // A user's error can be a Proxy, revoked or with throwing traps, or have getters that throw:
@@ -45,7 +45,7 @@ function isError(value) {
 export function describeThrown(value, where, inspect) {
   if (isError(value)) {
     const name = safeString(() => value.name, 'Error');
-    const message = safeString(() => value.message, '');
+    const message = safeString(() => value.message, '(its message could not be read)');
     const stack = safeString(() => userStack(value, where), '') || name + ': ' + message;
     return { code: 'function_error', name, message, stack };
   }
