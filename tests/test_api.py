@@ -222,3 +222,9 @@ async def test_deployed_functions_survive_a_restart(
         http.post(f"/execute/{function_id}") as response,
     ):
         assert (await response.json())["output"] == "kept"
+
+
+async def test_a_filename_with_a_trailing_newline_is_refused(http: aiohttp.ClientSession) -> None:
+    async with http.post("/deploy", json={"code": "1", "filename": "index.js\n"}) as response:
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_request"

@@ -16,7 +16,7 @@ from vortex.errors import InvalidRequest, PayloadTooLarge
 from vortex.modules.detect import Upload, is_module_name, might_be_module, upload_from_files
 from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
 
-FILENAME = re.compile(r"^[\w][\w.-]{0,99}$")
+FILENAME = re.compile(r"[\w][\w.-]{0,99}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_ENV_ENTRIES = 128
 MAX_ENV_BYTES = 64 << 10
@@ -84,7 +84,7 @@ def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployReques
         if not code.strip():
             raise InvalidRequest('"code" is empty')
         filename = body.get("filename", "index.js")
-        if not isinstance(filename, str) or not FILENAME.match(filename):
+        if not isinstance(filename, str) or not FILENAME.fullmatch(filename):
             raise InvalidRequest('"filename" must be a plain file name such as "index.js"')
         # esbuild picks its loader by extension; a module under another name is built as .js.
         build_name = filename if filename.endswith((".mjs", ".js", ".cjs")) else f"{filename}.js"
