@@ -367,3 +367,24 @@ async def test_a_client_that_leaves_a_stream_early(
         await asyncio.sleep(0.05)
     assert last is not None and last["run_id"] == "left" and last["ok"]
     assert "unhandled error" not in server.log()
+
+
+async def test_large_bodies_and_many_log_lines_do_not_stall_the_pipe(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    # More than a pipe holds, written in one turn: the host's transport must flush it after the
+    # run has ended, when callbacks of the run itself are no longer run.
+    big = await deploy(
+        "export default { fetch() { return new Response(new Uint8Array(5 << 20).fill(65)); } };"
+    )
+    async with http.get(f"/fn/{big}") as response:
+        body = await response.read()
+    assert len(body) == 5 << 20 and set(body) == {65}
+    chatty = await deploy(
+        "for (let i = 0; i < 400; i++) console.log('line', i, 'x'.repeat(1000));\nVortex.return('done')"
+    )
+    for _ in range(2):
+        async with http.post(f"/execute/{chatty}") as response:
+            result = await response.json()
+        assert result["output"] == "done", result.get("error")
+        assert len(result["logs"]) == 400

@@ -9,6 +9,7 @@ frames mean for JavaScript is ``bridge.py``'s business.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import sys
 import time
@@ -101,7 +102,11 @@ async def serve(clock: TurnClock, prepare: Callable[[], Any], out_fd: int) -> No
     )
 
     def send(message: dict[str, Any]) -> None:
-        write_transport.write(frames.encode(message))
+        # Outside any run's context: when the pipe is full, the transport registers its own
+        # callback to flush later, and asyncio gives that callback the current context. Made
+        # inside a run's turn, it would belong to that run, and once the run ended the turn
+        # clock would drop it (nothing of an ended run runs): the pipe would never drain.
+        contextvars.Context().run(write_transport.write, frames.encode(message))
 
     # pythonmonkey reports a promise rejected before its handler is attached (as every async
     # function body that throws at once is) to the loop's exception handler, which would print
