@@ -61,9 +61,6 @@ class Case:
     """The error's ``name``, when it matters."""
     logs: int | None = None
     marks: tuple[pytest.MarkDecorator, ...] = field(default=())
-    own_server: bool = False
-    """Runs on a server of its own: its code goes on running after the run has ended (see
-    test_code_of_an_ended_run_stops_running) and would disturb the cases after it."""
 
 
 def xfail(reason: str) -> tuple[pytest.MarkDecorator, ...]:
@@ -133,12 +130,11 @@ CASES: dict[str, Case] = {
         "/^(a+)+$/.test('a'.repeat(40) + 'b')", "cpu_time_exceeded", CPU
     ),
     # -- microtask and timer storms --------------------------------------------------------------
-    "microtask-storm-await": Case("for (;;) await null", "cpu_time_exceeded", CPU, own_server=True),
+    "microtask-storm-await": Case("for (;;) await null", "cpu_time_exceeded", CPU),
     "microtask-storm-then-chain": Case(
         "const loop = () => Promise.resolve().then(loop); loop(); await new Promise(() => {})",
         "cpu_time_exceeded",
         CPU,
-        own_server=True,
     ),
     "timer-storm": Case(
         "for (let i = 0; i < 1e6; i++) setTimeout(() => {}, 0)", "timer_limit_exceeded"
@@ -344,13 +340,9 @@ def check_answer(case: Case, result: Timed) -> None:
     "name", [pytest.param(name, marks=case.marks) for name, case in CASES.items()]
 )
 async def test_hostile_code_ends_in_its_documented_code_within_its_limit(
-    name: str,
-    hostile: ServerProcess,
-    private_server: Callable[..., ServerProcess],
-    client: aiohttp.ClientSession,
+    api: Api, name: str
 ) -> None:
     case = CASES[name]
-    api = api_for(client, private_server() if case.own_server else hostile)
     result = await api.run(case.code)
     RESULTS.append((name, str(result.code or "ok"), result.elapsed))
     try:
@@ -446,7 +438,7 @@ async def test_a_hostile_burst_leaves_the_others_running(
     normal_results = results[len(hostile_ids) * 3 : -1]
     codes = [r.code for r in normal_results]
     assert set(codes) <= {None, "host_restarted"}, codes
-    assert codes.count(None) >= 1
+    assert codes.count(None) >= 1, codes
     assert all(r.body["output"] == {"ok": True, "sum": 6} for r in normal_results if r.code is None)
     assert results[-1].code == "cpu_time_exceeded"
     assert time.monotonic() - started < WALL_LIMIT_S + 2 * MARGIN_S
