@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Vortex: one image for every node. Two stages: node/npm exist only in the build stage, to install
-# SES (the JavaScript that every host process loads); the runtime stage has Python and the venv.
+# SES and build the web APIs bundle (the JavaScript every host loads); the runtime stage has Python,
+# the venv, and esbuild's native binary for module functions.
 #
 # Debian (glibc), never Alpine: the original's V8 crashed on musl, and pythonmonkey (SpiderMonkey)
 # ships glibc wheels only. Not built in the development environment (no Docker engine there):
@@ -17,10 +18,15 @@ WORKDIR /src
 # The JavaScript dependencies first: this layer is reused until the lock file changes.
 COPY vortex/isolates/js/package.json vortex/isolates/js/package-lock.json vortex/isolates/js/
 RUN npm ci --prefix vortex/isolates/js --omit=dev --no-audit --no-fund --loglevel=error
+# The web APIs every run gets are bundled from vortex/isolates/js/src by esbuild (as
+# script/bootstrap does); hosts refuse to start without the bundle.
+COPY vortex/isolates/js/src/ vortex/isolates/js/src/
+RUN npm run --prefix vortex/isolates/js --silent build
 
 # .gitignore comes along because hatchling honours it: the wheel is the same as a local build.
-# The wheel carries vortex/isolates/harness.js but not node_modules (ignored by git, so by
-# hatchling): SES goes beside the venv, and VORTEX_SES_PATH below points the pool at it.
+# The wheel carries vortex/isolates/harness.js but not node_modules or dist (ignored by git, so by
+# hatchling): SES, the web APIs bundle and esbuild's native binary (which builds module functions
+# at deploy) go beside the venv, and the VORTEX_*_PATH variables below point at them.
 # The last line fails the build if pythonmonkey or a backend cannot be imported.
 COPY .gitignore pyproject.toml README.md ./
 COPY static/ static/
@@ -29,6 +35,9 @@ RUN python -m venv /opt/vortex \
  && /opt/vortex/bin/pip install --no-cache-dir --disable-pip-version-check ".[s3,redis]" \
  && install -D -m 0644 vortex/isolates/js/node_modules/ses/dist/ses.umd.js \
       /opt/vortex/share/vortex/ses.umd.js \
+ && install -D -m 0644 vortex/isolates/js/dist/webapi.js /opt/vortex/share/vortex/webapi.js \
+ && install -D -m 0755 vortex/isolates/js/node_modules/@esbuild/linux-*/bin/esbuild \
+      /opt/vortex/share/vortex/esbuild \
  && /opt/vortex/bin/python -c "import pythonmonkey, vortex.http.app, vortex.storage.s3, vortex.logbus.redis"
 
 FROM ${PYTHON_IMAGE}
@@ -45,6 +54,8 @@ ENV PATH=/opt/vortex/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VORTEX_SES_PATH=/opt/vortex/share/vortex/ses.umd.js \
+    VORTEX_WEBAPI_PATH=/opt/vortex/share/vortex/webapi.js \
+    VORTEX_ESBUILD_PATH=/opt/vortex/share/vortex/esbuild \
     VORTEX_DATA_DIR=/var/lib/vortex/data \
     VORTEX_PORT=8080
 USER vortex
