@@ -184,7 +184,7 @@ async def test_a_host_stays_flat_over_thousands_of_runs(
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # depends on timing on a shared machine: it can pass by chance
     reason="CPU time is measured in wall time: the turn clock (turnclock.py, pool.py's watchdog) "
     "and Host.turn_ended (bridge.py) time a turn with time.monotonic(), so a host that is "
     "descheduled in the middle of a short turn (CPU contention on a busy machine, a VM's steal "

@@ -90,7 +90,7 @@ async def test_webassembly_memory_is_not_reachable_or_is_limited(api: Api) -> No
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # depends on timing on a shared machine: it can pass by chance
     reason="pool.py blames memory on the run that is inside a JavaScript turn when the watchdog "
     "reads RSS (every 250 ms); when the culprit is between turns (awaiting a timer) nobody is "
     "blamed and every run on the host, innocent ones included, gets memory_limit_exceeded "
