@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from vortex.health import BackendHealth
 
@@ -11,8 +12,16 @@ SLOW_CONSUMER = "slow_consumer"
 BUS_CLOSED = "bus_closed"
 
 
+class SubscriberRegistry(Protocol):
+    """What a subscription tells when it ends: the bus that fans lines out to it."""
+
+    def forget(self, subscription: QueueSubscription) -> None: ...
+
+
 class QueueSubscription:
-    def __init__(self, bus: MemoryLogBus, function_id: str, max_queued: int) -> None:
+    """One local subscriber with a bounded queue; every bus backend fans out to these."""
+
+    def __init__(self, bus: SubscriberRegistry, function_id: str, max_queued: int) -> None:
         self._bus = bus
         self.function_id = function_id
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(max_queued + 1)

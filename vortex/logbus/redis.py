@@ -35,7 +35,6 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -48,7 +47,7 @@ from redis.exceptions import RedisError
 
 from vortex.functions import iso_utc
 from vortex.health import BackendHealth
-from vortex.logbus.memory import BUS_CLOSED, SLOW_CONSUMER
+from vortex.logbus.memory import BUS_CLOSED, QueueSubscription
 
 log = logging.getLogger(__name__)
 
@@ -105,43 +104,6 @@ def notice(code: str, level: str, message: str) -> bytes:
     )
 
 
-class RedisSubscription:
-    def __init__(self, bus: RedisLogBus, function_id: str, max_queued: int) -> None:
-        self._bus = bus
-        self.function_id = function_id
-        self.channel = channel_for(function_id)
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(max_queued + 1)
-        self.max_queued = max_queued
-        self.closed_reason: str | None = None
-
-    def offer(self, line: bytes) -> None:
-        if self.closed_reason is not None:
-            return
-        if self.queue.qsize() >= self.max_queued:
-            self.end(SLOW_CONSUMER)
-            return
-        self.queue.put_nowait(line)
-
-    def end(self, reason: str) -> None:
-        if self.closed_reason is None:
-            self.closed_reason = reason
-            self._bus.forget(self)
-            # The queue keeps one slot free for this marker.
-            self.queue.put_nowait(None)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while True:
-            line = await self.queue.get()
-            if line is None:
-                return
-            yield line
-
-    async def close(self) -> None:
-        if self.closed_reason is None:
-            self.closed_reason = "closed"
-            self._bus.forget(self)
-
-
 class RedisLogBus:
     def __init__(
         self,
@@ -157,7 +119,7 @@ class RedisLogBus:
         self.max_pending_lines = max_pending_lines
         self.max_pending_bytes = max_pending_bytes
         # Local subscribers by channel; a channel is wanted exactly while it has one.
-        self._local: dict[str, set[RedisSubscription]] = {}
+        self._local: dict[str, set[QueueSubscription]] = {}
         self._state: State = "connecting"
         self._error: str | None = None
         self._up = asyncio.Event()
@@ -284,35 +246,37 @@ class RedisLogBus:
                 break
 
     # -- subscribing ----------------------------------------------------------------------------
-    async def subscribe(self, function_id: str) -> RedisSubscription:
-        subscription = RedisSubscription(self, function_id, self.max_queued)
+    async def subscribe(self, function_id: str) -> QueueSubscription:
+        subscription = QueueSubscription(self, function_id, self.max_queued)
         if self._closed:
             subscription.end(BUS_CLOSED)
             return subscription
         self.start()
-        self._local.setdefault(subscription.channel, set()).add(subscription)
+        channel = channel_for(function_id)
+        self._local.setdefault(channel, set()).add(subscription)
         if self._state == "connecting":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._up.wait(), SUBSCRIBE_TIMEOUT)
         if self._state == "down":
             subscription.offer(self._unavailable_notice())
             return subscription
-        ack = await self._sync_channel(subscription.channel)
+        ack = await self._sync_channel(channel)
         if ack is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(ack), SUBSCRIBE_TIMEOUT)
         return subscription
 
-    def forget(self, subscription: RedisSubscription) -> None:
-        subscribers = self._local.get(subscription.channel)
+    def forget(self, subscription: QueueSubscription) -> None:
+        channel = channel_for(subscription.function_id)
+        subscribers = self._local.get(channel)
         if subscribers is None:
             return
         subscribers.discard(subscription)
         if not subscribers:
-            del self._local[subscription.channel]
+            del self._local[channel]
             if not self._closed:
                 # forget() is synchronous (a queue overflow calls it); UNSUBSCRIBE is not.
-                task = asyncio.create_task(self._sync_channel(subscription.channel))
+                task = asyncio.create_task(self._sync_channel(channel))
                 self._side_tasks.add(task)
                 task.add_done_callback(self._side_tasks.discard)
 
@@ -466,7 +430,7 @@ class RedisLogBus:
                 with contextlib.suppress(RedisError, OSError):
                     await closable.aclose()
 
-    def _all_local(self) -> list[RedisSubscription]:
+    def _all_local(self) -> list[QueueSubscription]:
         return [s for subscribers in self._local.values() for s in subscribers]
 
     def _unavailable_notice(self) -> bytes:
