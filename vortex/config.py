@@ -202,6 +202,7 @@ class Settings:
             response_bytes=_int(
                 env, "VORTEX_MAX_RESPONSE_BYTES", defaults.limits.response_bytes, 1
             ),
+            binding_calls=_int(env, "VORTEX_KV_MAX_OPERATIONS", defaults.limits.binding_calls),
         )
         settings = cls(
             host=env.get("VORTEX_HOST", defaults.host),

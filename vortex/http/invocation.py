@@ -16,10 +16,11 @@ from aiohttp import web
 
 from vortex.functions import Code, history_key, iso_utc
 from vortex.history.base import RunEntry, bounded_logs
-from vortex.http.keys import HISTORY, LOGBUS, METRICS, PENDING_RECORDS, POOL
+from vortex.http.keys import HISTORY, KV_STORE, LOGBUS, METRICS, PENDING_RECORDS, POOL
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
+from vortex.kv.binding import kv_binding
 from vortex.modules.bundle import ModuleBundle
 from vortex.storage.base import FunctionRecord
 
@@ -55,7 +56,10 @@ async def start(
     request: HttpRequest | None = None,
     *,
     trigger: str = "execute",
+    scheduled: dict[str, object] | None = None,
 ) -> Started:
+    """``request`` is what a module's ``fetch`` gets; ``scheduled`` (a cron tick's event) runs
+    its ``scheduled`` handler instead. A script ignores both."""
     bus = app[LOGBUS]
     positions = code.positions if isinstance(code, ModuleBundle) else None
     # A named function's lines also go to its name's channel: /ws/{name} tails every version.
@@ -72,9 +76,11 @@ async def start(
     env = {**record.env, **record.secrets}
     pool = app[POOL]
     map_error = positions.rewrite_error if positions is not None else None
+    # The KV namespace is the history key: a name's versions share their data.
+    bindings = {"kv": kv_binding(app[KV_STORE], history_key(record))}
     if isinstance(code, ModuleBundle):
-        if request is None:
-            raise ValueError("a module function needs a request to run")
+        if request is None and scheduled is None:
+            raise ValueError("a module function needs a request or an event to run")
         invocation = await pool.start_invocation(
             code.script,
             on_log=on_log,
@@ -84,10 +90,17 @@ async def start(
             request=request,
             allow_hosts=record.allow_hosts,
             map_error=map_error,
+            bindings=bindings,
+            scheduled=scheduled,
         )
     else:
         invocation = await pool.start_invocation(
-            code, on_log=on_log, filename=record.filename, env=env, allow_hosts=record.allow_hosts
+            code,
+            on_log=on_log,
+            filename=record.filename,
+            env=env,
+            allow_hosts=record.allow_hosts,
+            bindings=bindings,
         )
     started_at = time.time()
 

@@ -170,6 +170,19 @@ class Host:
             }
         )
 
+    def call(self, invocation: float, cid: float, binding: str, op: str, args: str) -> None:
+        """A call to one of the run's bindings (KV...); answered by ``answer``."""
+        self.send(
+            {
+                "t": "call",
+                "id": int(invocation),
+                "cid": int(cid),
+                "binding": str(binding),
+                "op": str(op),
+                "args": parse_json_text(args),
+            }
+        )
+
     def fetch_abort(self, invocation: float, fid: float) -> None:
         self.send({"t": "fetch_abort", "id": int(invocation), "fid": int(fid)})
 
@@ -203,6 +216,7 @@ class Host:
             "bodyEnd": self.body_end,
             "fetch": self.fetch,
             "fetchAbort": self.fetch_abort,
+            "call": self.call,
             "finish": self.finish,
         }
 
@@ -229,6 +243,8 @@ class Host:
             self.start_run(message)
         elif kind == "fetched":
             self.deliver(message)
+        elif kind == "answered":
+            self.answer(message)
         elif kind == "check":
             problem = self.runtime.check(str(message["code"]))
             self.send(
@@ -259,9 +275,18 @@ class Host:
             self.same(orjson.dumps(limits).decode()),
             self.same(str(message.get("filename") or "index.js")),
             self.same(orjson.dumps(message.get("env") or {}).decode()),
+            self.same(orjson.dumps(message.get("bindings") or {}).decode()),
         )
         request = message.get("request")
-        if message.get("kind") == "module" and isinstance(request, dict):
+        scheduled = message.get("scheduled")
+        if message.get("kind") == "module" and isinstance(scheduled, dict):
+            loop.call_soon(
+                self.runtime.runScheduled,
+                *common,
+                orjson.dumps(scheduled).decode(),
+                context=run.context,
+            )
+        elif message.get("kind") == "module" and isinstance(request, dict):
             body = request.get("body")
             meta = {k: request[k] for k in ("method", "url", "headers")}
             loop.call_soon(
@@ -273,6 +298,21 @@ class Host:
             )
         else:
             loop.call_soon(self.runtime.run, *common, context=run.context)
+
+    def answer(self, message: dict[str, Any]) -> None:
+        run = self.active.get(int(message["id"]))
+        if run is None:
+            return
+        # The answer is handed over as JSON text, parsed on the JavaScript side: one string,
+        # however deep the value, crosses the bridge.
+        answer = {k: message[k] for k in ("result", "error") if k in message}
+        asyncio.get_running_loop().call_soon(
+            self.runtime.answer,
+            int(message["id"]),
+            int(message["cid"]),
+            orjson.dumps(answer).decode(),
+            context=run.context,
+        )
 
     def deliver(self, message: dict[str, Any]) -> None:
         inv = int(message["id"])

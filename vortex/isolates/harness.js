@@ -237,7 +237,7 @@
       }
       if (!state.bodySettled) return;
       const fetching = state.fetcher === null ? 0 : state.fetcher.pending();
-      if (state.returned || (state.timers.size === 0 && fetching === 0)) {
+      if (state.returned || (state.timers.size === 0 && fetching === 0 && state.calls.size === 0)) {
         end(state, state.outputJson, null);
       }
     }
@@ -305,6 +305,7 @@
     function makeVortex(state, env) {
       if (state.module) return { env };
       return {
+        kv: env.KV,
         return(value) {
           guardAlive(state);
           let text;
@@ -382,11 +383,73 @@
       };
     }
 
-    function makeEnv(envJson) {
+    function makeEnv(state, envJson, bindingsJson) {
       const env = JSON.parse(envJson);
       const out = {};
       for (const key of Object.keys(env)) out[key] = String(env[key]);
+      const bindings = JSON.parse(bindingsJson);
+      // The binding wins over a variable of the same name: `KV` is reserved (docs/kv.md).
+      if (bindings.kv) out.KV = makeKv(state, bindings.kv);
       return harden(out);
+    }
+
+    // ---- bindings: calls answered by the server (see vortex/isolates/bindings.py) --------------
+    function bindingError(code, message) {
+      const error = new ErrorCtor(message);
+      error.code = code;
+      return error;
+    }
+
+    function callBinding(state, binding, op, args) {
+      guardAlive(state);
+      // Stringified before anything is registered: a BigInt or a cycle rejects right here.
+      const text = JSON.stringify(args);
+      return new Promise((resolve, reject) => {
+        const cid = state.nextCall;
+        state.nextCall += 1;
+        state.calls.set(cid, { resolve, reject });
+        host.call(state.id, cid, binding, op, text);
+      });
+    }
+
+    function makeKv(state, describe) {
+      const maxValueBytes = Number(describe.max_value_bytes) || Infinity;
+      const call = (op, args) => callBinding(state, 'kv', op, args);
+      const defined = (entries) => {
+        const out = {};
+        for (const [key, value] of entries) if (value !== undefined) out[key] = value;
+        return out;
+      };
+      return harden({
+        get(key, options) {
+          const type = typeof options === 'string' ? options : (options && options.type) || 'text';
+          if (type !== 'text' && type !== 'json') {
+            return Promise.reject(new TypeError('KV get type must be "text" or "json", got ' + String(type)));
+          }
+          return call('get', { key }).then((value) => {
+            if (value === null || value === undefined) return null;
+            return type === 'json' ? JSON.parse(value) : value;
+          });
+        },
+        put(key, value, options) {
+          // A UTF-16 unit is at least one byte of UTF-8: longer than the limit is too large for
+          // sure, so a huge value never crosses the pipe only to be refused.
+          if (typeof value === 'string' && value.length > maxValueBytes) {
+            return Promise.reject(
+              bindingError('kv_value_too_large', 'KV value is over the limit of ' + maxValueBytes + ' bytes'),
+            );
+          }
+          const o = options || {};
+          return call('put', defined([['key', key], ['value', value], ['expirationTtl', o.expirationTtl], ['expiration', o.expiration]])).then(() => undefined);
+        },
+        delete(key) {
+          return call('delete', { key }).then(() => undefined);
+        },
+        list(options) {
+          const o = options || {};
+          return call('list', defined([['prefix', o.prefix], ['limit', o.limit], ['cursor', o.cursor]]));
+        },
+      });
     }
 
     function newState(id, limitsJson, filename, module) {
@@ -410,6 +473,8 @@
         logBytes: 0,
         logLines: 0,
         fetcher: null,
+        calls: new Map(),
+        nextCall: 1,
         startedAt: host.now(),
         timeOrigin: Date.now(),
       };
@@ -438,11 +503,11 @@
     }
 
     // ---- a classic script: top-level code is the body of an async function --------------------
-    function run(id, code, limitsJson, filename, envJson) {
+    function run(id, code, limitsJson, filename, envJson, bindingsJson) {
       const state = newState(id, limitsJson, filename, false);
       let body;
       try {
-        const compartment = compartmentFor(state, makeEnv(envJson));
+        const compartment = compartmentFor(state, makeEnv(state, envJson, bindingsJson));
         body = compartment.evaluate(WRAP_PREFIX + code + '\n})');
       } catch (err) {
         end(state, null, describeThrown(state, err));
@@ -460,22 +525,26 @@
     }
 
     // ---- a module: the built script evaluates to the entry's exports ---------------------------
-    function runModule(id, script, limitsJson, filename, envJson, requestJson, bodyBinary) {
-      const state = newState(id, limitsJson, filename, true);
-      const env = makeEnv(envJson);
+    // The default export of the module, if it has `method`; otherwise the run has failed.
+    function loadHandler(state, env, script, method) {
       let handler;
       try {
         const exports = compartmentFor(state, env).evaluate(script);
         handler = exports ? exports.default : undefined;
       } catch (err) {
         end(state, null, describeThrown(state, err));
-        return;
+        return undefined;
       }
-      if ((typeof handler !== 'object' && typeof handler !== 'function') || handler === null || typeof handler.fetch !== 'function') {
-        fail(state, 'invalid_module', 'The module must export a default object with a fetch method: export default { async fetch(request, env, ctx) { ... } }');
-        return;
+      if ((typeof handler !== 'object' && typeof handler !== 'function') || handler === null || typeof handler[method] !== 'function') {
+        const signature = method === 'fetch' ? 'fetch(request, env, ctx)' : method + '(event, env, ctx)';
+        fail(state, 'invalid_module', 'The module must export a default object with a ' + method + ' method: export default { async ' + signature + ' { ... } }');
+        return undefined;
       }
-      const ctx = harden({
+      return handler;
+    }
+
+    function makeContext(state) {
+      return harden({
         waitUntil(promise) {
           guardAlive(state);
           state.waiting += 1;
@@ -499,6 +568,14 @@
         },
         passThroughOnException() {},
       });
+    }
+
+    function runModule(id, script, limitsJson, filename, envJson, bindingsJson, requestJson, bodyBinary) {
+      const state = newState(id, limitsJson, filename, true);
+      const env = makeEnv(state, envJson, bindingsJson);
+      const handler = loadHandler(state, env, script, 'fetch');
+      if (handler === undefined) return;
+      const ctx = makeContext(state);
       let result;
       try {
         const request = api.incomingRequest(requestJson, bodyBinary);
@@ -509,6 +586,38 @@
       }
       Promise.resolve(result).then(
         (response) => respond(state, response),
+        (err) => {
+          if (!state.done) end(state, null, describeThrown(state, err));
+        },
+      );
+    }
+
+    // A cron tick: `scheduled(event, env, ctx)`; the run ends once its promise and every
+    // waitUntil have settled. Its return value is not kept, as in Workers.
+    function runScheduled(id, script, limitsJson, filename, envJson, bindingsJson, eventJson) {
+      const state = newState(id, limitsJson, filename, true);
+      const env = makeEnv(state, envJson, bindingsJson);
+      const handler = loadHandler(state, env, script, 'scheduled');
+      if (handler === undefined) return;
+      const tick = JSON.parse(eventJson);
+      const event = harden({
+        type: 'scheduled',
+        cron: String(tick.cron),
+        scheduledTime: Number(tick.scheduledTime),
+        noRetry() {},
+      });
+      let result;
+      try {
+        result = handler.scheduled(event, env, makeContext(state));
+      } catch (err) {
+        end(state, null, describeThrown(state, err));
+        return;
+      }
+      Promise.resolve(result).then(
+        () => {
+          state.responded = true;
+          settleIfIdle(state);
+        },
         (err) => {
           if (!state.done) end(state, null, describeThrown(state, err));
         },
@@ -566,6 +675,18 @@
       settleLater(state);
     }
 
+    function answer(id, cid, answerJson) {
+      const state = runs.get(id);
+      if (!state) return;
+      const pending = state.calls.get(cid);
+      if (pending === undefined) return;
+      state.calls.delete(cid);
+      const answered = JSON.parse(answerJson);
+      if (answered.error) pending.reject(bindingError(String(answered.error.code), String(answered.error.message)));
+      else pending.resolve(answered.result === undefined ? null : answered.result);
+      settleLater(state);
+    }
+
     function abort(id, code, message) {
       const state = runs.get(id);
       if (state) fail(state, code, message);
@@ -598,6 +719,6 @@
       return null;
     }
 
-    return harden({ run, runModule, deliver, abort, check, active: () => runs.size });
+    return harden({ run, runModule, runScheduled, deliver, answer, abort, check, active: () => runs.size });
   };
 });

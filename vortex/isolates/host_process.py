@@ -20,6 +20,19 @@ from vortex.isolates.outcome import HOST_CRASHED, HOST_RESTARTED, RunOutcome, pl
 from vortex.isolates.turnclock import TurnClock
 
 FetchHandler = Callable[["HostProcess", Invocation, dict[str, Any]], None]
+CallHandler = FetchHandler
+"""Handles a run's ``call`` frame (a binding such as KV); answers with an ``answered`` frame."""
+
+
+def _no_bindings(host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
+    host.send(
+        {
+            "t": "answered",
+            "id": invocation.id,
+            "cid": message["cid"],
+            "error": {"code": "binding_unavailable", "message": "no binding is available"},
+        }
+    )
 
 _PR_SET_PDEATHSIG = 1
 _clock_numbers = itertools.count()
@@ -46,11 +59,16 @@ def _host_environment() -> dict[str, str]:
 
 class HostProcess:
     def __init__(
-        self, process: asyncio.subprocess.Process, clock: TurnClock, on_fetch: FetchHandler
+        self,
+        process: asyncio.subprocess.Process,
+        clock: TurnClock,
+        on_fetch: FetchHandler,
+        on_call: CallHandler = _no_bindings,
     ) -> None:
         self.process = process
         self.clock = clock
         self.on_fetch = on_fetch
+        self.on_call = on_call
         self.pid = process.pid
         self.runs: dict[int, Invocation] = {}
         self.checks: dict[int, asyncio.Future[dict[str, Any] | None]] = {}
@@ -66,6 +84,7 @@ class HostProcess:
         workdir: Path,
         on_fetch: FetchHandler,
         *,
+        on_call: CallHandler = _no_bindings,
         start_timeout: float = 60.0,
     ) -> HostProcess:
         clock_path = workdir / f"clock-{os.getpid()}-{next(_clock_numbers)}"
@@ -84,7 +103,7 @@ class HostProcess:
             preexec_fn=_die_with_parent,
             start_new_session=True,
         )
-        host = cls(process, clock, on_fetch)
+        host = cls(process, clock, on_fetch, on_call)
         assert process.stdout is not None
         try:
             hello = await asyncio.wait_for(frames.read(process.stdout), start_timeout)
@@ -190,6 +209,8 @@ class HostProcess:
             invocation.body_ended(message["error"])
         elif kind == "fetch":
             self.on_fetch(self, invocation, message)
+        elif kind == "call":
+            self.on_call(self, invocation, message)
         elif kind == "fetch_abort":
             task = invocation.fetches.pop(message["fid"], None)
             if task is not None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vortex.isolates.bindings import Binding
 from vortex.isolates.exchange import BodyBroken, ResponseHead
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import LogEntry, RunOutcome
@@ -32,6 +33,7 @@ class Invocation:
     allow_hosts: tuple[str, ...] = ()
     map_error: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """Applied to the run's error before anyone sees it (module functions map positions)."""
+    bindings: Mapping[str, Binding] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     logs: list[LogEntry] = field(default_factory=list)
     response: asyncio.Future[ResponseHead | None] = field(
@@ -42,6 +44,8 @@ class Invocation:
     )
     subrequests: int = 0
     fetches: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    binding_calls: int = 0
+    calls: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _body: asyncio.Queue[bytes | _BodyEnd] = field(default_factory=asyncio.Queue)
     _body_open: bool = False
 
@@ -78,9 +82,10 @@ class Invocation:
             if outcome.error is not None:
                 reason = f"{reason} ({outcome.error['code']}: {outcome.error['message']})"
             self.body_ended(reason)
-        for task in self.fetches.values():
-            task.cancel()
-        self.fetches.clear()
+        for tasks in (self.fetches, self.calls):
+            for task in tasks.values():
+                task.cancel()
+            tasks.clear()
         if not self.outcome.done():
             outcome.logs = self.logs
             outcome.duration_ms = (time.perf_counter() - self.started) * 1000

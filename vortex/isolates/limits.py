@@ -21,6 +21,8 @@ class Limits:
     """Outbound ``fetch()`` calls per invocation, as Workers' free plan allows."""
     response_bytes: int = 32 << 20
     """Body of the Response a module function's ``fetch`` handler returns."""
+    binding_calls: int = 1_000
+    """Calls to bindings (KV operations) per invocation, as Workers allows KV operations."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

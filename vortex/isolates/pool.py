@@ -21,6 +21,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vortex.errors import PoolUnavailable
+from vortex.isolates.bindings import (
+    BINDING_CALL_LIMIT_EXCEEDED,
+    BINDING_UNAVAILABLE,
+    Binding,
+    BindingError,
+)
 from vortex.isolates.exchange import HttpRequest, b64decode, b64encode
 from vortex.isolates.host_process import HostProcess, HostStartError
 from vortex.isolates.invocation import Invocation
@@ -173,16 +179,24 @@ class IsolatePool:
         request: HttpRequest | None = None,
         allow_hosts: Sequence[str] = (),
         map_error: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        bindings: Mapping[str, Binding] | None = None,
+        scheduled: Mapping[str, Any] | None = None,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
         ``code`` is a script, or for ``kind="module"`` the built script of a module function
-        (see ``vortex.modules``), whose ``fetch`` handler gets ``request``.
+        (see ``vortex.modules``), whose ``fetch`` handler gets ``request``, or whose
+        ``scheduled`` handler gets ``scheduled`` as its event (a cron tick).
         """
         limits = limits or self.limits
         host = await self._pick_host()
         invocation = Invocation(
-            next(self._ids), limits, on_log, tuple(allow_hosts), map_error=map_error
+            next(self._ids),
+            limits,
+            on_log,
+            tuple(allow_hosts),
+            map_error=map_error,
+            bindings=dict(bindings or {}),
         )
         message: dict[str, Any] = {
             "t": "run",
@@ -192,9 +206,12 @@ class IsolatePool:
             "filename": filename,
             "kind": kind,
             "env": dict(env or {}),
+            "bindings": {name: dict(b.describe) for name, b in invocation.bindings.items()},
         }
         if request is not None:
             message["request"] = request.to_frame()
+        if scheduled is not None:
+            message["scheduled"] = dict(scheduled)
         host.run(invocation, message)
         # The host enforces the wall limit itself; this backstop only fires if it cannot.
         loop = asyncio.get_running_loop()
@@ -297,6 +314,65 @@ class IsolatePool:
             frame["body"] = b64encode(result.body)
         host.send(frame)
 
+    # -- bindings (KV...), called by hosts ---------------------------------------------------------
+    def _on_call(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
+        cid = int(message["cid"])
+        invocation.binding_calls += 1
+        binding = invocation.bindings.get(str(message.get("binding")))
+        if invocation.binding_calls > invocation.limits.binding_calls:
+            limit = invocation.limits.binding_calls
+            error = BindingError(
+                BINDING_CALL_LIMIT_EXCEEDED,
+                f"Too many calls to bindings (KV operations): the limit is {limit} per invocation",
+            )
+            self._answer_call(host, invocation, cid, error)
+        elif binding is None:
+            error = BindingError(BINDING_UNAVAILABLE, "this binding is not available to the run")
+            self._answer_call(host, invocation, cid, error)
+        else:
+            args = message.get("args")
+            task = asyncio.create_task(
+                self._call(
+                    host,
+                    invocation,
+                    cid,
+                    binding,
+                    str(message.get("op")),
+                    args if isinstance(args, dict) else {},
+                )
+            )
+            invocation.calls[cid] = task
+
+    async def _call(
+        self,
+        host: HostProcess,
+        invocation: Invocation,
+        cid: int,
+        binding: Binding,
+        op: str,
+        args: dict[str, Any],
+    ) -> None:
+        try:
+            result: Any = await binding.call(op, args)
+        except BindingError as exc:
+            result = exc
+        except Exception:
+            log.exception("binding call %s failed", op)
+            result = BindingError(BINDING_UNAVAILABLE, f"{op} failed: internal error")
+        invocation.calls.pop(cid, None)
+        self._answer_call(host, invocation, cid, result)
+
+    @staticmethod
+    def _answer_call(host: HostProcess, invocation: Invocation, cid: int, result: Any) -> None:
+        if not host.alive or invocation.id not in host.runs:
+            return
+        frame: dict[str, Any] = {"t": "answered", "id": invocation.id, "cid": cid}
+        if isinstance(result, BindingError):
+            frame["error"] = {"code": result.code, "message": result.message}
+        else:
+            frame["result"] = result
+        host.send(frame)
+
     async def check(self, code: str) -> dict[str, Any] | None:
         """None if ``code`` compiles, else ``{"message", "line", "column"}``."""
         # A check has no effects, so one whose host died (another run's runaway, a crash) is
@@ -315,7 +391,7 @@ class IsolatePool:
         self._starting += 1
         try:
             return await HostProcess.start(
-                self.ses_path, self.webapi_path, self._workdir, self._on_fetch
+                self.ses_path, self.webapi_path, self._workdir, self._on_fetch, on_call=self._on_call
             )
         finally:
             self._starting -= 1

@@ -1,0 +1,37 @@
+"""Bindings: services the server lends to one run, such as its function's KV namespace.
+
+A run asks with a ``call`` frame (binding, operation, JSON arguments); the supervisor awaits the
+``Binding`` the server attached to that invocation and answers with a ``answered`` frame holding
+the result or an error ``{code, message}``, which the harness throws in JavaScript as an Error
+with that ``code``. The binding decides what it is scoped to (the function's KV namespace is
+chosen by the server, never named by user code), so this package knows no service by name and
+does no I/O of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class BindingError(Exception):
+    """A call the binding refused or could not complete, with the code JavaScript sees."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    call: Callable[[str, Mapping[str, Any]], Awaitable[Any]]
+    """``call(operation, arguments)`` returns JSON-ready data or raises ``BindingError``."""
+    describe: Mapping[str, Any] = field(default_factory=dict)
+    """Told to the harness with the run (the limits it checks before sending a call)."""
+
+
+BINDING_UNAVAILABLE = "binding_unavailable"
+"""A call to a binding this run was not given, or that failed in an unexpected way."""
+BINDING_CALL_LIMIT_EXCEEDED = "binding_call_limit_exceeded"

@@ -1,0 +1,61 @@
+"""The KV namespace of one function as a run sees it: ``env.KV`` / ``Vortex.kv`` (docs/kv.md).
+
+The server scopes the binding when it starts a run, by the function's history key (a named
+function's versions share one namespace, so its data survives a new deploy and a rollback);
+user code names keys, never the namespace. Errors keep their stable KV codes, and the JavaScript
+side throws them as an Error with that ``code``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from vortex.errors import VortexError
+from vortex.isolates.bindings import Binding, BindingError
+from vortex.kv.service import KV
+
+log = logging.getLogger(__name__)
+
+
+def kv_binding(kv: KV, namespace: str) -> Binding:
+    async def call(op: str, args: Mapping[str, Any]) -> Any:
+        try:
+            if op == "get":
+                return await kv.get(namespace, args.get("key"))  # type: ignore[arg-type]
+            if op == "put":
+                await kv.put(
+                    namespace,
+                    args.get("key"),  # type: ignore[arg-type]
+                    args.get("value"),  # type: ignore[arg-type]
+                    expiration_ttl=args.get("expirationTtl"),
+                    expiration=args.get("expiration"),
+                )
+                return None
+            if op == "delete":
+                await kv.delete(namespace, args.get("key"))  # type: ignore[arg-type]
+                return None
+            if op == "list":
+                page = await kv.list(
+                    namespace,
+                    prefix=args.get("prefix", ""),
+                    limit=args.get("limit"),
+                    cursor=args.get("cursor"),
+                )
+                return page.to_json()
+        except VortexError as exc:
+            if exc.status >= 500:
+                # The details (a Redis address, a file path) are the operator's, not the tenant's.
+                log.warning("KV %s failed: %s", op, exc)
+                raise BindingError(exc.code, "the KV store is unavailable right now") from None
+            raise BindingError(exc.code, str(exc)) from None
+        raise BindingError("kv_invalid_operation", f"KV has no operation {op!r}")
+
+    return Binding(
+        call,
+        describe={
+            "max_key_bytes": kv.limits.max_key_bytes,
+            "max_value_bytes": kv.limits.max_value_bytes,
+        },
+    )
