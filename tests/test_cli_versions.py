@@ -87,3 +87,14 @@ def test_a_failed_run_shows_in_runs(invoke: Invoke) -> None:  # noqa: F811
     assert invoke("runs", f"cli-{uuid.uuid4().hex[:10]}").exit_code == 4
     result = invoke("deploy", "index.js", "--name", "Bad_Name")
     assert result.exit_code == 1 and '"name" must be' in result.stderr
+
+
+def test_deploy_with_a_schedule(invoke: Invoke) -> None:  # noqa: F811
+    name = f"cron-{uuid.uuid4().hex[:10]}"
+    Path("job.js").write_text('console.log("tick");')
+    result = invoke("deploy", "job.js", "--name", name, "--schedule", "*/5  * * * *")
+    assert result.exit_code == 0, result.stderr
+    assert "Schedule: */5  * * * * (UTC)" in result.stdout
+    result = invoke("deploy", "job.js", "--schedule", "every day")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "five fields" in result.stderr and "Traceback" not in result.stderr

@@ -168,7 +168,9 @@ async def test_each_function_sees_only_its_own_keys_and_a_name_keeps_them_across
     assert (await execute(http, name))["output"] == {"n": 1, "version": 1}
 
 
-async def test_module_functions_get_env_kv(http: aiohttp.ClientSession, server: ServerProcess) -> None:
+async def test_module_functions_get_env_kv(
+    http: aiohttp.ClientSession, server: ServerProcess
+) -> None:
     name = f"kvmod-{uuid.uuid4().hex[:8]}"
     code = """
     export default {
@@ -213,4 +215,7 @@ async def test_a_run_waits_for_its_kv_calls_and_operations_are_limited(
             function_id = (await response.json())["function_id"]
         body = await execute(http, function_id)
         assert body.get("error") is None, body
-        assert body["logs"][0]["message"] == "ok,ok,ok,ok,binding_call_limit_exceeded,binding_call_limit_exceeded"
+        assert (
+            body["logs"][0]["message"]
+            == "ok,ok,ok,ok,binding_call_limit_exceeded,binding_call_limit_exceeded"
+        )

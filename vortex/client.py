@@ -396,11 +396,15 @@ class VortexClient:
         secrets: Mapping[str, str] | None = None,
         allow_hosts: Sequence[str] | None = None,
         name: str | None = None,
+        schedule: str | None = None,
     ) -> Deployed:
-        """Deploy; with ``name``, as that function's new active version."""
+        """Deploy; with ``name``, as that function's new active version; with ``schedule``
+        (five-field cron, UTC), also run on it."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if name is not None:
             body["name"] = name
+        if schedule is not None:
+            body["schedule"] = schedule
         if env:
             body["env"] = dict(env)
         if secrets:

@@ -146,6 +146,12 @@ class Settings:
     kv_max_value_bytes: int = 128 << 10
     kv_max_list_limit: int = 1000
     """The most keys one ``list`` page may return (and its default ``limit``)."""
+    cron: bool = True
+    """Run the schedules of deployed functions on this node (docs/cron.md). With several nodes
+    on one Redis each tick runs once whichever nodes have it on."""
+    cron_refresh_ms: int = 15_000
+    """How often the schedules are read again: a schedule deployed on another node fires from
+    its first tick at least this long after the deploy."""
     allow_unauthenticated: bool = False
     """Serve with no API keys on an address other than loopback: ``vortex serve`` refuses to
     unless told so, since anyone who reaches the port could then run code on the machine."""
@@ -219,6 +225,8 @@ class Settings:
             ),
             kv_max_list_limit=_int(env, "VORTEX_KV_MAX_LIST", defaults.kv_max_list_limit, 1),
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
+            cron=_bool(env, "VORTEX_CRON") is not False,
+            cron_refresh_ms=_int(env, "VORTEX_CRON_REFRESH_MS", defaults.cron_refresh_ms, 100),
             max_body_bytes=_int(env, "VORTEX_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
             limits=limits,
             **_backend_settings(env, defaults),

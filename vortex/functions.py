@@ -76,6 +76,7 @@ class FunctionRegistry:
         allow_hosts: Sequence[str] = (),
         namespace: str = "default",
         name: str | None = None,
+        schedule: str | None = None,
     ) -> FunctionRecord:
         if isinstance(code, ModuleBundle):
             data, size = code.to_bytes(), code.source_size
@@ -93,6 +94,7 @@ class FunctionRegistry:
             secrets=dict(secrets or {}),
             allow_hosts=tuple(allow_hosts),
             namespace=namespace,
+            schedule=schedule,
         )
         if name is None:
             await self.store.put(record, data)
@@ -154,6 +156,14 @@ class FunctionRegistry:
         if namespace is not ALL_NAMESPACES and record.namespace != namespace:
             raise FunctionNotFound(f"no function with id {value}")
         return record
+
+    async def by_history_key(self, key: str) -> FunctionRecord:
+        """The record a history key stands for now: a name's active version, or the id's."""
+        if key.startswith("name:"):
+            _, namespace, name = key.split(":", 2)
+            pointer = await self.pointer(namespace, name)
+            return await self.record(pointer.active_ref.function_id)
+        return await self.record(key)
 
     async def load_code(self, function_id: str) -> tuple[FunctionRecord, Code]:
         """The record and its code, parsed once and kept for warm runs."""

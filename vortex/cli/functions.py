@@ -82,6 +82,11 @@ def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
     metavar="NAME",
     help="Deploy as the next version of the function NAME and make it active.",
 )
+@click.option(
+    "--schedule",
+    metavar="CRON",
+    help='Also run on this five-field cron schedule, in UTC, e.g. "*/5 * * * *".',
+)
 @url_option
 @json_option
 @command_errors
@@ -91,6 +96,7 @@ def deploy(
     secrets: tuple[str, ...],
     allow_hosts: tuple[str, ...],
     name: str | None,
+    schedule: str | None,
     url: str,
     as_json: bool,
 ) -> int:
@@ -112,6 +118,7 @@ def deploy(
                 secrets=secret_values,
                 allow_hosts=allow_hosts,
                 name=name,
+                schedule=schedule,
             )
 
     try:
@@ -132,6 +139,8 @@ def deploy(
     if deployed.name is not None:
         printer.out(f"  Name: {printer.style(deployed.name, bold=True)}")
         printer.out(f"  Version: {deployed.version} (active)")
+    if schedule:
+        printer.out(f"  Schedule: {schedule} (UTC)")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")
     printer.out("  Run your function with:")
     printer.out(f"  {printer.style(f'vortex run {deployed.name or new_id}', 'cyan')}")

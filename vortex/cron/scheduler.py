@@ -97,6 +97,7 @@ class Scheduler:
         self._lock_down = False
         self._runs: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
 
     # -- one pass -------------------------------------------------------------------------------
     async def check(self, now: datetime | None = None) -> list[tuple[str, datetime]]:
@@ -209,6 +210,21 @@ class Scheduler:
             delay = min(delay, RETRY_DELAY)
         return max(delay, WAKE_MARGIN)
 
+    def wake(self) -> None:
+        """Make a pass now (a schedule was just deployed here): its first tick is not missed
+        for want of a refresh. Other nodes see it within ``refresh``."""
+        self._woken.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        sleeping = asyncio.ensure_future(self.clock.sleep(seconds))
+        woken = asyncio.ensure_future(self._woken.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeping, woken):
+                task.cancel()
+            self._woken.clear()
+
     async def run_forever(self) -> None:
         while True:
             now = self.clock.now()
@@ -216,7 +232,7 @@ class Scheduler:
                 await self.check(now)
             except Exception:
                 log.exception("cron: a scheduler pass failed")
-            await self.clock.sleep(self.next_wakeup(now))
+            await self._sleep(self.next_wakeup(now))
 
     def start(self) -> None:
         if self._loop_task is None:

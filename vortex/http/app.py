@@ -27,6 +27,7 @@ from vortex.http import (
     versions,
 )
 from vortex.http.auth import is_loopback, require_api_key
+from vortex.http.cron import cron_ctx
 from vortex.http.keys import (
     API_KEYS,
     AUTH_OPEN_WITHOUT_KEYS,
@@ -131,7 +132,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     websockets: set[web.WebSocketResponse] = set()
     app[WEBSOCKETS] = websockets
     app[PENDING_RECORDS] = set()
-    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _history, _pool])
+    # cron_ctx last: its runs need every other resource, and it stops before they close.
+    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _history, _pool, cron_ctx])
     app.on_shutdown.append(_close_websockets)
     for module in (functions, versions, history, execute, health, tail, trigger, metrics, openapi):
         app.router.add_routes(module.routes)

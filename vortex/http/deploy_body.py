@@ -3,7 +3,7 @@
 {"code": "...", "filename": "index.js"}                       a script (or a one-file module)
 {"files": {"index.mjs": "...", "lib.mjs": "..."}, "entry": "index.mjs"}    a module upload
 + optional "env": {"KEY": "value"}, "secrets": {"KEY": "value"},
-  "allow_hosts": ["api.example.com", "*.example.org"]
+  "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *"
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from vortex.cron.schedule import CronSchedule
 from vortex.errors import InvalidRequest, PayloadTooLarge
 from vortex.modules.detect import Upload, is_module_name, might_be_module, upload_from_files
 from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
@@ -33,6 +34,8 @@ class DeployRequest:
     env: dict[str, str]
     secrets: dict[str, str]
     allow_hosts: tuple[str, ...]
+    schedule: str | None = None
+    """Normalised (single spaces); checked by ``CronSchedule.parse``."""
 
     @property
     def code(self) -> str:
@@ -54,6 +57,15 @@ def _variables(body: dict[str, Any], key: str) -> dict[str, str]:
                 "not starting with a digit)"
             )
     return dict(value)
+
+
+def _schedule(body: dict[str, Any]) -> str | None:
+    value = body.get("schedule")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest('"schedule" must be a cron expression such as "*/5 * * * *"')
+    return CronSchedule.parse(value).expression
 
 
 def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployRequest:
@@ -94,4 +106,6 @@ def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployReques
     size = sum(len(source.encode()) for source in upload.files.values())
     if size > max_code_bytes:
         raise PayloadTooLarge(f"the code is over the limit of {max_code_bytes} bytes")
-    return DeployRequest(upload, filename, module, maybe, env, secrets, allow_hosts)
+    return DeployRequest(
+        upload, filename, module, maybe, env, secrets, allow_hosts, _schedule(body)
+    )

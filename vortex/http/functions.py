@@ -9,7 +9,7 @@ from aiohttp import web
 from vortex.errors import InternalError, SyntaxErrorInCode
 from vortex.functions import Code, history_key
 from vortex.http.deploy_body import DeployRequest, parse_deploy_body
-from vortex.http.keys import HISTORY, KV_STORE, METRICS, POOL, REGISTRY, SETTINGS
+from vortex.http.keys import CRON, HISTORY, KV_STORE, METRICS, POOL, REGISTRY, SETTINGS
 from vortex.http.lookup import deploy_namespace, resolve, visible_namespace
 from vortex.http.responses import json_response, read_json_object
 from vortex.isolates.pool import IsolatePool
@@ -66,7 +66,11 @@ async def deploy(request: web.Request) -> web.Response:
         allow_hosts=deploy.allow_hosts,
         namespace=deploy_namespace(request),
         name=name,
+        schedule=deploy.schedule,
     )
+    if record.schedule is not None or record.name is not None:
+        # A new version may add, change or drop the name's schedule.
+        request.app[CRON].changed()
     answer: dict[str, Any] = {"function_id": record.id}
     if record.name is not None:
         answer.update(name=record.name, version=record.version)
@@ -108,6 +112,8 @@ async def delete_function(request: web.Request) -> web.Response:
     if record.name is not None:
         await app[KV_STORE].delete_function(deleted.history_key)
     await app[HISTORY].forget(deleted.history_key)
+    if record.schedule is not None or record.name is not None:
+        app[CRON].changed()
     answer: dict[str, Any] = {"deleted": record.id if record.name is None else record.name}
     if record.name is not None:
         answer["function_ids"] = list(deleted.function_ids)

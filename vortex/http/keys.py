@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -14,6 +15,10 @@ from vortex.isolates.pool import IsolatePool
 from vortex.kv import KV
 from vortex.logbus.base import LogBus
 from vortex.metrics import Metrics
+
+if TYPE_CHECKING:
+    # vortex.http.cron imports these keys; at run time the key needs no class.
+    from vortex.http.cron import CronTriggers
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", IsolatePool)
@@ -28,5 +33,7 @@ AUTH_OPEN_WITHOUT_KEYS = web.AppKey("auth_open_without_keys", bool)
 """With no API key in the store: serve everyone (loopback, or allowed) or refuse everyone."""
 KV_STORE = web.AppKey("kv", KV)
 METRICS = web.AppKey("metrics", Metrics)
+CRON: web.AppKey[CronTriggers] = web.AppKey("cron")
+"""Set by ``vortex.http.cron.cron_ctx``."""
 PRINCIPAL = web.RequestKey("principal", Principal)
 """Who is asking, set by ``vortex.http.auth.require_api_key`` on every protected route."""

@@ -11,7 +11,7 @@ import asyncio
 from aiohttp import web
 
 from vortex.health import BackendHealth
-from vortex.http.keys import API_KEYS, KV_STORE, LOGBUS, METRICS, POOL, REGISTRY
+from vortex.http.keys import API_KEYS, CRON, KV_STORE, LOGBUS, METRICS, POOL, REGISTRY
 from vortex.metrics import CONTENT_TYPE_LATEST, Snapshot
 
 routes = web.RouteTableDef()
@@ -37,7 +37,17 @@ async def metrics(request: web.Request) -> web.Response:
     results = await asyncio.gather(
         *(_health(name, asyncio.ensure_future(probe)) for name, probe in probes.items())
     )
-    snapshot = Snapshot(pool=app[POOL].stats(), backends=dict(zip(probes, results, strict=True)))
+    stats = app[CRON].scheduler.stats
+    cron = {
+        "fired": stats.fired,
+        "claimed_elsewhere": stats.claimed_elsewhere,
+        "skipped": stats.skipped,
+        "lock_errors": stats.lock_errors,
+        "failed": stats.failed,
+    }
+    snapshot = Snapshot(
+        pool=app[POOL].stats(), backends=dict(zip(probes, results, strict=True)), cron=cron
+    )
     return web.Response(
         body=app[METRICS].render(snapshot), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from vortex.errors import InvalidRequest
-from vortex.http.keys import REGISTRY
+from vortex.http.keys import CRON, REGISTRY
 from vortex.http.lookup import resolve
 from vortex.http.responses import json_response, read_json_object
 from vortex.storage.names import NamePointer
@@ -44,4 +44,5 @@ async def rollback(request: web.Request) -> web.Response:
     if to is not None and (not isinstance(to, int) or isinstance(to, bool) or to < 1):
         raise InvalidRequest('"to" must be a version number (1, 2, ...)')
     pointer = await request.app[REGISTRY].rollback(record, to)
+    request.app[CRON].changed()
     return json_response(_versions_json(pointer))

@@ -232,7 +232,8 @@
     function settleIfIdle(state) {
       if (state.done) return;
       if (state.module) {
-        if (state.responded && state.waiting === 0) end(state, null, state.lateError);
+        // A KV write not awaited still completes: nothing the function asked for is lost.
+        if (state.responded && state.waiting === 0 && state.calls.size === 0) end(state, null, state.lateError);
         return;
       }
       if (!state.bodySettled) return;

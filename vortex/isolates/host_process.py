@@ -34,6 +34,7 @@ def _no_bindings(host: HostProcess, invocation: Invocation, message: dict[str, A
         }
     )
 
+
 _PR_SET_PDEATHSIG = 1
 _clock_numbers = itertools.count()
 

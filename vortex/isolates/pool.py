@@ -391,7 +391,11 @@ class IsolatePool:
         self._starting += 1
         try:
             return await HostProcess.start(
-                self.ses_path, self.webapi_path, self._workdir, self._on_fetch, on_call=self._on_call
+                self.ses_path,
+                self.webapi_path,
+                self._workdir,
+                self._on_fetch,
+                on_call=self._on_call,
             )
         finally:
             self._starting -= 1

@@ -36,6 +36,8 @@ class FunctionRecord:
     name: str | None = None
     """Set for a version of a named function (``vortex.storage.names``); its id stays its own."""
     version: int | None = None
+    schedule: str | None = None
+    """A five-field cron expression (UTC): the function also runs on it (docs/cron.md)."""
 
     def to_json(self) -> dict[str, Any]:
         """Everything, secrets included: this is what stores write."""
@@ -64,6 +66,7 @@ class FunctionRecord:
             namespace=fields.get("namespace") or "default",
             name=fields.get("name"),
             version=fields.get("version"),
+            schedule=fields.get("schedule"),
         )
 
 
