@@ -73,10 +73,8 @@ async def test_several_files_with_relative_imports(http: aiohttp.ClientSession) 
     )
     assert status == 200, body
     function_id = body["function_id"]
-    for _ in range(2):
-        # A fresh instance per request: module state starts over each time.
-        async with http.get(f"/fn/{function_id}") as response:
-            assert await response.json() == {"text": "hi ADA", "sum": 5, "n": 1}
+    async with http.get(f"/fn/{function_id}") as response:
+        assert await response.json() == {"text": "hi ADA", "sum": 5, "n": 1}
     async with http.get(f"/functions/{function_id}") as response:
         shown = await response.json()
     assert shown["entry"] == "index.mjs"
@@ -261,3 +259,62 @@ async def test_a_module_cannot_use_vortex_return(
     )
     async with http.get(f"/fn/{function_id}") as response:
         assert await response.json() == ["undefined", "object"]
+
+
+WARM_COUNTER = """
+let requests = 0;
+const bornAt = Date.now();
+export default {
+  async fetch(request, env) {
+    const mine = ++requests;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    console.log("request", mine);
+    return Response.json({ requests: mine, bornAt, greeting: env.GREETING });
+  },
+};
+"""
+
+
+async def test_a_module_instance_is_kept_between_requests_of_one_version(
+    server_factory: Callable[..., Any],
+) -> None:
+    # One host: every request meets the same instance, as on one Workers isolate.
+    proc = server_factory(workers=1)
+    async with aiohttp.ClientSession(base_url=proc.url) as http:
+        status, first = await deploy_files(http, {"w.mjs": WARM_COUNTER}, env={"GREETING": "one"})
+        assert status == 200, first
+        status, second = await deploy_files(http, {"w.mjs": WARM_COUNTER}, env={"GREETING": "two"})
+        seen = []
+        for _ in range(3):
+            async with http.get(f"/fn/{first['function_id']}") as response:
+                seen.append(await response.json())
+        assert [body["requests"] for body in seen] == [1, 2, 3]
+        assert len({body["bornAt"] for body in seen}) == 1
+        # The same code deployed again (another env) is another function: its own instance.
+        async with http.get(f"/fn/{second['function_id']}") as response:
+            assert (await response.json())["requests"] == 1
+        async with http.get(f"/fn/{second['function_id']}") as response:
+            assert (await response.json())["greeting"] == "two"
+        # Each run's logs are its own, though the console is shared by the instance.
+        async with http.post(f"/execute/{first['function_id']}") as response:
+            body = await response.json()
+        assert [line["message"] for line in body["logs"]] == ["request 4"]
+
+        # Concurrent requests interleave on one instance; each gets its own answer and logs.
+        async def one() -> list[str]:
+            async with http.post(f"/execute/{first['function_id']}") as response:
+                return [line["message"] for line in (await response.json())["logs"]]
+
+        logs = await asyncio.gather(*(one() for _ in range(10)))
+        assert all(len(lines) == 1 for lines in logs)
+        assert sorted(int(lines[0].split()[1]) for lines in logs) == list(range(5, 15))
+
+
+async def test_warm_instances_can_be_turned_off(server_factory: Callable[..., Any]) -> None:
+    proc = server_factory({"VORTEX_WARM_INSTANCES": "0"}, workers=1)
+    async with aiohttp.ClientSession(base_url=proc.url) as http:
+        status, body = await deploy_files(http, {"w.mjs": WARM_COUNTER})
+        assert status == 200, body
+        for _ in range(2):
+            async with http.get(f"/fn/{body['function_id']}") as response:
+                assert (await response.json())["requests"] == 1

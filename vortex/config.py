@@ -146,6 +146,9 @@ class Settings:
     kv_max_value_bytes: int = 128 << 10
     kv_max_list_limit: int = 1000
     """The most keys one ``list`` page may return (and its default ``limit``)."""
+    warm_instances: bool = True
+    """Keep a module function's instance in its host between requests, as Workers does (module
+    state persists between requests of one version); off: every request evaluates it afresh."""
     cron: bool = True
     """Run the schedules of deployed functions on this node (docs/cron.md). With several nodes
     on one Redis each tick runs once whichever nodes have it on."""
@@ -226,6 +229,7 @@ class Settings:
             kv_max_list_limit=_int(env, "VORTEX_KV_MAX_LIST", defaults.kv_max_list_limit, 1),
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
             cron=_bool(env, "VORTEX_CRON") is not False,
+            warm_instances=_bool(env, "VORTEX_WARM_INSTANCES") is not False,
             cron_refresh_ms=_int(env, "VORTEX_CRON_REFRESH_MS", defaults.cron_refresh_ms, 100),
             max_body_bytes=_int(env, "VORTEX_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
             limits=limits,

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from vortex.functions import Code, history_key, iso_utc
 from vortex.history.base import RunEntry, bounded_logs
-from vortex.http.keys import HISTORY, KV_STORE, LOGBUS, METRICS, PENDING_RECORDS, POOL
+from vortex.http.keys import HISTORY, KV_STORE, LOGBUS, METRICS, PENDING_RECORDS, POOL, SETTINGS
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
@@ -92,6 +92,8 @@ async def start(
             map_error=map_error,
             bindings=bindings,
             scheduled=scheduled,
+            # The version's id names its code, env and KV namespace: one instance each.
+            instance=record.id if app[SETTINGS].warm_instances else None,
         )
     else:
         invocation = await pool.start_invocation(

@@ -279,10 +279,12 @@ class Host:
         )
         request = message.get("request")
         scheduled = message.get("scheduled")
+        instance = self.same(str(message.get("instance") or ""))
         if message.get("kind") == "module" and isinstance(scheduled, dict):
             loop.call_soon(
                 self.runtime.runScheduled,
                 *common,
+                instance,
                 orjson.dumps(scheduled).decode(),
                 context=run.context,
             )
@@ -292,6 +294,7 @@ class Host:
             loop.call_soon(
                 self.runtime.runModule,
                 *common,
+                instance,
                 orjson.dumps(meta).decode(),
                 None if body is None else b64_to_binary(body),
                 context=run.context,

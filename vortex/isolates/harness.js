@@ -176,7 +176,7 @@
       );
     });
     definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
-    definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(runOfThisTurn())));
+    definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(boundTo(runOfThisTurn()))));
 
     // ---- errors and logs ----------------------------------------------------------------
     function inspector(state) {
@@ -244,9 +244,19 @@
     }
 
     // ---- endowments made for one run ------------------------------------------------------
-    function makeConsole(state) {
-      const write = (level) => (...args) => {
+    // Endowments take `live`, which answers the state of the run they act for, or throws if it
+    // has ended: the run they were made for (a script), or the run whose turn it is (a warm
+    // module instance, shared by the runs of one function version).
+    function boundTo(state) {
+      return () => {
         guardAlive(state);
+        return state;
+      };
+    }
+
+    function makeConsole(live) {
+      const write = (level) => (...args) => {
+        const state = live();
         writeLog(state, level, inspector(state).formatArgs(args));
       };
       return {
@@ -259,9 +269,9 @@
       };
     }
 
-    function makeTimers(state) {
+    function makeTimers(live) {
       function schedule(callback, ms, args, repeat) {
-        guardAlive(state);
+        const state = live();
         if (typeof callback !== 'function') {
           throw new TypeError('The "callback" argument must be of type function');
         }
@@ -289,6 +299,12 @@
         return id;
       }
       function clear(id) {
+        let state;
+        try {
+          state = live();
+        } catch (err) {
+          return; // the run has ended: its timers are gone
+        }
         const handle = state.timers.get(id);
         if (handle === undefined) return;
         hostClearTimeout(handle);
@@ -359,9 +375,9 @@
       state.internalTimers.add(handle);
     }
 
-    function makeQueueMicrotask(state) {
+    function makeQueueMicrotask(live) {
       return function queueMicrotask(callback) {
-        guardAlive(state);
+        const state = live();
         if (typeof callback !== 'function') {
           throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
         }
@@ -384,13 +400,16 @@
       };
     }
 
-    function makeEnv(state, envJson, bindingsJson) {
+    function makeEnv(live, envJson, bindingsJson) {
       const env = JSON.parse(envJson);
       const out = {};
       for (const key of Object.keys(env)) out[key] = String(env[key]);
       const bindings = JSON.parse(bindingsJson);
-      // The binding wins over a variable of the same name: `KV` is reserved (docs/kv.md).
-      if (bindings.kv) out.KV = makeKv(state, bindings.kv);
+      // The binding wins over a variable of the same name: `KV` is reserved (docs/kv.md). Not
+      // enumerable: Object.keys(env) and JSON.stringify(env) show the variables only.
+      if (bindings.kv) {
+        Object.defineProperty(out, 'KV', { value: makeKv(live, bindings.kv), enumerable: false });
+      }
       return harden(out);
     }
 
@@ -402,7 +421,6 @@
     }
 
     function callBinding(state, binding, op, args) {
-      guardAlive(state);
       // Stringified before anything is registered: a BigInt or a cycle rejects right here.
       const text = JSON.stringify(args);
       return new Promise((resolve, reject) => {
@@ -413,9 +431,9 @@
       });
     }
 
-    function makeKv(state, describe) {
+    function makeKv(live, describe) {
       const maxValueBytes = Number(describe.max_value_bytes) || Infinity;
-      const call = (op, args) => callBinding(state, 'kv', op, args);
+      const call = (op, args) => callBinding(live(), 'kv', op, args);
       const defined = (entries) => {
         const out = {};
         for (const [key, value] of entries) if (value !== undefined) out[key] = value;
@@ -483,16 +501,9 @@
       return state;
     }
 
-    function compartmentFor(state, env) {
-      // Date and Math are own properties: a compartment has tamed ones of its own to replace.
-      const globals = {
-        console: makeConsole(state),
-        ...makeTimers(state),
-        Vortex: makeVortex(state, env),
-        Date,
-        Math,
-      };
-      const compartment = new Compartment({ __options__: true, globals: harden(globals) });
+    // Date and Math are own properties: a compartment has tamed ones of its own to replace.
+    function compartmentFor(globals) {
+      const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math }) });
       Object.setPrototypeOf(compartment.globalThis, sharedGlobal);
       // Workers code reaches the global as `self` too.
       Object.defineProperty(compartment.globalThis, 'self', {
@@ -508,7 +519,9 @@
       const state = newState(id, limitsJson, filename, false);
       let body;
       try {
-        const compartment = compartmentFor(state, makeEnv(state, envJson, bindingsJson));
+        const live = boundTo(state);
+        const env = makeEnv(live, envJson, bindingsJson);
+        const compartment = compartmentFor({ console: makeConsole(live), ...makeTimers(live), Vortex: makeVortex(state, env) });
         body = compartment.evaluate(WRAP_PREFIX + code + '\n})');
       } catch (err) {
         end(state, null, describeThrown(state, err));
@@ -526,16 +539,71 @@
     }
 
     // ---- a module: the built script evaluates to the entry's exports ---------------------------
-    // The default export of the module, if it has `method`; otherwise the run has failed.
-    function loadHandler(state, env, script, method) {
-      let handler;
-      try {
-        const exports = compartmentFor(state, env).evaluate(script);
-        handler = exports ? exports.default : undefined;
-      } catch (err) {
-        end(state, null, describeThrown(state, err));
-        return undefined;
+    // A module is evaluated once per host and function version (`instanceKey`, given by the
+    // server) and its instance serves the following runs, as a Worker's isolate does: module
+    // state persists between requests of one function version, never across functions. Its
+    // endowments act for the run whose turn it is. Without a key, every run gets a fresh one.
+    const instances = new Map();
+    const MAX_INSTANCES = 64;
+    let turnEndowments = null;
+
+    function endowmentsOfTheTurn() {
+      if (turnEndowments !== null) return turnEndowments;
+      const live = runOfThisTurn;
+      const fetch = function fetch(input, init) {
+        const state = live();
+        if (state.fetcher === null) state.fetcher = makeFetch(state);
+        return state.fetcher.fetch(input, init);
+      };
+      const performance = {
+        get timeOrigin() {
+          return live().timeOrigin;
+        },
+        now: () => elapsed(live()),
+        toJSON: () => ({ timeOrigin: live().timeOrigin }),
+      };
+      const crypto = api.makeCrypto((n) => {
+        live();
+        return osRandom(n);
+      });
+      turnEndowments = harden({
+        console: makeConsole(live),
+        ...makeTimers(live),
+        queueMicrotask: makeQueueMicrotask(live),
+        fetch,
+        performance,
+        crypto,
+      });
+      return turnEndowments;
+    }
+
+    function instanceFor(state, instanceKey, script, envJson, bindingsJson) {
+      if (instanceKey) {
+        const known = instances.get(instanceKey);
+        if (known !== undefined) {
+          instances.delete(instanceKey); // most recently used last
+          instances.set(instanceKey, known);
+          return known;
+        }
       }
+      const live = instanceKey ? runOfThisTurn : boundTo(state);
+      const env = makeEnv(live, envJson, bindingsJson);
+      const globals = instanceKey
+        ? { ...endowmentsOfTheTurn(), Vortex: { env } }
+        : { console: makeConsole(live), ...makeTimers(live), Vortex: { env } };
+      const exports = compartmentFor(globals).evaluate(script);
+      const instance = { env, exports };
+      if (instanceKey) {
+        instances.set(instanceKey, instance);
+        if (instances.size > MAX_INSTANCES) instances.delete(instances.keys().next().value);
+      }
+      return instance;
+    }
+
+    // The default export of the module, if it has `method`; otherwise the run has failed.
+    function loadHandler(state, instance, method) {
+      const exports = instance.exports;
+      const handler = exports ? exports.default : undefined;
       if ((typeof handler !== 'object' && typeof handler !== 'function') || handler === null || typeof handler[method] !== 'function') {
         const signature = method === 'fetch' ? 'fetch(request, env, ctx)' : method + '(event, env, ctx)';
         fail(state, 'invalid_module', 'The module must export a default object with a ' + method + ' method: export default { async ' + signature + ' { ... } }');
@@ -571,10 +639,22 @@
       });
     }
 
-    function runModule(id, script, limitsJson, filename, envJson, bindingsJson, requestJson, bodyBinary) {
+    // An instance, or undefined once the run has failed evaluating it (nothing is kept then).
+    function instanceOrFail(state, instanceKey, script, envJson, bindingsJson) {
+      try {
+        return instanceFor(state, instanceKey, script, envJson, bindingsJson);
+      } catch (err) {
+        end(state, null, describeThrown(state, err));
+        return undefined;
+      }
+    }
+
+    function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBinary) {
       const state = newState(id, limitsJson, filename, true);
-      const env = makeEnv(state, envJson, bindingsJson);
-      const handler = loadHandler(state, env, script, 'fetch');
+      const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
+      if (instance === undefined) return;
+      const env = instance.env;
+      const handler = loadHandler(state, instance, 'fetch');
       if (handler === undefined) return;
       const ctx = makeContext(state);
       let result;
@@ -595,10 +675,12 @@
 
     // A cron tick: `scheduled(event, env, ctx)`; the run ends once its promise and every
     // waitUntil have settled. Its return value is not kept, as in Workers.
-    function runScheduled(id, script, limitsJson, filename, envJson, bindingsJson, eventJson) {
+    function runScheduled(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, eventJson) {
       const state = newState(id, limitsJson, filename, true);
-      const env = makeEnv(state, envJson, bindingsJson);
-      const handler = loadHandler(state, env, script, 'scheduled');
+      const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
+      if (instance === undefined) return;
+      const env = instance.env;
+      const handler = loadHandler(state, instance, 'scheduled');
       if (handler === undefined) return;
       const tick = JSON.parse(eventJson);
       const event = harden({

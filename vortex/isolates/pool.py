@@ -181,12 +181,15 @@ class IsolatePool:
         map_error: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         bindings: Mapping[str, Binding] | None = None,
         scheduled: Mapping[str, Any] | None = None,
+        instance: str | None = None,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
         ``code`` is a script, or for ``kind="module"`` the built script of a module function
         (see ``vortex.modules``), whose ``fetch`` handler gets ``request``, or whose
-        ``scheduled`` handler gets ``scheduled`` as its event (a cron tick).
+        ``scheduled`` handler gets ``scheduled`` as its event (a cron tick). A module run with
+        an ``instance`` key reuses the module instance that the host keeps under that key (one
+        per function version: same code, env and bindings), as a Worker's isolate does.
         """
         limits = limits or self.limits
         host = await self._pick_host()
@@ -212,6 +215,8 @@ class IsolatePool:
             message["request"] = request.to_frame()
         if scheduled is not None:
             message["scheduled"] = dict(scheduled)
+        if instance is not None:
+            message["instance"] = instance
         host.run(invocation, message)
         # The host enforces the wall limit itself; this backstop only fires if it cannot.
         loop = asyncio.get_running_loop()

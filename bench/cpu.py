@@ -1,0 +1,107 @@
+"""CPU time per request, by process: what a hello-world costs the server and the hosts.
+
+Throughput on a busy or small machine is bounded by CPU, and CPU time (unlike wall time) barely
+moves with what else the machine runs, so this is the figure to compare before and after a cut.
+Starts a real ``vortex serve``, sends N sequential requests of each kind, and reads the user +
+system time of the server process and of its host processes from /proc before and after.
+Run: ``.venv/bin/python bench/cpu.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.trigger import HELLO_MODULE, HELLO_SCRIPT, deploy
+from tests.server import start_server, stop_and_check
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def children(pid: int) -> list[int]:
+    """The host processes of the server (not the esbuild it may run to build a module)."""
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listed:
+            found.extend(int(child) for child in listed.read().split())
+    hosts = []
+    for child in found:
+        with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+            if b"vortex.isolates.host" in cmdline.read():
+                hosts.append(child)
+    return hosts
+
+
+async def measure(
+    http: aiohttp.ClientSession, server_pid: int, method: str, path: str, n: int
+) -> tuple[float, float]:
+    """Milliseconds of CPU per request: (server, hosts)."""
+    hosts = {pid: cpu_seconds(pid) for pid in children(server_pid)}
+    server_before = cpu_seconds(server_pid)
+    for _ in range(n):
+        async with http.request(method, path) as response:
+            await response.read()
+            assert response.status == 200
+    server_ms = (cpu_seconds(server_pid) - server_before) * 1000 / n
+    if set(children(server_pid)) != set(hosts):
+        raise RuntimeError("a host process was replaced during the measure: run it again")
+    host_ms = sum(cpu_seconds(pid) - used for pid, used in hosts.items()) * 1000 / n
+    return server_ms, host_ms
+
+
+async def main(args: argparse.Namespace) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {} if args.warm else {"VORTEX_WARM_INSTANCES": "0"}
+        server = start_server(Path(tmp), env, workers=args.workers)
+        try:
+            async with aiohttp.ClientSession(base_url=server.url) as http:
+                module = await deploy(http, HELLO_MODULE)
+                script = await deploy(http, HELLO_SCRIPT)
+                cases = [
+                    ("hello fetch handler, GET /fn/{id}", "GET", f"/fn/{module}"),
+                    ("hello script, POST /execute/{id}", "POST", f"/execute/{script}"),
+                ]
+                for label, method, path in cases:
+                    await measure(http, server.process.pid, method, path, 200)  # warm up
+                    server_ms, host_ms = await measure(
+                        http, server.process.pid, method, path, args.requests
+                    )
+                    rows.append((label, server_ms, host_ms))
+        finally:
+            stop_and_check(server)
+    instances = "warm module instances" if args.warm else "VORTEX_WARM_INSTANCES=0"
+    print(
+        f"CPU per request ({args.requests} sequential requests, {args.workers} hosts, {instances})\n"
+    )
+    print("| request | server CPU | hosts CPU | total | ceiling on 2 cores |")
+    print("|---|---|---|---|---|")
+    for label, server_ms, host_ms in rows:
+        total = server_ms + host_ms
+        print(
+            f"| {label} | {server_ms:.3f} ms | {host_ms:.3f} ms | {total:.3f} ms "
+            f"| {2000 / total:.0f} req/s |"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--no-warm", dest="warm", action="store_false", help="a fresh module instance per request"
+    )
+    asyncio.run(main(parser.parse_args()))
