@@ -85,7 +85,8 @@ async def main(args: argparse.Namespace) -> None:
             stop_and_check(server)
     instances = "warm module instances" if args.warm else "VORTEX_WARM_INSTANCES=0"
     print(
-        f"CPU per request ({args.requests} sequential requests, {args.workers} hosts, {instances})\n"
+        f"CPU per request ({args.requests} sequential requests, {args.workers} hosts, "
+        f"{instances})\n"
     )
     print("| request | server CPU | hosts CPU | total | ceiling on 2 cores |")
     print("|---|---|---|---|---|")
