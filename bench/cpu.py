@@ -25,6 +25,10 @@ from tests.server import start_server, stop_and_check
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
+class HostReplaced(Exception):
+    pass
+
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
@@ -57,7 +61,7 @@ async def measure(
             assert response.status == 200
     server_ms = (cpu_seconds(server_pid) - server_before) * 1000 / n
     if set(children(server_pid)) != set(hosts):
-        raise RuntimeError("a host process was replaced during the measure: run it again")
+        raise HostReplaced("a host process was replaced during the measure")
     host_ms = sum(cpu_seconds(pid) - used for pid, used in hosts.items()) * 1000 / n
     return server_ms, host_ms
 
@@ -81,6 +85,9 @@ async def main(args: argparse.Namespace) -> None:
                         http, server.process.pid, method, path, args.requests
                     )
                     rows.append((label, server_ms, host_ms))
+        except HostReplaced:
+            print(server.log()[-3000:])
+            raise
         finally:
             stop_and_check(server)
     instances = "warm module instances" if args.warm else "VORTEX_WARM_INSTANCES=0"

@@ -214,6 +214,7 @@
     // ---- the end of a run -----------------------------------------------------------------
     function end(state, outputJson, error) {
       if (state.done) return;
+      releaseInstance(state, endedClean(state, error));
       state.done = true;
       for (const handle of state.timers.values()) hostClearTimeout(handle);
       state.timers.clear();
@@ -494,6 +495,7 @@
         fetcher: null,
         calls: new Map(),
         nextCall: 1,
+        instance: null,
         startedAt: host.now(),
         timeOrigin: Date.now(),
       };
@@ -539,65 +541,98 @@
     }
 
     // ---- a module: the built script evaluates to the entry's exports ---------------------------
-    // A module is evaluated once per host and function version (`instanceKey`, given by the
-    // server) and its instance serves the following runs, as a Worker's isolate does: module
-    // state persists between requests of one function version, never across functions. Its
-    // endowments act for the run whose turn it is. Without a key, every run gets a fresh one.
-    const instances = new Map();
-    const MAX_INSTANCES = 64;
-    let turnEndowments = null;
+    // A module instance (its compartment and evaluated exports) serves one run at a time. With
+    // an `instanceKey` (the function version's id, given by the server) it is kept after a run
+    // that ended clean, with nothing of it left pending, and serves a later run of that version,
+    // as a Lambda execution environment does: module state persists between requests, never
+    // across functions, and a promise left pending by one request is never awaited by another.
+    // Its endowments act for the run that holds it.
+    const idleInstances = new Map(); // key → instances, most recently used last
+    const MAX_IDLE_PER_KEY = 8;
+    const MAX_IDLE = 64;
+    let idleCount = 0;
 
-    function endowmentsOfTheTurn() {
-      if (turnEndowments !== null) return turnEndowments;
-      const live = runOfThisTurn;
-      const fetch = function fetch(input, init) {
-        const state = live();
-        if (state.fetcher === null) state.fetcher = makeFetch(state);
-        return state.fetcher.fetch(input, init);
+    function newInstance(state, instanceKey, script, envJson, bindingsJson) {
+      const instance = { key: instanceKey, holder: state, env: null, exports: null };
+      const live = () => {
+        const holder = instance.holder;
+        if (holder === null || holder.done) throw new LimitError('This invocation has already ended');
+        return holder;
       };
-      const performance = {
-        get timeOrigin() {
-          return live().timeOrigin;
-        },
-        now: () => elapsed(live()),
-        toJSON: () => ({ timeOrigin: live().timeOrigin }),
-      };
-      const crypto = api.makeCrypto((n) => {
-        live();
-        return osRandom(n);
-      });
-      turnEndowments = harden({
-        console: makeConsole(live),
-        ...makeTimers(live),
-        queueMicrotask: makeQueueMicrotask(live),
-        fetch,
-        performance,
-        crypto,
-      });
-      return turnEndowments;
+      instance.env = makeEnv(live, envJson, bindingsJson);
+      const globals = { console: makeConsole(live), ...makeTimers(live), Vortex: { env: instance.env } };
+      if (instanceKey) {
+        // The lazy per-run globals bind to the first run that touches them: a kept instance
+        // needs its own, acting for whichever run holds it.
+        Object.assign(globals, {
+          queueMicrotask: makeQueueMicrotask(live),
+          fetch(input, init) {
+            const holder = live();
+            if (holder.fetcher === null) holder.fetcher = makeFetch(holder);
+            return holder.fetcher.fetch(input, init);
+          },
+          performance: {
+            get timeOrigin() {
+              return live().timeOrigin;
+            },
+            now: () => elapsed(live()),
+            toJSON: () => ({ timeOrigin: live().timeOrigin }),
+          },
+          crypto: api.makeCrypto((n) => {
+            live();
+            return osRandom(n);
+          }),
+        });
+      }
+      instance.exports = compartmentFor(globals).evaluate(script);
+      return instance;
     }
 
-    function instanceFor(state, instanceKey, script, envJson, bindingsJson) {
-      if (instanceKey) {
-        const known = instances.get(instanceKey);
-        if (known !== undefined) {
-          instances.delete(instanceKey); // most recently used last
-          instances.set(instanceKey, known);
-          return known;
-        }
+    function takeInstance(state, instanceKey, script, envJson, bindingsJson) {
+      const idle = instanceKey ? idleInstances.get(instanceKey) : undefined;
+      let instance;
+      if (idle !== undefined) {
+        instance = idle.pop();
+        idleCount -= 1;
+        idleInstances.delete(instanceKey);
+        if (idle.length) idleInstances.set(instanceKey, idle);
+        instance.holder = state;
+      } else {
+        instance = newInstance(state, instanceKey, script, envJson, bindingsJson);
       }
-      const live = instanceKey ? runOfThisTurn : boundTo(state);
-      const env = makeEnv(live, envJson, bindingsJson);
-      const globals = instanceKey
-        ? { ...endowmentsOfTheTurn(), Vortex: { env } }
-        : { console: makeConsole(live), ...makeTimers(live), Vortex: { env } };
-      const exports = compartmentFor(globals).evaluate(script);
-      const instance = { env, exports };
-      if (instanceKey) {
-        instances.set(instanceKey, instance);
-        if (instances.size > MAX_INSTANCES) instances.delete(instances.keys().next().value);
-      }
+      state.instance = instance;
       return instance;
+    }
+
+    // Called as the run ends: its instance is kept only if nothing of the run is left behind.
+    function releaseInstance(state, clean) {
+      const instance = state.instance;
+      if (instance === null) return;
+      state.instance = null;
+      instance.holder = null;
+      if (!clean || !instance.key) return;
+      const idle = idleInstances.get(instance.key) || [];
+      if (idle.length >= MAX_IDLE_PER_KEY) return;
+      idle.push(instance);
+      idleCount += 1;
+      idleInstances.delete(instance.key);
+      idleInstances.set(instance.key, idle);
+      if (idleCount > MAX_IDLE) {
+        const [oldestKey, oldest] = idleInstances.entries().next().value;
+        oldest.shift();
+        idleCount -= 1;
+        if (!oldest.length) idleInstances.delete(oldestKey);
+      }
+    }
+
+    function endedClean(state, error) {
+      return (
+        error === null &&
+        state.timers.size === 0 &&
+        state.calls.size === 0 &&
+        state.waiting === 0 &&
+        (state.fetcher === null || state.fetcher.pending() === 0)
+      );
     }
 
     // The default export of the module, if it has `method`; otherwise the run has failed.
@@ -642,7 +677,7 @@
     // An instance, or undefined once the run has failed evaluating it (nothing is kept then).
     function instanceOrFail(state, instanceKey, script, envJson, bindingsJson) {
       try {
-        return instanceFor(state, instanceKey, script, envJson, bindingsJson);
+        return takeInstance(state, instanceKey, script, envJson, bindingsJson);
       } catch (err) {
         end(state, null, describeThrown(state, err));
         return undefined;
