@@ -1,7 +1,7 @@
 """Starting a run of a deployed function from an HTTP request, shared by ``POST /execute`` and
 the ``/fn/`` trigger: its log lines go to the log bus as they come, and when it ends it is
-counted in the metrics and recorded in the invocation history. For module functions positions
-in errors and logged stacks are mapped back to the uploaded files."""
+counted in the metrics and recorded in the invocation history. For module functions and
+TypeScript scripts, positions in errors and logged stacks are mapped back to the uploaded files."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
 from vortex.modules.bundle import ModuleBundle
+from vortex.modules.script import BuiltScript
+from vortex.modules.sourcemap import BUNDLE_NAME
 from vortex.storage.base import FunctionRecord
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ async def start(
     trigger: str = "execute",
 ) -> Started:
     bus = app[LOGBUS]
-    positions = code.positions if isinstance(code, ModuleBundle) else None
+    positions = code.positions if isinstance(code, ModuleBundle | BuiltScript) else None
     # A named function's lines also go to its name's channel: /ws/{name} tails every version.
     channels = (function_id,) if record.name is None else (function_id, history_key(record))
 
@@ -82,6 +84,16 @@ async def start(
             kind="module",
             env=env,
             request=request,
+            allow_hosts=record.allow_hosts,
+            map_error=map_error,
+        )
+    elif isinstance(code, BuiltScript):
+        # Frames in the built JavaScript are named as a module's are, and mapped back alike.
+        invocation = await pool.start_invocation(
+            code.script,
+            on_log=on_log,
+            filename=BUNDLE_NAME,
+            env=env,
             allow_hosts=record.allow_hosts,
             map_error=map_error,
         )
