@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from vortex.cli.errors import ExitCode, command_errors
-from vortex.cli.options import json_option, url_option
+from vortex.cli.options import connect, json_option, url_option
 from vortex.cli.output import Printer
-from vortex.client import Health, VortexClient
+from vortex.client import Health
 
 
 @click.command()
@@ -22,7 +22,7 @@ def health(url: str, as_json: bool) -> int:
     printer = Printer.from_env()
 
     async def fetch() -> Health:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             return await client.health()
 
     report = asyncio.run(fetch())
