@@ -3,15 +3,23 @@ imports as TypeScript authors write them, syntax errors and stacks at the .ts fi
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
+from click.testing import CliRunner, Result
 
+from tests.server import ServerProcess
+from vortex.cli.main import cli
 from vortex.modules.linker import resolve
 from vortex.modules.sourcemap import decode_mappings, encode_mappings
 
 Deploy = Callable[..., Awaitable[str]]
+Invoke = Callable[..., Result]
 
 SCRIPT = """// A plain script: top-level await and return work as in JavaScript.
 interface Point {
@@ -226,6 +234,7 @@ async def test_a_runtime_stack_names_the_ts_line(
     frames = error["stack"].splitlines()[1:]
     assert frames[0].startswith("    at check (index.ts:7:")
     assert "index.ts:11:" in frames[1]
+    assert len(frames) == 2, frames  # the wrapper that gives scripts top-level await is not shown
     assert "vortex-bundle" not in error["stack"]
     # A stack logged by the code itself is mapped too.
     logged = body["logs"][0]["message"]
@@ -325,3 +334,50 @@ def test_resolution_of_typescript_imports() -> None:
     assert resolve("index.ts", "./util.mjs", names) == "util.mts"
     assert resolve("index.ts", "./both.js", names) == "both.js"
     assert resolve("index.ts", "./dir", names) == "dir/index.ts"
+
+
+@pytest.fixture
+def invoke(server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """``vortex ARGS`` in a fresh directory against the shared server."""
+    monkeypatch.chdir(tmp_path)
+
+    def _invoke(*args: str) -> Result:
+        env: dict[str, str | None] = {"VORTEX_URL": server.url, "NO_COLOR": None}
+        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+        assert "Traceback" not in result.output + result.stderr
+        return result
+
+    return _invoke
+
+
+def test_cli_deploys_and_runs_a_ts_file(invoke: Invoke) -> None:
+    Path("index.ts").write_text(SCRIPT)
+    result = invoke("deploy", "index.ts", "--json")
+    assert result.exit_code == 0, result.stderr
+    function_id = json.loads(result.stdout)["function_id"]
+    result = invoke("run", function_id, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["output"]["largest"] == "b"
+
+
+def test_cli_shows_a_ts_syntax_error_at_its_line(invoke: Invoke) -> None:
+    Path("bad.ts").write_text("type A = { x: number };\nconst a: A = { x: 1 };\nlet b: = 2;\n")
+    result = invoke("deploy", "bad.ts")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: syntax error in bad.ts:3:8: "), lines
+    source = next(line for line in lines if line.endswith("let b: = 2;"))
+    assert lines[lines.index(source) + 1].index("^") == source.index("=")
+
+
+def test_cli_run_shows_the_ts_stack(invoke: Invoke) -> None:
+    Path("explode.ts").write_text(
+        "type Reason = string;\n\nfunction explode(reason: Reason): never {\n"
+        "  throw new TypeError(reason);\n}\nexplode('boom');\n"
+    )
+    result = invoke("deploy", "explode.ts", "--json")
+    function_id = json.loads(result.stdout)["function_id"]
+    result = invoke("run", function_id)
+    assert result.exit_code == 1
+    assert "✗ TypeError: boom\n" in result.stdout
+    assert re.search(r"^    at explode \(explode\.ts:4:\d+\)$", result.stdout, re.M), result.stdout

@@ -45,7 +45,8 @@ class BuiltScript:
 
     @classmethod
     def create(cls, filename: str, source: str, script: str, mappings: str) -> BuiltScript:
-        lines = script.count("\n") + 1
+        # Not the last line, the wrapper's "})();": a frame there is its call, not user code.
+        lines = script.rstrip("\n").count("\n")
         placement = Placement(filename, 1, lines, mappings)
         return cls(filename, source, script, mappings, BundleMap.of([placement]))
 
