@@ -300,6 +300,13 @@ async def test_import_resolution_for_typescript(http: aiohttp.ClientSession) -> 
     assert body["error"]["code"] == "invalid_import"
 
 
+async def test_jsx_is_refused_with_a_reason(http: aiohttp.ClientSession) -> None:
+    status, body = await post_deploy(http, {"code": "const x = <div />;\n", "filename": "a.tsx"})
+    assert status == 400
+    assert body["error"]["code"] == "invalid_request"
+    assert "JSX is not supported" in body["error"]["message"]
+
+
 async def test_declaration_files_are_not_entries(http: aiohttp.ClientSession) -> None:
     status, body = await post_deploy(
         http, {"code": "declare const x: number;\n", "filename": "types.d.ts"}

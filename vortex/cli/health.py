@@ -46,7 +46,12 @@ def health(url: str, as_json: bool) -> int:
     restarts = report.raw.get("host_restarts")
     if isinstance(restarts, int):
         printer.out(f"  Host restarts: {restarts}")
-    for key, label in (("storage", "Storage"), ("logbus", "Log bus")):
+    for key, label in (
+        ("storage", "Storage"),
+        ("logbus", "Log bus"),
+        ("kv", "KV"),
+        ("auth", "API keys"),
+    ):
         backend = report.raw.get(key)
         if isinstance(backend, dict):
             printer.out(f"  {label}: {backend_line(backend, printer)}")

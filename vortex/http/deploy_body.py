@@ -100,6 +100,10 @@ def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployReques
         filename = body.get("filename", "index.js")
         if not isinstance(filename, str) or not FILENAME.fullmatch(filename):
             raise InvalidRequest('"filename" must be a plain file name such as "index.js"')
+        if filename.endswith((".tsx", ".jsx")):
+            raise InvalidRequest(
+                f"{filename}: JSX is not supported (a function has no JSX runtime); use .ts or .js"
+            )
         if filename.endswith(".d.ts"):
             raise InvalidRequest(f"{filename} holds only declarations: there is nothing to run")
         # esbuild picks its loader by extension; a module under another name is built as .js.
