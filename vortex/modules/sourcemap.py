@@ -1,4 +1,5 @@
-"""Positions in a module function's built script, mapped back to the uploaded files.
+"""Positions in a module function's (or a TypeScript script's) built script, mapped back to the
+uploaded files.
 
 The host reports frames of module runs as ``vortex-bundle:LINE:COLUMN`` (positions in the built
 script, 1-based). This module finds which uploaded file's code holds that line and walks that
