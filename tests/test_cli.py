@@ -342,6 +342,8 @@ def test_health(invoke: Invoke, server: ServerProcess) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith(f"✓ Vortex at {server.url} is healthy\n")
     assert "  Workers: 2 of 2 active" in result.stdout
+    assert "  KV: sqlite ✓\n" in result.stdout
+    assert "  API keys: local ✓\n" in result.stdout
 
     result = invoke("health", "--json")
     assert result.exit_code == 0

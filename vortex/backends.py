@@ -42,11 +42,19 @@ def make_logbus(settings: Settings) -> LogBus:
     return MemoryLogBus()
 
 
+def kv_backend(settings: Settings) -> str:
+    return "redis" if settings.redis_url is not None else "sqlite"
+
+
+def api_keys_backend(settings: Settings) -> str:
+    return "redis" if settings.redis_url is not None else "local"
+
+
 def make_kv(settings: Settings) -> KV:
     """Redis when configured, so every node sees the same keys; else SQLite in the data
     directory, shared by the processes of this machine."""
     limits = KVLimits.from_settings(settings)
-    if settings.redis_url is not None:
+    if kv_backend(settings) == "redis" and settings.redis_url is not None:
         from vortex.kv.redis import RedisKVStore
 
         return KV(RedisKVStore(settings.redis_url), limits)
@@ -78,7 +86,7 @@ def make_tick_lock(settings: Settings) -> TickLock:
 def make_api_keys(settings: Settings) -> ApiKeys:
     """Redis when configured (every node sees every key at once); else a file in the data
     directory, which the ``vortex keys`` commands write and the server rereads when it changes."""
-    if settings.redis_url is not None:
+    if api_keys_backend(settings) == "redis" and settings.redis_url is not None:
         from vortex.auth.redis import RedisKeyStore
 
         return ApiKeys(RedisKeyStore(settings.redis_url))

@@ -19,11 +19,13 @@ from vortex.cache import BoundedCache
 from vortex.errors import FunctionNotFound, InvalidRequest, StorageUnavailable, VersionNotFound
 from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
+from vortex.modules.script import BuiltScript, is_built_script
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
 from vortex.storage.names import NamePointer, VersionRef, parse_ref
 
-Code = str | ModuleBundle
-"""A script's source text, or a module function's bundle (its files and built script)."""
+Code = str | BuiltScript | ModuleBundle
+"""A script's source text, a TypeScript script with its built JavaScript, or a module
+function's bundle (its files and built script)."""
 
 POINTER_FRESH_FOR = 1.5
 """Seconds a node trusts its copy of a name's pointer (docs/versions.md)."""
@@ -80,6 +82,8 @@ class FunctionRegistry:
     ) -> FunctionRecord:
         if isinstance(code, ModuleBundle):
             data, size = code.to_bytes(), code.source_size
+        elif isinstance(code, BuiltScript):
+            data, size = code.to_bytes(), len(code.source.encode())
         else:
             data = code.encode()
             size = len(data)
@@ -180,6 +184,13 @@ class FunctionRegistry:
                     raise StorageUnavailable(
                         f"the stored module of {record.id} is unreadable: {exc}"
                     ) from exc
+            elif is_built_script(blob):
+                try:
+                    code = BuiltScript.from_bytes(blob)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise StorageUnavailable(
+                        f"the stored script of {record.id} is unreadable: {exc}"
+                    ) from exc
             else:
                 code = blob.decode()
             self._code.put(record.code_sha256, code)
@@ -188,7 +199,9 @@ class FunctionRegistry:
     async def load(self, function_id: str) -> tuple[FunctionRecord, str]:
         """The record and its source text (a module's entry file)."""
         record, code = await self.load_code(function_id)
-        return record, code.files[code.entry] if isinstance(code, ModuleBundle) else code
+        if isinstance(code, ModuleBundle):
+            return record, code.files[code.entry]
+        return record, code.source if isinstance(code, BuiltScript) else code
 
     async def list(self, namespace: str | None = ALL_NAMESPACES) -> list[FunctionRecord]:
         """Unnamed functions, and the active version of each named one, newest first."""

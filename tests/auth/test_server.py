@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 
@@ -72,3 +74,59 @@ async def test_keys_made_with_the_cli_guard_a_running_server(
         assert revoked.returncode == 0, revoked.stderr
         await asyncio.sleep(2.1)
         assert (await http.get("/functions", headers=bearer)).status == 401
+
+
+def vortex_cli(
+    server: ServerProcess, *args: str, env_key: str | None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "VORTEX_API_KEY"}
+    env.update(VORTEX_URL=server.url, NO_COLOR="1")
+    if env_key is not None:
+        env["VORTEX_API_KEY"] = env_key
+    return subprocess.run(
+        [sys.executable, "-m", "vortex", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_the_api_key_option_overrides_the_variable(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory(workers=1)
+    made = json.loads(vortex_keys(server, "create", "--namespace", "acme", "--json").stdout)
+    token = made["key"]
+    await asyncio.sleep(2.1)  # the server's cache of "no keys"
+
+    listed = vortex_cli(server, "list", "--json", env_key=token)
+    assert listed.returncode == 0, listed.stderr
+    # The option wins over a wrong variable...
+    listed = vortex_cli(server, "--api-key", token, "list", "--json", env_key="vx_acme_wrong")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"functions": []}
+    # ...and a wrong option over a good variable.
+    refused = vortex_cli(server, "--api-key", "vx_acme_wrong", "list", "--json", env_key=token)
+    assert refused.returncode != 0
+    assert json.loads(refused.stdout)["error"]["code"] == "unauthorized"
+    assert "Traceback" not in refused.stderr
+    # Every command that talks to the server sends it (here: deploy, then run).
+    Path(server.data_dir / "hello.js").write_text("Vortex.return('hi');")
+    deployed = vortex_cli(
+        server,
+        "--api-key",
+        token,
+        "deploy",
+        str(server.data_dir / "hello.js"),
+        "--json",
+        env_key=None,
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    function_id = json.loads(deployed.stdout)["function_id"]
+    ran = vortex_cli(server, "--api-key", token, "run", function_id, "--json", env_key=None)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["output"] == "hi"
+    helped = vortex_cli(server, "--help", env_key=None)
+    assert "--api-key KEY" in helped.stdout

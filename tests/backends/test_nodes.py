@@ -117,6 +117,9 @@ async def test_deploy_on_a_run_on_b_watch_on_a(
             "endpoint": f"http://127.0.0.1:{moto.port}",
         }
         assert body["logbus"]["backend"] == "redis" and body["logbus"]["ok"] is True
+        for component in ("kv", "auth"):
+            where = f"redis://127.0.0.1:{redis_server.port}"  # without the database number
+            assert body[component] == {"backend": "redis", "ok": True, "url": where}
 
     function_id = await deploy(client, node_a)
     async with client.ws_connect(f"{node_a.ws_url}/ws/{function_id}") as ws:
@@ -242,6 +245,14 @@ async def test_redis_down_runs_go_on_subscribers_are_told_and_tail_resumes(
         assert status["status"] == "degraded"
         assert status["logbus"]["ok"] is False
         assert status["storage"]["ok"] is True
+        # The KV keeps its last answer a few seconds (vortex/kv/redis.py, HEALTH_EVERY).
+        deadline = time.monotonic() + 10
+        while status["kv"]["ok"] or status["auth"]["ok"]:
+            assert time.monotonic() < deadline, status
+            await asyncio.sleep(0.2)
+            status = await health(client, node_b)
+        assert status["kv"]["backend"] == status["auth"]["backend"] == "redis"
+        assert "unreachable" in status["auth"]["error"], status
 
         redis_server.start()
         await receive_until(ws, notice("logbus_restored"), within=15)

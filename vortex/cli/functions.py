@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from vortex.cli.errors import CLIError, ExitCode, command_errors
-from vortex.cli.options import function_ref, json_option, url_option
+from vortex.cli.options import connect, function_ref, json_option, url_option
 from vortex.cli.output import (
     Printer,
     Spinner,
@@ -21,7 +21,7 @@ from vortex.cli.output import (
     short_size,
     table,
 )
-from vortex.client import CodeSyntaxError, Deployed, FunctionInfo, VortexClient
+from vortex.client import CodeSyntaxError, Deployed, FunctionInfo
 
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
 _LOCATION_SUFFIX = re.compile(r"\s*\([^()]*:\d+:\d+\)$")
@@ -110,7 +110,7 @@ def deploy(
 
     async def upload() -> Deployed:
         spinner = Spinner("Uploading...", printer, enabled=printer.interactive and not as_json)
-        async with VortexClient(url) as client, spinner:
+        async with connect(url) as client, spinner:
             return await client.deploy_function(
                 source,
                 filename=upload_name(file),
@@ -170,7 +170,7 @@ def list_functions(url: str, as_json: bool) -> int:
     printer = Printer.from_env()
 
     async def fetch() -> list[FunctionInfo]:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             return await client.list_functions()
 
     functions = sorted(asyncio.run(fetch()), key=lambda f: f.created_at, reverse=True)
@@ -225,7 +225,7 @@ def delete(id_: str, url: str, as_json: bool) -> int:
     checked = function_ref(id_)
 
     async def remove() -> dict[str, object]:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             return await client.delete_function(checked)
 
     answer = asyncio.run(remove())

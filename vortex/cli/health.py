@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from vortex.cli.errors import ExitCode, command_errors
-from vortex.cli.options import json_option, url_option
+from vortex.cli.options import connect, json_option, url_option
 from vortex.cli.output import Printer
-from vortex.client import Health, VortexClient
+from vortex.client import Health
 
 
 @click.command()
@@ -22,7 +22,7 @@ def health(url: str, as_json: bool) -> int:
     printer = Printer.from_env()
 
     async def fetch() -> Health:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             return await client.health()
 
     report = asyncio.run(fetch())
@@ -46,7 +46,12 @@ def health(url: str, as_json: bool) -> int:
     restarts = report.raw.get("host_restarts")
     if isinstance(restarts, int):
         printer.out(f"  Host restarts: {restarts}")
-    for key, label in (("storage", "Storage"), ("logbus", "Log bus")):
+    for key, label in (
+        ("storage", "Storage"),
+        ("logbus", "Log bus"),
+        ("kv", "KV"),
+        ("auth", "API keys"),
+    ):
         backend = report.raw.get(key)
         if isinstance(backend, dict):
             printer.out(f"  {label}: {backend_line(backend, printer)}")

@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from vortex.cli.errors import CLIError, ExitCode, command_errors
-from vortex.cli.options import function_ref, json_option, url_option
+from vortex.cli.options import connect, function_ref, json_option, url_option
 from vortex.cli.output import Printer, clock_time, format_ms, relative_time
 from vortex.client import (
     FunctionInfo,
@@ -15,7 +15,6 @@ from vortex.client import (
     NotFound,
     RunInfo,
     ServerUnreachable,
-    VortexClient,
 )
 
 RECONNECT_MAX_S = 5.0
@@ -55,7 +54,7 @@ def logs(id_: str, follow: bool, url: str, as_json: bool) -> int:
 
 def last_run(url: str, checked: str, printer: Printer, *, as_json: bool) -> int:
     async def fetch() -> tuple[FunctionInfo, RunInfo | None]:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             info = await client.get_function(checked)
             if as_json or info.last_run is None:
                 return info, None
@@ -100,7 +99,7 @@ async def tail_forever(url: str, checked: str, printer: Printer, *, as_json: boo
     connected_before = False
     announced_loss = False
     delay = 0.5
-    async with VortexClient(url) as client:
+    async with connect(url) as client:
         while True:
             try:
                 async with client.tail(checked) as stream:

@@ -9,6 +9,7 @@ from vortex.cli.health import health
 from vortex.cli.init import init
 from vortex.cli.keys import keys
 from vortex.cli.logs import logs
+from vortex.cli.options import remember_api_key
 from vortex.cli.run import run
 from vortex.cli.runs import runs
 from vortex.cli.serve import serve
@@ -17,6 +18,14 @@ from vortex.cli.versions import rollback, versions
 
 @click.group()
 @click.version_option(package_name="vortex")
+@click.option(
+    "--api-key",
+    metavar="KEY",
+    callback=remember_api_key,
+    expose_value=False,
+    help="The API key to send (Authorization: Bearer); overrides VORTEX_API_KEY. "
+    "Visible to other users in the process list: prefer the variable on shared machines.",
+)
 def cli() -> None:
     """Vortex: serverless JavaScript functions on your own machine.
 

@@ -1,4 +1,5 @@
-"""Options every server command shares (``--url``, ``--json``) and the function-id check."""
+"""Options every server command shares (``--url``, ``--json``, the global ``--api-key``), the
+client made with them, and the function-id check."""
 
 from __future__ import annotations
 
@@ -9,12 +10,34 @@ import click
 from yarl import URL
 
 from vortex.cli.errors import CLIError, ExitCode
-from vortex.client import DEFAULT_URL
+from vortex.client import DEFAULT_URL, VortexClient
 from vortex.errors import InvalidFunctionId
 from vortex.ids import parse_function_id
 from vortex.storage.names import parse_ref
 
 F = TypeVar("F", bound=Callable[..., Any])
+API_KEY = "vortex.api_key"
+"""Where the group's ``--api-key`` is kept in ``click.Context.meta``, which every subcommand's
+context shares."""
+
+
+def remember_api_key(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[API_KEY] = value
+
+
+def api_key() -> str | None:
+    """The ``--api-key`` given before the command; None lets the client read VORTEX_API_KEY."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    value = ctx.meta.get(API_KEY)
+    return value if isinstance(value, str) else None
+
+
+def connect(url: str) -> VortexClient:
+    """A client of the server at ``url`` with the key this command was given."""
+    return VortexClient(url, api_key=api_key())
 
 
 def _check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterable, Sequence
 import click
 
 from vortex.cli.errors import ExitCode, command_errors
-from vortex.cli.options import function_ref, json_option, url_option
+from vortex.cli.options import connect, function_ref, json_option, url_option
 from vortex.cli.output import Printer, format_ms, pretty_json
 from vortex.client import (
     LogLine,
@@ -174,7 +174,7 @@ def run(id_: str, url: str, as_json: bool) -> int:
     checked = function_ref(id_)
 
     async def go() -> RunResult:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             if as_json:
                 return await client.execute(checked, run_id=str(uuid.uuid4()))
             return await run_live(client, checked, printer)

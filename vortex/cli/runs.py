@@ -7,9 +7,9 @@ import asyncio
 import click
 
 from vortex.cli.errors import ExitCode, command_errors
-from vortex.cli.options import function_ref, json_option, url_option
+from vortex.cli.options import connect, function_ref, json_option, url_option
 from vortex.cli.output import Printer, Styled, format_ms, relative_time, table
-from vortex.client import RunInfo, VortexClient
+from vortex.client import RunInfo
 
 
 def _outcome(run: RunInfo) -> Styled:
@@ -30,7 +30,7 @@ def runs(function: str, limit: int | None, url: str, as_json: bool) -> int:
     checked = function_ref(function)
 
     async def fetch() -> list[RunInfo]:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             return await client.runs(checked, limit)
 
     found = asyncio.run(fetch())

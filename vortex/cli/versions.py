@@ -7,9 +7,9 @@ import asyncio
 import click
 
 from vortex.cli.errors import ExitCode, command_errors
-from vortex.cli.options import function_ref, json_option, url_option
+from vortex.cli.options import connect, function_ref, json_option, url_option
 from vortex.cli.output import Printer, Styled, relative_time, table
-from vortex.client import Versions, VortexClient
+from vortex.client import Versions
 
 
 def show_versions(versions: Versions, printer: Printer) -> None:
@@ -37,7 +37,7 @@ def versions(name: str, url: str, as_json: bool) -> int:
     checked = function_ref(name)
 
     async def fetch() -> Versions:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             return await client.versions(checked)
 
     found = asyncio.run(fetch())
@@ -62,7 +62,7 @@ def rollback(name: str, to: int | None, url: str, as_json: bool) -> int:
     checked = function_ref(name)
 
     async def switch() -> Versions:
-        async with VortexClient(url) as client:
+        async with connect(url) as client:
             return await client.rollback(checked, to)
 
     found = asyncio.run(switch())

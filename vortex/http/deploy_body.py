@@ -1,7 +1,9 @@
 """The body of ``POST /deploy``, read and checked: what is deployed, and with what settings.
 
 {"code": "...", "filename": "index.js"}                       a script (or a one-file module)
+{"code": "...", "filename": "index.ts"}                       the same in TypeScript
 {"files": {"index.mjs": "...", "lib.mjs": "..."}, "entry": "index.mjs"}    a module upload
+{"files": {"index.ts": "...", "lib.ts": "..."}}                        the same in TypeScript
 + optional "env": {"KEY": "value"}, "secrets": {"KEY": "value"},
   "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *"
 """
@@ -14,7 +16,14 @@ from typing import Any
 
 from vortex.cron.schedule import CronSchedule
 from vortex.errors import InvalidRequest, PayloadTooLarge
-from vortex.modules.detect import Upload, is_module_name, might_be_module, upload_from_files
+from vortex.modules.detect import (
+    TYPESCRIPT_EXTENSIONS,
+    Upload,
+    is_module_name,
+    is_typescript,
+    might_be_module,
+    upload_from_files,
+)
 from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
 
 FILENAME = re.compile(r"[\w][\w.-]{0,99}")
@@ -40,6 +49,11 @@ class DeployRequest:
     @property
     def code(self) -> str:
         return self.upload.files[self.upload.entry]
+
+    @property
+    def typescript(self) -> bool:
+        """A one-file upload in TypeScript, whose types esbuild strips before anything else."""
+        return is_typescript(self.upload.entry)
 
 
 def _variables(body: dict[str, Any], key: str) -> dict[str, str]:
@@ -98,8 +112,15 @@ def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployReques
         filename = body.get("filename", "index.js")
         if not isinstance(filename, str) or not FILENAME.fullmatch(filename):
             raise InvalidRequest('"filename" must be a plain file name such as "index.js"')
+        if filename.endswith((".tsx", ".jsx")):
+            raise InvalidRequest(
+                f"{filename}: JSX is not supported (a function has no JSX runtime); use .ts or .js"
+            )
+        if filename.endswith(".d.ts"):
+            raise InvalidRequest(f"{filename} holds only declarations: there is nothing to run")
         # esbuild picks its loader by extension; a module under another name is built as .js.
-        build_name = filename if filename.endswith((".mjs", ".js", ".cjs")) else f"{filename}.js"
+        known = (".mjs", ".js", ".cjs", *TYPESCRIPT_EXTENSIONS)
+        build_name = filename if filename.endswith(known) else f"{filename}.js"
         upload = Upload({build_name: code}, build_name)
         module = is_module_name(filename)
         maybe = not module and might_be_module(filename, code)

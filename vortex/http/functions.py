@@ -16,6 +16,7 @@ from vortex.isolates.pool import IsolatePool
 from vortex.modules.build import build
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.errors import BuildUnavailable
+from vortex.modules.script import BuiltScript, build_script
 from vortex.storage.base import FunctionRecord
 from vortex.storage.names import check_name
 
@@ -40,9 +41,40 @@ async def _build_module(pool: IsolatePool, deploy: DeployRequest) -> ModuleBundl
     return bundle
 
 
+async def _build_script(pool: IsolatePool, deploy: DeployRequest) -> BuiltScript | None:
+    """A TypeScript script with its types stripped; None when it is a module after all."""
+    try:
+        built = await build_script(deploy.upload.entry, deploy.code)
+    except SyntaxErrorInCode:
+        if deploy.maybe_module:
+            return None  # a top-level `export`: the module build says what is wrong, if anything
+        raise
+    except BuildUnavailable as exc:
+        raise InternalError(f"TypeScript cannot be built on this server: {exc}") from exc
+    problem = await pool.check(built.script)
+    if problem is None:
+        return built
+    if deploy.maybe_module:
+        return None
+    line, column = problem.get("line"), problem.get("column")
+    found = built.positions.original(line, column or 1) if isinstance(line, int) else None
+    if found is None:
+        raise SyntaxErrorInCode(f"SyntaxError: {problem['message']}", line=None, column=None)
+    name, line, column = found
+    raise SyntaxErrorInCode(
+        f"SyntaxError: {problem['message']} ({name}:{line}:{column})",
+        line=line,
+        column=column,
+        file=name,
+    )
+
+
 async def _code_of(pool: IsolatePool, deploy: DeployRequest) -> Code:
     if deploy.module:
         return await _build_module(pool, deploy)
+    if deploy.typescript:
+        built = await _build_script(pool, deploy)
+        return built if built is not None else await _build_module(pool, deploy)
     problem = await pool.check(deploy.code)
     if problem is None:
         return deploy.code
@@ -94,6 +126,8 @@ async def show_function(request: web.Request) -> web.Response:
     shown = await _shown(request, record)
     if isinstance(code, ModuleBundle):
         shown.update(code=code.files[code.entry], entry=code.entry, files=code.files)
+    elif isinstance(code, BuiltScript):
+        shown["code"] = code.source
     else:
         shown["code"] = code
     return json_response(shown)

@@ -1,7 +1,7 @@
 """Starting a run of a deployed function from an HTTP request, shared by ``POST /execute`` and
 the ``/fn/`` trigger: its log lines go to the log bus as they come, and when it ends it is
-counted in the metrics and recorded in the invocation history. For module functions positions
-in errors and logged stacks are mapped back to the uploaded files."""
+counted in the metrics and recorded in the invocation history. For module functions and
+TypeScript scripts, positions in errors and logged stacks are mapped back to the uploaded files."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
 from vortex.kv.binding import kv_binding
 from vortex.modules.bundle import ModuleBundle
+from vortex.modules.script import BuiltScript
+from vortex.modules.sourcemap import BUNDLE_NAME
 from vortex.storage.base import FunctionRecord
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ async def start(
     """``request`` is what a module's ``fetch`` gets; ``scheduled`` (a cron tick's event) runs
     its ``scheduled`` handler instead. A script ignores both."""
     bus = app[LOGBUS]
-    positions = code.positions if isinstance(code, ModuleBundle) else None
+    positions = code.positions if isinstance(code, ModuleBundle | BuiltScript) else None
     # A named function's lines also go to its name's channel: /ws/{name} tails every version.
     channels = (function_id,) if record.name is None else (function_id, history_key(record))
 
@@ -94,6 +96,16 @@ async def start(
             scheduled=scheduled,
             # The version's id names its code, env and KV namespace: one instance each.
             instance=record.id if app[SETTINGS].warm_instances else None,
+        )
+    elif isinstance(code, BuiltScript):
+        # Frames in the built JavaScript are named as a module's are, and mapped back alike.
+        invocation = await pool.start_invocation(
+            code.script,
+            on_log=on_log,
+            filename=BUNDLE_NAME,
+            env=env,
+            allow_hosts=record.allow_hosts,
+            map_error=map_error,
         )
     else:
         invocation = await pool.start_invocation(

@@ -10,33 +10,26 @@ import asyncio
 
 from aiohttp import web
 
-from vortex.health import BackendHealth
-from vortex.http.keys import API_KEYS, CRON, KV_STORE, LOGBUS, METRICS, POOL, REGISTRY
+from vortex.backends import api_keys_backend, kv_backend
+from vortex.health import probe
+from vortex.http.keys import API_KEYS, CRON, KV_STORE, LOGBUS, METRICS, POOL, REGISTRY, SETTINGS
 from vortex.metrics import CONTENT_TYPE_LATEST, Snapshot
 
 routes = web.RouteTableDef()
 
 
-async def _health(component: str, probe: asyncio.Future[BackendHealth]) -> BackendHealth:
-    try:
-        return await probe
-    except Exception as exc:
-        # A probe that fails outright says the same as one that reports itself down.
-        return BackendHealth(component, False, str(exc))
-
-
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
-    probes = {
-        "storage": app[REGISTRY].store.health(),
-        "logbus": app[LOGBUS].health(),
-        "kv": app[KV_STORE].health(),
-        "auth": app[API_KEYS].health(),
-    }
+    settings = app[SETTINGS]
+    names = ("storage", "logbus", "kv", "auth")
     results = await asyncio.gather(
-        *(_health(name, asyncio.ensure_future(probe)) for name, probe in probes.items())
+        probe(settings.store, app[REGISTRY].store.health()),
+        probe(settings.logbus, app[LOGBUS].health()),
+        probe(kv_backend(settings), app[KV_STORE].health()),
+        probe(api_keys_backend(settings), app[API_KEYS].health()),
     )
+    backends = dict(zip(names, results, strict=True))
     stats = app[CRON].scheduler.stats
     cron = {
         "fired": stats.fired,
@@ -45,9 +38,7 @@ async def metrics(request: web.Request) -> web.Response:
         "lock_errors": stats.lock_errors,
         "failed": stats.failed,
     }
-    snapshot = Snapshot(
-        pool=app[POOL].stats(), backends=dict(zip(probes, results, strict=True)), cron=cron
-    )
+    snapshot = Snapshot(pool=app[POOL].stats(), backends=backends, cron=cron)
     return web.Response(
         body=app[METRICS].render(snapshot), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )

@@ -1,5 +1,6 @@
-"""Is an upload a module or a classic script? A ``.mjs`` entry, several files, or a top-level
-``export`` that the script grammar refuses make a module; everything else stays a script."""
+"""Is an upload a module or a classic script? A ``.mjs`` or ``.mts`` entry, several files, or a
+top-level ``export`` that the script grammar refuses make a module; everything else stays a
+script. TypeScript (``.ts``, ``.mts``, ``.cts``) is either, its types stripped at deploy."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from vortex.errors import InvalidRequest
 # A rough first look; the script grammar has the last word (see ``might_be_module``).
 _EXPORT = re.compile(r"^[ \t]*export[\s{*]", re.MULTILINE)
 _PART = re.compile(r"^[\w][\w.-]{0,99}$")
-MODULE_EXTENSIONS = (".mjs", ".js", ".cjs", ".json")
+TYPESCRIPT_EXTENSIONS = (".ts", ".mts", ".cts")
+MODULE_EXTENSIONS = (".mjs", ".js", ".cjs", ".json", *TYPESCRIPT_EXTENSIONS)
+ENTRY_CANDIDATES = ("index.mjs", "index.js", "index.mts", "index.ts")
 MAX_FILES = 100
 
 
@@ -31,7 +34,12 @@ def might_be_module(filename: str, code: str) -> bool:
 
 
 def is_module_name(filename: str) -> bool:
-    return filename.endswith(".mjs")
+    return filename.endswith((".mjs", ".mts"))
+
+
+def is_typescript(filename: str) -> bool:
+    """Types are stripped, not checked: a type error deploys, a syntax error does not."""
+    return filename.endswith(TYPESCRIPT_EXTENSIONS)
 
 
 def check_path(name: str) -> str:
@@ -62,7 +70,7 @@ def upload_from_files(files: object, entry: object) -> Upload:
             raise InvalidRequest('"files" must map file names to source text (strings)')
         checked[check_path(name)] = source
     if entry is None:
-        candidates = [n for n in ("index.mjs", "index.js") if n in checked]
+        candidates = [n for n in ENTRY_CANDIDATES if n in checked]
         if len(checked) == 1:
             entry = next(iter(checked))
         elif candidates:
@@ -71,6 +79,6 @@ def upload_from_files(files: object, entry: object) -> Upload:
             raise InvalidRequest('say which file is the entry with "entry" (e.g. "index.mjs")')
     if not isinstance(entry, str) or entry not in checked:
         raise InvalidRequest(f'"entry" must name one of the uploaded files, got {entry!r}')
-    if entry.endswith(".json"):
-        raise InvalidRequest('"entry" must be a JavaScript file')
+    if entry.endswith((".json", ".d.ts")):
+        raise InvalidRequest('"entry" must be a JavaScript or TypeScript file (not .json, .d.ts)')
     return Upload(checked, entry)

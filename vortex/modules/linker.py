@@ -16,8 +16,25 @@ import orjson
 from vortex.modules.errors import InvalidImport
 from vortex.modules.esbuild import Transformed
 
-# Tried after the exact name, so "./lib" finds lib.mjs as bundlers and Deno's sloppy imports do.
-_SUFFIXES = ("", ".mjs", ".js", ".cjs", ".json", "/index.mjs", "/index.js")
+# Tried after the exact name, so "./lib" finds lib.mjs as bundlers and Deno's sloppy imports do;
+# then lib.ts, so TypeScript files import each other as their authors write it ("./lib").
+_SUFFIXES = (
+    "",
+    ".mjs",
+    ".js",
+    ".cjs",
+    ".json",
+    ".mts",
+    ".ts",
+    ".cts",
+    "/index.mjs",
+    "/index.js",
+    "/index.mts",
+    "/index.ts",
+)
+# A JavaScript name with no such file uploaded stands for its TypeScript source, as in tsc's
+# "node16"/"bundler" resolution: "./lib.js" imports lib.ts. An uploaded lib.js wins over it.
+_TYPESCRIPT_TWIN = {".js": ".ts", ".mjs": ".mts", ".cjs": ".cts"}
 
 _PRELUDE = """(function () {
   "use strict";
@@ -71,6 +88,10 @@ def resolve(importer: str, specifier: str, names: set[str]) -> str:
         for suffix in _SUFFIXES:
             if base + suffix in names:
                 return base + suffix
+        stem, extension = posixpath.splitext(base)
+        twin = _TYPESCRIPT_TWIN.get(extension)
+        if twin is not None and stem + twin in names:
+            return stem + twin
         raise InvalidImport(f"{where}: no uploaded file is named {base}")
     if specifier.startswith("/") or "://" in specifier or ":" in specifier.split("/")[0]:
         raise InvalidImport(

@@ -1,4 +1,5 @@
-"""Positions in a module function's built script, mapped back to the uploaded files.
+"""Positions in a module function's (or a TypeScript script's) built script, mapped back to the
+uploaded files.
 
 The host reports frames of module runs as ``vortex-bundle:LINE:COLUMN`` (positions in the built
 script, 1-based). This module finds which uploaded file's code holds that line and walks that
@@ -21,9 +22,8 @@ _FRAME_LINE = re.compile(
     r"^(?P<indent>\s*at .*?)\(" + BUNDLE_NAME + r":(?P<line>\d+):(?P<col>\d+)\)$"
 )
 _POSITION = re.compile(BUNDLE_NAME + r":(\d+):(\d+)")
-_B64 = {
-    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-}
+_B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64 = {c: i for i, c in enumerate(_B64_CHARS)}
 
 # One segment: (generated column, original line, original column), all 0-based.
 Segment = tuple[int, int, int]
@@ -61,6 +61,35 @@ def decode_mappings(mappings: str) -> list[list[Segment]]:
                 segments.append((column, source_line, source_col))
         lines.append(segments)
     return lines
+
+
+def _vlq(value: int) -> str:
+    bits = (-value << 1) | 1 if value < 0 else value << 1
+    out = []
+    while True:
+        digit, bits = bits & 31, bits >> 5
+        out.append(_B64_CHARS[digit | (32 if bits else 0)])
+        if not bits:
+            return "".join(out)
+
+
+def encode_mappings(lines: Sequence[Sequence[Segment]]) -> str:
+    """The inverse of ``decode_mappings``, every segment in source 0 (one file per map)."""
+    parts = []
+    source_line = source_col = 0
+    for segments in lines:
+        column = 0
+        texts = []
+        for generated, line, col in segments:
+            texts.append(
+                _vlq(generated - column)
+                + "A"  # the source index never changes from 0
+                + _vlq(line - source_line)
+                + _vlq(col - source_col)
+            )
+            column, source_line, source_col = generated, line, col
+        parts.append(",".join(texts))
+    return ";".join(parts)
 
 
 @dataclass
