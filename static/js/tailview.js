@@ -47,7 +47,7 @@ export class TailView {
       );
       return;
     }
-    const command = `curl -X POST ${location.origin}/execute/${this.fn.id}`;
+    const command = `curl -X POST ${location.origin}/execute/${this.fn.name ?? this.fn.id}`;
     empty.replaceChildren(
       h("div", { class: "empty-icon live" }, icon("radio")),
       h("p", { class: "empty-title" }, "Waiting for logs…"),
@@ -115,7 +115,7 @@ export class TailView {
     const { status, dot } = this.els;
     status.dataset.state = state;
     dot.dataset.state = state;
-    const name = this.fn ? this.fn.filename ?? "index.js" : "";
+    const name = this.fn ? this.fn.name ?? this.fn.filename ?? "index.js" : "";
     const parts = {
       idle: [h("span", { class: "status-label muted" }, "No function open")],
       connecting: [h("span", { class: "spinner small" }), h("span", { class: "status-label" }, "Connecting…")],
@@ -123,7 +123,9 @@ export class TailView {
         h("span", { class: "pulse" }),
         h("span", { class: "status-label" }, "Live"),
         h("span", { class: "status-chip mono" }, name),
-        h("span", { class: "status-chip mono", title: this.fn?.id ?? "" }, shortId(this.fn?.id)),
+        this.fn?.name
+          ? h("span", { class: "status-chip", title: "A tail by name follows every version" }, "all versions")
+          : h("span", { class: "status-chip mono", title: this.fn?.id ?? "" }, shortId(this.fn?.id)),
       ],
       reconnecting: [
         h("span", { class: "spinner small" }),
