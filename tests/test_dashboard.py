@@ -609,6 +609,7 @@ async def test_versions_rollback_and_history(
     await expect(output).to_contain_text('"version": 1')
     await expect(status.locator(".run-version")).to_have_text("v1")
     await expect(page.locator("#run-console")).to_contain_text("hello from v1")
+    await snap(page, "rolled-back-run-1280x800")
 
     # A third version that throws: deploying after a rollback adds v3.
     await set_code(page, FAILING_V3)
@@ -661,6 +662,8 @@ async def test_versions_rollback_and_history(
     await page.locator(".output-panel").evaluate("el => el.scrollIntoView()")
     await page.wait_for_timeout(250)
     await snap(page, "versions-390x844")
+    await page.evaluate("window.scrollTo(0, 0)")
+    await snap(page, "named-editor-390x844")
     watch.assert_clean()
     await page.context.close()
 

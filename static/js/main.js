@@ -214,7 +214,7 @@ function renderHeader() {
     els.fnName.hidden = false;
     const name = els.fnName.value.trim();
     els.fnName.classList.toggle("invalid", Boolean(name) && !validName(name));
-    els.fnName.style.width = `calc(${Math.min(24, Math.max(19, name.length + 2))}ch + 10px)`;
+    els.fnName.style.width = `calc(${Math.min(26, Math.max(22, name.length + 2))}ch + 10px)`;
     els.fnId.hidden = true;
     // The badge says "Draft": the line under the file name is the name field's.
     els.fnSubText.hidden = true;
