@@ -575,8 +575,15 @@ async def test_versions_rollback_and_history(
     await expect(page.locator("#versions-status")).to_contain_text("v2 active")
     await snap(page, "versions-1280x800")
 
-    # Rolling back asks first, and changes nothing until confirmed.
+    # Each version's code is one click away.
     v1 = page.locator('#versions-list .vrow[data-version="1"]')
+    await v1.locator(".vcode-btn").click()
+    await expect(v1.locator("pre.vcode")).to_have_text(version_code(1))
+    await snap(page, "versions-code-1280x800")
+    await v1.locator(".vcode-btn").click()
+    await expect(v1.locator(".vcode")).to_have_count(0)
+
+    # Rolling back asks first, and changes nothing until confirmed.
     await expect(v1.locator(".vaction")).to_have_text("Roll back")
     await v1.locator(".vaction").click()
     confirm = v1.locator(".vconfirm")

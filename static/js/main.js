@@ -628,7 +628,8 @@ async function openFunction(id) {
     if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
       toast("Function not found", { kind: "error", detail: `No function ${id}` });
       location.hash = "#/";
-    } else {
+    } else if (!(error instanceof ApiError && (error.status === 401 || error.status === 403))) {
+      // (A missing key opens the key prompt, which opens this function again once it has one.)
       toast("Could not open the function", { kind: "error", detail: error.message });
     }
   } finally {
@@ -653,7 +654,8 @@ async function syncCurrent() {
   tailView.fn = fresh;
   if (!edit) {
     els.filename.value = fresh.filename;
-    editor.value = fresh.code;
+    // Setting the same code again would move the cursor and the scroll: only when it changed.
+    if (editor.value !== fresh.code) editor.value = fresh.code;
     hideEditorError();
   } else if (edit.code === fresh.code && edit.filename === fresh.filename) {
     state.edits.delete(name);

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { h, icon } from "./dom.js";
 import { fullTime, relativeTime, shortId } from "./format.js";
+import { highlight } from "./highlight.js";
 
 export class VersionsView {
   constructor(els, { onCopy, onSwitched }) {
@@ -17,6 +18,8 @@ export class VersionsView {
     this.switching = null; // the version number being activated
     this.flash = null;
     this.seq = 0;
+    this.codeOpen = new Set(); // version numbers whose code is shown
+    this.code = new Map(); // function id -> {code} | {error}; versions are immutable
     els.refresh.addEventListener("click", () => this.refresh());
     this.render();
   }
@@ -28,8 +31,29 @@ export class VersionsView {
     this.pointer = null;
     this.error = null;
     this.confirming = null;
+    this.codeOpen.clear();
     this.seq += 1;
     this.render();
+  }
+
+  async toggleCode(version) {
+    const number = Number(version.version);
+    const id = String(version.function_id);
+    if (this.codeOpen.has(number)) this.codeOpen.delete(number);
+    else {
+      this.codeOpen.add(number);
+      if (this.code.get(id)?.error) this.code.delete(id); // a failed load is tried again
+    }
+    this.render();
+    if (!this.codeOpen.has(number) || this.code.has(id)) return;
+    const name = this.name;
+    try {
+      const record = await api.getFunction(id);
+      this.code.set(id, { code: String(record.code ?? ""), filename: String(record.entry ?? record.filename ?? "") });
+    } catch (error) {
+      this.code.set(id, { error: error.message });
+    }
+    if (name === this.name) this.render();
   }
 
   async refresh() {
@@ -156,6 +180,24 @@ export class VersionsView {
       ),
     );
     item.append(main);
+    const showing = this.codeOpen.has(number);
+    const actions = h(
+      "div",
+      { class: "vactions" },
+      h(
+        "button",
+        {
+          class: "btn btn-sm btn-ghost btn-icon vcode-btn",
+          type: "button",
+          "aria-expanded": String(showing),
+          "aria-label": `${showing ? "Hide" : "Show"} the code of v${number}`,
+          title: `${showing ? "Hide" : "Show"} the code of v${number}`,
+          onclick: () => this.toggleCode(version),
+        },
+        icon("eye"),
+      ),
+    );
+    item.append(actions);
     if (!active && this.confirming !== number) {
       const action = h(
         "button",
@@ -172,7 +214,7 @@ export class VersionsView {
         icon(older ? "undo" : "redo"),
         verb,
       );
-      item.append(h("div", { class: "vactions" }, action));
+      actions.append(action);
     }
     if (this.confirming === number && !active) {
       const switching = this.switching === number;
@@ -200,6 +242,14 @@ export class VersionsView {
         ),
       );
     }
+    if (showing) item.append(this.codeBlock(String(version.function_id)));
     return item;
+  }
+
+  codeBlock(id) {
+    const loaded = this.code.get(id);
+    if (!loaded) return h("div", { class: "vcode vcode-note" }, h("span", { class: "spinner small" }), "Loading code…");
+    if (loaded.error) return h("div", { class: "vcode vcode-note" }, icon("alert"), `Could not load the code: ${loaded.error}`);
+    return h("pre", { class: "vcode", tabindex: "0", "aria-label": `Code of ${loaded.filename}` }, highlight(loaded.code));
   }
 }
