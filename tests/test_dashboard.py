@@ -740,3 +740,33 @@ async def test_a_server_with_keys_needs_the_key_in_the_dashboard(
     # Chromium notes every refused request (401) and the refused WebSocket in its console.
     watch.assert_clean("status of 401", "Unexpected response code: 401")
     await page.context.close()
+
+
+async def test_a_version_link_opens_the_function_and_follows_a_rollback_made_elsewhere(
+    server: ServerProcess,
+    open_page: Callable[..., object],
+    http: aiohttp.ClientSession,
+    deploy: Callable[..., object],
+) -> None:
+    name = f"elsewhere-{uuid.uuid4().hex[:6]}"
+    first = await deploy(version_code(1), name=name)  # type: ignore[misc]
+    await deploy(version_code(2), name=name)  # type: ignore[misc]
+    # A link to one version's id opens the function, by its name, on its active version.
+    page, watch = await open_page(server.url, path=f"/#/functions/{first}")
+    await wait_healthy(page)
+    await expect(page).to_have_url(re.compile(f"#/functions/{name}$"))
+    await expect(page.locator("#code")).to_have_value(version_code(2))
+    await expect(page.locator("#fn-name-chip .name-version")).to_have_text("v2")
+    await page.click("#tab-versions")
+    await expect(page.locator("#versions-list .vrow")).to_have_count(2)
+
+    # The CLI (or another page) rolls back: this page follows within a few seconds.
+    async with http.post(f"/functions/{name}/rollback") as response:
+        assert (await response.json())["active"] == 1
+    await expect(page.locator("#code")).to_have_value(version_code(1), timeout=10_000)
+    await expect(page.locator("#fn-name-chip .name-version")).to_have_text("v1")
+    await expect(page.locator('#versions-list .vrow[data-version="1"]')).to_have_attribute(
+        "data-active", "true"
+    )
+    watch.assert_clean()
+    await page.context.close()
