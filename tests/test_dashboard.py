@@ -596,6 +596,10 @@ async def test_versions_rollback_and_history(
     async with http.get(f"/functions/{name}/versions") as response:
         assert (await response.json())["active"] == 2
     await v1.locator(".vaction").click()
+    await page.keyboard.press("Escape")  # the confirmation has the focus: Escape cancels too
+    await expect(confirm).to_have_count(0)
+    await expect(v1.locator(".vaction")).to_be_focused()
+    await v1.locator(".vaction").click()
     await confirm.get_by_role("button", name="Roll back to v1").click()
     # The switch shows at once: the pane, the header, the editor, the list.
     await expect(v1).to_have_attribute("data-active", "true")
@@ -688,6 +692,8 @@ async def test_a_server_with_keys_needs_the_key_in_the_dashboard(
     await expect(gate).to_be_visible()
     await expect(page.locator("#key-title")).to_have_text("API key required")
     await expect(page.locator("#key-cancel")).to_be_hidden()
+    assert await page.locator("#app").evaluate("el => el.inert"), "the page behind the dialog"
+    await expect(page.locator("#key-input")).to_be_focused()
     await snap(page, "api-key-390x844")
 
     # A wrong key is refused and not kept.

@@ -69,12 +69,15 @@ export class KeyGate {
     input.value = "";
     this.setError("");
     root.hidden = false;
+    // Everything behind the dialog is out of reach of the keyboard and of screen readers.
+    this.els.app.inert = true;
     document.body.classList.add("modal-open");
     requestAnimationFrame(() => input.focus());
   }
 
   close() {
     this.els.root.hidden = true;
+    this.els.app.inert = false;
     this.required = false;
     document.body.classList.remove("modal-open");
   }

@@ -853,6 +853,7 @@ els.fnList.addEventListener("click", (event) => {
 const keyGate = new KeyGate(
   {
     root: $("#key-gate"),
+    app: $("#app"),
     form: $("#key-form"),
     title: $("#key-title"),
     text: $("#key-text"),

@@ -221,7 +221,14 @@ export class VersionsView {
       item.append(
         h(
           "div",
-          { class: "vconfirm", role: "group", "aria-label": `Confirm: make v${number} active` },
+          {
+            class: "vconfirm",
+            role: "group",
+            "aria-label": `Confirm: make v${number} active`,
+            onkeydown: (event) => {
+              if (event.key === "Escape" && !switching) this.cancel(number);
+            },
+          },
           h(
             "p",
             null,
@@ -231,7 +238,7 @@ export class VersionsView {
           h(
             "div",
             { class: "vconfirm-actions" },
-            h("button", { class: "btn btn-sm btn-ghost", type: "button", disabled: switching, onclick: () => { this.confirming = null; this.render(); } }, "Cancel"),
+            h("button", { class: "btn btn-sm btn-ghost", type: "button", disabled: switching, onclick: () => this.cancel(number) }, "Cancel"),
             h(
               "button",
               { class: "btn btn-sm btn-primary", type: "button", disabled: switching, onclick: () => this.activate(number) },
@@ -244,6 +251,12 @@ export class VersionsView {
     }
     if (showing) item.append(this.codeBlock(String(version.function_id)));
     return item;
+  }
+
+  cancel(number) {
+    this.confirming = null;
+    this.render();
+    this.els.list.querySelector(`[data-version="${number}"] .vaction`)?.focus();
   }
 
   codeBlock(id) {
