@@ -53,6 +53,10 @@ export class KeyGate {
     } else if (problem && saved) {
       title.textContent = "Your API key was refused";
       text.textContent = `${problem.message}. Paste a valid key to go on.`;
+    } else if (problem && /has no API keys/.test(problem.message)) {
+      // A server beyond loopback with no key at all: no key works until the operator makes one.
+      title.textContent = "API key required";
+      text.textContent = `${problem.message[0].toUpperCase()}${problem.message.slice(1)}.`;
     } else if (problem) {
       title.textContent = "API key required";
       text.textContent = "This Vortex server only answers requests that carry an API key of one of its namespaces.";
