@@ -146,6 +146,7 @@ async def snap(page: object, name: str, *, full_page: bool = False) -> None:
     """A screenshot under test-output/screenshots/, without passing toasts in the way."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove())")  # type: ignore[attr-defined]
+    await page.wait_for_timeout(250)  # type: ignore[attr-defined]  # lines and panels fade in
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)  # type: ignore[attr-defined]
 
 
@@ -378,6 +379,10 @@ async def test_tail_shows_runs_started_elsewhere(
     await page.click("#tab-tail")
     await expect(tail.locator(".log")).to_have_count(4)
     await expect(page.locator("#tail-unread")).to_be_hidden()
+    # Once its lines stop, the list shows the run without waiting for its next poll.
+    await expect(page.locator(f'.fn-item[data-id="{function_id}"] .fn-last')).to_contain_text(
+        "ms", timeout=3000
+    )
     await snap(page, "tail-1280x800")
     watch.assert_clean()
     await page.context.close()
@@ -675,6 +680,15 @@ async def test_versions_rollback_and_history(
     await snap(page, "versions-390x844")
     await page.evaluate("window.scrollTo(0, 0)")
     await snap(page, "named-editor-390x844")
+    # The tail by name, with four tabs: its tools sit in its status bar, not in the tab bar.
+    await page.click("#tab-tail")
+    await expect(page.locator("#tail-status")).to_have_attribute("data-state", "live")
+    await expect(page.locator("#tail-status #tail-pause")).to_be_visible()
+    await expect(page.locator("#tail-status")).to_contain_text("all versions")
+    tabs = page.locator(".output-panel .tabs")
+    assert await tabs.evaluate("el => el.scrollWidth <= el.clientWidth"), "the tab bar overflows"
+    await page.locator(".output-panel").evaluate("el => el.scrollIntoView()")
+    await snap(page, "tail-named-390x844")
     watch.assert_clean()
     await page.context.close()
 

@@ -73,7 +73,6 @@ const els = {
     history: $("#pane-history"),
     versions: $("#pane-versions"),
   },
-  tailTools: $("#tail-tools"),
   toasts: $("#toasts"),
 };
 
@@ -473,6 +472,7 @@ const tailView = new TailView(
     empty: $("#tail-empty"),
     list: $("#tail-console"),
     unread: $("#tail-unread"),
+    tools: $("#tail-tools"),
     pause: $("#tail-pause"),
     clear: $("#tail-clear"),
   },
@@ -509,7 +509,6 @@ function selectTab(tab) {
     button.tabIndex = name === tab ? 0 : -1;
     els.panes[name].hidden = name !== tab;
   }
-  els.tailTools.hidden = tab !== "tail";
   tailView.setVisible(tab === "tail");
   historyView.setVisible(tab === "history");
   if (tab === "versions") versionsView.refresh();
@@ -559,11 +558,29 @@ function startTail(fn) {
   state.tail?.stop();
   tailView.setFunction(fn);
   state.tail = new TailSocket(ref, {
-    onLine: (line) => tailView.add(line),
+    onLine: (line) => {
+      tailView.add(line);
+      runsSeen();
+    },
     onState: (tailState, extra) => tailView.setState(tailState, extra),
     checkExists: functionExists,
   });
   state.tail.start();
+}
+
+/**
+ * Lines of a run started elsewhere (CLI, curl, trigger, cron): once they stop coming, the run is
+ * over and in the history, so the list's "last run" and the History tab catch up at once
+ * rather than at their next poll.
+ */
+let runsSeenTimer = null;
+function runsSeen() {
+  clearTimeout(runsSeenTimer);
+  runsSeenTimer = setTimeout(() => {
+    if (state.busy === "run") return; // a run of this page refreshes both when it ends
+    refreshFunctions();
+    if (state.tab === "history") historyView.refresh({ quiet: true });
+  }, 800);
 }
 
 function stopTail() {

@@ -17,6 +17,7 @@ export class TailView {
     this.fn = null;
     els.pause.addEventListener("click", () => this.setPaused(!this.paused));
     els.clear.addEventListener("click", () => this.clear());
+    this.setState("idle");
   }
 
   setFunction(fn) {
@@ -135,6 +136,10 @@ export class TailView {
       gone: [h("span", { class: "status-icon" }, icon("x")), h("span", { class: "status-label" }, "This function no longer exists")],
       stopped: [h("span", { class: "status-label muted" }, "Stopped")],
     }[state] ?? [];
-    status.replaceChildren(...parts);
+    // Pause and Clear sit in the status bar, with the state they act on (not in the tab bar,
+    // where four tabs leave no room on a phone).
+    status.replaceChildren(...parts, h("span", { class: "status-spacer" }));
+    if (this.fn) status.append(this.els.tools);
+    else this.els.tools.remove();
   }
 }
