@@ -655,7 +655,7 @@ async function openFunction(id) {
 }
 
 /** Load the active version of the open named function again, keeping unsaved edits. */
-async function syncCurrent() {
+async function syncCurrent({ versions = true } = {}) {
   const name = state.current?.name;
   if (!name) return;
   let fresh;
@@ -680,14 +680,14 @@ async function syncCurrent() {
   if (runView.els.empty.hidden === false) runView.idle(fresh);
   upsertFunction(fresh);
   renderHeader();
-  if (state.tab === "versions") versionsView.refresh();
+  if (versions && state.tab === "versions") versionsView.refresh();
 }
 
 /** A rollback (or roll forward) made from the Versions pane. */
 async function switched(pointer, from) {
   const to = pointer.active;
   toast(`${pointer.name} is now on v${to}`, { detail: `${to < from ? "Rolled back" : "Rolled forward"} from v${from}; runs use v${to} from now on` });
-  await syncCurrent();
+  await syncCurrent({ versions: false }); // the pane already shows the pointer the server gave
   refreshFunctions();
 }
 
