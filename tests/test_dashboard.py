@@ -6,6 +6,7 @@ Screenshots at laptop (1280x800) and phone (390x844) widths land in test-output/
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -145,6 +146,7 @@ async def snap(page: object, name: str, *, full_page: bool = False) -> None:
     """A screenshot under test-output/screenshots/, without passing toasts in the way."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove())")  # type: ignore[attr-defined]
+    await page.wait_for_timeout(250)  # type: ignore[attr-defined]  # lines and panels fade in
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)  # type: ignore[attr-defined]
 
 
@@ -377,6 +379,10 @@ async def test_tail_shows_runs_started_elsewhere(
     await page.click("#tab-tail")
     await expect(tail.locator(".log")).to_have_count(4)
     await expect(page.locator("#tail-unread")).to_be_hidden()
+    # Once its lines stop, the list shows the run without waiting for its next poll.
+    await expect(page.locator(f'.fn-item[data-id="{function_id}"] .fn-last')).to_contain_text(
+        "ms", timeout=3000
+    )
     await snap(page, "tail-1280x800")
     watch.assert_clean()
     await page.context.close()
@@ -524,5 +530,263 @@ async def test_a_named_function_shows_its_name_and_active_version(
     await wait_healthy(page)
     item = page.locator(f'.fn-item[data-id="{function_id}"]')
     await expect(item.locator(".fn-name")).to_have_text(f"{name} · v2")
+    watch.assert_clean()
+    await page.context.close()
+
+
+def version_code(n: int) -> str:
+    return f'console.log("hello from v{n}");\nVortex.return({{ version: {n} }});\n'
+
+
+FAILING_V3 = 'console.warn("v3 is about to fail");\nthrow new RangeError("v3 is broken");\n'
+
+
+async def test_versions_rollback_and_history(
+    server: ServerProcess, open_page: Callable[..., object], http: aiohttp.ClientSession
+) -> None:
+    name = f"greet-{uuid.uuid4().hex[:6]}"
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    chip = page.locator("#fn-name-chip")
+    status = page.locator("#run-status")
+    output = page.locator("#run-output")
+
+    # Version 1: a draft given a name in the editor's header.
+    await set_code(page, version_code(1))
+    await page.fill("#fn-name", name)
+    await page.click("#deploy-btn")
+    await expect(page).to_have_url(re.compile(f"#/functions/{name}$"))
+    await expect(chip.locator(".mono")).to_have_text(name)
+    await expect(chip.locator(".name-version")).to_have_text("v1")
+    # Version 2: the same function edited and deployed again.
+    await set_code(page, version_code(2))
+    await expect(page.locator("#fn-badge")).to_have_text("Modified")
+    await expect(page.locator("#fn-sub-text")).to_have_text("deploying adds a version")
+    await page.click("#run-btn")
+    await expect(status).to_have_attribute("data-state", "succeeded")
+    await expect(output).to_contain_text('"version": 2')
+    await expect(chip.locator(".name-version")).to_have_text("v2")
+    item = page.locator(f'.fn-item[data-ref="{name}"]')
+    await expect(item.locator(".fn-name")).to_have_text(f"{name} · v2")
+
+    # The Versions tab: two versions, the newest active.
+    await page.click("#tab-versions")
+    rows = page.locator("#versions-list .vrow")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(0)).to_have_attribute("data-version", "2")
+    await expect(rows.nth(0)).to_have_attribute("data-active", "true")
+    await expect(rows.nth(0).locator(".badge")).to_have_text("Active")
+    await expect(rows.nth(0).locator(".vaction")).to_have_count(0)
+    await expect(page.locator("#versions-status")).to_contain_text("v2 active")
+    await snap(page, "versions-1280x800")
+
+    # Each version's code is one click away.
+    v1 = page.locator('#versions-list .vrow[data-version="1"]')
+    await v1.locator(".vcode-btn").click()
+    await expect(v1.locator("pre.vcode")).to_have_text(version_code(1))
+    await snap(page, "versions-code-1280x800")
+    await v1.locator(".vcode-btn").click()
+    await expect(v1.locator(".vcode")).to_have_count(0)
+
+    # Rolling back asks first, and changes nothing until confirmed.
+    await expect(v1.locator(".vaction")).to_have_text("Roll back")
+    await v1.locator(".vaction").click()
+    confirm = v1.locator(".vconfirm")
+    await expect(confirm).to_contain_text(f"Make v1 the active version of {name}?")
+    await expect(v1.locator(".vaction")).to_have_count(0)
+    await page.wait_for_timeout(250)  # the confirmation fades in
+    await snap(page, "versions-confirm-1280x800")
+    await confirm.get_by_role("button", name="Cancel").click()
+    await expect(confirm).to_have_count(0)
+    async with http.get(f"/functions/{name}/versions") as response:
+        assert (await response.json())["active"] == 2
+    await v1.locator(".vaction").click()
+    await page.keyboard.press("Escape")  # the confirmation has the focus: Escape cancels too
+    await expect(confirm).to_have_count(0)
+    await expect(v1.locator(".vaction")).to_be_focused()
+    await v1.locator(".vaction").click()
+    await confirm.get_by_role("button", name="Roll back to v1").click()
+    # The switch shows at once: the pane, the header, the editor, the list.
+    await expect(v1).to_have_attribute("data-active", "true")
+    await expect(v1.locator(".badge")).to_have_text("Active")
+    v2 = page.locator('#versions-list .vrow[data-version="2"]')
+    await expect(v2.locator(".vaction")).to_have_text("Roll forward")
+    await expect(chip.locator(".name-version")).to_have_text("v1")
+    await expect(page.locator("#code")).to_have_value(version_code(1))
+    await expect(page.locator("#fn-badge")).to_have_text("Deployed")
+    await expect(item.locator(".fn-name")).to_have_text(f"{name} · v1")
+    async with http.get(f"/functions/{name}/versions") as response:
+        assert (await response.json())["active"] == 1
+
+    # Running now runs version 1.
+    await page.click("#run-btn")
+    await expect(page.locator("#tab-run")).to_have_attribute("aria-selected", "true")
+    await expect(status).to_have_attribute("data-state", "succeeded")
+    await expect(output).to_contain_text('"version": 1')
+    await expect(status.locator(".run-version")).to_have_text("v1")
+    await expect(page.locator("#run-console")).to_contain_text("hello from v1")
+    await snap(page, "rolled-back-run-1280x800")
+
+    # A third version that throws: deploying after a rollback adds v3.
+    await set_code(page, FAILING_V3)
+    await page.click("#run-btn")
+    await expect(status).to_have_attribute("data-state", "failed")
+    await expect(chip.locator(".name-version")).to_have_text("v3")
+
+    # The History tab: every run of every version, newest first, with its outcome.
+    await page.click("#tab-history")
+    runs = page.locator("#history-list .hrun")
+    await expect(runs).to_have_count(3)
+    newest = runs.nth(0)
+    await expect(newest).to_have_attribute("data-outcome", "fail")
+    await expect(newest.locator(".hr-outcome")).to_have_text("function_error")
+    await expect(newest.locator(".hr-ver")).to_have_text("v3")
+    await expect(runs.nth(1).locator(".hr-ver")).to_have_text("v1")
+    await expect(runs.nth(1).locator(".hr-outcome")).to_have_text("OK")
+    await expect(runs.nth(1).locator(".hr-trigger")).to_have_text("API")
+    await expect(runs.nth(1).locator(".hr-dur")).to_contain_text("ms")
+    await expect(runs.nth(1).locator(".hr-cpu")).to_contain_text("ms")
+    await expect(runs.nth(2).locator(".hr-ver")).to_have_text("v2")
+    await expect(page.locator("#history-status")).to_contain_text("3 runs")
+    # Opening a row shows that run's logs and error, as the server kept them.
+    await newest.locator(".hrow").click()
+    await expect(newest.locator(".hrow")).to_have_attribute("aria-expanded", "true")
+    detail = newest.locator(".hdetail")
+    await expect(detail.locator(".log-warn")).to_contain_text("v3 is about to fail")
+    await expect(detail.locator(".error-card")).to_have_attribute("data-code", "function_error")
+    await expect(detail.locator(".error-title")).to_have_text("RangeError: v3 is broken")
+    await runs.nth(1).locator(".hrow").click()
+    await expect(runs.nth(1).locator(".hdetail .log")).to_have_text(re.compile("hello from v1"))
+    await snap(page, "history-1280x800")
+
+    # A run started elsewhere shows up while the tab is open, open rows stay open.
+    async with http.post(f"/execute/{name}") as response:
+        assert response.status == 200
+    await expect(runs).to_have_count(4, timeout=10_000)
+    await expect(runs.nth(1).locator(".hdetail")).to_be_visible()
+
+    # On a phone: the same panes, no sideways scrolling.
+    await page.set_viewport_size(PHONE)
+    await page.locator(".output-panel").evaluate("el => el.scrollIntoView()")
+    await page.wait_for_timeout(200)
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
+    await snap(page, "history-390x844")
+    await page.click("#tab-versions")
+    await expect(rows).to_have_count(3)
+    await page.locator('#versions-list .vrow[data-version="2"] .vaction').click()
+    await page.locator(".output-panel").evaluate("el => el.scrollIntoView()")
+    await page.wait_for_timeout(250)
+    await snap(page, "versions-390x844")
+    await page.evaluate("window.scrollTo(0, 0)")
+    await snap(page, "named-editor-390x844")
+    # The tail by name, with four tabs: its tools sit in its status bar, not in the tab bar.
+    await page.click("#tab-tail")
+    await expect(page.locator("#tail-status")).to_have_attribute("data-state", "live")
+    await expect(page.locator("#tail-status #tail-pause")).to_be_visible()
+    await expect(page.locator("#tail-status")).to_contain_text("all versions")
+    tabs = page.locator(".output-panel .tabs")
+    assert await tabs.evaluate("el => el.scrollWidth <= el.clientWidth"), "the tab bar overflows"
+    await page.locator(".output-panel").evaluate("el => el.scrollIntoView()")
+    await snap(page, "tail-named-390x844")
+    watch.assert_clean()
+    await page.context.close()
+
+
+async def test_a_server_with_keys_needs_the_key_in_the_dashboard(
+    server_factory: Callable[..., ServerProcess], open_page: Callable[..., object]
+) -> None:
+    from tests.auth.test_namespaces import make_key
+
+    server = server_factory(workers=1)
+    key = make_key(server, "acme")
+    await asyncio.sleep(2.1)  # the server's cache of "no keys"
+    page, watch = await open_page(server.url, viewport=PHONE)
+    gate = page.locator("#key-gate")
+    await expect(gate).to_be_visible()
+    await expect(page.locator("#key-title")).to_have_text("API key required")
+    await expect(page.locator("#key-cancel")).to_be_hidden()
+    assert await page.locator("#app").evaluate("el => el.inert"), "the page behind the dialog"
+    await expect(page.locator("#key-input")).to_be_focused()
+    await snap(page, "api-key-390x844")
+
+    # A wrong key is refused and not kept.
+    await page.fill("#key-input", "vx_acme_" + "x" * 43)
+    await page.click("#key-submit")
+    await expect(page.locator("#key-error")).to_contain_text("not valid")
+    assert await page.evaluate("localStorage.getItem('vortex.apiKey')") is None
+    await page.set_viewport_size(LAPTOP)
+    await snap(page, "api-key-refused-1280x800")
+
+    await page.fill("#key-input", key)
+    await page.press("#key-input", "Enter")
+    await expect(gate).to_be_hidden()
+    await expect(page.locator("#key-btn")).to_contain_text("acme")
+    await wait_healthy(page)
+    assert await page.evaluate("localStorage.getItem('vortex.apiKey')") == key
+
+    # Deploy and run: HTTP carries the key in a header, WebSockets as a subprotocol.
+    await set_code(page, 'console.log("keyed line");\nVortex.return("with a key");\n')
+    await page.click("#run-btn")
+    await expect(page.locator("#run-status")).to_have_attribute("data-state", "succeeded")
+    await expect(page.locator("#run-output")).to_contain_text("with a key")
+    function_id = await current_function_id(page)
+    await page.click("#tab-tail")
+    await expect(page.locator("#tail-status")).to_have_attribute("data-state", "live")
+    async with (
+        aiohttp.ClientSession(base_url=server.url) as http,
+        http.post(f"/execute/{function_id}", headers={"Authorization": f"Bearer {key}"}) as answer,
+    ):
+        assert answer.status == 200
+    await expect(page.locator("#tail-console")).to_contain_text("keyed line")
+    await page.click("#tab-history")
+    await expect(page.locator("#history-list .hrun")).to_have_count(2)
+    await snap(page, "api-key-connected-1280x800")
+
+    # The key is remembered: a reload asks for nothing.
+    await page.reload()
+    await wait_healthy(page)
+    await expect(page.locator(f'.fn-item[data-id="{function_id}"]')).to_be_visible()
+    await expect(gate).to_be_hidden()
+
+    # Forgetting it brings the question back.
+    await page.click("#key-btn")
+    await expect(gate).to_be_visible()
+    await expect(page.locator("#key-title")).to_have_text("API key")
+    await page.click("#key-forget")
+    await expect(gate).to_be_visible()
+    await expect(page.locator("#key-title")).to_have_text("API key required")
+    assert await page.evaluate("localStorage.getItem('vortex.apiKey')") is None
+    # Chromium notes every refused request (401) and the refused WebSocket in its console.
+    watch.assert_clean("status of 401", "Unexpected response code: 401")
+    await page.context.close()
+
+
+async def test_a_version_link_opens_the_function_and_follows_a_rollback_made_elsewhere(
+    server: ServerProcess,
+    open_page: Callable[..., object],
+    http: aiohttp.ClientSession,
+    deploy: Callable[..., object],
+) -> None:
+    name = f"elsewhere-{uuid.uuid4().hex[:6]}"
+    first = await deploy(version_code(1), name=name)  # type: ignore[misc]
+    await deploy(version_code(2), name=name)  # type: ignore[misc]
+    # A link to one version's id opens the function, by its name, on its active version.
+    page, watch = await open_page(server.url, path=f"/#/functions/{first}")
+    await wait_healthy(page)
+    await expect(page).to_have_url(re.compile(f"#/functions/{name}$"))
+    await expect(page.locator("#code")).to_have_value(version_code(2))
+    await expect(page.locator("#fn-name-chip .name-version")).to_have_text("v2")
+    await page.click("#tab-versions")
+    await expect(page.locator("#versions-list .vrow")).to_have_count(2)
+
+    # The CLI (or another page) rolls back: this page follows within a few seconds.
+    async with http.post(f"/functions/{name}/rollback") as response:
+        assert (await response.json())["active"] == 1
+    await expect(page.locator("#code")).to_have_value(version_code(1), timeout=10_000)
+    await expect(page.locator("#fn-name-chip .name-version")).to_have_text("v1")
+    await expect(page.locator('#versions-list .vrow[data-version="1"]')).to_have_attribute(
+        "data-active", "true"
+    )
     watch.assert_clean()
     await page.context.close()

@@ -49,6 +49,14 @@ export function fullTime(iso) {
   return t === null ? "" : new Date(t).toLocaleString();
 }
 
+/** The time of day for today, the date and time for any other day. */
+export function dayTime(iso, now = Date.now()) {
+  const t = parseTime(iso);
+  if (t === null) return "";
+  const d = new Date(t);
+  return d.toDateString() === new Date(now).toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
 export function shortId(id) {
   return typeof id === "string" ? id.slice(0, 8) : "";
 }

@@ -1,6 +1,6 @@
 // WebSockets to /ws/{id}: a one-shot stream for one run, and a tail that reconnects with backoff.
 
-import { wsUrl } from "./api.js";
+import { openSocket } from "./api.js";
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 8000;
@@ -28,7 +28,7 @@ export function openRunStream(functionId, runId, onLine, openTimeoutMs = 2500) {
   return new Promise((resolve) => {
     let socket;
     try {
-      socket = new WebSocket(wsUrl(functionId));
+      socket = openSocket(functionId);
     } catch {
       resolve(null);
       return;
@@ -143,7 +143,7 @@ export class TailSocket {
     this.emit(this.attempt === 0 ? "connecting" : "reconnecting", { retryInMs: 0 });
     let socket;
     try {
-      socket = new WebSocket(wsUrl(this.functionId));
+      socket = openSocket(this.functionId);
     } catch {
       this.scheduleRetry();
       return;

@@ -1,19 +1,24 @@
 // The Vortex dashboard: functions and pool health on the left, the editor in the middle, the
 // run and its live logs on the right. A thin client of the HTTP API and the log WebSocket.
 
-import { api, ApiError, NetworkError } from "./api.js";
+import { api, apiKey, ApiError, keyNamespace, NetworkError, onUnauthorized } from "./api.js";
 import { $, h, icon } from "./dom.js";
 import { Editor } from "./editor.js";
 import { EXAMPLE_CODE, EXAMPLE_FILENAME } from "./example.js";
 import { formatBytes, formatMs, IS_MAC, newRunId, relativeTime, shortId } from "./format.js";
 import { HealthMonitor } from "./health.js";
+import { HistoryView, refOf } from "./historyview.js";
+import { KeyGate } from "./keygate.js";
 import { openRunStream, TailSocket } from "./live.js";
 import { RunView } from "./runview.js";
 import { TailView } from "./tailview.js";
+import { VersionsView } from "./versionsview.js";
 import { firstFrame } from "./views.js";
 
 const DRAFT_KEY = "vortex.draft";
 const FILENAME = /^[\w][\w.-]{0,99}$/;
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIST_REFRESH_MS = 5000;
 const encoder = new TextEncoder();
 
@@ -42,6 +47,10 @@ const els = {
   filename: $("#filename"),
   badge: $("#fn-badge"),
   fnId: $("#fn-id"),
+  fnName: $("#fn-name"),
+  fnNameChip: $("#fn-name-chip"),
+  keyBtn: $("#key-btn"),
+  keyLabel: $("#key-label"),
   fnSubText: $("#fn-sub-text"),
   del: $("#delete-btn"),
   deploy: $("#deploy-btn"),
@@ -52,18 +61,25 @@ const els = {
   editorError: $("#editor-error"),
   cursorPos: $("#cursor-pos"),
   codeSize: $("#code-size"),
-  tabRun: $("#tab-run"),
-  tabTail: $("#tab-tail"),
-  paneRun: $("#pane-run"),
-  paneTail: $("#pane-tail"),
-  tailTools: $("#tail-tools"),
+  tabs: {
+    run: $("#tab-run"),
+    tail: $("#tab-tail"),
+    history: $("#tab-history"),
+    versions: $("#tab-versions"),
+  },
+  panes: {
+    run: $("#pane-run"),
+    tail: $("#pane-tail"),
+    history: $("#pane-history"),
+    versions: $("#pane-versions"),
+  },
   toasts: $("#toasts"),
 };
 
 const state = {
   functions: null, // null until the first list arrives
-  current: null, // the open function: {id, filename, code, size, created_at, last_run}
-  edits: new Map(), // unsaved edits of deployed functions, by id
+  current: null, // the open function: {id, filename, code, size, created_at, last_run, name?, version?}
+  edits: new Map(), // unsaved edits of deployed functions, by ref (name, or id when unnamed)
   busy: null, // "deploy" | "run" | null
   online: null,
   tab: "run",
@@ -116,11 +132,11 @@ function isDirty() {
 function loadDraft() {
   try {
     const draft = JSON.parse(localStorage.getItem(DRAFT_KEY) ?? "null");
-    if (draft && typeof draft.code === "string" && draft.code.trim()) return draft;
+    if (draft && typeof draft.code === "string" && draft.code.trim()) return { name: "", ...draft };
   } catch {
     // Storage may be blocked or hold something else: the example is a fine start.
   }
-  return { code: EXAMPLE_CODE, filename: EXAMPLE_FILENAME };
+  return { code: EXAMPLE_CODE, filename: EXAMPLE_FILENAME, name: "" };
 }
 
 function saveDraft() {
@@ -128,8 +144,9 @@ function saveDraft() {
     if (state.current) return;
     const code = editor.value;
     const filename = els.filename.value.trim();
-    if (code === EXAMPLE_CODE && filename === EXAMPLE_FILENAME) localStorage.removeItem(DRAFT_KEY);
-    else localStorage.setItem(DRAFT_KEY, JSON.stringify({ code, filename }));
+    const name = els.fnName.value.trim();
+    if (code === EXAMPLE_CODE && filename === EXAMPLE_FILENAME && !name) localStorage.removeItem(DRAFT_KEY);
+    else localStorage.setItem(DRAFT_KEY, JSON.stringify({ code, filename, name }));
   } catch {
     // Not persisting a draft is not worth bothering the user about.
   }
@@ -140,8 +157,8 @@ function saveDraft() {
 const editor = new Editor($("#editor"), {
   onChange: () => {
     if (state.current) {
-      if (isDirty()) state.edits.set(state.current.id, { code: editor.value, filename: els.filename.value });
-      else state.edits.delete(state.current.id);
+      if (isDirty()) state.edits.set(refOf(state.current), { code: editor.value, filename: els.filename.value });
+      else state.edits.delete(refOf(state.current));
     }
     saveDraft();
     els.editorError.classList.add("stale");
@@ -161,20 +178,45 @@ function renderHeader() {
   els.codeSize.textContent = formatBytes(bytes);
   els.filename.classList.toggle("invalid", !FILENAME.test(els.filename.value.trim()));
   if (current) {
+    const named = Boolean(current.name);
     els.badge.dataset.kind = dirty ? "modified" : "deployed";
     els.badge.textContent = dirty ? "Modified" : "Deployed";
-    els.badge.title = dirty ? "Deploying creates a new function; this one stays as it is" : "This code is deployed";
+    els.badge.title = dirty
+      ? named
+        ? `Deploying adds a new version of ${current.name} and makes it active`
+        : "Deploying creates a new function; this one stays as it is"
+      : "This code is deployed";
+    els.fnName.hidden = true;
+    els.fnNameChip.hidden = !named;
+    if (named) {
+      els.fnNameChip.replaceChildren(h("span", { class: "mono" }, current.name), h("span", { class: "name-version" }, `v${current.version}`));
+      els.fnNameChip.title = `${current.name}, version ${current.version} (active)`;
+    }
+    els.fnSubText.hidden = false;
     els.fnId.hidden = false;
     els.fnId.replaceChildren(h("span", { class: "mono" }, shortId(current.id)), icon("copy"));
     els.fnId.title = `Copy function ID ${current.id}`;
-    els.fnSubText.textContent = dirty ? "deploying creates a new function" : `deployed ${relativeTime(current.created_at)}`;
+    els.fnSubText.textContent = dirty
+      ? named
+        ? "deploying adds a version"
+        : "deploying creates a new function"
+      : `deployed ${relativeTime(current.created_at)}`;
     els.del.hidden = false;
+    const deleteLabel = named ? `Delete ${current.name} (every version)` : "Delete function";
+    els.del.title = deleteLabel;
+    els.del.setAttribute("aria-label", deleteLabel);
   } else {
     els.badge.dataset.kind = "draft";
     els.badge.textContent = "Draft";
     els.badge.title = "Not deployed yet";
+    els.fnNameChip.hidden = true;
+    els.fnName.hidden = false;
+    const name = els.fnName.value.trim();
+    els.fnName.classList.toggle("invalid", Boolean(name) && !validName(name));
+    els.fnName.style.width = `calc(${Math.min(26, Math.max(22, name.length + 2))}ch + 10px)`;
     els.fnId.hidden = true;
-    els.fnSubText.textContent = "Not deployed yet";
+    // The badge says "Draft": the line under the file name is the name field's.
+    els.fnSubText.hidden = true;
     els.del.hidden = true;
   }
   fitFilename();
@@ -194,6 +236,17 @@ function fitFilename() {
 els.filename.addEventListener("input", () => {
   editor.onChange();
 });
+els.fnName.addEventListener("input", () => {
+  saveDraft();
+  renderHeader();
+});
+els.fnName.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") deploy();
+});
+
+function validName(name) {
+  return NAME.test(name) && !UUID.test(name);
+}
 
 function hideEditorError() {
   els.editorError.hidden = true;
@@ -254,7 +307,7 @@ function renderFunctions({ force = false } = {}) {
   els.fnLoading.hidden = list !== null;
   if (list === null) return;
   // Rebuilding the list under the pointer every few seconds would eat clicks: only on change.
-  const key = JSON.stringify([state.current?.id ?? null, list]);
+  const key = JSON.stringify([refOf(state.current), list]);
   if (!force && key === renderedList.key && Date.now() - renderedList.at < 20_000) return;
   renderedList = { key, at: Date.now() };
   els.fnCount.textContent = list.length ? String(list.length) : "";
@@ -263,7 +316,8 @@ function renderFunctions({ force = false } = {}) {
   const items = list.map((fn) => {
     const last = fn.last_run;
     const runState = last ? (last.ok ? "ok" : "fail") : "never";
-    const active = state.current?.id === fn.id;
+    const ref = refOf(fn);
+    const active = refOf(state.current) === ref;
     const lastText = last
       ? [icon(last.ok ? "check" : "x", `icon run-${runState}`), last.ok ? formatMs(last.execution_time_ms) : "failed"]
       : ["never run"];
@@ -274,9 +328,9 @@ function renderFunctions({ force = false } = {}) {
         "a",
         {
           class: "fn-item",
-          href: `#/functions/${encodeURIComponent(fn.id)}`,
+          href: `#/functions/${encodeURIComponent(ref)}`,
           "aria-current": active ? "page" : null,
-          dataset: { id: fn.id },
+          dataset: { id: fn.id, ref },
           title: fn.id,
         },
         h("span", {
@@ -287,7 +341,15 @@ function renderFunctions({ force = false } = {}) {
         h(
           "span",
           { class: "fn-main" },
-          h("span", { class: "fn-row" }, h("span", { class: "fn-name", title: fn.name ? `${fn.name}, version ${fn.version} (active) of ${fn.filename}` : "" }, fn.name ? `${fn.name} · v${fn.version}` : String(fn.filename ?? "index.js")), h("span", { class: "fn-time", title: String(fn.created_at ?? "") }, relativeTime(last?.at ?? fn.created_at, now))),
+          h(
+            "span",
+            { class: "fn-row" },
+            h(
+              "span",
+              { class: "fn-name", title: fn.name ? `${fn.name}, version ${fn.version} (active) of ${fn.filename}` : "" },
+              // The version stays in sight when a long name is cut short.
+              fn.name ? [h("span", { class: "fn-name-text" }, fn.name), h("span", { class: "fn-name-ver" }, ` · v${fn.version}`)] : String(fn.filename ?? "index.js"),
+            ), h("span", { class: "fn-time", title: String(fn.created_at ?? "") }, relativeTime(last?.at ?? fn.created_at, now))),
           h("span", { class: "fn-sub" }, h("span", { class: "mono" }, shortId(fn.id)), h("span", { class: "sep" }, "·"), formatBytes(fn.size), h("span", { class: "sep" }, "·"), h("span", { class: `fn-last run-${runState}` }, lastText)),
         ),
       ),
@@ -310,10 +372,12 @@ async function refreshFunctions() {
   try {
     const data = await api.listFunctions();
     state.functions = Array.isArray(data?.functions) ? data.functions : [];
-    const current = state.current && state.functions.find((fn) => fn.id === state.current.id);
+    const current = state.current && state.functions.find((fn) => refOf(fn) === refOf(state.current));
     if (current) {
       state.current.last_run = current.last_run;
       if (state.busy !== "run" && runView.els.empty.hidden === false) runView.idle(state.current);
+      // Another client deployed or rolled back this name: follow its active version.
+      if (current.name && current.id !== state.current.id && !state.busy) syncCurrent();
     }
     renderFunctions();
   } catch (error) {
@@ -325,7 +389,7 @@ async function refreshFunctions() {
 
 function upsertFunction(record) {
   if (!state.functions) state.functions = [];
-  const index = state.functions.findIndex((fn) => fn.id === record.id);
+  const index = state.functions.findIndex((fn) => refOf(fn) === refOf(record));
   const summary = { ...record };
   delete summary.code;
   if (index >= 0) state.functions[index] = { ...state.functions[index], ...summary };
@@ -360,7 +424,7 @@ const health = new HealthMonitor({
       toast("Reconnected", { kind: "info", detail: `Vortex at ${location.host} is back` });
       refreshFunctions();
       state.tail?.kick();
-      if (state.route && state.route !== state.current?.id) route();
+      if (state.route && state.route !== refOf(state.current)) route();
     }
   },
   onOffline: ({ retryInMs, attempts, reason }) => {
@@ -408,24 +472,70 @@ const tailView = new TailView(
     empty: $("#tail-empty"),
     list: $("#tail-console"),
     unread: $("#tail-unread"),
+    tools: $("#tail-tools"),
     pause: $("#tail-pause"),
     clear: $("#tail-clear"),
   },
   { onCopy: copyText },
 );
 
+const historyView = new HistoryView(
+  {
+    status: $("#history-status"),
+    refresh: $("#history-refresh"),
+    empty: $("#history-empty"),
+    head: $("#history-head"),
+    list: $("#history-list"),
+  },
+  { onCopy: copyText },
+);
+
+const versionsView = new VersionsView(
+  {
+    status: $("#versions-status"),
+    refresh: $("#versions-refresh"),
+    empty: $("#versions-empty"),
+    list: $("#versions-list"),
+    note: $("#versions-note"),
+  },
+  { onCopy: copyText, onSwitched: (pointer, from) => switched(pointer, from) },
+);
+
 function selectTab(tab) {
+  if (els.tabs[tab].hidden) tab = "run";
   state.tab = tab;
-  const run = tab === "run";
-  els.tabRun.setAttribute("aria-selected", String(run));
-  els.tabTail.setAttribute("aria-selected", String(!run));
-  els.paneRun.hidden = !run;
-  els.paneTail.hidden = run;
-  els.tailTools.hidden = run;
-  tailView.setVisible(!run);
+  for (const [name, button] of Object.entries(els.tabs)) {
+    button.setAttribute("aria-selected", String(name === tab));
+    button.tabIndex = name === tab ? 0 : -1;
+    els.panes[name].hidden = name !== tab;
+  }
+  tailView.setVisible(tab === "tail");
+  historyView.setVisible(tab === "history");
+  if (tab === "versions") versionsView.refresh();
 }
-els.tabRun.addEventListener("click", () => selectTab("run"));
-els.tabTail.addEventListener("click", () => selectTab("tail"));
+for (const [name, button] of Object.entries(els.tabs)) {
+  button.addEventListener("click", () => selectTab(name));
+}
+// Arrow keys move between tabs, as in any tab list.
+$(".tabs").addEventListener("keydown", (event) => {
+  if (!["ArrowLeft", "ArrowRight"].includes(event.key) || !event.target.matches(".tab")) return;
+  const visible = Object.keys(els.tabs).filter((name) => !els.tabs[name].hidden);
+  const at = visible.indexOf(state.tab);
+  const next = visible[(at + (event.key === "ArrowRight" ? 1 : visible.length - 1)) % visible.length];
+  selectTab(next);
+  els.tabs[next].focus();
+});
+
+/** The open function changed (or became none): the views that follow it follow. */
+function setCurrent(fn) {
+  state.current = fn;
+  historyView.setFunction(fn);
+  versionsView.setFunction(fn);
+  els.tabs.history.hidden = !fn;
+  els.tabs.versions.hidden = !fn?.name;
+  if (els.tabs[state.tab].hidden) selectTab("run");
+  else if (state.tab === "versions") versionsView.refresh();
+}
 
 async function functionExists(id) {
   if (state.online === false) return null; // the health monitor knows: no need to ask
@@ -439,15 +549,38 @@ async function functionExists(id) {
 }
 
 function startTail(fn) {
-  if (state.tail?.functionId === fn.id) return;
+  // By name, the tail follows every version: it stays open across deploys and rollbacks.
+  const ref = refOf(fn);
+  if (state.tail?.functionId === ref) {
+    tailView.fn = fn;
+    return;
+  }
   state.tail?.stop();
   tailView.setFunction(fn);
-  state.tail = new TailSocket(fn.id, {
-    onLine: (line) => tailView.add(line),
+  state.tail = new TailSocket(ref, {
+    onLine: (line) => {
+      tailView.add(line);
+      runsSeen();
+    },
     onState: (tailState, extra) => tailView.setState(tailState, extra),
     checkExists: functionExists,
   });
   state.tail.start();
+}
+
+/**
+ * Lines of a run started elsewhere (CLI, curl, trigger, cron): once they stop coming, the run is
+ * over and in the history, so the list's "last run" and the History tab catch up at once
+ * rather than at their next poll.
+ */
+let runsSeenTimer = null;
+function runsSeen() {
+  clearTimeout(runsSeenTimer);
+  runsSeenTimer = setTimeout(() => {
+    if (state.busy === "run") return; // a run of this page refreshes both when it ends
+    refreshFunctions();
+    if (state.tab === "history") historyView.refresh({ quiet: true });
+  }, 800);
 }
 
 function stopTail() {
@@ -471,10 +604,11 @@ function routeId() {
   return match ? decodeURIComponent(match[1]) : null;
 }
 
-function showDraft({ code, filename } = loadDraft()) {
-  state.current = null;
+function showDraft({ code, filename, name = "" } = loadDraft()) {
+  setCurrent(null);
   state.route = null;
   els.filename.value = filename;
+  els.fnName.value = name;
   editor.value = code;
   hideEditorError();
   stopTail();
@@ -485,13 +619,19 @@ function showDraft({ code, filename } = loadDraft()) {
 
 async function openFunction(id) {
   state.route = id;
-  if (state.current?.id === id) return;
+  if (refOf(state.current) === id) return;
   setDrawer(false);
   els.app.classList.add("loading");
   try {
     const fn = await api.getFunction(id);
     if (state.route !== id) return; // the user moved on meanwhile
-    state.current = fn;
+    if (fn.name && id !== fn.name) {
+      // The id of one version of a named function: open the function, by its name.
+      history.replaceState(null, "", `#/functions/${encodeURIComponent(fn.name)}`);
+      await openFunction(fn.name);
+      return;
+    }
+    setCurrent(fn);
     const edit = state.edits.get(id);
     els.filename.value = edit?.filename ?? fn.filename;
     editor.value = edit?.code ?? fn.code;
@@ -503,14 +643,52 @@ async function openFunction(id) {
   } catch (error) {
     if (state.route !== id) return;
     if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
-      toast("Function not found", { kind: "error", detail: `No function with id ${id}` });
+      toast("Function not found", { kind: "error", detail: `No function ${id}` });
       location.hash = "#/";
-    } else {
+    } else if (!(error instanceof ApiError && (error.status === 401 || error.status === 403))) {
+      // (A missing key opens the key prompt, which opens this function again once it has one.)
       toast("Could not open the function", { kind: "error", detail: error.message });
     }
   } finally {
-    els.app.classList.remove("loading");
+    if (state.route === id) els.app.classList.remove("loading");
   }
+}
+
+/** Load the active version of the open named function again, keeping unsaved edits. */
+async function syncCurrent({ versions = true } = {}) {
+  const name = state.current?.name;
+  if (!name) return;
+  let fresh;
+  try {
+    fresh = await api.getFunction(name);
+  } catch (error) {
+    if (!(error instanceof NetworkError)) console.warn("reloading the function failed:", error.message);
+    return;
+  }
+  if (state.current?.name !== name || state.busy) return;
+  const edit = state.edits.get(name);
+  state.current = fresh;
+  tailView.fn = fresh;
+  if (!edit) {
+    els.filename.value = fresh.filename;
+    // Setting the same code again would move the cursor and the scroll: only when it changed.
+    if (editor.value !== fresh.code) editor.value = fresh.code;
+    hideEditorError();
+  } else if (edit.code === fresh.code && edit.filename === fresh.filename) {
+    state.edits.delete(name);
+  }
+  if (runView.els.empty.hidden === false) runView.idle(fresh);
+  upsertFunction(fresh);
+  renderHeader();
+  if (versions && state.tab === "versions") versionsView.refresh();
+}
+
+/** A rollback (or roll forward) made from the Versions pane. */
+async function switched(pointer, from) {
+  const to = pointer.active;
+  toast(`${pointer.name} is now on v${to}`, { detail: `${to < from ? "Rolled back" : "Rolled forward"} from v${from}; runs use v${to} from now on` });
+  await syncCurrent({ versions: false }); // the pane already shows the pointer the server gave
+  refreshFunctions();
 }
 
 function route() {
@@ -536,13 +714,22 @@ async function deploy() {
     els.filename.focus();
     return null;
   }
+  // A named function gets a new version; a draft may be given a name to start one.
+  const name = state.current ? state.current.name ?? null : els.fnName.value.trim() || null;
+  if (name && !validName(name)) {
+    showEditorError({ code: "name", message: "A name is 1–63 lowercase letters, digits and hyphens, starting with a letter or digit (e.g. hello-world)." });
+    els.fnName.focus();
+    return null;
+  }
   state.busy = "deploy";
   renderHeader();
   try {
-    const { function_id: id } = await api.deploy(code, filename);
+    const answer = await api.deploy(code, filename, name);
+    const id = answer.function_id;
     hideEditorError();
     editor.clearMark();
-    if (state.current) state.edits.delete(state.current.id);
+    const previous = state.current;
+    if (previous) state.edits.delete(refOf(previous));
     else {
       try {
         localStorage.removeItem(DRAFT_KEY);
@@ -551,13 +738,24 @@ async function deploy() {
       }
     }
     const record = { id, code, filename, size: codeBytes(code), created_at: new Date().toISOString(), last_run: null };
-    state.current = record;
-    state.route = id;
-    history.pushState(null, "", `#/functions/${encodeURIComponent(id)}`);
+    if (answer.name) {
+      // One history for every version of a name: the last run stays the last run.
+      Object.assign(record, { name: answer.name, version: answer.version, last_run: previous?.name === answer.name ? previous.last_run : null });
+    }
+    const ref = refOf(record);
+    setCurrent(record);
+    state.route = ref;
+    const hash = `#/functions/${encodeURIComponent(ref)}`;
+    if (location.hash !== hash) history.pushState(null, "", hash);
     upsertFunction(record);
     startTail(record);
     runView.idle(record);
-    toast(`Deployed ${filename}`, { detail: `Function ID ${id}` });
+    if (answer.name) {
+      toast(`Deployed ${answer.name} v${answer.version}`, { detail: `Active now · function ID ${id}` });
+      versionsView.refresh();
+    } else {
+      toast(`Deployed ${filename}`, { detail: `Function ID ${id}` });
+    }
     refreshFunctions();
     return record;
   } catch (error) {
@@ -586,14 +784,15 @@ async function run() {
   selectTab("run");
   editor.clearMark();
   const runId = newRunId();
+  const ref = refOf(fn);
   runView.start(fn, runId);
   // The log stream opens before the run starts, so its first line is never missed.
-  const stream = await openRunStream(fn.id, runId, (line) => runView.add(line));
+  const stream = await openRunStream(ref, runId, (line) => runView.add(line));
   try {
-    const result = await api.execute(fn.id, runId);
+    const result = await api.execute(ref, runId);
     if (stream) await stream.settle(Array.isArray(result.logs) ? result.logs.length : 0, 500);
     runView.finish(result, fn);
-    if (result.error && state.current?.id === fn.id && !isDirty()) {
+    if (result.error && state.current?.id === fn.id && !isDirty() && (!result.function_id || result.function_id === fn.id)) {
       const frame = firstFrame(result.error.stack, fn.filename);
       if (frame) editor.mark(frame.line, "runtime");
     }
@@ -604,8 +803,8 @@ async function run() {
       execution_time_ms: result.execution_time_ms,
       error_code: result.error?.code ?? null,
     };
-    if (state.current?.id === fn.id) state.current.last_run = lastRun;
-    upsertFunction({ id: fn.id, last_run: lastRun });
+    if (refOf(state.current) === ref) state.current.last_run = lastRun;
+    upsertFunction({ ...(fn.name ? { name: fn.name } : {}), id: fn.id, last_run: lastRun });
   } catch (error) {
     runView.fail(error);
     if (error instanceof NetworkError) health.pollNow();
@@ -614,6 +813,8 @@ async function run() {
     state.busy = null;
     renderHeader();
     refreshFunctions();
+    // The server answers once the run is in the history: it is there to be listed.
+    if (refOf(historyView.fn) === ref) historyView.refresh({ quiet: true });
   }
 }
 
@@ -629,22 +830,23 @@ async function removeCurrent() {
   }
   clearTimeout(deleteTimer);
   els.del.classList.remove("confirming");
+  const ref = refOf(fn);
   try {
-    await api.remove(fn.id);
+    await api.remove(ref);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) {
       toast("Could not delete the function", { kind: "error", detail: error.message });
       return;
     }
   }
-  state.edits.delete(fn.id);
-  state.functions = (state.functions ?? []).filter((item) => item.id !== fn.id);
+  state.edits.delete(ref);
+  state.functions = (state.functions ?? []).filter((item) => refOf(item) !== ref);
   const code = editor.value;
   const filename = els.filename.value;
   history.pushState(null, "", "#/");
   showDraft({ code, filename });
   saveDraft();
-  toast(`Deleted ${fn.filename}`, { detail: "Its code stays in the editor as a draft" });
+  toast(`Deleted ${fn.name ?? fn.filename}`, { detail: fn.name ? "Every version is gone; the code stays in the editor as a draft" : "Its code stays in the editor as a draft" });
   refreshFunctions();
 }
 
@@ -660,8 +862,65 @@ els.newFn.addEventListener("click", () => {
 });
 els.fnList.addEventListener("click", (event) => {
   const item = event.target.closest("a.fn-item");
-  if (item && item.dataset.id === state.current?.id) setDrawer(false);
+  if (item && item.dataset.ref === refOf(state.current)) setDrawer(false);
 });
+
+// ---------------------------------------------------------------- API key
+
+const keyGate = new KeyGate(
+  {
+    root: $("#key-gate"),
+    app: $("#app"),
+    form: $("#key-form"),
+    title: $("#key-title"),
+    text: $("#key-text"),
+    input: $("#key-input"),
+    reveal: $("#key-reveal"),
+    error: $("#key-error"),
+    forget: $("#key-forget"),
+    cancel: $("#key-cancel"),
+    submit: $("#key-submit"),
+  },
+  {
+    onKey: (key) => {
+      renderKeyButton();
+      const namespace = keyNamespace(key);
+      toast("API key accepted", { detail: namespace ? `Namespace ${namespace}` : "Kept in this browser" });
+      reconnect();
+    },
+    onForget: () => {
+      renderKeyButton();
+      toast("API key forgotten", { kind: "info", detail: "This browser no longer sends it" });
+      reconnect();
+    },
+  },
+);
+onUnauthorized((problem) => keyGate.open(problem));
+
+function renderKeyButton() {
+  const key = apiKey();
+  els.keyBtn.hidden = !key;
+  const namespace = keyNamespace(key);
+  els.keyLabel.textContent = namespace ?? "API key";
+  els.keyBtn.title = namespace ? `API key of the namespace ${namespace}: change or forget it` : "API key: change or forget it";
+}
+els.keyBtn.addEventListener("click", () => keyGate.open());
+
+/** Another key: everything the page shows may differ (another namespace), so ask again. */
+function reconnect() {
+  state.functions = null;
+  renderedList = { key: "", at: 0 };
+  els.fnList.replaceChildren();
+  renderFunctions();
+  refreshFunctions();
+  const ref = routeId();
+  const fn = state.current;
+  stopTail();
+  if (ref) {
+    setCurrent(null);
+    openFunction(ref);
+  } else if (fn) startTail(fn);
+}
 
 document.addEventListener("keydown", (event) => {
   const mod = event.ctrlKey || event.metaKey;
@@ -688,6 +947,7 @@ setInterval(() => {
   renderHeader(); // "deployed 2m ago" keeps its age
 }, 30_000);
 
+renderKeyButton();
 state.route = undefined;
 route();
 health.start();

@@ -65,7 +65,7 @@ export class RunView {
       "running",
       h("span", { class: "spinner small" }),
       h("span", { class: "status-label" }, "Running"),
-      h("span", { class: "status-chip mono", title: fn.id }, fn.filename ?? "index.js"),
+      h("span", { class: "status-chip mono", title: fn.id }, fn.name ? `${fn.name} v${fn.version}` : fn.filename ?? "index.js"),
       elapsed,
       h("span", { class: "status-spacer" }),
       h("span", { class: "status-run mono", title: `run ${runId}` }, `run ${shortId(runId)}`),
@@ -103,6 +103,10 @@ export class RunView {
     this.setCount();
     const failed = Boolean(result.error);
     const chips = [
+      // By name, the server says which version ran: after a rollback it is not the newest.
+      result.name && result.version
+        ? h("span", { class: "status-chip mono run-version", title: `${result.name}, version ${result.version} · ${result.function_id ?? ""}` }, `v${result.version}`)
+        : null,
       h("span", { class: "status-chip", title: "Wall-clock time of the run" }, icon("clock"), formatMs(result.execution_time_ms)),
       typeof result.cpu_time_ms === "number"
         ? h("span", { class: "status-chip", title: "CPU time of the run" }, icon("cpu"), `CPU ${formatMs(result.cpu_time_ms)}`)

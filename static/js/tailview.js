@@ -17,6 +17,7 @@ export class TailView {
     this.fn = null;
     els.pause.addEventListener("click", () => this.setPaused(!this.paused));
     els.clear.addEventListener("click", () => this.clear());
+    this.setState("idle");
   }
 
   setFunction(fn) {
@@ -47,7 +48,7 @@ export class TailView {
       );
       return;
     }
-    const command = `curl -X POST ${location.origin}/execute/${this.fn.id}`;
+    const command = `curl -X POST ${location.origin}/execute/${this.fn.name ?? this.fn.id}`;
     empty.replaceChildren(
       h("div", { class: "empty-icon live" }, icon("radio")),
       h("p", { class: "empty-title" }, "Waiting for logs…"),
@@ -115,7 +116,7 @@ export class TailView {
     const { status, dot } = this.els;
     status.dataset.state = state;
     dot.dataset.state = state;
-    const name = this.fn ? this.fn.filename ?? "index.js" : "";
+    const name = this.fn ? this.fn.name ?? this.fn.filename ?? "index.js" : "";
     const parts = {
       idle: [h("span", { class: "status-label muted" }, "No function open")],
       connecting: [h("span", { class: "spinner small" }), h("span", { class: "status-label" }, "Connecting…")],
@@ -123,7 +124,9 @@ export class TailView {
         h("span", { class: "pulse" }),
         h("span", { class: "status-label" }, "Live"),
         h("span", { class: "status-chip mono" }, name),
-        h("span", { class: "status-chip mono", title: this.fn?.id ?? "" }, shortId(this.fn?.id)),
+        this.fn?.name
+          ? h("span", { class: "status-chip", title: "A tail by name follows every version" }, "all versions")
+          : h("span", { class: "status-chip mono", title: this.fn?.id ?? "" }, shortId(this.fn?.id)),
       ],
       reconnecting: [
         h("span", { class: "spinner small" }),
@@ -133,6 +136,10 @@ export class TailView {
       gone: [h("span", { class: "status-icon" }, icon("x")), h("span", { class: "status-label" }, "This function no longer exists")],
       stopped: [h("span", { class: "status-label muted" }, "Stopped")],
     }[state] ?? [];
-    status.replaceChildren(...parts);
+    // Pause and Clear sit in the status bar, with the state they act on (not in the tab bar,
+    // where four tabs leave no room on a phone).
+    status.replaceChildren(...parts, h("span", { class: "status-spacer" }));
+    if (this.fn) status.append(this.els.tools);
+    else this.els.tools.remove();
   }
 }

@@ -1,0 +1,129 @@
+// The API key dialog. A server with keys answers 401 without one: the page asks for a key, checks
+// it against the API before keeping it, and keeps it in this browser (localStorage).
+
+import { api, apiKey, ApiError, keyNamespace, setApiKey } from "./api.js";
+
+// A key travels in a header and in a WebSocket subprotocol: both take only token characters.
+const TOKEN = /^[A-Za-z0-9._~+\/-]+=*$/;
+
+export class KeyGate {
+  constructor(els, { onKey, onForget }) {
+    this.els = els;
+    this.onKey = onKey;
+    this.onForget = onForget;
+    this.required = false;
+    this.checking = false;
+    els.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    els.reveal.addEventListener("click", () => {
+      const hidden = els.input.type === "password";
+      els.input.type = hidden ? "text" : "password";
+      els.reveal.textContent = hidden ? "Hide" : "Show";
+      els.reveal.setAttribute("aria-pressed", String(hidden));
+    });
+    els.cancel.addEventListener("click", () => this.close());
+    els.forget.addEventListener("click", () => {
+      setApiKey(null);
+      this.close();
+      this.onForget?.();
+    });
+    els.root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !this.required) this.close();
+    });
+    els.input.addEventListener("input", () => this.setError(""));
+  }
+
+  get isOpen() {
+    return !this.els.root.hidden;
+  }
+
+  /**
+   * `problem`: the 401/403 that made the page ask (null when the user opened the dialog).
+   * Asked again while open, it only updates the message.
+   */
+  open(problem = null) {
+    const { root, title, text, input, cancel, forget } = this.els;
+    const saved = apiKey();
+    this.required = problem !== null;
+    if (problem?.status === 403) {
+      title.textContent = "This key cannot be used here";
+      text.textContent = `The server refused it: ${problem.message}. Paste a key made for functions (vortex keys create --namespace NAME).`;
+    } else if (problem && saved) {
+      title.textContent = "Your API key was refused";
+      text.textContent = `${problem.message}. Paste a valid key to go on.`;
+    } else if (problem && /has no API keys/.test(problem.message)) {
+      // A server beyond loopback with no key at all: no key works until the operator makes one.
+      title.textContent = "API key required";
+      text.textContent = `${problem.message[0].toUpperCase()}${problem.message.slice(1)}.`;
+    } else if (problem) {
+      title.textContent = "API key required";
+      text.textContent = "This Vortex server only answers requests that carry an API key of one of its namespaces.";
+    } else {
+      const namespace = keyNamespace(saved);
+      title.textContent = "API key";
+      text.textContent = saved
+        ? `This browser sends a key${namespace ? ` of the namespace ${namespace}` : ""} with every request. Paste another to switch, or forget it.`
+        : "Paste a key if this server asks for one.";
+    }
+    cancel.hidden = this.required;
+    forget.hidden = !saved;
+    if (this.isOpen) return;
+    input.value = "";
+    this.setError("");
+    root.hidden = false;
+    // Everything behind the dialog is out of reach of the keyboard and of screen readers.
+    this.els.app.inert = true;
+    document.body.classList.add("modal-open");
+    requestAnimationFrame(() => input.focus());
+  }
+
+  close() {
+    this.els.root.hidden = true;
+    this.els.app.inert = false;
+    this.required = false;
+    document.body.classList.remove("modal-open");
+  }
+
+  setError(message) {
+    const { error, input } = this.els;
+    error.textContent = message;
+    error.hidden = !message;
+    input.setAttribute("aria-invalid", String(Boolean(message)));
+  }
+
+  async submit() {
+    if (this.checking) return;
+    const { input, submit } = this.els;
+    const key = input.value.trim();
+    if (!key) {
+      this.setError("Paste the key first.");
+      input.focus();
+      return;
+    }
+    if (!TOKEN.test(key)) {
+      this.setError("That does not look like an API key: keys have no spaces or quotes (vx_namespace_…).");
+      input.focus();
+      return;
+    }
+    this.checking = true;
+    submit.disabled = true;
+    submit.textContent = "Checking…";
+    try {
+      await api.checkKey(key);
+      setApiKey(key);
+      this.close();
+      this.onKey?.(key);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.setError(`Refused: ${error.message}.`);
+      else if (error instanceof ApiError && error.status === 403) this.setError(`This key is not for functions: ${error.message}.`);
+      else this.setError(`Could not check the key: ${error.message}.`);
+      input.select();
+    } finally {
+      this.checking = false;
+      submit.disabled = false;
+      submit.textContent = "Connect";
+    }
+  }
+}
