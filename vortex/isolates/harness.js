@@ -548,8 +548,8 @@
     // across functions, and a promise left pending by one request is never awaited by another.
     // Its endowments act for the run that holds it.
     const idleInstances = new Map(); // key → instances, most recently used last
-    const MAX_IDLE_PER_KEY = 8;
-    const MAX_IDLE = 64;
+    const MAX_IDLE_PER_KEY = 64;
+    const MAX_IDLE = 256;
     let idleCount = 0;
 
     function newInstance(state, instanceKey, script, envJson, bindingsJson) {
