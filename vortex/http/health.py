@@ -37,6 +37,7 @@ async def health(request: web.Request) -> web.Response:
             "spare_workers": stats.spare_workers,
             "running": stats.running,
             "host_restarts": stats.host_restarts,
+            "host_recycles": stats.host_recycles,
             "storage": storage.to_json(),
             "logbus": logbus.to_json(),
         },

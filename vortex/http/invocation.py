@@ -84,10 +84,16 @@ async def start(
             request=request,
             allow_hosts=record.allow_hosts,
             map_error=map_error,
+            namespace=record.namespace,
         )
     else:
         invocation = await pool.start_invocation(
-            code, on_log=on_log, filename=record.filename, env=env, allow_hosts=record.allow_hosts
+            code,
+            on_log=on_log,
+            filename=record.filename,
+            env=env,
+            allow_hosts=record.allow_hosts,
+            namespace=record.namespace,
         )
     started_at = time.time()
 
