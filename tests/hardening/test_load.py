@@ -187,15 +187,6 @@ async def test_a_host_stays_flat_over_thousands_of_runs(
     assert max(after.host_rss) <= max(before.host_rss) + 20, (before, after)
 
 
-@pytest.mark.xfail(
-    strict=True,  # the host is stopped while the log line says it is inside the turn
-    reason="CPU time is measured in wall time: the turn clock (turnclock.py, pool.py's watchdog) "
-    "and Host.turn_ended (bridge.py) time a turn with time.monotonic(), so a host that is "
-    "descheduled in the middle of a short turn (CPU contention on a busy machine, a VM's steal "
-    "time, SIGSTOP here) is killed as a CPU hog and takes its neighbours with it. Fix: charge "
-    "CPU time (time.thread_time() in the host; for the watchdog, the host's utime+stime from "
-    "/proc/<pid>/stat against a value the host writes into the clock at the start of a turn)",
-)
 async def test_a_descheduled_host_is_not_taken_for_a_cpu_hog(
     private_server: Callable[..., ServerProcess],
 ) -> None:
@@ -227,6 +218,46 @@ async def test_a_descheduled_host_is_not_taken_for_a_cpu_hog(
             body = await run
     assert body.get("error") is None, body
     assert body["output"] == "done"
+
+
+async def test_a_host_stuck_in_one_turn_past_the_wall_limit_is_replaced(
+    private_server: Callable[..., ServerProcess],
+) -> None:
+    # Not a CPU hog (stopped, it uses no CPU), but a turn that outlives the run's whole wall
+    # limit holds every run of its host: the supervisor replaces it.
+    server = private_server(LOAD_ENV, workers=1)
+    host = min(server.host_pids())
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{server.url}/deploy",
+            json={
+                "code": "console.log('busy'); const end = Date.now() + 100;\n"
+                "while (Date.now() < end) {}\nVortex.return('done')"
+            },
+        ) as response:
+            function_id = (await response.json())["function_id"]
+
+        async def execute() -> dict[str, Any]:
+            async with http.post(f"{server.url}/execute/{function_id}") as response:
+                result: dict[str, Any] = await response.json()
+                return result
+
+        async with http.ws_connect(f"{server.ws_url}/ws/{function_id}") as ws:
+            run = asyncio.create_task(execute())
+            await ws.receive(timeout=10)
+            os.kill(host, signal.SIGSTOP)
+            try:
+                body = await asyncio.wait_for(run, 10)
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(host, signal.SIGCONT)
+        assert body["error"]["code"] == "wall_time_exceeded", body
+        deadline = time.monotonic() + 5
+        while alive(host):
+            assert time.monotonic() < deadline, "the stuck host was not replaced"
+            await asyncio.sleep(0.05)
+        async with http.get(f"{server.url}/health") as response:
+            assert (await response.json())["host_restarts"] == 1
 
 
 @pytest.mark.slow

@@ -56,6 +56,7 @@ DEDICATED_POLL = 0.05
 DRAIN_POLL = 0.05
 MEMORY_CHECK_EVERY = 5  # watchdog ticks
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 JS_DIR = Path(__file__).with_name("js")
 
 
@@ -72,6 +73,16 @@ def default_webapi_path() -> Path:
     if configured:
         return Path(configured)
     return JS_DIR / "dist" / "webapi.js"
+
+
+def _thread_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a host's main thread (where its JavaScript runs), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _rss_bytes(pid: int) -> int:
@@ -545,18 +556,9 @@ class IsolatePool:
             for host in self._serving():
                 if not host.alive:
                     continue
-                started, invocation = host.clock.read()
-                if started:
-                    pending = host.runs.get(invocation)
-                    limit_ms = pending.cpu_limit_ms if pending else self.limits.cpu_ms
-                    if (now - started) * 1000 > limit_ms:
-                        host.kill(
-                            CPU_TIME_EXCEEDED,
-                            f"CPU time limit of {limit_ms} ms exceeded by one synchronous turn; "
-                            "the host process running it was replaced",
-                            None if invocation == NO_INVOCATION else invocation,
-                        )
-                        continue
+                started, invocation, cpu_started = host.clock.read()
+                if started and self._turn_overran(host, now, started, invocation, cpu_started):
+                    continue
                 if tick % MEMORY_CHECK_EVERY == 0:
                     rss = _rss_bytes(host.pid)
                     if rss > self.host_memory_bytes:
@@ -573,6 +575,38 @@ class IsolatePool:
                         and self._served.get(host, 0) > 0  # a fresh host is as small as any
                     ):
                         self._maybe_recycle(host, f"its memory reached {rss >> 20} MiB")
+
+    def _turn_overran(
+        self, host: HostProcess, now: float, started: float, invocation: int, cpu_started: float
+    ) -> bool:
+        """Kill ``host`` if its current turn used more CPU than the limit (or, descheduled or
+        blocked, outlived the whole wall limit). True if it was killed."""
+        pending = host.runs.get(invocation)
+        limits = pending.limits if pending else self.limits
+        wall_ms = (now - started) * 1000
+        # CPU time never exceeds wall time: /proc is read only for a turn that might be over.
+        if wall_ms <= limits.cpu_ms:
+            return False
+        cpu = _thread_cpu_seconds(host.pid)
+        culprit = None if invocation == NO_INVOCATION else invocation
+        # /proc counts in clock ticks: a turn may show up to one tick less than it used.
+        if cpu is not None and (cpu - cpu_started) * 1000 > limits.cpu_ms:
+            host.kill(
+                CPU_TIME_EXCEEDED,
+                f"CPU time limit of {limits.cpu_ms} ms exceeded by one synchronous turn; "
+                "the host process running it was replaced",
+                culprit,
+            )
+            return True
+        if wall_ms > limits.wall_ms:
+            host.kill(
+                WALL_TIME_EXCEEDED,
+                f"Wall time limit of {limits.wall_ms} ms exceeded by one synchronous turn; "
+                "the host process running it was replaced",
+                culprit,
+            )
+            return True
+        return False
 
     def _spawn_task(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
