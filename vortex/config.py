@@ -141,6 +141,9 @@ class Settings:
     host_recycle_mb: int = 0
     """Resident memory past which a host is recycled gracefully; 0: three quarters of
     ``host_memory_mb`` (see ``host_recycle_bytes``)."""
+    host_wait_ms: int = 30_000
+    """How long a run waits for a host (all busy with other namespaces, or being replaced)
+    before it is refused with ``503 pool_unavailable``."""
     dedicated_hosts: bool = False
     """No host process ever runs code of two namespaces (docs/auth.md, SECURITY.md)."""
     debug_host_header: bool = False
@@ -228,6 +231,7 @@ class Settings:
             host_memory_mb=_int(env, "VORTEX_HOST_MEMORY_MB", defaults.host_memory_mb, 64),
             host_max_runs=_int(env, "VORTEX_HOST_MAX_RUNS", defaults.host_max_runs),
             host_recycle_mb=_int(env, "VORTEX_HOST_RECYCLE_MB", defaults.host_recycle_mb),
+            host_wait_ms=_int(env, "VORTEX_HOST_WAIT_MS", defaults.host_wait_ms, 1),
             dedicated_hosts=bool(_bool(env, "VORTEX_DEDICATED_HOSTS")),
             debug_host_header=bool(_bool(env, "VORTEX_DEBUG_HOST_HEADER")),
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),

@@ -121,6 +121,37 @@ async def test_a_namespace_waits_while_every_host_is_busy_with_others(
     assert waited >= 0.5, waited
 
 
+async def test_a_namespace_that_waits_too_long_gets_pool_unavailable(
+    private_server: Callable[..., ServerProcess],
+) -> None:
+    server = private_server({**DEDICATED, "VORTEX_HOST_WAIT_MS": "300"}, workers=1)
+    async with aiohttp.ClientSession() as http:
+        acme, beta = Tenant(http, server, "acme"), Tenant(http, server, "beta")
+        await asyncio.sleep(KEY_CACHE_S)
+        slow = await acme.deploy(SLOW)
+        busy = asyncio.create_task(acme.execute(slow))
+        deadline = time.monotonic() + 10
+        while (await _health(http, server))["running"] != 1:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        # beta's deploy needs a host to compile its code on: there is none for 1.5 s.
+        started = time.monotonic()
+        async with http.post(
+            f"{server.url}/deploy", json={"code": QUICK}, headers=beta.headers
+        ) as response:
+            body = await response.json()
+            waited = time.monotonic() - started
+        _, done = await busy
+        quick = await beta.deploy(QUICK)  # acme's host is idle again: retired for beta
+        beta_pid, _ = await beta.execute(quick)
+    assert response.status == 503, body
+    assert body["error"]["code"] == "pool_unavailable", body
+    assert "another namespace" in body["error"]["message"]
+    assert 0.25 <= waited < 1.4, waited
+    assert done["output"] == "slow"
+    assert beta_pid > 0
+
+
 async def test_without_the_setting_namespaces_share_hosts(
     private_server: Callable[..., ServerProcess],
 ) -> None:

@@ -64,6 +64,7 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
         dedicated_hosts=settings.dedicated_hosts,
         host_max_runs=settings.host_max_runs,
         host_recycle_bytes=settings.host_recycle_bytes,
+        host_wait=settings.host_wait_ms / 1000,
     )
     try:
         await pool.start()

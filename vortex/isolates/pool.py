@@ -50,8 +50,6 @@ from vortex.isolates.turnclock import NO_INVOCATION
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.05
-PICK_WAIT = 30.0
-"""How long a run waits for a host before ``pool_unavailable``."""
 DEDICATED_POLL = 0.05
 DRAIN_POLL = 0.05
 MEMORY_CHECK_EVERY = 5  # watchdog ticks
@@ -118,6 +116,7 @@ class IsolatePool:
         dedicated_hosts: bool = False,
         host_max_runs: int = 0,
         host_recycle_bytes: int = 0,
+        host_wait: float = 30.0,
     ) -> None:
         self.size = size
         self.spares = spares
@@ -132,6 +131,8 @@ class IsolatePool:
         """Runs after which a host is recycled; 0: never."""
         self.host_recycle_bytes = host_recycle_bytes
         """Resident memory past which a host is recycled; 0: never."""
+        self.host_wait = host_wait
+        """Seconds a run or check waits for a host before ``pool_unavailable``."""
         self._active: list[HostProcess] = []
         self._spare: list[HostProcess] = []
         self._ids = itertools.count(1)
@@ -380,7 +381,7 @@ class IsolatePool:
         self._spawn_task(self._watch_exit(host))
 
     async def _pick_host(self, namespace: str) -> HostProcess:
-        deadline = time.monotonic() + PICK_WAIT
+        deadline = time.monotonic() + self.host_wait
         while True:
             if self.dedicated_hosts:
                 found = self._dedicated_host(namespace)
@@ -417,7 +418,7 @@ class IsolatePool:
         Each namespace runs on one host at a time: its own if it has one; else a fresh host
         (one that has run nothing) is dedicated to it; else the least recently used idle host of
         another namespace is retired and a warm spare is dedicated in its place. When every host
-        belongs to another namespace and is busy, the caller waits (``PICK_WAIT``).
+        belongs to another namespace and is busy, the caller waits (``host_wait``).
         """
         alive = [h for h in self._active if h.alive]
         own = [h for h in alive if self._namespace_of.get(h) == namespace]
