@@ -373,12 +373,19 @@ class IsolatePool:
             self._starting -= 1
 
     def _adopt(self, host: HostProcess) -> None:
+        self._place(host)
+        self._spawn_task(self._watch_exit(host))
+
+    def _place(self, host: HostProcess) -> None:
         if len(self._active) < self.size:
             self._active.append(host)
             self._host_joined.set()
-        else:
+        elif len(self._spare) < self.spares:
             self._spare.append(host)
-        self._spawn_task(self._watch_exit(host))
+        else:
+            # Started for a gap that was filled meanwhile (a recycle and a refill after a kill
+            # both replaced the same host): one host too many, stopped unused.
+            self._retire(host, replaced=True)
 
     async def _pick_host(self, namespace: str) -> HostProcess:
         deadline = time.monotonic() + self.host_wait
@@ -472,8 +479,11 @@ class IsolatePool:
                     log.error("could not start a host to recycle %s: %s", host.pid, exc)
                     return
                 self._spawn_task(self._watch_exit(fresh))
-            if self._closing or host not in self._active or not host.alive:
-                self._spare.append(fresh)
+            if self._closing:
+                await fresh.close()
+                return
+            if host not in self._active or not host.alive:
+                self._place(fresh)  # the host went meanwhile (killed at a limit)
                 return
             self._active[self._active.index(host)] = fresh
             if host in self._namespace_of:
