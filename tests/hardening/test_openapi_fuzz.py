@@ -17,6 +17,7 @@ operation and mode, about a minute here), so a run in CI is the same as a run he
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -34,10 +35,12 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from tests.auth.test_namespaces import make_key
 from tests.hardening.conftest import TRACEBACK_MARKERS, unhandled_in_log
 from tests.server import ServerProcess
 
 MAX_EXAMPLES = 20
+KEY_CACHE_S = 2.1  # how long a server believes "no keys" after its last look
 DOCUMENTED_503 = {"storage_unavailable", "pool_unavailable", "history_unavailable"}
 # A run's own errors are the function's answer on the public trigger (a status by error code,
 # vortex/http/trigger.py), not the platform's: 500 there is documented as the function failing.
@@ -55,23 +58,30 @@ CHECKS = [
 ]
 
 
-def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+        url,
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", **headers},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         answer: dict[str, Any] = json.loads(response.read())
         return answer
 
 
-def _seed(server: ServerProcess) -> list[str]:
+def _seed(server: ServerProcess, headers: dict[str, str], namespace: str) -> list[str]:
     """Functions the fuzzer may aim at: ids and names that exist."""
-    script = _post(f"{server.url}/deploy", {"code": FUNCTION_CODE})["function_id"]
-    module = _post(f"{server.url}/deploy", {"code": MODULE_CODE, "filename": "index.mjs"})
+    url = server.url
+    script = _post(f"{url}/deploy", {"code": FUNCTION_CODE}, headers)["function_id"]
+    module = _post(f"{url}/deploy", {"code": MODULE_CODE, "filename": "index.mjs"}, headers)
     for n in (1, 2):
-        named = _post(f"{server.url}/deploy", {"code": f"Vortex.return({n})", "name": "fuzzed"})
-    _post(f"{server.url}/execute/{script}", {})
-    return [script, module["function_id"], named["function_id"], "fuzzed"]
+        body = {"code": f"Vortex.return({n})", "name": "fuzzed"}
+        named = _post(f"{url}/deploy", body, headers)
+    _post(f"{url}/execute/{script}", {}, headers)
+    # The public trigger names a function of another namespace than default name.namespace.
+    public = "fuzzed" if namespace == "default" else f"fuzzed.{namespace}"
+    return [script, module["function_id"], named["function_id"], "fuzzed", public]
 
 
 def _is_trigger(path: str) -> bool:
@@ -95,11 +105,19 @@ def _check_server_errors(case: schemathesis.Case, response: requests.Response) -
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("auth", ["single-tenant", "api-keys"])
 def test_every_answer_keeps_to_the_openapi_document(
-    module_servers: Callable[..., ServerProcess],
+    module_servers: Callable[..., ServerProcess], auth: str
 ) -> None:
     server = module_servers({"VORTEX_WALL_LIMIT_MS": "1000", "VORTEX_CPU_LIMIT_MS": "200"})
-    known = _seed(server)
+    key: dict[str, str] = {}
+    namespace = "default"
+    if auth == "api-keys":
+        # Requests with the key and without it (401), on every route.
+        namespace = "fuzz"
+        key = {"Authorization": f"Bearer {make_key(server, namespace)}"}
+        time.sleep(KEY_CACHE_S)
+    known = _seed(server, key, namespace)
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     session = requests.Session()
     tried: dict[str, int] = {}
@@ -119,8 +137,12 @@ def test_every_answer_keeps_to_the_openapi_document(
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=st.one_of(strategies), aim=st.sampled_from([None, *known]))
-        def fuzz(case: schemathesis.Case, aim: str | None) -> None:
+        @given(
+            case=st.one_of(strategies),
+            aim=st.sampled_from([None, *known]),
+            keyed=st.booleans() if key else st.just(False),
+        )
+        def fuzz(case: schemathesis.Case, aim: str | None, keyed: bool) -> None:
             # Half of the cases name a function that exists; DELETE never does, so the
             # functions aimed at survive the run.
             if (
@@ -129,7 +151,9 @@ def test_every_answer_keeps_to_the_openapi_document(
                 and case.method.upper() != "DELETE"
             ):
                 case.path_parameters["function_id"] = aim
-            response = case.call(base_url=server.url, session=session, timeout=30)
+            response = case.call(
+                base_url=server.url, session=session, headers=key if keyed else None, timeout=30
+            )
             tried[case.operation.label] = tried.get(case.operation.label, 0) + 1
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             _check_server_errors(case, response)
