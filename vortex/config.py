@@ -135,6 +135,20 @@ class Settings:
     """Hosts started and locked down ahead of need, to replace a killed one at once."""
     host_memory_mb: int = 1024
     """Resident memory a host may reach before it is replaced."""
+    host_max_runs: int = 5000
+    """Runs after which a host is recycled gracefully (0: never): pythonmonkey keeps a few KB
+    of every run, so a host that served many grows until the memory limit would kill it."""
+    host_recycle_mb: int = 0
+    """Resident memory past which a host is recycled gracefully; 0: three quarters of
+    ``host_memory_mb`` (see ``host_recycle_bytes``)."""
+    host_wait_ms: int = 30_000
+    """How long a run waits for a host (all busy with other namespaces, or being replaced)
+    before it is refused with ``503 pool_unavailable``."""
+    dedicated_hosts: bool = False
+    """No host process ever runs code of two namespaces (docs/auth.md, SECURITY.md)."""
+    debug_host_header: bool = False
+    """Answer ``POST /execute`` with ``X-Vortex-Host``, the pid of the host that ran it: off by
+    default, since it tells a caller which runs share a process with theirs."""
     max_code_bytes: int = 1 << 20
     max_body_bytes: int = 2 << 20
     limits: Limits = field(default_factory=Limits)
@@ -189,6 +203,11 @@ class Settings:
     fetch_max_response_bytes: int = 10 << 20
 
     @property
+    def host_recycle_bytes(self) -> int:
+        mb = self.host_recycle_mb or self.host_memory_mb * 3 // 4
+        return mb << 20
+
+    @property
     def s3_addressing_style(self) -> Literal["path", "virtual"]:
         path_style = self.s3_path_style
         if path_style is None:
@@ -220,6 +239,11 @@ class Settings:
             workers=_int(env, "VORTEX_WORKERS", defaults.workers, 1),
             spare_workers=_int(env, "VORTEX_SPARE_WORKERS", defaults.spare_workers),
             host_memory_mb=_int(env, "VORTEX_HOST_MEMORY_MB", defaults.host_memory_mb, 64),
+            host_max_runs=_int(env, "VORTEX_HOST_MAX_RUNS", defaults.host_max_runs),
+            host_recycle_mb=_int(env, "VORTEX_HOST_RECYCLE_MB", defaults.host_recycle_mb),
+            host_wait_ms=_int(env, "VORTEX_HOST_WAIT_MS", defaults.host_wait_ms, 1),
+            dedicated_hosts=bool(_bool(env, "VORTEX_DEDICATED_HOSTS")),
+            debug_host_header=bool(_bool(env, "VORTEX_DEBUG_HOST_HEADER")),
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),
             history_runs=_int(env, "VORTEX_HISTORY_RUNS", defaults.history_runs, 1),
             kv_max_key_bytes=_int(env, "VORTEX_KV_MAX_KEY_BYTES", defaults.kv_max_key_bytes, 1),

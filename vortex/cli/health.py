@@ -45,7 +45,9 @@ def health(url: str, as_json: bool) -> int:
         printer.out(f"  Running: {running}")
     restarts = report.raw.get("host_restarts")
     if isinstance(restarts, int):
-        printer.out(f"  Host restarts: {restarts}")
+        recycles = report.raw.get("host_recycles")
+        recycled = f", {recycles} recycled" if isinstance(recycles, int) else ""
+        printer.out(f"  Host restarts: {restarts}{recycled}")
     for key, label in (
         ("storage", "Storage"),
         ("logbus", "Log bus"),

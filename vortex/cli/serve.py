@@ -29,8 +29,18 @@ from vortex.config import ConfigError, Settings
     default=False,
     help="Serve with no API keys on a non-loopback address (VORTEX_ALLOW_UNAUTHENTICATED).",
 )
+@click.option(
+    "--dedicated-hosts",
+    is_flag=True,
+    default=False,
+    help="Never let two namespaces share a host process (VORTEX_DEDICATED_HOSTS).",
+)
 def serve(
-    host: str | None, port: int | None, workers: int | None, allow_unauthenticated: bool
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    allow_unauthenticated: bool,
+    dedicated_hosts: bool,
 ) -> None:
     """Serve the Vortex API and dashboard."""
     from vortex.http.app import create_app
@@ -45,6 +55,7 @@ def serve(
         port=settings.port if port is None else port,
         workers=workers or settings.workers,
         allow_unauthenticated=allow_unauthenticated or settings.allow_unauthenticated,
+        dedicated_hosts=dedicated_hosts or settings.dedicated_hosts,
     )
     try:
         access = asyncio.run(_access_notice(settings))

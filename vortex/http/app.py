@@ -62,6 +62,10 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
         limits=settings.limits,
         host_memory_bytes=settings.host_memory_mb << 20,
         fetcher=fetcher,
+        dedicated_hosts=settings.dedicated_hosts,
+        host_max_runs=settings.host_max_runs,
+        host_recycle_bytes=settings.host_recycle_bytes,
+        host_wait=settings.host_wait_ms / 1000,
     )
     try:
         await pool.start()

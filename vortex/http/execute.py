@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from vortex.http.invocation import run_id_of, start
-from vortex.http.keys import REGISTRY
+from vortex.http.keys import REGISTRY, SETTINGS
 from vortex.http.lookup import resolve
 from vortex.http.responses import json_response
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
@@ -77,6 +77,8 @@ async def execute(request: web.Request) -> web.Response:
     if record.name is not None:
         body.update(name=record.name, version=record.version)
     headers = {}
+    if request.app[SETTINGS].debug_host_header:
+        headers["X-Vortex-Host"] = str(invocation.host_pid)
     if outcome.error is not None:
         body["error"] = outcome.error
         headers["X-Vortex-Error"] = outcome.error["code"]

@@ -29,19 +29,21 @@ def _syntax_error(problem: dict[str, Any], filename: str) -> SyntaxErrorInCode:
     return SyntaxErrorInCode(f"SyntaxError: {problem['message']}{where}", line=line, column=column)
 
 
-async def _build_module(pool: IsolatePool, deploy: DeployRequest) -> ModuleBundle:
+async def _build_module(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> ModuleBundle:
     try:
         bundle = await build(deploy.upload)
     except BuildUnavailable as exc:
         raise InternalError(f"module functions cannot be built on this server: {exc}") from exc
     # What SES refuses in any source (HTML-like comments, "import(" in a string) surfaces here.
-    problem = await pool.check(bundle.script)
+    problem = await pool.check(bundle.script, namespace)
     if problem is not None:
         raise SyntaxErrorInCode(f"SyntaxError: {problem['message']}", line=None, column=None)
     return bundle
 
 
-async def _build_script(pool: IsolatePool, deploy: DeployRequest) -> BuiltScript | None:
+async def _build_script(
+    pool: IsolatePool, deploy: DeployRequest, namespace: str
+) -> BuiltScript | None:
     """A TypeScript script with its types stripped; None when it is a module after all."""
     try:
         built = await build_script(deploy.upload.entry, deploy.code)
@@ -51,7 +53,7 @@ async def _build_script(pool: IsolatePool, deploy: DeployRequest) -> BuiltScript
         raise
     except BuildUnavailable as exc:
         raise InternalError(f"TypeScript cannot be built on this server: {exc}") from exc
-    problem = await pool.check(built.script)
+    problem = await pool.check(built.script, namespace)
     if problem is None:
         return built
     if deploy.maybe_module:
@@ -69,18 +71,18 @@ async def _build_script(pool: IsolatePool, deploy: DeployRequest) -> BuiltScript
     )
 
 
-async def _code_of(pool: IsolatePool, deploy: DeployRequest) -> Code:
+async def _code_of(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> Code:
     if deploy.module:
-        return await _build_module(pool, deploy)
+        return await _build_module(pool, deploy, namespace)
     if deploy.typescript:
-        built = await _build_script(pool, deploy)
-        return built if built is not None else await _build_module(pool, deploy)
-    problem = await pool.check(deploy.code)
+        built = await _build_script(pool, deploy, namespace)
+        return built if built is not None else await _build_module(pool, deploy, namespace)
+    problem = await pool.check(deploy.code, namespace)
     if problem is None:
         return deploy.code
     if deploy.maybe_module:
         # A top-level `export` is a syntax error for a script: build it as the module it is.
-        return await _build_module(pool, deploy)
+        return await _build_module(pool, deploy, namespace)
     raise _syntax_error(problem, deploy.filename)
 
 
@@ -89,14 +91,15 @@ async def deploy(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     deploy = parse_deploy_body(body, request.app[SETTINGS].max_code_bytes)
     name = None if body.get("name") is None else check_name(body["name"])
-    code = await _code_of(request.app[POOL], deploy)
+    namespace = deploy_namespace(request)
+    code = await _code_of(request.app[POOL], deploy, namespace)
     record = await request.app[REGISTRY].deploy(
         code,
         deploy.filename,
         env=deploy.env,
         secrets=deploy.secrets,
         allow_hosts=deploy.allow_hosts,
-        namespace=deploy_namespace(request),
+        namespace=namespace,
         name=name,
         schedule=deploy.schedule,
     )

@@ -62,6 +62,7 @@ async def health(request: web.Request) -> web.Response:
             "spare_workers": stats.spare_workers,
             "running": stats.running,
             "host_restarts": stats.host_restarts,
+            "host_recycles": stats.host_recycles,
             **{name: _public(backend) for name, backend in backends.items()},
         },
         status=503 if status == "unhealthy" else 200,

@@ -96,6 +96,7 @@ async def start(
             scheduled=scheduled,
             # The version's id names its code, env and KV namespace: one instance each.
             instance=record.id if app[SETTINGS].warm_instances else None,
+            namespace=record.namespace,
         )
     elif isinstance(code, BuiltScript):
         # Frames in the built JavaScript are named as a module's are, and mapped back alike.
@@ -106,6 +107,8 @@ async def start(
             env=env,
             allow_hosts=record.allow_hosts,
             map_error=map_error,
+            bindings=bindings,
+            namespace=record.namespace,
         )
     else:
         invocation = await pool.start_invocation(
@@ -115,6 +118,7 @@ async def start(
             env=env,
             allow_hosts=record.allow_hosts,
             bindings=bindings,
+            namespace=record.namespace,
         )
     started_at = time.time()
 

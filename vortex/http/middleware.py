@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from vortex.errors import (
@@ -32,10 +32,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _error_response(exc)
     except web.HTTPNotFound:
         return _error_response(RouteNotFound(f"no route for {request.method} {request.path}"))
-    except web.HTTPMethodNotAllowed:
-        return _error_response(
+    except web.HTTPMethodNotAllowed as exc:
+        response = _error_response(
             MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
         )
+        # RFC 9110 requires a 405 to say which methods the resource does allow.
+        response.headers[hdrs.ALLOW] = ", ".join(sorted(exc.allowed_methods))
+        return response
     except web.HTTPRequestEntityTooLarge:
         limit = request.app[SETTINGS].max_body_bytes
         return _error_response(

@@ -82,7 +82,8 @@ class Host:
         self.runtime = runtime
         self._send = send
         self.active: dict[int, ActiveRun] = {}
-        self.turn_started = 0.0
+        self.turn_cpu_started = 0.0
+        """CPU time of the host's thread when the current turn began."""
         self._strings: dict[str, str] = {}
 
     def send(self, message: dict[str, Any]) -> None:
@@ -95,6 +96,7 @@ class Host:
 
     # -- called by the turn clock around every callback of the loop --------------------------
     def turn_ended(self, invocation: int, elapsed: float) -> None:
+        """``elapsed`` is the CPU time the turn used."""
         run = self.active.get(invocation)
         if run is None:
             return
@@ -193,7 +195,7 @@ class Host:
         if run is not None:
             if run.wall_timer is not None:
                 run.wall_timer.cancel()
-            cpu_s = run.cpu_s + (time.monotonic() - self.turn_started)
+            cpu_s = run.cpu_s + (time.thread_time() - self.turn_cpu_started)
         self.send(
             {
                 "t": "done",

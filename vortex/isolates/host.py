@@ -50,15 +50,17 @@ def install_turn_clock(clock: TurnClock, host: Host) -> None:
             # harness, but awaits and promise jobs are scheduled by the engine, so they are
             # dropped here; a compartment whose jobs never run is garbage once unreferenced.
             return
-        started = time.monotonic()
-        host.turn_started = started
-        clock.enter(started, invocation)
+        # CPU time of this thread, not wall time: a host descheduled mid-turn (a busy machine,
+        # a VM's steal time) has not used its run's CPU.
+        started, cpu_started = time.monotonic(), time.thread_time()
+        host.turn_cpu_started = cpu_started
+        clock.enter(started, invocation, cpu_started)
         try:
             original(handle)
         finally:
             clock.leave()
             if invocation != NO_INVOCATION:
-                host.turn_ended(invocation, time.monotonic() - started)
+                host.turn_ended(invocation, time.thread_time() - cpu_started)
 
     asyncio.events.Handle._run = run_with_clock  # type: ignore[method-assign,assignment]
 

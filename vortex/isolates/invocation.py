@@ -43,6 +43,8 @@ class Invocation:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     subrequests: int = 0
+    host_pid: int = 0
+    """The host process the run was sent to (shown only with ``VORTEX_DEBUG_HOST_HEADER``)."""
     fetches: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     binding_calls: int = 0
     calls: dict[int, asyncio.Task[None]] = field(default_factory=dict)

@@ -9,8 +9,9 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Limits:
     cpu_ms: int = 1_000
-    """Busy time of the invocation's JavaScript turns, summed. One synchronous turn that
-    outlives it cannot be interrupted, so the supervisor kills the host that runs it."""
+    """CPU time of the invocation's JavaScript turns (the host thread's), summed. One
+    synchronous turn that uses more cannot be interrupted, so the supervisor kills the host that
+    runs it."""
     wall_ms: int = 30_000
     output_bytes: int = 1 << 20
     log_bytes: int = 1 << 20

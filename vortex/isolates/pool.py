@@ -3,6 +3,11 @@
 It lives in the server process and never imports pythonmonkey. Limits a host cannot enforce on
 itself (a synchronous turn that never yields, memory) are enforced here by killing the host and
 promoting a warm spare in its place.
+
+Hosts are also retired gracefully: recycled after ``host_max_runs`` runs or once their memory
+passes ``host_recycle_bytes`` (pythonmonkey keeps a few KB of every run), and, with dedicated
+hosts, when an idle host of one namespace must make room for another. A retired host takes no
+new run, finishes the ones it has, and then stops; a warm host has already taken its place.
 """
 
 from __future__ import annotations
@@ -51,8 +56,11 @@ from vortex.isolates.turnclock import NO_INVOCATION
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.05
+DEDICATED_POLL = 0.05
+DRAIN_POLL = 0.05
 MEMORY_CHECK_EVERY = 5  # watchdog ticks
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 JS_DIR = Path(__file__).with_name("js")
 
 
@@ -71,6 +79,16 @@ def default_webapi_path() -> Path:
     return JS_DIR / "dist" / "webapi.js"
 
 
+def _thread_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a host's main thread (where its JavaScript runs), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _rss_bytes(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as statm:
@@ -86,6 +104,8 @@ class PoolStats:
     spare_workers: int
     running: int
     host_restarts: int
+    host_recycles: int = 0
+    """Hosts retired gracefully (run count, memory, or room for another namespace)."""
 
 
 class IsolatePool:
@@ -99,6 +119,10 @@ class IsolatePool:
         ses_path: Path | None = None,
         webapi_path: Path | None = None,
         fetcher: Fetcher | None = None,
+        dedicated_hosts: bool = False,
+        host_max_runs: int = 0,
+        host_recycle_bytes: int = 0,
+        host_wait: float = 30.0,
     ) -> None:
         self.size = size
         self.spares = spares
@@ -107,6 +131,14 @@ class IsolatePool:
         self.ses_path = ses_path or default_ses_path()
         self.webapi_path = webapi_path or default_webapi_path()
         self.fetcher: Fetcher = fetcher or refuse_all
+        self.dedicated_hosts = dedicated_hosts
+        """No host ever runs code of two namespaces: see ``_pick_host``."""
+        self.host_max_runs = host_max_runs
+        """Runs after which a host is recycled; 0: never."""
+        self.host_recycle_bytes = host_recycle_bytes
+        """Resident memory past which a host is recycled; 0: never."""
+        self.host_wait = host_wait
+        """Seconds a run or check waits for a host before ``pool_unavailable``."""
         self._active: list[HostProcess] = []
         self._spare: list[HostProcess] = []
         self._ids = itertools.count(1)
@@ -116,6 +148,13 @@ class IsolatePool:
         self._starting = 0
         self._closing = False
         self._restarts = 0
+        self._recycles = 0
+        self._namespace_of: dict[HostProcess, str] = {}
+        """With dedicated hosts: the namespace whose code a host has run (its only one)."""
+        self._served: dict[HostProcess, int] = {}
+        self._last_used: dict[HostProcess, float] = {}
+        self._draining: set[HostProcess] = set()
+        self._recycling = False
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -147,8 +186,9 @@ class IsolatePool:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        hosts = self._active + self._spare
+        hosts = self._active + self._spare + list(self._draining)
         self._active, self._spare = [], []
+        self._draining.clear()
         await asyncio.gather(*(host.close() for host in hosts))
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -159,12 +199,17 @@ class IsolatePool:
             active_workers=sum(1 for h in self._active if h.alive),
             max_workers=self.size,
             spare_workers=sum(1 for h in self._spare if h.alive),
-            running=sum(h.load for h in self._active),
+            running=sum(h.load for h in self._serving()),
             host_restarts=self._restarts,
+            host_recycles=self._recycles,
         )
 
     def host_pids(self) -> list[int]:
-        return [h.pid for h in self._active + self._spare]
+        return [h.pid for h in self._active + self._spare + list(self._draining)]
+
+    def _serving(self) -> list[HostProcess]:
+        """Hosts that may have runs: the active ones and those draining their last runs."""
+        return self._active + list(self._draining)
 
     # -- work -----------------------------------------------------------------------------------
     async def start_invocation(
@@ -182,6 +227,7 @@ class IsolatePool:
         bindings: Mapping[str, Binding] | None = None,
         scheduled: Mapping[str, Any] | None = None,
         instance: str | None = None,
+        namespace: str = "default",
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
@@ -190,9 +236,11 @@ class IsolatePool:
         ``scheduled`` handler gets ``scheduled`` as its event (a cron tick). A module run with
         an ``instance`` key reuses the module instance that the host keeps under that key (one
         per function version: same code, env and bindings), as a Worker's isolate does.
+        ``namespace`` is whose code it is: with dedicated hosts, it runs only on a host of
+        that namespace.
         """
         limits = limits or self.limits
-        host = await self._pick_host()
+        host = await self._pick_host(namespace)
         invocation = Invocation(
             next(self._ids),
             limits,
@@ -201,6 +249,7 @@ class IsolatePool:
             map_error=map_error,
             bindings=dict(bindings or {}),
         )
+        invocation.host_pid = host.pid
         message: dict[str, Any] = {
             "t": "run",
             "id": invocation.id,
@@ -218,6 +267,7 @@ class IsolatePool:
         if instance is not None:
             message["instance"] = instance
         host.run(invocation, message)
+        self._count_run(host)
         # The host enforces the wall limit itself; this backstop only fires if it cannot.
         loop = asyncio.get_running_loop()
         backstop = loop.call_later(
@@ -236,6 +286,7 @@ class IsolatePool:
         filename: str = "index.js",
         env: Mapping[str, str] | None = None,
         allow_hosts: Sequence[str] = (),
+        namespace: str = "default",
     ) -> RunOutcome:
         """Run a script to its end."""
         invocation = await self.start_invocation(
@@ -245,6 +296,7 @@ class IsolatePool:
             filename=filename,
             env=env,
             allow_hosts=allow_hosts,
+            namespace=namespace,
         )
         return await invocation.outcome
 
@@ -378,12 +430,13 @@ class IsolatePool:
             frame["result"] = result
         host.send(frame)
 
-    async def check(self, code: str) -> dict[str, Any] | None:
+    async def check(self, code: str, namespace: str = "default") -> dict[str, Any] | None:
         """None if ``code`` compiles, else ``{"message", "line", "column"}``."""
         # A check has no effects, so one whose host died (another run's runaway, a crash) is
-        # simply asked again of a live host.
+        # simply asked again of a live host. Compiling is handling the namespace's code too:
+        # with dedicated hosts it happens on that namespace's host.
         for _ in range(3):
-            host = await self._pick_host()
+            host = await self._pick_host(namespace)
             try:
                 return await host.check(next(self._ids), code)
             except HostStartError:
@@ -406,31 +459,161 @@ class IsolatePool:
             self._starting -= 1
 
     def _adopt(self, host: HostProcess) -> None:
+        self._place(host)
+        self._spawn_task(self._watch_exit(host))
+
+    def _place(self, host: HostProcess) -> None:
         if len(self._active) < self.size:
             self._active.append(host)
             self._host_joined.set()
-        else:
+        elif len(self._spare) < self.spares:
             self._spare.append(host)
-        self._spawn_task(self._watch_exit(host))
+        else:
+            # Started for a gap that was filled meanwhile (a recycle and a refill after a kill
+            # both replaced the same host): one host too many, stopped unused.
+            self._retire(host, replaced=True)
 
-    async def _pick_host(self) -> HostProcess:
-        deadline = time.monotonic() + 30.0
+    async def _pick_host(self, namespace: str) -> HostProcess:
+        deadline = time.monotonic() + self.host_wait
         while True:
-            candidates = [h for h in self._active if h.alive]
-            if candidates:
-                return min(candidates, key=lambda h: h.load)
+            if self.dedicated_hosts:
+                found = self._dedicated_host(namespace)
+                if found is not None:
+                    self._last_used[found] = time.monotonic()
+                    return found
+            else:
+                candidates = [h for h in self._active if h.alive]
+                if candidates:
+                    return min(candidates, key=lambda h: h.load)
             if self._closing:
                 raise PoolUnavailable("the isolate pool is shutting down")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise PoolUnavailable("no host process is available to run the function")
+                raise PoolUnavailable(
+                    "no host process is available to run the function"
+                    + (
+                        f" (every host is dedicated to another namespace and busy; at most "
+                        f"{self.size} namespaces run at once)"
+                        if self.dedicated_hosts and self._active
+                        else ""
+                    )
+                )
             self._host_joined.clear()
+            # With dedicated hosts a host of another namespace going idle frees room too, and
+            # nothing signals that: look again soon.
+            wait = min(remaining, DEDICATED_POLL) if self.dedicated_hosts else remaining
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._host_joined.wait(), remaining)
+                await asyncio.wait_for(self._host_joined.wait(), wait)
+
+    def _dedicated_host(self, namespace: str) -> HostProcess | None:
+        """A host for ``namespace`` that has run no other namespace's code, or None for now.
+
+        Each namespace runs on one host at a time: its own if it has one; else a fresh host
+        (one that has run nothing) is dedicated to it; else the least recently used idle host of
+        another namespace is retired and a warm spare is dedicated in its place. When every host
+        belongs to another namespace and is busy, the caller waits (``host_wait``).
+        """
+        alive = [h for h in self._active if h.alive]
+        own = [h for h in alive if self._namespace_of.get(h) == namespace]
+        if own:
+            return min(own, key=lambda h: h.load)
+        fresh = [h for h in alive if h not in self._namespace_of]
+        if fresh:
+            self._namespace_of[fresh[0]] = namespace
+            return fresh[0]
+        idle = [h for h in alive if h.load == 0 and not h.checks]
+        if len(self._active) >= self.size and idle:
+            self._retire(min(idle, key=lambda h: self._last_used.get(h, 0.0)))
+        if len(self._active) < self.size:
+            spare = self._take_spare()
+            if spare is not None:
+                self._active.append(spare)
+                self._namespace_of[spare] = namespace
+                return spare
+        return None
+
+    def _take_spare(self) -> HostProcess | None:
+        while self._spare:
+            spare = self._spare.pop(0)
+            if spare.alive:
+                self._spawn_task(self._refill())
+                return spare
+        return None
+
+    # -- graceful retirement: recycling, and room for another namespace --------------------------
+    def _count_run(self, host: HostProcess) -> None:
+        served = self._served.get(host, 0) + 1
+        self._served[host] = served
+        if self.host_max_runs and served >= self.host_max_runs:
+            self._maybe_recycle(host, f"it served {served} runs")
+
+    def _maybe_recycle(self, host: HostProcess, why: str) -> None:
+        # One at a time, so the pool never has more than one host starting for this reason.
+        if self._recycling or self._closing or host not in self._active:
+            return
+        self._recycling = True
+        self._spawn_task(self._recycle(host, why))
+
+    async def _recycle(self, host: HostProcess, why: str) -> None:
+        try:
+            # The replacement is warm before the old host leaves: no run waits for a host.
+            fresh = self._take_spare()
+            if fresh is None:
+                try:
+                    fresh = await self._spawn()
+                except HostStartError as exc:
+                    log.error("could not start a host to recycle %s: %s", host.pid, exc)
+                    return
+                self._spawn_task(self._watch_exit(fresh))
+            if self._closing:
+                await fresh.close()
+                return
+            if host not in self._active or not host.alive:
+                self._place(fresh)  # the host went meanwhile (killed at a limit)
+                return
+            self._active[self._active.index(host)] = fresh
+            if host in self._namespace_of:
+                # A host that has run nothing may go to the namespace the old one served.
+                self._namespace_of[fresh] = self._namespace_of[host]
+            self._host_joined.set()
+            self._recycles += 1
+            log.info("host %s recycled (%s); host %s took its place", host.pid, why, fresh.pid)
+            self._retire(host, replaced=True)
+        finally:
+            self._recycling = False
+
+    def _retire(self, host: HostProcess, *, replaced: bool = False) -> None:
+        """No new run goes to ``host``; it stops once the runs it has are over."""
+        if host in self._active:
+            self._active.remove(host)
+        if not replaced:
+            self._recycles += 1
+        self._namespace_of.pop(host, None)
+        self._draining.add(host)
+        self._spawn_task(self._drain(host))
+        self._spawn_task(self._refill())
+
+    async def _drain(self, host: HostProcess) -> None:
+        # Runs end within their wall limit (the supervisor's backstop forgets them after it),
+        # and the watchdog still watches a draining host's CPU and memory. Polled: a host's
+        # handle has no "idle" event, and a few wake-ups per run's end cost nothing.
+        while host.alive and (host.load or host.checks):  # noqa: ASYNC110
+            await asyncio.sleep(DRAIN_POLL)
+        await host.close()
 
     async def _watch_exit(self, host: HostProcess) -> None:
         await host.exited.wait()
+        self._namespace_of.pop(host, None)
+        self._served.pop(host, None)
+        self._last_used.pop(host, None)
         if self._closing:
+            return
+        if host in self._draining:
+            self._draining.discard(host)
+            if host.exit_reason is not None:
+                # Killed at a limit while draining: a restart like any other, already replaced.
+                self._restarts += 1
+                log.warning("draining host %s was stopped (%s)", host.pid, host.exit_reason)
             return
         self._restarts += 1
         if host in self._active:
@@ -467,21 +650,12 @@ class IsolatePool:
             await asyncio.sleep(WATCH_INTERVAL)
             tick += 1
             now = time.monotonic()
-            for host in list(self._active):
+            for host in self._serving():
                 if not host.alive:
                     continue
-                started, invocation = host.clock.read()
-                if started:
-                    pending = host.runs.get(invocation)
-                    limit_ms = pending.cpu_limit_ms if pending else self.limits.cpu_ms
-                    if (now - started) * 1000 > limit_ms:
-                        host.kill(
-                            CPU_TIME_EXCEEDED,
-                            f"CPU time limit of {limit_ms} ms exceeded by one synchronous turn; "
-                            "the host process running it was replaced",
-                            None if invocation == NO_INVOCATION else invocation,
-                        )
-                        continue
+                started, invocation, cpu_started = host.clock.read()
+                if started and self._turn_overran(host, now, started, invocation, cpu_started):
+                    continue
                 if tick % MEMORY_CHECK_EVERY == 0:
                     rss = _rss_bytes(host.pid)
                     if rss > self.host_memory_bytes:
@@ -492,6 +666,44 @@ class IsolatePool:
                             f"(limit {self.host_memory_bytes >> 20} MiB) and was replaced",
                             culprit,
                         )
+                    elif (
+                        self.host_recycle_bytes
+                        and rss > self.host_recycle_bytes
+                        and self._served.get(host, 0) > 0  # a fresh host is as small as any
+                    ):
+                        self._maybe_recycle(host, f"its memory reached {rss >> 20} MiB")
+
+    def _turn_overran(
+        self, host: HostProcess, now: float, started: float, invocation: int, cpu_started: float
+    ) -> bool:
+        """Kill ``host`` if its current turn used more CPU than the limit (or, descheduled or
+        blocked, outlived the whole wall limit). True if it was killed."""
+        pending = host.runs.get(invocation)
+        limits = pending.limits if pending else self.limits
+        wall_ms = (now - started) * 1000
+        # CPU time never exceeds wall time: /proc is read only for a turn that might be over.
+        if wall_ms <= limits.cpu_ms:
+            return False
+        cpu = _thread_cpu_seconds(host.pid)
+        culprit = None if invocation == NO_INVOCATION else invocation
+        # /proc counts in clock ticks: a turn may show up to one tick less than it used.
+        if cpu is not None and (cpu - cpu_started) * 1000 > limits.cpu_ms:
+            host.kill(
+                CPU_TIME_EXCEEDED,
+                f"CPU time limit of {limits.cpu_ms} ms exceeded by one synchronous turn; "
+                "the host process running it was replaced",
+                culprit,
+            )
+            return True
+        if wall_ms > limits.wall_ms:
+            host.kill(
+                WALL_TIME_EXCEEDED,
+                f"Wall time limit of {limits.wall_ms} ms exceeded by one synchronous turn; "
+                "the host process running it was replaced",
+                culprit,
+            )
+            return True
+        return False
 
     def _spawn_task(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)

@@ -94,9 +94,17 @@ class _ScrapeCollector(Collector):
                     value=busy,
                 )  # fmt: skip
             yield CounterMetricFamily(
-                "vortex_host_restarts", "Hosts replaced (killed at a limit, crashed, recycled)",
+                "vortex_host_restarts", "Hosts replaced (killed at a limit, crashed)",
                 value=pool.host_restarts,
             )  # fmt: skip
+            recycles = getattr(pool, "host_recycles", None)
+            if isinstance(recycles, int):
+                yield CounterMetricFamily(
+                    "vortex_host_recycles",
+                    "Hosts retired gracefully: after their run count or memory threshold, or to "
+                    "make room for another namespace's dedicated host",
+                    value=recycles,
+                )
         if snapshot.backends:
             up = GaugeMetricFamily(
                 "vortex_backend_up",
