@@ -219,3 +219,11 @@ async def test_a_run_waits_for_its_kv_calls_and_operations_are_limited(
             body["logs"][0]["message"]
             == "ok,ok,ok,ok,binding_call_limit_exceeded,binding_call_limit_exceeded"
         )
+
+
+async def test_typescript_scripts_get_kv_too(http: aiohttp.ClientSession) -> None:
+    code = 'const key: string = "ts";\nawait Vortex.kv.put(key, "typed");\nVortex.return(await Vortex.kv.get(key));\n'
+    async with http.post("/deploy", json={"code": code, "filename": "index.ts"}) as response:
+        body = await response.json()
+        assert response.status == 200, body
+    assert (await execute(http, body["function_id"]))["output"] == "typed"
