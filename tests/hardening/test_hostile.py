@@ -20,6 +20,7 @@ import pytest
 
 from tests.hardening.conftest import (
     CPU_LIMIT_S,
+    HOSTILE_ENV,
     MARGIN_S,
     WALL_LIMIT_S,
     Api,
@@ -392,7 +393,11 @@ async def test_nothing_of_a_run_fires_after_it(api: Api, client: aiohttp.ClientS
 async def test_code_of_an_ended_run_stops_running(
     private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession, code: str
 ) -> None:
-    server = private_server(workers=1)
+    # Recycling a host that grew (VORTEX_HOST_RECYCLE_MB) would replace it after such a run
+    # by design; only a kill at the memory limit is left, so the host must stay.
+    server = private_server(
+        {"VORTEX_HOST_RECYCLE_MB": HOSTILE_ENV["VORTEX_HOST_MEMORY_MB"]}, workers=1
+    )
     api = api_for(client, server)
     host = min(server.host_pids())  # the active host: the spare started after it
     result = await api.run(code)

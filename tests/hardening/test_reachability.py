@@ -190,17 +190,9 @@ async def test_no_path_reaches_python_or_the_host_global(api: Api, walked: dict[
     await api.assert_serves_normally()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="error stacks show absolute paths of the host: pythonmonkey's global has core-js's "
-    "Function.prototype.toString (loaded from site-packages/pythonmonkey/node_modules/core-js), "
-    "so `Function.prototype.toString.call(1)` throws an error whose stack and fileName name "
-    "/…/.venv/lib/python3.11/site-packages/…; errorTaming 'unsafe' leaves `stack` readable. "
-    "Fix: rewrite the file names of non-user frames (e.g. a stack getter on Error.prototype "
-    "before lockdown that keeps only `> eval` frames, or errorTaming 'safe' plus the harness "
-    "filtering stacks), or capture the native toString before pythonmonkey loads core-js",
-)
 async def test_errors_name_no_file_of_the_host(api: Api, walked: dict[str, Any]) -> None:
+    # pythonmonkey's core-js lives in site-packages: its frames are dropped from stacks and
+    # Function.prototype.toString checks its receiver before core-js does (harness.js).
     result = await walk(api, walked)
     host_paths = [name for name in result["files"] if name.startswith("/")]
     assert host_paths == []

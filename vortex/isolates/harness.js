@@ -10,7 +10,11 @@
   // compiling a body with the real one checks syntax without running anything.
   const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
   const hostSetTimeout = globalThis.setTimeout;
+  const ErrorPrototype = Error.prototype;
+  const FunctionPrototype = Function.prototype;
   const hostClearTimeout = globalThis.clearTimeout;
+
+  hideHostFiles();
 
   lockdown({
     errorTaming: 'unsafe', // keep `stack`, filtered before any user sees it
@@ -81,6 +85,40 @@
   // Module runs report positions in the built script under this name; the server maps them back
   // to the uploaded files through the source map (vortex/modules/sourcemap.py).
   const BUNDLE_NAME = 'vortex-bundle';
+
+  // pythonmonkey loads core-js from its site-packages folder, so an error thrown inside a
+  // core-js polyfill (`Function.prototype.toString.call(1)`) named files of the host in its
+  // stack and fileName. Frames of absolute paths are dropped from every stack (user code,
+  // ses.js, webapi.js and this file have names of their own), and toString checks its receiver
+  // here, before core-js's, so that error is made in this file.
+  function hideHostFiles() {
+    const HOST_FRAME = /^[^\n@]*@(?:\/|file:)[^\n]*(?:\n|$)/gm;
+    const stack = Object.getOwnPropertyDescriptor(ErrorPrototype, 'stack');
+    if (stack && typeof stack.get === 'function') {
+      const getStack = stack.get;
+      Object.defineProperty(ErrorPrototype, 'stack', {
+        ...stack,
+        get() {
+          const text = Reflect.apply(getStack, this, []);
+          return typeof text === 'string' ? text.replace(HOST_FRAME, '') : text;
+        },
+      });
+    }
+    const polyfilled = FunctionPrototype.toString;
+    Object.defineProperty(FunctionPrototype, 'toString', {
+      value: {
+        toString() {
+          if (typeof this !== 'function') {
+            throw new TypeError("Function.prototype.toString requires that 'this' be a Function");
+          }
+          return Reflect.apply(polyfilled, this, []);
+        },
+      }.toString,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
 
   function hardenPrototypesReachableFrom(roots) {
     const seen = new Set();
