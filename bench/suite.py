@@ -371,12 +371,26 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     plot(figures, args.out / "benchmarks.png")
     machine = f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
-    (args.out / "benchmarks.md").write_text(
-        "# Benchmarks\n\n"
+    generated = (
+        f"{START}\n"
         f"Measured by `script/bench` ({args.rounds} rounds, {args.workers} Vortex hosts, "
         f"{machine}). Each figure is the median of the rounds; the spread is min–max.\n\n"
-        f"{text}\n\n![throughput and cold start](benchmarks.png)\n"
+        f"{text}\n\n![throughput and cold start](benchmarks.png)\n{END}"
     )
+    (args.out / "benchmarks.md").write_text(with_generated(args.out / "benchmarks.md", generated))
+
+
+START = "<!-- script/bench writes from here -->"
+END = "<!-- to here -->"
+
+
+def with_generated(path: Path, generated: str) -> str:
+    """The page with its measured part replaced; what is written around it is kept."""
+    old = path.read_text() if path.exists() else ""
+    if START in old and END in old:
+        before, rest = old.split(START, 1)
+        return before + generated + rest.split(END, 1)[1]
+    return f"# Benchmarks\n\n{generated}\n"
 
 
 if __name__ == "__main__":
