@@ -69,7 +69,10 @@ async def measure(
 async def main(args: argparse.Namespace) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {} if args.warm else {"VORTEX_WARM_INSTANCES": "0"}
+        # No recycling in the middle of a measure (it replaces the host).
+        env = {"VORTEX_HOST_MAX_RUNS": "1000000"}
+        if not args.warm:
+            env["VORTEX_WARM_INSTANCES"] = "0"
         server = start_server(Path(tmp), env, workers=args.workers)
         try:
             async with aiohttp.ClientSession(base_url=server.url) as http:
