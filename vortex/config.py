@@ -135,7 +135,7 @@ class Settings:
     """Hosts started and locked down ahead of need, to replace a killed one at once."""
     host_memory_mb: int = 1024
     """Resident memory a host may reach before it is replaced."""
-    host_max_runs: int = 5000
+    host_max_runs: int = 20_000
     """Runs after which a host is recycled gracefully (0: never): pythonmonkey keeps a few KB
     of every run, so a host that served many grows until the memory limit would kill it."""
     host_recycle_mb: int = 0
