@@ -78,11 +78,18 @@ def serve(
             port=settings.port,
             print=None,
             handle_signals=True,
+            # aiohttp's default of 128 pending connections dropped the SYNs of a burst of
+            # thousands of clients, which then waited out TCP's retry backoff (1, 3, 7... s).
+            backlog=LISTEN_BACKLOG,
         )
     except OSError as exc:
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
         ) from None
+
+
+LISTEN_BACKLOG = 4096
+"""Connections the kernel queues before the server accepts them (capped by net.core.somaxconn)."""
 
 
 async def _access_notice(settings: Settings) -> str:
