@@ -131,7 +131,9 @@ async def serve(clock: TurnClock, prepare: Callable[[], Any], out_fd: int) -> No
     # function body that throws at once is) to the loop's exception handler, which would print
     # it and stop pythonmonkey's loop helpers. Rejections of runs are handled by the harness.
     loop.set_exception_handler(_ignore_js_rejections)
-    host = Host(None, send)
+    import pythonmonkey as pm  # loaded by boot() already
+
+    host = Host(None, send, collect=pm.collect)
     host.runtime = prepare()(host.for_javascript())
     install_turn_clock(clock, host)
     send({"t": "ready", "pid": os.getpid()})
