@@ -89,6 +89,29 @@ def _thread_cpu_seconds(pid: int) -> float | None:
         return None
 
 
+WORKDIR_PREFIX = "vortex-hosts-"
+
+
+def remove_stale_workdirs(root: Path | None = None) -> None:
+    """Remove the host directories (turn clocks) of servers that died without cleaning up
+    (SIGKILL, power loss): each is named after its server's pid, removed once that is gone."""
+    root = root or Path(tempfile.gettempdir())
+    for path in root.glob(f"{WORKDIR_PREFIX}*-*"):
+        pid = path.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: not ours to judge
+    return True
+
+
 def _rss_bytes(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as statm:
@@ -168,7 +191,8 @@ class IsolatePool:
                 f"the web APIs bundle was not found at {self.webapi_path}: run script/bootstrap "
                 "(it builds it with npm run build)"
             )
-        self._workdir = Path(tempfile.mkdtemp(prefix="vortex-hosts-"))
+        remove_stale_workdirs()
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
         hosts = await asyncio.gather(
             *(self._spawn() for _ in range(self.size + self.spares)), return_exceptions=True
         )
