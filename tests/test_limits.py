@@ -87,6 +87,8 @@ async def test_a_runaway_loop_kills_its_host_and_the_pool_heals(
         assert body["error"]["code"] == "cpu_time_exceeded"
         assert body["logs"][0]["message"] == "spinning"
         assert elapsed < 0.3 + 1.0
+        # The turn's CPU time, measured by the supervisor as it killed the host (not 0).
+        assert body["cpu_time_ms"] >= 300, body
         neighbour_body = await neighbour_run
         assert neighbour_body["error"]["code"] == "host_restarted"
         # The spare took over at once: the next run succeeds without waiting for a new host.

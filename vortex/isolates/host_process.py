@@ -255,7 +255,7 @@ class HostProcess:
                     "The host process running this invocation was replaced because another "
                     f"invocation on it failed ({code}); nothing of this run was kept",
                 )
-            invocation.finish(RunOutcome(None, error))
+            invocation.finish(RunOutcome(None, error, cpu_ms=invocation.cpu_ms_at_kill))
         for future in self.checks.values():
             if not future.done():
                 future.set_exception(HostStartError(message or "host process exited"))

@@ -47,6 +47,8 @@ class Invocation:
     """The host process the run was sent to (shown only with ``VORTEX_DEBUG_HOST_HEADER``)."""
     fetches: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     binding_calls: int = 0
+    cpu_ms_at_kill: float = 0.0
+    """The CPU time of the turn for which the supervisor killed the host, if it did."""
     calls: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _body: asyncio.Queue[bytes | _BodyEnd] = field(default_factory=asyncio.Queue)
     _body_open: bool = False

@@ -712,6 +712,9 @@ class IsolatePool:
         culprit = None if invocation == NO_INVOCATION else invocation
         # /proc counts in clock ticks: a turn may show up to one tick less than it used.
         if cpu is not None and (cpu - cpu_started) * 1000 > limits.cpu_ms:
+            if pending is not None:
+                # The host dies with the turn: this is all the run's CPU anyone will know of.
+                pending.cpu_ms_at_kill = round((cpu - cpu_started) * 1000, 3)
             host.kill(
                 CPU_TIME_EXCEEDED,
                 f"CPU time limit of {limits.cpu_ms} ms exceeded by one synchronous turn; "
