@@ -160,6 +160,8 @@ class Settings:
     kv_max_value_bytes: int = 128 << 10
     kv_max_list_limit: int = 1000
     """The most keys one ``list`` page may return (and its default ``limit``)."""
+    host_cgroups: bool = True
+    """Put each host in a memory cgroup of its own where the machine allows (docs: README)."""
     warm_instances: bool = True
     """Keep a module function's instance in its host between requests, as Workers does (module
     state persists between requests of one version); off: every request evaluates it afresh."""
@@ -254,6 +256,7 @@ class Settings:
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
             cron=_bool(env, "VORTEX_CRON") is not False,
             warm_instances=_bool(env, "VORTEX_WARM_INSTANCES") is not False,
+            host_cgroups=_bool(env, "VORTEX_HOST_CGROUPS") is not False,
             cron_refresh_ms=_int(env, "VORTEX_CRON_REFRESH_MS", defaults.cron_refresh_ms, 100),
             max_body_bytes=_int(env, "VORTEX_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
             limits=limits,

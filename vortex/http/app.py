@@ -42,6 +42,7 @@ from vortex.http.keys import (
     WEBSOCKETS,
 )
 from vortex.http.middleware import json_errors
+from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
@@ -61,6 +62,7 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
         spares=settings.spare_workers,
         limits=settings.limits,
         host_memory_bytes=settings.host_memory_mb << 20,
+        cgroups=HostCgroups.detect() if settings.host_cgroups else None,
         fetcher=fetcher,
         dedicated_hosts=settings.dedicated_hosts,
         host_max_runs=settings.host_max_runs,

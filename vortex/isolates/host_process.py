@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from vortex.isolates import frames
+from vortex.isolates.cgroups import HostCgroup
 from vortex.isolates.exchange import ResponseHead, b64decode
 from vortex.isolates.invocation import Invocation
-from vortex.isolates.outcome import HOST_CRASHED, HOST_RESTARTED, RunOutcome, platform_error
-from vortex.isolates.turnclock import TurnClock
+from vortex.isolates.outcome import (
+    HOST_CRASHED,
+    HOST_RESTARTED,
+    MEMORY_LIMIT_EXCEEDED,
+    RunOutcome,
+    platform_error,
+)
+from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
 FetchHandler = Callable[["HostProcess", Invocation, dict[str, Any]], None]
 CallHandler = FetchHandler
@@ -77,6 +84,7 @@ class HostProcess:
         self.exited = asyncio.Event()
         self._reader_task: asyncio.Task[None] | None = None
         self._outgoing: list[bytes] = []
+        self.cgroup: HostCgroup | None = None
 
     @classmethod
     async def start(
@@ -191,6 +199,18 @@ class HostProcess:
         except (frames.FrameError, ValueError) as exc:
             self.kill(HOST_CRASHED, f"host sent a malformed frame: {exc}")
         await self.process.wait()
+        if self.cgroup is not None:
+            if self.exit_reason is None and self.cgroup.oom_killed():
+                # Killed mid-turn, as a fast allocation is: that turn's run is the culprit.
+                started, invocation, _ = self.clock.read()
+                self.exit_reason = (
+                    MEMORY_LIMIT_EXCEEDED,
+                    f"memory limit exceeded: the host reached its limit "
+                    f"({self.cgroup.host_limit_bytes >> 20} MiB, its memory cgroup) and the kernel "
+                    "stopped it",
+                    invocation if started and invocation != NO_INVOCATION else None,
+                )
+            self.cgroup.remove()
         self._fail_everything()
         self.clock.close()
         with contextlib.suppress(FileNotFoundError):

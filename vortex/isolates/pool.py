@@ -32,6 +32,7 @@ from vortex.isolates.bindings import (
     Binding,
     BindingError,
 )
+from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.exchange import HttpRequest, b64decode, b64encode
 from vortex.isolates.host_process import HostProcess, HostStartError
 from vortex.isolates.invocation import Invocation
@@ -44,6 +45,7 @@ from vortex.isolates.outcome import (
     RunOutcome,
     platform_error,
 )
+from vortex.isolates.pids import process_alive
 from vortex.isolates.subrequests import (
     Fetcher,
     Subrequest,
@@ -90,6 +92,7 @@ def _thread_cpu_seconds(pid: int) -> float | None:
 
 
 WORKDIR_PREFIX = "vortex-hosts-"
+MIN_CGROUP_BYTES = 64 << 20
 
 
 def remove_stale_workdirs(root: Path | None = None) -> None:
@@ -98,18 +101,8 @@ def remove_stale_workdirs(root: Path | None = None) -> None:
     root = root or Path(tempfile.gettempdir())
     for path in root.glob(f"{WORKDIR_PREFIX}*-*"):
         pid = path.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: not ours to judge
-    return True
 
 
 def _rss_bytes(pid: int) -> int:
@@ -139,6 +132,7 @@ class IsolatePool:
         spares: int = 1,
         limits: Limits | None = None,
         host_memory_bytes: int = 1 << 30,
+        cgroups: HostCgroups | None = None,
         ses_path: Path | None = None,
         webapi_path: Path | None = None,
         fetcher: Fetcher | None = None,
@@ -151,6 +145,7 @@ class IsolatePool:
         self.spares = spares
         self.limits = limits or Limits()
         self.host_memory_bytes = host_memory_bytes
+        self.cgroups = cgroups
         self.ses_path = ses_path or default_ses_path()
         self.webapi_path = webapi_path or default_webapi_path()
         self.fetcher: Fetcher = fetcher or refuse_all
@@ -472,7 +467,7 @@ class IsolatePool:
         assert self._workdir is not None
         self._starting += 1
         try:
-            return await HostProcess.start(
+            host = await HostProcess.start(
                 self.ses_path,
                 self.webapi_path,
                 self._workdir,
@@ -481,6 +476,19 @@ class IsolatePool:
             )
         finally:
             self._starting -= 1
+        if self.cgroups is not None:
+            # The cgroup counts what the host allocates from now on (its boot memory stays with
+            # the server's cgroup): it stops the host at the same total as the watchdog would.
+            allowance = max(self.host_memory_bytes - _rss_bytes(host.pid), MIN_CGROUP_BYTES)
+            cgroup = self.cgroups.create(allowance, self.host_memory_bytes)
+            if cgroup is not None:
+                try:
+                    cgroup.add(host.pid)
+                    host.cgroup = cgroup
+                except OSError as exc:
+                    log.warning("could not put host %s in its memory cgroup: %s", host.pid, exc)
+                    cgroup.remove()
+        return host
 
     def _adopt(self, host: HostProcess) -> None:
         self._place(host)

@@ -1,0 +1,15 @@
+"""Whether a process still exists: what is left behind by a server that died is named by pid."""
+
+from __future__ import annotations
+
+import os
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: it exists, and is not ours to judge
+    return True
