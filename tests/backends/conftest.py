@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
@@ -229,3 +230,18 @@ def blackhole() -> tuple[socket.socket, int]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     return sock, int(sock.getsockname()[1])
+
+
+# -- talking to real nodes --------------------------------------------------------------------------
+@pytest.fixture
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        yield session
+
+
+async def call(client: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> Any:
+    """The JSON body of a request that must answer 200."""
+    async with client.request(method, url, **kw) as response:
+        body = await response.json()
+        assert response.status == 200, (url, body)
+        return body

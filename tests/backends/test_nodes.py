@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -29,12 +29,6 @@ pytestmark = pytest.mark.slow
 
 def node_env(moto: MotoS3, bucket: str, redis_server: RedisServer) -> dict[str, str]:
     return s3_env(moto, bucket, REDIS_ADDR=redis_server.addr)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        yield session
 
 
 async def deploy(client: aiohttp.ClientSession, node: ServerProcess, code: str = CODE) -> str:

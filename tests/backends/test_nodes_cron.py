@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.backends.conftest import MotoS3, RedisServer, s3_env
+from tests.backends.conftest import MotoS3, RedisServer, call, s3_env
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -33,19 +33,6 @@ export default {
   },
 };
 """
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        yield session
-
-
-async def call(client: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> Any:
-    async with client.request(method, url, **kw) as response:
-        body = await response.json()
-        assert response.status == 200, (url, body)
-        return body
 
 
 async def cron_runs(client: aiohttp.ClientSession, node: ServerProcess, ref: str) -> list[Any]:

@@ -6,30 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
 import aiohttp
 import pytest
 
-from tests.backends.conftest import MotoS3, RedisServer, s3_env
+from tests.backends.conftest import MotoS3, RedisServer, call, s3_env
 from tests.server import ServerProcess
 from vortex.functions import POINTER_FRESH_FOR
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        yield session
-
-
-async def call(client: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> dict[str, Any]:
-    async with client.request(method, url, **kw) as response:
-        body: dict[str, Any] = await response.json()
-        assert response.status == 200, (url, body)
-        return body
 
 
 async def test_rollback_on_a_reaches_b_and_history_is_shared(
