@@ -252,7 +252,7 @@
     // ---- the end of a run -----------------------------------------------------------------
     function end(state, outputJson, error) {
       if (state.done) return;
-      releaseInstance(state, endedClean(state, error));
+      if (state.instance !== null) releaseInstance(state, endedClean(state, error));
       state.done = true;
       for (const handle of state.timers.values()) hostClearTimeout(handle);
       state.timers.clear();
@@ -645,7 +645,6 @@
     // Called as the run ends: its instance is kept only if nothing of the run is left behind.
     function releaseInstance(state, clean) {
       const instance = state.instance;
-      if (instance === null) return;
       state.instance = null;
       instance.holder = null;
       if (!clean || !instance.key) return;
