@@ -20,6 +20,7 @@ from typing import Any
 
 from vortex.isolates import frames
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
+from vortex.isolates.jobloop import MutedJobLoop
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
 HARNESS = Path(__file__).with_name("harness.js")
@@ -82,14 +83,18 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
     """
     import pythonmonkey as pm
 
-    pm.eval(ses_path.read_text(encoding="utf-8"), {"filename": "ses.js"})
+    # Muted errors, inherited by all code compiled from these scripts (user code too): see jobloop.
+    pm.eval(ses_path.read_text(encoding="utf-8"), {"filename": "ses.js", "mutedErrors": True})
     names = ", ".join(f"'{name}'" for name in PYTHONMONKEY_WEB_GLOBALS)
-    pm.eval(f"for (const name of [{names}]) delete globalThis[name];")
+    pm.eval(f"for (const name of [{names}]) delete globalThis[name];", {"mutedErrors": True})
     webapi = pm.eval(
-        webapi_path.read_text(encoding="utf-8") + "\n;VortexWebAPI", {"filename": "webapi.js"}
+        webapi_path.read_text(encoding="utf-8") + "\n;VortexWebAPI",
+        {"filename": "webapi.js", "mutedErrors": True},
     )
-    pm.eval("delete globalThis.VortexWebAPI;")
-    prepare = pm.eval(HARNESS.read_text(encoding="utf-8"), {"filename": "vortex-runtime.js"})
+    pm.eval("delete globalThis.VortexWebAPI;", {"mutedErrors": True})
+    prepare = pm.eval(
+        HARNESS.read_text(encoding="utf-8"), {"filename": "vortex-runtime.js", "mutedErrors": True}
+    )
     return lambda: prepare(webapi)
 
 
@@ -153,7 +158,8 @@ def main() -> None:
     prepare = boot(ses_path, webapi_path)
     status = 0
     try:
-        asyncio.run(serve(clock, prepare, out_fd))
+        with asyncio.Runner(loop_factory=MutedJobLoop) as runner:
+            runner.run(serve(clock, prepare, out_fd))
     except BaseException:
         traceback.print_exc()
         status = 1
