@@ -20,6 +20,7 @@ from typing import Any
 
 from vortex.isolates import frames
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
+from vortex.isolates.growth import GrowthWatch
 from vortex.isolates.jobloop import MutedJobLoop
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
@@ -43,6 +44,7 @@ PYTHONMONKEY_WEB_GLOBALS = (
 
 def install_turn_clock(clock: TurnClock, host: Host) -> None:
     original = asyncio.events.Handle._run
+    growth = GrowthWatch(clock)
 
     def run_with_clock(handle: asyncio.Handle) -> None:
         invocation = handle._context.get(CURRENT_INVOCATION, NO_INVOCATION)  # type: ignore[attr-defined]
@@ -60,6 +62,7 @@ def install_turn_clock(clock: TurnClock, host: Host) -> None:
             original(handle)
         finally:
             clock.leave()
+            growth.after_turn(invocation, host.active)
             if invocation != NO_INVOCATION:
                 host.turn_ended(invocation, time.thread_time() - cpu_started)
 

@@ -167,6 +167,14 @@ class HostProcess:
     def forget(self, invocation: int) -> None:
         self.runs.pop(invocation, None)
 
+    def memory_culprit(self, started: float, invocation: int) -> int | None:
+        """The run to blame for the host's memory: the one in its turn, else the one that grew
+        the host most while it was watching (turnclock.py), else nobody."""
+        if started and invocation != NO_INVOCATION:
+            return invocation
+        grower = self.clock.grower()
+        return grower if grower in self.runs else None
+
     def kill(self, code: str = HOST_CRASHED, message: str = "", culprit: int | None = None) -> None:
         """Kill the process; its runs fail with ``code`` (culprit) or host_restarted (others)."""
         if self.exit_reason is None:
@@ -208,7 +216,7 @@ class HostProcess:
                     f"memory limit exceeded: the host reached its limit "
                     f"({self.cgroup.host_limit_bytes >> 20} MiB, its memory cgroup) and the kernel "
                     "stopped it",
-                    invocation if started and invocation != NO_INVOCATION else None,
+                    self.memory_culprit(started, invocation),
                 )
             self.cgroup.remove()
         self._fail_everything()

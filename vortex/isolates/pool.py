@@ -61,6 +61,8 @@ WATCH_INTERVAL = 0.05
 DEDICATED_POLL = 0.05
 DRAIN_POLL = 0.05
 MEMORY_CHECK_EVERY = 5  # watchdog ticks
+WATCH_MEMORY_FROM = 0.5
+"""Past this fraction of its memory limit a host measures which run grows it (turnclock.py)."""
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 JS_DIR = Path(__file__).with_name("js")
@@ -690,13 +692,13 @@ class IsolatePool:
                     continue
                 if tick % MEMORY_CHECK_EVERY == 0:
                     rss = _rss_bytes(host.pid)
+                    host.clock.watch_memory(rss > self.host_memory_bytes * WATCH_MEMORY_FROM)
                     if rss > self.host_memory_bytes:
-                        culprit = invocation if started and invocation != NO_INVOCATION else None
                         host.kill(
                             MEMORY_LIMIT_EXCEEDED,
                             f"memory limit exceeded: the host reached {rss >> 20} MiB "
                             f"(limit {self.host_memory_bytes >> 20} MiB) and was replaced",
-                            culprit,
+                            host.memory_culprit(started, invocation),
                         )
                     elif (
                         self.host_recycle_bytes

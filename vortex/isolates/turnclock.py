@@ -7,6 +7,12 @@ host whose turn has used more CPU than the limit. CLOCK_MONOTONIC is the same fo
 of the machine, so wall times compare directly; CPU time is the host's main thread's
 (CLOCK_THREAD_CPUTIME_ID there, ``/proc/<pid>/task/<pid>/stat`` here: the same accounting), so a
 host that is descheduled in the middle of a turn is not taken for a CPU hog.
+
+Two more words go the other way round, for memory. A run that leaks between turns (allocate,
+then await a timer) is seldom the one in its turn when the supervisor finds the host too big.
+Once the host is past a fraction of its limit, the supervisor asks it to *watch* its memory; the
+host then measures how much each turn grew it, and names the run that grew it most: the one
+the supervisor blames if it has to kill the host between turns.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from pathlib import Path
 
 # turn start (monotonic seconds, 0.0 when idle), invocation id, the thread's CPU seconds then
 _LAYOUT = struct.Struct("=dqd")
+_WORD = struct.Struct("=q")
+_WATCH_AT = _LAYOUT.size  # set by the supervisor: measure memory per turn
+_GROWER_AT = _WATCH_AT + _WORD.size  # set by the host: the run that grew it most
+_SIZE = _GROWER_AT + _WORD.size
 NO_INVOCATION = -1
 
 
@@ -28,12 +38,13 @@ class TurnClock:
         fd = os.open(path, flags, 0o600)
         try:
             if create:
-                os.ftruncate(fd, _LAYOUT.size)
-            self._map = mmap.mmap(fd, _LAYOUT.size)
+                os.ftruncate(fd, _SIZE)
+            self._map = mmap.mmap(fd, _SIZE)
         finally:
             os.close(fd)
         if create:
             _LAYOUT.pack_into(self._map, 0, 0.0, NO_INVOCATION, 0.0)
+            _WORD.pack_into(self._map, _GROWER_AT, NO_INVOCATION)
 
     def enter(self, started: float, invocation: int, cpu_started: float) -> None:
         _LAYOUT.pack_into(self._map, 0, started, invocation, cpu_started)
@@ -45,6 +56,19 @@ class TurnClock:
         """(turn start, invocation, CPU seconds at turn start); a start of 0.0 means idle."""
         started, invocation, cpu_started = _LAYOUT.unpack_from(self._map, 0)
         return float(started), int(invocation), float(cpu_started)
+
+    def watch_memory(self, on: bool) -> None:
+        _WORD.pack_into(self._map, _WATCH_AT, int(on))
+
+    def watching_memory(self) -> bool:
+        return bool(_WORD.unpack_from(self._map, _WATCH_AT)[0])
+
+    def name_grower(self, invocation: int) -> None:
+        _WORD.pack_into(self._map, _GROWER_AT, invocation)
+
+    def grower(self) -> int:
+        """The run that grew the host most since it began watching, or NO_INVOCATION."""
+        return int(_WORD.unpack_from(self._map, _GROWER_AT)[0])
 
     def close(self) -> None:
         self._map.close()

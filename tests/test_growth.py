@@ -1,0 +1,53 @@
+"""The host names the run that grew it most, only while the supervisor asks it to watch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from vortex.isolates.growth import GrowthWatch
+from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def test_the_run_that_grew_the_host_most_is_named(tmp_path: Path) -> None:
+    clock = TurnClock(tmp_path / "clock", create=True)
+    statm = tmp_path / "statm"
+    statm.write_text("0 0 0 0 0 0 0\n")
+    watch = GrowthWatch(clock, str(statm))
+
+    def turn(invocation: int, resident_pages: int, active: set[int]) -> None:
+        statm.write_text(f"999999 {resident_pages} 10 10 0 100 0\n")
+        watch.after_turn(invocation, active)
+
+    turn(1, 1000, {1, 2})
+    assert clock.grower() == NO_INVOCATION  # not watching: nothing is read
+    clock.watch_memory(True)
+    turn(1, 1000, {1, 2})  # the baseline
+    turn(1, 1010, {1, 2})
+    assert clock.grower() == 1
+    turn(2, 1110, {1, 2})
+    turn(NO_INVOCATION, 1500, {1, 2})  # between runs: nobody's
+    turn(1, 1530, {1, 2})
+    assert clock.grower() == 2  # 100 pages against 40
+    turn(1, 1531, {1})  # run 2 has ended: it can no longer be blamed
+    assert clock.grower() == 1
+    clock.watch_memory(False)
+    turn(1, 1600, {1})
+    assert clock.grower() == NO_INVOCATION
+    watch.close()
+    clock.close()
+
+
+def test_a_supervisor_sees_what_the_host_writes(tmp_path: Path) -> None:
+    supervisor = TurnClock(tmp_path / "clock", create=True)
+    host = TurnClock(tmp_path / "clock")
+    supervisor.watch_memory(True)
+    assert host.watching_memory()
+    host.name_grower(42)
+    assert supervisor.grower() == 42
+    host.enter(1.0, 7, 0.5)
+    assert supervisor.read() == (1.0, 7, 0.5) and supervisor.grower() == 42
+    host.close()
+    supervisor.close()
