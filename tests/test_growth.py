@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -15,11 +16,12 @@ def test_the_run_that_grew_the_host_most_is_named(tmp_path: Path) -> None:
     clock = TurnClock(tmp_path / "clock", create=True)
     statm = tmp_path / "statm"
     statm.write_text("0 0 0 0 0 0 0\n")
-    watch = GrowthWatch(clock, str(statm))
+    faults = itertools.count()  # every turn took new pages
+    watch = GrowthWatch(clock, str(statm), lambda: next(faults))
 
     def turn(invocation: int, resident_pages: int, active: set[int]) -> None:
         statm.write_text(f"999999 {resident_pages} 10 10 0 100 0\n")
-        watch.after_turn(invocation, active)
+        watch.after_turn(invocation, active, always=False)
 
     turn(1, 1000, {1, 2})
     assert clock.grower() == NO_INVOCATION  # not watching: nothing is read
@@ -51,3 +53,23 @@ def test_a_supervisor_sees_what_the_host_writes(tmp_path: Path) -> None:
     assert supervisor.read() == (1.0, 7, 0.5) and supervisor.grower() == 42
     host.close()
     supervisor.close()
+
+
+def test_a_turn_that_took_no_new_page_is_not_measured(tmp_path: Path) -> None:
+    clock = TurnClock(tmp_path / "clock", create=True)
+    statm = tmp_path / "statm"
+    statm.write_text("0 1000 0 0 0 0 0\n")
+    faults = [0]
+    watch = GrowthWatch(clock, str(statm), lambda: faults[0])
+    assert watch.after_turn(1, {1}, always=True) is None  # the baseline
+    faults[0] += 1
+    statm.write_text("0 1100 0 0 0 0 0\n")
+    assert watch.after_turn(1, {1}, always=True) == 100 * PAGE
+    statm.write_text("0 1500 0 0 0 0 0\n")  # grown by another thread: not this turn's doing
+    assert watch.after_turn(1, {1}, always=True) == 100 * PAGE
+    assert watch.after_turn(2, {1, 2}, always=True) is None
+    faults[0] += 1
+    statm.write_text("0 1400 0 0 0 0 0\n")
+    assert watch.after_turn(2, {1, 2}, always=True) == 300 * PAGE
+    watch.close()
+    clock.close()

@@ -233,6 +233,7 @@ class Settings:
                 env, "VORTEX_MAX_RESPONSE_BYTES", defaults.limits.response_bytes, 1
             ),
             binding_calls=_int(env, "VORTEX_KV_MAX_OPERATIONS", defaults.limits.binding_calls),
+            memory_mb=_int(env, "VORTEX_RUN_MEMORY_MB", defaults.limits.memory_mb),
         )
         settings = cls(
             host=env.get("VORTEX_HOST", defaults.host),

@@ -397,27 +397,43 @@ async def test_nothing_of_a_run_fires_after_it(api: Api, client: aiohttp.ClientS
         assert len(received) == ticks, "a line arrived after the run had answered"
 
 
+GROWING_LOOP = "const keep = []; for (;;) { keep.push(new Array(1e4).fill(0)); await null }"
+
+
 @pytest.mark.parametrize(
-    "code",
+    ("code", "run_memory_mb", "ended_with"),
     [
-        "const keep = []; for (;;) { keep.push(new Array(1e4).fill(0)); await null }",
-        "(async () => { const keep = []; for (;;) { keep.push([1, 2, 3]); await null } })();\n"
-        "Vortex.return('early')",
+        (GROWING_LOOP, "0", "cpu_time_exceeded"),
+        (GROWING_LOOP, "64", "memory_limit_exceeded"),
+        (
+            "(async () => { const keep = []; for (;;) { keep.push([1, 2, 3]); await null } })();\n"
+            "Vortex.return('early')",
+            "0",
+            None,
+        ),
     ],
-    ids=["after-cpu_time_exceeded", "after-Vortex.return"],
+    ids=["after-cpu_time_exceeded", "after-memory_limit_exceeded", "after-Vortex.return"],
 )
 async def test_code_of_an_ended_run_stops_running(
-    private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession, code: str
+    private_server: Callable[..., ServerProcess],
+    client: aiohttp.ClientSession,
+    code: str,
+    run_memory_mb: str,
+    ended_with: str | None,
 ) -> None:
     # Recycling a host that grew (VORTEX_HOST_RECYCLE_MB) would replace it after such a run
     # by design; only a kill at the memory limit is left, so the host must stay.
     server = private_server(
-        {"VORTEX_HOST_RECYCLE_MB": HOSTILE_ENV["VORTEX_HOST_MEMORY_MB"]}, workers=1
+        {
+            "VORTEX_HOST_RECYCLE_MB": HOSTILE_ENV["VORTEX_HOST_MEMORY_MB"],
+            "VORTEX_RUN_MEMORY_MB": run_memory_mb,
+        },
+        workers=1,
     )
     api = api_for(client, server)
     host = min(server.host_pids())  # the active host: the spare started after it
     result = await api.run(code)
-    assert result.code in {"cpu_time_exceeded", None}, result.body
+    assert result.code == ended_with, result.body
     try:
         ticks, rss = host_cpu_ticks(host), rss_mib(host)
         await asyncio.sleep(1.0)

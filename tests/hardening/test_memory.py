@@ -1,8 +1,10 @@
-"""Memory growth of every kind ends in ``memory_limit_exceeded``: the supervisor watches each
-host's resident memory and replaces a host that grows past ``VORTEX_HOST_MEMORY_MB``.
+"""Memory growth of every kind ends in ``memory_limit_exceeded``: a run whose turns add more
+than ``VORTEX_RUN_MEMORY_MB`` to its host is ended and the host kept; the supervisor watches each
+host's resident memory and replaces a host that grows past ``VORTEX_HOST_MEMORY_MB`` (one turn
+that allocates without end cannot be stopped any other way).
 
-The server here has a CPU limit large enough (3 s) that growth meets the memory limit first, and
-one host, so that whatever shares the host with the culprit is known.
+The servers here have a CPU limit large enough (3 s) that growth meets the memory limit first,
+and one host, so that whatever shares the host with the culprit is known.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ MEMORY_ENV = {
     "VORTEX_CPU_LIMIT_MS": "3000",
     "VORTEX_WALL_LIMIT_MS": "8000",
     "VORTEX_HOST_MEMORY_MB": "400",
+    "VORTEX_RUN_MEMORY_MB": "0",  # the host's limit alone
 }
+RUN_LIMIT_ENV = {**MEMORY_ENV, "VORTEX_RUN_MEMORY_MB": "64"}
 # The watchdog reads RSS every 250 ms; growth of a few hundred MiB takes about a second here.
 WITHIN_S = 4.0
 
@@ -60,6 +64,46 @@ def memory_server(module_servers: Callable[..., ServerProcess]) -> Iterator[Serv
 @pytest.fixture
 def api(client: aiohttp.ClientSession, memory_server: ServerProcess) -> Api:
     return api_for(client, memory_server)
+
+
+@pytest.fixture(scope="module")
+def run_limit_server(module_servers: Callable[..., ServerProcess]) -> Iterator[ServerProcess]:
+    server = module_servers(RUN_LIMIT_ENV, workers=1)
+    yield server
+    leftovers = unhandled_in_log(server)
+    assert not leftovers, "\n".join(leftovers)
+
+
+# Growth in one turn that never ends: no turn ends to be measured, only the host's limit stops it.
+IN_ONE_TURN = {"typed-arrays-at-once", "text-encoder"}
+
+
+@pytest.mark.parametrize("name", list(GROWTH))
+async def test_a_run_past_its_own_memory_limit_is_ended_and_its_host_kept(
+    client: aiohttp.ClientSession, run_limit_server: ServerProcess, name: str
+) -> None:
+    api = api_for(client, run_limit_server)
+    before = (await api.wait_healthy())["host_restarts"]
+    neighbour_id = await api.deploy(
+        "await new Promise((r) => setTimeout(r, 300)); Vortex.return('slept')"
+    )
+    neighbour = asyncio.create_task(api.execute(neighbour_id))
+    result = await api.run(GROWTH[name])
+    print(f"\n{name}: {result.code} in {result.elapsed:.3f} s")
+    try:
+        assert result.code == "memory_limit_exceeded", result.body
+        assert result.elapsed < WITHIN_S
+        restarts = (await api.health())["host_restarts"] - before
+        if name in IN_ONE_TURN:
+            assert "400 MiB" in result.body["error"]["message"]
+            assert restarts == 1
+            assert (await neighbour).code == "host_restarted"
+        else:
+            assert "64 MiB per run" in result.body["error"]["message"], result.body
+            assert restarts == 0
+            assert (await neighbour).body["output"] == "slept"
+    finally:
+        await api.assert_serves_normally()
 
 
 @pytest.mark.parametrize("name", list(GROWTH))

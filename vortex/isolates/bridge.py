@@ -55,6 +55,7 @@ def b64_to_binary(data: str) -> str:
 @dataclass(slots=True)
 class ActiveRun:
     cpu_limit_s: float
+    memory_limit_bytes: int = 0
     context: contextvars.Context = field(default_factory=contextvars.Context)
     wall_timer: asyncio.TimerHandle | None = None
     cpu_s: float = 0.0
@@ -93,6 +94,9 @@ class Host:
         self.active: dict[int, ActiveRun] = {}
         self.turn_cpu_started = 0.0
         """CPU time of the host's thread when the current turn began."""
+        self.measure_memory = False
+        """Whether each turn's memory growth is measured: once a run has come with a memory
+        limit, so that the growth of every turn since is known (growth.py)."""
         self._strings: dict[str, str] = {}
 
     def send(self, message: dict[str, Any]) -> None:
@@ -104,8 +108,9 @@ class Host:
             self._send(well_formed(message))
 
     # -- called by the turn clock around every callback of the loop --------------------------
-    def turn_ended(self, invocation: int, elapsed: float) -> None:
-        """``elapsed`` is the CPU time the turn used."""
+    def turn_ended(self, invocation: int, elapsed: float, grown: int | None = None) -> None:
+        """``elapsed`` is the CPU time the turn used; ``grown``, when measured, the memory the
+        run's turns have added to the host so far."""
         run = self.active.get(invocation)
         if run is None:
             return
@@ -115,6 +120,13 @@ class Host:
                 invocation,
                 "cpu_time_exceeded",
                 f"CPU time limit of {round(run.cpu_limit_s * 1000)} ms exceeded",
+            )
+        elif grown is not None and 0 < run.memory_limit_bytes < grown:
+            self.runtime.abort(
+                invocation,
+                "memory_limit_exceeded",
+                f"Memory limit of {run.memory_limit_bytes >> 20} MiB per run exceeded "
+                f"(its turns added {grown >> 20} MiB to the host)",
             )
 
     # -- called from JavaScript -----------------------------------------------------------------
@@ -280,7 +292,12 @@ class Host:
         inv = int(message["id"])
         limits: dict[str, Any] = message["limits"]
         loop = asyncio.get_running_loop()
-        run = ActiveRun(cpu_limit_s=limits["cpu_ms"] / 1000)
+        run = ActiveRun(
+            cpu_limit_s=limits["cpu_ms"] / 1000,
+            memory_limit_bytes=int(limits.get("memory_mb") or 0) << 20,
+        )
+        if run.memory_limit_bytes:
+            self.measure_memory = True
         self.active[inv] = run
         run.wall_timer = loop.call_later(
             limits["wall_ms"] / 1000,

@@ -1,14 +1,19 @@
-"""Which run grew the host most, measured turn by turn while the supervisor asks (turnclock.py).
+"""How much each run grew its host, measured turn by turn: for the memory limit of a run, and
+for the supervisor to know whom to blame when the host is too big (turnclock.py).
 
-Reading the host's resident size costs a few microseconds, so it is done only while watching:
-after each turn, the growth since the end of the previous one is charged to the turn's run.
-Time between turns belongs to nobody, but little is allocated there (frames, timers).
+After each turn, the growth of the host's resident memory since the end of the previous turn is
+charged to the turn's run (it may be negative: a collection in its turn freed memory). Time
+between turns belongs to nobody, but little is allocated there (frames, timers). A reading costs
+a microsecond or two, so it is taken only while runs have a memory limit or the supervisor
+watches, and only after a turn in which the thread took new pages (a page fault: counted by
+``getrusage``, half the cost); the memory freed in a turn that took none is credited later.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Container
+import resource
+from collections.abc import Callable, Container
 
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
@@ -18,24 +23,39 @@ _KEPT = 4096
 
 
 class GrowthWatch:
-    def __init__(self, clock: TurnClock, statm: str = "/proc/self/statm") -> None:
+    def __init__(
+        self,
+        clock: TurnClock,
+        statm: str = "/proc/self/statm",
+        page_faults: Callable[[], int] = lambda: (
+            resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+        ),
+    ) -> None:
         self.clock = clock
+        self._page_faults = page_faults
         self._statm = os.open(statm, os.O_RDONLY)
         self._growth: dict[int, int] = {}
         self._last = 0
+        self._faults = -1
         self._top = NO_INVOCATION
 
-    def after_turn(self, invocation: int, active: Container[int]) -> None:
-        if not self.clock.watching_memory():
+    def after_turn(self, invocation: int, active: Container[int], always: bool) -> int | None:
+        """Charge the turn's growth to its run; returns the run's total so far, if measured.
+        ``always`` measures whether or not the supervisor watches (runs with a memory limit)."""
+        if not (always or self.clock.watching_memory()):
             if self._last:
                 self._growth.clear()
-                self._last, self._top = 0, NO_INVOCATION
+                self._last, self._faults, self._top = 0, -1, NO_INVOCATION
                 self.clock.name_grower(NO_INVOCATION)
-            return
+            return None
+        faults = self._page_faults()
+        if faults == self._faults:
+            return self._growth.get(invocation)
+        self._faults = faults
         resident = int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE
         previous, self._last = self._last, resident
         if not previous or invocation == NO_INVOCATION:
-            return  # the first reading is the baseline; turns of no run are nobody's
+            return None  # the first reading is the baseline; turns of no run are nobody's
         total = self._growth.get(invocation, 0) + resident - previous
         self._growth[invocation] = total
         if self._top not in active or total > self._growth.get(self._top, 0):
@@ -43,6 +63,7 @@ class GrowthWatch:
             self.clock.name_grower(invocation)
         if len(self._growth) > _KEPT:
             self._growth = {run: size for run, size in self._growth.items() if run in active}
+        return total
 
     def close(self) -> None:
         os.close(self._statm)

@@ -62,9 +62,9 @@ def install_turn_clock(clock: TurnClock, host: Host) -> None:
             original(handle)
         finally:
             clock.leave()
-            growth.after_turn(invocation, host.active)
+            grown = growth.after_turn(invocation, host.active, host.measure_memory)
             if invocation != NO_INVOCATION:
-                host.turn_ended(invocation, time.thread_time() - cpu_started)
+                host.turn_ended(invocation, time.thread_time() - cpu_started, grown)
 
     asyncio.events.Handle._run = run_with_clock  # type: ignore[method-assign,assignment]
 

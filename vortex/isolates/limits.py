@@ -25,6 +25,10 @@ class Limits:
     """Body of the Response a module function's ``fetch`` handler returns."""
     binding_calls: int = 1_000
     """Calls to bindings (KV operations) per invocation, as Workers allows KV operations."""
+    memory_mb: int = 128
+    """Memory the invocation's turns add to its host, as Workers give an isolate 128 MB; 0 for
+    none (the host's limit still holds). Measured after each turn (growth.py): a run past it is
+    ended, its host kept; one turn that allocates past the host's limit kills the host."""
 
     def to_json(self) -> dict[str, Any]:
         """The same dict for equal limits, to read, not to change: every run frame holds one,
