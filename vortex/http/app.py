@@ -31,6 +31,7 @@ from vortex.http.cron import cron_ctx
 from vortex.http.keys import (
     API_KEYS,
     AUTH_OPEN_WITHOUT_KEYS,
+    HEALTH_ERRORS,
     HISTORY,
     KV_STORE,
     LOGBUS,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app[SETTINGS] = settings
     app[AUTH_OPEN_WITHOUT_KEYS] = settings.allow_unauthenticated or is_loopback(settings.host)
+    app[HEALTH_ERRORS] = {}
     app[METRICS] = Metrics()
     websockets: set[web.WebSocketResponse] = set()
     app[WEBSOCKETS] = websockets

@@ -31,6 +31,8 @@ WEBSOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("websockets")
 API_KEYS = web.AppKey("api_keys", ApiKeys)
 AUTH_OPEN_WITHOUT_KEYS = web.AppKey("auth_open_without_keys", bool)
 """With no API key in the store: serve everyone (loopback, or allowed) or refuse everyone."""
+HEALTH_ERRORS: web.AppKey[dict[str, str]] = web.AppKey("health_errors")
+"""The last error /health saw of each backend, so that a change is logged once."""
 KV_STORE = web.AppKey("kv", KV)
 METRICS = web.AppKey("metrics", Metrics)
 CRON: web.AppKey[CronTriggers] = web.AppKey("cron")
