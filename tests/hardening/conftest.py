@@ -173,7 +173,8 @@ def fd_count(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def module_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
-    """Private servers shared by the tests of one module (they survive what those tests do)."""
+    """Private servers shared by the tests of one module (they survive what those tests do).
+    None may have logged an exception nobody handled."""
     started: list[ServerProcess] = []
 
     def make(env: dict[str, str] | None = None, *, workers: int = 2) -> ServerProcess:
@@ -183,8 +184,10 @@ def module_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         return server
 
     yield make
+    leftovers = [entry for server in started for entry in unhandled_in_log(server)]
     for server in started:
         stop_and_check(server)
+    assert not leftovers, "\n".join(leftovers)
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from tests.hardening.conftest import (
     assert_no_traceback,
     host_cpu_ticks,
     rss_mib,
-    unhandled_in_log,
 )
 from tests.server import ServerProcess
 
@@ -312,8 +311,6 @@ def hostile(module_servers: Callable[..., ServerProcess]) -> Iterator[ServerProc
         print("\n\nhostile case                                   code                    seconds")
         for name, code, elapsed in RESULTS:
             print(f"{name:46} {code:23} {elapsed:7.3f}")
-    leftovers = unhandled_in_log(server)
-    assert not leftovers, "\n".join(leftovers)
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ and one host, so that whatever shares the host with the culprit is known.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import aiohttp
 import pytest
 
-from tests.hardening.conftest import Api, api_for, unhandled_in_log
+from tests.hardening.conftest import Api, api_for
 from tests.server import ServerProcess
 
 MEMORY_ENV = {
@@ -54,11 +54,8 @@ GROWTH = {
 
 
 @pytest.fixture(scope="module")
-def memory_server(module_servers: Callable[..., ServerProcess]) -> Iterator[ServerProcess]:
-    server = module_servers(MEMORY_ENV, workers=1)
-    yield server
-    leftovers = unhandled_in_log(server)
-    assert not leftovers, "\n".join(leftovers)
+def memory_server(module_servers: Callable[..., ServerProcess]) -> ServerProcess:
+    return module_servers(MEMORY_ENV, workers=1)
 
 
 @pytest.fixture
@@ -67,11 +64,8 @@ def api(client: aiohttp.ClientSession, memory_server: ServerProcess) -> Api:
 
 
 @pytest.fixture(scope="module")
-def run_limit_server(module_servers: Callable[..., ServerProcess]) -> Iterator[ServerProcess]:
-    server = module_servers(RUN_LIMIT_ENV, workers=1)
-    yield server
-    leftovers = unhandled_in_log(server)
-    assert not leftovers, "\n".join(leftovers)
+def run_limit_server(module_servers: Callable[..., ServerProcess]) -> ServerProcess:
+    return module_servers(RUN_LIMIT_ENV, workers=1)
 
 
 # Growth in one turn that never ends: no turn ends to be measured, only the host's limit stops it.

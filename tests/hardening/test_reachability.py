@@ -10,13 +10,13 @@ environment or the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.hardening.conftest import Api, api_for, unhandled_in_log
+from tests.hardening.conftest import Api, api_for
 from tests.server import ServerProcess
 
 WALK = r"""
@@ -147,11 +147,8 @@ WALK_ENV = {
 
 
 @pytest.fixture(scope="module")
-def walk_server(module_servers: Callable[..., ServerProcess]) -> Iterator[ServerProcess]:
-    server = module_servers(WALK_ENV, workers=1)
-    yield server
-    leftovers = unhandled_in_log(server)
-    assert not leftovers, "\n".join(leftovers)
+def walk_server(module_servers: Callable[..., ServerProcess]) -> ServerProcess:
+    return module_servers(WALK_ENV, workers=1)
 
 
 @pytest.fixture

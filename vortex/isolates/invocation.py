@@ -53,10 +53,6 @@ class Invocation:
     _body: asyncio.Queue[bytes | _BodyEnd] = field(default_factory=asyncio.Queue)
     _body_open: bool = False
 
-    @property
-    def cpu_limit_ms(self) -> int:
-        return self.limits.cpu_ms
-
     # -- fed by the host's frames ---------------------------------------------------------------
     def log(self, entry: LogEntry) -> None:
         self.logs.append(entry)
