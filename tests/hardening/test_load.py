@@ -191,10 +191,11 @@ async def test_a_host_stays_flat_over_thousands_of_runs(
 async def test_sustained_http_trigger_load_kills_no_host(
     private_server: Callable[..., ServerProcess],
 ) -> None:
-    """Each /fn/ request hands the host one new string; left to itself pythonmonkey collected
-    them after thousands of requests in one turn of seconds, and the watchdog killed the host
-    as a CPU hog (hello requests failed with host_restarted). The host now collects every few
-    hundred runs (bridge.COLLECT_EVERY); without it this test saw 2 hosts killed, 32 failures."""
+    """Each /fn/ request handed the host one new Python string; left to itself pythonmonkey
+    collected them after thousands of requests in one turn of seconds, and the watchdog killed
+    the host as a CPU hog (hello requests failed with host_restarted): this test saw 2 hosts
+    killed, 32 failures. Requests now cross as bytearrays, and the host collects after a few
+    hundred new strings (bridge.COLLECT_AFTER_STRINGS)."""
     server = private_server({"VORTEX_CPU_LIMIT_MS": "1000"}, workers=2)
     code = "export default { async fetch(request) { return Response.json({ ok: true }); } };"
     statuses: Counter[int] = Counter()

@@ -3,8 +3,9 @@
 ``harness.js`` calls these methods (``host.emit``, ``host.respond``, ``host.fetch``...) with
 strings and numbers only, and they become frames to the supervisor; frames from the supervisor
 become calls into the runtime, each scheduled in the context of the run it belongs to so that
-the turn clock charges its CPU time to that run. Bytes cross the JavaScript boundary as
-"binary strings" (one character per byte) and the pipe as base64.
+the turn clock charges its CPU time to that run. Bytes and JSON go to JavaScript as bytearrays
+(it copies them), come back as "binary strings" (one character per byte), and cross the pipe as
+base64.
 
 Every invocation runs in its own ``contextvars.Context`` holding its id. asyncio copies the
 current context into each callback it schedules, and pythonmonkey schedules timers and promise
@@ -30,8 +31,9 @@ from vortex.isolates.turnclock import NO_INVOCATION
 
 CURRENT_INVOCATION: contextvars.ContextVar[int] = contextvars.ContextVar("vortex_invocation")
 STRING_CACHE_ENTRIES = 1024
-COLLECT_EVERY = 300
-"""Runs between two garbage collections the host asks for (see ``Host.finish``)."""
+COLLECT_AFTER_STRINGS = 300
+"""New Python strings handed to JavaScript between two collections the host asks for (see
+``Host.finish``)."""
 
 
 def iso_now() -> str:
@@ -48,8 +50,14 @@ def optional_b64(binary: object) -> str | None:
     return binary_to_b64(binary) if isinstance(binary, str) else None
 
 
-def b64_to_binary(data: str) -> str:
-    return base64.b64decode(data).decode("latin-1")
+def b64_to_bytes(data: str) -> bytearray:
+    """Bytes for JavaScript: a bytearray, which it copies (never a new Python string, which
+    pythonmonkey's GC would track; see js/src/util.js hostBytes)."""
+    return bytearray(base64.b64decode(data))
+
+
+def json_bytes(value: Any) -> bytearray:
+    return bytearray(orjson.dumps(value))
 
 
 @dataclass(slots=True)
@@ -90,7 +98,8 @@ class Host:
         self.runtime = runtime
         self._send = send
         self._collect = collect
-        self._finished = 0
+        self._handed = 0
+        """New Python strings handed to JavaScript since the last collection."""
         self.active: dict[int, ActiveRun] = {}
         self.turn_cpu_started = 0.0
         """CPU time of the host's thread when the current turn began."""
@@ -116,18 +125,23 @@ class Host:
             return
         run.cpu_s += elapsed
         if run.cpu_s > run.cpu_limit_s:
-            self.runtime.abort(
+            self.abort(
                 invocation,
                 "cpu_time_exceeded",
                 f"CPU time limit of {round(run.cpu_limit_s * 1000)} ms exceeded",
             )
         elif grown is not None and 0 < run.memory_limit_bytes < grown:
-            self.runtime.abort(
+            self.abort(
                 invocation,
                 "memory_limit_exceeded",
                 f"Memory limit of {run.memory_limit_bytes >> 20} MiB per run exceeded "
                 f"(its turns added {grown >> 20} MiB to the host)",
             )
+
+    def abort(self, invocation: int, code: str, message: str) -> None:
+        """End a run from outside it (a limit); its code and message are new strings for JS."""
+        self._handed += 2
+        self.runtime.abort(invocation, code, message)
 
     # -- called from JavaScript -----------------------------------------------------------------
     def current(self) -> int:
@@ -138,9 +152,9 @@ class Host:
         """Monotonic milliseconds, for performance.now()."""
         return time.monotonic() * 1000
 
-    def random(self, n: float) -> str:
+    def random(self, n: float) -> bytearray:
         """Bytes from the operating system, for crypto.getRandomValues and randomUUID."""
-        return os.urandom(int(n)).decode("latin-1")
+        return bytearray(os.urandom(int(n)))
 
     def emit(self, invocation: float, level: str, message: str) -> None:
         self.send(
@@ -226,15 +240,16 @@ class Host:
                 "cpu_ms": round(cpu_s * 1000, 3),
             }
         )
-        self._finished += 1
-        if self._collect is not None and COLLECT_EVERY and self._finished % COLLECT_EVERY == 0:
-            # pythonmonkey's GC finalizer scans a table of the strings that crossed the bridge
-            # once per string it frees (a /fn/ request hands one over: its method, URL and
-            # headers). Left to itself the engine collected after thousands of runs, in one turn
-            # of seconds, and the watchdog killed the host as a CPU hog: 0.2% of hello requests
-            # failed under sustained load. A collection costs ~20 ms after 100 or 200 runs and
-            # ~230 ms after 1,000 (a fixed cost plus a square); every 300 runs is near the
-            # cheapest per run. Outside any run's context, so no run is charged for it.
+        if self._collect is not None and self._handed >= COLLECT_AFTER_STRINGS:
+            # pythonmonkey's GC finalizer scans a table of the strings Python handed to
+            # JavaScript once per string it frees: left to itself the engine collected after
+            # thousands of them, in one turn of seconds, and the watchdog killed the host as a
+            # CPU hog (0.2% of hello requests failed under sustained load when each /fn/ request
+            # handed one over). Requests, answers and bodies now cross as bytearrays and the
+            # code, limits and env of a run as strings already handed over (``same``), so few
+            # are left (a deploy's code, an abort's message); after a few hundred, one
+            # collection (~20 ms), outside any run's context so that no run is charged for it.
+            self._handed = 0
             asyncio.get_running_loop().call_soon(self._collect, context=contextvars.Context())
 
     def for_javascript(self) -> dict[str, Callable[..., Any]]:
@@ -267,6 +282,7 @@ class Host:
             if len(self._strings) >= STRING_CACHE_ENTRIES:
                 self._strings.clear()
             self._strings[text] = known = text
+            self._handed += 1
         return known
 
     # -- called for each frame from the supervisor ----------------------------------------------
@@ -279,6 +295,7 @@ class Host:
         elif kind == "answered":
             self.answer(message)
         elif kind == "check":
+            self._handed += 1
             problem = self.runtime.check(str(message["code"]))
             self.send(
                 {
@@ -301,7 +318,7 @@ class Host:
         self.active[inv] = run
         run.wall_timer = loop.call_later(
             limits["wall_ms"] / 1000,
-            self.runtime.abort,
+            self.abort,
             inv,
             "wall_time_exceeded",
             f"Wall time limit of {limits['wall_ms']} ms exceeded",
@@ -323,7 +340,7 @@ class Host:
                 self.runtime.runScheduled,
                 *common,
                 instance,
-                orjson.dumps(scheduled).decode(),
+                json_bytes(scheduled),
                 context=run.context,
             )
         elif message.get("kind") == "module" and isinstance(request, dict):
@@ -333,8 +350,8 @@ class Host:
                 self.runtime.runModule,
                 *common,
                 instance,
-                orjson.dumps(meta).decode(),
-                None if body is None else b64_to_binary(body),
+                json_bytes(meta),
+                None if body is None else b64_to_bytes(body),
                 context=run.context,
             )
         else:
@@ -351,7 +368,7 @@ class Host:
             self.runtime.answer,
             int(message["id"]),
             int(message["cid"]),
-            orjson.dumps(answer).decode(),
+            json_bytes(answer),
             context=run.context,
         )
 
@@ -365,7 +382,7 @@ class Host:
             self.runtime.deliver,
             inv,
             int(message["fid"]),
-            orjson.dumps(message["result"]).decode(),
-            None if body is None else b64_to_binary(body),
+            json_bytes(message["result"]),
+            None if body is None else b64_to_bytes(body),
             context=run.context,
         )

@@ -151,7 +151,7 @@
     let randomOffset = 0;
     function osRandom(n) {
       if (randomOffset + n > randomPool.length) {
-        randomPool = api.binaryToBytes(host.random(Math.max(RANDOM_BATCH, n)));
+        randomPool = api.hostBytes(host.random(Math.max(RANDOM_BATCH, n)));
         randomOffset = 0;
       }
       const out = randomPool.slice(randomOffset, randomOffset + n);
@@ -721,7 +721,7 @@
       }
     }
 
-    function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBinary) {
+    function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBytes) {
       const state = newState(id, limitsJson, filename, true);
       const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
       if (instance === undefined) return;
@@ -731,7 +731,7 @@
       const ctx = makeContext(state);
       let result;
       try {
-        const request = api.incomingRequest(requestJson, bodyBinary);
+        const request = api.incomingRequest(requestJson, bodyBytes);
         result = handler.fetch(request, env, ctx);
       } catch (err) {
         end(state, null, describeThrown(state, err));
@@ -754,7 +754,7 @@
       const env = instance.env;
       const handler = loadHandler(state, instance, 'scheduled');
       if (handler === undefined) return;
-      const tick = JSON.parse(eventJson);
+      const tick = JSON.parse(api.hostText(eventJson));
       const event = harden({
         type: 'scheduled',
         cron: String(tick.cron),
@@ -823,10 +823,10 @@
     }
 
     // ---- called by the host for frames from the supervisor ---------------------------------------
-    function deliver(id, fid, resultJson, bodyBinary) {
+    function deliver(id, fid, resultJson, bodyBytes) {
       const state = runs.get(id);
       if (!state) return;
-      if (state.fetcher !== null) state.fetcher.deliver(fid, resultJson, bodyBinary);
+      if (state.fetcher !== null) state.fetcher.deliver(fid, resultJson, bodyBytes);
       settleLater(state);
     }
 
@@ -836,7 +836,7 @@
       const pending = state.calls.get(cid);
       if (pending === undefined) return;
       state.calls.delete(cid);
-      const answered = JSON.parse(answerJson);
+      const answered = JSON.parse(api.hostText(answerJson));
       if (answered.error) pending.reject(bindingError(String(answered.error.code), String(answered.error.message)));
       else pending.resolve(answered.result === undefined ? null : answered.result);
       settleLater(state);

@@ -1,13 +1,14 @@
 // What the harness needs to move HTTP between the wire and the web classes: the request a
 // function's fetch handler gets, the serialisation of the Response it returns (inline bytes or
-// streamed chunks), and the outbound fetch() of one run. Bytes cross as binary strings.
+// streamed chunks), and the outbound fetch() of one run. Bytes from the host arrive as bytearrays
+// (see hostBytes); bytes to the host leave as binary strings.
 import { AbortSignal } from './abort.js';
 import { BodyState, bodyUsed, consumeBody } from './body.js';
 import { headersInternals } from './headers.js';
 import { Request, requestInternals } from './request.js';
 import { Response, responseInternals } from './response.js';
 import { URL } from 'whatwg-url';
-import { binaryToBytes, bytesToBinary } from './util.js';
+import { bytesToBinary, hostBytes, hostText } from './util.js';
 
 // Bodies up to this size go in the response frame itself; larger ones go as chunks.
 const INLINE_BYTES = 1 << 20;
@@ -15,9 +16,10 @@ const INLINE_BYTES = 1 << 20;
 export class InvalidResponse extends Error {}
 
 // The request a fetch handler gets: immutable headers, as in Workers.
-export function incomingRequest(metaJson, bodyBinary) {
-  const meta = JSON.parse(metaJson);
-  const body = bodyBinary === null || bodyBinary === undefined ? null : new BodyState(binaryToBytes(bodyBinary), null);
+export function incomingRequest(metaJson, bodyBytes) {
+  const meta = JSON.parse(hostText(metaJson));
+  const bytes = hostBytes(bodyBytes);
+  const body = bytes === null ? null : new BodyState(bytes, null);
   return requestInternals.create({ method: meta.method, url: meta.url, headers: meta.headers, body, signal: null });
 }
 
@@ -126,17 +128,18 @@ export function makeFetch(channel) {
     });
   }
 
-  function deliver(fid, resultJson, bodyBinary) {
+  function deliver(fid, resultJson, bodyBytes) {
     const entry = pending.get(fid);
     if (!entry) return;
     pending.delete(fid);
     entry.signal.removeEventListener('abort', entry.onAbort);
-    const result = JSON.parse(resultJson);
+    const result = JSON.parse(hostText(resultJson));
     if (result.error) {
       entry.reject(new TypeError(result.error));
       return;
     }
-    const body = bodyBinary === null || bodyBinary === undefined ? null : new BodyState(binaryToBytes(bodyBinary), null);
+    const bytes = hostBytes(bodyBytes);
+    const body = bytes === null ? null : new BodyState(bytes, null);
     entry.resolve(
       responseInternals.fetched({
         status: result.status,

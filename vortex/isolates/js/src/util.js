@@ -49,11 +49,17 @@ export function bytesToBinary(bytes) {
   return out;
 }
 
-export function binaryToBytes(text) {
-  const length = text.length;
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i += 1) bytes[i] = text.charCodeAt(i);
-  return bytes;
+// Bytes from the host arrive as a Uint8Array over a Python bytearray's memory: they are copied at
+// once, so nothing user code can reach ever points into Python's memory. Bytes, not strings: every
+// Python string handed to JavaScript stays in a table that pythonmonkey's GC scans once per string
+// it frees (a collection cost the square of the strings), and a copy is native where decoding a
+// binary string took a loop over its characters.
+export function hostBytes(view) {
+  return view === null || view === undefined ? null : new Uint8Array(view);
+}
+
+export function hostText(view) {
+  return utf8Decode(new Uint8Array(view));
 }
 
 export function concatBytes(chunks, total) {

@@ -18,7 +18,7 @@ import { makeInspector } from './inspect.js';
 import { configure } from './hooks.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
-import { binaryToBytes, bytesToBinary } from './util.js';
+import { bytesToBinary, hostBytes, hostText } from './util.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
 // start compartment's global is the one it sees, and no user code can reach it.
@@ -77,8 +77,9 @@ export const internals = {
   incomingRequest,
   sendResponse,
   InvalidResponse,
-  binaryToBytes,
   bytesToBinary,
+  hostBytes,
+  hostText,
 };
 
 // Instances of the shared classes hold objects of classes that are not exported (readers,
