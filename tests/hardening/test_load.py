@@ -18,7 +18,7 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,35 +216,46 @@ async def test_sustained_http_trigger_load_kills_no_host(
     assert health["host_restarts"] == 0, health
 
 
+@contextlib.asynccontextmanager
+async def host_stopped_mid_turn(
+    http: aiohttp.ClientSession, server: ServerProcess, busy_ms: int
+) -> AsyncIterator[asyncio.Task[dict[str, Any]]]:
+    """A run busy ``busy_ms`` in one turn, its host stopped (SIGSTOP) once the run's first line
+    says the turn has begun, as a busy machine or a VM's steal time would; continued on exit.
+    Yields the task of the run's answer."""
+    host = min(server.host_pids())
+    code = (
+        f"console.log('busy'); const end = Date.now() + {busy_ms};\n"
+        "while (Date.now() < end) {}\nVortex.return('done')"
+    )
+    async with http.post(f"{server.url}/deploy", json={"code": code}) as response:
+        function_id = (await response.json())["function_id"]
+
+    async def execute() -> dict[str, Any]:
+        async with http.post(f"{server.url}/execute/{function_id}") as response:
+            result: dict[str, Any] = await response.json()
+            return result
+
+    async with http.ws_connect(f"{server.ws_url}/ws/{function_id}") as ws:
+        run = asyncio.create_task(execute())
+        await ws.receive(timeout=10)  # inside the turn now
+        os.kill(host, signal.SIGSTOP)
+        try:
+            yield run
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # the watchdog may have killed it
+                os.kill(host, signal.SIGCONT)
+
+
 async def test_a_descheduled_host_is_not_taken_for_a_cpu_hog(
     private_server: Callable[..., ServerProcess],
 ) -> None:
     server = private_server(LOAD_ENV, workers=1)
-    host = min(server.host_pids())
     async with aiohttp.ClientSession() as http:
-        # 250 ms of CPU in one turn, under the 300 ms limit; the line says the turn has begun.
-        async with http.post(
-            f"{server.url}/deploy",
-            json={
-                "code": "console.log('busy'); const end = Date.now() + 250;\n"
-                "while (Date.now() < end) {}\nVortex.return('done')"
-            },
-        ) as response:
-            function_id = (await response.json())["function_id"]
-
-        async def execute() -> dict[str, Any]:
-            async with http.post(f"{server.url}/execute/{function_id}") as response:
-                result: dict[str, Any] = await response.json()
-                return result
-
-        async with http.ws_connect(f"{server.ws_url}/ws/{function_id}") as ws:
-            run = asyncio.create_task(execute())
-            await ws.receive(timeout=10)  # inside the turn now
-            os.kill(host, signal.SIGSTOP)  # the machine is busy elsewhere for half a second
+        # 250 ms of CPU in one turn, under the 300 ms limit, stopped for half a second.
+        async with host_stopped_mid_turn(http, server, busy_ms=250) as run:
             await asyncio.sleep(0.5)
-            with contextlib.suppress(ProcessLookupError):  # the watchdog may have killed it
-                os.kill(host, signal.SIGCONT)
-            body = await run
+        body = await run
     assert body.get("error") is None, body
     assert body["output"] == "done"
 
@@ -257,29 +268,8 @@ async def test_a_host_stuck_in_one_turn_past_the_wall_limit_is_replaced(
     server = private_server(LOAD_ENV, workers=1)
     host = min(server.host_pids())
     async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"{server.url}/deploy",
-            json={
-                "code": "console.log('busy'); const end = Date.now() + 100;\n"
-                "while (Date.now() < end) {}\nVortex.return('done')"
-            },
-        ) as response:
-            function_id = (await response.json())["function_id"]
-
-        async def execute() -> dict[str, Any]:
-            async with http.post(f"{server.url}/execute/{function_id}") as response:
-                result: dict[str, Any] = await response.json()
-                return result
-
-        async with http.ws_connect(f"{server.ws_url}/ws/{function_id}") as ws:
-            run = asyncio.create_task(execute())
-            await ws.receive(timeout=10)
-            os.kill(host, signal.SIGSTOP)
-            try:
-                body = await asyncio.wait_for(run, 10)
-            finally:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(host, signal.SIGCONT)
+        async with host_stopped_mid_turn(http, server, busy_ms=100) as run:
+            body = await asyncio.wait_for(run, 10)
         assert body["error"]["code"] == "wall_time_exceeded", body
         deadline = time.monotonic() + 5
         while alive(host):
