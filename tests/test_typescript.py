@@ -123,6 +123,38 @@ async def test_top_level_return_in_a_typescript_script(
         assert (await response.json())["output"] == "early"
 
 
+async def test_an_empty_export_keeps_a_typescript_script_a_script(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    """tsc types top-level await only in modules, so TypeScript users add `export {}`; it
+    exports nothing, and the file runs as the script it is, at its own lines."""
+    source = (
+        "export {};\nconst n: number = await Promise.resolve(21);\n"
+        "if (n > 100) throw new Error('big');\nVortex.return(n * 2);\n"
+    )
+    function_id = await deploy(source, filename="index.ts")
+    async with http.get(f"/functions/{function_id}") as response:
+        shown = await response.json()
+    assert (shown["kind"], shown["code"]) == ("script", source)
+    async with http.post(f"/execute/{function_id}") as response:
+        assert (await response.json())["output"] == 42
+    failing = await deploy(source.replace("n > 100", "n > 1"), filename="index.ts")
+    async with http.post(f"/execute/{failing}") as response:
+        error = (await response.json())["error"]
+    assert "index.ts:3:" in error["stack"], error
+    # With a default export beside it, the file is the module it says it is.
+    status, body = await post_deploy(
+        http,
+        {
+            "code": "export {};\nexport default { fetch: () => new Response('m') };\n",
+            "filename": "worker.ts",
+        },
+    )
+    assert status == 200, body
+    async with http.get(f"/functions/{body['function_id']}") as response:
+        assert (await response.json())["kind"] == "module"
+
+
 async def test_a_typescript_module_of_several_files(http: aiohttp.ClientSession) -> None:
     files = {
         "index.ts": MODULE,

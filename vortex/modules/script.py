@@ -13,6 +13,7 @@ of the user's and is dropped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,10 @@ label is a syntax error), so a blob starting with it was never a plain script's 
 
 _WRAP_OPEN = "return (async function () {\n"
 _WRAP_CLOSE = "\n})();"
+EMPTY_EXPORT = re.compile(r"^([ \t]*)export[ \t]*\{[ \t]*\}[ \t]*;?[ \t]*$", re.MULTILINE)
+"""``export {}`` alone on its line: what TypeScript users add to a script so that its top-level
+``await`` type-checks (tsc allows it only in modules). It exports nothing, so the file stays a
+script: the line is blanked before the build (the line count, and so every position, kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +80,8 @@ def is_built_script(blob: bytes) -> bool:
 async def build_script(filename: str, source: str) -> BuiltScript:
     """Raises SyntaxErrorInCode or InvalidImport (400) at the user's line, or BuildUnavailable."""
     try:
-        built = await transform({filename: _WRAP_OPEN + source + _WRAP_CLOSE})
+        body = EMPTY_EXPORT.sub(r"\1", source)
+        built = await transform({filename: _WRAP_OPEN + body + _WRAP_CLOSE})
     except SyntaxErrorInCode as exc:
         raise _unwrapped_error(exc, filename) from None
     output = built[filename]
