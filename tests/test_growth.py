@@ -73,3 +73,25 @@ def test_a_turn_that_took_no_new_page_is_not_measured(tmp_path: Path) -> None:
     assert watch.after_turn(2, {1, 2}, always=True) == 300 * PAGE
     watch.close()
     clock.close()
+
+
+def test_a_run_is_never_charged_more_than_the_host_grew_since_it_began(tmp_path: Path) -> None:
+    """A run that drops a big buffer and allocates another: the collection that frees the first
+    happens in a neighbour's turn, which gets the credit; the run is still charged only what the
+    host holds more since its first turn."""
+    clock = TurnClock(tmp_path / "clock", create=True)
+    statm = tmp_path / "statm"
+    statm.write_text("0 1000 0 0 0 0 0\n")
+    faults = itertools.count()
+    watch = GrowthWatch(clock, str(statm), lambda: next(faults))
+
+    def turn(invocation: int, resident_pages: int) -> int | None:
+        statm.write_text(f"0 {resident_pages} 0 0 0 0 0\n")
+        return watch.after_turn(invocation, {1, 2}, always=True)
+
+    turn(2, 1000)  # the baseline
+    for _ in range(5):
+        assert turn(1, 1050) == 50 * PAGE  # a 50-page buffer, the one before it dropped
+        turn(2, 1000)  # a collection in the neighbour's turn frees it
+    watch.close()
+    clock.close()

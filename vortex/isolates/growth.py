@@ -7,6 +7,11 @@ between turns belongs to nobody, but little is allocated there (frames, timers).
 a microsecond or two, so it is taken only while runs have a memory limit or the supervisor
 watches, and only after a turn in which the thread took new pages (a page fault: counted by
 ``getrusage``, half the cost); the memory freed in a turn that took none is credited later.
+
+Memory freed outside a run's turns (by a collection in another run's turn, or SpiderMonkey's
+background finalization) is credited to whoever's turn is measured next, so a run that
+allocates and drops big buffers could gather charges it freed long ago. A run is therefore never
+charged more than the host grew since its first measured turn: it cannot hold more than that.
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ class GrowthWatch:
         self._page_faults = page_faults
         self._statm = os.open(statm, os.O_RDONLY)
         self._growth: dict[int, int] = {}
+        """Per run: the sum of its turns' growth."""
+        self._start: dict[int, int] = {}
+        """Per run: the host's resident size before its first measured turn."""
+        self._charged: dict[int, int] = {}
+        """Per run: what it is charged, the lesser of its sum and the host's growth since."""
         self._last = 0
         self._faults = -1
         self._top = NO_INVOCATION
@@ -45,25 +55,31 @@ class GrowthWatch:
         if not (always or self.clock.watching_memory()):
             if self._last:
                 self._growth.clear()
+                self._start.clear()
+                self._charged.clear()
                 self._last, self._faults, self._top = 0, -1, NO_INVOCATION
                 self.clock.name_grower(NO_INVOCATION)
             return None
         faults = self._page_faults()
         if faults == self._faults:
-            return self._growth.get(invocation)
+            return self._charged.get(invocation)
         self._faults = faults
         resident = int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE
         previous, self._last = self._last, resident
         if not previous or invocation == NO_INVOCATION:
             return None  # the first reading is the baseline; turns of no run are nobody's
+        start = self._start.setdefault(invocation, previous)
         total = self._growth.get(invocation, 0) + resident - previous
         self._growth[invocation] = total
-        if self._top not in active or total > self._growth.get(self._top, 0):
+        charged = self._charged[invocation] = min(total, resident - start)
+        if self._top not in active or charged > self._charged.get(self._top, 0):
             self._top = invocation
             self.clock.name_grower(invocation)
         if len(self._growth) > _KEPT:
-            self._growth = {run: size for run, size in self._growth.items() if run in active}
-        return total
+            for table in (self._growth, self._start, self._charged):
+                for run in [run for run in table if run not in active]:
+                    del table[run]
+        return charged
 
     def close(self) -> None:
         os.close(self._statm)
