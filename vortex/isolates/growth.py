@@ -81,5 +81,17 @@ class GrowthWatch:
                     del table[run]
         return charged
 
+    def measure_again(self, invocation: int) -> int | None:
+        """After a collection, between turns: what ``invocation`` is charged now (what was
+        freed is credited to it)."""
+        if not self._last or invocation not in self._charged:
+            return None
+        self._faults = self._page_faults()
+        resident = int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE
+        previous, self._last = self._last, resident
+        total = self._growth[invocation] = self._growth[invocation] + resident - previous
+        charged = self._charged[invocation] = min(total, resident - self._start[invocation])
+        return charged
+
     def close(self) -> None:
         os.close(self._statm)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import ctypes
 import os
 import sys
 import time
@@ -25,6 +26,10 @@ from vortex.isolates.jobloop import MutedJobLoop
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
 HARNESS = Path(__file__).with_name("harness.js")
+try:
+    _MALLOC_TRIM: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # not glibc: freed memory shows later, if at all
+    _MALLOC_TRIM = None
 # pythonmonkey's own web globals are backed by Python objects (its atob, URL, XMLHttpRequest...).
 # They are deleted before the web APIs bundle loads, so no library in it can pick one up.
 PYTHONMONKEY_WEB_GLOBALS = (
@@ -45,6 +50,7 @@ PYTHONMONKEY_WEB_GLOBALS = (
 def install_turn_clock(clock: TurnClock, host: Host) -> None:
     original = asyncio.events.Handle._run
     growth = GrowthWatch(clock)
+    host.measure_again = growth.measure_again
 
     def run_with_clock(handle: asyncio.Handle) -> None:
         invocation = handle._context.get(CURRENT_INVOCATION, NO_INVOCATION)  # type: ignore[attr-defined]
@@ -74,6 +80,15 @@ def _ignore_js_rejections(loop: asyncio.AbstractEventLoop, context: dict[str, An
     if exception is not None and type(exception).__module__.startswith("pythonmonkey"):
         return
     loop.default_exception_handler(context)
+
+
+def collect_garbage(collect: Callable[[], Any]) -> None:
+    """A full collection, then what it freed handed back to the system: the engine frees with
+    malloc, which keeps freed memory (big buffers included) in its arenas, so the host's
+    resident size, by which runs and hosts are measured, would not show what was freed."""
+    collect()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
@@ -141,7 +156,7 @@ async def serve(clock: TurnClock, prepare: Callable[[], Any], out_fd: int) -> No
     loop.set_exception_handler(_ignore_js_rejections)
     import pythonmonkey as pm  # loaded by boot() already
 
-    host = Host(None, send, collect=pm.collect)
+    host = Host(None, send, collect=lambda: collect_garbage(pm.collect))
     host.runtime = prepare()(host.for_javascript())
     install_turn_clock(clock, host)
     send({"t": "ready", "pid": os.getpid()})

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 def kv_binding(kv: KV, namespace: str) -> Binding:
     """The same binding for every run of a function (it holds no state of a run): made once,
     not once per run, which was ~1% of the server's time under /fn/ load."""
+
     async def call(op: str, args: Mapping[str, Any]) -> Any:
         try:
             if op == "get":
