@@ -38,7 +38,10 @@ def limit_file() -> str:
 async def test_each_host_has_a_memory_cgroup_that_stops_a_fast_bomb(
     private_server: Callable[..., ServerProcess],
 ) -> None:
-    server = private_server({"VORTEX_HOST_MEMORY_MB": "256"}, workers=1)
+    # No limit per run: the run would be stopped at it, before the host's (the cgroup's).
+    server = private_server(
+        {"VORTEX_HOST_MEMORY_MB": "256", "VORTEX_RUN_MEMORY_MB": "0"}, workers=1
+    )
     hosts = server.host_pids()
     cgroups = {memory_cgroup_of(pid) for pid in hosts}
     assert len(cgroups) == len(hosts)

@@ -81,6 +81,11 @@ class GrowthWatch:
                     del table[run]
         return charged
 
+    def before_turn(self, invocation: int) -> tuple[int, int]:
+        """(the host's resident size at the last reading, what ``invocation`` is charged): for
+        the supervisor to watch a turn that never ends (turnclock.py)."""
+        return self._last, self._charged.get(invocation, 0)
+
     def measure_again(self, invocation: int) -> int | None:
         """After a collection, between turns: what ``invocation`` is charged now (what was
         freed is credited to it)."""

@@ -61,6 +61,8 @@ def install_turn_clock(clock: TurnClock, host: Host) -> None:
             return
         # CPU time of this thread, not wall time: a host descheduled mid-turn (a busy machine,
         # a VM's steal time) has not used its run's CPU.
+        if host.measure_memory and invocation != NO_INVOCATION:
+            clock.turn_memory(invocation, *growth.before_turn(invocation))
         started, cpu_started = time.monotonic(), time.thread_time()
         host.turn_cpu_started = cpu_started
         clock.enter(started, invocation, cpu_started)

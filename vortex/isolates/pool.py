@@ -690,6 +690,11 @@ class IsolatePool:
                 started, invocation, cpu_started = host.clock.read()
                 if started and self._turn_overran(host, now, started, invocation, cpu_started):
                     continue
+                # A long turn is watched at every tick: one that allocates without end meets
+                # its run's limit long before the next memory check.
+                long_turn = started and now - started > WATCH_INTERVAL
+                if long_turn and self._run_past_its_memory_in_a_turn(host, invocation):
+                    continue
                 if tick % MEMORY_CHECK_EVERY == 0:
                     rss = _rss_bytes(host.pid)
                     host.clock.watch_memory(rss > self.host_memory_bytes * WATCH_MEMORY_FROM)
@@ -706,6 +711,28 @@ class IsolatePool:
                         and self._served.get(host, 0) > 0  # a fresh host is as small as any
                     ):
                         self._maybe_recycle(host, f"its memory reached {rss >> 20} MiB")
+
+    def _run_past_its_memory_in_a_turn(self, host: HostProcess, invocation: int) -> bool:
+        """Kill ``host`` if the run in its turn is past its own memory limit: a run between
+        turns is ended by its host (growth.py), one in a turn that does not end cannot be. True
+        if it was killed."""
+        pending = host.runs.get(invocation)
+        limit = (pending.limits.memory_mb if pending else 0) << 20
+        if not limit:
+            return False
+        turn_invocation, resident_before, charged_before = host.clock.read_turn_memory()
+        if turn_invocation != invocation or not resident_before:
+            return False
+        charged = charged_before + _rss_bytes(host.pid) - resident_before
+        if charged <= limit:
+            return False
+        host.kill(
+            MEMORY_LIMIT_EXCEEDED,
+            f"Memory limit of {limit >> 20} MiB per run exceeded in one turn (it had added "
+            f"{charged >> 20} MiB to the host); the host was replaced",
+            invocation,
+        )
+        return True
 
     def _turn_overran(
         self, host: HostProcess, now: float, started: float, invocation: int, cpu_started: float

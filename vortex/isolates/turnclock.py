@@ -12,7 +12,8 @@ Two more words go the other way round, for memory. A run that leaks between turn
 then await a timer) is seldom the one in its turn when the supervisor finds the host too big.
 Once the host is past a fraction of its limit, the supervisor asks it to *watch* its memory; the
 host then measures how much each turn grew it, and names the run that grew it most: the one
-the supervisor blames if it has to kill the host between turns.
+the supervisor blames if it has to kill the host between turns. While runs have a memory limit,
+the host also writes, before each turn, its resident size and what the run was charged so far.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ _LAYOUT = struct.Struct("=dqd")
 _WORD = struct.Struct("=q")
 _WATCH_AT = _LAYOUT.size  # set by the supervisor: measure memory per turn
 _GROWER_AT = _WATCH_AT + _WORD.size  # set by the host: the run that grew it most
-_SIZE = _GROWER_AT + _WORD.size
+_TURN_MEMORY = struct.Struct("=qqq")  # set by the host: invocation, resident size, charged
+_TURN_MEMORY_AT = _GROWER_AT + _WORD.size
+_SIZE = _TURN_MEMORY_AT + _TURN_MEMORY.size
 NO_INVOCATION = -1
 
 
@@ -45,6 +48,7 @@ class TurnClock:
         if create:
             _LAYOUT.pack_into(self._map, 0, 0.0, NO_INVOCATION, 0.0)
             _WORD.pack_into(self._map, _GROWER_AT, NO_INVOCATION)
+            _TURN_MEMORY.pack_into(self._map, _TURN_MEMORY_AT, NO_INVOCATION, 0, 0)
 
     def enter(self, started: float, invocation: int, cpu_started: float) -> None:
         _LAYOUT.pack_into(self._map, 0, started, invocation, cpu_started)
@@ -69,6 +73,17 @@ class TurnClock:
     def grower(self) -> int:
         """The run that grew the host most since it began watching, or NO_INVOCATION."""
         return int(_WORD.unpack_from(self._map, _GROWER_AT)[0])
+
+    def turn_memory(self, invocation: int, resident: int, charged: int) -> None:
+        """Before a turn of ``invocation``: the host's resident size then, and what the run was
+        charged by then, so that the supervisor can tell a run past its own memory limit in
+        the middle of one turn (which cannot be stopped but by killing the host)."""
+        _TURN_MEMORY.pack_into(self._map, _TURN_MEMORY_AT, invocation, resident, charged)
+
+    def read_turn_memory(self) -> tuple[int, int, int]:
+        """(invocation, resident size before its turn, charged before it); a size of 0: unknown."""
+        invocation, resident, charged = _TURN_MEMORY.unpack_from(self._map, _TURN_MEMORY_AT)
+        return int(invocation), int(resident), int(charged)
 
     def close(self) -> None:
         self._map.close()
