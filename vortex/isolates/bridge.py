@@ -104,10 +104,10 @@ class Host:
         self.turn_cpu_started = 0.0
         """CPU time of the host's thread when the current turn began."""
         self.measure_memory = False
-        self.measure_again: Callable[[int], int | None] | None = None
-        """Set by the turn clock (``GrowthWatch.measure_again``)."""
         """Whether each turn's memory growth is measured: once a run has come with a memory
         limit, so that the growth of every turn since is known (growth.py)."""
+        self.measure_again: Callable[[int], int | None] | None = None
+        """Set by the turn clock (``GrowthWatch.measure_again``)."""
         self._strings: dict[str, str] = {}
 
     def send(self, message: dict[str, Any]) -> None:

@@ -59,10 +59,10 @@ def install_turn_clock(clock: TurnClock, host: Host) -> None:
             # harness, but awaits and promise jobs are scheduled by the engine, so they are
             # dropped here; a compartment whose jobs never run is garbage once unreferenced.
             return
-        # CPU time of this thread, not wall time: a host descheduled mid-turn (a busy machine,
-        # a VM's steal time) has not used its run's CPU.
         if host.measure_memory and invocation != NO_INVOCATION:
             clock.turn_memory(invocation, *growth.before_turn(invocation))
+        # CPU time of this thread, not wall time: a host descheduled mid-turn (a busy machine,
+        # a VM's steal time) has not used its run's CPU.
         started, cpu_started = time.monotonic(), time.thread_time()
         host.turn_cpu_started = cpu_started
         clock.enter(started, invocation, cpu_started)
