@@ -22,7 +22,7 @@ from typing import Any
 from vortex.isolates import frames
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
 from vortex.isolates.growth import GrowthWatch
-from vortex.isolates.jobloop import MutedJobLoop
+from vortex.isolates.jobloop import MutedJobLoop, check_muting
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
 HARNESS = Path(__file__).with_name("harness.js")
@@ -161,6 +161,9 @@ async def serve(clock: TurnClock, prepare: Callable[[], Any], out_fd: int) -> No
     host = Host(None, send, collect=lambda: collect_garbage(pm.collect))
     host.runtime = prepare()(host.for_javascript())
     install_turn_clock(clock, host)
+    problem = check_muting(loop)
+    if problem is not None:
+        print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
     send({"t": "ready", "pid": os.getpid()})
     while True:
         message = await frames.read(reader)

@@ -38,6 +38,9 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
             "(job) => { job(); }", {"mutedErrors": True}
         )
         self._thread = threading.get_ident()
+        self.muted_jobs = 0
+        """Promise jobs run beneath the trampoline: none means pythonmonkey changed how it
+        queues them, and the protection is gone (``check_muting`` says so)."""
 
     def call_soon_threadsafe(
         self,
@@ -52,5 +55,23 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
             and isinstance(job, self._job_type)
             and threading.get_ident() == self._thread
         ):
+            self.muted_jobs += 1
             return self.call_soon(self._trampoline, job, context=context)
         return super().call_soon_threadsafe(callback, *args, context=context)
+
+
+def check_muting(loop: asyncio.AbstractEventLoop) -> str | None:
+    """Queue one promise job and say what is wrong if it did not go through the trampoline."""
+    import pythonmonkey as pm
+
+    if not isinstance(loop, MutedJobLoop):
+        return "the host's event loop is not a MutedJobLoop"
+    before = loop.muted_jobs
+    pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
+    if loop.muted_jobs == before:
+        return (
+            "pythonmonkey's promise jobs do not reach the trampoline (did pythonmonkey change "
+            f"how it queues them? {JOB_WRAPPER!r}): a promise rejected with a Symbol may crash "
+            "this host"
+        )
+    return None
