@@ -31,7 +31,7 @@ from vortex.isolates.cgroupfs import (
     memory_cgroup_dir,
     read_words,
 )
-from vortex.isolates.pids import process_alive
+from vortex.isolates.pids import left_by_dead_process
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,7 @@ class HostCgroups:
     def remove_stale(self) -> None:
         """Remove the cgroups of hosts of servers that died without cleaning up (SIGKILL)."""
         for path in self.parent.glob("vortex-*-*"):
-            pid = path.name.split("-")[1]
-            if pid.isdigit() and not process_alive(int(pid)):
+            if left_by_dead_process(path.name, "vortex-"):
                 HostCgroup(path).remove()
 
     def create(self, limit_bytes: int, host_limit_bytes: int = 0) -> HostCgroup | None:

@@ -45,7 +45,7 @@ from vortex.isolates.outcome import (
     RunOutcome,
     platform_error,
 )
-from vortex.isolates.pids import process_alive
+from vortex.isolates.pids import left_by_dead_process
 from vortex.isolates.subrequests import (
     Fetcher,
     Subrequest,
@@ -102,8 +102,7 @@ def remove_stale_workdirs(root: Path | None = None) -> None:
     (SIGKILL, power loss): each is named after its server's pid, removed once that is gone."""
     root = root or Path(tempfile.gettempdir())
     for path in root.glob(f"{WORKDIR_PREFIX}*-*"):
-        pid = path.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not process_alive(int(pid)):
+        if left_by_dead_process(path.name, WORKDIR_PREFIX):
             shutil.rmtree(path, ignore_errors=True)
 
 

@@ -15,12 +15,15 @@ const INLINE_BYTES = 1 << 20;
 
 export class InvalidResponse extends Error {}
 
+function hostBody(view) {
+  const bytes = hostBytes(view);
+  return bytes === null ? null : new BodyState(bytes, null);
+}
+
 // The request a fetch handler gets: immutable headers, as in Workers.
 export function incomingRequest(metaJson, bodyBytes) {
   const meta = JSON.parse(hostText(metaJson));
-  const bytes = hostBytes(bodyBytes);
-  const body = bytes === null ? null : new BodyState(bytes, null);
-  return requestInternals.create({ method: meta.method, url: meta.url, headers: meta.headers, body, signal: null });
+  return requestInternals.create({ method: meta.method, url: meta.url, headers: meta.headers, body: hostBody(bodyBytes), signal: null });
 }
 
 function describeValue(value) {
@@ -138,8 +141,7 @@ export function makeFetch(channel) {
       entry.reject(new TypeError(result.error));
       return;
     }
-    const bytes = hostBytes(bodyBytes);
-    const body = bytes === null ? null : new BodyState(bytes, null);
+    const body = hostBody(bodyBytes);
     entry.resolve(
       responseInternals.fetched({
         status: result.status,
