@@ -7,7 +7,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.server import ServerProcess, start_server, stop_and_check
+from tests.server import LoopbackResolver, ServerProcess, start_server, stop_and_check
+
+# Every client session of the tests resolves *.localhost to loopback, as curl and browsers do:
+# /fn/ answers with a redirect to http://{function}.localhost:{port}/.
+aiohttp.connector.DefaultResolver = LoopbackResolver  # type: ignore[misc,assignment]
 
 # Limits small enough that tests of them are quick, large enough that normal tests never hit them.
 TEST_SERVER_ENV = {

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -46,6 +49,28 @@ def alive(pid: int) -> bool:
     return state != b"Z"
 
 
+class LoopbackResolver(ThreadedResolver):
+    """``localhost`` and every ``*.localhost`` name is the loopback address (RFC 6761), as curl
+    and browsers resolve them; glibc does not, so tests reach the functions listener's hostnames
+    (``hello.localhost:8787``) through this resolver."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host == "localhost" or host.endswith(".localhost"):
+            return [
+                {
+                    "hostname": host,
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "family": socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            ]
+        return await super().resolve(host, port, family)
+
+
 @dataclass
 class ServerProcess:
     port: int
@@ -53,10 +78,15 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    functions_port: int = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def fn_url(self, ref: str, path: str = "/") -> str:
+        """A function's URL on the functions listener: ``http://{ref}.localhost:PORT/path``."""
+        return f"http://{ref}.localhost:{self.functions_port}{path}"
 
     @property
     def ws_url(self) -> str:
@@ -82,12 +112,14 @@ def start_server(
     tmp: Path, env: Mapping[str, str] | None = None, *, workers: int = 2, timeout: float = 60.0
 ) -> ServerProcess:
     port = free_port()
+    functions_port = free_port()
     data_dir = tmp / "data"
     log_path = tmp / f"server-{port}.log"
     full_env = {
         **os.environ,
         "VORTEX_DATA_DIR": str(data_dir),
         "VORTEX_WORKERS": str(workers),
+        "VORTEX_FUNCTIONS_PORT": str(functions_port),
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
@@ -99,7 +131,14 @@ def start_server(
             env=full_env,
             cwd=tmp,
         )
-    server = ServerProcess(port, data_dir, process, log_path, dict(env or {}))
+    server = ServerProcess(
+        port,
+        data_dir,
+        process,
+        log_path,
+        dict(env or {}),
+        int(full_env["VORTEX_FUNCTIONS_PORT"]),
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

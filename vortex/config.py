@@ -149,6 +149,16 @@ class Settings:
     debug_host_header: bool = False
     """Answer ``POST /execute`` with ``X-Vortex-Host``, the pid of the host that ran it: off by
     default, since it tells a caller which runs share a process with theirs."""
+    functions_port: int = 8787
+    """The functions listener's port (``wrangler dev``'s); 0: none (docs/http-functions.md)."""
+    functions_host: str | None = None
+    """The address the functions listener binds; ``None``: the API's (``host``)."""
+    functions_domain: str = "localhost"
+    """Functions answer at ``{name}.{domain}`` and ``{function-id}.{domain}``."""
+    functions_trust_proxy: bool = False
+    """Take ``request.url``'s scheme from ``X-Forwarded-Proto``: only behind a proxy setting it."""
+    functions_header_timeout_ms: int = 10_000
+    functions_idle_timeout_ms: int = 30_000
     max_code_bytes: int = 1 << 20
     max_body_bytes: int = 2 << 20
     limits: Limits = field(default_factory=Limits)
@@ -205,6 +215,10 @@ class Settings:
     fetch_max_response_bytes: int = 10 << 20
 
     @property
+    def functions_listen_host(self) -> str:
+        return self.functions_host or self.host
+
+    @property
     def host_recycle_bytes(self) -> int:
         mb = self.host_recycle_mb or self.host_memory_mb * 3 // 4
         return mb << 20
@@ -247,6 +261,19 @@ class Settings:
             host_wait_ms=_int(env, "VORTEX_HOST_WAIT_MS", defaults.host_wait_ms, 1),
             dedicated_hosts=bool(_bool(env, "VORTEX_DEDICATED_HOSTS")),
             debug_host_header=bool(_bool(env, "VORTEX_DEBUG_HOST_HEADER")),
+            functions_port=_int(env, "VORTEX_FUNCTIONS_PORT", defaults.functions_port),
+            functions_host=env.get("VORTEX_FUNCTIONS_HOST") or None,
+            functions_domain=(
+                env.get("VORTEX_FUNCTIONS_DOMAIN", "").strip().lower().strip(".")
+                or defaults.functions_domain
+            ),
+            functions_trust_proxy=bool(_bool(env, "VORTEX_FUNCTIONS_TRUST_PROXY")),
+            functions_header_timeout_ms=_int(
+                env, "VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS", defaults.functions_header_timeout_ms, 1
+            ),
+            functions_idle_timeout_ms=_int(
+                env, "VORTEX_FUNCTIONS_IDLE_TIMEOUT_MS", defaults.functions_idle_timeout_ms, 1
+            ),
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),
             history_runs=_int(env, "VORTEX_HISTORY_RUNS", defaults.history_runs, 1),
             kv_max_key_bytes=_int(env, "VORTEX_KV_MAX_KEY_BYTES", defaults.kv_max_key_bytes, 1),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from vortex.cache import BoundedCache
@@ -21,7 +21,7 @@ from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript, is_built_script
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
-from vortex.storage.names import NamePointer, VersionRef, parse_ref
+from vortex.storage.names import NAME, TRIGGER_SEPARATOR, NamePointer, VersionRef, parse_ref
 
 Code = str | BuiltScript | ModuleBundle
 """A script's source text, a TypeScript script with its built JavaScript, or a module
@@ -67,6 +67,12 @@ class FunctionRegistry:
         # never both become version N+1. Across nodes the last pointer written wins
         # (docs/versions.md).
         self._name_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.on_change: list[Callable[[], None]] = []
+        """Called when a name starts to mean another version, or a function goes."""
+
+    def _changed(self) -> None:
+        for listener in self.on_change:
+            listener()
 
     async def deploy(
         self,
@@ -117,6 +123,8 @@ class FunctionRegistry:
                 await self._write_pointer(pointer)
         self._records.put(record.id, record)
         self._code.put(record.code_sha256, code)
+        if name is not None:
+            self._changed()
         return record
 
     def _lock(self, namespace: str, name: str) -> asyncio.Lock:
@@ -144,6 +152,25 @@ class FunctionRegistry:
             record = await self.store.get_record(function_id)
             self._records.put(function_id, record)
         return record
+
+    def cached(self, function_id: str) -> tuple[FunctionRecord, Code] | None:
+        """The record and code of a function this node has in memory, without waiting."""
+        record = self._records.get(function_id)
+        if record is None:
+            return None
+        code = self._code.get(record.code_sha256)
+        return None if code is None else (record, code)
+
+    async def resolve_public(self, ref: str) -> FunctionRecord:
+        """For public traffic (the functions listener): an id, a name of ``default``, or
+        ``name.namespace``."""
+        name, dot, namespace = ref.partition(TRIGGER_SEPARATOR)
+        if dot:
+            if not NAME.fullmatch(name) or not NAME.fullmatch(namespace):
+                raise FunctionNotFound(f"no function {ref[:80]!r}")
+            pointer = await self.pointer(namespace, name)
+            return await self.record(pointer.active_ref.function_id)
+        return await self.resolve(ref, ALL_NAMESPACES)
 
     async def resolve(self, ref: str, namespace: str | None) -> FunctionRecord:
         """The version a path names: an id as it is, a name's active version.
@@ -246,6 +273,7 @@ class FunctionRegistry:
                 raise VersionNotFound(f"{record.name} has no version {to}")
             pointer = pointer.activate(to)
             await self._write_pointer(pointer)
+            self._changed()
             return pointer
 
     async def delete(self, record: FunctionRecord) -> Deleted:
@@ -253,6 +281,7 @@ class FunctionRegistry:
         if record.name is None:
             await self.store.delete(record.id)
             self._records.discard(record.id)
+            self._changed()
             return Deleted((record.id,), record.id)
         async with self._lock(record.namespace, record.name):
             pointer = await self.pointer(record.namespace, record.name, fresh=True)
@@ -265,4 +294,5 @@ class FunctionRegistry:
                 with contextlib.suppress(FunctionNotFound):
                     await self.store.delete(function_id)
                 self._records.discard(function_id)
+            self._changed()
             return Deleted(ids, history_key(record))

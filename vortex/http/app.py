@@ -13,6 +13,7 @@ from aiohttp import WSCloseCode, web
 
 from vortex.backends import make_api_keys, make_history, make_kv, make_logbus, make_store
 from vortex.config import Settings
+from vortex.dataplane import DataPlane
 from vortex.functions import FunctionRegistry
 from vortex.http import (
     dashboard,
@@ -31,6 +32,7 @@ from vortex.http.cron import cron_ctx
 from vortex.http.keys import (
     API_KEYS,
     AUTH_OPEN_WITHOUT_KEYS,
+    DATA_PLANE,
     HEALTH_ERRORS,
     HISTORY,
     KV_STORE,
@@ -39,14 +41,17 @@ from vortex.http.keys import (
     PENDING_RECORDS,
     POOL,
     REGISTRY,
+    RUNS,
     SETTINGS,
     WEBSOCKETS,
 )
 from vortex.http.middleware import json_errors
 from vortex.isolates.cgroups import HostCgroups
+from vortex.isolates.listener import FunctionsListener
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
+from vortex.runs import RunService
 
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
@@ -79,6 +84,38 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
     yield
     await pool.close()
     await fetcher.close()
+
+
+async def _runs(app: web.Application) -> AsyncIterator[None]:
+    """The run service, and the functions listener, whose runs it records."""
+    settings = app[SETTINGS]
+    runs = RunService(
+        settings,
+        app[POOL],
+        app[REGISTRY],
+        app[LOGBUS],
+        app[HISTORY],
+        app[KV_STORE],
+        app[METRICS],
+    )
+    runs.pending = app[PENDING_RECORDS]
+    app[RUNS] = runs
+    plane = DataPlane(settings, runs, app[POOL], app[REGISTRY])
+    app[DATA_PLANE] = plane
+    app[REGISTRY].on_change.append(plane.routes_changed)
+    listener = None
+    if settings.functions_port:
+        app[POOL].listen(plane, plane.listen_frame())
+        listener = FunctionsListener(
+            settings.functions_listen_host,
+            settings.functions_port,
+            plane.pick_host,
+            settings.functions_header_timeout_ms / 1000,
+        )
+        await listener.start()
+    yield
+    if listener is not None:
+        await listener.close()
 
 
 async def _registry(app: web.Application) -> AsyncIterator[None]:
@@ -141,7 +178,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[WEBSOCKETS] = websockets
     app[PENDING_RECORDS] = set()
     # cron_ctx last: its runs need every other resource, and it stops before they close.
-    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _history, _pool, cron_ctx])
+    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _history, _pool, _runs, cron_ctx])
     app.on_shutdown.append(_close_websockets)
     for module in (functions, versions, history, execute, health, tail, trigger, metrics, openapi):
         app.router.add_routes(module.routes)

@@ -18,8 +18,7 @@ from vortex.backends import make_tick_lock
 from vortex.cron.registry_source import RegistrySchedules
 from vortex.cron.scheduler import Scheduler
 from vortex.errors import FunctionNotFound
-from vortex.http import invocation
-from vortex.http.keys import CRON, REGISTRY, SETTINGS
+from vortex.http.keys import CRON, REGISTRY, RUNS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +49,8 @@ async def run_tick(app: web.Application, key: str, tick: datetime) -> None:
         "cron": record.schedule,
         "scheduledTime": int(tick.timestamp() * 1000),
     }
-    started = await invocation.start(
-        app, record.id, record, code, str(uuid.uuid4()), trigger="cron", scheduled=event
+    started = await app[RUNS].start(
+        record, code, str(uuid.uuid4()), trigger="cron", scheduled=event
     )
     await started.recorded
 

@@ -1,8 +1,8 @@
 """``POST /execute/{id}``: run a function and answer with its output, logs and time.
 
 A script's output is what it gave to ``Vortex.return``. A module function's ``fetch`` handler
-gets a simple request (``GET`` of the function's ``/fn/{id}/`` URL, no body) and its Response
-becomes the output: ``{"status", "statusText", "headers", "body"}``, the body as text, or as
+gets a simple request (``GET`` of the version's URL on the functions listener, no body) and its
+Response becomes the output: ``{"status", "statusText", "headers", "body"}``, the body as text, or as
 base64 with ``"bodyEncoding": "base64"`` when it is not UTF-8.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from vortex.http.invocation import run_id_of, start
-from vortex.http.keys import REGISTRY, SETTINGS
+from vortex.http.invocation import run_id_of
+from vortex.http.keys import DATA_PLANE, REGISTRY, RUNS, SETTINGS
 from vortex.http.lookup import resolve
 from vortex.http.responses import json_response
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
@@ -54,9 +54,10 @@ async def execute(request: web.Request) -> web.Response:
     run_id = run_id_of(request)
     fetch_request = None
     if isinstance(code, ModuleBundle):
-        url = request.url.with_path(f"/fn/{function_id}/").with_query(None)
-        fetch_request = HttpRequest("GET", str(url), [])
-    started = await start(request.app, function_id, record, code, run_id, fetch_request)
+        # The URL the version answers at on the functions listener.
+        url = request.app[DATA_PLANE].url_of(record, by_id=True) + "/"
+        fetch_request = HttpRequest("GET", url, [])
+    started = await request.app[RUNS].start(record, code, run_id, fetch_request)
     invocation = started.invocation
     output: Any = None
     head = await invocation.response

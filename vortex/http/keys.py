@@ -9,12 +9,14 @@ from aiohttp import web
 
 from vortex.auth import ApiKeys, Principal
 from vortex.config import Settings
+from vortex.dataplane import DataPlane
 from vortex.functions import FunctionRegistry
 from vortex.history.base import RunHistory
 from vortex.isolates.pool import IsolatePool
 from vortex.kv import KV
 from vortex.logbus.base import LogBus
 from vortex.metrics import Metrics
+from vortex.runs import RunService
 
 if TYPE_CHECKING:
     # vortex.http.cron imports these keys; at run time the key needs no class.
@@ -34,6 +36,9 @@ AUTH_OPEN_WITHOUT_KEYS = web.AppKey("auth_open_without_keys", bool)
 HEALTH_ERRORS: web.AppKey[dict[str, str]] = web.AppKey("health_errors")
 """The last error /health saw of each backend, so that a change is logged once."""
 KV_STORE = web.AppKey("kv", KV)
+RUNS = web.AppKey("runs", RunService)
+DATA_PLANE = web.AppKey("data_plane", DataPlane)
+"""Where functions answer (their URLs); with ``functions_port`` 0 nothing listens there."""
 METRICS = web.AppKey("metrics", Metrics)
 CRON: web.AppKey[CronTriggers] = web.AppKey("cron")
 """Set by ``vortex.http.cron.cron_ctx``."""

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vortex.errors import FunctionNotFound
 from vortex.functions import ALL_NAMESPACES
 from vortex.http.auth import principal_of
 from vortex.http.keys import REGISTRY
 from vortex.storage.base import FunctionRecord
-from vortex.storage.names import NAME, TRIGGER_SEPARATOR
 
 DEFAULT_NAMESPACE = "default"
 
@@ -38,11 +36,4 @@ async def resolve(request: web.Request, key: str = "function_id") -> FunctionRec
 
 async def resolve_public(request: web.Request, ref: str) -> FunctionRecord:
     """For the public ``/fn/`` trigger: an id, a name of ``default``, or ``name.namespace``."""
-    registry = request.app[REGISTRY]
-    name, dot, namespace = ref.partition(TRIGGER_SEPARATOR)
-    if dot:
-        if not NAME.fullmatch(name) or not NAME.fullmatch(namespace):
-            raise FunctionNotFound(f"no function {ref[:80]!r}")
-        pointer = await registry.pointer(namespace, name)
-        return await registry.record(pointer.active_ref.function_id)
-    return await registry.resolve(ref, ALL_NAMESPACES)
+    return await request.app[REGISTRY].resolve_public(ref)

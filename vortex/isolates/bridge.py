@@ -18,15 +18,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import itertools
 import json
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
+from vortex.isolates.route import Route
 from vortex.isolates.turnclock import NO_INVOCATION
 
 CURRENT_INVOCATION: contextvars.ContextVar[int] = contextvars.ContextVar("vortex_invocation")
@@ -58,6 +60,48 @@ def b64_to_bytes(data: str) -> bytearray:
 
 def json_bytes(value: Any) -> bytearray:
     return bytearray(orjson.dumps(value))
+
+
+LOCAL_IDS_FROM = 1 << 40
+"""Runs a host starts for its own listener are numbered from here: the supervisor numbers the
+runs it sends from 1, and both kinds share the turn clock and the frames."""
+
+
+class LocalResponder(Protocol):
+    """Where a run started by this host's own listener sends its response (httpserve.py)."""
+
+    def head(
+        self,
+        status: int,
+        status_text: str,
+        headers: list[list[str]],
+        body: bytes | None,
+        streaming: bool,
+    ) -> None: ...
+
+    def chunk(self, data: bytes) -> None: ...
+
+    def body_end(self, error: str | None) -> None: ...
+
+    def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None: ...
+
+
+def outside_runs(call: Callable[..., None], *args: Any) -> None:
+    """Call ``call`` in a context of no run. Writing to a connection may register a callback to
+    finish the write later, and asyncio gives it the current context: made inside a run's turn,
+    it would belong to that run, and the turn clock drops what belongs to an ended run."""
+    contextvars.Context().run(call, *args)
+
+
+@dataclass(slots=True)
+class LocalRun:
+    responder: LocalResponder
+    function_id: str
+    run_id: str
+    started: float = field(default_factory=time.perf_counter)
+    announced: bool = False
+    """Whether the supervisor was told of the run (``adopt``): only once it has to be, before
+    the run's first log line, fetch or binding call; a run with none is told of once, ended."""
 
 
 @dataclass(slots=True)
@@ -109,8 +153,23 @@ class Host:
         self.measure_again: Callable[[int], int | None] | None = None
         """Set by the turn clock (``GrowthWatch.measure_again``)."""
         self._strings: dict[str, str] = {}
+        self.local: dict[int, LocalRun] = {}
+        """Runs this host started for its own listener, by id."""
+        self._local_ids = itertools.count(LOCAL_IDS_FROM)
 
     def send(self, message: dict[str, Any]) -> None:
+        if self.local:
+            local = self.local.get(message.get("id"))  # type: ignore[arg-type]
+            if local is not None and not local.announced:
+                local.announced = True
+                self._send(
+                    {
+                        "t": "adopt",
+                        "id": message["id"],
+                        "function_id": local.function_id,
+                        "run_id": local.run_id,
+                    }
+                )
         try:
             self._send(message)
         except TypeError:
@@ -187,6 +246,18 @@ class Host:
 
     def respond(self, invocation: float, head: str, body: object, stream: bool) -> None:
         """The head of a module run's response, with its whole body or ``stream`` true."""
+        local = self.local.get(int(invocation))
+        if local is not None:
+            meta = orjson.loads(str(head))
+            outside_runs(
+                local.responder.head,
+                int(meta["status"]),
+                str(meta.get("statusText") or ""),
+                meta.get("headers") or [],
+                str(body).encode("latin-1") if isinstance(body, str) else None,
+                stream is True,
+            )
+            return
         self.send(
             {
                 "t": "response",
@@ -198,9 +269,17 @@ class Host:
         )
 
     def chunk(self, invocation: float, data: str) -> None:
+        local = self.local.get(int(invocation))
+        if local is not None:
+            outside_runs(local.responder.chunk, str(data).encode("latin-1"))
+            return
         self.send({"t": "chunk", "id": int(invocation), "data": binary_to_b64(data)})
 
     def body_end(self, invocation: float, error: object) -> None:
+        local = self.local.get(int(invocation))
+        if local is not None:
+            outside_runs(local.responder.body_end, str(error) if isinstance(error, str) else None)
+            return
         self.send(
             {
                 "t": "body_end",
@@ -249,15 +328,22 @@ class Host:
             if run.wall_timer is not None:
                 run.wall_timer.cancel()
             cpu_s = run.cpu_s + (time.thread_time() - self.turn_cpu_started)
-        self.send(
-            {
-                "t": "done",
-                "id": inv,
-                "output": str(output) if isinstance(output, str) else None,
-                "error": parse_json_text(error) if isinstance(error, str) else None,
-                "cpu_ms": round(cpu_s * 1000, 3),
-            }
-        )
+        done: dict[str, Any] = {
+            "t": "done",
+            "id": inv,
+            "output": str(output) if isinstance(output, str) else None,
+            "error": parse_json_text(error) if isinstance(error, str) else None,
+            "cpu_ms": round(cpu_s * 1000, 3),
+        }
+        local = self.local.pop(inv, None)
+        if local is not None:
+            outside_runs(local.responder.finished, done["output"], done["error"])
+            done["wall_ms"] = round((time.perf_counter() - local.started) * 1000, 3)
+            if not local.announced:
+                # The whole record of a run the supervisor never heard of, in one frame.
+                done["function_id"] = local.function_id
+                done["run_id"] = local.run_id
+        self.send(done)
         if self._collect is not None and self._handed >= COLLECT_AFTER_STRINGS:
             # pythonmonkey's GC finalizer scans a table of the strings Python handed to
             # JavaScript once per string it frees: left to itself the engine collected after
@@ -323,10 +409,7 @@ class Host:
                 }
             )
 
-    def start_run(self, message: dict[str, Any]) -> None:
-        inv = int(message["id"])
-        limits: dict[str, Any] = message["limits"]
-        loop = asyncio.get_running_loop()
+    def _begin(self, inv: int, limits: dict[str, Any]) -> ActiveRun:
         run = ActiveRun(
             cpu_limit_s=limits["cpu_ms"] / 1000,
             memory_limit_bytes=int(limits.get("memory_mb") or 0) << 20,
@@ -334,7 +417,7 @@ class Host:
         if run.memory_limit_bytes:
             self.measure_memory = True
         self.active[inv] = run
-        run.wall_timer = loop.call_later(
+        run.wall_timer = asyncio.get_running_loop().call_later(
             limits["wall_ms"] / 1000,
             self.abort,
             inv,
@@ -342,6 +425,46 @@ class Host:
             f"Wall time limit of {limits['wall_ms']} ms exceeded",
         )
         run.context.run(CURRENT_INVOCATION.set, inv)
+        return run
+
+    def start_local_run(
+        self,
+        route: Route,
+        request_meta: bytes,
+        body: bytes | None,
+        responder: LocalResponder,
+        run_id: str,
+    ) -> None:
+        """Run ``route``'s function for a request of this host's own listener."""
+        inv = next(self._local_ids)
+        run = self._begin(inv, route.limits)
+        self.local[inv] = LocalRun(responder, route.function_id, run_id)
+        common = (
+            inv,
+            route.code,
+            route.limits_json,
+            route.filename,
+            route.env_json,
+            route.bindings_json,
+        )
+        loop = asyncio.get_running_loop()
+        if route.module:
+            loop.call_soon(
+                self.runtime.runModule,
+                *common,
+                route.instance,
+                bytearray(request_meta),
+                None if body is None else bytearray(body),
+                context=run.context,
+            )
+        else:
+            loop.call_soon(self.runtime.run, *common, context=run.context)
+
+    def start_run(self, message: dict[str, Any]) -> None:
+        inv = int(message["id"])
+        limits: dict[str, Any] = message["limits"]
+        loop = asyncio.get_running_loop()
+        run = self._begin(inv, limits)
         common = (
             inv,
             self.same(str(message["code"])),

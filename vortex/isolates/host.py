@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import ctypes
+import functools
 import os
+import socket
 import sys
 import time
 import traceback
@@ -22,6 +24,8 @@ from typing import Any
 from vortex.isolates import frames
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
 from vortex.isolates.growth import GrowthWatch
+from vortex.isolates.hostroutes import RouteTable
+from vortex.isolates.httpserve import FunctionServer, HttpConnection, ListenerConfig
 from vortex.isolates.jobloop import MutedJobLoop, check_muting
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
@@ -118,7 +122,47 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
     return lambda: prepare(webapi)
 
 
-async def serve(clock: TurnClock, prepare: Callable[[], Any], out_fd: int) -> None:
+LISTENER_FINISH_TIMEOUT = 30.0
+"""Seconds a host given its last frame waits for its listener runs (the wall limit's default)."""
+MAX_HANDOFF = 256 << 10
+"""The most bytes the supervisor reads of a connection before it hands it over (listener.py)."""
+
+
+def take_connections(
+    loop: asyncio.AbstractEventLoop, channel: socket.socket, server: FunctionServer
+) -> None:
+    """Serve the connections the supervisor hands over on ``channel`` (SCM_RIGHTS), each with
+    the bytes it already read from it."""
+
+    def received() -> None:
+        while True:
+            try:
+                data, fds, _flags, _address = socket.recv_fds(channel, MAX_HANDOFF, 1)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                loop.remove_reader(channel.fileno())
+                return
+            if not fds:
+                if not data:  # the supervisor is gone
+                    loop.remove_reader(channel.fileno())
+                    return
+                continue
+            connection = socket.socket(fileno=fds[0])
+            connection.setblocking(False)
+            loop.create_task(
+                loop.connect_accepted_socket(
+                    functools.partial(HttpConnection, server, data), connection
+                )
+            )
+
+    channel.setblocking(False)
+    loop.add_reader(channel.fileno(), received)
+
+
+async def serve(
+    clock: TurnClock, prepare: Callable[[], Any], out_fd: int, channel_fd: int | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=frames.MAX_FRAME)
     await loop.connect_read_pipe(
@@ -164,16 +208,32 @@ async def serve(clock: TurnClock, prepare: Callable[[], Any], out_fd: int) -> No
     problem = check_muting(loop)
     if problem is not None:
         print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
+    routes = RouteTable(host.send, host.same)
+    server = FunctionServer(host, routes)
+    if channel_fd is not None:
+        take_connections(loop, socket.socket(fileno=channel_fd), server)
     send({"t": "ready", "pid": os.getpid()})
     while True:
         message = await frames.read(reader)
         if message is None:
+            await server.finish(LISTENER_FINISH_TIMEOUT)
             return
-        host.handle(message)
+        kind = message.get("t")
+        if kind == "route":
+            routes.answered(message)
+        elif kind == "routes_changed":
+            routes.changed()
+        elif kind == "listen":
+            server.config = ListenerConfig.from_frame(message)
+        elif kind == "drain":
+            server.drain()
+        else:
+            host.handle(message)
 
 
 def main() -> None:
     clock_path, ses_path, webapi_path = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    channel_fd = int(sys.argv[4]) if len(sys.argv) > 4 else None
     # Keep the protocol on a private descriptor; stray prints land on stderr.
     out_fd = os.dup(1)
     os.dup2(2, 1)
@@ -182,7 +242,7 @@ def main() -> None:
     status = 0
     try:
         with asyncio.Runner(loop_factory=MutedJobLoop) as runner:
-            runner.run(serve(clock, prepare, out_fd))
+            runner.run(serve(clock, prepare, out_fd, channel_fd))
     except BaseException:
         traceback.print_exc()
         status = 1

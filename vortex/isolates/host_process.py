@@ -8,10 +8,11 @@ import ctypes
 import itertools
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from vortex.isolates import frames
 from vortex.isolates.cgroups import HostCgroup
@@ -40,6 +41,19 @@ def _no_bindings(host: HostProcess, invocation: Invocation, message: dict[str, A
             "error": {"code": "binding_unavailable", "message": "no binding is available"},
         }
     )
+
+
+class Listening(Protocol):
+    """What a host's listener runs need of the supervisor (the run service, runs.py)."""
+
+    def resolve(self, host: HostProcess, message: dict[str, Any]) -> None:
+        """Answer a ``resolve`` frame with a ``route`` frame."""
+
+    def adopt(self, host: HostProcess, message: dict[str, Any]) -> Invocation | None:
+        """The supervisor's handle on a run the host started, from its ``adopt`` frame."""
+
+    def ended_unannounced(self, host: HostProcess, message: dict[str, Any]) -> None:
+        """A ``done`` frame that carries a whole listener run the supervisor never heard of."""
 
 
 _PR_SET_PDEATHSIG = 1
@@ -85,6 +99,9 @@ class HostProcess:
         self._reader_task: asyncio.Task[None] | None = None
         self._outgoing: list[bytes] = []
         self.cgroup: HostCgroup | None = None
+        self.channel: socket.socket | None = None
+        """Where connections of the functions listener are handed over (SCM_RIGHTS)."""
+        self.listening: Listening | None = None
 
     @classmethod
     async def start(
@@ -99,21 +116,33 @@ class HostProcess:
     ) -> HostProcess:
         clock_path = workdir / f"clock-{os.getpid()}-{next(_clock_numbers)}"
         clock = TurnClock(clock_path, create=True)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "vortex.isolates.host",
-            str(clock_path),
-            str(ses_path),
-            str(webapi_path),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env=_host_environment(),
-            cwd=workdir,
-            preexec_fn=_die_with_parent,
-            start_new_session=True,
-        )
+        # Message boundaries hold on a SEQPACKET pair: one connection and its first bytes each.
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "vortex.isolates.host",
+                str(clock_path),
+                str(ses_path),
+                str(webapi_path),
+                str(theirs.fileno()),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                env=_host_environment(),
+                cwd=workdir,
+                preexec_fn=_die_with_parent,
+                start_new_session=True,
+                pass_fds=(theirs.fileno(),),
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        ours.setblocking(False)
         host = cls(process, clock, on_fetch, on_call)
+        host.channel = ours
         assert process.stdout is not None
         try:
             hello = await asyncio.wait_for(frames.read(process.stdout), start_timeout)
@@ -153,6 +182,25 @@ class HostProcess:
         stdin = self.process.stdin
         if stdin is not None and not stdin.is_closing():
             stdin.write(data)
+
+    async def hand_off(self, connection: socket.socket, data: bytes) -> None:
+        """Give the host a client's connection, with the bytes already read from it."""
+        channel = self.channel
+        if channel is None or not self.alive:
+            raise ConnectionError("the host is gone")
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                socket.send_fds(channel, [data], [connection.fileno()])
+                return
+            except BlockingIOError:
+                # The host is busy and its queue of handed-over connections is full.
+                writable = loop.create_future()
+                loop.add_writer(channel.fileno(), writable.set_result, None)
+                try:
+                    await writable
+                finally:
+                    loop.remove_writer(channel.fileno())
 
     def run(self, invocation: Invocation, message: dict[str, Any]) -> None:
         self.runs[invocation.id] = invocation
@@ -220,6 +268,8 @@ class HostProcess:
                 )
             self.cgroup.remove()
         self._fail_everything()
+        if self.channel is not None:
+            self.channel.close()
         self.clock.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.clock.path)
@@ -232,8 +282,22 @@ class HostProcess:
             if future is not None and not future.done():
                 future.set_result(message["problem"])
             return
+        if kind == "resolve" or kind == "adopt":
+            if self.listening is None:
+                return
+            if kind == "resolve":
+                self.listening.resolve(self, message)
+            else:
+                adopted = self.listening.adopt(self, message)
+                if adopted is not None:
+                    adopted.id = int(message["id"])
+                    adopted.host_pid = self.pid
+                    self.runs[adopted.id] = adopted
+            return
         invocation = self.runs.get(message["id"])
         if invocation is None:
+            if kind == "done" and "function_id" in message and self.listening is not None:
+                self.listening.ended_unannounced(self, message)
             return
         if kind == "log":
             invocation.log(
@@ -264,7 +328,9 @@ class HostProcess:
                     output_json=message["output"],
                     error=message["error"],
                     cpu_ms=message["cpu_ms"],
-                )
+                ),
+                # A listener run began in the host, before the supervisor heard of it.
+                duration_ms=message.get("wall_ms"),
             )
 
     def _fail_everything(self) -> None:

@@ -73,7 +73,7 @@ class Invocation:
             self._body_open = False
             self._body.put_nowait(_BodyEnd(error))
 
-    def finish(self, outcome: RunOutcome) -> None:
+    def finish(self, outcome: RunOutcome, duration_ms: float | None = None) -> None:
         """The run is over, however it ended; nothing more comes for it."""
         if not self.response.done():
             self.response.set_result(None)
@@ -88,7 +88,9 @@ class Invocation:
             tasks.clear()
         if not self.outcome.done():
             outcome.logs = self.logs
-            outcome.duration_ms = (time.perf_counter() - self.started) * 1000
+            outcome.duration_ms = (
+                (time.perf_counter() - self.started) * 1000 if duration_ms is None else duration_ms
+            )
             if outcome.error is not None and self.map_error is not None:
                 outcome.error = self.map_error(outcome.error)
             self.outcome.set_result(outcome)

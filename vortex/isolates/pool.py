@@ -34,7 +34,7 @@ from vortex.isolates.bindings import (
 )
 from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.exchange import HttpRequest, b64decode, b64encode
-from vortex.isolates.host_process import HostProcess, HostStartError
+from vortex.isolates.host_process import HostProcess, HostStartError, Listening
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import (
@@ -174,6 +174,10 @@ class IsolatePool:
         self._last_used: dict[HostProcess, float] = {}
         self._draining: set[HostProcess] = set()
         self._recycling = False
+        self.listening: Listening | None = None
+        """Set when the functions listener is on: hosts ask it for routes and tell it of runs."""
+        self._listen_frame: dict[str, Any] | None = None
+        self._next_host = itertools.count()
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -230,6 +234,41 @@ class IsolatePool:
     def _serving(self) -> list[HostProcess]:
         """Hosts that may have runs: the active ones and those draining their last runs."""
         return self._active + list(self._draining)
+
+    # -- the functions listener ---------------------------------------------------------------
+    def listen(self, listening: Listening, frame: dict[str, Any]) -> None:
+        """Let hosts serve the functions listener: ``frame`` is their ``listen`` settings."""
+        self.listening = listening
+        self._listen_frame = frame
+        for host in self._active + self._spare + list(self._draining):
+            host.listening = listening
+            host.send(frame)
+
+    def broadcast(self, frame: dict[str, Any]) -> None:
+        for host in self._active + self._spare + list(self._draining):
+            if host.alive:
+                host.send(frame)
+
+    async def host_for_connection(self, namespace: str) -> HostProcess:
+        """The host to hand a listener connection to: the next one in turn (connections, not
+        runs, are what is balanced: a host's runs are its own), or with dedicated hosts the
+        namespace's own."""
+        if self.dedicated_hosts:
+            return await self._pick_host(namespace)
+        alive = [h for h in self._active if h.alive]
+        if not alive:
+            return await self._pick_host(namespace)
+        return alive[next(self._next_host) % len(alive)]
+
+    def claims(self, host: HostProcess, namespace: str) -> bool:
+        """Whether ``host`` may run ``namespace``'s code (always, but with dedicated hosts)."""
+        if not self.dedicated_hosts:
+            return True
+        owner = self._namespace_of.setdefault(host, namespace)
+        return owner == namespace
+
+    def count_listener_run(self, host: HostProcess) -> None:
+        self._count_run(host)
 
     # -- work -----------------------------------------------------------------------------------
     async def start_invocation(
@@ -477,6 +516,9 @@ class IsolatePool:
             )
         finally:
             self._starting -= 1
+        if self.listening is not None and self._listen_frame is not None:
+            host.listening = self.listening
+            host.send(self._listen_frame)
         if self.cgroups is not None:
             # The cgroup counts what the host allocates from now on (its boot memory stays with
             # the server's cgroup): it stops the host at the same total as the watchdog would.
@@ -619,6 +661,8 @@ class IsolatePool:
         """No new run goes to ``host``; it stops once the runs it has are over."""
         if host in self._active:
             self._active.remove(host)
+        # Its listener connections are told to close after their current request.
+        host.send({"t": "drain"})
         if not replaced:
             self._recycles += 1
         self._namespace_of.pop(host, None)
@@ -632,7 +676,8 @@ class IsolatePool:
         # handle has no "idle" event, and a few wake-ups per run's end cost nothing.
         while host.alive and (host.load or host.checks):  # noqa: ASYNC110
             await asyncio.sleep(DRAIN_POLL)
-        await host.close()
+        # The host finishes the listener runs the supervisor does not know of before it exits.
+        await host.close(grace=self.limits.wall_ms / 1000 + 1.0)
 
     async def _watch_exit(self, host: HostProcess) -> None:
         await host.exited.wait()

@@ -1,0 +1,112 @@
+"""The data plane as the control plane sees it: hostnames to functions, for hosts that serve.
+
+Functions answer on their own listener and origin, ``{name}.{domain}`` or
+``{function-id}.{domain}`` (``name.namespace.{domain}`` for another namespace than
+``default``), as each Worker has its own subdomain: no function's page shares an origin with the
+dashboard or with another function. The supervisor's listener (isolates/listener.py) asks
+``pick_host`` where a new connection goes; hosts ask ``resolve`` for a hostname's route and tell
+of the runs they start (``adopt``, ``ended_unannounced``), which the run service records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from vortex.config import Settings
+from vortex.errors import FunctionNotFound, VortexError
+from vortex.functions import FunctionRegistry
+from vortex.isolates.host_process import HostProcess
+from vortex.isolates.invocation import Invocation
+from vortex.isolates.listener import Refusal
+from vortex.isolates.pool import IsolatePool
+from vortex.runs import RunService
+from vortex.storage.base import FunctionRecord
+from vortex.storage.names import TRIGGER_SEPARATOR
+
+
+class DataPlane:
+    def __init__(
+        self, settings: Settings, runs: RunService, pool: IsolatePool, registry: FunctionRegistry
+    ) -> None:
+        self.settings = settings
+        self.domain = settings.functions_domain
+        self.port = settings.functions_port
+        self.runs = runs
+        self.pool = pool
+        self.registry = registry
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- names ------------------------------------------------------------------------------
+    def url_of(self, record: FunctionRecord, *, by_id: bool = False) -> str:
+        """The function's own origin on the listener: by name (its active version) when it has
+        one, else (or ``by_id``: this very version) by id."""
+        if record.name is None or by_id:
+            label = record.id
+        elif record.namespace == "default":
+            label = record.name
+        else:
+            label = f"{record.name}{TRIGGER_SEPARATOR}{record.namespace}"
+        port = "" if self.port == 80 else f":{self.port}"
+        return f"http://{label}.{self.domain}{port}"
+
+    async def find(self, hostname: str) -> FunctionRecord:
+        suffix = "." + self.domain
+        label = hostname[: -len(suffix)] if hostname.endswith(suffix) else ""
+        if not label:
+            raise FunctionNotFound(
+                f"no function answers at {hostname[:100]!r}: functions are reached at "
+                f"{{name}}.{self.domain} or {{function-id}}.{self.domain}"
+            )
+        return await self.registry.resolve_public(label)
+
+    # -- the supervisor's listener ----------------------------------------------------------
+    async def pick_host(self, hostname: str) -> HostProcess:
+        try:
+            record = await self.find(hostname)
+            return await self.pool.host_for_connection(record.namespace)
+        except VortexError as exc:
+            raise Refusal(exc.status, exc.code, exc.message) from None
+
+    def routes_changed(self) -> None:
+        """A deploy, rollback or delete here: hosts ask again for every hostname."""
+        self.pool.broadcast({"t": "routes_changed"})
+
+    # -- hosts (host_process.Listening) ---------------------------------------------------------
+    def resolve(self, host: HostProcess, message: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._resolve(host, message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _resolve(self, host: HostProcess, message: dict[str, Any]) -> None:
+        answer: dict[str, Any] = {"t": "route", "rid": message["rid"]}
+        try:
+            record = await self.find(str(message["hostname"]))
+            answer["route"] = await self.runs.route_frame(
+                record,
+                message.get("known"),
+                elsewhere=not self.pool.claims(host, record.namespace),
+            )
+        except VortexError as exc:
+            answer.update(status=exc.status, error={"code": exc.code, "message": exc.message})
+        if host.alive:
+            host.send(answer)
+
+    def adopt(self, host: HostProcess, message: dict[str, Any]) -> Invocation | None:
+        self.pool.count_listener_run(host)
+        return self.runs.adopt(str(message["function_id"]), str(message["run_id"]), time.time())
+
+    def ended_unannounced(self, host: HostProcess, message: dict[str, Any]) -> None:
+        self.pool.count_listener_run(host)
+        self.runs.record_unannounced(message)
+
+    def listen_frame(self) -> dict[str, Any]:
+        settings = self.settings
+        return {
+            "t": "listen",
+            "max_body_bytes": settings.max_body_bytes,
+            "header_timeout": settings.functions_header_timeout_ms / 1000,
+            "idle_timeout": settings.functions_idle_timeout_ms / 1000,
+            "trust_forwarded_proto": settings.functions_trust_proxy,
+        }

@@ -1,0 +1,493 @@
+"""HTTP/1.1 served by a host itself: one asyncio Protocol per connection, over httptools.
+
+The supervisor accepts a connection on the functions listener, reads its first request head to
+learn the hostname, and hands the socket (with the bytes it read) to a host (listener.py). From
+then on the connection is the host's: requests are parsed here, each becomes a run of the
+hostname's function (``bridge.Host.start_local_run``), and its response is written here, with
+no other process on the path. One request is served at a time per connection (HTTP/1.1 answers
+in order); reading pauses while one is in flight, so a client that pipelines cannot queue more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any
+
+import httptools
+import orjson
+
+from vortex.isolates.bridge import Host
+from vortex.isolates.hostroutes import RouteError, RouteTable
+from vortex.isolates.outcome import (
+    HOST_CRASHED,
+    HOST_RESTARTED,
+    INVALID_RESPONSE,
+    WALL_TIME_EXCEEDED,
+)
+from vortex.isolates.route import Route
+
+ERROR_STATUS = {
+    INVALID_RESPONSE: 502,
+    HOST_RESTARTED: 503,
+    HOST_CRASHED: 503,
+    WALL_TIME_EXCEEDED: 504,
+}
+"""HTTP status of a failed run; every other run error is the function's fault: 500."""
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "upgrade",
+        "te",
+        "trailer",
+        "proxy-connection",
+    }
+)
+"""Framing belongs to the connection between Vortex and its client, not to the function."""
+NO_BODY_STATUS = frozenset({204, 304})
+MAX_HEAD_BYTES = 64 << 10
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerConfig:
+    """Sent by the supervisor once (the ``listen`` frame)."""
+
+    max_body_bytes: int = 2 << 20
+    header_timeout: float = 10.0
+    """Seconds a client has to send a request's head once it began it."""
+    idle_timeout: float = 30.0
+    """Seconds a kept-alive connection may wait for its next request."""
+    trust_forwarded_proto: bool = False
+    """Take the scheme of ``request.url`` from ``X-Forwarded-Proto`` (behind a TLS proxy)."""
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> ListenerConfig:
+        return cls(
+            max_body_bytes=int(frame["max_body_bytes"]),
+            header_timeout=float(frame["header_timeout"]),
+            idle_timeout=float(frame["idle_timeout"]),
+            trust_forwarded_proto=bool(frame["trust_forwarded_proto"]),
+        )
+
+
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def _date_header() -> bytes:
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True).encode("ascii"))
+    return _date_cache[1]
+
+
+def _reason(status: int, given: str) -> str:
+    if given:
+        return given
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _clean(text: str) -> bool:
+    return "\r" not in text and "\n" not in text
+
+
+@dataclass(slots=True)
+class _Request:
+    method: str = ""
+    target: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    hostname: str = ""
+    host_header: str = ""
+    forwarded_proto: str = ""
+    run_id: str = ""
+    body: list[bytes] = field(default_factory=list)
+    body_size: int = 0
+    keep_alive: bool = True
+    http11: bool = True
+
+
+class FunctionServer:
+    """What the connections of one host share: the bridge, the routes and the settings."""
+
+    def __init__(self, host: Host, routes: RouteTable) -> None:
+        self.host = host
+        self.routes = routes
+        self.config = ListenerConfig()
+        self.connections: set[HttpConnection] = set()
+        self.draining = False
+        """The host is being retired: connections close after their current request."""
+
+    def drain(self) -> None:
+        self.draining = True
+        for connection in list(self.connections):
+            connection.close_if_idle()
+
+    async def finish(self, within: float) -> None:
+        """Before the host exits: let its listener runs end and their answers leave."""
+        self.drain()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while (self.host.local or self.connections) and loop.time() < deadline:
+            for connection in list(self.connections):
+                connection.close_if_idle()
+            await asyncio.sleep(0.02)
+
+
+class HttpConnection(asyncio.Protocol):
+    def __init__(self, server: FunctionServer, initial: bytes) -> None:
+        self._server = server
+        self._initial = initial
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._request = _Request()
+        self._head_bytes = 0
+        self._queue: list[_Request] = []
+        self._busy = False
+        self._closing = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._refused = False
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._server.connections.add(self)
+        self._arm(self._server.config.header_timeout)
+        if self._initial:
+            initial, self._initial = self._initial, b""
+            self.data_received(initial)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._disarm()
+        self._server.connections.discard(self)
+
+    def close_if_idle(self) -> None:
+        if not self._busy:
+            self._close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # WebSocket upgrades are not served: the request is answered, then the connection
+            # closed, since what follows its head is not HTTP.
+            self._request.keep_alive = False
+        except httptools.HttpParserError:
+            self._refuse(400, "bad_request", "The request is not valid HTTP/1.1")
+
+    # -- httptools callbacks ------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._request = _Request()
+        self._head_bytes = 0
+        self._arm(self._server.config.header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._request.target += url
+        self._count_head(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        request = self._request
+        request.headers.append((key, text))
+        lower = key.lower()
+        if lower == "host":
+            request.host_header = text
+        elif lower == "x-forwarded-proto":
+            request.forwarded_proto = text
+        elif lower == "x-vortex-run-id":
+            request.run_id = text[:64]
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        parser = self._parser
+        request = self._request
+        request.method = parser.get_method().decode("ascii")
+        request.keep_alive = parser.should_keep_alive()
+        request.http11 = parser.get_http_version() == "1.1"
+        request.hostname = request.host_header.rsplit(":", 1)[0].lower().rstrip(".")
+        if request.host_header.startswith("["):  # an IPv6 literal: [::1]:8787
+            request.hostname = request.host_header.split("]", 1)[0].lower() + "]"
+        config = self._server.config
+        length = next((v for k, v in request.headers if k.lower() == "content-length"), None)
+        if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
+            self._refuse(413, "payload_too_large", self._too_large())
+            return
+        expect = next((v for k, v in request.headers if k.lower() == "expect"), "")
+        if expect.lower() == "100-continue" and self._transport is not None:
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        request = self._request
+        request.body_size += len(body)
+        if request.body_size > self._server.config.max_body_bytes:
+            self._refuse(413, "payload_too_large", self._too_large())
+            return
+        request.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._refused:
+            return
+        request = self._request
+        if self._busy:
+            self._queue.append(request)
+            if self._transport is not None:
+                self._transport.pause_reading()
+        else:
+            self._start(request)
+
+    # -- serving ------------------------------------------------------------------------------
+    def _start(self, request: _Request) -> None:
+        self._busy = True
+        if not request.hostname:
+            self._write_error(request, 400, "bad_request", "The request has no Host header")
+            return
+        route = self._server.routes.lookup(request.hostname)
+        if route is not None:
+            self._run(request, route)
+            return
+        future = self._server.routes.resolve(request.hostname)
+        future.add_done_callback(lambda done: self._resolved(request, done))
+
+    def _resolved(self, request: _Request, done: asyncio.Future[Route]) -> None:
+        if self._closing:
+            return
+        error = done.exception()
+        if isinstance(error, RouteError):
+            self._write_error(request, error.status, error.code, error.message)
+        elif error is not None:
+            self._write_error(request, 500, "internal_error", "The function could not be found")
+        else:
+            self._run(request, done.result())
+
+    def _run(self, request: _Request, route: Route) -> None:
+        if self._server.draining:
+            request.keep_alive = False
+        if route.elsewhere:
+            self._write_error(
+                request,
+                421,
+                "misdirected_request",
+                "This connection is served by another namespace's host: open a new connection",
+            )
+            request.keep_alive = False
+            return
+        scheme = "http"
+        if self._server.config.trust_forwarded_proto and request.forwarded_proto:
+            scheme = request.forwarded_proto.split(",", 1)[0].strip().lower()
+        target = request.target.decode("latin-1")
+        url = target if "://" in target[:8] else f"{scheme}://{request.host_header}{target}"
+        meta = orjson.dumps({"method": request.method, "url": url, "headers": request.headers})
+        body = b"".join(request.body) if request.body_size else None
+        if request.method in ("GET", "HEAD"):
+            body = None
+        run_id = request.run_id or str(uuid.uuid4())
+        request.run_id = run_id
+        responder = _Responder(self, request)
+        self._server.host.start_local_run(route, meta, body, responder, run_id)
+
+    def response_done(self, request: _Request) -> None:
+        """The response to ``request`` is written whole: on to the next one, if any."""
+        self._busy = False
+        if self._closing or self._transport is None:
+            return
+        if not request.keep_alive:
+            self._close()
+            return
+        if self._queue:
+            self._start(self._queue.pop(0))
+            if not self._queue:
+                self._transport.resume_reading()
+            return
+        self._arm(self._server.config.idle_timeout)
+
+    def write(self, data: bytes) -> None:
+        if self._transport is not None and not self._closing:
+            self._transport.write(data)
+
+    def cut(self) -> None:
+        """End the connection without a proper end: a streamed body broke off."""
+        self._closing = True
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _write_error(self, request: _Request, status: int, code: str, message: str) -> None:
+        body = orjson.dumps({"error": {"code": code, "message": message}})
+        self.write(_head(request, status, "", [("content-type", "application/json")], len(body)))
+        if request.method != "HEAD":
+            self.write(body)
+        self.response_done(request)
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        self._refused = True
+        request = self._request
+        request.keep_alive = False
+        if self._busy:
+            # An answer is still being written for an earlier request: just end after it.
+            self._close()
+            return
+        self._busy = True
+        self._write_error(request, status, code, message)
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES and not self._refused:
+            self._refuse(431, "headers_too_large", "The request head is over 64 KiB")
+
+    def _too_large(self) -> str:
+        return f"The request body is over {self._server.config.max_body_bytes} bytes"
+
+    def _close(self) -> None:
+        self._closing = True
+        self._disarm()
+        if self._transport is not None:
+            self._transport.close()
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if not self._busy:
+            self._close()
+
+
+def _head(
+    request: _Request,
+    status: int,
+    status_text: str,
+    headers: list[tuple[str, str]] | list[list[str]],
+    length: int | None,
+) -> bytes:
+    """The status line and headers; ``length`` None means a chunked (or close-delimited) body."""
+    lines = [
+        f"HTTP/1.1 {status} {_reason(status, status_text)}\r\n".encode("latin-1", "replace"),
+        b"date: " + _date_header() + b"\r\n",
+    ]
+    for name, value in headers:
+        if name.lower() in HOP_BY_HOP or not (_clean(name) and _clean(value)):
+            continue
+        lines.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+    if request.run_id:
+        lines.append(f"x-vortex-run-id: {request.run_id}\r\n".encode("latin-1", "replace"))
+    if length is not None:
+        if status not in NO_BODY_STATUS:
+            lines.append(b"content-length: %d\r\n" % length)
+    elif request.http11:
+        lines.append(b"transfer-encoding: chunked\r\n")
+    else:
+        request.keep_alive = False
+    if not request.keep_alive:
+        lines.append(b"connection: close\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+class _Responder:
+    """Where one run's response goes (``bridge.LocalResponder``)."""
+
+    __slots__ = ("_bodyless", "_chunked", "_connection", "_ended", "_request", "_sent")
+
+    def __init__(self, connection: HttpConnection, request: _Request) -> None:
+        self._connection = connection
+        self._request = request
+        self._sent = False
+        self._chunked = False
+        self._ended = False
+        self._bodyless = request.method == "HEAD"
+
+    def head(
+        self,
+        status: int,
+        status_text: str,
+        headers: list[list[str]],
+        body: bytes | None,
+        streaming: bool,
+    ) -> None:
+        self._sent = True
+        self._bodyless = self._bodyless or status in NO_BODY_STATUS
+        connection = self._connection
+        if streaming:
+            data = _head(self._request, status, status_text, headers, None)
+            self._chunked = self._request.http11
+            connection.write(data)
+            return
+        payload = body or b""
+        data = _head(self._request, status, status_text, headers, len(payload))
+        connection.write(data if self._bodyless else data + payload)
+        self._end()
+
+    def chunk(self, data: bytes) -> None:
+        if self._ended or self._bodyless or not data:
+            return
+        if self._chunked:
+            self._connection.write(b"%x\r\n%s\r\n" % (len(data), data))
+        else:
+            self._connection.write(data)
+
+    def body_end(self, error: str | None) -> None:
+        if self._ended:
+            return
+        if error is not None:
+            # The status line is gone already: cutting the connection is the only way to say so.
+            self._ended = True
+            self._connection.cut()
+            return
+        if self._chunked and not self._bodyless:
+            self._connection.write(b"0\r\n\r\n")
+        self._end()
+
+    def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None:
+        if self._sent:
+            if not self._ended:
+                # The run ended (a limit, say) while its body was still streaming.
+                self._ended = True
+                self._connection.cut()
+            return
+        self._sent = True
+        request = self._request
+        if error is not None:
+            code = str(error.get("code"))
+            body = orjson.dumps(
+                {
+                    "error": {
+                        "code": code,
+                        "name": error.get("name"),
+                        "message": error.get("message"),
+                    },
+                    "run_id": request.run_id,
+                }
+            )
+            headers = [("content-type", "application/json"), ("x-vortex-error", code)]
+            status = ERROR_STATUS.get(code, 500)
+        else:
+            body = (output_json or "null").encode()
+            headers = [("content-type", "application/json")]
+            status = 200
+        data = _head(request, status, "", headers, len(body))
+        self._connection.write(data if self._bodyless else data + body)
+        self._end()
+
+    def _end(self) -> None:
+        self._ended = True
+        self._connection.response_done(self._request)

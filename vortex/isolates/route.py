@@ -1,0 +1,59 @@
+"""What a host needs to serve a function's HTTP traffic by itself: a route.
+
+The supervisor resolves the name in a request's Host header (``hello.localhost``) to a function
+and sends the host a ``route`` frame; the host keeps it for ``ROUTE_FRESH_FOR`` seconds (as the
+control plane trusts a name's pointer, so a rollback on another node takes effect everywhere
+within that time) or until the supervisor says routes changed (a deploy, rollback or delete on
+this node). Code is keyed by function id, which names immutable code: a route that still names
+the function the host has is sent without it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+ROUTE_FRESH_FOR = 1.5
+"""Seconds a host serves a route before it asks again (``functions.POINTER_FRESH_FOR``)."""
+
+
+@dataclass(slots=True)
+class Route:
+    function_id: str
+    module: bool
+    code: str
+    filename: str
+    limits: dict[str, Any]
+    limits_json: str
+    env_json: str
+    bindings_json: str
+    instance: str
+    """The warm instance's key (the function version's id), or "" for a fresh one per run."""
+    elsewhere: bool = False
+    """With dedicated hosts: the function's namespace has another host (answered 421)."""
+    fetched_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def fresh(self) -> bool:
+        return time.monotonic() - self.fetched_at < ROUTE_FRESH_FOR
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any], code: str, same: Callable[[str], str]) -> Route:
+        """``same`` keeps one Python string per text handed to JavaScript (bridge.Host.same)."""
+        limits: dict[str, Any] = frame["limits"]
+        return cls(
+            function_id=str(frame["function_id"]),
+            module=bool(frame["module"]),
+            code=same(code),
+            filename=same(str(frame["filename"])),
+            limits=limits,
+            limits_json=same(orjson.dumps(limits).decode()),
+            env_json=same(orjson.dumps(frame.get("env") or {}).decode()),
+            bindings_json=same(orjson.dumps(frame.get("bindings") or {}).decode()),
+            instance=same(str(frame.get("instance") or "")),
+            elsewhere=bool(frame.get("elsewhere")),
+        )

@@ -1,0 +1,282 @@
+"""Running deployed functions: one service that ``POST /execute``, cron and the functions
+listener all use.
+
+A run started here is sent to a host by the supervisor (``start``); a run a host started for
+its own listener is told of by the host (``adopt``, or ``record_unannounced`` for one that
+needed nothing of the supervisor until it ended). Either way its log lines go to the log bus as
+they come, and when it ends it is counted in the metrics and recorded in the invocation history.
+For module functions and TypeScript scripts, positions in errors and logged stacks are mapped
+back to the uploaded files. What a host needs to serve a function itself is a ``route_frame``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from vortex.config import Settings
+from vortex.functions import Code, FunctionRegistry, history_key, iso_utc
+from vortex.history.base import RunEntry, RunHistory, bounded_logs
+from vortex.isolates.bindings import Binding
+from vortex.isolates.exchange import HttpRequest
+from vortex.isolates.invocation import Invocation
+from vortex.isolates.outcome import LogEntry, RunOutcome
+from vortex.isolates.pool import IsolatePool
+from vortex.kv import KV
+from vortex.kv.binding import kv_binding
+from vortex.logbus.base import LogBus
+from vortex.metrics import Metrics
+from vortex.modules.bundle import ModuleBundle
+from vortex.modules.script import BuiltScript
+from vortex.modules.sourcemap import BUNDLE_NAME
+from vortex.storage.base import FunctionRecord
+
+log = logging.getLogger(__name__)
+
+RECORD_WAIT = 0.5
+"""How long ``POST /execute`` waits for its run to be in the history before answering, so that
+``vortex run hello && vortex runs hello`` shows that run; a slow history delays no answer more."""
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    invocation: Invocation
+    run_id: str
+    recorded: asyncio.Task[None]
+    """Done once the run has ended and is in the history."""
+
+    async def wait_recorded(self) -> None:
+        await asyncio.wait((self.recorded,), timeout=RECORD_WAIT)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How one function version runs: the same for every run of it."""
+
+    script: str
+    filename: str
+    module: bool
+    env: dict[str, str]
+    bindings: dict[str, Binding]
+    map_error: Callable[[dict[str, Any]], dict[str, Any]] | None
+    rewrite_log: Callable[[str], str] | None
+
+
+class RunService:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: IsolatePool,
+        registry: FunctionRegistry,
+        logbus: LogBus,
+        history: RunHistory,
+        kv: KV,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.registry = registry
+        self.logbus = logbus
+        self.history = history
+        self.kv = kv
+        self.metrics = metrics
+        self.pending: set[asyncio.Task[None]] = set()
+        """Runs being written to the history: awaited at shutdown so none is lost."""
+
+    def _shape(self, record: FunctionRecord, code: Code) -> _Shape:
+        positions = code.positions if isinstance(code, ModuleBundle | BuiltScript) else None
+        # The KV namespace is the history key: a name's versions share their data.
+        bindings = {"kv": kv_binding(self.kv, history_key(record))}
+        if isinstance(code, ModuleBundle):
+            script, filename, module = code.script, code.entry, True
+        elif isinstance(code, BuiltScript):
+            # Frames in the built JavaScript are named as a module's are, and mapped back alike.
+            script, filename, module = code.script, BUNDLE_NAME, False
+        else:
+            script, filename, module = code, record.filename, False
+        return _Shape(
+            script=script,
+            filename=filename,
+            module=module,
+            env={**record.env, **record.secrets},
+            bindings=bindings,
+            map_error=positions.rewrite_error if positions is not None else None,
+            rewrite_log=positions.rewrite_text if positions is not None else None,
+        )
+
+    def _on_log(
+        self, record: FunctionRecord, shape: _Shape, run_id: str
+    ) -> Callable[[LogEntry], None]:
+        bus = self.logbus
+        # A named function's lines also go to its name's channel: /ws/{name} tails every version.
+        channels = (record.id,) if record.name is None else (record.id, history_key(record))
+        rewrite = shape.rewrite_log
+
+        def on_log(entry: LogEntry) -> None:
+            if rewrite is not None:
+                # In place: the same entry is kept in the run's logs.
+                entry["message"] = rewrite(entry["message"])
+            line = orjson.dumps({**entry, "run_id": run_id})
+            for channel in channels:
+                bus.publish(channel, line)
+
+        return on_log
+
+    def _instance(self, record: FunctionRecord) -> str | None:
+        # The version's id names its code, env and KV namespace: one instance each.
+        return record.id if self.settings.warm_instances else None
+
+    async def start(
+        self,
+        record: FunctionRecord,
+        code: Code,
+        run_id: str,
+        request: HttpRequest | None = None,
+        *,
+        trigger: str = "execute",
+        scheduled: dict[str, object] | None = None,
+    ) -> Started:
+        """``request`` is what a module's ``fetch`` gets; ``scheduled`` (a cron tick's event)
+        runs its ``scheduled`` handler instead. A script ignores both."""
+        shape = self._shape(record, code)
+        if shape.module and request is None and scheduled is None:
+            raise ValueError("a module function needs a request or an event to run")
+        invocation = await self.pool.start_invocation(
+            shape.script,
+            on_log=self._on_log(record, shape, run_id),
+            filename=shape.filename,
+            kind="module" if shape.module else "script",
+            env=shape.env,
+            request=request if shape.module else None,
+            allow_hosts=record.allow_hosts,
+            map_error=shape.map_error,
+            bindings=shape.bindings,
+            scheduled=scheduled if shape.module else None,
+            instance=self._instance(record) if shape.module else None,
+            namespace=record.namespace,
+        )
+        recorded = self._track(invocation, record, run_id, trigger, time.time())
+        return Started(invocation, run_id, recorded)
+
+    def _track(
+        self,
+        invocation: Invocation,
+        record: FunctionRecord,
+        run_id: str,
+        trigger: str,
+        started_at: float,
+    ) -> asyncio.Task[None]:
+        async def finish() -> None:
+            try:
+                await self._record(record, run_id, trigger, started_at, await invocation.outcome)
+            except Exception:
+                # A run's answer never fails because its bookkeeping did.
+                log.exception("could not record run %s of %s", run_id, record.id)
+
+        recorded = asyncio.create_task(finish())
+        self.pending.add(recorded)
+        recorded.add_done_callback(self.pending.discard)
+        return recorded
+
+    async def _record(
+        self,
+        record: FunctionRecord,
+        run_id: str,
+        trigger: str,
+        started_at: float,
+        outcome: RunOutcome,
+    ) -> None:
+        code_of_error = outcome.error["code"] if outcome.error else None
+        self.metrics.observe_run(record.id, code_of_error, outcome.duration_ms, outcome.cpu_ms)
+        logs, truncated = bounded_logs(outcome.logs)
+        entry = RunEntry(
+            run_id=run_id,
+            at=iso_utc(started_at),
+            function_id=record.id,
+            version=record.version,
+            trigger=trigger,
+            ok=outcome.error is None,
+            error_code=code_of_error,
+            execution_time_ms=round(outcome.duration_ms, 3),
+            cpu_time_ms=outcome.cpu_ms,
+            logs=logs,
+            logs_truncated=truncated,
+            error=outcome.error,
+        )
+        await self.history.record(history_key(record), entry)
+
+    # -- runs that hosts start for their own listener ---------------------------------------------
+    async def route_frame(
+        self, hostname_record: FunctionRecord, known: str | None, elsewhere: bool
+    ) -> dict[str, Any]:
+        """What a host needs to serve ``record``'s requests itself (``isolates.route``)."""
+        record, code = await self.registry.code_of(hostname_record)
+        shape = self._shape(record, code)
+        return {
+            "function_id": record.id,
+            "module": shape.module,
+            "code": None if known == record.id else shape.script,
+            "filename": shape.filename,
+            "limits": self.pool.limits.to_json(),
+            "env": shape.env,
+            "bindings": {name: dict(b.describe) for name, b in shape.bindings.items()},
+            "instance": self._instance(record) or "",
+            "elsewhere": elsewhere,
+        }
+
+    def adopt(self, function_id: str, run_id: str, started_at: float) -> Invocation | None:
+        """The supervisor's side of a run a host started for its listener, once the run needs
+        it (a log line, a fetch, a binding call). The host was given the route moments ago, so
+        the record and code are in the registry's memory; if they are not, None (the run's
+        lines are then dropped, its fetches and calls refused)."""
+        cached = self.registry.cached(function_id)
+        if cached is None:
+            return None
+        record, code = cached
+        shape = self._shape(record, code)
+        invocation = Invocation(
+            0,
+            self.pool.limits,
+            self._on_log(record, shape, run_id),
+            record.allow_hosts,
+            map_error=shape.map_error,
+            bindings=shape.bindings,
+        )
+        self._track(invocation, record, run_id, "http", started_at)
+        return invocation
+
+    def record_unannounced(self, message: dict[str, Any]) -> None:
+        """A listener run that ended without needing the supervisor: only its record is left."""
+        cached = self.registry.cached(str(message["function_id"]))
+        if cached is None:
+            return
+        record, code = cached
+        shape = self._shape(record, code)
+        error = message.get("error")
+        if error is not None and shape.map_error is not None:
+            error = shape.map_error(error)
+        outcome = RunOutcome(
+            output_json=message.get("output"),
+            error=error,
+            cpu_ms=float(message.get("cpu_ms") or 0.0),
+            duration_ms=float(message.get("wall_ms") or 0.0),
+        )
+        wall_s = outcome.duration_ms / 1000
+
+        async def record_it() -> None:
+            try:
+                await self._record(
+                    record, str(message["run_id"]), "http", time.time() - wall_s, outcome
+                )
+            except Exception:
+                log.exception("could not record run %s of %s", message["run_id"], record.id)
+
+        task = asyncio.create_task(record_it())
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
