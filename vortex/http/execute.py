@@ -2,8 +2,8 @@
 
 A script's output is what it gave to ``Vortex.return``. A module function's ``fetch`` handler
 gets a simple request (``GET`` of the version's URL on the functions listener, no body) and its
-Response becomes the output: ``{"status", "statusText", "headers", "body"}``, the body as text, or as
-base64 with ``"bodyEncoding": "base64"`` when it is not UTF-8.
+Response becomes the output: ``{"status", "statusText", "headers", "body"}``, the body as text,
+or as base64 with ``"bodyEncoding": "base64"`` when it is not UTF-8.
 """
 
 from __future__ import annotations
