@@ -51,6 +51,22 @@ class DataPlane:
         port = "" if self.port == 80 else f":{self.port}"
         return f"http://{label}.{self.domain}{port}"
 
+    def public_url(self, record: FunctionRecord) -> str | None:
+        """What the API shows as a function's ``url``: None while no listener serves it."""
+        return self.url_of(record) if self.port else None
+
+    def describe(self) -> dict[str, Any]:
+        """The listener as ``/health`` shows it."""
+        if not self.port:
+            return {"listening": False}
+        return {
+            "listening": True,
+            "address": self.settings.functions_listen_host,
+            "port": self.port,
+            "domain": self.domain,
+            "url": f"http://{{name}}.{self.domain}:{self.port}",
+        }
+
     async def find(self, hostname: str) -> FunctionRecord:
         suffix = "." + self.domain
         label = hostname[: -len(suffix)] if hostname.endswith(suffix) else ""

@@ -9,7 +9,16 @@ from aiohttp import web
 from vortex.errors import InternalError, SyntaxErrorInCode
 from vortex.functions import Code, history_key
 from vortex.http.deploy_body import DeployRequest, parse_deploy_body
-from vortex.http.keys import CRON, HISTORY, KV_STORE, METRICS, POOL, REGISTRY, SETTINGS
+from vortex.http.keys import (
+    CRON,
+    DATA_PLANE,
+    HISTORY,
+    KV_STORE,
+    METRICS,
+    POOL,
+    REGISTRY,
+    SETTINGS,
+)
 from vortex.http.lookup import deploy_namespace, resolve, visible_namespace
 from vortex.http.responses import json_response, read_json_object
 from vortex.isolates.pool import IsolatePool
@@ -109,12 +118,17 @@ async def deploy(request: web.Request) -> web.Response:
     answer: dict[str, Any] = {"function_id": record.id}
     if record.name is not None:
         answer.update(name=record.name, version=record.version)
+    answer["url"] = request.app[DATA_PLANE].public_url(record)
     return json_response(answer)
 
 
 async def _shown(request: web.Request, record: FunctionRecord) -> dict[str, Any]:
     last = await request.app[HISTORY].last(history_key(record))
-    return {**record.public_json(), "last_run": last.summary_json() if last else None}
+    return {
+        **record.public_json(),
+        "url": request.app[DATA_PLANE].public_url(record),
+        "last_run": last.summary_json() if last else None,
+    }
 
 
 @routes.get("/functions")

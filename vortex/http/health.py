@@ -24,6 +24,7 @@ from vortex.health import BackendHealth, probe
 from vortex.http.keys import (
     API_KEYS,
     AUTH_OPEN_WITHOUT_KEYS,
+    DATA_PLANE,
     HEALTH_ERRORS,
     KV_STORE,
     LOGBUS,
@@ -106,6 +107,7 @@ async def health(request: web.Request) -> web.Response:
             "running": stats.running,
             "host_restarts": stats.host_restarts,
             "host_recycles": stats.host_recycles,
+            "functions": app[DATA_PLANE].describe(),
             **{name: _public(b, open_server=open_server) for name, b in backends.items()},
         },
         status=503 if status == "unhealthy" else 200,
