@@ -1,0 +1,310 @@
+"""The functions listener: each function on its own origin, served by the hosts themselves.
+
+Requests go to ``http://{name or id}.localhost:{functions_port}/...``; HTTP details (keep-alive,
+pipelining, chunked bodies both ways, HEAD, 100-continue, limits, timeouts) are checked on raw
+sockets, as a client that is not aiohttp would send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+
+from tests.server import ServerProcess
+
+Deploy = Callable[..., Awaitable[str]]
+
+ECHO = """
+export default {
+  async fetch(request, env, ctx) {
+    const body = await request.text();
+    console.log('echo', request.method, request.url);
+    return Response.json({
+      url: request.url,
+      method: request.method,
+      body,
+      agent: request.headers.get('user-agent'),
+      host: request.headers.get('host'),
+    }, { headers: { 'x-echo': 'yes' } });
+  },
+};
+"""
+
+STREAM = """
+export default {
+  fetch(request) {
+    const encoder = new TextEncoder();
+    let n = 0;
+    const body = new ReadableStream({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        n += 1;
+        controller.enqueue(encoder.encode('part ' + n + '\\n'));
+        if (n === 3) controller.close();
+      },
+    });
+    return new Response(body, { headers: { 'content-type': 'text/plain' } });
+  },
+};
+"""
+
+
+async def _deploy(http: aiohttp.ClientSession, code: str, **extra: object) -> dict[str, object]:
+    async with http.post("/deploy", json={"code": code, "filename": "index.mjs", **extra}) as r:
+        body = await r.json()
+        assert r.status == 200, body
+        return dict(body)
+
+
+async def _recorded(http: aiohttp.ClientSession, ref: str, run_id: str) -> dict[str, object]:
+    """The run as the history has it: written once the host has told of its end."""
+    for _ in range(100):
+        async with http.get(f"/functions/{ref}/runs/{run_id}") as response:
+            if response.status == 200:
+                return dict(await response.json())
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} of {ref} never reached the history")
+
+
+def _raw(port: int, data: bytes, *, read_until_close: bool = True, timeout: float = 10.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if not read_until_close:
+                break
+        return b"".join(chunks)
+
+
+async def test_a_function_answers_at_its_name_with_the_url_as_sent(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    name = f"echo-{time.monotonic_ns() % 10**9}"
+    deployed = await _deploy(http, ECHO, name=name)
+    assert deployed["url"] == f"http://{name}.localhost:{server.functions_port}"
+    url = server.fn_url(name, "/api/items?q=1&q=2")
+    async with http.get(url, headers={"User-Agent": "tests/1"}) as response:
+        assert response.status == 200
+        assert response.headers["x-echo"] == "yes"
+        assert response.headers["x-vortex-run-id"]
+        body = await response.json()
+    assert body["url"] == url
+    assert body["host"] == f"{name}.localhost:{server.functions_port}"
+    assert body["agent"] == "tests/1"
+    # By id too, and the id's URL names that very version.
+    function_id = str(deployed["function_id"])
+    async with http.post(server.fn_url(function_id, "/x"), data=b"payload") as response:
+        body = await response.json()
+    assert body == {
+        "url": server.fn_url(function_id, "/x"),
+        "method": "POST",
+        "body": "payload",
+        "agent": body["agent"],
+        "host": f"{function_id}.localhost:{server.functions_port}",
+    }
+
+
+async def test_unknown_hostnames_are_404_json(server: ServerProcess) -> None:
+    answer = _raw(server.functions_port, b"GET / HTTP/1.1\r\nHost: nobody-here.localhost\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    assert b'"code":"function_not_found"' in answer
+    answer = _raw(server.functions_port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    assert b"{name}.localhost" in answer
+    answer = _raw(server.functions_port, b"GET / HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    answer = _raw(server.functions_port, b"NOT HTTP AT ALL\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+async def test_keep_alive_and_pipelined_requests_answer_in_order(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    function_id = str((await _deploy(http, ECHO))["function_id"])
+    host = f"{function_id}.localhost:{server.functions_port}".encode()
+    requests = b"".join(
+        b"POST /%d HTTP/1.1\r\nHost: %s\r\nContent-Length: 1\r\n\r\n%d" % (i, host, i)
+        for i in range(5)
+    )
+    requests += b"GET /last HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host
+    answer = _raw(server.functions_port, requests)
+    assert answer.count(b"HTTP/1.1 200 OK") == 6
+    positions = [answer.index(b'"body":"%d"' % i) for i in range(5)]
+    assert positions == sorted(positions)
+    assert answer.rstrip().endswith(b"}")
+    assert b"connection: close" in answer.split(b"/last")[-1] or answer.count(b"close") >= 1
+
+
+async def test_chunked_request_bodies_head_and_100_continue(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    function_id = str((await _deploy(http, ECHO))["function_id"])
+    host = f"{function_id}.localhost".encode()
+    chunked = (
+        b"POST /c HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" % host
+    )
+    answer = _raw(server.functions_port, chunked)
+    assert b'"body":"hello world"' in answer
+    head = _raw(
+        server.functions_port,
+        b"HEAD /h HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host,
+    )
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"content-length: " in head
+    assert head.endswith(b"\r\n\r\n")  # a head, no body
+    with socket.create_connection(("127.0.0.1", server.functions_port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /e HTTP/1.1\r\nHost: %s\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
+            b"Connection: close\r\n\r\n" % host
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(b"data")
+        rest = b""
+        while chunk := sock.recv(65536):
+            rest += chunk
+    assert rest.startswith(b"HTTP/1.1 200 OK")
+    assert b'"body":"data"' in rest
+
+
+async def test_streamed_responses_are_chunked(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    function_id = str((await _deploy(http, STREAM))["function_id"])
+    async with http.get(server.fn_url(function_id, "/")) as response:
+        assert response.headers["transfer-encoding"] == "chunked"
+        assert await response.text() == "part 1\npart 2\npart 3\n"
+
+
+async def test_bodies_over_the_limit_are_refused(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    function_id = str((await _deploy(http, ECHO))["function_id"])
+    host = f"{function_id}.localhost".encode()
+    # Said up front: refused before a byte of the body is read.
+    answer = _raw(
+        server.functions_port,
+        b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n" % (host, 3 << 20),
+    )
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b'"code":"payload_too_large"' in answer
+    # Found out on the way (chunked): refused once past the limit.
+    with socket.create_connection(("127.0.0.1", server.functions_port), timeout=10) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n" % host)
+        chunk = b"x" * 65536
+        try:
+            for _ in range(64):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass  # the server may close while we still write
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+async def test_a_script_function_answers_with_its_return_value_and_errors_are_json(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    async with http.post("/deploy", json={"code": "Vortex.return({ok: 1});"}) as r:
+        script_id = (await r.json())["function_id"]
+    async with http.get(server.fn_url(script_id, "/")) as response:
+        assert response.status == 200
+        assert await response.json() == {"ok": 1}
+    failing = await _deploy(http, "export default { fetch() { throw new TypeError('boom'); } };")
+    async with http.get(server.fn_url(str(failing["function_id"]), "/")) as response:
+        assert response.status == 500
+        assert response.headers["x-vortex-error"] == "function_error"
+        body = await response.json()
+    assert body["error"]["code"] == "function_error"
+    assert "boom" in body["error"]["message"]
+    assert "stack" not in body["error"]  # stacks are for the history and the tail
+    run = await _recorded(http, str(failing["function_id"]), body["run_id"])
+    assert run["trigger"] == "http"
+    assert run["error"]["code"] == "function_error"
+    assert "index.mjs" in run["error"]["stack"]
+
+
+async def test_listener_runs_reach_the_history_and_the_live_tail(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    name = f"tail-{time.monotonic_ns() % 10**9}"
+    await _deploy(http, ECHO, name=name)
+    async with http.ws_connect(f"/ws/{name}") as ws:
+        async with http.get(server.fn_url(name, "/seen")) as response:
+            run_id = response.headers["x-vortex-run-id"]
+        message = await ws.receive_json(timeout=10)
+    assert message["run_id"] == run_id
+    assert message["message"] == f"echo GET {server.fn_url(name, '/seen')}"
+    run = await _recorded(http, name, run_id)
+    assert run["trigger"] == "http"
+    assert run["ok"] is True
+
+
+async def test_a_new_version_and_a_delete_take_effect_at_once(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    name = f"ver-{time.monotonic_ns() % 10**9}"
+    template = "export default { fetch() { return new Response('v%d'); } };"
+    await _deploy(http, template % 1, name=name)
+    url = server.fn_url(name, "/")
+    async with http.get(url) as response:
+        assert await response.text() == "v1"
+    await _deploy(http, template % 2, name=name)
+    async with http.get(url) as response:
+        assert await response.text() == "v2"
+    async with http.post(f"/functions/{name}/rollback") as response:
+        assert response.status == 200
+    async with http.get(url) as response:
+        assert await response.text() == "v1"
+    async with http.delete(f"/functions/{name}") as response:
+        assert response.status == 200
+    async with http.get(url) as response:
+        assert response.status == 404
+
+
+async def test_the_api_port_redirects_and_health_says_where_functions_are(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    function_id = str((await _deploy(http, ECHO))["function_id"])
+    async with http.get(f"/fn/{function_id}/a%20b?x=1", allow_redirects=False) as response:
+        assert response.status == 308
+        assert response.headers["Location"] == server.fn_url(function_id, "/a%20b?x=1")
+    async with http.get("/health") as response:
+        health = await response.json()
+    assert health["functions"]["listening"] is True
+    assert health["functions"]["port"] == server.functions_port
+
+
+async def test_a_trickling_client_is_cut_and_others_are_served(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory({"VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS": "500"}, workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        function_id = str((await _deploy(http, ECHO))["function_id"])
+        host = f"{function_id}.localhost".encode()
+        # The supervisor waits for the first head; the host for later ones on the connection.
+        with socket.create_connection(("127.0.0.1", server.functions_port), timeout=5) as slow:
+            slow.sendall(b"GET / HTTP/1.1\r\nHo")
+            started = time.monotonic()
+            assert slow.recv(100) == b""
+            assert time.monotonic() - started < 3
+        with socket.create_connection(("127.0.0.1", server.functions_port), timeout=5) as slow:
+            slow.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % host)
+            first = slow.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200 OK")
+            slow.sendall(b"GET / HTTP/1.1\r\nHo")
+            started = time.monotonic()
+            assert slow.recv(100) == b""
+            assert time.monotonic() - started < 3
+        async with http.get(server.fn_url(function_id, "/")) as response:
+            assert response.status == 200
