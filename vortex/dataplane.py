@@ -87,7 +87,7 @@ class DataPlane:
 
     def routes_changed(self) -> None:
         """A deploy, rollback or delete here: hosts ask again for every hostname."""
-        self.pool.broadcast({"t": "routes_changed"})
+        self.pool.routes_changed()
 
     # -- hosts (host_process.Listening) ---------------------------------------------------------
     def resolve(self, host: HostProcess, message: dict[str, Any]) -> None:
@@ -110,12 +110,12 @@ class DataPlane:
             host.send(answer)
 
     def adopt(self, host: HostProcess, message: dict[str, Any]) -> Invocation | None:
-        self.pool.count_listener_run(host)
+        self.pool.count_listener_runs(host, 1)
         return self.runs.adopt(str(message["function_id"]), str(message["run_id"]), time.time())
 
-    def ended_unannounced(self, host: HostProcess, message: dict[str, Any]) -> None:
-        self.pool.count_listener_run(host)
-        self.runs.record_unannounced(message)
+    def ended_unannounced(self, host: HostProcess, records: list[dict[str, Any]]) -> None:
+        self.pool.count_listener_runs(host, len(records))
+        self.runs.record_unannounced(records)
 
     def listen_frame(self) -> dict[str, Any]:
         settings = self.settings

@@ -251,32 +251,37 @@ class RunService:
         self._track(invocation, record, run_id, "http", started_at)
         return invocation
 
-    def record_unannounced(self, message: dict[str, Any]) -> None:
-        """A listener run that ended without needing the supervisor: only its record is left."""
-        cached = self.registry.cached(str(message["function_id"]))
-        if cached is None:
-            return
-        record, code = cached
-        shape = self._shape(record, code)
-        error = message.get("error")
-        if error is not None and shape.map_error is not None:
-            error = shape.map_error(error)
-        outcome = RunOutcome(
-            output_json=message.get("output"),
-            error=error,
-            cpu_ms=float(message.get("cpu_ms") or 0.0),
-            duration_ms=float(message.get("wall_ms") or 0.0),
-        )
-        wall_s = outcome.duration_ms / 1000
+    def record_unannounced(self, records: list[dict[str, Any]]) -> None:
+        """Listener runs that ended without needing the supervisor: only their records are
+        left, recorded together (one task for a batch)."""
+        now = time.time()
+        found = []
+        for message in records:
+            cached = self.registry.cached(str(message["function_id"]))
+            if cached is None:
+                continue
+            record, code = cached
+            error = message.get("error")
+            if error is not None and isinstance(code, ModuleBundle | BuiltScript):
+                error = code.positions.rewrite_error(error)
+            outcome = RunOutcome(
+                output_json=message.get("output"),
+                error=error,
+                cpu_ms=float(message.get("cpu_ms") or 0.0),
+                duration_ms=float(message.get("wall_ms") or 0.0),
+            )
+            found.append(
+                (record, str(message["run_id"]), now - outcome.duration_ms / 1000, outcome)
+            )
 
-        async def record_it() -> None:
-            try:
-                await self._record(
-                    record, str(message["run_id"]), "http", time.time() - wall_s, outcome
-                )
-            except Exception:
-                log.exception("could not record run %s of %s", message["run_id"], record.id)
+        async def record_them() -> None:
+            for record, run_id, started_at, outcome in found:
+                try:
+                    await self._record(record, run_id, "http", started_at, outcome)
+                except Exception:
+                    log.exception("could not record run %s of %s", run_id, record.id)
 
-        task = asyncio.create_task(record_it())
-        self.pending.add(task)
-        task.add_done_callback(self.pending.discard)
+        if found:
+            task = asyncio.create_task(record_them())
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)

@@ -62,6 +62,9 @@ def json_bytes(value: Any) -> bytearray:
     return bytearray(orjson.dumps(value))
 
 
+RECORDS_EVERY = 0.01
+"""Seconds the record of a listener run may wait to leave with others (``Host._record``)."""
+RECORDS_PER_BATCH = 256
 LOCAL_IDS_FROM = 1 << 40
 """Runs a host starts for its own listener are numbered from here: the supervisor numbers the
 runs it sends from 1, and both kinds share the turn clock and the frames."""
@@ -155,6 +158,8 @@ class Host:
         self._strings: dict[str, str] = {}
         self.local: dict[int, LocalRun] = {}
         """Runs this host started for its own listener, by id."""
+        self._records: list[dict[str, Any]] = []
+        self._records_timer: asyncio.TimerHandle | None = None
         self._local_ids = itertools.count(LOCAL_IDS_FROM)
 
     def send(self, message: dict[str, Any]) -> None:
@@ -340,9 +345,11 @@ class Host:
             outside_runs(local.responder.finished, done["output"], done["error"])
             done["wall_ms"] = round((time.perf_counter() - local.started) * 1000, 3)
             if not local.announced:
-                # The whole record of a run the supervisor never heard of, in one frame.
+                # The whole record of a run the supervisor never heard of: batched.
                 done["function_id"] = local.function_id
                 done["run_id"] = local.run_id
+                self._record(done)
+                return
         self.send(done)
         if self._collect is not None and self._handed >= COLLECT_AFTER_STRINGS:
             # pythonmonkey's GC finalizer scans a table of the strings Python handed to
@@ -355,6 +362,25 @@ class Host:
             # collection (~20 ms), outside any run's context so that no run is charged for it.
             self._handed = 0
             asyncio.get_running_loop().call_soon(self._collect, context=contextvars.Context())
+
+    def _record(self, done: dict[str, Any]) -> None:
+        """Records of listener runs leave in batches (``ended``): one frame and one wake-up of
+        the supervisor for many requests, off the requests' path."""
+        self._records.append(done)
+        if len(self._records) >= RECORDS_PER_BATCH:
+            self.flush_records()
+        elif self._records_timer is None:
+            self._records_timer = contextvars.Context().run(
+                asyncio.get_running_loop().call_later, RECORDS_EVERY, self.flush_records
+            )
+
+    def flush_records(self) -> None:
+        if self._records_timer is not None:
+            self._records_timer.cancel()
+            self._records_timer = None
+        if self._records:
+            records, self._records = self._records, []
+            self._send({"t": "ended", "runs": records})
 
     def for_javascript(self) -> dict[str, Callable[..., Any]]:
         """The ``host`` object harness.js gets, under JavaScript's names."""

@@ -208,7 +208,7 @@ async def serve(
     problem = check_muting(loop)
     if problem is not None:
         print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
-    routes = RouteTable(host.send, host.same)
+    routes = RouteTable(host.send, host.same, clock.routes_generation)
     server = FunctionServer(host, routes)
     if channel_fd is not None:
         take_connections(loop, socket.socket(fileno=channel_fd), server)
@@ -217,12 +217,12 @@ async def serve(
         message = await frames.read(reader)
         if message is None:
             await server.finish(LISTENER_FINISH_TIMEOUT)
+            host.flush_records()
+            flush()
             return
         kind = message.get("t")
         if kind == "route":
             routes.answered(message)
-        elif kind == "routes_changed":
-            routes.changed()
         elif kind == "listen":
             server.config = ListenerConfig.from_frame(message)
         elif kind == "drain":

@@ -52,8 +52,8 @@ class Listening(Protocol):
     def adopt(self, host: HostProcess, message: dict[str, Any]) -> Invocation | None:
         """The supervisor's handle on a run the host started, from its ``adopt`` frame."""
 
-    def ended_unannounced(self, host: HostProcess, message: dict[str, Any]) -> None:
-        """A ``done`` frame that carries a whole listener run the supervisor never heard of."""
+    def ended_unannounced(self, host: HostProcess, records: list[dict[str, Any]]) -> None:
+        """An ``ended`` frame: whole listener runs the supervisor never heard of."""
 
 
 _PR_SET_PDEATHSIG = 1
@@ -282,6 +282,10 @@ class HostProcess:
             if future is not None and not future.done():
                 future.set_result(message["problem"])
             return
+        if kind == "ended":
+            if self.listening is not None:
+                self.listening.ended_unannounced(self, message["runs"])
+            return
         if kind == "resolve" or kind == "adopt":
             if self.listening is None:
                 return
@@ -296,8 +300,6 @@ class HostProcess:
             return
         invocation = self.runs.get(message["id"])
         if invocation is None:
-            if kind == "done" and "function_id" in message and self.listening is not None:
-                self.listening.ended_unannounced(self, message)
             return
         if kind == "log":
             invocation.log(

@@ -28,18 +28,30 @@ class RouteError(Exception):
 
 
 class RouteTable:
-    def __init__(self, send: Callable[[dict[str, Any]], None], same: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        send: Callable[[dict[str, Any]], None],
+        same: Callable[[str], str],
+        generation: Callable[[], int],
+    ) -> None:
         self._send = send
         self._same = same
+        self._generation = generation
+        """The supervisor's count of route changes (turnclock.py): a route of an older count
+        is asked again."""
         self._routes: dict[str, Route] = {}
         self._asked: dict[str, asyncio.Future[Route]] = {}
-        self._by_id: dict[int, str] = {}
+        self._by_id: dict[int, tuple[str, int, Route | None]] = {}
+        """Questions in flight: the hostname, the count of changes when it was asked, and the
+        route it had (whose code is used again if the answer names the same function)."""
         self._ids = itertools.count(1)
 
     def lookup(self, hostname: str) -> Route | None:
         """The route of ``hostname`` if it is fresh; else the caller must ``resolve`` it."""
         route = self._routes.get(hostname)
-        return route if route is not None and route.fresh else None
+        if route is None or not route.fresh or route.generation != self._generation():
+            return None
+        return route
 
     def resolve(self, hostname: str) -> asyncio.Future[Route]:
         asked = self._asked.get(hostname)
@@ -48,8 +60,8 @@ class RouteTable:
         future: asyncio.Future[Route] = asyncio.get_running_loop().create_future()
         rid = next(self._ids)
         self._asked[hostname] = future
-        self._by_id[rid] = hostname
         stale = self._routes.get(hostname)
+        self._by_id[rid] = (hostname, self._generation(), stale)
         self._send(
             {
                 "t": "resolve",
@@ -62,31 +74,37 @@ class RouteTable:
         return future
 
     def answered(self, frame: dict[str, Any]) -> None:
-        hostname = self._by_id.pop(int(frame["rid"]), None)
-        if hostname is None:
+        asked = self._by_id.pop(int(frame["rid"]), None)
+        if asked is None:
             return
+        hostname, generation, stale = asked
         future = self._asked.pop(hostname)
-        error = frame.get("error")
-        if error is not None:
+        try:
+            route = self._route(frame, stale)
+        except RouteError as refused:
             self._routes.pop(hostname, None)
-            future.set_exception(
-                RouteError(int(frame.get("status") or 404), str(error["code"]), error["message"])
-            )
+            future.set_exception(refused)
             # Nobody may be waiting (the connection closed): retrieving it keeps asyncio quiet.
             future.exception()
             return
-        route_frame: dict[str, Any] = frame["route"]
-        code = route_frame.get("code")
-        if code is None:
-            stale = self._routes[hostname]
-            code = stale.code
-        route = Route.from_frame(route_frame, str(code), self._same)
+        # The count when it was asked for: a change since then makes it be asked again.
+        route.generation = generation
         if len(self._routes) >= MAX_ROUTES:
             self._routes.clear()
         self._routes[hostname] = route
         future.set_result(route)
 
-    def changed(self) -> None:
-        """A deploy, rollback or delete on this node: every hostname is asked again."""
-        for route in self._routes.values():
-            route.fetched_at = 0.0
+    def _route(self, frame: dict[str, Any], stale: Route | None) -> Route:
+        error = frame.get("error")
+        if error is not None:
+            raise RouteError(int(frame.get("status") or 404), str(error["code"]), error["message"])
+        try:
+            route_frame: dict[str, Any] = frame["route"]
+            code = route_frame.get("code")
+            if code is None:
+                if stale is None:
+                    raise KeyError("code")  # left out only for a function the host has
+                code = stale.code
+            return Route.from_frame(route_frame, str(code), self._same)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RouteError(500, "internal_error", f"the route could not be read: {exc}") from exc

@@ -11,6 +11,8 @@ in order); reading pauses while one is in flight, so a client that pipelines can
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -52,6 +54,8 @@ HOP_BY_HOP = frozenset(
 )
 """Framing belongs to the connection between Vortex and its client, not to the function."""
 NO_BODY_STATUS = frozenset({204, 304})
+SWEEP_EVERY = 0.1
+"""Seconds between two checks of the connections' header and idle deadlines."""
 MAX_HEAD_BYTES = 64 << 10
 
 
@@ -126,6 +130,32 @@ class FunctionServer:
         self.connections: set[HttpConnection] = set()
         self.draining = False
         """The host is being retired: connections close after their current request."""
+        # Run ids unique across hosts and nodes, cheaper than a uuid4 per request: a random
+        # uuid4 prefix per host, then a counter, in a UUID's shape.
+        self._run_prefix = str(uuid.uuid4())[:24]
+        self._run_numbers = itertools.count(1)
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    def new_run_id(self) -> str:
+        return f"{self._run_prefix}{next(self._run_numbers):012x}"
+
+    def watch(self, connection: HttpConnection) -> None:
+        """Connections' timeouts are deadlines checked by one sweep (not a timer per request:
+        two timers per request were a measurable share of a hello-world request)."""
+        self.connections.add(connection)
+        if self._sweeper is None:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for connection in list(self.connections):
+            connection.check_deadline(now)
+        self._sweeper = (
+            loop.call_later(SWEEP_EVERY, self._sweep, context=contextvars.Context())
+            if self.connections
+            else None
+        )
 
     def drain(self) -> None:
         self.draining = True
@@ -154,15 +184,16 @@ class HttpConnection(asyncio.Protocol):
         self._queue: list[_Request] = []
         self._busy = False
         self._closing = False
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+        """When the connection is closed unless a request is in flight; 0.0: no deadline."""
         self._refused = False
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        self._server.connections.add(self)
         self._arm(self._server.config.header_timeout)
+        self._server.watch(self)
         if self._initial:
             initial, self._initial = self._initial, b""
             self.data_received(initial)
@@ -295,7 +326,7 @@ class HttpConnection(asyncio.Protocol):
         body = b"".join(request.body) if request.body_size else None
         if request.method in ("GET", "HEAD"):
             body = None
-        run_id = request.run_id or str(uuid.uuid4())
+        run_id = request.run_id or self._server.new_run_id()
         request.run_id = run_id
         responder = _Responder(self, request)
         self._server.host.start_local_run(route, meta, body, responder, run_id)
@@ -358,17 +389,13 @@ class HttpConnection(asyncio.Protocol):
             self._transport.close()
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._timer = asyncio.get_running_loop().call_later(seconds, self._timed_out)
+        self._deadline = asyncio.get_running_loop().time() + seconds
 
     def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._deadline = 0.0
 
-    def _timed_out(self) -> None:
-        self._timer = None
-        if not self._busy:
+    def check_deadline(self, now: float) -> None:
+        if self._deadline and now > self._deadline and not self._busy:
             self._close()
 
 

@@ -244,10 +244,12 @@ class IsolatePool:
             host.listening = listening
             host.send(frame)
 
-    def broadcast(self, frame: dict[str, Any]) -> None:
+    def routes_changed(self) -> None:
+        """A name means another version now, or a function is gone: before this returns,
+        every host knows its routes are stale (turnclock.py)."""
         for host in self._active + self._spare + list(self._draining):
             if host.alive:
-                host.send(frame)
+                host.clock.routes_changed()
 
     async def host_for_connection(self, namespace: str) -> HostProcess:
         """The host to hand a listener connection to: the next one in turn (connections, not
@@ -267,8 +269,8 @@ class IsolatePool:
         owner = self._namespace_of.setdefault(host, namespace)
         return owner == namespace
 
-    def count_listener_run(self, host: HostProcess) -> None:
-        self._count_run(host)
+    def count_listener_runs(self, host: HostProcess, runs: int) -> None:
+        self._count_run(host, runs)
 
     # -- work -----------------------------------------------------------------------------------
     async def start_invocation(
@@ -616,8 +618,8 @@ class IsolatePool:
         return None
 
     # -- graceful retirement: recycling, and room for another namespace --------------------------
-    def _count_run(self, host: HostProcess) -> None:
-        served = self._served.get(host, 0) + 1
+    def _count_run(self, host: HostProcess, runs: int = 1) -> None:
+        served = self._served.get(host, 0) + runs
         self._served[host] = served
         if self.host_max_runs and served >= self.host_max_runs:
             self._maybe_recycle(host, f"it served {served} runs")

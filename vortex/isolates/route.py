@@ -4,8 +4,8 @@ The supervisor resolves the name in a request's Host header (``hello.localhost``
 and sends the host a ``route`` frame; the host keeps it for ``ROUTE_FRESH_FOR`` seconds (as the
 control plane trusts a name's pointer, so a rollback on another node takes effect everywhere
 within that time) or until the supervisor says routes changed (a deploy, rollback or delete on
-this node). Code is keyed by function id, which names immutable code: a route that still names
-the function the host has is sent without it.
+this node: a count in the turn clock's shared memory). Code is keyed by function id, which
+names immutable code: a route that still names the function the host has is sent without it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Route:
     elsewhere: bool = False
     """With dedicated hosts: the function's namespace has another host (answered 421)."""
     fetched_at: float = field(default_factory=time.monotonic)
+    generation: int = 0
 
     @property
     def fresh(self) -> bool:

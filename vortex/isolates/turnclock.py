@@ -30,7 +30,8 @@ _WATCH_AT = _LAYOUT.size  # set by the supervisor: measure memory per turn
 _GROWER_AT = _WATCH_AT + _WORD.size  # set by the host: the run that grew it most
 _TURN_MEMORY = struct.Struct("=qqq")  # set by the host: invocation, resident size, charged
 _TURN_MEMORY_AT = _GROWER_AT + _WORD.size
-_SIZE = _TURN_MEMORY_AT + _TURN_MEMORY.size
+_ROUTES_AT = _TURN_MEMORY_AT + _TURN_MEMORY.size  # set by the supervisor: routes changed
+_SIZE = _ROUTES_AT + _WORD.size
 NO_INVOCATION = -1
 
 
@@ -49,6 +50,7 @@ class TurnClock:
             _LAYOUT.pack_into(self._map, 0, 0.0, NO_INVOCATION, 0.0)
             _WORD.pack_into(self._map, _GROWER_AT, NO_INVOCATION)
             _TURN_MEMORY.pack_into(self._map, _TURN_MEMORY_AT, NO_INVOCATION, 0, 0)
+            _WORD.pack_into(self._map, _ROUTES_AT, 0)
 
     def enter(self, started: float, invocation: int, cpu_started: float) -> None:
         _LAYOUT.pack_into(self._map, 0, started, invocation, cpu_started)
@@ -84,6 +86,16 @@ class TurnClock:
         """(invocation, resident size before its turn, charged before it); a size of 0: unknown."""
         invocation, resident, charged = _TURN_MEMORY.unpack_from(self._map, _TURN_MEMORY_AT)
         return int(invocation), int(resident), int(charged)
+
+    def routes_changed(self) -> None:
+        """A deploy, rollback or delete: the host's routes are stale. Shared memory, not a
+        frame: the client that deployed may call the function at once, on a connection the
+        host could read before the pipe; the host reads this word before it uses a route."""
+        (generation,) = _WORD.unpack_from(self._map, _ROUTES_AT)
+        _WORD.pack_into(self._map, _ROUTES_AT, generation + 1)
+
+    def routes_generation(self) -> int:
+        return int(_WORD.unpack_from(self._map, _ROUTES_AT)[0])
 
     def close(self) -> None:
         self._map.close()
