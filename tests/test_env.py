@@ -46,13 +46,15 @@ async def test_scripts_see_vortex_env(http: aiohttp.ClientSession, deploy: Deplo
         assert (await response.json())["output"] == []
 
 
-async def test_fetch_handlers_get_env(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+async def test_fetch_handlers_get_env(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
     function_id = await deploy(
         "export default { fetch(request, env) { return Response.json({ ...env }); } };",
         env={"GREETING": "hi"},
         secrets={"TOKEN": SECRET},
     )
-    async with http.get(f"/fn/{function_id}") as response:
+    async with http.get(server.fn_url(function_id)) as response:
         assert await response.json() == {"GREETING": "hi", "TOKEN": SECRET}
 
 
@@ -143,7 +145,7 @@ async def test_the_cli_deploys_with_env_secrets_and_hosts(
     )
     assert done.returncode == 0, done.stderr
     function_id = json.loads(done.stdout)["function_id"]
-    async with http.get(f"/fn/{function_id}") as response:
+    async with http.get(server.fn_url(function_id)) as response:
         assert await response.json() == {"MODE": "prod", "EQ": "a=b", "TOKEN": SECRET}
     async with http.get(f"/functions/{function_id}") as response:
         shown = await response.json()

@@ -10,6 +10,9 @@ from typing import Any
 
 import aiohttp
 
+from tests.runs import recorded
+from tests.server import ServerProcess
+
 Deploy = Callable[..., Awaitable[str]]
 
 HELLO = """export default {
@@ -31,14 +34,14 @@ async def deploy_files(
 
 
 async def test_mjs_name_or_top_level_export_makes_a_module(
-    http: aiohttp.ClientSession, deploy: Deploy
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:
     by_name = await deploy(HELLO, filename="worker.mjs")
     by_export = await deploy(HELLO)
     for function_id in (by_name, by_export):
-        async with http.get(f"/fn/{function_id}/x") as response:
+        async with http.get(server.fn_url(function_id, "/x")) as response:
             assert response.status == 200
-            assert await response.text() == f"hello from /fn/{function_id}/x"
+            assert await response.text() == "hello from /x"
         async with http.get(f"/functions/{function_id}") as response:
             shown = await response.json()
         assert shown["kind"] == "module"
@@ -52,7 +55,9 @@ async def test_mjs_name_or_top_level_export_makes_a_module(
         assert (await response.json())["kind"] == "script"
 
 
-async def test_several_files_with_relative_imports(http: aiohttp.ClientSession) -> None:
+async def test_several_files_with_relative_imports(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
     status, body = await deploy_files(
         http,
         {
@@ -73,7 +78,7 @@ async def test_several_files_with_relative_imports(http: aiohttp.ClientSession) 
     )
     assert status == 200, body
     function_id = body["function_id"]
-    async with http.get(f"/fn/{function_id}") as response:
+    async with http.get(server.fn_url(function_id)) as response:
         assert await response.json() == {"text": "hi ADA", "sum": 5, "n": 1}
     async with http.get(f"/functions/{function_id}") as response:
         shown = await response.json()
@@ -147,7 +152,9 @@ async def test_bad_uploads_are_refused(http: aiohttp.ClientSession) -> None:
         assert needle in body["error"]["message"], body
 
 
-async def test_errors_point_at_the_uploaded_files(http: aiohttp.ClientSession) -> None:
+async def test_errors_point_at_the_uploaded_files(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
     status, body = await deploy_files(
         http,
         {
@@ -174,10 +181,15 @@ async def test_errors_point_at_the_uploaded_files(http: aiohttp.ClientSession) -
     )
     assert status == 200, body
     function_id = body["function_id"]
-    async with http.get(f"/fn/{function_id}?n=no") as response:
+    async with http.get(server.fn_url(function_id, "/?n=no")) as response:
         assert response.status == 500
         assert response.headers["X-Vortex-Error"] == "function_error"
-        error = (await response.json())["error"]
+        answer = await response.json()
+    error = answer["error"]
+    assert (error["name"], error["message"]) == ("RangeError", "bad n: no")
+    # The client is told what failed; the stack is for the history (and the live tail).
+    assert "stack" not in error
+    error = (await recorded(http, function_id, answer["run_id"]))["error"]
     assert (error["name"], error["message"]) == ("RangeError", "bad n: no")
     assert error["stack"].splitlines() == [
         "RangeError: bad n: no",
@@ -194,10 +206,10 @@ async def test_errors_point_at_the_uploaded_files(http: aiohttp.ClientSession) -
 
 
 async def test_a_module_without_a_fetch_handler(
-    http: aiohttp.ClientSession, deploy: Deploy
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:
     function_id = await deploy("export const notDefault = 1;\n", filename="index.mjs")
-    async with http.get(f"/fn/{function_id}") as response:
+    async with http.get(server.fn_url(function_id)) as response:
         assert response.status == 500
         error = (await response.json())["error"]
     assert error["code"] == "invalid_module"
@@ -205,14 +217,16 @@ async def test_a_module_without_a_fetch_handler(
     thrower = await deploy(
         "throw new TypeError('at load');\nexport default {};\n", filename="a.mjs"
     )
-    async with http.get(f"/fn/{thrower}") as response:
-        error = (await response.json())["error"]
+    async with http.get(server.fn_url(thrower)) as response:
+        answer = await response.json()
+    assert (answer["error"]["code"], answer["error"]["message"]) == ("function_error", "at load")
+    error = (await recorded(http, thrower, answer["run_id"]))["error"]
     assert (error["code"], error["message"]) == ("function_error", "at load")
     assert "(a.mjs:1:7)" in error["stack"]
 
 
 async def test_wait_until_work_finishes_after_the_response_with_its_logs(
-    http: aiohttp.ClientSession, deploy: Deploy
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:
     function_id = await deploy(
         "export default {\n"
@@ -226,7 +240,9 @@ async def test_wait_until_work_finishes_after_the_response_with_its_logs(
     )
     async with http.ws_connect(f"/ws/{function_id}") as ws:
         started = time.monotonic()
-        async with http.get(f"/fn/{function_id}", headers={"X-Vortex-Run-Id": "wait"}) as response:
+        async with http.get(
+            server.fn_url(function_id), headers={"X-Vortex-Run-Id": "wait"}
+        ) as response:
             assert await response.text() == "now"
         answered = time.monotonic() - started
         lines = []
@@ -252,12 +268,12 @@ async def test_wait_until_work_finishes_after_the_response_with_its_logs(
 
 
 async def test_a_module_cannot_use_vortex_return(
-    http: aiohttp.ClientSession, deploy: Deploy
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:
     function_id = await deploy(
         "export default { fetch() { return Response.json([typeof Vortex.return, typeof Vortex.env]); } };"
     )
-    async with http.get(f"/fn/{function_id}") as response:
+    async with http.get(server.fn_url(function_id)) as response:
         assert await response.json() == ["undefined", "object"]
 
 
@@ -286,14 +302,14 @@ async def test_a_module_instance_is_kept_between_requests_of_one_version(
         status, second = await deploy_files(http, {"w.mjs": WARM_COUNTER}, env={"GREETING": "two"})
         seen = []
         for _ in range(3):
-            async with http.get(f"/fn/{first['function_id']}") as response:
+            async with http.get(proc.fn_url(first["function_id"])) as response:
                 seen.append(await response.json())
         assert [body["requests"] for body in seen] == [1, 2, 3]
         assert len({body["bornAt"] for body in seen}) == 1
         # The same code deployed again (another env) is another function: its own instance.
-        async with http.get(f"/fn/{second['function_id']}") as response:
+        async with http.get(proc.fn_url(second["function_id"])) as response:
             assert (await response.json())["requests"] == 1
-        async with http.get(f"/fn/{second['function_id']}") as response:
+        async with http.get(proc.fn_url(second["function_id"])) as response:
             assert (await response.json())["greeting"] == "two"
         # Each run's logs are its own, though the console is shared by the instance.
         async with http.post(f"/execute/{first['function_id']}") as response:
@@ -356,5 +372,5 @@ async def test_warm_instances_can_be_turned_off(server_factory: Callable[..., An
         status, body = await deploy_files(http, {"w.mjs": WARM_COUNTER})
         assert status == 200, body
         for _ in range(2):
-            async with http.get(f"/fn/{body['function_id']}") as response:
+            async with http.get(proc.fn_url(body["function_id"])) as response:
                 assert (await response.json())["requests"] == 1

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.runs import recorded
 from tests.server import ServerProcess
 from vortex.cli.main import cli
 from vortex.modules.linker import resolve
@@ -91,7 +92,7 @@ async def post_deploy(http: aiohttp.ClientSession, payload: dict[str, Any]) -> t
 
 
 async def test_a_typescript_script_runs_with_its_types_stripped(
-    http: aiohttp.ClientSession, deploy: Deploy
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:
     function_id = await deploy(SCRIPT, filename="index.ts")
     async with http.post(f"/execute/{function_id}") as response:
@@ -106,8 +107,8 @@ async def test_a_typescript_script_runs_with_its_types_stripped(
     assert shown["filename"] == "index.ts"
     assert shown["kind"] == "script"
     assert shown["size"] == len(SCRIPT.encode())
-    # A script answers /fn/ with its Vortex.return value.
-    async with http.get(f"/fn/{function_id}") as response:
+    # A script answers on the functions listener with its Vortex.return value.
+    async with http.get(server.fn_url(function_id)) as response:
         assert (await response.json())["colour"] == "green"
 
 
@@ -155,7 +156,9 @@ async def test_an_empty_export_keeps_a_typescript_script_a_script(
         assert (await response.json())["kind"] == "module"
 
 
-async def test_a_typescript_module_of_several_files(http: aiohttp.ClientSession) -> None:
+async def test_a_typescript_module_of_several_files(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
     files = {
         "index.ts": MODULE,
         "shapes.ts": SHAPES,
@@ -165,10 +168,10 @@ async def test_a_typescript_module_of_several_files(http: aiohttp.ClientSession)
     status, body = await post_deploy(http, {"files": files})
     assert status == 200, body
     function_id = body["function_id"]
-    async with http.get(f"/fn/{function_id}/hello") as response:
+    async with http.get(server.fn_url(function_id, "/hello")) as response:
         assert response.status == 200
         assert await response.json() == {
-            "path": f"/fn/{function_id}/hello",
+            "path": "/hello",
             "count": 1,
             "text": "shape 0 of side 3",
             "kind": "Square",
@@ -184,14 +187,16 @@ async def test_a_typescript_module_of_several_files(http: aiohttp.ClientSession)
     assert shown["files"] == files
 
 
-async def test_typescript_modules_answer_fn(http: aiohttp.ClientSession, deploy: Deploy) -> None:
+async def test_typescript_modules_answer_fn(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
     code = (
         "export default {\n  fetch(request: Request): Response {\n"
         "    return new Response('typed ' + request.method);\n  },\n};\n"
     )
     for filename in ("worker.ts", "worker.mts"):
         function_id = await deploy(code, filename=filename)
-        async with http.post(f"/fn/{function_id}") as response:
+        async with http.post(server.fn_url(function_id)) as response:
             assert await response.text() == "typed POST"
 
 
@@ -273,7 +278,9 @@ async def test_a_runtime_stack_names_the_ts_line(
     assert "index.ts:7:" in logged and "index.ts:10:" in logged, logged
 
 
-async def test_a_runtime_stack_in_a_typescript_module(http: aiohttp.ClientSession) -> None:
+async def test_a_runtime_stack_in_a_typescript_module(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
     status, body = await post_deploy(
         http,
         {
@@ -285,17 +292,18 @@ async def test_a_runtime_stack_in_a_typescript_module(http: aiohttp.ClientSessio
     )
     assert status == 200, body
     function_id = body["function_id"]
-    async with http.post(f"/fn/{function_id}") as response:
+    async with http.post(server.fn_url(function_id)) as response:
         assert response.status == 500
-    async with http.get(f"/functions/{function_id}/runs") as response:
-        run = (await response.json())["runs"][0]
-    async with http.get(f"/functions/{function_id}/runs/{run['run_id']}") as response:
-        stack = (await response.json())["error"]["stack"]
+        run_id = response.headers["X-Vortex-Run-Id"]
+    # Recorded once the host has told of the run's end, maybe after the answer.
+    stack = (await recorded(http, function_id, run_id))["error"]["stack"]
     assert "at check (lib/check.ts:5:" in stack, stack
     assert "(index.ts:5:" in stack, stack
 
 
-async def test_import_resolution_for_typescript(http: aiohttp.ClientSession) -> None:
+async def test_import_resolution_for_typescript(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
     def module(specifier: str) -> str:
         return f"import {{ v }} from '{specifier}';\nexport default {{ fetch: () => new Response(v) }};\n"
 
@@ -310,7 +318,7 @@ async def test_import_resolution_for_typescript(http: aiohttp.ClientSession) -> 
             },
         )
         assert status == 200, (specifier, body)
-        async with http.get(f"/fn/{body['function_id']}") as response:
+        async with http.get(server.fn_url(body["function_id"])) as response:
             assert await response.text() == "ts", specifier
     # An uploaded .js file is what "./lib.js" names, when there is one.
     status, body = await post_deploy(
@@ -323,7 +331,7 @@ async def test_import_resolution_for_typescript(http: aiohttp.ClientSession) -> 
             }
         },
     )
-    async with http.get(f"/fn/{body['function_id']}") as response:
+    async with http.get(server.fn_url(body["function_id"])) as response:
         assert await response.text() == "js"
     status, body = await post_deploy(
         http, {"files": {"index.ts": module("./missing.js"), "lib.ts": "export const v = 1;\n"}}
