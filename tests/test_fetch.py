@@ -315,7 +315,7 @@ async def test_fetch_from_a_module_function(
         payload = {"code": code, "allow_hosts": ["127.0.0.1"], "secrets": {"TOKEN": "t0k"}}
         async with http.post("/deploy", json=payload) as response:
             function_id = (await response.json())["function_id"]
-        async with http.get(f"/fn/{function_id}") as response:
+        async with http.get(fetch_server.fn_url(function_id)) as response:
             assert await response.text() == "upstream saw t0k"
 
 

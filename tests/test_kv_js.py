@@ -187,7 +187,7 @@ async def test_module_functions_get_env_kv(
     ) as response:
         assert response.status == 200, await response.text()
     for expected in (1, 2, 3):
-        async with http.get(f"/fn/{name}/") as response:
+        async with http.get(server.fn_url(name, "/")) as response:
             assert response.status == 200
             assert await response.json() == {"hits": expected, "vars": "hi"}
 

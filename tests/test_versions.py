@@ -169,32 +169,49 @@ async def test_metrics_count_runs_of_execute(http: aiohttp.ClientSession) -> Non
     assert found[("vortex_run_cpu_seconds_count", (("function", function_id),))] == 1
 
 
-async def test_the_http_trigger_by_name(http: aiohttp.ClientSession) -> None:
+async def test_the_http_trigger_by_name(server: ServerProcess, http: aiohttp.ClientSession) -> None:
     name = unique_name()
     module = (
         "export default { fetch(request) {"
         " return new Response(`v%d ${new URL(request.url).pathname}`); } };"
     )
     await deploy(http, module % 1, name=name, filename="index.mjs")
-    await deploy(http, module % 2, name=name, filename="index.mjs")
-    async with http.get(f"/fn/{name}/a/b") as response:
+    v2 = (await deploy(http, module % 2, name=name, filename="index.mjs"))["function_id"]
+    # A name's hostname on the functions listener answers with its active version.
+    async with http.get(server.fn_url(name, "/a/b")) as response:
         assert response.status == 200
-        assert await response.text() == f"v2 /fn/{name}/a/b"
+        assert await response.text() == "v2 /a/b"
         run_id = response.headers["X-Vortex-Run-Id"]
     await call(http, "POST", f"/functions/{name}/rollback")
-    async with http.get(f"/fn/{name}.default/") as response:
-        assert await response.text() == f"v1 /fn/{name}.default/"
+    async with http.get(server.fn_url(name, "/")) as response:
+        assert await response.text() == "v1 /"
+    # name.default is the same function; /fn/ by name redirects to the name, not to a version.
+    async with http.get(server.fn_url(f"{name}.default", "/")) as response:
+        assert await response.text() == "v1 /"
+    async with http.get(f"/fn/{name}.default/", allow_redirects=False) as response:
+        assert response.status == 308
+        assert response.headers["Location"] == server.fn_url(name, "/")
+    # A version's id is that very version, whichever is active.
+    async with http.get(server.fn_url(v2, "/c")) as response:
+        assert await response.text() == "v2 /c"
     for missing in (f"{name}.other", "no-such-name", f"{name}.Bad_NS"):
-        async with http.get(f"/fn/{missing}/") as response:
+        async with http.get(server.fn_url(missing, "/")) as response:
+            assert response.status == 404, missing
+        async with http.get(f"/fn/{missing}/", allow_redirects=False) as response:
             assert response.status == 404, missing
     # Recorded after the answer, as an "http" run.
     for _ in range(50):
         runs = (await call(http, "GET", f"/functions/{name}/runs"))["runs"]
-        if len(runs) == 2:
+        if len(runs) == 4:
             break
         await asyncio.sleep(0.05)
-    assert [(r["trigger"], r["version"]) for r in runs] == [("http", 1), ("http", 2)]
-    assert runs[1]["run_id"] == run_id
+    assert [(r["trigger"], r["version"]) for r in runs] == [
+        ("http", 2),
+        ("http", 1),
+        ("http", 1),
+        ("http", 2),
+    ]
+    assert runs[3]["run_id"] == run_id
 
 
 def test_references_are_whole_names_or_ids() -> None:

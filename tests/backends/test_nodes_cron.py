@@ -94,7 +94,8 @@ async def test_each_tick_runs_once_across_two_nodes(
     assert [line["message"] for line in detail["logs"]] == [
         f"tick 1 scheduled {every_minute} {tick * 1000}"
     ]
-    async with client.get(f"{b.url}/fn/ticker/") as response:
+    # Node b's functions listener serves what node a's cron wrote to the shared KV.
+    async with client.get(b.fn_url("ticker", "/")) as response:
         assert await response.json() == {"ticks": "1", "last": str(tick * 1000)}
 
     sweeper_runs = await cron_runs(client, a, "sweeper")
