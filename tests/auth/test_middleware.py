@@ -34,6 +34,11 @@ async def public(request: web.Request) -> web.Response:
     return web.json_response({"public": True})
 
 
+async def moved(request: web.Request) -> web.Response:
+    """Stands for /fn/'s redirect to the function's own origin on the functions listener."""
+    return web.Response(status=308, headers={"Location": "http://x.localhost:8787/"})
+
+
 async def tail(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(protocols=["vortex"])
     await ws.prepare(request)
@@ -54,7 +59,7 @@ def make_app(keys: ApiKeys, *, open_without_keys: bool = True) -> web.Applicatio
     app.router.add_get("/openapi.json", public)
     app.router.add_get("/static/{path:.+}", public)
     app.router.add_get("/ws/{id}", tail)
-    app.router.add_route("*", "/fn/{id}/{path:.*}", public)
+    app.router.add_route("*", "/fn/{id}/{path:.*}", moved)
     return app
 
 
@@ -110,11 +115,13 @@ async def test_with_keys_every_api_route_needs_one(
 async def test_public_routes(aiohttp_client: ClientFactory, keys: ApiKeys) -> None:
     await keys.create("acme")
     client = await aiohttp_client(make_app(keys))
-    for path in ["/health", "/openapi.json", "/static/app.js", "/fn/x/hook"]:
+    for path in ["/health", "/openapi.json", "/static/app.js"]:
         assert (await client.get(path)).status == 200, path
-    # The HTTP trigger is each function's public face, whatever the method.
-    assert (await client.post("/fn/x/hook", data=b"{}")).status == 200
-    assert (await client.delete("/fn/x/")).status == 200
+    # /fn/ redirects to each function's public face (the functions listener, which takes no
+    # key): no key for the redirect either, whatever the method.
+    for method in ["GET", "POST", "DELETE"]:
+        response = await client.request(method, "/fn/x/hook", data=b"{}", allow_redirects=False)
+        assert response.status == 308, method
     # Other routes take no key for GET only.
     assert (await client.post("/health")).status == 401
 
