@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -103,9 +104,13 @@ def dechunk(data: bytes) -> bytes:
 
 
 def http_request(
-    method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    host: str = "127.0.0.1",
 ) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Connection: close"]
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {value}")
     if body or method in {"POST", "PUT", "PATCH"}:
@@ -384,12 +389,24 @@ def fuzzed_function(server: ServerProcess) -> str:
     return FUZZED_FUNCTIONS[server.port]
 
 
+# Where /fn/ sends a client: a function's own origin on the functions listener.
+LISTENER_LOCATION = re.compile(r"http://[a-z0-9.-]+\.localhost:[0-9]+/.*")
+
+
 async def one_request(
-    port: int, method: str, path: str, headers: dict[str, str], body: bytes
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    host: str = "127.0.0.1",
 ) -> None:
-    answer = await exchange(port, http_request(method, path, body, headers), REQUEST_ANSWER_S)
+    request = http_request(method, path, body, headers, host)
+    answer = await exchange(port, request, REQUEST_ANSWER_S)
     event(f"answered {answer.status}")
     check_answer(answer, REQUEST_ANSWER_S)
+    if answer.status == 308:
+        assert LISTENER_LOCATION.fullmatch(answer.headers["location"]), answer
 
 
 @pytest.mark.slow
@@ -416,6 +433,83 @@ def test_random_requests(
     path = prefix.replace("{fid}", fuzzed_function(fuzzed)) + tail
     asyncio.run(one_request(fuzzed.port, method, path, headers, body))
     log_watch.check()
+
+
+LISTENER_HOSTS = st.sampled_from(
+    [
+        "{fid}.localhost", "{fid}.localhost:{port}", "{FID}.LOCALHOST:{port}", "{fid}.localhost.",
+        "nobody.localhost", "127.0.0.1", "localhost", ".localhost", "{fid}.other.localhost", "",
+    ]
+)  # fmt: skip
+BIG_BODY = 100_000
+"""Bodies over this are cut on the listener: see the xfail tests of an early answer below."""
+
+
+@pytest.mark.slow
+@settings(FUZZ_SETTINGS, max_examples=300)
+@given(
+    method=st.sampled_from(
+        ["GET", "GET", "POST", "POST", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE"]
+    ),
+    host=LISTENER_HOSTS,
+    tail=PATH_TAILS,
+    headers=HEADERS,
+    body=BODIES,
+)
+def test_random_requests_on_the_functions_listener(
+    fuzzed: ServerProcess,
+    log_watch: LogWatch,
+    method: str,
+    host: str,
+    tail: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> None:
+    # The function's own face, now on its own port, served by the hosts: the same random
+    # requests /fn/{id}/ used to get. Its function never fails, so no answer is a 5xx.
+    log_watch.offset = log_watch.path.stat().st_size
+    function_id = fuzzed_function(fuzzed)
+    host = host.format(fid=function_id, FID=function_id.upper(), port=fuzzed.functions_port)
+    if len(body) > BIG_BODY:
+        # Over VORTEX_MAX_BODY_BYTES, or refused (no such function, not HTTP): a known bug
+        # loses an answer given while much of the body is unread (xfail tests below).
+        body = body[:1000]
+    asyncio.run(one_request(fuzzed.functions_port, method, "/" + tail, headers, body, host))
+    log_watch.check()
+
+
+def early_answer(port: int, host: str, path: str = "/") -> Answer:
+    """A POST of 200 kB, whose answer comes before the body has been read."""
+    request = http_request("POST", path, b"x" * 200_000, {}, host)
+    return asyncio.run(exchange(port, request, REQUEST_ANSWER_S))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="listener bug: the supervisor closes a refused connection with the request body "
+    "unread, so the kernel resets it and the client never reads the 404/400",
+)
+def test_a_refusal_reaches_a_client_still_sending(fuzzed: ServerProcess) -> None:
+    # An unknown hostname, no Host, or a head that is not HTTP is answered by the supervisor,
+    # which then closes the socket; with body bytes still unread in it, close() sends an RST,
+    # which discards the answer on the client's side before it is read. A lingering close
+    # (shut down writing, drain what arrives for a moment, then close) would deliver it.
+    function_id = fuzzed_function(fuzzed)
+    for path, host in [("/", "nobody.localhost"), ("/", ""), ("/é", f"{function_id}.localhost")]:
+        answer = early_answer(fuzzed.functions_port, host, path)
+        assert answer.status in (400, 404), answer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="listener bug: a host answers 413 to a Content-Length over VORTEX_MAX_BODY_BYTES "
+    "and closes with the body unread, so the kernel resets it and the client never reads the 413",
+)
+def test_a_413_reaches_a_client_still_sending(fuzzed: ServerProcess) -> None:
+    # FUZZ_ENV allows 128 KiB: the host refuses the 200 kB up front, as it should, but closes
+    # before the body has arrived. (The API's port answers the same request's 413 fine.)
+    answer = early_answer(fuzzed.functions_port, f"{fuzzed_function(fuzzed)}.localhost")
+    assert answer.status == 413, answer
 
 
 def test_the_fuzzed_server_is_healthy_at_the_end(fuzzed: ServerProcess) -> None:

@@ -6,7 +6,9 @@ a named function with two versions, a module function). For every answer:
 
 - no 5xx other than a documented ``503`` with a documented code (never ``500 internal_error``),
 - its status is one the operation documents,
-- its content type, headers and body match what the document says of that status.
+- its content type, headers and body match what the document says of that status;
+- ``/fn/``'s 308 is followed once, to the function's own origin on the functions listener,
+  where a 5xx must be the function's own failure (``X-Vortex-Error``), never the platform's.
 
 Requests whose acceptance depends on more than the document can say (``versions`` of a function
 that has no name, a host pattern that is not a host name) are not judged on their status class,
@@ -21,6 +23,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -42,8 +45,8 @@ from tests.server import ServerProcess
 MAX_EXAMPLES = 20
 KEY_CACHE_S = 2.1  # how long a server believes "no keys" after its last look
 DOCUMENTED_503 = {"storage_unavailable", "pool_unavailable", "history_unavailable"}
-# A run's own errors are the function's answer on the public trigger (a status by error code,
-# vortex/http/trigger.py), not the platform's: 500 there is documented as the function failing.
+# A run's own errors are the function's answer on the functions listener (a status by error code,
+# vortex/isolates/httpserve.py), not the platform's: each carries X-Vortex-Error.
 TRIGGER_RUN_STATUSES = {500, 502, 503, 504}
 FUNCTION_CODE = "console.log('fuzzed'); Vortex.return({ hello: 'world' });"
 MODULE_CODE = (
@@ -88,16 +91,45 @@ def _is_trigger(path: str) -> bool:
     return path.startswith("/fn/")
 
 
+def _follow(server: ServerProcess, response: schemathesis.Response) -> requests.Response:
+    """The request again where /fn/'s 308 sends it, the function's own origin on the functions
+    listener: to 127.0.0.1 with the function's hostname as Host (``*.localhost`` does not
+    resolve here)."""
+    location = urlsplit(response.headers["location"][0])
+    assert location.scheme == "http" and location.port == server.functions_port, location
+    assert location.hostname and location.hostname.endswith(".localhost"), location
+    sent = response.request
+    headers = {k: v for k, v in sent.headers.items() if k.lower() not in {"host", "content-length"}}
+    headers["Host"] = location.netloc
+    target = location.path + (f"?{location.query}" if location.query else "")
+    return requests.request(
+        sent.method or "GET",
+        f"http://127.0.0.1:{server.functions_port}{target}",
+        headers=headers,
+        data=sent.body,
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def _check_function_answer(case: schemathesis.Case, response: requests.Response) -> None:
+    """What a function's origin answered: a function's own failure must be a run error, never
+    the platform's."""
+    text = response.text
+    for marker in TRACEBACK_MARKERS:
+        assert marker not in text, f"Python internals from {case.formatted_path}: {text[:500]}"
+    if response.status_code >= 500:
+        assert response.status_code in TRIGGER_RUN_STATUSES, text[:500]
+        assert response.headers.get("X-Vortex-Error"), text[:500]
+
+
 def _check_server_errors(case: schemathesis.Case, response: requests.Response) -> None:
     text = response.text
     for marker in TRACEBACK_MARKERS:
         assert marker not in text, f"Python internals in {case.method} {case.path}: {text[:500]}"
     if response.status_code < 500:
         return
-    if _is_trigger(case.operation.path) and response.status_code in TRIGGER_RUN_STATUSES:
-        # A function's own failure: its error must be a run error, never the platform's.
-        assert response.headers.get("X-Vortex-Error"), text[:500]
-        return
+    # /fn/ runs nothing any more (it redirects): a 5xx there is the platform's too.
     assert response.status_code == 503, f"{case.method} {case.formatted_path}: {text[:500]}"
     code = response.json()["error"]["code"]
     assert code in DOCUMENTED_503, f"an undocumented 503 ({code}): {text[:500]}"
@@ -158,6 +190,10 @@ def test_every_answer_keeps_to_the_openapi_document(
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             _check_server_errors(case, response)
             case.validate_response(response, checks=CHECKS)
+            if _is_trigger(case.operation.path) and response.status_code == 308:
+                followed = _follow(server, response)
+                statuses[followed.status_code] = statuses.get(followed.status_code, 0) + 1
+                _check_function_answer(case, followed)
 
         fuzz()
 
