@@ -462,9 +462,9 @@ async def test_symbol_rejections_leave_the_host_alive(
         "  return new Response('fine');\n} };"
     )
     function_id = await api.deploy(module, filename="worker.mjs")
-    async with client.get(f"{server.url}/fn/{function_id}/") as response:
+    async with client.get(server.fn_url(function_id, "/")) as response:
         assert (response.status, await response.text()) == (200, "fine")
-    async with client.get(f"{server.url}/fn/{function_id}/?throw") as response:
+    async with client.get(server.fn_url(function_id, "/?throw")) as response:
         assert response.status == 500
         assert_no_traceback(await response.text())
     health = await api.health()

@@ -191,11 +191,13 @@ async def test_a_host_stays_flat_over_thousands_of_runs(
 async def test_sustained_http_trigger_load_kills_no_host(
     private_server: Callable[..., ServerProcess],
 ) -> None:
-    """Each /fn/ request handed the host one new Python string; left to itself pythonmonkey
+    """Each HTTP request handed the host one new Python string; left to itself pythonmonkey
     collected them after thousands of requests in one turn of seconds, and the watchdog killed
     the host as a CPU hog (hello requests failed with host_restarted): this test saw 2 hosts
     killed, 32 failures. Requests now cross as bytearrays, and the host collects after a few
-    hundred new strings (bridge.COLLECT_AFTER_STRINGS)."""
+    hundred new strings (bridge.COLLECT_AFTER_STRINGS). The load now goes to the functions
+    listener, where the hosts parse and answer the requests themselves, on kept-alive
+    connections."""
     server = private_server({"VORTEX_CPU_LIMIT_MS": "1000"}, workers=2)
     code = "export default { async fetch(request) { return Response.json({ ok: true }); } };"
     statuses: Counter[int] = Counter()
@@ -205,7 +207,8 @@ async def test_sustained_http_trigger_load_kills_no_host(
 
         async def worker(requests: int) -> None:
             for _ in range(requests):
-                async with http.get(f"/fn/{function_id}/?q={time.monotonic()}") as response:
+                url = server.fn_url(function_id, f"/?q={time.monotonic()}")
+                async with http.get(url) as response:
                     await response.read()
                     statuses[response.status] += 1
 
