@@ -125,4 +125,5 @@ class DataPlane:
             "header_timeout": settings.functions_header_timeout_ms / 1000,
             "idle_timeout": settings.functions_idle_timeout_ms / 1000,
             "trust_forwarded_proto": settings.functions_trust_proxy,
+            "debug_host_header": settings.debug_host_header,
         }

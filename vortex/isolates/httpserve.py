@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import itertools
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class ListenerConfig:
     """Seconds a kept-alive connection may wait for its next request."""
     trust_forwarded_proto: bool = False
     """Take the scheme of ``request.url`` from ``X-Forwarded-Proto`` (behind a TLS proxy)."""
+    debug_host_header: bool = False
+    """Answer with ``x-vortex-host``, this host's pid (tests of dedicated hosts)."""
 
     @classmethod
     def from_frame(cls, frame: dict[str, Any]) -> ListenerConfig:
@@ -78,6 +81,7 @@ class ListenerConfig:
             header_timeout=float(frame["header_timeout"]),
             idle_timeout=float(frame["idle_timeout"]),
             trust_forwarded_proto=bool(frame["trust_forwarded_proto"]),
+            debug_host_header=bool(frame.get("debug_host_header")),
         )
 
 
@@ -118,6 +122,7 @@ class _Request:
     body_size: int = 0
     keep_alive: bool = True
     http11: bool = True
+    debug_host: bool = False
 
 
 class FunctionServer:
@@ -249,6 +254,7 @@ class HttpConnection(asyncio.Protocol):
         request = self._request
         request.method = parser.get_method().decode("ascii")
         request.keep_alive = parser.should_keep_alive()
+        request.debug_host = self._server.config.debug_host_header
         request.http11 = parser.get_http_version() == "1.1"
         request.hostname = request.host_header.rsplit(":", 1)[0].lower().rstrip(".")
         if request.host_header.startswith("["):  # an IPv6 literal: [::1]:8787
@@ -309,13 +315,13 @@ class HttpConnection(asyncio.Protocol):
         if self._server.draining:
             request.keep_alive = False
         if route.elsewhere:
+            request.keep_alive = False
             self._write_error(
                 request,
                 421,
                 "misdirected_request",
                 "This connection is served by another namespace's host: open a new connection",
             )
-            request.keep_alive = False
             return
         scheme = "http"
         if self._server.config.trust_forwarded_proto and request.forwarded_proto:
@@ -417,6 +423,8 @@ def _head(
         lines.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
     if request.run_id:
         lines.append(f"x-vortex-run-id: {request.run_id}\r\n".encode("latin-1", "replace"))
+    if request.debug_host:
+        lines.append(b"x-vortex-host: %d\r\n" % os.getpid())
     if length is not None:
         if status not in NO_BODY_STATUS:
             lines.append(b"content-length: %d\r\n" % length)
