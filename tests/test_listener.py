@@ -178,6 +178,27 @@ async def test_chunked_request_bodies_head_and_100_continue(
     assert b'"body":"data"' in rest
 
 
+async def test_a_head_answer_keeps_the_length_its_handler_states(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # As Hono answers HEAD: the GET's headers on a null body. The length is the GET's.
+    code = (
+        "export default { fetch(request) {\n"
+        "  const get = new Response('hello world', { headers: { 'content-length': '11' } });\n"
+        "  return request.method === 'HEAD' ? new Response(null, get) : get;\n"
+        "} };"
+    )
+    function_id = str((await _deploy(http, code))["function_id"])
+    head = _raw(
+        server.functions_port,
+        b"HEAD / HTTP/1.1\r\nHost: %s.localhost\r\nConnection: close\r\n\r\n"
+        % function_id.encode(),
+    )
+    assert head.startswith(b"HTTP/1.1 200 OK"), head
+    assert b"content-length: 11\r\n" in head, head
+    assert head.endswith(b"\r\n\r\n")
+
+
 async def test_streamed_responses_are_chunked(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

@@ -461,6 +461,13 @@ def _head(
     return b"".join(lines)
 
 
+def _stated_length(headers: list[list[str]], default: int) -> int:
+    for name, value in headers:
+        if name.lower() == "content-length" and value.strip().isdigit():
+            return int(value)
+    return default
+
+
 class _Responder:
     """Where one run's response goes (``bridge.LocalResponder``)."""
 
@@ -491,7 +498,12 @@ class _Responder:
             connection.write(data)
             return
         payload = body or b""
-        data = _head(self._request, status, status_text, headers, len(payload))
+        length = len(payload)
+        if self._request.method == "HEAD" and not payload:
+            # A HEAD handler answers with the GET's headers and no body (Hono does): the
+            # length it states is the GET's, as HTTP wants, not the 0 bytes sent.
+            length = _stated_length(headers, length)
+        data = _head(self._request, status, status_text, headers, length)
         connection.write(data if self._bodyless else data + payload)
         self._end()
 
