@@ -51,6 +51,7 @@ from vortex.isolates.listener import FunctionsListener
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
+from vortex.routechanges import RouteChanges
 from vortex.runs import RunService
 
 
@@ -103,6 +104,10 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
     plane = DataPlane(settings, runs, app[POOL], app[REGISTRY])
     app[DATA_PLANE] = plane
     app[REGISTRY].on_change.append(plane.routes_changed)
+    route_changes = None
+    if settings.logbus == "redis":  # alone on the embedded bus, no other node can change routes
+        route_changes = RouteChanges(app[LOGBUS], app[REGISTRY], plane.routes_changed)
+        await route_changes.start()
     listener = None
     if settings.functions_port:
         app[POOL].listen(plane, plane.listen_frame())
@@ -114,6 +119,8 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
         )
         await listener.start()
     yield
+    if route_changes is not None:
+        await route_changes.close()
     if listener is not None:
         await listener.close()
 
