@@ -13,7 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.hardening.conftest import GATE_ENV, Gate, api_for
+from tests.gate import GATE_ENV, Gate
+from tests.hardening.conftest import api_for
 from tests.server import ServerProcess
 from vortex.isolates.cgroupfs import memory_cgroup_dir
 from vortex.isolates.cgroups import HostCgroups

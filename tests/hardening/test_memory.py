@@ -15,7 +15,8 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
-from tests.hardening.conftest import GATE_ENV, Api, Gate, api_for
+from tests.gate import GATE_ENV, Gate
+from tests.hardening.conftest import Api, api_for
 from tests.server import ServerProcess
 
 MEMORY_ENV = {
