@@ -3,7 +3,6 @@ on a real server, without a secret or the number of API keys in its public answe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import aiohttp
@@ -60,7 +59,7 @@ async def test_a_server_with_api_keys_does_not_say_where_its_backends_are(
             assert "path" in (await response.json())["storage"]  # single-tenant: the operator
         created = vortex_keys(server, "create", "--namespace", "acme")
         assert created.returncode == 0, created.stderr
-        await asyncio.sleep(2.1)  # the server's cache of "no keys"
+        server.wait_for_keys()
         async with http.get("/health") as response:
             text = await response.text()
             body = await response.json()

@@ -170,6 +170,9 @@ class Settings:
     kv_max_value_bytes: int = 128 << 10
     kv_max_list_limit: int = 1000
     """The most keys one ``list`` page may return (and its default ``limit``)."""
+    auth_cache_ms: int = 2000
+    """How long a server trusts its last look at an API key (positive and negative) and at
+    whether any key exists: a new or revoked key takes effect within this period (docs/auth.md)."""
     host_cgroups: bool = True
     """Put each host in a memory cgroup of its own where the machine allows (docs: README)."""
     warm_instances: bool = True
@@ -281,6 +284,7 @@ class Settings:
                 env, "VORTEX_KV_MAX_VALUE_BYTES", defaults.kv_max_value_bytes, 1
             ),
             kv_max_list_limit=_int(env, "VORTEX_KV_MAX_LIST", defaults.kv_max_list_limit, 1),
+            auth_cache_ms=_int(env, "VORTEX_AUTH_CACHE_MS", defaults.auth_cache_ms),
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
             cron=_bool(env, "VORTEX_CRON") is not False,
             warm_instances=_bool(env, "VORTEX_WARM_INSTANCES") is not False,

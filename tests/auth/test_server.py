@@ -40,7 +40,7 @@ async def test_keys_made_with_the_cli_guard_a_running_server(
         assert made["namespace"] == "acme" and token.startswith("vx_acme_")
         metrics = vortex_keys(server, "create", "--metrics")
         metrics_token = metrics.stdout.strip()
-        await asyncio.sleep(2.1)  # the server's cache of "no keys"
+        server.wait_for_keys(token, metrics_token)
 
         response = await http.get("/functions")
         assert response.status == 401
@@ -72,7 +72,7 @@ async def test_keys_made_with_the_cli_guard_a_running_server(
         assert token not in json.dumps(listed)
         revoked = vortex_keys(server, "revoke", key_id)
         assert revoked.returncode == 0, revoked.stderr
-        await asyncio.sleep(2.1)
+        server.wait_for_keys(metrics_token, refused=[token])
         assert (await http.get("/functions", headers=bearer)).status == 401
 
 
@@ -99,7 +99,7 @@ async def test_the_api_key_option_overrides_the_variable(
     server = server_factory(workers=1)
     made = json.loads(vortex_keys(server, "create", "--namespace", "acme", "--json").stdout)
     token = made["key"]
-    await asyncio.sleep(2.1)  # the server's cache of "no keys"
+    server.wait_for_keys(token)
 
     listed = vortex_cli(server, "list", "--json", env_key=token)
     assert listed.returncode == 0, listed.stderr
