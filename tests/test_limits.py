@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -12,7 +12,7 @@ import aiohttp
 from tests.server import ServerProcess
 
 Run = Callable[[str], Awaitable[dict[str, Any]]]
-Execute = Callable[[str], Awaitable[dict[str, Any]]]
+Execute = Callable[[str], Coroutine[Any, Any, dict[str, Any]]]
 
 
 async def test_a_yielding_cpu_hog_is_stopped_without_killing_its_host(

@@ -1,8 +1,8 @@
 """The pool supervisor: keeps warm host processes, dispatches invocations, enforces limits.
 
 It lives in the server process and never imports pythonmonkey. Limits a host cannot enforce on
-itself (a synchronous turn that never yields, memory) are enforced here by killing the host and
-promoting a warm spare in its place.
+itself (a turn that does not take its interrupt, the host's own memory) are enforced here by
+killing the host and promoting a warm spare in its place.
 
 Hosts are also retired gracefully: recycled after ``host_max_runs`` runs or once their memory
 passes ``host_recycle_bytes`` (pythonmonkey keeps a few KB of every run), and, with dedicated
