@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from vortex.isolates.interrupt import MEMORY
+from vortex.isolates.outcome import CPU_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED
 from vortex.isolates.route import Route
 from vortex.isolates.turnclock import NO_INVOCATION
 
@@ -116,6 +118,10 @@ class ActiveRun:
     cpu_s: float = 0.0
 
 
+def _cpu_message(run: ActiveRun) -> str:
+    return f"CPU time limit of {round(run.cpu_limit_s * 1000)} ms exceeded"
+
+
 def well_formed(value: Any) -> Any:
     """``value`` with lone surrogates (legal in JavaScript strings, not in UTF-8) replaced."""
     if isinstance(value, str):
@@ -191,21 +197,41 @@ class Host:
             return
         run.cpu_s += elapsed
         if run.cpu_s > run.cpu_limit_s:
-            self.abort(
-                invocation,
-                "cpu_time_exceeded",
-                f"CPU time limit of {round(run.cpu_limit_s * 1000)} ms exceeded",
-            )
+            self.abort(invocation, CPU_TIME_EXCEEDED, _cpu_message(run))
         elif grown is not None and 0 < run.memory_limit_bytes < grown:
             grown = self._after_collection(invocation, run, grown)
             if grown <= run.memory_limit_bytes:
                 return
             self.abort(
                 invocation,
-                "memory_limit_exceeded",
+                MEMORY_LIMIT_EXCEEDED,
                 f"Memory limit of {run.memory_limit_bytes >> 20} MiB per run exceeded "
                 f"(its turns added {grown >> 20} MiB to the host)",
             )
+
+    def stopped(self, invocation: int, why: str, charged: int) -> None:
+        """The interrupter stopped the run's turn (interrupt.py): its CPU budget ran out, or
+        ``why`` is ``MEMORY`` and its turn had added ``charged`` bytes to the host."""
+        run = self.active.get(invocation)
+        if run is None:
+            return
+        if why == MEMORY:
+            code = MEMORY_LIMIT_EXCEEDED
+            message = (
+                f"Memory limit of {run.memory_limit_bytes >> 20} MiB per run exceeded in one "
+                f"turn (it had added {charged >> 20} MiB to the host)"
+            )
+        else:
+            code, message = CPU_TIME_EXCEEDED, _cpu_message(run)
+        self.abort(invocation, code, message)
+        if invocation in self.active:
+            # Stopped before the harness had its state (or in the middle of ending it).
+            error = {"code": code, "name": "Error", "message": message, "stack": ""}
+            self.finish(invocation, None, orjson.dumps(error).decode())
+        if why == MEMORY and self._collect is not None:
+            # What the stopped turn allocated is garbage now: give it back before the
+            # supervisor finds the host big.
+            asyncio.get_running_loop().call_soon(self._collect, context=contextvars.Context())
 
     def _after_collection(self, invocation: int, run: ActiveRun, grown: int) -> int:
         """What the run holds once its garbage is collected: SpiderMonkey collects lazily, and a

@@ -75,8 +75,9 @@ def _die_with_parent() -> None:
 def _host_environment() -> dict[str, str]:
     # Nothing of the server's environment (credentials above all) is inherited by a host.
     env = {"PATH": os.defpath, "LANG": "C.UTF-8"}
-    if "PYTHONPATH" in os.environ:
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    for name in ("PYTHONPATH", "VORTEX_HOST_INTERRUPT"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     return env
 
 
@@ -103,6 +104,9 @@ class HostProcess:
         self.handoffs: Handoffs | None = None
         """Where connections of the functions listener are handed over (SCM_RIGHTS)."""
         self.listening: Listening | None = None
+        self.interrupts = False
+        """Whether the host stops its own runs' turns at their limits (interrupt.py): the
+        watchdog then gives it a grace before it kills it (``limits.backstop_*``)."""
 
     @classmethod
     async def start(
@@ -156,6 +160,7 @@ class HostProcess:
             await process.wait()
             clock.close()
             raise HostStartError(f"host process did not start (exit code {process.returncode})")
+        host.interrupts = hello.get("interrupts") is True
         host._reader_task = asyncio.create_task(host._read_loop())
         return host
 

@@ -1,8 +1,8 @@
 """The pool supervisor: keeps warm host processes, dispatches invocations, enforces limits.
 
 It lives in the server process and never imports pythonmonkey. Limits a host cannot enforce on
-itself (a synchronous turn that never yields, memory) are enforced here by killing the host and
-promoting a warm spare in its place.
+itself (a turn that does not take its interrupt, the host's own memory) are enforced here by
+killing the host and promoting a warm spare in its place.
 
 Hosts are also retired gracefully: recycled after ``host_max_runs`` runs or once their memory
 passes ``host_recycle_bytes`` (pythonmonkey keeps a few KB of every run), and, with dedicated
@@ -36,7 +36,7 @@ from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.exchange import HttpRequest, b64decode, b64encode
 from vortex.isolates.host_process import HostProcess, HostStartError, Listening
 from vortex.isolates.invocation import Invocation
-from vortex.isolates.limits import Limits
+from vortex.isolates.limits import Limits, backstop_cpu_ms, backstop_memory_bytes
 from vortex.isolates.outcome import (
     CPU_TIME_EXCEEDED,
     MEMORY_LIMIT_EXCEEDED,
@@ -770,7 +770,7 @@ class IsolatePool:
         if turn_invocation != invocation or not resident_before:
             return False
         charged = charged_before + _rss_bytes(host.pid) - resident_before
-        if charged <= limit:
+        if charged <= backstop_memory_bytes(limit, host.interrupts):
             return False
         host.kill(
             MEMORY_LIMIT_EXCEEDED,
@@ -788,13 +788,14 @@ class IsolatePool:
         pending = host.runs.get(invocation)
         limits = pending.limits if pending else self.limits
         wall_ms = (now - started) * 1000
+        cpu_ms = backstop_cpu_ms(limits.cpu_ms, host.interrupts)
         # CPU time never exceeds wall time: /proc is read only for a turn that might be over.
-        if wall_ms <= limits.cpu_ms:
+        if wall_ms <= cpu_ms:
             return False
         cpu = _thread_cpu_seconds(host.pid)
         culprit = None if invocation == NO_INVOCATION else invocation
         # /proc counts in clock ticks: a turn may show up to one tick less than it used.
-        if cpu is not None and (cpu - cpu_started) * 1000 > limits.cpu_ms:
+        if cpu is not None and (cpu - cpu_started) * 1000 > cpu_ms:
             if pending is not None:
                 # The host dies with the turn: this is all the run's CPU anyone will know of.
                 pending.cpu_ms_at_kill = round((cpu - cpu_started) * 1000, 3)
