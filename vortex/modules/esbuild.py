@@ -2,7 +2,11 @@
 
 Not bundling is deliberate: in transform mode esbuild reads only the files it is given, so an
 import of "/etc/passwd" or "../../secret" is just a string for the linker to refuse, never a
-file read on the server. The native binary ships inside the npm package; no Node.js is needed.
+file read on the server. Nor does it read a tsconfig.json: the settings are given to it
+(``--tsconfig-raw``, see tsconfig.py), and a package.json above the upload's stops its search
+for one in the directories around. It runs under limits of time, CPU, memory and output, and
+its errors name only files of the upload. The native binary ships inside the npm package; no
+Node.js is needed.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 import os
 import platform
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -20,10 +25,15 @@ from pathlib import Path
 import orjson
 
 from vortex.errors import SyntaxErrorInCode
-from vortex.modules.errors import BuildUnavailable
+from vortex.modules.errors import BuildLimitExceeded, BuildUnavailable
+from vortex.modules.tsconfig import tsconfig_raw
 
 JS_DIR = Path(__file__).resolve().parent.parent / "isolates" / "js"
 BUILD_TIMEOUT = 30.0
+BUILD_MEMORY_BYTES = 512 << 20
+"""esbuild's data segment (Go's heap is in it): the build of a whole upload (at most
+``VORTEX_MAX_CODE_BYTES``, 1 MiB) takes tens of MiB."""
+BUILD_OUTPUT_BYTES = 64 << 20
 # Enough for a burst of deploys without letting them starve the server of processes.
 _builds = asyncio.Semaphore(4)
 _ERROR = re.compile(
@@ -100,10 +110,13 @@ async def _transform_in(
     workdir: Path, binary: Path, files: dict[str, str]
 ) -> dict[str, Transformed]:
     src, out = workdir / "src", workdir / "out"
+    tsconfig = tsconfig_raw(files)  # refuses an "extends" out of the upload before any build
     await asyncio.to_thread(_write_sources, src, files)
+    (workdir / "package.json").write_text("{}\n")
     args = [
         str(binary),
         *files,
+        f"--tsconfig-raw={tsconfig}",
         f"--outdir={out}",
         "--entry-names=[dir]/[name]-[hash]",
         "--format=cjs",
@@ -125,24 +138,40 @@ async def _transform_in(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={"PATH": os.defpath},
+        preexec_fn=_limit_build,
     )
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), BUILD_TIMEOUT)
     except TimeoutError:
         process.kill()
         await process.wait()
-        raise BuildUnavailable("esbuild took too long") from None
+        raise BuildLimitExceeded(
+            f"the build of this upload took longer than {BUILD_TIMEOUT:g} s"
+        ) from None
     if process.returncode != 0:
-        raise _build_error(stderr.decode(errors="replace"))
+        raise _build_error(stderr.decode(errors="replace"), files, process.returncode)
     return await asyncio.to_thread(_read_outputs, workdir)
 
 
-def _build_error(stderr: str) -> SyntaxErrorInCode:
+def _limit_build() -> None:
+    """In the child, before esbuild starts: its memory, CPU time and output are bounded."""
+    resource.setrlimit(resource.RLIMIT_DATA, (BUILD_MEMORY_BYTES, BUILD_MEMORY_BYTES))
+    cpu = int(BUILD_TIMEOUT) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (BUILD_OUTPUT_BYTES, BUILD_OUTPUT_BYTES))
+
+
+def _build_error(
+    stderr: str, files: dict[str, str], returncode: int | None
+) -> SyntaxErrorInCode | BuildLimitExceeded:
     match = _ERROR.search(stderr)
-    if match is None:
-        first = stderr.strip().splitlines()[0] if stderr.strip() else "esbuild failed"
+    # Only an error at a file of the upload is shown: anything else (esbuild out of memory, a
+    # crash) says nothing of what esbuild read.
+    if match is None or match["file"].strip() not in files:
+        if (returncode is not None and returncode < 0) or "out of memory" in stderr:
+            return BuildLimitExceeded("the build of this upload went past its memory limit")
         return SyntaxErrorInCode(
-            f"SyntaxError: {first.lstrip('✘ ').strip()}", line=None, column=None
+            "SyntaxError: the upload could not be built", line=None, column=None
         )
     line, column = int(match["line"]), int(match["col"]) + 1  # esbuild counts columns from 0
     name = match["file"].strip()

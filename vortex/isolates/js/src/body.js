@@ -3,7 +3,7 @@
 // asked for) or a ReadableStream of Uint8Array chunks. It can be read once; clone() tees it.
 import { ReadableStream } from 'web-streams-polyfill';
 import { URLSearchParams } from 'whatwg-url';
-import { concatBytes, copyBytes, isBufferSource, utf8Decode, utf8Encode } from './util.js';
+import { chunkBytes, concatBytes, copyBytes, isBufferSource, utf8Decode, utf8Encode } from './util.js';
 
 export class BodyState {
   constructor(bytes, stream) {
@@ -80,18 +80,20 @@ export async function readAllChunks(stream, limit = Infinity) {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    if (!(value instanceof Uint8Array)) {
-      const error = new TypeError('A body stream must produce Uint8Array chunks');
+    let bytes;
+    try {
+      bytes = chunkBytes(value, 'A body stream');
+    } catch (error) {
       reader.cancel(error).catch(() => {});
       throw error;
     }
-    total += value.length;
+    total += bytes.length;
     if (total > limit) {
       const error = new RangeError(`The body is larger than ${limit} bytes`);
       reader.cancel(error).catch(() => {});
       throw error;
     }
-    chunks.push(value);
+    chunks.push(bytes);
   }
   return concatBytes(chunks, total);
 }
