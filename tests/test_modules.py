@@ -93,6 +93,31 @@ async def test_several_files_with_relative_imports(
     assert shown["files"]["util.js"].startswith("export function upper")
 
 
+async def test_default_imports_between_mjs_files_are_the_default_export(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # How a Hono app is split over files: the default export of another .mjs file, which an
+    # .mjs importer once got as the whole namespace ({default}), as Node gets a CommonJS file.
+    status, body = await deploy_files(
+        http,
+        {
+            "index.mjs": (
+                "import app from './app.mjs';\n"
+                "import greet, { name } from './greet.js';\n"
+                "import helper from './helper.cjs';\n"
+                "export default { fetch: (request) => app.fetch(request, greet(name) + helper()) };\n"
+            ),
+            "app.mjs": "export default { fetch: (request, text) => new Response(text) };\n",
+            "greet.js": "export const name = 'ada';\nexport default (who) => 'hi ' + who;\n",
+            "helper.cjs": "module.exports = () => '!';\n",
+        },
+        entry="index.mjs",
+    )
+    assert status == 200, body
+    async with http.get(server.fn_url(body["function_id"])) as response:
+        assert (response.status, await response.text()) == (200, "hi ada!")
+
+
 async def test_imports_outside_the_upload_are_refused(http: aiohttp.ClientSession) -> None:
     cases = {
         "import _ from 'lodash';": "packages cannot be imported",

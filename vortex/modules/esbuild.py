@@ -59,33 +59,47 @@ class Transformed:
     imports: tuple[Import, ...]
 
 
+def working_name(name: str) -> str:
+    """The name a file is given to esbuild under. An ``.mjs`` (``.mts``) importer is "Node
+    mode" for esbuild: a default import of a file it turned to CommonJS gets that file's whole
+    exports, as Node gives a CommonJS file's ``module.exports``, even when the file was ESM; so
+    ``import app from './app.mjs'`` was ``{default}``. Given as ``.js`` (``.ts``), an ESM file is
+    still ESM and its default import is the default export. ``#`` is in no uploaded name."""
+    _, dot, extension = name.rpartition(".")
+    if dot and extension in ("mjs", "mts"):
+        return f"{name}#.{extension[1:]}"
+    return name
+
+
 async def transform(files: dict[str, str]) -> dict[str, Transformed]:
     """CommonJS for every file; raises SyntaxErrorInCode (400) with the file, line and column."""
     binary = esbuild_path()
     if not binary.is_file():
         raise BuildUnavailable(f"esbuild was not found at {binary}: run script/bootstrap")
+    named = {working_name(name): name for name in files}
     async with _builds:
         workdir = Path(tempfile.mkdtemp(prefix="vortex-build-"))
         try:
-            return await _transform_in(workdir, binary, files)
+            return await _transform_in(workdir, binary, files, named)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _write_sources(src: Path, files: dict[str, str]) -> None:
-    for name, source in files.items():
-        path = src / name
+def _write_sources(src: Path, files: dict[str, str], named: dict[str, str]) -> None:
+    for working, name in named.items():
+        path = src / working
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
+        path.write_text(files[name], encoding="utf-8")
 
 
-def _read_outputs(workdir: Path) -> dict[str, Transformed]:
+def _read_outputs(workdir: Path, named: dict[str, str]) -> dict[str, Transformed]:
     meta = orjson.loads((workdir / "meta.json").read_bytes())
     result: dict[str, Transformed] = {}
     for output, info in meta["outputs"].items():
-        name = info.get("entryPoint")
-        if name is None:
+        working = info.get("entryPoint")
+        if working is None:
             continue
+        name = named.get(working, working)
         code_path = workdir / "src" / output
         code = code_path.read_text(encoding="utf-8")
         # The last line points at the .map file, which means nothing once the files are joined.
@@ -97,13 +111,13 @@ def _read_outputs(workdir: Path) -> dict[str, Transformed]:
 
 
 async def _transform_in(
-    workdir: Path, binary: Path, files: dict[str, str]
+    workdir: Path, binary: Path, files: dict[str, str], named: dict[str, str]
 ) -> dict[str, Transformed]:
     src, out = workdir / "src", workdir / "out"
-    await asyncio.to_thread(_write_sources, src, files)
+    await asyncio.to_thread(_write_sources, src, files, named)
     args = [
         str(binary),
-        *files,
+        *named,
         f"--outdir={out}",
         "--entry-names=[dir]/[name]-[hash]",
         "--format=cjs",
@@ -133,11 +147,11 @@ async def _transform_in(
         await process.wait()
         raise BuildUnavailable("esbuild took too long") from None
     if process.returncode != 0:
-        raise _build_error(stderr.decode(errors="replace"))
-    return await asyncio.to_thread(_read_outputs, workdir)
+        raise _build_error(stderr.decode(errors="replace"), named)
+    return await asyncio.to_thread(_read_outputs, workdir, named)
 
 
-def _build_error(stderr: str) -> SyntaxErrorInCode:
+def _build_error(stderr: str, named: dict[str, str]) -> SyntaxErrorInCode:
     match = _ERROR.search(stderr)
     if match is None:
         first = stderr.strip().splitlines()[0] if stderr.strip() else "esbuild failed"
@@ -146,6 +160,7 @@ def _build_error(stderr: str) -> SyntaxErrorInCode:
         )
     line, column = int(match["line"]), int(match["col"]) + 1  # esbuild counts columns from 0
     name = match["file"].strip()
+    name = named.get(name, name)
     return SyntaxErrorInCode(
         f"SyntaxError: {match['message'].strip()} ({name}:{line}:{column})",
         line=line,
