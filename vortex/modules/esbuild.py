@@ -47,7 +47,7 @@ def esbuild_path() -> Path:
 class Import:
     specifier: str
     kind: str
-    """esbuild's: "require-call" for static imports (after the transform), "dynamic-import"..."""
+    """esbuild's: "require-call" for static imports and import() (both made require calls)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +132,10 @@ async def _transform_in(
         "--color=false",
         "--loader:.json=json",
         "--loader:.cjs=js",
+        # import(x) becomes Promise.resolve().then(() => require(x)): the linker's require,
+        # which knows only the uploaded files, so a computed specifier rejects at run time as
+        # an unknown module does in Workers, and no import() is left in code for SES to refuse.
+        "--supported:dynamic-import=false",
     ]
     process = await asyncio.create_subprocess_exec(
         *args,
