@@ -353,7 +353,8 @@
             if (!state.done) end(state, null, describeThrown(state, err));
             return;
           }
-          settleIfIdle(state);
+          // Not at once: what the callback awaited or chained runs before the run may end.
+          settleLater(state);
         };
         state.timers.set(id, hostSetTimeout(fire, delay));
         return id;
@@ -369,7 +370,9 @@
         if (handle === undefined) return;
         hostClearTimeout(handle);
         state.timers.delete(id);
-        settleIfIdle(state);
+        // Cleared from a callback (or a promise reaction), the rest of it still runs: the run
+        // may end only after it.
+        settleLater(state);
       }
       return {
         setTimeout: (callback, ms, ...args) => schedule(callback, ms, args, false),
@@ -591,7 +594,8 @@
       body().then(
         () => {
           state.bodySettled = true;
-          settleIfIdle(state);
+          // Reactions the body queued before it returned still run.
+          settleLater(state);
         },
         (err) => {
           if (!state.done) end(state, null, describeThrown(state, err));

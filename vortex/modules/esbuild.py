@@ -57,7 +57,7 @@ def esbuild_path() -> Path:
 class Import:
     specifier: str
     kind: str
-    """esbuild's: "require-call" for static imports (after the transform), "dynamic-import"..."""
+    """esbuild's: "require-call" for static imports and import() (both made require calls)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,33 +69,47 @@ class Transformed:
     imports: tuple[Import, ...]
 
 
+def working_name(name: str) -> str:
+    """The name a file is given to esbuild under. An ``.mjs`` (``.mts``) importer is "Node
+    mode" for esbuild: a default import of a file it turned to CommonJS gets that file's whole
+    exports, as Node gives a CommonJS file's ``module.exports``, even when the file was ESM; so
+    ``import app from './app.mjs'`` was ``{default}``. Given as ``.js`` (``.ts``), an ESM file is
+    still ESM and its default import is the default export. ``#`` is in no uploaded name."""
+    _, dot, extension = name.rpartition(".")
+    if dot and extension in ("mjs", "mts"):
+        return f"{name}#.{extension[1:]}"
+    return name
+
+
 async def transform(files: dict[str, str]) -> dict[str, Transformed]:
     """CommonJS for every file; raises SyntaxErrorInCode (400) with the file, line and column."""
     binary = esbuild_path()
     if not binary.is_file():
         raise BuildUnavailable(f"esbuild was not found at {binary}: run script/bootstrap")
+    named = {working_name(name): name for name in files}
     async with _builds:
         workdir = Path(tempfile.mkdtemp(prefix="vortex-build-"))
         try:
-            return await _transform_in(workdir, binary, files)
+            return await _transform_in(workdir, binary, files, named)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _write_sources(src: Path, files: dict[str, str]) -> None:
-    for name, source in files.items():
-        path = src / name
+def _write_sources(src: Path, files: dict[str, str], named: dict[str, str]) -> None:
+    for working, name in named.items():
+        path = src / working
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
+        path.write_text(files[name], encoding="utf-8")
 
 
-def _read_outputs(workdir: Path) -> dict[str, Transformed]:
+def _read_outputs(workdir: Path, named: dict[str, str]) -> dict[str, Transformed]:
     meta = orjson.loads((workdir / "meta.json").read_bytes())
     result: dict[str, Transformed] = {}
     for output, info in meta["outputs"].items():
-        name = info.get("entryPoint")
-        if name is None:
+        working = info.get("entryPoint")
+        if working is None:
             continue
+        name = named.get(working, working)
         code_path = workdir / "src" / output
         code = code_path.read_text(encoding="utf-8")
         # The last line points at the .map file, which means nothing once the files are joined.
@@ -107,15 +121,15 @@ def _read_outputs(workdir: Path) -> dict[str, Transformed]:
 
 
 async def _transform_in(
-    workdir: Path, binary: Path, files: dict[str, str]
+    workdir: Path, binary: Path, files: dict[str, str], named: dict[str, str]
 ) -> dict[str, Transformed]:
     src, out = workdir / "src", workdir / "out"
     tsconfig = tsconfig_raw(files)  # refuses an "extends" out of the upload before any build
-    await asyncio.to_thread(_write_sources, src, files)
+    await asyncio.to_thread(_write_sources, src, files, named)
     (workdir / "package.json").write_text("{}\n")
     args = [
         str(binary),
-        *files,
+        *named,
         f"--tsconfig-raw={tsconfig}",
         f"--outdir={out}",
         "--entry-names=[dir]/[name]-[hash]",
@@ -131,6 +145,10 @@ async def _transform_in(
         "--color=false",
         "--loader:.json=json",
         "--loader:.cjs=js",
+        # import(x) becomes Promise.resolve().then(() => require(x)): the linker's require,
+        # which knows only the uploaded files, so a computed specifier rejects at run time as
+        # an unknown module does in Workers, and no import() is left in code for SES to refuse.
+        "--supported:dynamic-import=false",
     ]
     process = await asyncio.create_subprocess_exec(
         *args,
@@ -149,8 +167,8 @@ async def _transform_in(
             f"the build of this upload took longer than {BUILD_TIMEOUT:g} s"
         ) from None
     if process.returncode != 0:
-        raise _build_error(stderr.decode(errors="replace"), files, process.returncode)
-    return await asyncio.to_thread(_read_outputs, workdir)
+        raise _build_error(stderr.decode(errors="replace"), named, process.returncode)
+    return await asyncio.to_thread(_read_outputs, workdir, named)
 
 
 def _limit_build() -> None:
@@ -162,12 +180,13 @@ def _limit_build() -> None:
 
 
 def _build_error(
-    stderr: str, files: dict[str, str], returncode: int | None
+    stderr: str, named: dict[str, str], returncode: int | None
 ) -> SyntaxErrorInCode | BuildLimitExceeded:
+    """``named``: the working names esbuild saw → the uploaded names."""
     match = _ERROR.search(stderr)
     # Only an error at a file of the upload is shown: anything else (esbuild out of memory, a
     # crash) says nothing of what esbuild read.
-    if match is None or match["file"].strip() not in files:
+    if match is None or match["file"].strip() not in named:
         if (returncode is not None and returncode < 0) or "out of memory" in stderr:
             return BuildLimitExceeded("the build of this upload went past its memory limit")
         return SyntaxErrorInCode(
@@ -175,6 +194,7 @@ def _build_error(
         )
     line, column = int(match["line"]), int(match["col"]) + 1  # esbuild counts columns from 0
     name = match["file"].strip()
+    name = named.get(name, name)
     return SyntaxErrorInCode(
         f"SyntaxError: {match['message'].strip()} ({name}:{line}:{column})",
         line=line,
