@@ -17,7 +17,7 @@ import { Headers } from './headers.js';
 import { makeInspector } from './inspect.js';
 import { configure } from './hooks.js';
 import { Request } from './request.js';
-import { Response } from './response.js';
+import { Response, responseInternals } from './response.js';
 import { bytesToBinary, hostBytes, hostText } from './util.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
@@ -76,6 +76,7 @@ export const internals = {
   makeFetch,
   incomingRequest,
   sendResponse,
+  isResponse: (value) => responseInternals.is(value),
   InvalidResponse,
   bytesToBinary,
   hostBytes,
