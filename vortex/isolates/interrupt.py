@@ -101,10 +101,15 @@ class Interrupter:
     """The JS thread's CPU timer and interrupt callback. Create it on the thread that runs
     JavaScript (the timer counts the CPU time of the thread that creates it)."""
 
-    def __init__(self, resident: Callable[[], int]) -> None:
+    def __init__(
+        self, resident: Callable[[], int], collect: Callable[[], object] | None = None
+    ) -> None:
+        """``resident`` gives the host's resident size; ``collect`` collects the engine's
+        garbage (and hands it back to the system), before a run is stopped for its memory."""
         import pythonmonkey
 
         self._resident = resident
+        self._collect = collect
         where = os.path.dirname(pythonmonkey.__file__)
         try:
             bridge = ctypes.CDLL(os.path.join(where, "pythonmonkey.so"))
@@ -223,6 +228,13 @@ class Interrupter:
         """Measure the turn's growth; False if its run is past its memory limit."""
         resident = self._resident()
         charged = self._charged_before + resident - self._resident_before
+        if charged > self._memory_limit and self._collect is not None:
+            # Garbage first, as after a turn (bridge.py) and as V8 does at its heap limit: a
+            # turn that allocates and drops big buffers holds far less than it grew the host.
+            # An interrupt is a point where the engine itself collects, so it may here.
+            self._collect()
+            resident = self._resident()
+            charged = self._charged_before + resident - self._resident_before
         if charged > self._memory_limit:
             self.charged = charged
             return False
