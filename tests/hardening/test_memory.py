@@ -157,15 +157,25 @@ async def test_memory_growth_ends_in_memory_limit_exceeded(api: Api, name: str) 
             " Vortex.return(Number(s[0]))",
             9,
         ),
+        (
+            "let b; for (let i = 0; i < 40; i++) b = new Uint8Array(16 << 20).fill(i);"
+            " Vortex.return(b[0])",
+            39,
+        ),
+        (
+            "let s; for (let i = 0; i < 40; i++) { s = String(i % 10).repeat(16 << 20);"
+            " s.charCodeAt(5) } Vortex.return(Number(s[0]))",
+            9,
+        ),
     ],
-    ids=["typed-arrays", "strings"],
+    ids=["typed-arrays", "strings", "typed-arrays-in-one-turn", "strings-in-one-turn"],
 )
 async def test_a_run_that_drops_what_it_allocated_is_not_stopped(
     client: aiohttp.ClientSession, run_limit_server: ServerProcess, code: str, output: int
 ) -> None:
     """640 MiB allocated, 16 MiB held at a time, under a limit of 64 MiB per run: the garbage
     grows the host until a collection, which runs (and hands the memory back to the system)
-    before a run is stopped for its memory."""
+    before a run is stopped for its memory, after its turn or at a tick inside one."""
     api = api_for(client, run_limit_server)
     for _ in range(2):  # a fresh host, then one that has grown
         result = await api.run(code)

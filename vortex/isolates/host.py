@@ -98,13 +98,13 @@ def install_turn_clock(
     asyncio.events.Handle._run = run_with_clock  # type: ignore[method-assign,assignment]
 
 
-def make_interrupter(growth: GrowthWatch) -> Interrupter | None:
+def make_interrupter(growth: GrowthWatch, collect: Callable[[], object]) -> Interrupter | None:
     """The JS thread's interrupter, unless ``VORTEX_HOST_INTERRUPT=0`` or the engine lacks it
     (then the supervisor alone stops a turn that overruns, by killing the host)."""
     if os.environ.get("VORTEX_HOST_INTERRUPT", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     try:
-        return Interrupter(growth.resident)
+        return Interrupter(growth.resident, collect)
     except InterruptUnavailable as exc:
         print(f"vortex host {os.getpid()}: no interrupts: {exc}", file=sys.stderr, flush=True)
         return None
@@ -239,7 +239,7 @@ async def serve(
     host = Host(None, send, collect=lambda: collect_garbage(pm.collect))
     host.runtime = prepare()(host.for_javascript())
     growth = GrowthWatch(clock)
-    interrupter = make_interrupter(growth)
+    interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
     install_turn_clock(clock, host, growth, interrupter)
     problem = check_muting(loop)
     if problem is not None:
