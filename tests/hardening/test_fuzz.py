@@ -103,6 +103,9 @@ def dechunk(data: bytes) -> bytes:
     return out
 
 
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
 def http_request(
     method: str,
     path: str,
@@ -280,7 +283,9 @@ def log_watch(fuzzed: ServerProcess) -> LogWatch:
 
 async def deploy_and_run(port: int, code: str) -> None:
     body = json.dumps({"code": code}).encode()
-    deployed = await exchange(port, http_request("POST", "/deploy", body), REQUEST_ANSWER_S)
+    deployed = await exchange(
+        port, http_request("POST", "/deploy", body, JSON_TYPE), REQUEST_ANSWER_S
+    )
     check_answer(deployed, REQUEST_ANSWER_S)
     event(f"deploy answered {deployed.status}")
     if deployed.status != 200:
@@ -382,7 +387,9 @@ def fuzzed_function(server: ServerProcess) -> str:
 
         async def deploy() -> str:
             body = json.dumps({"code": "console.log('hi'); Vortex.return({ ok: 1 })"}).encode()
-            answer = await exchange(server.port, http_request("POST", "/deploy", body), 10)
+            answer = await exchange(
+                server.port, http_request("POST", "/deploy", body, JSON_TYPE), 10
+            )
             return str(json.loads(answer.body)["function_id"])
 
         FUZZED_FUNCTIONS[server.port] = asyncio.run(deploy())
@@ -508,7 +515,9 @@ def test_the_fuzzed_server_is_healthy_at_the_end(fuzzed: ServerProcess) -> None:
             await asyncio.sleep(0.2)
         deployed = await exchange(
             fuzzed.port,
-            http_request("POST", "/deploy", json.dumps({"code": "Vortex.return(42)"}).encode()),
+            http_request(
+                "POST", "/deploy", json.dumps({"code": "Vortex.return(42)"}).encode(), JSON_TYPE
+            ),
             REQUEST_ANSWER_S,
         )
         function_id = json.loads(deployed.body)["function_id"]

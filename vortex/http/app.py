@@ -28,6 +28,7 @@ from vortex.http import (
     versions,
 )
 from vortex.http.auth import is_loopback, require_api_key
+from vortex.http.browsers import guard_browsers
 from vortex.http.cron import cron_ctx
 from vortex.http.keys import (
     API_KEYS,
@@ -173,8 +174,8 @@ async def _close_websockets(app: web.Application) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     app = web.Application(
-        # json_errors first: it turns the auth middleware's refusals into JSON errors too.
-        middlewares=[json_errors, require_api_key],
+        # json_errors first: it turns the other middlewares' refusals into JSON errors too.
+        middlewares=[json_errors, guard_browsers, require_api_key],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

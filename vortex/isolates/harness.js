@@ -565,9 +565,55 @@
       return state;
     }
 
+    // Math.random of the engine is one stream per host, which every run on it draws from: a run
+    // that sees enough values of it (about 130) can compute the values runs after it get. Each
+    // compartment gets a Math of its own whose random() is a generator seeded from the operating
+    // system on first use; the other Math functions are the frozen intrinsics, inherited.
+    function makeRandom() {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      let d = 0;
+      let seeded = false;
+      function next() {
+        // xoshiro128**: 32-bit words, so no BigInt and no float state.
+        const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+        const t = b << 9;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = rotl(d, 11);
+        return result;
+      }
+      return function random() {
+        if (!seeded) {
+          const seed = new Uint32Array(osRandom(16).buffer);
+          [a, b, c, d] = seed;
+          if ((a | b | c | d) === 0) a = 1;
+          seeded = true;
+        }
+        // 53 random bits, as the engine's own: 27 high bits of one word and 26 of the next.
+        return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+      };
+    }
+    function rotl(x, k) {
+      return (x << k) | (x >>> (32 - k));
+    }
+    const mathWithoutRandom = Object.create(Object.prototype, (() => {
+      const descriptors = Object.getOwnPropertyDescriptors(Math);
+      delete descriptors.random;
+      return descriptors;
+    })());
+    harden(mathWithoutRandom);
+    function mathForRun() {
+      return harden(Object.create(mathWithoutRandom, { random: { value: makeRandom() } }));
+    }
+
     // Date and Math are own properties: a compartment has tamed ones of its own to replace.
     function compartmentFor(globals) {
-      const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math }) });
+      const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math: mathForRun() }) });
       Object.setPrototypeOf(compartment.globalThis, sharedGlobal);
       // Workers code reaches the global as `self` too.
       Object.defineProperty(compartment.globalThis, 'self', {
@@ -884,6 +930,29 @@
       if (state) fail(state, code, message);
     }
 
+    // SES refuses `eval(` at evaluation (a direct eval it cannot contain as the spec says), but
+    // not the same call written with a comment or a line break before its parenthesis, inside
+    // parentheses, or with escapes in the name, all still direct evals. At deploy every such
+    // spelling is refused, in strings and comments too (as SES does), since telling them apart
+    // would take a parser.
+    const GAP = String.raw`(?:\s|/\*[\s\S]*?\*/|//[^\n\r\u2028\u2029]*)*`;
+    const hex = (c) => c.charCodeAt(0).toString(16).replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
+    const letter = (c) => String.raw`(?:${c}|\\u00${hex(c)}|\\u\{0*${hex(c)}\})`;
+    const EVAL_NAME = ['e', 'v', 'a', 'l'].map(letter).join('');
+    // `eval (` after anything but a property dot or a part of a longer name; or `eval` inside
+    // parentheses opened right before it and closed right before the call: `((eval))(src)`.
+    // `(0, eval)(src)` is an indirect eval and passes.
+    const DIRECT_EVAL = new RegExp(
+      String.raw`(?:^|[^.\w$\\])${EVAL_NAME}${GAP}\(|\(${GAP}(?:\(${GAP})*${EVAL_NAME}${GAP}\)${GAP}(?:\)${GAP})*\(`,
+    );
+    function directEvalLine(code) {
+      const found = DIRECT_EVAL.exec(code);
+      if (found === null) return null;
+      // The line of the call's first character (the match may start with the one before it).
+      const start = found.index + (/^[^(\\\w$]/.test(found[0]) ? 1 : 0);
+      return code.slice(0, start).split('\n').length;
+    }
+
     // Returns null, or a JSON text {message, line, column} for the first syntax problem.
     function check(code) {
       try {
@@ -907,6 +976,11 @@
         // SES names the line in its message ("... rejected at <unknown>:2. (SES_...)").
         const where = /at [^\s]*:(\d+)\. \(SES_/.exec(message);
         return JSON.stringify({ message, line: where ? Number(where[1]) : null, column: null });
+      }
+      const evalLine = directEvalLine(code);
+      if (evalLine !== null) {
+        const message = `Possible direct eval expression rejected at line ${evalLine} (direct eval is not supported; call (0, eval)(src) or new Function)`;
+        return JSON.stringify({ message, line: evalLine, column: null });
       }
       return null;
     }
