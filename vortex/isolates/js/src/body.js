@@ -51,14 +51,33 @@ export function transferBody(state) {
   return moved;
 }
 
+// A stream made from bytes by the `.body` getter, to its bytes. Passed on untouched
+// (`new Response(res.body, res)`, as CORS and header middlewares do), it is still those bytes:
+// sent with a Content-Length, as workerd sends them, and read without a stream's turns.
+const madeFromBytes = new WeakMap();
+
 function bytesStream(bytes) {
-  return new ReadableStream({
+  const stream = new ReadableStream({
     type: 'bytes',
     start(controller) {
       if (bytes.length) controller.enqueue(bytes.slice());
       controller.close();
     },
   });
+  madeFromBytes.set(stream, bytes);
+  return stream;
+}
+
+// The bytes of a body whose stream nobody has read or locked, taking them (the stream is locked
+// as if read); null for any other stream.
+export function takeKnownBytes(state) {
+  const stream = state.stream;
+  if (stream === null || state.used || isDisturbed(stream) || stream.locked) return null;
+  const bytes = madeFromBytes.get(stream);
+  if (bytes === undefined) return null;
+  stream.getReader();
+  state.used = true;
+  return bytes;
 }
 
 // The `.body` getter: makes the stream on first use.
@@ -105,6 +124,8 @@ export async function consumeBody(state) {
     return state.bytes;
   }
   if (isDisturbed(state.stream) || state.stream.locked) throw new TypeError(USED);
+  const known = takeKnownBytes(state);
+  if (known !== null) return known;
   return readAllChunks(state.stream);
 }
 
