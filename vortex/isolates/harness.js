@@ -419,8 +419,11 @@
         state.internalTimers.delete(handle);
         state.settleCheck = null;
         if (state.done) return;
-        // The turn that scheduled this check is one; any more ran in between.
-        if (host.turns(state.id) > mark + 1) settleLater(state);
+        // The turn that scheduled this check is one; any more ran in between. A script that
+        // gave its return value ends now whatever it left running, and a module run ends by
+        // its response and waitUntil promises, not by what is idle.
+        const busy = !state.module && !state.returned && host.turns(state.id) > mark + 1;
+        if (busy) settleLater(state);
         else settleIfIdle(state);
       }, 1);
       state.settleCheck = handle;
@@ -584,8 +587,9 @@
       body().then(
         () => {
           state.bodySettled = true;
-          // Reactions the body queued before it returned still run.
-          settleLater(state);
+          // Reactions the body queued before it returned still run, unless it gave its value.
+          if (state.returned) settleIfIdle(state);
+          else settleLater(state);
         },
         (err) => {
           if (!state.done) end(state, null, describeThrown(state, err));
