@@ -127,6 +127,20 @@ async def test_what_a_last_callback_awaits_still_runs(run: Run) -> None:
         """
     )
     assert body["output"] == "chained"
+    # A chain of promise jobs longer than a turn of the host: none of it is cut off.
+    body = await run(
+        """
+        const ticking = setInterval(() => {}, 1000);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        let chain = Promise.resolve().then(() => clearInterval(ticking));
+        let spins = 0;
+        for (let i = 0; i < 300; i++) {
+          chain = chain.then(() => { for (let j = 0; j < 3000; j++) spins += 1; });
+        }
+        chain.then(() => Vortex.return(spins));
+        """
+    )
+    assert body["output"] == 900_000
 
 
 async def test_nothing_of_a_run_fires_after_it_ends(run: Run) -> None:

@@ -47,7 +47,6 @@ APP_NAMES = {"hono": "hono-app", "itty": "itty-app", "itty-classic": "itty-class
 """App directory under tests/apps/ -> the name it is deployed under."""
 BUNDLE_TIMINGS = pytest.StashKey[dict[str, float]]()
 """Seconds the npm install (or finding it cached) and the bundling took, for the report."""
-NO_FORM_DATA = "Vortex has no FormData: Request.formData is not a function, so parseBody throws"
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 
@@ -458,13 +457,11 @@ async def test_hono_secure_headers(client: aiohttp.ClientSession, hono: Any) -> 
     assert answer.headers["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
-@pytest.mark.xfail(strict=True, reason=NO_FORM_DATA)
 async def test_hono_parse_body_urlencoded(client: aiohttp.ClientSession, hono: Any) -> None:
     answer = await call(client, "POST", hono("/form"), data={"name": "ann", "age": "7"})
     assert (answer.status, answer.json()) == (200, {"name": "ann", "age": "7"})
 
 
-@pytest.mark.xfail(strict=True, reason=NO_FORM_DATA)
 async def test_hono_parse_body_multipart(client: aiohttp.ClientSession, hono: Any) -> None:
     form = aiohttp.FormData({"name": "ann", "note": "multi\npart"}, default_to_multipart=True)
     answer = await call(client, "POST", hono("/form"), data=form)

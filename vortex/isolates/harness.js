@@ -429,12 +429,25 @@
       });
     }
 
-    // After an answer arrives, its promise reactions run first; the run may end only after.
+    // After an answer arrives, a timer fires or the body returns, the promise jobs they queued
+    // run first; the run may end only after. Each job is a turn of the host's loop, queued
+    // first come first served: a check that finds no turn of the run since the one that
+    // scheduled it knows none is left. One check per run is pending at a time.
     function settleLater(state) {
+      if (state.settleCheck !== null) return;
+      const mark = host.turns(state.id);
       const handle = hostSetTimeout(() => {
         state.internalTimers.delete(handle);
-        settleIfIdle(state);
+        state.settleCheck = null;
+        if (state.done) return;
+        // The turn that scheduled this check is one; any more ran in between. A script that
+        // gave its return value ends now whatever it left running, and a module run ends by
+        // its response and waitUntil promises, not by what is idle.
+        const busy = !state.module && !state.returned && host.turns(state.id) > mark + 1;
+        if (busy) settleLater(state);
+        else settleIfIdle(state);
       }, 1);
+      state.settleCheck = handle;
       state.internalTimers.add(handle);
     }
 
@@ -555,6 +568,7 @@
         logBytes: 0,
         logLines: 0,
         fetcher: null,
+        settleCheck: null,
         calls: new Map(),
         nextCall: 1,
         instance: null,
@@ -640,8 +654,9 @@
       body().then(
         () => {
           state.bodySettled = true;
-          // Reactions the body queued before it returned still run.
-          settleLater(state);
+          // Reactions the body queued before it returned still run, unless it gave its value.
+          if (state.returned) settleIfIdle(state);
+          else settleLater(state);
         },
         (err) => {
           if (!state.done) end(state, null, describeThrown(state, err));

@@ -3,7 +3,7 @@
 // streamed chunks), and the outbound fetch() of one run. Bytes from the host arrive as bytearrays
 // (see hostBytes); bytes to the host leave as binary strings.
 import { AbortSignal } from './abort.js';
-import { BodyState, bodyUsed, consumeBody } from './body.js';
+import { BodyState, bodyUsed, consumeBody, takeKnownBytes } from './body.js';
 import { headersInternals } from './headers.js';
 import { Request, requestInternals } from './request.js';
 import { Response, responseInternals } from './response.js';
@@ -52,9 +52,10 @@ export function sendResponse(response, sink, limit) {
   if (bodyUsed(body) || (body.stream !== null && body.stream.locked)) {
     throw new InvalidResponse('The body of the returned Response has already been used');
   }
-  if (body.stream === null) {
+  const known = takeKnownBytes(body);
+  if (body.stream === null || known !== null) {
     body.used = true;
-    const bytes = body.bytes;
+    const bytes = known !== null ? known : body.bytes;
     if (bytes.length > limit) throw new InvalidResponse(`The response body is larger than ${limit} bytes`);
     if (bytes.length <= INLINE_BYTES) {
       sink.head(head, bytesToBinary(bytes), false);

@@ -148,6 +148,7 @@ export class Request {
       if (typeof request !== 'object' || request === null || !(#body in request)) throw new TypeError('Illegal invocation');
       return request.#body;
     };
+    internals.headers = (request) => request.#headers;
     internals.create = ({ method, url, headers, body, signal }) => {
       serializedURL = typeof url === 'string' && alreadySerialized(url) ? url : null;
       let request;
@@ -163,7 +164,11 @@ export class Request {
     };
   }
 }
-installBodyMethods(Request, (request) => internals.body(request));
+installBodyMethods(
+  Request,
+  (request) => internals.body(request),
+  (request) => internals.headers(request).get('content-type'),
+);
 defineToStringTag(Request, 'Request');
 
 export const requestInternals = internals;

@@ -13,6 +13,13 @@ export function utf8Decode(bytes) {
   return decoder.decode(bytes);
 }
 
+// "UTF-8 decode without BOM", as the urlencoded parser does: a leading U+FEFF is kept.
+const keepingBOM = new TextDecoder('utf-8', { ignoreBOM: true });
+
+export function utf8DecodeKeepingBOM(bytes) {
+  return keepingBOM.decode(bytes);
+}
+
 const { isView } = ArrayBuffer;
 
 // The engine's own accessors, read from the prototypes before user code runs: they look at the
