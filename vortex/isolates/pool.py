@@ -262,6 +262,16 @@ class IsolatePool:
             return await self._pick_host(namespace)
         return alive[next(self._next_host) % len(alive)]
 
+    def warm(self, frame: dict[str, Any]) -> None:
+        """Push a just-deployed function's route to every active host, to make an instance
+        before its first request. Not with dedicated hosts: which host serves a namespace is
+        settled by its first request."""
+        if self.dedicated_hosts:
+            return
+        for host in self._active:
+            if host.alive:
+                host.send(frame)
+
     def claims(self, host: HostProcess, namespace: str) -> bool:
         """Whether ``host`` may run ``namespace``'s code (always, but with dedicated hosts)."""
         if not self.dedicated_hosts:
