@@ -8,6 +8,7 @@ sockets, as a client that is not aiohttp would send them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -415,3 +416,53 @@ async def test_a_deploy_whose_top_level_fails_still_answers_its_requests_with_th
         body = await response.json()
     assert response.status == 500, body
     assert body["error"]["message"] == "broken at the top", body
+
+
+PULLED_STREAM = """
+export default { fetch() {
+  let pulled = 0;
+  const chunk = new Uint8Array(16384).fill(120);
+  const body = new ReadableStream({
+    pull(controller) {
+      pulled += 1;
+      if (pulled % 50 === 0) console.log("pulled", pulled);
+      if (pulled > 1900) controller.close(); else controller.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body);
+} };
+"""
+
+
+async def test_a_slow_reader_holds_back_the_stream_it_reads(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # A client that stops reading: the run stops pulling its stream once the connection's
+    # buffers are full, instead of the host buffering the whole body (1,900 × 16 KiB).
+    function_id = str((await _deploy(http, PULLED_STREAM))["function_id"])
+    pulled: list[int] = []
+    with socket.socket() as sock:
+        async with http.ws_connect(f"/ws/{function_id}") as tail:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.connect(("127.0.0.1", server.functions_port))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: %s.localhost\r\n\r\n" % function_id.encode())
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200 OK")
+            await asyncio.sleep(1.5)  # not reading
+
+            async def lines() -> None:
+                while True:
+                    message = await tail.receive(timeout=0.5)
+                    pulled.append(int(orjson.loads(message.data)["message"].split()[1]))
+
+            with contextlib.suppress(TimeoutError):
+                await lines()
+            held_back = max(pulled, default=0)
+            received, last = 0, b""
+            sock.settimeout(10)
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+                last = (last + chunk)[-16:]
+                if last.endswith(b"\r\n0\r\n\r\n"):  # the chunked body's end
+                    break
+    assert held_back < 1000, pulled
+    assert received > 1900 * 16384

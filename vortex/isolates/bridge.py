@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import functools
 import itertools
 import json
 import os
@@ -84,18 +85,24 @@ class LocalResponder(Protocol):
         streaming: bool,
     ) -> None: ...
 
-    def chunk(self, data: bytes) -> None: ...
+    def chunk(self, data: bytes) -> bool:
+        """Whether the client's connection is full: the run then waits for ``when_drained``."""
+        ...
+
+    def when_drained(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once, when the connection takes more again (or is gone)."""
+        ...
 
     def body_end(self, error: str | None) -> None: ...
 
     def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None: ...
 
 
-def outside_runs(call: Callable[..., None], *args: Any) -> None:
+def outside_runs(call: Callable[..., Any], *args: Any) -> Any:
     """Call ``call`` in a context of no run. Writing to a connection may register a callback to
     finish the write later, and asyncio gives it the current context: made inside a run's turn,
     it would belong to that run, and the turn clock drops what belongs to an ended run."""
-    contextvars.Context().run(call, *args)
+    return contextvars.Context().run(call, *args)
 
 
 @dataclass(slots=True)
@@ -117,8 +124,11 @@ class _NoAnswer:
     def head(self, *_: Any) -> None:
         pass
 
-    def chunk(self, data: bytes) -> None:
-        pass
+    def chunk(self, data: bytes) -> bool:
+        return False
+
+    def when_drained(self, callback: Callable[[], None]) -> None:
+        callback()
 
     def body_end(self, error: str | None) -> None:
         pass
@@ -328,12 +338,23 @@ class Host:
             }
         )
 
-    def chunk(self, invocation: float, data: str) -> None:
-        local = self.local.get(int(invocation))
+    def chunk(self, invocation: float, data: str) -> bool:
+        """True when the run must wait for ``drained`` before its next chunk (a listener run
+        whose client reads slowly); a run through the supervisor never waits here."""
+        inv = int(invocation)
+        local = self.local.get(inv)
         if local is not None:
-            outside_runs(local.responder.chunk, str(data).encode("latin-1"))
-            return
-        self.send({"t": "chunk", "id": int(invocation), "data": binary_to_b64(data)})
+            full = bool(outside_runs(local.responder.chunk, str(data).encode("latin-1")))
+            if full:
+                local.responder.when_drained(functools.partial(self._drained, inv))
+            return full
+        self.send({"t": "chunk", "id": inv, "data": binary_to_b64(data)})
+        return False
+
+    def _drained(self, inv: int) -> None:
+        run = self.active.get(inv)
+        if run is not None:
+            asyncio.get_running_loop().call_soon(self.runtime.drained, inv, context=run.context)
 
     def body_end(self, invocation: float, error: object) -> None:
         local = self.local.get(int(invocation))

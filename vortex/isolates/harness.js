@@ -563,6 +563,7 @@
         waiting: 0,
         lateError: null,
         timers: new Map(),
+        drain: null, // resolves once the client's connection takes more of the body
         internalTimers: new Set(),
         nextTimer: 1,
         logBytes: 0,
@@ -895,7 +896,10 @@
           host.respond(state.id, headJson, bodyBinary, streaming);
         },
         chunk(binary) {
-          if (!state.done) host.chunk(state.id, binary);
+          if (state.done || host.chunk(state.id, binary) !== true) return undefined;
+          return new Promise((resolve) => {
+            state.drain = resolve;
+          });
         },
         end(errorText) {
           if (!state.done) host.bodyEnd(state.id, errorText);
@@ -946,6 +950,14 @@
       if (answered.error) pending.reject(bindingError(String(answered.error.code), String(answered.error.message)));
       else pending.resolve(answered.result === undefined ? null : answered.result);
       settleLater(state);
+    }
+
+    function drained(id) {
+      const state = runs.get(id);
+      if (state === undefined || state.drain === null) return;
+      const resolve = state.drain;
+      state.drain = null;
+      resolve();
     }
 
     function abort(id, code, message) {
@@ -1008,6 +1020,6 @@
       return null;
     }
 
-    return harden({ run, runModule, warmModule, runScheduled, deliver, answer, abort, check, active: () => runs.size });
+    return harden({ run, runModule, warmModule, runScheduled, deliver, answer, abort, drained, check, active: () => runs.size });
   };
 });

@@ -16,6 +16,7 @@ import itertools
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -194,6 +195,8 @@ class HttpConnection(asyncio.Protocol):
         self._deadline = 0.0
         """When the connection is closed unless a request is in flight; 0.0: no deadline."""
         self._refused = False
+        self.backed_up = False
+        self._drain_callbacks: list[Callable[[], None]] = []
         self._lingering = False
         """Refused and half-closed: reading only to drop what the client still sends."""
 
@@ -211,6 +214,28 @@ class HttpConnection(asyncio.Protocol):
         self._closing = True
         self._disarm()
         self._server.connections.discard(self)
+        self.backed_up = False
+        self._drained()  # the client is gone: what the run still writes is dropped
+
+    # Backpressure: the transport says when its buffer passes its high-water mark (64 KiB) and
+    # when it is back under the low one; a run streaming a body waits in between.
+    def pause_writing(self) -> None:
+        self.backed_up = True
+
+    def resume_writing(self) -> None:
+        self.backed_up = False
+        self._drained()
+
+    def when_drained(self, callback: Callable[[], None]) -> None:
+        if self.backed_up and not self._closing:
+            self._drain_callbacks.append(callback)
+        else:
+            callback()
+
+    def _drained(self) -> None:
+        callbacks, self._drain_callbacks = self._drain_callbacks, []
+        for callback in callbacks:
+            callback()
 
     def close_if_idle(self) -> None:
         if not self._busy:
@@ -507,13 +532,17 @@ class _Responder:
         connection.write(data if self._bodyless else data + payload)
         self._end()
 
-    def chunk(self, data: bytes) -> None:
+    def chunk(self, data: bytes) -> bool:
         if self._ended or self._bodyless or not data:
-            return
+            return False
         if self._chunked:
             self._connection.write(b"%x\r\n%s\r\n" % (len(data), data))
         else:
             self._connection.write(data)
+        return self._connection.backed_up
+
+    def when_drained(self, callback: Callable[[], None]) -> None:
+        self._connection.when_drained(callback)
 
     def body_end(self, error: str | None) -> None:
         if self._ended:

@@ -62,12 +62,21 @@ export function sendResponse(response, sink, limit) {
       return undefined;
     }
     sink.head(head, null, true);
-    for (let i = 0; i < bytes.length; i += INLINE_BYTES) sink.chunk(bytesToBinary(bytes.subarray(i, i + INLINE_BYTES)));
-    sink.end(null);
-    return undefined;
+    return sendChunks(bytes, sink, 0);
   }
   sink.head(head, null, true);
   return streamBody(body.stream, sink, limit);
+}
+
+// `sink.chunk` returns a promise when the client is not reading fast enough (the connection's
+// buffer is full): the rest waits for it, so a slow reader holds one buffer, not the whole body.
+function sendChunks(bytes, sink, from) {
+  for (let i = from; i < bytes.length; i += INLINE_BYTES) {
+    const drained = sink.chunk(bytesToBinary(bytes.subarray(i, i + INLINE_BYTES)));
+    if (drained) return drained.then(() => sendChunks(bytes, sink, i + INLINE_BYTES));
+  }
+  sink.end(null);
+  return undefined;
 }
 
 async function streamBody(stream, sink, limit) {
@@ -88,7 +97,8 @@ async function streamBody(stream, sink, limit) {
       }
       total += bytes.length;
       if (total > limit) throw new RangeError(`The response body is larger than ${limit} bytes`);
-      if (bytes.length) sink.chunk(bytesToBinary(bytes));
+      const drained = bytes.length ? sink.chunk(bytesToBinary(bytes)) : undefined;
+      if (drained) await drained;
     }
   } catch (error) {
     reader.cancel(error).catch(() => {});
