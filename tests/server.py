@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,9 +144,22 @@ class ServerProcess:
                 self.process.wait()
 
 
+def _limit_open_files(limit: int) -> Callable[[], None]:
+    def limit_them() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return limit_them
+
+
 def start_server(
-    tmp: Path, env: Mapping[str, str] | None = None, *, workers: int = 2, timeout: float = 60.0
+    tmp: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    workers: int = 2,
+    timeout: float = 60.0,
+    open_files: int | None = None,
 ) -> ServerProcess:
+    """``open_files``: the server's limit of open files, soft and hard (the machine's else)."""
     port = free_port()
     functions_port = free_port()
     data_dir = tmp / "data"
@@ -168,6 +182,7 @@ def start_server(
             stderr=subprocess.STDOUT,
             env=full_env,
             cwd=tmp,
+            preexec_fn=None if open_files is None else _limit_open_files(open_files),
         )
     server = ServerProcess(
         port,

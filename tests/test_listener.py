@@ -466,3 +466,37 @@ async def test_a_slow_reader_holds_back_the_stream_it_reads(
                     break
     assert held_back < 1000, pulled
     assert received > 1900 * 16384
+
+
+async def test_slow_clients_on_the_listener_leave_the_api_its_descriptors(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # 600 open files: the supervisor reads at most 88 heads at once (its open files less 512
+    # kept for the rest), so 300 clients that connect and never send leave the API, /health
+    # and the hosts' pipes what they need; the rest are closed at once. Once they go, the
+    # listener serves again.
+    server = server_factory(workers=1, open_files=600)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        function_id = str((await _deploy(http, ECHO))["function_id"])
+        slow = [socket.create_connection(("127.0.0.1", server.functions_port)) for _ in range(300)]
+        try:
+            await asyncio.sleep(0.5)
+            for _ in range(5):
+                async with http.get("/health", timeout=aiohttp.ClientTimeout(total=5)) as r:
+                    assert r.status == 200
+                async with http.post("/deploy", json={"code": "Vortex.return(1)"}) as r:
+                    assert r.status == 200
+            assert "connections being read already" in server.log()
+        finally:
+            for sock in slow:
+                sock.close()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                async with http.get(server.fn_url(function_id, "/x")) as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import resource
 from dataclasses import replace
 
 import click
@@ -79,6 +81,7 @@ def serve(
         functions_host=functions_host or settings.functions_host,
         functions_domain=(functions_domain or settings.functions_domain).lower().strip("."),
     )
+    _raise_open_files_limit()
     try:
         access = asyncio.run(_access_notice(settings))
     except ExposureRefused as exc:
@@ -117,6 +120,16 @@ def serve(
 
 LISTEN_BACKLOG = 4096
 """Connections the kernel queues before the server accepts them (capped by net.core.somaxconn)."""
+
+
+def _raise_open_files_limit() -> None:
+    """The soft limit of open files up to the hard one: every client connection is a descriptor
+    (in the server while its head is read, then in a host), and the common default of 1,024
+    let a thousand slow clients starve the API. Hosts inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 async def _access_notice(settings: Settings) -> str:

@@ -178,6 +178,9 @@ def take_connections(
                     return
                 continue
             connection = socket.socket(fileno=fds[0])
+            if len(server.connections) + len(connecting) >= server.max_connections:
+                connection.close()  # out of descriptors for it: the client sees it closed
+                continue
             connection.setblocking(False)
             # Held until done: the loop keeps only weak references to tasks, and one collected
             # while it waits would lose its connection without a word.

@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import itertools
 import os
+import resource
 import time
 import uuid
 from collections.abc import Callable
@@ -128,6 +129,12 @@ class _Request:
     debug_host: bool = False
 
 
+def connection_limit(reserve: int = 128) -> int:
+    """The connections a host serves at once: its open files, less a few for its pipes."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 65536 if soft == resource.RLIM_INFINITY else max(16, soft - reserve)
+
+
 class FunctionServer:
     """What the connections of one host share: the bridge, the routes and the settings."""
 
@@ -136,6 +143,8 @@ class FunctionServer:
         self.routes = routes
         self.config = ListenerConfig()
         self.connections: set[HttpConnection] = set()
+        self.max_connections = connection_limit()
+        """Past this, a handed-over connection is closed at once (host.py)."""
         self.draining = False
         """The host is being retired: connections close after their current request."""
         # Run ids unique across hosts and nodes, cheaper than a uuid4 per request: a random

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import socket
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 << 10
 LISTEN_BACKLOG = 4096
+MAX_PENDING = 16384
+"""Connections read at once for their first head, at most (``pending_limit``)."""
+FD_RESERVE = 512
+"""Open files kept for everything else the server does, however many clients connect."""
 LINGER = 2.0
 """Seconds a refused connection is still read (and what comes dropped) before it closes."""
 
@@ -67,12 +72,31 @@ def hostname_of(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0].lower().rstrip(".")
 
 
+def pending_limit(reserve: int = FD_RESERVE) -> int:
+    """How many connections the supervisor may hold while it reads their heads: its open files
+    less a reserve for the API, /health, storage and the hosts' pipes."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_PENDING
+    return max(64, min(MAX_PENDING, soft - reserve))
+
+
 class FunctionsListener:
-    def __init__(self, host: str, port: int, pick_host: PickHost, head_timeout: float) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        pick_host: PickHost,
+        head_timeout: float,
+        max_pending: int | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self._pick_host = pick_host
         self._head_timeout = head_timeout
+        self.max_pending = pending_limit() if max_pending is None else max_pending
+        self.shed = 0
+        """Connections closed at once because ``max_pending`` were being read already."""
         self._socket: socket.socket | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -110,6 +134,19 @@ class FunctionsListener:
                 # Out of file descriptors, say: the queued connections wait for the next turn.
                 log.warning("functions listener could not accept: %s", exc)
                 return
+            if len(self._tasks) >= self.max_pending:
+                # Slow clients (a slowloris) holding every descriptor would starve the API of
+                # its own: past the limit a new connection is closed unread, until heads come
+                # in or time out (VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS).
+                connection.close()
+                self.shed += 1
+                if self.shed == 1 or self.shed % 1000 == 0:
+                    log.warning(
+                        "functions listener: %d connections being read already; %d shed",
+                        len(self._tasks),
+                        self.shed,
+                    )
+                continue
             connection.setblocking(False)
             task = asyncio.create_task(self._serve(connection))
             self._tasks.add(task)
