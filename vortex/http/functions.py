@@ -122,12 +122,12 @@ async def deploy(request: web.Request) -> web.Response:
     record = await request.app[REGISTRY].deploy(
         code,
         deploy.filename,
-        env=deploy.env,
-        secrets=deploy.secrets,
-        allow_hosts=deploy.allow_hosts,
+        env=deploy.settings.env,
+        secrets=deploy.settings.secrets,
+        allow_hosts=deploy.settings.allow_hosts,
         namespace=namespace,
         name=name,
-        schedule=deploy.schedule,
+        schedule=deploy.settings.schedule,
     )
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.
@@ -135,6 +135,8 @@ async def deploy(request: web.Request) -> web.Response:
     answer: dict[str, Any] = {"function_id": record.id}
     if record.name is not None:
         answer.update(name=record.name, version=record.version)
+        # What the version took from the one before it, so that nobody is surprised by it.
+        answer["kept"] = deploy.settings.kept(record) if record.version != 1 else []
     answer["url"] = request.app[DATA_PLANE].public_url(record)
     return json_response(answer)
 
