@@ -31,7 +31,7 @@ CLEARABLE = {
 }
 """``--clear`` choices, to the API's setting names."""
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
-_LOCATION_SUFFIX = re.compile(r"\s*\([^()]*:\d+:\d+\)$")
+_LOCATION_SUFFIX = re.compile(r"\s*\([^()]*:\d+(?::\d+)?\)$")
 
 
 def upload_name(path: Path) -> str:
@@ -126,6 +126,10 @@ def deploy(
     secret_values = key_values(secrets, "--secret") if secrets else None
     cleared = [CLEARABLE[c] for c in clear]
     source = read_source(file)
+    if not source.strip():
+        raise CLIError(
+            f"{file} is empty: there is no code to deploy", ExitCode.FAILED, "empty_file"
+        )
     if not as_json:
         printer.step(f"Deploying {file} ({bytes_phrase(len(source.encode()))})...")
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 import click
 from aiohttp import web
 
+from vortex import oplog
 from vortex.auth.exposure import ExposureRefused, startup_notice
 from vortex.backends import make_api_keys
 from vortex.config import ConfigError, Settings
@@ -83,10 +84,7 @@ def serve(
         access = asyncio.run(_access_notice(settings))
     except ExposureRefused as exc:
         raise click.ClickException(str(exc)) from None
-    logging.basicConfig(
-        level=os.environ.get("VORTEX_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    oplog.configure(os.environ.get("VORTEX_LOG_LEVEL", "INFO"))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     click.echo(
         f"Vortex serving on http://{settings.host}:{settings.port} "

@@ -127,7 +127,7 @@ def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployReques
         if not isinstance(code, str):
             raise InvalidRequest('"code" must be a string holding the function\'s JavaScript')
         if not code.strip():
-            raise InvalidRequest('"code" is empty')
+            raise InvalidRequest('"code" is empty: there is no function to deploy')
         filename = body.get("filename", "index.js")
         if not isinstance(filename, str) or not FILENAME.fullmatch(filename):
             raise InvalidRequest('"filename" must be a plain file name such as "index.js"')
