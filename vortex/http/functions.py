@@ -8,6 +8,7 @@ from aiohttp import web
 
 from vortex.errors import InternalError, SyntaxErrorInCode
 from vortex.functions import Code, history_key
+from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
 from vortex.http.deploy_body import DeployRequest, parse_deploy_body
 from vortex.http.keys import (
     CRON,
@@ -158,6 +159,7 @@ async def deploy(request: web.Request) -> web.Response:
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.
         request.app[CRON].changed()
+    request[ACCESS_FUNCTION] = record.name or record.id
     answer: dict[str, Any] = {"function_id": record.id}
     if record.name is not None:
         answer.update(name=record.name, version=record.version)
