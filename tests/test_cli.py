@@ -501,3 +501,25 @@ def test_help_documents_the_exit_codes(invoke: Invoke) -> None:
     assert "3 server unreachable" in result.stdout
     for command in ("init", "deploy", "run", "list", "logs", "delete", "health", "serve"):
         assert re.search(rf"^  {command}\b", result.stdout, re.M)
+
+
+def test_deploying_an_empty_file_says_the_file_is_empty(invoke: Invoke) -> None:
+    Path("empty.js").write_text("\n  \n")
+    result = invoke("deploy", "empty.js")
+    assert result.exit_code == 1
+    assert one_line(result.stderr) == "Error: empty.js is empty: there is no code to deploy"
+    result = invoke("deploy", "empty.js", "--json")
+    assert json.loads(result.stdout)["error"]["code"] == "empty_file"
+
+
+def test_logs_of_a_named_function_are_headed_with_its_name(invoke: Invoke) -> None:
+    name = f"logs-{uuid.uuid4().hex[:8]}"
+    Path("counter.js").write_text('console.log("counted"); Vortex.return(1);')
+    assert invoke("deploy", "counter.js", "--name", name).exit_code == 0
+    result = invoke("logs", name)
+    assert result.stdout.startswith(f"No runs of {name} v1 (counter.js) on this server yet.")
+    invoke("run", name)
+    result = invoke("logs", name)
+    assert result.stdout.startswith(f"Last run of {name} v1 (counter.js):"), result.stdout
+    assert json.loads(invoke("logs", name, "--json").stdout)["name"] == name
+    assert invoke("delete", name).exit_code == 0

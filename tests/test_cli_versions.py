@@ -98,3 +98,20 @@ def test_deploy_with_a_schedule(invoke: Invoke) -> None:  # noqa: F811
     result = invoke("deploy", "job.js", "--schedule", "every day")
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "five fields" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_new_version_keeps_its_settings_unless_cleared(invoke: Invoke) -> None:  # noqa: F811
+    name = f"cli-{uuid.uuid4().hex[:10]}"
+    Path("index.js").write_text("Vortex.return(Vortex.env.REGION ?? null);")
+    first = invoke(
+        "deploy", "index.js", "--name", name, "--env", "REGION=eu", "--schedule", "@daily"
+    )
+    assert first.exit_code == 0, first.stderr
+    result = invoke("deploy", "index.js", "--name", name)
+    assert result.exit_code == 0, result.stderr
+    assert "Kept from the previous version: env, schedule" in result.stdout
+    assert '📦 Return Value:\n  "eu"\n' in invoke("run", name).stdout
+    result = invoke("deploy", "index.js", "--name", name, "--clear", "env", "--json")
+    assert json.loads(result.stdout)["kept"] == ["schedule"]
+    assert "📦 Return Value:\n  null\n" in invoke("run", name).stdout
+    assert invoke("delete", name).exit_code == 0

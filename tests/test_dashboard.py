@@ -533,6 +533,53 @@ async def test_a_named_function_shows_its_name_and_active_version(
     await page.context.close()
 
 
+async def test_a_deploy_from_the_page_keeps_the_settings(
+    server: ServerProcess,
+    open_page: Callable[..., object],
+    deploy: Callable[..., object],
+    http: aiohttp.ClientSession,
+) -> None:
+    """The page deploys code and a file name only: the new version keeps env, secrets, allowed
+    hosts and schedule, and the page says so before the deploy."""
+    name = f"keep-{uuid.uuid4().hex[:8]}"
+    settings = {
+        "env": {"REGION": "eu"},
+        "secrets": {"TOKEN": "t"},
+        "allow_hosts": ["api.example.com"],
+        "schedule": "0 9 * * *",
+    }
+    await deploy("Vortex.return(1);", name=name, **settings)  # type: ignore[misc]
+    page, watch = await open_page(server.url, path=f"#/functions/{name}")
+    await wait_healthy(page)
+    await expect(page.locator("#code")).to_have_value("Vortex.return(1);")
+    await set_code(page, "Vortex.return(Vortex.env.REGION);")
+    note = page.locator("#deploy-note")
+    await expect(note).to_have_text(
+        "Only the code changes. The new version keeps env REGION · secrets TOKEN"
+        " · allowed hosts api.example.com · schedule 0 9 * * * (UTC)"
+    )
+    await snap(page, "deploy-keeps-settings-1280x800")
+    await page.click("#deploy-btn")
+    await expect(page.locator("#fn-name-chip .name-version")).to_have_text("v2")
+    async with http.get(f"/functions/{name}") as response:
+        shown = await response.json()
+    assert shown["version"] == 2 and shown["code"] == "Vortex.return(Vortex.env.REGION);"
+    assert (shown["env"], shown["secrets"], shown["allow_hosts"], shown["schedule"]) == (
+        {"REGION": "eu"},
+        ["TOKEN"],
+        ["api.example.com"],
+        "0 9 * * *",
+    )
+    # Edited again, the page still knows what the version it shows has.
+    await expect(note).to_be_hidden()
+    await set_code(page, "Vortex.return(3);")
+    await expect(note.locator(".dn-item")).to_have_count(4)
+    watch.assert_clean()
+    await page.context.close()
+    async with http.delete(f"/functions/{name}") as response:
+        assert response.status == 200
+
+
 def version_code(n: int) -> str:
     return f'console.log("hello from v{n}");\nVortex.return({{ version: {n} }});\n'
 

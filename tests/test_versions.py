@@ -226,3 +226,52 @@ def test_references_are_whole_names_or_ids() -> None:
         except InvalidFunctionId:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+async def test_a_new_version_keeps_the_settings_it_does_not_set(
+    http: aiohttp.ClientSession,
+) -> None:
+    """Deployed with code only (as the dashboard deploys), a version keeps the active version's
+    env, secrets, allow_hosts and schedule; a setting sent replaces it, ``null`` or empty clears."""
+    name = unique_name()
+    settings = {
+        "env": {"REGION": "eu"},
+        "secrets": {"TOKEN": "s3cret"},
+        "allow_hosts": ["api.example.com"],
+        "schedule": "* * * * *",
+    }
+    await deploy(http, "Vortex.return(1);", name=name, **settings)
+    second = await deploy(http, "Vortex.return(2);", name=name, filename="v2.js")
+    assert second["kept"] == ["env", "secrets", "allow_hosts", "schedule"]
+    shown = await call(http, "GET", f"/functions/{name}")
+    assert shown["version"] == 2
+    assert shown["env"] == {"REGION": "eu"} and shown["secrets"] == ["TOKEN"]
+    assert shown["allow_hosts"] == ["api.example.com"] and shown["schedule"] == "* * * * *"
+
+    # One setting sent replaces that one only.
+    await deploy(http, "Vortex.return(3);", name=name, env={"REGION": "us"})
+    shown = await call(http, "GET", f"/functions/{name}")
+    assert shown["env"] == {"REGION": "us"} and shown["secrets"] == ["TOKEN"]
+    assert shown["schedule"] == "* * * * *"
+
+    # A name moved from the secrets to env is not in both.
+    await deploy(http, "Vortex.return(4);", name=name, env={"TOKEN": "plain"})
+    shown = await call(http, "GET", f"/functions/{name}")
+    assert shown["env"] == {"TOKEN": "plain"} and shown["secrets"] == []
+
+    # null and empty clear.
+    await deploy(
+        http, "Vortex.return(5);", name=name, env={}, secrets=None, allow_hosts=[], schedule=None
+    )
+    shown = await call(http, "GET", f"/functions/{name}")
+    assert (shown["env"], shown["secrets"], shown["allow_hosts"], shown["schedule"]) == (
+        {},
+        [],
+        [],
+        None,
+    )
+    # A rollback activates a version with the settings it was deployed with.
+    await call(http, "POST", f"/functions/{name}/rollback", json={"to": 2})
+    shown = await call(http, "GET", f"/functions/{name}")
+    assert shown["env"] == {"REGION": "eu"} and shown["schedule"] == "* * * * *"
+    await call(http, "DELETE", f"/functions/{name}")

@@ -226,6 +226,8 @@ class Deployed:
     function_id: str
     name: str | None
     version: int | None
+    kept: tuple[str, ...] = ()
+    """The settings the version took from the one active before it (docs/versions.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,29 +399,36 @@ class VortexClient:
         allow_hosts: Sequence[str] | None = None,
         name: str | None = None,
         schedule: str | None = None,
+        clear: Sequence[str] = (),
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
-        (five-field cron, UTC), also run on it."""
+        (five-field cron, UTC), also run on it. A setting given as ``None`` is left out: a new
+        version keeps the active one's. ``clear`` names settings to empty
+        (``env``, ``secrets``, ``allow_hosts``, ``schedule``)."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if name is not None:
             body["name"] = name
+        for setting in clear:
+            body[setting] = None
         if schedule is not None:
             body["schedule"] = schedule
-        if env:
+        if env is not None:
             body["env"] = dict(env)
-        if secrets:
+        if secrets is not None:
             body["secrets"] = dict(secrets)
-        if allow_hosts:
+        if allow_hosts is not None:
             body["allow_hosts"] = list(allow_hosts)
         data = await self._request("POST", ("deploy",), json_body=body)
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
             raise UnexpectedResponse(f"{self._url('deploy')} answered without a function_id")
         deployed_name = data.get("name")
+        kept = data.get("kept")
         return Deployed(
             function_id,
             deployed_name if isinstance(deployed_name, str) else None,
             _optional_int(data.get("version")),
+            tuple(k for k in kept if isinstance(k, str)) if isinstance(kept, list) else (),
         )
 
     async def execute(self, function_id: str, *, run_id: str | None = None) -> RunResult:

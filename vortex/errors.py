@@ -19,6 +19,7 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     │   ├── CrossSiteRequest                cross_site_request
     │   └── UnknownHost                     unknown_host
     ├── MethodNotAllowed                405 method_not_allowed
+    ├── UpgradeRequired                 426 upgrade_required (a WebSocket route got plain HTTP)
     ├── PayloadTooLarge                 413 payload_too_large
     ├── UnsupportedMediaType            415 unsupported_media_type
     ├── Unavailable                     503
@@ -34,12 +35,15 @@ part of the execute response, built in ``vortex.isolates.outcome``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
 class VortexError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
+    headers: ClassVar[Mapping[str, str]] = {}
+    """Sent with the error's answer (HTTP requires some with some statuses)."""
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -112,6 +116,12 @@ class UnknownHost(NotThisSite):
 class MethodNotAllowed(VortexError):
     status = 405
     code = "method_not_allowed"
+
+
+class UpgradeRequired(VortexError):
+    status = 426
+    code = "upgrade_required"
+    headers: ClassVar[Mapping[str, str]] = {"Upgrade": "websocket", "Connection": "Upgrade"}
 
 
 class PayloadTooLarge(VortexError):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from vortex.cache import BoundedCache
+from vortex.deploysettings import KEEP, Keep, Resolved, SettingsChange
 from vortex.errors import FunctionNotFound, InvalidRequest, StorageUnavailable, VersionNotFound
 from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
@@ -87,13 +88,21 @@ class FunctionRegistry:
         code: Code,
         filename: str = "index.js",
         *,
-        env: Mapping[str, str] | None = None,
-        secrets: Mapping[str, str] | None = None,
-        allow_hosts: Sequence[str] = (),
+        env: Mapping[str, str] | Keep | None = KEEP,
+        secrets: Mapping[str, str] | Keep | None = KEEP,
+        allow_hosts: Sequence[str] | Keep | None = KEEP,
         namespace: str = "default",
         name: str | None = None,
-        schedule: str | None = None,
+        schedule: str | Keep | None = KEEP,
     ) -> FunctionRecord:
+        """A new function, or with ``name`` its next version, made active. A setting left
+        ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it."""
+        change = SettingsChange(
+            env=env if isinstance(env, Keep) else dict(env or {}),
+            secrets=secrets if isinstance(secrets, Keep) else dict(secrets or {}),
+            allow_hosts=allow_hosts if isinstance(allow_hosts, Keep) else tuple(allow_hosts or ()),
+            schedule=schedule,
+        )
         if isinstance(code, ModuleBundle):
             data, size = code.to_bytes(), code.source_size
         elif isinstance(code, BuiltScript):
@@ -108,18 +117,18 @@ class FunctionRegistry:
             created_at=iso_utc(time.time()),
             filename=filename,
             kind="module" if isinstance(code, ModuleBundle) else "script",
-            env=dict(env or {}),
-            secrets=dict(secrets or {}),
-            allow_hosts=tuple(allow_hosts),
             namespace=namespace,
-            schedule=schedule,
         )
         if name is None:
+            record = self._with_settings(record, change.applied_to(None))
             await self.store.put(record, data)
         else:
             async with self._lock(namespace, name):
                 pointer = await self.store.get_pointer(namespace, name)
                 number = 1 if pointer is None else pointer.latest + 1
+                # Read under the lock: two deploys of one name each keep what the other set.
+                active = None if pointer is None else await self._active_or_none(pointer)
+                record = self._with_settings(record, change.applied_to(active))
                 record = replace(record, name=name, version=number)
                 # The version first, then the pointer: a pointer never names a missing record.
                 await self.store.put(record, data)
@@ -136,6 +145,22 @@ class FunctionRegistry:
         if name is not None:
             self._changed(record)
         return record
+
+    @staticmethod
+    def _with_settings(record: FunctionRecord, settings: Resolved) -> FunctionRecord:
+        return replace(
+            record,
+            env=settings.env,
+            secrets=settings.secrets,
+            allow_hosts=settings.allow_hosts,
+            schedule=settings.schedule,
+        )
+
+    async def _active_or_none(self, pointer: NamePointer) -> FunctionRecord | None:
+        try:
+            return await self.record(pointer.active_ref.function_id)
+        except FunctionNotFound:
+            return None  # a version record lost by hand: nothing to keep
 
     def _lock(self, namespace: str, name: str) -> asyncio.Lock:
         return self._name_locks.setdefault((namespace, name), asyncio.Lock())

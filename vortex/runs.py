@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from vortex import oplog
 from vortex.config import Settings
 from vortex.errors import SecretsUnavailable
 from vortex.functions import Code, FunctionRegistry, history_key, iso_utc
@@ -219,6 +220,17 @@ class RunService:
             logs_truncated=truncated,
             error=outcome.error,
         )
+        if trigger != "execute":  # an API request's run has its access line already
+            oplog.run_ended(
+                trigger,
+                record.name or record.id,
+                record.version,
+                record.id,
+                run_id,
+                code_of_error,
+                outcome.duration_ms,
+                outcome.cpu_ms,
+            )
         await self.history.record(history_key(record), entry)
 
     # -- runs that hosts start for their own listener ---------------------------------------------

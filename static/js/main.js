@@ -52,6 +52,7 @@ const els = {
   keyBtn: $("#key-btn"),
   keyLabel: $("#key-label"),
   fnSubText: $("#fn-sub-text"),
+  deployNote: $("#deploy-note"),
   del: $("#delete-btn"),
   deploy: $("#deploy-btn"),
   deployLabel: $("#deploy-label"),
@@ -219,6 +220,7 @@ function renderHeader() {
     els.fnSubText.hidden = true;
     els.del.hidden = true;
   }
+  renderDeployNote(current && current.name && dirty ? keptSettings(current) : []);
   fitFilename();
   els.deploy.disabled = busy !== null;
   els.deploy.hidden = current !== null && !dirty && busy !== "deploy";
@@ -226,6 +228,35 @@ function renderHeader() {
   els.run.disabled = busy !== null;
   els.runLabel.textContent = busy === "run" ? "Running…" : current && !dirty ? "Run" : "Deploy & run";
   els.app.classList.toggle("busy", busy !== null);
+}
+
+/**
+ * The settings a new version of a named function takes from its active one: the dashboard
+ * deploys code only, and the server keeps every setting a deploy leaves out (docs/versions.md).
+ */
+function keptSettings(fn) {
+  const kept = [];
+  const names = (value) => (Array.isArray(value) ? value : Object.keys(value ?? {}));
+  const env = names(fn.env);
+  if (env.length) kept.push({ key: "env", label: "env", detail: env.join(", ") });
+  const secrets = names(fn.secrets);
+  if (secrets.length) kept.push({ key: "secrets", label: "secrets", detail: secrets.join(", ") });
+  if (fn.allow_hosts?.length) kept.push({ key: "allow_hosts", label: "allowed hosts", detail: fn.allow_hosts.join(", ") });
+  if (fn.schedule) kept.push({ key: "schedule", label: "schedule", detail: `${fn.schedule} (UTC)` });
+  return kept;
+}
+
+/** Before a deploy of a named function: only the code changes, these settings stay. */
+function renderDeployNote(kept) {
+  els.deployNote.hidden = kept.length === 0;
+  if (!kept.length) return;
+  els.deployNote.replaceChildren(
+    h("span", { class: "dn-lead" }, "Only the code changes. The new version keeps "),
+    ...kept.flatMap((k, i) => [
+      ...(i ? [h("span", { class: "dn-sep" }, " · ")] : []),
+      h("span", { class: "dn-item", dataset: { setting: k.key } }, h("span", { class: "dn-label" }, k.label), " ", h("span", { class: "mono" }, k.detail)),
+    ]),
+  );
 }
 
 function fitFilename() {
@@ -739,8 +770,11 @@ async function deploy() {
     }
     const record = { id, code, filename, size: codeBytes(code), created_at: new Date().toISOString(), last_run: null };
     if (answer.name) {
-      // One history for every version of a name: the last run stays the last run.
-      Object.assign(record, { name: answer.name, version: answer.version, last_run: previous?.name === answer.name ? previous.last_run : null });
+      // One history for every version of a name: the last run stays the last run; the
+      // settings the server kept are the previous version's.
+      const same = previous?.name === answer.name;
+      Object.assign(record, { name: answer.name, version: answer.version, last_run: same ? previous.last_run : null });
+      for (const key of answer.kept ?? []) if (same) record[key] = previous[key];
     }
     const ref = refOf(record);
     setCurrent(record);
@@ -751,7 +785,9 @@ async function deploy() {
     startTail(record);
     runView.idle(record);
     if (answer.name) {
-      toast(`Deployed ${answer.name} v${answer.version}`, { detail: `Active now · function ID ${id}` });
+      const kept = (answer.kept ?? []).map((k) => k.replace("_", " "));
+      const keptNote = kept.length ? ` · kept ${kept.join(", ")}` : "";
+      toast(`Deployed ${answer.name} v${answer.version}`, { detail: `Active now${keptNote} · function ID ${id}` });
       versionsView.refresh();
     } else {
       toast(`Deployed ${filename}`, { detail: `Function ID ${id}` });

@@ -25,7 +25,7 @@ async def test_active_versions_and_unnamed_functions_with_a_schedule(
     plain = await registry.deploy("1", schedule="*/5 * * * *")
     await registry.deploy("2")  # no schedule, not listed
     v1 = await registry.deploy("3", name="report", schedule="0 9 * * 1")
-    await registry.deploy("4", name="report")
+    await registry.deploy("4", name="report", schedule=None)  # clears the schedule
     assert await source.schedules() == {plain.id: "*/5 * * * *"}
 
     await registry.rollback(v1, 1)

@@ -23,8 +23,15 @@ from vortex.cli.output import (
 )
 from vortex.client import CodeSyntaxError, Deployed, FunctionInfo
 
+CLEARABLE = {
+    "env": "env",
+    "secrets": "secrets",
+    "allow-hosts": "allow_hosts",
+    "schedule": "schedule",
+}
+"""``--clear`` choices, to the API's setting names."""
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
-_LOCATION_SUFFIX = re.compile(r"\s*\([^()]*:\d+:\d+\)$")
+_LOCATION_SUFFIX = re.compile(r"\s*\([^()]*:\d+(?::\d+)?\)$")
 
 
 def upload_name(path: Path) -> str:
@@ -87,6 +94,14 @@ def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
     metavar="CRON",
     help='Also run on this five-field cron schedule, in UTC, e.g. "*/5 * * * *".',
 )
+@click.option(
+    "--clear",
+    "clear",
+    multiple=True,
+    type=click.Choice(CLEARABLE),
+    help="Deploy --name without this setting of the active version (repeatable); "
+    "settings not given are kept.",
+)
 @url_option
 @json_option
 @command_errors
@@ -97,14 +112,24 @@ def deploy(
     allow_hosts: tuple[str, ...],
     name: str | None,
     schedule: str | None,
+    clear: tuple[str, ...],
     url: str,
     as_json: bool,
 ) -> int:
-    """Deploy FILE as a new function (or a new version of --name) and print its id."""
+    """Deploy FILE as a new function (or a new version of --name) and print its id.
+
+    A new version keeps the active version's env, secrets, allowed hosts and schedule unless
+    given here (or cleared with --clear)."""
     printer = Printer.from_env()
-    variables = key_values(env, "--env")
-    secret_values = key_values(secrets, "--secret")
+    # Left out (None), a setting is kept from the active version; given, it replaces it.
+    variables = key_values(env, "--env") if env else None
+    secret_values = key_values(secrets, "--secret") if secrets else None
+    cleared = [CLEARABLE[c] for c in clear]
     source = read_source(file)
+    if not source.strip():
+        raise CLIError(
+            f"{file} is empty: there is no code to deploy", ExitCode.FAILED, "empty_file"
+        )
     if not as_json:
         printer.step(f"Deploying {file} ({bytes_phrase(len(source.encode()))})...")
 
@@ -116,9 +141,10 @@ def deploy(
                 filename=upload_name(file),
                 env=variables,
                 secrets=secret_values,
-                allow_hosts=allow_hosts,
+                allow_hosts=allow_hosts or None,
                 name=name,
                 schedule=schedule,
+                clear=cleared,
             )
 
     try:
@@ -132,13 +158,16 @@ def deploy(
     if as_json:
         answer: dict[str, object] = {"function_id": new_id}
         if deployed.name is not None:
-            answer.update(name=deployed.name, version=deployed.version)
+            answer.update(name=deployed.name, version=deployed.version, kept=list(deployed.kept))
         printer.json(answer)
         return ExitCode.OK
     printer.ok("Function deployed successfully!")
     if deployed.name is not None:
         printer.out(f"  Name: {printer.style(deployed.name, bold=True)}")
         printer.out(f"  Version: {deployed.version} (active)")
+        if deployed.kept:
+            kept = ", ".join(k.replace("_", " ") for k in deployed.kept)
+            printer.out(f"  Kept from the previous version: {kept} (--clear to drop)")
     if schedule:
         printer.out(f"  Schedule: {schedule} (UTC)")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")

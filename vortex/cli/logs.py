@@ -63,10 +63,15 @@ def last_run(url: str, checked: str, printer: Printer, *, as_json: bool) -> int:
 
     info, kept = asyncio.run(fetch())
     if as_json:
-        printer.json({"function_id": info.id, "last_run": info.raw.get("last_run")})
+        answer: dict[str, object] = {"function_id": info.id}
+        if info.name is not None:
+            answer.update(name=info.name, version=info.version)
+        printer.json({**answer, "last_run": info.raw.get("last_run")})
         return ExitCode.OK
     run = info.last_run
-    name = f"{printer.style(info.id, bold=True)} ({info.filename})"
+    # A named function is known by its name (and the version that is active), not its id.
+    shown = info.id if info.name is None else f"{info.name} v{info.version}"
+    name = f"{printer.style(shown, bold=True)} ({info.filename})"
     if run is None:
         printer.out(f"No runs of {name} on this server yet.")
     else:

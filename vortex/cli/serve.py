@@ -12,6 +12,7 @@ from dataclasses import replace
 import click
 from aiohttp import web
 
+from vortex import oplog
 from vortex.auth.exposure import ExposureRefused, startup_notice
 from vortex.backends import make_api_keys
 from vortex.config import ConfigError, Settings
@@ -53,6 +54,12 @@ from vortex.config import ConfigError, Settings
     default=None,
     help="Functions answer at {name}.DOMAIN (VORTEX_FUNCTIONS_DOMAIN, default localhost).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(oplog.LOG_FORMATS),
+    default=None,
+    help="The server's log on stderr: text lines, or JSON lines (VORTEX_LOG_FORMAT, default text).",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -62,6 +69,7 @@ def serve(
     functions_port: int | None,
     functions_host: str | None,
     functions_domain: str | None,
+    log_format: str | None,
 ) -> None:
     """Serve the Vortex API and dashboard."""
     from vortex.http.app import create_app
@@ -86,21 +94,29 @@ def serve(
         access = asyncio.run(_access_notice(settings))
     except ExposureRefused as exc:
         raise click.ClickException(str(exc)) from None
-    logging.basicConfig(
-        level=os.environ.get("VORTEX_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    chosen = log_format or os.environ.get("VORTEX_LOG_FORMAT", "text").strip().lower() or "text"
+    if chosen not in oplog.LOG_FORMATS:
+        raise click.ClickException(f"VORTEX_LOG_FORMAT must be text or json, not {chosen!r}")
+    json_lines = chosen == "json"
+    oplog.configure(
+        os.environ.get("VORTEX_LOG_LEVEL", "INFO"),
+        "json" if json_lines else "text",
+        access=os.environ.get("VORTEX_ACCESS_LOG", "on").strip().lower() not in OFF,
     )
+    # Ours (vortex.access) says more: the function and the run.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    click.echo(
+    # With JSON lines, the banner is log lines too: a log shipper reads nothing else.
+    say = logging.getLogger("vortex.serve").info if json_lines else click.echo
+    say(
         f"Vortex serving on http://{settings.host}:{settings.port} "
         f"({settings.workers} hosts, data in {settings.data_dir})"
     )
     if settings.functions_port:
-        click.echo(
+        say(
             f"Functions answer on http://{{name}}.{settings.functions_domain}:"
             f"{settings.functions_port} (listening on {settings.functions_listen_host})"
         )
-    click.echo(access)
+    say(access)
     try:
         web.run_app(
             create_app(settings),
@@ -118,6 +134,7 @@ def serve(
         ) from None
 
 
+OFF = ("0", "off", "false", "no")
 LISTEN_BACKLOG = 4096
 """Connections the kernel queues before the server accepts them (capped by net.core.somaxconn)."""
 

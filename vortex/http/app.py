@@ -27,6 +27,7 @@ from vortex.http import (
     trigger,
     versions,
 )
+from vortex.http.accesslog import access_log
 from vortex.http.auth import is_loopback, require_api_key
 from vortex.http.browsers import guard_browsers
 from vortex.http.cron import cron_ctx
@@ -175,8 +176,9 @@ async def _close_websockets(app: web.Application) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     app = web.Application(
-        # json_errors first: it turns the other middlewares' refusals into JSON errors too.
-        middlewares=[json_errors, guard_browsers, require_api_key],
+        # access_log outside everything: it logs the answer as sent. json_errors next: it
+        # turns the other middlewares' refusals into JSON errors too.
+        middlewares=[access_log, json_errors, guard_browsers, require_api_key],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

@@ -6,6 +6,7 @@
 {"files": {"index.ts": "...", "lib.ts": "..."}}                        the same in TypeScript
 + optional "env": {"KEY": "value"}, "secrets": {"KEY": "value"},
   "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *"
+  each left out: the active version's (a new version of a name keeps it); null or empty: none
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vortex.cron.schedule import CronSchedule
+from vortex.deploysettings import KEEP, MAX_ENV_BYTES, Keep, SettingsChange
 from vortex.errors import InvalidRequest, PayloadTooLarge
 from vortex.modules.detect import (
     TYPESCRIPT_EXTENSIONS,
@@ -29,7 +31,6 @@ from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
 FILENAME = re.compile(r"[\w][\w.-]{0,99}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_ENV_ENTRIES = 128
-MAX_ENV_BYTES = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +41,8 @@ class DeployRequest:
     """Known to be a module (several files, a .mjs name); else it is one when the script
     grammar refuses it and a top-level ``export`` is there (``maybe_module``)."""
     maybe_module: bool
-    env: dict[str, str]
-    secrets: dict[str, str]
-    allow_hosts: tuple[str, ...]
-    schedule: str | None = None
-    """Normalised (single spaces); checked by ``CronSchedule.parse``."""
+    settings: SettingsChange
+    """The schedule normalised (single spaces), checked by ``CronSchedule.parse``."""
 
     @property
     def code(self) -> str:
@@ -56,8 +54,10 @@ class DeployRequest:
         return is_typescript(self.upload.entry)
 
 
-def _variables(body: dict[str, Any], key: str) -> dict[str, str]:
-    value = body.get(key)
+def _variables(body: dict[str, Any], key: str) -> dict[str, str] | Keep:
+    if key not in body:
+        return KEEP
+    value = body[key]
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
@@ -73,8 +73,10 @@ def _variables(body: dict[str, Any], key: str) -> dict[str, str]:
     return dict(value)
 
 
-def _schedule(body: dict[str, Any]) -> str | None:
-    value = body.get("schedule")
+def _schedule(body: dict[str, Any]) -> str | Keep | None:
+    if "schedule" not in body:
+        return KEEP
+    value = body["schedule"]
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -82,21 +84,38 @@ def _schedule(body: dict[str, Any]) -> str | None:
     return CronSchedule.parse(value).expression
 
 
-def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployRequest:
-    env = _variables(body, "env")
-    secrets = _variables(body, "secrets")
-    both = sorted(set(env) & set(secrets))
-    if both:
-        raise InvalidRequest(f'{", ".join(both)} is given both in "env" and in "secrets"')
-    if sum(len(k) + len(v.encode()) for k, v in (env | secrets).items()) > MAX_ENV_BYTES:
-        raise PayloadTooLarge(f'"env" and "secrets" together are over {MAX_ENV_BYTES} bytes')
-    hosts = body.get("allow_hosts", [])
+def _allow_hosts(body: dict[str, Any]) -> tuple[str, ...] | Keep:
+    if "allow_hosts" not in body:
+        return KEEP
+    hosts = body["allow_hosts"]
+    if hosts is None:
+        return ()
     if not isinstance(hosts, list):
         raise InvalidRequest('"allow_hosts" must be a list of host names')
     try:
-        allow_hosts = normalize_patterns(hosts)
+        return normalize_patterns(hosts)
     except InvalidHostPattern as exc:
         raise InvalidRequest(f'"allow_hosts": {exc}') from None
+
+
+def _settings(body: dict[str, Any]) -> SettingsChange:
+    env = _variables(body, "env")
+    secrets = _variables(body, "secrets")
+    if not isinstance(env, Keep) and not isinstance(secrets, Keep):
+        both = sorted(set(env) & set(secrets))
+        if both:
+            raise InvalidRequest(f'{", ".join(both)} is given both in "env" and in "secrets"')
+    given = {
+        **(env if not isinstance(env, Keep) else {}),
+        **(secrets if not isinstance(secrets, Keep) else {}),
+    }
+    if sum(len(k) + len(v.encode()) for k, v in given.items()) > MAX_ENV_BYTES:
+        raise PayloadTooLarge(f'"env" and "secrets" together are over {MAX_ENV_BYTES} bytes')
+    return SettingsChange(env, secrets, _allow_hosts(body), _schedule(body))
+
+
+def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployRequest:
+    settings = _settings(body)
 
     if "files" in body:
         if "code" in body:
@@ -108,7 +127,7 @@ def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployReques
         if not isinstance(code, str):
             raise InvalidRequest('"code" must be a string holding the function\'s JavaScript')
         if not code.strip():
-            raise InvalidRequest('"code" is empty')
+            raise InvalidRequest('"code" is empty: there is no function to deploy')
         filename = body.get("filename", "index.js")
         if not isinstance(filename, str) or not FILENAME.fullmatch(filename):
             raise InvalidRequest('"filename" must be a plain file name such as "index.js"')
@@ -127,6 +146,4 @@ def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployReques
     size = sum(len(source.encode()) for source in upload.files.values())
     if size > max_code_bytes:
         raise PayloadTooLarge(f"the code is over the limit of {max_code_bytes} bytes")
-    return DeployRequest(
-        upload, filename, module, maybe, env, secrets, allow_hosts, _schedule(body)
-    )
+    return DeployRequest(upload, filename, module, maybe, settings)

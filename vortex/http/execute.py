@@ -77,7 +77,8 @@ async def execute(request: web.Request) -> web.Response:
     }
     if record.name is not None:
         body.update(name=record.name, version=record.version)
-    headers = {}
+    # As the functions listener answers: the run's id is in a header too (and the access log).
+    headers = {"X-Vortex-Run-Id": run_id}
     if request.app[SETTINGS].debug_host_header:
         headers["X-Vortex-Host"] = str(invocation.host_pid)
     if outcome.error is not None:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from vortex.errors import InternalError, SyntaxErrorInCode
 from vortex.functions import Code, history_key
+from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
 from vortex.http.deploy_body import DeployRequest, parse_deploy_body
 from vortex.http.keys import (
     CRON,
@@ -25,6 +26,7 @@ from vortex.isolates.pool import IsolatePool
 from vortex.modules.build import build
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.errors import BuildUnavailable
+from vortex.modules.refusals import column_in, refusal_of
 from vortex.modules.script import BuiltScript, build_script
 from vortex.modules.sourcemap import BundleMap
 from vortex.storage.base import FunctionRecord
@@ -35,13 +37,32 @@ routes = web.RouteTableDef()
 
 def _refused_by_text(problem: dict[str, Any]) -> bool:
     """SES's textual check, not the grammar, refused the code (``SES_..._REJECTED``)."""
-    return "_REJECTED)" in str(problem.get("message"))
+    return refusal_of(problem.get("message")) is not None
+
+
+def _located(
+    message: str, file: str | None, line: object, column: object, *, with_file: bool
+) -> SyntaxErrorInCode:
+    """``SyntaxError: reason (file:line:column)``; no column when none is known (never null)."""
+    if not isinstance(line, int):
+        return SyntaxErrorInCode(f"SyntaxError: {message}", line=None)
+    where = f"{file}:{line}" + (f":{column}" if isinstance(column, int) else "")
+    details: dict[str, Any] = {"line": line}
+    if isinstance(column, int):
+        details["column"] = column
+    if with_file:
+        details["file"] = file
+    return SyntaxErrorInCode(f"SyntaxError: {message} ({where})", **details)
 
 
 def _syntax_error(problem: dict[str, Any], filename: str) -> SyntaxErrorInCode:
-    line, column = problem.get("line"), problem.get("column")
-    where = f" ({filename}:{line}:{column})" if line else ""
-    return SyntaxErrorInCode(f"SyntaxError: {problem['message']}{where}", line=line, column=column)
+    return _located(
+        str(problem["message"]),
+        filename,
+        problem.get("line"),
+        problem.get("column"),
+        with_file=False,
+    )
 
 
 async def _build_module(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> ModuleBundle:
@@ -53,23 +74,29 @@ async def _build_module(pool: IsolatePool, deploy: DeployRequest, namespace: str
     # and comments the build escaped it (modules/literals.py).
     problem = await pool.check(bundle.script, namespace)
     if problem is not None:
-        raise _positioned_error(problem, bundle.positions)
+        raise _positioned_error(problem, bundle.positions, bundle.script)
     return bundle
 
 
-def _positioned_error(problem: dict[str, Any], positions: BundleMap) -> SyntaxErrorInCode:
-    """The check's problem at the uploaded file's line, where the built script's maps back."""
-    line, column = problem.get("line"), problem.get("column")
-    found = positions.original(line, column or 1) if isinstance(line, int) else None
+def _positioned_error(
+    problem: dict[str, Any], positions: BundleMap, script: str
+) -> SyntaxErrorInCode:
+    """The check's problem at the uploaded file's line, where the built script's maps back.
+
+    SES names a refusal's line only: its column is found on that line of the built script
+    before mapping, so that the position points at the ``eval`` itself."""
+    message, line, column = str(problem["message"]), problem.get("line"), problem.get("column")
+    refusal = refusal_of(message)
+    if refusal is not None:
+        message = refusal.message
+        if isinstance(line, int):
+            column = column_in(script, line, refusal)
+    exact = column if isinstance(column, int) else None
+    found = positions.original(line, exact or 1) if isinstance(line, int) else None
     if found is None:
-        return SyntaxErrorInCode(f"SyntaxError: {problem['message']}", line=None, column=None)
-    name, line, column = found
-    return SyntaxErrorInCode(
-        f"SyntaxError: {problem['message']} ({name}:{line}:{column})",
-        line=line,
-        column=column,
-        file=name,
-    )
+        return _located(message, None, None, None, with_file=False)
+    name, line, mapped_column = found
+    return _located(message, name, line, mapped_column if exact else None, with_file=True)
 
 
 async def _build_script(
@@ -90,7 +117,7 @@ async def _build_script(
         return built
     if deploy.maybe_module:
         return None
-    raise _positioned_error(problem, built.positions)
+    raise _positioned_error(problem, built.positions, built.script)
 
 
 async def _code_of(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> Code:
@@ -122,19 +149,22 @@ async def deploy(request: web.Request) -> web.Response:
     record = await request.app[REGISTRY].deploy(
         code,
         deploy.filename,
-        env=deploy.env,
-        secrets=deploy.secrets,
-        allow_hosts=deploy.allow_hosts,
+        env=deploy.settings.env,
+        secrets=deploy.settings.secrets,
+        allow_hosts=deploy.settings.allow_hosts,
         namespace=namespace,
         name=name,
-        schedule=deploy.schedule,
+        schedule=deploy.settings.schedule,
     )
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.
         request.app[CRON].changed()
+    request[ACCESS_FUNCTION] = record.name or record.id
     answer: dict[str, Any] = {"function_id": record.id}
     if record.name is not None:
         answer.update(name=record.name, version=record.version)
+        # What the version took from the one before it, so that nobody is surprised by it.
+        answer["kept"] = deploy.settings.kept(record) if record.version != 1 else []
     answer["url"] = request.app[DATA_PLANE].public_url(record)
     return json_response(answer)
 

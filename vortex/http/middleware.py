@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def _error_response(error: VortexError) -> web.Response:
-    return json_response(error.to_json(), status=error.status)
+    response = json_response(error.to_json(), status=error.status)
+    response.headers.update(error.headers)
+    return response
 
 
 @web.middleware

@@ -8,7 +8,7 @@ import contextlib
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from vortex.auth.errors import AuthUnavailable
-from vortex.errors import VortexError
+from vortex.errors import UpgradeRequired, VortexError
 from vortex.functions import history_key
 from vortex.http.auth import authorize
 from vortex.http.keys import API_KEYS, LOGBUS, PRINCIPAL, WEBSOCKETS
@@ -41,6 +41,11 @@ async def tail(request: web.Request) -> web.WebSocketResponse:
     function_id = history_key(record) if _by_name(request) else record.id
     # Browsers offer ["vortex", "bearer.<key>"]: answering "vortex" is what lets them connect.
     ws = web.WebSocketResponse(heartbeat=30.0, protocols=("vortex",))
+    if not ws.can_prepare(request).ok:
+        raise UpgradeRequired(
+            f"{request.path} is a WebSocket: connect with a WebSocket client "
+            "(a GET with Upgrade: websocket), e.g. `vortex logs NAME --follow`"
+        )
     # Subscribed before the handshake completes: a client that starts a run once the socket is
     # open sees all its lines, even on a bus (Redis) where subscribing takes a round trip.
     subscription = await request.app[LOGBUS].subscribe(function_id)

@@ -60,8 +60,10 @@ def check_path(name: str) -> str:
 
 
 def upload_from_files(files: object, entry: object) -> Upload:
-    if not isinstance(files, Mapping) or not files:
+    if not isinstance(files, Mapping):
         raise InvalidRequest('"files" must be an object of file name to source text')
+    if not files:
+        raise InvalidRequest('"files" is empty: upload at least the entry file')
     if len(files) > MAX_FILES:
         raise InvalidRequest(f"an upload holds at most {MAX_FILES} files")
     checked: dict[str, str] = {}

@@ -1,0 +1,159 @@
+"""The server's own log, as an operator reads it: access lines, readable host events, and
+JSON lines for machines (``vortex serve --log-format json``).
+
+**Access lines** (logger ``vortex.access``): one per API request, written when its answer is
+sent (``vortex.http.accesslog``): method, path, status, milliseconds, the function the path
+names and the run id, if any. Functions-listener requests are answered inside the hosts, which
+report each run's end to the supervisor in batches (``vortex.runs``); each of those runs gets a
+line from that record: trigger, function, version, run id, outcome, wall and CPU milliseconds.
+The hosts do not report a listener request's method, path or status, nor requests that ran no
+function (an unknown hostname, a refused body), so those lines are not there. Cron runs get the
+same run line.
+
+The pool (``vortex.isolates``) logs a host's exit with its reason as the tuple the supervisor
+keeps, ``(code, message, culprit)``; culprit is an invocation number of that host, which means
+nothing outside it. ``HostEventWords`` writes such a reason as ``code: message`` in every line
+of the ``vortex.isolates`` loggers, so the pool's own code stays as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Literal
+
+import orjson
+
+HOST_LOGGERS = "vortex.isolates"
+ACCESS = logging.getLogger("vortex.access")
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
+FIELDS = "fields"
+"""The ``extra`` attribute holding a line's structured fields (JSON keys; text ``key=value``)."""
+NO_REASON = "no reason known: it crashed or was killed from outside"
+
+
+def describe_exit(reason: object) -> str:
+    """A host's exit reason in words: ``cpu_time_exceeded: CPU time limit ... replaced``."""
+    if reason is None:
+        return NO_REASON
+    if isinstance(reason, tuple) and _is_exit_reason(reason):
+        code, message = str(reason[0]), str(reason[1])
+        return f"{code}: {message}" if message else code
+    return str(reason)
+
+
+def _is_exit_reason(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and isinstance(value[1], str)
+        and (value[2] is None or isinstance(value[2], int))
+    )
+
+
+class HostEventWords(logging.Filter):
+    """Rewrites the exit reasons in the pool's lines into words (never drops a line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(HOST_LOGGERS) or not isinstance(record.args, tuple):
+            return True
+        exits = "exited (%s)" in str(record.msg) or "stopped (%s)" in str(record.msg)
+        args: list[Any] = list(record.args)
+        for index, value in enumerate(args):
+            if _is_exit_reason(value) or (exits and value is None and index == len(args) - 1):
+                args[index] = describe_exit(value)
+        record.args = tuple(args)
+        return True
+
+
+def api_request(
+    method: str, path: str, status: int, ms: float, function: str | None, run_id: str | None
+) -> None:
+    """The access line of one API request."""
+    if not ACCESS.isEnabledFor(logging.INFO):
+        return
+    text = f"{method} {path} {status} {ms:.1f}ms"
+    if function is not None:
+        text += f" fn={function}"
+    if run_id is not None:
+        text += f" run={run_id}"
+    fields = {
+        "kind": "api",
+        "method": method,
+        "path": path,
+        "status": status,
+        "ms": round(ms, 1),
+        "function": function,
+        "run_id": run_id,
+    }
+    ACCESS.info("%s", text, extra={FIELDS: fields})
+
+
+def run_ended(
+    trigger: str,
+    function: str,
+    version: int | None,
+    function_id: str,
+    run_id: str,
+    error_code: str | None,
+    ms: float,
+    cpu_ms: float,
+) -> None:
+    """The line of a run nobody's API request stood for: the listener's, cron's."""
+    if not ACCESS.isEnabledFor(logging.INFO):
+        return
+    outcome = error_code or "ok"
+    shown = function if version is None else f"{function} v{version}"
+    text = f"{trigger} run of {shown} {outcome} {ms:.1f}ms cpu={cpu_ms:.1f}ms run={run_id}"
+    fields = {
+        "kind": "run",
+        "trigger": trigger,
+        "function": function,
+        "version": version,
+        "function_id": function_id,
+        "run_id": run_id,
+        "outcome": outcome,
+        "ms": round(ms, 1),
+        "cpu_ms": round(cpu_ms, 1),
+    }
+    ACCESS.info("%s", text, extra={FIELDS: fields})
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the line's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _iso(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, dict):
+            entry.update((k, v) for k, v in fields.items() if v is not None)
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def _iso(created: float) -> str:
+    millis = int(created * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{millis:03d}Z"
+
+
+def configure(level: str = "INFO", log_format: LogFormat = "text", *, access: bool = True) -> None:
+    """The server's logging: one handler on stderr, host events in words; ``access`` False
+    leaves out the access and run lines (``VORTEX_ACCESS_LOG=off``)."""
+    ACCESS.setLevel(logging.NOTSET if access else logging.WARNING)
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(HostEventWords())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
