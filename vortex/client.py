@@ -226,6 +226,8 @@ class Deployed:
     function_id: str
     name: str | None
     version: int | None
+    url: str | None = None
+    """Where the function answers on the functions listener (None when it is off)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,11 +417,12 @@ class VortexClient:
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
             raise UnexpectedResponse(f"{self._url('deploy')} answered without a function_id")
-        deployed_name = data.get("name")
+        deployed_name, url = data.get("name"), data.get("url")
         return Deployed(
             function_id,
             deployed_name if isinstance(deployed_name, str) else None,
             _optional_int(data.get("version")),
+            url if isinstance(url, str) else None,
         )
 
     async def execute(self, function_id: str, *, run_id: str | None = None) -> RunResult:
