@@ -7,6 +7,7 @@ real Hono and itty-router apps are deployed the same way in tests/test_workers_a
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -356,3 +357,22 @@ def test_no_file_and_no_config_is_a_usage_error(invoke: Invoke) -> None:
     assert "give the FILE to deploy: no wrangler.json, wrangler.jsonc, wrangler.toml in" in (
         result.stderr
     )
+
+
+def test_dry_run_writes_the_bundle_and_uploads_nothing(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    write(tmp_path, {**PACKAGES, **WORKER})
+    result = invoke("deploy", "src/index.ts", "--name", "wr-dry", "--dry-run", "--outdir", "dist")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stdout.splitlines()[-2:] == [
+        "→ Wrote dist/index.mjs",
+        "✓ Dry run: nothing uploaded",
+    ]
+    bundled = (tmp_path / "dist" / "index.mjs").read_text()
+    assert "// node_modules/runtime-name/workerd.js" in bundled
+    assert "export {" in bundled and "as default" in bundled
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        function_info(server, "wr-dry")
+    missing.value.close()
+    assert missing.value.code == 404

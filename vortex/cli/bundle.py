@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from vortex.cli.errors import CLIError, ExitCode
 from vortex.modules.esbuild import esbuild_path
 
 BUNDLE_TIMEOUT = 120.0
+_EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
 WRANGLER_FLAGS = (
     "--bundle",
     "--format=esm",
@@ -102,10 +104,13 @@ def _read(out: Path, meta: Path, warnings: str) -> Bundle:
 
 
 def _failure(entry: str, stderr: str) -> str:
-    message = f"esbuild could not bundle {entry}:\n{stderr.rstrip()}"
+    # esbuild's advice to mark the path external is for its own users: here the server would
+    # refuse the import it leaves.
+    shown = _EXTERNAL_HINT.sub("", stderr).rstrip()
+    message = f"esbuild could not bundle {entry}:\n{shown}"
     if "Could not resolve" in stderr:
         message += (
-            "\nA package it imports is not in node_modules: install the project's packages "
+            "\n\nA package it imports is not in node_modules: install the project's packages "
             "(npm install) and deploy from the project's folder."
         )
     return message

@@ -66,6 +66,12 @@ def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
     metavar="CRON",
     help='Also run on this five-field cron schedule, in UTC, e.g. "*/5 * * * *".',
 )
+@click.option(
+    "--outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write what is uploaded (the bundle, for a project) into this folder.",
+)
+@click.option("--dry-run", is_flag=True, help="Bundle and check, but upload nothing.")
 @url_option
 @json_option
 @command_errors
@@ -76,6 +82,8 @@ def deploy(
     allow_hosts: tuple[str, ...],
     name: str | None,
     schedule: str | None,
+    outdir: Path | None,
+    dry_run: bool,
     url: str,
     as_json: bool,
 ) -> int:
@@ -100,6 +108,18 @@ def deploy(
         printer.err(f"{printer.err_style('!', 'yellow', bold=True)} {warning}")
     if not as_json:
         show_plan(plan, printer)
+    if outdir is not None:
+        written = write_upload(plan, outdir)
+        if not as_json:
+            printer.step(f"Wrote {written}")
+    if dry_run:
+        if as_json:
+            printer.json(
+                {"dry_run": True, "filename": plan.filename, "size": len(plan.source.encode())}
+            )
+        else:
+            printer.ok("Dry run: nothing uploaded")
+        return ExitCode.OK
 
     async def upload() -> Deployed:
         spinner = Spinner("Uploading...", printer, enabled=printer.interactive and not as_json)
@@ -144,6 +164,17 @@ def deploy(
     printer.out("  Run your function with:")
     printer.out(f"  {printer.style(f'vortex run {deployed.name or new_id}', 'cyan')}")
     return ExitCode.OK
+
+
+def write_upload(plan: Plan, outdir: Path) -> Path:
+    target = outdir / plan.filename
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        target.write_text(plan.source, encoding="utf-8")
+    except OSError as exc:
+        message = f"cannot write {target}: {exc.strerror or exc}"
+        raise CLIError(message, ExitCode.FAILED, "write_failed") from None
+    return target
 
 
 def show_plan(plan: Plan, printer: Printer) -> None:
