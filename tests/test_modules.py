@@ -191,6 +191,9 @@ async def test_imports_outside_the_upload_are_refused(http: aiohttp.ClientSessio
             continue
         assert body["error"]["code"] == "invalid_import", (line, body)
         assert expected in body["error"]["message"], (line, body)
+        if expected == "packages cannot be imported":
+            # ... and it says what to run instead
+            assert "run `vortex deploy` in the project's folder" in body["error"]["message"]
 
 
 async def test_syntax_errors_name_the_file_line_and_column(http: aiohttp.ClientSession) -> None:

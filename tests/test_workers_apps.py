@@ -1,9 +1,10 @@
 """Apps written for Cloudflare Workers with Hono and itty-router, as their docs show, on Vortex.
 
 The apps under tests/apps/ import the real packages from npm (versions pinned by
-tests/apps/package-lock.json). They are bundled here the way wrangler bundles a Worker (esbuild,
-ESM, the ``workerd`` conditions), deployed as one file each, and their routes are called on the
-functions listener at ``http://{name}.localhost:{port}/...`` like any client would.
+tests/apps/package-lock.json). Each is deployed by one ``vortex deploy`` run in its folder (with a
+wrangler.toml, a wrangler.jsonc, or the entry's path), which bundles it the way wrangler bundles a
+Worker (esbuild, ESM, the ``workerd`` conditions); their routes are called on the functions
+listener at ``http://{name}.localhost:{port}/...`` like any client would.
 
 The npm install is kept in pytest's cache directory, keyed by the package files, so only the
 first run on a machine reaches the npm registry.
@@ -19,9 +20,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,23 +29,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.server import REPO, ServerProcess
+from tests.server import ServerProcess
+from vortex.cli.bundle import bundle
 
 APPS = Path(__file__).resolve().parent / "apps"
-ESBUILD = REPO / "vortex" / "isolates" / "js" / "node_modules" / ".bin" / "esbuild"
-WRANGLER_ESBUILD_FLAGS = [
-    "--bundle",
-    "--format=esm",
-    "--platform=neutral",
-    "--main-fields=workerd,worker,browser,module,main",
-    "--conditions=workerd,worker,browser",
-    "--target=es2022",
-    "--log-level=warning",
-]
-"""What wrangler passes to esbuild for a module Worker."""
 APP_NAMES = {"hono": "hono-app", "itty": "itty-app", "itty-classic": "itty-classic-app"}
 """App directory under tests/apps/ -> the name it is deployed under."""
 BUNDLE_TIMINGS = pytest.StashKey[dict[str, float]]()
+PROJECT = pytest.StashKey[Path]()
 """Seconds the npm install (or finding it cached) and the bundling took, for the report."""
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
@@ -81,27 +72,15 @@ def install_packages(cache_root: Path) -> Path:
 def bundles(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, str]:
-    """Each app of tests/apps/ bundled as wrangler would: app directory -> one ES module."""
+    """Each app of tests/apps/ bundled as ``vortex deploy`` bundles it: app directory -> one ES
+    module."""
     started = time.monotonic()
-    cache = getattr(request.config, "cache", None)
-    cache_root = cache.mkdir("vortex-npm-apps") if cache else tmp_path_factory.mktemp("npm")
-    node_modules = install_packages(Path(cache_root))
+    project = apps_project(request, tmp_path_factory)
     installed = time.monotonic()
-    project = tmp_path_factory.mktemp("apps")
-    (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
-    shutil.copy(APPS / "package.json", project)
-    built: dict[str, str] = {}
-    for app in sorted(path for path in APPS.iterdir() if (path / "index.mjs").exists()):
-        shutil.copytree(app, project / app.name)
-        out = project / "dist" / f"{app.name}.mjs"
-        subprocess.run(
-            [str(ESBUILD), f"{app.name}/index.mjs", *WRANGLER_ESBUILD_FLAGS, f"--outfile={out}"],
-            cwd=project,
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        built[app.name] = out.read_text()
+    built = {
+        app.name: bundle(app / "index.mjs", project).code
+        for app in sorted(path for path in project.iterdir() if (path / "index.mjs").exists())
+    }
     request.config.stash[BUNDLE_TIMINGS] = {
         "install": installed - started,
         "bundle": time.monotonic() - installed,
@@ -109,28 +88,75 @@ def bundles(
     return built
 
 
-def deploy_sync(server: ServerProcess, code: str, name: str) -> dict[str, Any]:
-    """``POST /deploy`` of one bundled file; the response body, whatever its status."""
-    body = json.dumps({"code": code, "filename": "index.mjs", "name": name}).encode()
-    request = urllib.request.Request(
-        f"{server.url}/deploy", body, {"Content-Type": "application/json"}, method="POST"
+def apps_project(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Path:
+    """A project folder as npm leaves one: package.json, node_modules, and each app's folder."""
+    project = request.config.stash.get(PROJECT, None)
+    if project is not None:
+        return project
+    cache = getattr(request.config, "cache", None)
+    cache_root = cache.mkdir("vortex-npm-apps") if cache else factory.mktemp("npm")
+    node_modules = install_packages(Path(cache_root))
+    project = factory.mktemp("apps")
+    (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
+    shutil.copy(APPS / "package.json", project)
+    for app in APPS.iterdir():
+        if (app / "index.mjs").exists():
+            shutil.copytree(app, project / app.name)
+    request.config.stash[PROJECT] = project
+    return project
+
+
+def cli_deploy(server: ServerProcess, folder: Path, *args: str) -> dict[str, Any]:
+    """``vortex deploy ARGS --json``, run in ``folder`` as a user would; its JSON answer."""
+    done = subprocess.run(
+        [sys.executable, "-m", "vortex", "deploy", *args, "--json"],
+        cwd=folder,
+        env={**os.environ, "VORTEX_URL": server.url},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            answer: dict[str, Any] = json.load(response)
-    except urllib.error.HTTPError as refused:
-        answer = json.load(refused)
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
     return answer
 
 
+HONO_TOML = """\
+name = "hono-app"
+main = "index.mjs"
+compatibility_date = "2024-11-01"
+"""
+ITTY_JSONC = """\
+// wrangler.jsonc
+{
+  "name": "itty-app",
+  "main": "index.mjs", // the router
+  "compatibility_date": "2024-11-01",
+}
+"""
+
+
 @pytest.fixture(scope="module")
-def deployed(server: ServerProcess, bundles: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """The apps deployed once for this module: app directory -> deploy response."""
-    answers = {}
+def deployed(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    server: ServerProcess,
+) -> dict[str, dict[str, Any]]:
+    """The apps deployed once for this module, each by one ``vortex deploy`` in its folder:
+    Hono's with a wrangler.toml, itty's with a wrangler.jsonc, the classic itty app by its
+    entry's path. App directory -> the deploy's answer."""
+    project = apps_project(request, tmp_path_factory)
+    (project / "hono" / "wrangler.toml").write_text(HONO_TOML)
+    (project / "itty" / "wrangler.jsonc").write_text(ITTY_JSONC)
+    answers = {
+        "hono": cli_deploy(server, project / "hono"),
+        "itty": cli_deploy(server, project / "itty"),
+        "itty-classic": cli_deploy(
+            server, project / "itty-classic", "index.mjs", "--name", APP_NAMES["itty-classic"]
+        ),
+    }
     for app, name in APP_NAMES.items():
-        answer = deploy_sync(server, bundles[app], name)
-        assert answer.get("name") == name, answer
-        answers[app] = answer
+        assert answers[app].get("name") == name, answers[app]
     return answers
 
 
@@ -469,9 +495,13 @@ async def test_hono_parse_body_multipart(client: aiohttp.ClientSession, hono: An
 
 
 async def test_hono_logger_middleware(
-    server: ServerProcess, bundles: dict[str, str], client: aiohttp.ClientSession
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    server: ServerProcess,
+    client: aiohttp.ClientSession,
 ) -> None:
-    answer = deploy_sync(server, bundles["hono-logger"], "hono-logger-app")
+    folder = apps_project(request, tmp_path_factory) / "hono-logger"
+    answer = cli_deploy(server, folder, "index.mjs", "--name", "hono-logger-app")
     assert answer.get("name") == "hono-logger-app", answer
     served = await call(client, "GET", server.fn_url("hono-logger-app", "/"))
     assert (served.status, served.text) == (200, "logged")

@@ -228,6 +228,8 @@ class Deployed:
     version: int | None
     kept: tuple[str, ...] = ()
     """The settings the version took from the one active before it (docs/versions.md)."""
+    url: str | None = None
+    """Where the function answers on the functions listener (None when it is off)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,13 +424,14 @@ class VortexClient:
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
             raise UnexpectedResponse(f"{self._url('deploy')} answered without a function_id")
-        deployed_name = data.get("name")
+        deployed_name, url = data.get("name"), data.get("url")
         kept = data.get("kept")
         return Deployed(
             function_id,
             deployed_name if isinstance(deployed_name, str) else None,
             _optional_int(data.get("version")),
             tuple(k for k in kept if isinstance(k, str)) if isinstance(kept, list) else (),
+            url if isinstance(url, str) else None,
         )
 
     async def execute(self, function_id: str, *, run_id: str | None = None) -> RunResult:

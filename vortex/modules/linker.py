@@ -99,8 +99,9 @@ def resolve(importer: str, specifier: str, names: set[str]) -> str:
             "(no absolute paths, URLs or node: built-ins)"
         )
     raise InvalidImport(
-        f"{where}: packages cannot be imported; upload the files the function needs with it "
-        "and import them by relative path"
+        f"{where}: packages cannot be imported on the server; run `vortex deploy` in the "
+        "project's folder (where node_modules is): it bundles the packages with the function, "
+        "as wrangler does"
     )
 
 

@@ -1,0 +1,378 @@
+"""``vortex deploy`` of a Worker project: wrangler configuration, and bundling as wrangler does.
+
+The packages here are made by the tests in a node_modules of their own (no npm needed); the
+real Hono and itty-router apps are deployed the same way in tests/test_workers_apps.py.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.server import ServerProcess
+from vortex.cli.errors import CLIError, ExitCode
+from vortex.cli.main import cli
+from vortex.cli.project import Options, plan_deploy
+from vortex.cli.wrangler import find_config, load_config, strip_jsonc
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke(server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """Run ``vortex ARGS`` in ``tmp_path`` against the shared server."""
+    monkeypatch.chdir(tmp_path)
+
+    def _invoke(*args: str) -> Result:
+        env: dict[str, str | None] = {"VORTEX_URL": server.url, "NO_COLOR": None}
+        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+        assert "Traceback" not in result.output + result.stderr
+        return result
+
+    return _invoke
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def get(url: str, host: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.load(response)
+
+
+def call(server: ServerProcess, name: str, path: str) -> tuple[int, Any]:
+    """``GET http://{name}.localhost:PORT{path}``, sent to 127.0.0.1 (urllib does not resolve
+    ``*.localhost`` itself)."""
+    port = server.functions_port
+    return get(f"http://127.0.0.1:{port}{path}", host=f"{name}.localhost:{port}")
+
+
+def function_info(server: ServerProcess, ref: str) -> dict[str, Any]:
+    return get(f"{server.url}/functions/{ref}")[1]  # type: ignore[no-any-return]
+
+
+PACKAGES = {
+    # "exports" conditions: wrangler's "workerd" wins over "node" and "default"
+    "node_modules/runtime-name/package.json": json.dumps(
+        {
+            "name": "runtime-name",
+            "exports": {
+                ".": {"node": "./node.js", "workerd": "./workerd.js", "default": "./default.js"}
+            },
+        }
+    ),
+    "node_modules/runtime-name/node.js": "export const runtime = 'node';\n",
+    "node_modules/runtime-name/workerd.js": "export const runtime = 'workerd';\n",
+    "node_modules/runtime-name/default.js": "export const runtime = 'default';\n",
+    # main fields: "browser" before "module" before "main"
+    "node_modules/@scope/fields/package.json": json.dumps(
+        {"name": "@scope/fields", "main": "./main.js", "module": "./module.js", "browser": "./b.js"}
+    ),
+    "node_modules/@scope/fields/main.js": "exports.field = 'main';\n",
+    "node_modules/@scope/fields/module.js": "export const field = 'module';\n",
+    "node_modules/@scope/fields/b.js": "export const field = 'browser';\n",
+}
+WORKER = {
+    "src/index.ts": """
+import { runtime } from "runtime-name";
+import { field } from "@scope/fields";
+import { shout } from "./lib";
+
+interface Env { GREETING: string; COUNT: string }
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    return Response.json({
+      path: url.pathname,
+      runtime,
+      field,
+      greeting: shout(env.GREETING ?? "none"),
+      count: env.COUNT ?? null,
+      nodeEnv: process.env.NODE_ENV,
+    });
+  },
+};
+""",
+    "src/lib.ts": "export const shout = (s: string): string => s.toUpperCase() + '!';\n",
+}
+JSONC = """// wrangler.jsonc, as `npm create cloudflare` writes it
+{
+  "$schema": "node_modules/wrangler/config-schema.json",
+  "name": "NAME",
+  "main": "src/index.ts", /* the entry */
+  "compatibility_date": "2024-11-01",
+  "vars": {
+    "GREETING": "hi // not a comment",
+    "COUNT": 2,
+  },
+  "observability": { "enabled": true },
+}
+"""
+
+
+# ------------------------------------------------------------------------------ reading config
+
+
+def test_jsonc_comments_and_trailing_commas_go_strings_stay() -> None:
+    text = (
+        '{\n  // a comment\n  "url": "https://example.com/a//b", /* block\n over lines */\n'
+        '  "quote": "say \\"//hi\\", ok",\n  "odd": "a,}", "list": [1, 2, /* c */ ],\n}\n'
+    )
+    stripped = strip_jsonc(text)
+    assert json.loads(stripped) == {
+        "url": "https://example.com/a//b",
+        "quote": 'say "//hi", ok',
+        "odd": "a,}",
+        "list": [1, 2],
+    }
+    # lines stay where they were, so an error still points into the file
+    assert stripped.count("\n") == text.count("\n")
+
+
+def test_a_broken_jsonc_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "wrangler.jsonc").write_text('{\n  // ok\n  "name": "x"\n  "main": 1\n}\n')
+    with pytest.raises(CLIError) as raised:
+        load_config(tmp_path / "wrangler.jsonc")
+    assert raised.value.exit_code == ExitCode.USAGE
+    assert "wrangler.jsonc: Expecting ',' delimiter at line 4" in raised.value.message
+
+
+def test_toml_gives_what_vortex_uses_and_lists_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "wrangler.toml").write_text(
+        """
+name = "shop"
+main = "src/index.ts"
+compatibility_date = "2024-11-01"
+compatibility_flags = ["nodejs_compat"]
+route = "shop.example.com/*"
+routes = [{ pattern = "api.example.com/*", zone_name = "example.com" }]
+
+[vars]
+MODE = "production"
+LIMITS = { max = 3 }
+
+[[kv_namespaces]]
+binding = "KV"
+id = "0f2ac74b498b48028cb68387c421e279"
+
+[[kv_namespaces]]
+binding = "SESSIONS"
+id = "1f2ac74b498b48028cb68387c421e279"
+
+[triggers]
+crons = ["*/5 * * * *"]
+
+[[d1_databases]]
+binding = "DB"
+
+[env.staging]
+name = "shop-staging"
+"""
+    )
+    config = load_config(tmp_path / "wrangler.toml")
+    assert (config.name, config.main) == ("shop", "src/index.ts")
+    assert config.vars == {"MODE": "production", "LIMITS": '{"max":3}'}
+    assert config.kv_bindings == ("KV", "SESSIONS")
+    assert config.crons == ("*/5 * * * *",)
+    assert config.routes == ("shop.example.com/*", "api.example.com/*")
+    assert config.unused == ("d1_databases", "env")
+    assert config.notes == (
+        'vars.LIMITS is not a string: env.LIMITS will be its JSON text ({"max":3}); '
+        "Vortex variables are strings",
+    )
+
+
+def test_wrangler_json_is_found_before_jsonc_and_toml(tmp_path: Path) -> None:
+    assert find_config(tmp_path) is None
+    for name in ["wrangler.toml", "wrangler.jsonc", "wrangler.json"]:
+        (tmp_path / name).write_text("{}")
+        assert find_config(tmp_path) == tmp_path / name
+
+
+# ------------------------------------------------------------------------------------ planning
+
+
+def project(tmp_path: Path, config: str, name: str = "wrangler.toml") -> Path:
+    write(tmp_path, {"src/index.js": "export default { fetch() {} };\n", name: config})
+    return tmp_path
+
+
+def test_several_crons_are_refused_unless_one_is_chosen(tmp_path: Path) -> None:
+    folder = project(
+        tmp_path, 'main = "src/index.js"\n[triggers]\ncrons = ["0 * * * *", "@daily"]\n'
+    )
+    with pytest.raises(CLIError) as raised:
+        plan_deploy(Options(None), folder)
+    assert raised.value.exit_code == ExitCode.USAGE
+    assert "triggers.crons has 2 schedules ('0 * * * *', '@daily')" in raised.value.message
+    assert "--schedule CRON" in raised.value.message
+    plan = plan_deploy(Options(None, schedule="*/10 * * * *"), folder)
+    assert plan.schedule == "*/10 * * * *"
+    assert plan.warnings == (
+        "triggers.crons of wrangler.toml not used: --schedule '*/10 * * * *' wins",
+    )
+
+
+def test_the_command_line_wins_over_the_config(tmp_path: Path) -> None:
+    folder = project(
+        tmp_path,
+        'name = "from-file"\nmain = "src/index.js"\n'
+        '[vars]\nA = "file"\nB = "file"\nTOKEN = "not secret"\n'
+        '[[kv_namespaces]]\nbinding = "KV"\nid = "x"\n',
+    )
+    plan = plan_deploy(
+        Options(None, name="from-cli", env={"A": "cli"}, secrets={"TOKEN": "s"}), folder
+    )
+    assert (plan.name, plan.env) == ("from-cli", {"A": "cli", "B": "file"})
+    assert plan.warnings == ()  # the KV binding is the function's own namespace
+    assert plan.bundled_files == 0  # nothing imported: uploaded as it is
+    assert (plan.filename, plan.entry) == ("index.js", folder / "src/index.js")
+
+
+def test_what_does_not_map_is_said(tmp_path: Path) -> None:
+    folder = project(
+        tmp_path,
+        'main = "src/index.js"\nroutes = ["a.example.com/*"]\n'
+        '[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n[[r2_buckets]]\nbinding = "B"\n',
+    )
+    assert plan_deploy(Options(None), folder).warnings == (
+        "kv_namespaces: env.CACHE will not exist: a Vortex function has one KV namespace of its "
+        "own, env.KV; use that name in the code",
+        "routes not used (a.example.com/*): a Vortex function answers on its own origin, the URL "
+        "printed below",
+        "not used by Vortex: r2_buckets",
+    )
+
+
+def test_a_file_given_wins_over_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = project(tmp_path, 'main = "src/missing.js"\n')
+    write(folder, {"other.js": "export default { fetch() {} };\n"})
+    assert plan_deploy(Options(Path("other.js")), folder).entry == Path("other.js")
+
+
+# ------------------------------------------------------------------------- deploying, for real
+
+
+def test_deploy_with_no_argument_bundles_the_project_of_the_jsonc(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    write(tmp_path, {**PACKAGES, **WORKER, "wrangler.jsonc": JSONC.replace("NAME", "wr-jsonc")})
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert (
+        "→ Bundled src/index.ts (from wrangler.jsonc): 4 files, packages: @scope/fields, "
+        "runtime-name" in result.stdout
+    )
+    assert "→ Deploying the bundle, index.mjs (" in result.stdout
+    assert "  Name: wr-jsonc" in result.stdout
+    assert f"  URL: {server.fn_url('wr-jsonc', '').rstrip('/')}" in result.stdout
+    assert "vars.COUNT is not a string: env.COUNT will be its JSON text (2)" in result.stderr
+    status, body = call(server, "wr-jsonc", "/some/path")
+    assert status == 200
+    assert body == {
+        "path": "/some/path",
+        "runtime": "workerd",
+        "field": "browser",
+        "greeting": "HI // NOT A COMMENT!",
+        "count": "2",
+        "nodeEnv": "production",
+    }
+    info = function_info(server, "wr-jsonc")
+    assert (info["kind"], info["filename"]) == ("module", "index.mjs")
+    assert info["env"] == {"GREETING": "hi // not a comment", "COUNT": "2"}
+
+
+def test_deploy_of_an_entry_path_bundles_it_too(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    write(tmp_path, {**PACKAGES, **WORKER})
+    result = invoke(
+        "deploy", "src/index.ts", "--name", "wr-entry", "--env", "GREETING=yo", "--json"
+    )
+    assert result.exit_code == 0, result.output + result.stderr
+    answer = json.loads(result.stdout)
+    assert (answer["name"], answer["url"]) == (
+        "wr-entry",
+        server.fn_url("wr-entry", "").rstrip("/"),
+    )
+    status, body = call(server, "wr-entry", "/")
+    assert (status, body["runtime"], body["greeting"], body["count"]) == (
+        200,
+        "workerd",
+        "YO!",
+        None,
+    )
+
+
+def test_a_toml_schedule_and_vars_reach_the_function(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    write(
+        tmp_path,
+        {
+            **PACKAGES,
+            **WORKER,
+            "wrangler.toml": 'name = "wr-toml"\nmain = "src/index.ts"\n'
+            'compatibility_date = "2024-11-01"\n\n[vars]\nGREETING = "toml"\n\n'
+            '[triggers]\ncrons = ["*/30 * * * *"]\n',
+        },
+    )
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "  Schedule: */30 * * * * (UTC)" in result.stdout
+    assert result.stderr == ""  # compatibility_date is accepted without a word
+    info = function_info(server, "wr-toml")
+    assert (info["schedule"], info["env"]) == ("*/30 * * * *", {"GREETING": "toml"})
+    assert call(server, "wr-toml", "/")[1]["greeting"] == "TOML!"
+
+
+def test_a_missing_package_says_to_install_it(invoke: Invoke, tmp_path: Path) -> None:
+    write(tmp_path, WORKER)
+    result = invoke("deploy", "src/index.ts")
+    assert result.exit_code == ExitCode.FAILED
+    assert "Error: esbuild could not bundle src/index.ts:" in result.stderr
+    assert 'Could not resolve "runtime-name"' in result.stderr
+    assert "install the project's packages (npm install)" in result.stderr
+    result = invoke("deploy", "src/index.ts", "--json")
+    assert json.loads(result.stdout)["error"]["code"] == "build_failed"
+
+
+def test_no_file_and_no_config_is_a_usage_error(invoke: Invoke) -> None:
+    result = invoke("deploy")
+    assert result.exit_code == ExitCode.USAGE
+    assert "give the FILE to deploy: no wrangler.json, wrangler.jsonc, wrangler.toml in" in (
+        result.stderr
+    )
+
+
+def test_dry_run_writes_the_bundle_and_uploads_nothing(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    write(tmp_path, {**PACKAGES, **WORKER})
+    result = invoke("deploy", "src/index.ts", "--name", "wr-dry", "--dry-run", "--outdir", "dist")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stdout.splitlines()[-2:] == [
+        "→ Wrote dist/index.mjs",
+        "✓ Dry run: nothing uploaded",
+    ]
+    bundled = (tmp_path / "dist" / "index.mjs").read_text()
+    assert "// node_modules/runtime-name/workerd.js" in bundled
+    assert "export {" in bundled and "as default" in bundled
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        function_info(server, "wr-dry")
+    missing.value.close()
+    assert missing.value.code == 404

@@ -1,0 +1,182 @@
+"""What ``vortex deploy`` uploads, and with which settings: the file as it is, or, for a Worker
+project, its entry bundled with its npm packages; settings from the command line over those of
+the project's wrangler configuration. No request is made here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from vortex.cli.bundle import bundle
+from vortex.cli.errors import CLIError, ExitCode
+from vortex.cli.wrangler import CONFIG_NAMES, WorkerConfig, find_config, load_config
+
+_IMPORTS = re.compile(r"\bimport\b|\brequire\s*\(|\bfrom\s*[\"'`]")
+"""Text that may import another file. A lexical guess that errs on the side of bundling: a file
+bundled with nothing else is uploaded as it was."""
+_PACKAGE = re.compile(r"(?:^|/)node_modules/((?:@[^/]+/)?[^/]+)/")
+KV_BINDING = "KV"
+"""The one KV namespace a Vortex function has, in ``env`` (docs/kv.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the command line said."""
+
+    file: Path | None
+    name: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    schedule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    entry: Path
+    source: str
+    """What is uploaded: the entry's own text, or the bundle."""
+    filename: str
+    name: str | None
+    env: dict[str, str]
+    schedule: str | None
+    config: Path | None = None
+    shown: str = ""
+    """The entry as the user would name it: relative to the folder of the command."""
+    bundled_files: int = 0
+    """Files in the bundle (0: the entry was uploaded as it is)."""
+    packages: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def plan_deploy(options: Options, folder: Path) -> Plan:
+    """``folder``: where the command runs, where a wrangler configuration is looked for."""
+    config_path = find_config(folder)
+    config = load_config(config_path) if config_path is not None else None
+    entry = _entry(options.file, config, folder)
+    source = read_source(entry)
+    warnings: list[str] = []
+    name = options.name if options.name is not None else (config.name if config else None)
+    # A name given as --secret is kept out of the variables, as it would be refused in both.
+    env = {k: v for k, v in (config.vars if config else {}).items() if k not in options.secrets}
+    env.update(options.env)
+    schedule = options.schedule
+    if config is not None:
+        schedule = _schedule(config, schedule, warnings)
+        warnings.extend(_unmapped(config))
+    shown = str(entry.relative_to(folder) if entry.is_relative_to(folder) else entry)
+    plan = Plan(entry, source, upload_name(entry), name, env, schedule, config_path, shown)
+    wants_bundle = (config is not None and not config.no_bundle) or (
+        config is None and _IMPORTS.search(source) is not None
+    )
+    if wants_bundle:
+        plan = _bundled(plan, config.folder if config else folder)
+    return _with_warnings(plan, warnings)
+
+
+def _entry(file: Path | None, config: WorkerConfig | None, folder: Path) -> Path:
+    if file is not None:
+        return file
+    if config is None:
+        raise CLIError(
+            f"give the FILE to deploy: no {', '.join(CONFIG_NAMES)} in {folder}",
+            ExitCode.USAGE,
+            "file_not_found",
+        )
+    if config.main is None:
+        raise CLIError(
+            f'{config.path.name} has no "main": set it, or give the entry '
+            "(vortex deploy src/index.ts)",
+            ExitCode.USAGE,
+            "invalid_config",
+        )
+    return config.folder / config.main
+
+
+def _schedule(config: WorkerConfig, given: str | None, warnings: list[str]) -> str | None:
+    if given is not None:
+        if config.crons:
+            warnings.append(
+                f"triggers.crons of {config.path.name} not used: --schedule {given!r} wins"
+            )
+        return given
+    if len(config.crons) > 1:
+        crons = ", ".join(repr(cron) for cron in config.crons)
+        raise CLIError(
+            f"{config.path.name}: triggers.crons has {len(config.crons)} schedules ({crons}); "
+            "a Vortex function runs on one: keep one there, or choose it with --schedule CRON",
+            ExitCode.USAGE,
+            "invalid_config",
+        )
+    return config.crons[0] if config.crons else None
+
+
+def _unmapped(config: WorkerConfig) -> list[str]:
+    """A line for each part of the configuration that will not do what it does on Workers."""
+    lines = list(config.notes)
+    for binding in config.kv_bindings:
+        if binding != KV_BINDING:
+            lines.append(
+                f"kv_namespaces: env.{binding} will not exist: a Vortex function has one KV "
+                f"namespace of its own, env.{KV_BINDING}; use that name in the code"
+            )
+    if config.routes:
+        lines.append(
+            f"routes not used ({', '.join(config.routes)}): a Vortex function answers on its "
+            "own origin, the URL printed below"
+        )
+    if config.unused:
+        lines.append(f"not used by Vortex: {', '.join(config.unused)}")
+    return lines
+
+
+def _bundled(plan: Plan, project: Path) -> Plan:
+    built = bundle(plan.entry, project)
+    warnings = (built.warnings,) if built.warnings else ()
+    if len(built.inputs) == 1:
+        return _with_warnings(plan, warnings)  # nothing imported: the server builds it as it is
+    if not built.entry_is_module:
+        raise CLIError(
+            f"{plan.shown} is a script that requires other files; only a module "
+            "(export default { fetch }) can import: see docs/http-functions.md",
+            ExitCode.FAILED,
+            "invalid_import",
+        )
+    packages = sorted({m[1] for path in built.inputs if (m := _PACKAGE.search(path))})
+    return replace(
+        plan,
+        source=built.code,
+        filename=str(PurePosixPath(upload_name(plan.entry)).with_suffix(".mjs")),
+        bundled_files=len(built.inputs),
+        packages=tuple(packages),
+        warnings=plan.warnings + warnings,
+    )
+
+
+def _with_warnings(plan: Plan, warnings: tuple[str, ...] | list[str]) -> Plan:
+    return replace(plan, warnings=plan.warnings + tuple(warnings)) if warnings else plan
+
+
+def upload_name(path: Path) -> str:
+    """The file's name as the server accepts it: word characters, dots and dashes."""
+    name = re.sub(r"[^\w.-]", "_", path.name)[:100]
+    if not name:
+        return "index.js"
+    return name if re.match(r"\w", name) else "_" + name[:99]
+
+
+def read_source(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file", ExitCode.USAGE, "file_not_found") from None
+    except IsADirectoryError:
+        raise CLIError(f"{path} is a directory", ExitCode.USAGE, "file_not_found") from None
+    except OSError as exc:
+        message = f"cannot read {path}: {exc.strerror or exc}"
+        raise CLIError(message, ExitCode.FAILED, "read_failed") from None
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise CLIError(f"{path} is not UTF-8 text", ExitCode.FAILED, "not_text") from None

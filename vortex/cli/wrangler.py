@@ -1,0 +1,234 @@
+"""A Worker's wrangler configuration (``wrangler.json``, ``wrangler.jsonc``, ``wrangler.toml``),
+read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by name.
+
+Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
+``triggers.crons`` (→ the schedule), ``routes``/``route`` (read only to say they are not used),
+``no_bundle``. Accepted and ignored: the keys in ``IGNORED``. Any other key is listed back to
+the user as not used, so nothing is dropped without a word.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vortex.cli.errors import CLIError, ExitCode
+
+CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
+"""Looked for in this order, as wrangler does."""
+USED = frozenset(
+    {"name", "main", "vars", "kv_namespaces", "triggers", "routes", "route", "no_bundle"}
+)
+IGNORED = frozenset(
+    {
+        "$schema",
+        "compatibility_date",
+        "compatibility_flags",
+        "account_id",
+        "workers_dev",
+        "preview_urls",
+        "send_metrics",
+        "keep_vars",
+        "minify",
+        "observability",
+        "upload_source_maps",
+        "dev",
+        "logpush",
+    }
+)
+"""What describes Cloudflare's account, dashboard or local tools, not the Worker's behaviour."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    path: Path
+    name: str | None = None
+    main: str | None = None
+    vars: dict[str, str] = field(default_factory=dict)
+    kv_bindings: tuple[str, ...] = ()
+    crons: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    no_bundle: bool = False
+    unused: tuple[str, ...] = ()
+    """Top-level keys Vortex has no use for (``d1_databases``, ``env``...), sorted."""
+    notes: tuple[str, ...] = ()
+    """What was changed while reading (a var that is not a string, sent as its JSON)."""
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def find_config(folder: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path) -> WorkerConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _invalid(path, f"cannot be read: {exc}") from None
+    if path.suffix == ".toml":
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _invalid(path, str(exc)) from None
+    else:
+        try:
+            data = json.loads(strip_jsonc(text))
+        except json.JSONDecodeError as exc:
+            raise _invalid(path, f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise _invalid(path, "is not a table of settings")
+    return _config_of(path, data)
+
+
+def _invalid(path: Path, why: str) -> CLIError:
+    return CLIError(f"{path.name}: {why}", ExitCode.USAGE, "invalid_config")
+
+
+def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
+    name, main = _optional_str(path, data, "name"), _optional_str(path, data, "main")
+    variables, notes = _vars(path, data.get("vars"))
+    no_bundle = data.get("no_bundle", False)
+    if not isinstance(no_bundle, bool):
+        raise _invalid(path, '"no_bundle" must be true or false')
+    unused = sorted(key for key in data if key not in USED and key not in IGNORED)
+    return WorkerConfig(
+        path=path,
+        name=name,
+        main=main,
+        vars=variables,
+        kv_bindings=_kv_bindings(path, data.get("kv_namespaces")),
+        crons=_crons(path, data.get("triggers")),
+        routes=_routes(path, data),
+        no_bundle=no_bundle,
+        unused=tuple(unused),
+        notes=tuple(notes),
+    )
+
+
+def _optional_str(path: Path, data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _invalid(path, f'"{key}" must be a string')
+    return value
+
+
+def _vars(path: Path, raw: object) -> tuple[dict[str, str], list[str]]:
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        raise _invalid(path, '"vars" must be a table of names to values')
+    variables: dict[str, str] = {}
+    notes = []
+    for key, value in raw.items():
+        if isinstance(value, str):
+            variables[key] = value
+        else:
+            # Workers hand a JSON var to the code parsed; Vortex's env holds strings only.
+            variables[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            notes.append(
+                f"vars.{key} is not a string: env.{key} will be its JSON text "
+                f"({variables[key][:40]}); Vortex variables are strings"
+            )
+    return variables, notes
+
+
+def _kv_bindings(path: Path, raw: object) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _invalid(path, '"kv_namespaces" must be a list of {binding, id}')
+    bindings = []
+    for entry in raw:
+        binding = entry.get("binding") if isinstance(entry, dict) else None
+        if not isinstance(binding, str):
+            raise _invalid(path, 'each of "kv_namespaces" needs a "binding" name')
+        bindings.append(binding)
+    return tuple(bindings)
+
+
+def _crons(path: Path, raw: object) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    crons = raw.get("crons", []) if isinstance(raw, dict) else None
+    if not isinstance(crons, list) or not all(isinstance(cron, str) for cron in crons):
+        raise _invalid(path, '"triggers.crons" must be a list of cron expressions')
+    return tuple(crons)
+
+
+def _routes(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
+    raw = data.get("routes", [])
+    if "route" in data:
+        raw = [data["route"], *(raw if isinstance(raw, list) else [])]
+    if not isinstance(raw, list):
+        raise _invalid(path, '"routes" must be a list')
+    routes = []
+    for route in raw:
+        pattern = route.get("pattern") if isinstance(route, dict) else route
+        if not isinstance(pattern, str):
+            raise _invalid(path, 'each route must be a pattern or a {"pattern": ...} table')
+        routes.append(pattern)
+    return tuple(routes)
+
+
+def strip_jsonc(text: str) -> str:
+    """JSON with comments (``//``, ``/* */``) and trailing commas → JSON.
+
+    Comments and trailing commas become spaces (a comment's newlines are kept), so the line and
+    column of a JSON error still point into the file. Inside a string nothing is touched, so a
+    URL's ``//`` stays.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    pending_comma: int | None = None
+    """Where in ``out`` the last comma outside strings sits, while only blanks followed it."""
+    while i < n:
+        char = text[i]
+        if char == '"':
+            end = _string_end(text, i)
+            out.append(text[i:end])
+            pending_comma = None
+            i = end
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end == -1 else end
+            out.append(" " * (end - i))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end == -1 else end + 2
+            out.append("".join(c if c == "\n" else " " for c in text[i:end]))
+            i = end
+        else:
+            if char in "]}" and pending_comma is not None:
+                out[pending_comma] = " "
+            if char == ",":
+                pending_comma = len(out)
+            elif not char.isspace():
+                pending_comma = None
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index just past the string opened at ``start`` (the end of text if it never closes:
+    the JSON parser then says so)."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == '"':
+            return i + 1
+        else:
+            i += 1
+    return len(text)
