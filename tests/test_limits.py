@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -12,6 +13,7 @@ from tests.gate import GATE_ENV, Gate
 from tests.server import ServerProcess
 
 Run = Callable[[str], Awaitable[dict[str, Any]]]
+Execute = Callable[[str], Coroutine[Any, Any, dict[str, Any]]]
 
 
 async def test_a_yielding_cpu_hog_is_stopped_without_killing_its_host(
@@ -56,12 +58,61 @@ async def test_wall_time_is_limited(server_factory: Callable[..., ServerProcess]
     assert 290 <= body["execution_time_ms"] < 1000
 
 
-async def test_a_runaway_loop_kills_its_host_and_the_pool_heals(
-    server_factory: Callable[..., ServerProcess], gate: Gate
+async def _deploy_and_execute(http: aiohttp.ClientSession) -> tuple[Execute, str, str]:
+    async def deploy(code: str) -> str:
+        async with http.post("/deploy", json={"code": code}) as r:
+            return str((await r.json())["function_id"])
+
+    async def execute(function_id: str) -> dict[str, Any]:
+        async with http.post(f"/execute/{function_id}") as r:
+            return dict(await r.json())
+
+    runaway = await deploy("console.log('spinning'); while (true) {}")
+    neighbour = await deploy("await new Promise(r => setTimeout(r, 200)); Vortex.return('ok')")
+    return execute, runaway, neighbour
+
+
+async def test_a_runaway_loop_is_stopped_in_its_host_and_its_neighbour_finishes(
+    server_factory: Callable[..., ServerProcess],
 ) -> None:
     # One host, so the runaway and its neighbour certainly share it.
     server = server_factory(
         env={**GATE_ENV, "VORTEX_CPU_LIMIT_MS": "300", "VORTEX_DEBUG_HOST_HEADER": "1"},
+        workers=1,
+    )
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        execute, runaway, neighbour = await _deploy_and_execute(http)
+        hosts_before = set(server.host_pids())
+        neighbour_run = asyncio.create_task(execute(neighbour))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        body = await execute(runaway)
+        elapsed = time.monotonic() - started
+        assert body["error"]["code"] == "cpu_time_exceeded", body
+        assert body["error"]["message"] == "CPU time limit of 300 ms exceeded"
+        assert body["logs"][0]["message"] == "spinning"
+        assert elapsed < 0.3 + 1.0
+        # Interrupted by the host's CPU timer of its JS thread, within a few ms of the limit.
+        assert 300 <= body["cpu_time_ms"] < 300 * 1.1, body
+        assert (await neighbour_run)["output"] == "ok"
+        assert (await execute(neighbour))["output"] == "ok"
+        async with http.get("/health") as response:
+            assert (await response.json())["host_restarts"] == 0
+        assert set(server.host_pids()) == hosts_before
+
+
+async def test_without_interrupts_a_runaway_loop_kills_its_host_and_the_pool_heals(
+    server_factory: Callable[..., ServerProcess], gate: Gate
+) -> None:
+    """``VORTEX_HOST_INTERRUPT=0``, or a host whose engine cannot be interrupted: the
+    supervisor's backstop kills the host of a turn past its CPU limit."""
+    server = server_factory(
+        env={
+            **GATE_ENV,
+            "VORTEX_CPU_LIMIT_MS": "300",
+            "VORTEX_DEBUG_HOST_HEADER": "1",
+            "VORTEX_HOST_INTERRUPT": "0",
+        },
         workers=1,
     )
     async with aiohttp.ClientSession(base_url=server.url) as http:

@@ -15,12 +15,17 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     │   ├── FunctionNotFound                function_not_found
     │   ├── VersionNotFound                 version_not_found
     │   └── RunNotFound                     run_not_found
+    ├── NotThisSite                     403
+    │   ├── CrossSiteRequest                cross_site_request
+    │   └── UnknownHost                     unknown_host
     ├── MethodNotAllowed                405 method_not_allowed
     ├── PayloadTooLarge                 413 payload_too_large
+    ├── UnsupportedMediaType            415 unsupported_media_type
     ├── Unavailable                     503
     │   ├── StorageUnavailable              storage_unavailable
     │   ├── PoolUnavailable                 pool_unavailable
-    │   └── HistoryUnavailable              history_unavailable
+    │   ├── HistoryUnavailable              history_unavailable
+    │   └── SecretsUnavailable              secrets_unavailable
     └── InternalError                   500 internal_error
 
 Errors raised *by a run* (a user's exception, a limit) are not exceptions of the server: they are
@@ -87,6 +92,23 @@ class RunNotFound(NotFound):
     code = "run_not_found"
 
 
+class NotThisSite(VortexError):
+    """A browser sent the request for another website (vortex/http/browsers.py)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class CrossSiteRequest(NotThisSite):
+    code = "cross_site_request"
+
+
+class UnknownHost(NotThisSite):
+    """The ``Host`` is a name the API does not answer for (DNS rebinding)."""
+
+    code = "unknown_host"
+
+
 class MethodNotAllowed(VortexError):
     status = 405
     code = "method_not_allowed"
@@ -95,6 +117,11 @@ class MethodNotAllowed(VortexError):
 class PayloadTooLarge(VortexError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(VortexError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class Unavailable(VortexError):
@@ -112,6 +139,12 @@ class PoolUnavailable(Unavailable):
 
 class HistoryUnavailable(Unavailable):
     code = "history_unavailable"
+
+
+class SecretsUnavailable(Unavailable):
+    """A function's secrets were sealed with a key this server does not hold."""
+
+    code = "secrets_unavailable"
 
 
 class InternalError(VortexError):

@@ -1,7 +1,7 @@
 """Memory growth of every kind ends in ``memory_limit_exceeded``: a run whose turns add more
-than ``VORTEX_RUN_MEMORY_MB`` to its host is ended and the host kept; the supervisor watches each
-host's resident memory and replaces a host that grows past ``VORTEX_HOST_MEMORY_MB`` (one turn
-that allocates without end cannot be stopped any other way).
+than ``VORTEX_RUN_MEMORY_MB`` to its host is ended and the host kept, even in the middle of one
+turn that never ends (the host's CPU timer ticks, interrupt.py); the supervisor watches each
+host's resident memory and replaces a host that grows past ``VORTEX_HOST_MEMORY_MB``.
 
 The servers here have a CPU limit large enough (3 s) that growth meets the memory limit first,
 and one host, so that whatever shares the host with the culprit is known.
@@ -70,7 +70,8 @@ def run_limit_server(module_servers: Callable[..., ServerProcess]) -> ServerProc
     return module_servers(RUN_LIMIT_ENV, workers=1)
 
 
-# Growth in one turn that never ends: no turn ends to be measured, only the host's limit stops it.
+# Growth in one turn that never ends: no turn ends to be measured; the tick of the host's CPU
+# timer measures it in the turn.
 IN_ONE_TURN = {"typed-arrays-at-once", "text-encoder"}
 
 
@@ -93,21 +94,38 @@ async def test_a_run_past_its_own_memory_limit_is_ended_and_its_host_kept(
         restarts = (await api.health())["host_restarts"] - before
         message = result.body["error"]["message"]
         assert "64 MiB per run exceeded" in message, result.body
-        # A run past its limit between turns is ended by its host, which stays; one past it
-        # in the middle of a turn (always so for a turn that never ends; for long turns, as
-        # the watchdog's reading falls) cannot be stopped but with its host.
-        if name in IN_ONE_TURN or "in one turn" in message:
+        # A run past its limit is ended by its host, which stays: between turns (growth.py),
+        # or in the middle of one, by the tick of its CPU timer (interrupt.py).
+        if name in IN_ONE_TURN:
             assert "in one turn" in message, result.body
-            assert restarts == 1
-            assert (await neighbour).code == "host_restarted"
-        else:
-            assert restarts == 0
-            gate.open()
-            assert (await neighbour).body["output"] == "opened"
+        assert restarts == 0
+        gate.open()
+        assert (await neighbour).body["output"] == "opened"
     finally:
         gate.open()
         await asyncio.gather(neighbour, return_exceptions=True)
         await api.assert_serves_normally()
+
+
+async def test_without_interrupts_a_bomb_in_one_turn_is_stopped_with_its_host(
+    private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession
+) -> None:
+    """``VORTEX_HOST_INTERRUPT=0``: a turn that never ends cannot be stopped but by killing
+    its host, which the supervisor does once the run is past its limit in that turn."""
+    server = private_server({**RUN_LIMIT_ENV, "VORTEX_HOST_INTERRUPT": "0"}, workers=1)
+    api = api_for(client, server)
+    await api.wait_healthy()
+    neighbour_id = await api.deploy(
+        "await new Promise((r) => setTimeout(r, 2000)); Vortex.return('slept')"
+    )
+    neighbour = asyncio.create_task(api.execute(neighbour_id))
+    result = await api.run(GROWTH["typed-arrays-at-once"])
+    assert result.code == "memory_limit_exceeded", result.body
+    assert "64 MiB per run exceeded in one turn" in result.body["error"]["message"]
+    assert "the host was replaced" in result.body["error"]["message"]
+    assert (await neighbour).code == "host_restarted"
+    assert (await api.health())["host_restarts"] == 1
+    await api.assert_serves_normally()
 
 
 @pytest.mark.parametrize("name", list(GROWTH))
@@ -139,15 +157,25 @@ async def test_memory_growth_ends_in_memory_limit_exceeded(api: Api, name: str) 
             " Vortex.return(Number(s[0]))",
             9,
         ),
+        (
+            "let b; for (let i = 0; i < 40; i++) b = new Uint8Array(16 << 20).fill(i);"
+            " Vortex.return(b[0])",
+            39,
+        ),
+        (
+            "let s; for (let i = 0; i < 40; i++) { s = String(i % 10).repeat(16 << 20);"
+            " s.charCodeAt(5) } Vortex.return(Number(s[0]))",
+            9,
+        ),
     ],
-    ids=["typed-arrays", "strings"],
+    ids=["typed-arrays", "strings", "typed-arrays-in-one-turn", "strings-in-one-turn"],
 )
 async def test_a_run_that_drops_what_it_allocated_is_not_stopped(
     client: aiohttp.ClientSession, run_limit_server: ServerProcess, code: str, output: int
 ) -> None:
     """640 MiB allocated, 16 MiB held at a time, under a limit of 64 MiB per run: the garbage
     grows the host until a collection, which runs (and hands the memory back to the system)
-    before a run is stopped for its memory."""
+    before a run is stopped for its memory, after its turn or at a tick inside one."""
     api = api_for(client, run_limit_server)
     for _ in range(2):  # a fresh host, then one that has grown
         result = await api.run(code)

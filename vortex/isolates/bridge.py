@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from vortex.isolates.interrupt import MEMORY
+from vortex.isolates.outcome import CPU_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED
 from vortex.isolates.route import Route
 from vortex.isolates.turnclock import NO_INVOCATION
 
@@ -105,6 +107,24 @@ class LocalRun:
     announced: bool = False
     """Whether the supervisor was told of the run (``adopt``): only once it has to be, before
     the run's first log line, fetch or binding call; a run with none is told of once, ended."""
+    silent: bool = False
+    """A warm-up (``Host.warm``): nothing of it reaches the supervisor, no record either."""
+
+
+class _NoAnswer:
+    """The responder of a warm-up, which answers nobody."""
+
+    def head(self, *_: Any) -> None:
+        pass
+
+    def chunk(self, data: bytes) -> None:
+        pass
+
+    def body_end(self, error: str | None) -> None:
+        pass
+
+    def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None:
+        pass
 
 
 @dataclass(slots=True)
@@ -114,6 +134,12 @@ class ActiveRun:
     context: contextvars.Context = field(default_factory=contextvars.Context)
     wall_timer: asyncio.TimerHandle | None = None
     cpu_s: float = 0.0
+    turns: int = 0
+    """Callbacks of the loop run for the run so far (its promise jobs among them)."""
+
+
+def _cpu_message(run: ActiveRun) -> str:
+    return f"CPU time limit of {round(run.cpu_limit_s * 1000)} ms exceeded"
 
 
 def well_formed(value: Any) -> Any:
@@ -165,6 +191,8 @@ class Host:
     def send(self, message: dict[str, Any]) -> None:
         if self.local:
             local = self.local.get(message.get("id"))  # type: ignore[arg-type]
+            if local is not None and local.silent:
+                return  # a warm-up's top-level log line or fetch: dropped (docs/http-functions.md)
             if local is not None and not local.announced:
                 local.announced = True
                 self._send(
@@ -189,23 +217,44 @@ class Host:
         run = self.active.get(invocation)
         if run is None:
             return
+        run.turns += 1
         run.cpu_s += elapsed
         if run.cpu_s > run.cpu_limit_s:
-            self.abort(
-                invocation,
-                "cpu_time_exceeded",
-                f"CPU time limit of {round(run.cpu_limit_s * 1000)} ms exceeded",
-            )
+            self.abort(invocation, CPU_TIME_EXCEEDED, _cpu_message(run))
         elif grown is not None and 0 < run.memory_limit_bytes < grown:
             grown = self._after_collection(invocation, run, grown)
             if grown <= run.memory_limit_bytes:
                 return
             self.abort(
                 invocation,
-                "memory_limit_exceeded",
+                MEMORY_LIMIT_EXCEEDED,
                 f"Memory limit of {run.memory_limit_bytes >> 20} MiB per run exceeded "
                 f"(its turns added {grown >> 20} MiB to the host)",
             )
+
+    def stopped(self, invocation: int, why: str, charged: int) -> None:
+        """The interrupter stopped the run's turn (interrupt.py): its CPU budget ran out, or
+        ``why`` is ``MEMORY`` and its turn had added ``charged`` bytes to the host."""
+        run = self.active.get(invocation)
+        if run is None:
+            return
+        if why == MEMORY:
+            code = MEMORY_LIMIT_EXCEEDED
+            message = (
+                f"Memory limit of {run.memory_limit_bytes >> 20} MiB per run exceeded in one "
+                f"turn (it had added {charged >> 20} MiB to the host)"
+            )
+        else:
+            code, message = CPU_TIME_EXCEEDED, _cpu_message(run)
+        self.abort(invocation, code, message)
+        if invocation in self.active:
+            # Stopped before the harness had its state (or in the middle of ending it).
+            error = {"code": code, "name": "Error", "message": message, "stack": ""}
+            self.finish(invocation, None, orjson.dumps(error).decode())
+        if why == MEMORY and self._collect is not None:
+            # What the stopped turn allocated is garbage now: give it back before the
+            # supervisor finds the host big.
+            asyncio.get_running_loop().call_soon(self._collect, context=contextvars.Context())
 
     def _after_collection(self, invocation: int, run: ActiveRun, grown: int) -> int:
         """What the run holds once its garbage is collected: SpiderMonkey collects lazily, and a
@@ -229,6 +278,12 @@ class Host:
     def current(self) -> int:
         """The run whose turn this is, for the shared classes (AbortSignal.timeout...)."""
         return CURRENT_INVOCATION.get(NO_INVOCATION)
+
+    def turns(self, invocation: float) -> int:
+        """How many turns the run has had: the same count on two checks a turn apart means no
+        promise job of it ran between them (pythonmonkey queues each job on the loop)."""
+        run = self.active.get(int(invocation))
+        return -1 if run is None else run.turns
 
     def now(self) -> float:
         """Monotonic milliseconds, for performance.now()."""
@@ -344,6 +399,8 @@ class Host:
         if local is not None:
             outside_runs(local.responder.finished, done["output"], done["error"])
             done["wall_ms"] = round((time.perf_counter() - local.started) * 1000, 3)
+            if local.silent:
+                return
             if not local.announced:
                 # The whole record of a run the supervisor never heard of: batched.
                 done["function_id"] = local.function_id
@@ -387,6 +444,7 @@ class Host:
         return {
             "current": self.current,
             "now": self.now,
+            "turns": self.turns,
             "random": self.random,
             "emit": self.emit,
             "respond": self.respond,
@@ -485,6 +543,27 @@ class Host:
             )
         else:
             loop.call_soon(self.runtime.run, *common, context=run.context)
+
+    def warm(self, route: Route) -> None:
+        """Make an instance of ``route``'s module before its first request (after a deploy), so
+        that request finds it warm, as Workers start an isolate ahead of traffic: its top-level
+        code runs now, under the function's limits; its logs, fetches and record are dropped."""
+        if not route.module or not route.instance:
+            return
+        inv = next(self._local_ids)
+        run = self._begin(inv, route.limits)
+        self.local[inv] = LocalRun(_NoAnswer(), route.function_id, "", silent=True)
+        asyncio.get_running_loop().call_soon(
+            self.runtime.warmModule,
+            inv,
+            route.code,
+            route.limits_json,
+            route.filename,
+            route.env_json,
+            route.bindings_json,
+            route.instance,
+            context=run.context,
+        )
 
     def start_run(self, message: dict[str, Any]) -> None:
         inv = int(message["id"])

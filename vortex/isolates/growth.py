@@ -64,7 +64,7 @@ class GrowthWatch:
         if faults == self._faults:
             return self._charged.get(invocation)
         self._faults = faults
-        resident = self._resident()
+        resident = self.resident()
         previous, self._last = self._last, resident
         if not previous or invocation == NO_INVOCATION:
             return None  # the first reading is the baseline; turns of no run are nobody's
@@ -92,13 +92,14 @@ class GrowthWatch:
         if not self._last or invocation not in self._charged:
             return None
         self._faults = self._page_faults()
-        resident = self._resident()
+        resident = self.resident()
         previous, self._last = self._last, resident
         total = self._growth[invocation] = self._growth[invocation] + resident - previous
         charged = self._charged[invocation] = min(total, resident - self._start[invocation])
         return charged
 
-    def _resident(self) -> int:
+    def resident(self) -> int:
+        """The host's resident size now, in bytes."""
         return int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from vortex.isolates.bridge import CURRENT_INVOCATION, Host
 from vortex.isolates.growth import GrowthWatch
 from vortex.isolates.hostroutes import RouteTable
 from vortex.isolates.httpserve import FunctionServer, HttpConnection, ListenerConfig
+from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
 from vortex.isolates.jobloop import MutedJobLoop, check_muting
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
@@ -51,34 +52,62 @@ PYTHONMONKEY_WEB_GLOBALS = (
 )
 
 
-def install_turn_clock(clock: TurnClock, host: Host) -> None:
+def install_turn_clock(
+    clock: TurnClock, host: Host, growth: GrowthWatch, interrupter: Interrupter | None = None
+) -> None:
     original = asyncio.events.Handle._run
-    growth = GrowthWatch(clock)
     host.measure_again = growth.measure_again
 
     def run_with_clock(handle: asyncio.Handle) -> None:
         invocation = handle._context.get(CURRENT_INVOCATION, NO_INVOCATION)  # type: ignore[attr-defined]
-        if invocation != NO_INVOCATION and invocation not in host.active:
+        run = host.active.get(invocation)
+        if invocation != NO_INVOCATION and run is None:
             # The run has ended: nothing of it may run any more. Its timers are cleared by the
             # harness, but awaits and promise jobs are scheduled by the engine, so they are
             # dropped here; a compartment whose jobs never run is garbage once unreferenced.
             return
-        if host.measure_memory and invocation != NO_INVOCATION:
-            clock.turn_memory(invocation, *growth.before_turn(invocation))
+        resident_before = charged_before = 0
+        if host.measure_memory and run is not None:
+            resident_before, charged_before = growth.before_turn(invocation)
+            clock.turn_memory(invocation, resident_before, charged_before)
         # CPU time of this thread, not wall time: a host descheduled mid-turn (a busy machine,
         # a VM's steal time) has not used its run's CPU.
         started, cpu_started = time.monotonic(), time.thread_time()
         host.turn_cpu_started = cpu_started
         clock.enter(started, invocation, cpu_started)
+        armed = interrupter if run is not None else None
+        if armed is not None and run is not None:
+            armed.arm(
+                cpu_started,
+                run.cpu_limit_s - run.cpu_s,
+                run.memory_limit_bytes if host.measure_memory else 0,
+                resident_before,
+                charged_before,
+            )
         try:
             original(handle)
         finally:
+            stopped = armed.disarm() if armed is not None else None
             clock.leave()
             grown = growth.after_turn(invocation, host.active, host.measure_memory)
-            if invocation != NO_INVOCATION:
+            if armed is not None and stopped is not None:
+                host.stopped(invocation, stopped, armed.charged)
+            elif invocation != NO_INVOCATION:
                 host.turn_ended(invocation, time.thread_time() - cpu_started, grown)
 
     asyncio.events.Handle._run = run_with_clock  # type: ignore[method-assign,assignment]
+
+
+def make_interrupter(growth: GrowthWatch, collect: Callable[[], object]) -> Interrupter | None:
+    """The JS thread's interrupter, unless ``VORTEX_HOST_INTERRUPT=0`` or the engine lacks it
+    (then the supervisor alone stops a turn that overruns, by killing the host)."""
+    if os.environ.get("VORTEX_HOST_INTERRUPT", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    try:
+        return Interrupter(growth.resident, collect)
+    except InterruptUnavailable as exc:
+        print(f"vortex host {os.getpid()}: no interrupts: {exc}", file=sys.stderr, flush=True)
+        return None
 
 
 def _ignore_js_rejections(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -150,12 +179,17 @@ def take_connections(
                 continue
             connection = socket.socket(fileno=fds[0])
             connection.setblocking(False)
-            loop.create_task(
+            # Held until done: the loop keeps only weak references to tasks, and one collected
+            # while it waits would lose its connection without a word.
+            task = loop.create_task(
                 loop.connect_accepted_socket(
                     functools.partial(HttpConnection, server, data), connection
                 )
             )
+            connecting.add(task)
+            task.add_done_callback(connecting.discard)
 
+    connecting: set[asyncio.Task[Any]] = set()
     channel.setblocking(False)
     loop.add_reader(channel.fileno(), received)
 
@@ -204,7 +238,9 @@ async def serve(
 
     host = Host(None, send, collect=lambda: collect_garbage(pm.collect))
     host.runtime = prepare()(host.for_javascript())
-    install_turn_clock(clock, host)
+    growth = GrowthWatch(clock)
+    interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
+    install_turn_clock(clock, host, growth, interrupter)
     problem = check_muting(loop)
     if problem is not None:
         print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
@@ -212,7 +248,8 @@ async def serve(
     server = FunctionServer(host, routes)
     if channel_fd is not None:
         take_connections(loop, socket.socket(fileno=channel_fd), server)
-    send({"t": "ready", "pid": os.getpid()})
+    # The supervisor gives a host that stops its own runaways a grace before it kills it.
+    send({"t": "ready", "pid": os.getpid(), "interrupts": interrupter is not None})
     while True:
         message = await frames.read(reader)
         if message is None:
@@ -223,6 +260,10 @@ async def serve(
         kind = message.get("t")
         if kind == "route":
             routes.answered(message)
+        elif kind == "warm":
+            warmed = routes.prime([str(h) for h in message["hostnames"]], message)
+            if warmed is not None:
+                host.warm(warmed)
         elif kind == "listen":
             server.config = ListenerConfig.from_frame(message)
         elif kind == "drain":

@@ -10,9 +10,9 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Limits:
     cpu_ms: int = 1_000
-    """CPU time of the invocation's JavaScript turns (the host thread's), summed. One
-    synchronous turn that uses more cannot be interrupted, so the supervisor kills the host that
-    runs it."""
+    """CPU time of the invocation's JavaScript turns (the host thread's), summed. The host
+    interrupts a turn that reaches it (interrupt.py); one that goes on past the backstop (a
+    native call that never returns to JavaScript) is stopped by killing its host."""
     wall_ms: int = 30_000
     output_bytes: int = 1 << 20
     log_bytes: int = 1 << 20
@@ -27,13 +27,30 @@ class Limits:
     """Calls to bindings (KV operations) per invocation, as Workers allows KV operations."""
     memory_mb: int = 128
     """Memory the invocation's turns add to its host, as Workers give an isolate 128 MB; 0 for
-    none (the host's limit still holds). Measured after each turn (growth.py): a run past it is
-    ended, its host kept; one turn that allocates past the host's limit kills the host."""
+    none (the host's limit still holds). Measured after each turn (growth.py) and during a long
+    one (interrupt.py): a run past it is ended, its host kept; a turn that goes on allocating
+    past the backstop, or past the host's own limit, kills the host."""
 
     def to_json(self) -> dict[str, Any]:
         """The same dict for equal limits, to read, not to change: every run frame holds one,
         and building it anew was 4% of the server's time under load."""
         return _as_json(self)
+
+
+CPU_GRACE_MS = 250
+MEMORY_GRACE_BYTES = 128 << 20
+
+
+def backstop_cpu_ms(cpu_ms: int, interrupts: bool) -> float:
+    """CPU time of one turn past which the supervisor kills its host. A host that interrupts
+    its own turns stops them at ``cpu_ms``; the grace covers a late interrupt (a timer that
+    fires on the kernel's tick, a busy machine) and only a turn that does not stop is killed."""
+    return cpu_ms + max(CPU_GRACE_MS, cpu_ms / 2) if interrupts else cpu_ms
+
+
+def backstop_memory_bytes(limit: int, interrupts: bool) -> int:
+    """What a run may add to its host in one turn before the supervisor kills the host."""
+    return limit + max(MEMORY_GRACE_BYTES, limit // 2) if interrupts else limit
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,9 +1,10 @@
 """A few bytes of shared memory through which a host tells its supervisor what it is running.
 
-The host cannot be asked while JavaScript runs (it holds the GIL and cannot be interrupted), so
-before every turn of its event loop it writes when the turn began, for which invocation, and how
-much CPU time its thread had used by then; the supervisor reads that from outside and kills a
-host whose turn has used more CPU than the limit. CLOCK_MONOTONIC is the same for every process
+The host cannot be asked while JavaScript runs (it holds the GIL), so before every turn of its
+event loop it writes when the turn began, for which invocation, and how much CPU time its thread
+had used by then; the supervisor reads that from outside and kills a host whose turn has used
+more CPU than the limit, and a grace more when the host interrupts its own turns (interrupt.py):
+the backstop for a turn the interrupt does not end. CLOCK_MONOTONIC is the same for every process
 of the machine, so wall times compare directly; CPU time is the host's main thread's
 (CLOCK_THREAD_CPUTIME_ID there, ``/proc/<pid>/task/<pid>/stat`` here: the same accounting), so a
 host that is descheduled in the middle of a turn is not taken for a CPU hog.
@@ -79,7 +80,7 @@ class TurnClock:
     def turn_memory(self, invocation: int, resident: int, charged: int) -> None:
         """Before a turn of ``invocation``: the host's resident size then, and what the run was
         charged by then, so that the supervisor can tell a run past its own memory limit in
-        the middle of one turn (which cannot be stopped but by killing the host)."""
+        the middle of one turn (the host's ticks stop it first; this is the backstop)."""
         _TURN_MEMORY.pack_into(self._map, _TURN_MEMORY_AT, invocation, resident, charged)
 
     def read_turn_memory(self) -> tuple[int, int, int]:

@@ -7,6 +7,8 @@ points at it. A store writes the code before the record, so a record never point
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -38,6 +40,9 @@ class FunctionRecord:
     version: int | None = None
     schedule: str | None = None
     """A five-field cron expression (UTC): the function also runs on it (docs/cron.md)."""
+    secrets_error: str | None = field(default=None, compare=False, repr=False)
+    """Why the secrets' values could not be read (sealed with another key: see
+    ``vortex.storage.sealing``); ``secrets`` then holds their names only, and runs refuse."""
 
     def to_json(self) -> dict[str, Any]:
         """Everything, secrets included: this is what stores write."""
@@ -47,6 +52,7 @@ class FunctionRecord:
         """What the API shows: secret names, never their values."""
         data = asdict(self)
         data["secrets"] = sorted(self.secrets)
+        del data["secrets_error"]
         return data
 
     @classmethod
@@ -68,6 +74,45 @@ class FunctionRecord:
             version=fields.get("version"),
             schedule=fields.get("schedule"),
         )
+
+
+log = logging.getLogger(__name__)
+MAX_CORRUPT_SHOWN = 20
+
+
+class CorruptRecords:
+    """Records of a store that could not be read (a truncated or hand-edited file): skipped
+    by listings so that one of them does not break the listing for every namespace, logged
+    once, and counted in ``/health`` until they read well again or are deleted."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def parse(
+        self, where: str, data: bytes, read: Callable[[bytes], FunctionRecord]
+    ) -> FunctionRecord | None:
+        try:
+            record = read(data)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            if self._seen.get(where) != reason:
+                log.warning("storage: skipping the corrupt function record %s (%s)", where, reason)
+            self._seen[where] = reason
+            return None
+        self._seen.pop(where, None)
+        return record
+
+    def forget(self, where: str) -> None:
+        self._seen.pop(where, None)
+
+    def details(self) -> dict[str, Any]:
+        """For the store's ``health()``: how many, and which (shown to single-tenant callers)."""
+        if not self._seen:
+            return {}
+        return {
+            "corrupt_records": len(self._seen),
+            "corrupt_record_paths": sorted(self._seen)[:MAX_CORRUPT_SHOWN],
+        }
 
 
 def sha256_hex(code: bytes) -> str:

@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 
 import aioboto3  # type: ignore[import-untyped]
 import aiohttp
-import orjson
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import (  # type: ignore[import-untyped]
     BotoCoreError,
@@ -40,8 +39,9 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 from vortex.config import Settings
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
-from vortex.storage.base import FunctionRecord, sha256_hex
+from vortex.storage.base import CorruptRecords, FunctionRecord, sha256_hex
 from vortex.storage.names import NamePointer
+from vortex.storage.sealing import SecretsKey, load_secrets_key, record_bytes, record_from_bytes
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,10 @@ def _content_md5(data: bytes) -> str:
 
 
 class S3Store:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, key: SecretsKey | None = None) -> None:
         self.bucket = settings.s3_bucket
+        self.corrupt = CorruptRecords()
+        self.key = key or load_secrets_key(settings)
         self.endpoint_url = settings.s3_endpoint_url
         self.region = settings.s3_region
         self._access_key = settings.s3_access_key
@@ -213,7 +215,7 @@ class S3Store:
                     CacheControl="public, max-age=31536000, immutable",
                 ),
             )
-        body = orjson.dumps(record.to_json())
+        body = record_bytes(record, self.key)
         # The record goes last: until this PUT succeeds, no function points at the code.
         await self._call(
             "store the function record",
@@ -247,11 +249,17 @@ class S3Store:
         except ClientError:
             return None
 
+    def _read(self, data: bytes) -> FunctionRecord:
+        return record_from_bytes(data, self.key)
+
     async def get_record(self, function_id: str) -> FunctionRecord:
         data = await self._get("read the function record", record_key(function_id))
         if data is None:
             raise FunctionNotFound(f"no function with id {function_id}")
-        return FunctionRecord.from_json(data)
+        record = self.corrupt.parse(record_key(function_id), data, self._read)
+        if record is None:
+            raise StorageUnavailable(f"the record of function {function_id} is corrupt")
+        return record
 
     async def get_code(self, code_sha256: str) -> bytes:
         data = await self._get("read the code", code_key(code_sha256))
@@ -272,13 +280,14 @@ class S3Store:
         record_keys = await self._call("list the functions", keys)
         limit = asyncio.Semaphore(LIST_CONCURRENCY)
 
-        async def fetch(key: str) -> bytes | None:
+        async def fetch(key: str) -> FunctionRecord | None:
             async with limit:
-                return await self._get("read a function record", key)
+                body = await self._get("read a function record", key)
+            # A record deleted between the listing and its read is simply no longer there.
+            return None if body is None else self.corrupt.parse(key, body, self._read)
 
-        bodies = await asyncio.gather(*(fetch(key) for key in record_keys))
-        # A record deleted between the listing and its read is simply no longer there.
-        return [FunctionRecord.from_json(body) for body in bodies if body is not None]
+        records = await asyncio.gather(*(fetch(key) for key in record_keys))
+        return [record for record in records if record is not None]
 
     async def delete(self, function_id: str) -> None:
         key = record_key(function_id)
@@ -290,6 +299,7 @@ class S3Store:
         except ClientError:
             raise FunctionNotFound(f"no function with id {function_id}") from None
         # The code stays: other functions may share it (same hash), and it is immutable.
+        self.corrupt.forget(key)
         await self._call(
             "delete the function record", lambda s3: s3.delete_object(Bucket=self.bucket, Key=key)
         )
@@ -327,7 +337,11 @@ class S3Store:
             "s3",
             bool(self._last_ok),
             None if self._last_ok else self._last_error,
-            {"bucket": self.bucket, "endpoint": self.endpoint_url or "aws"},
+            {
+                "bucket": self.bucket,
+                "endpoint": self.endpoint_url or "aws",
+                **self.corrupt.details(),
+            },
         )
 
     async def _probe(self) -> None:
