@@ -25,7 +25,10 @@ from tests.server import start_server, stop_and_check  # noqa: E402
 
 def deploy(url: str, code: str, filename: str) -> str:
     request = urllib.request.Request(
-        f"{url}/deploy", data=orjson.dumps({"code": code, "filename": filename}), method="POST"
+        f"{url}/deploy",
+        data=orjson.dumps({"code": code, "filename": filename}),
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request) as response:
         return str(orjson.loads(response.read())["function_id"])

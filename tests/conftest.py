@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.gate import Gate, serve_gate
 from tests.server import LoopbackResolver, ServerProcess, start_server, stop_and_check
 
 # Every client session of the tests resolves *.localhost to loopback, as curl and browsers do:
@@ -79,3 +80,10 @@ def run(
             return body
 
     return _run
+
+
+@pytest.fixture
+async def gate() -> AsyncIterator[Gate]:
+    """A local endpoint a function's fetch() waits on until the test opens it (tests/gate.py)."""
+    async with serve_gate() as opened:
+        yield opened

@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +99,40 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def status_of(self, path: str, key: str | None = None) -> int:
+        """The status of ``GET path``, with ``key`` as the bearer token when given."""
+        request = urllib.request.Request(f"{self.url}{path}")
+        if key is not None:
+            request.add_header("Authorization", f"Bearer {key}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def wait_for_keys(self, *keys: str, refused: Iterable[str] = (), timeout: float = 15.0) -> None:
+        """Wait until the server's keys are in force as the test means them: a request with no
+        key is refused (the server no longer believes "no keys"), every key of ``keys`` is
+        accepted and every key of ``refused`` (revoked ones) is refused.
+
+        A server trusts its last look at the key store for ``VORTEX_AUTH_CACHE_MS`` (200 ms for
+        test servers, see ``start_server``), so this polls rather than sleeping for that period.
+        Accepted means anything but 401: a metrics key gets 403 on ``/functions``.
+        """
+        refused = tuple(refused)
+        deadline = time.monotonic() + timeout
+        while True:
+            state = {
+                "no key": self.status_of("/functions") == 401,
+                **{f"key {k[:12]}…": self.status_of("/functions", k) != 401 for k in keys},
+                **{f"revoked {k[:12]}…": self.status_of("/functions", k) == 401 for k in refused},
+            }
+            if all(state.values()):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"keys not in force after {timeout} s: {state}")
+            time.sleep(0.02)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
         if self.process.poll() is None:
             self.process.send_signal(sig)
@@ -121,6 +156,9 @@ def start_server(
         "VORTEX_WORKERS": str(workers),
         "VORTEX_FUNCTIONS_PORT": str(functions_port),
         "PYTHONUNBUFFERED": "1",
+        # A new or revoked key takes effect within this period; tests wait for it with
+        # ServerProcess.wait_for_keys, so the shorter it is the less they wait.
+        "VORTEX_AUTH_CACHE_MS": "200",
         **(env or {}),
     }
     with open(log_path, "wb") as log_file:

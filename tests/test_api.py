@@ -89,6 +89,9 @@ async def test_code_that_escapes_the_wrapper_is_a_syntax_error(http: aiohttp.Cli
     assert body["error"]["code"] == "syntax_error"
 
 
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
 async def test_malformed_bodies_get_json_errors(http: aiohttp.ClientSession) -> None:
     cases: list[tuple[bytes, int, str]] = [
         (b"{not json", 400, "invalid_json"),
@@ -100,7 +103,7 @@ async def test_malformed_bodies_get_json_errors(http: aiohttp.ClientSession) -> 
         (b'{"code": "1", "filename": "../etc/passwd"}', 400, "invalid_request"),
     ]
     for raw, status, code in cases:
-        async with http.post("/deploy", data=raw) as response:
+        async with http.post("/deploy", data=raw, headers=JSON_TYPE) as response:
             body = await response.json()
         assert (response.status, body["error"]["code"]) == (status, code), raw
         assert body["error"]["message"]
@@ -108,12 +111,13 @@ async def test_malformed_bodies_get_json_errors(http: aiohttp.ClientSession) -> 
 
 async def test_oversized_bodies_are_refused(http: aiohttp.ClientSession) -> None:
     payload = b'{"code": "' + b"a" * (3 << 20) + b'"}'
-    async with http.post("/deploy", data=io.BytesIO(payload)) as response:
+    async with http.post("/deploy", data=io.BytesIO(payload), headers=JSON_TYPE) as response:
         body = await response.json()
     assert response.status == 413
     assert body["error"]["code"] == "payload_too_large"
     code = "// " + "x" * ((1 << 20) + 10)
-    async with http.post("/deploy", data=io.BytesIO(orjson.dumps({"code": code}))) as response:
+    deploy = io.BytesIO(orjson.dumps({"code": code}))
+    async with http.post("/deploy", data=deploy, headers=JSON_TYPE) as response:
         body = await response.json()
     assert response.status == 413
     assert body["error"]["code"] == "payload_too_large"

@@ -6,7 +6,6 @@ Screenshots at laptop (1280x800) and phone (390x844) widths land in test-output/
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -700,7 +699,7 @@ async def test_a_server_with_keys_needs_the_key_in_the_dashboard(
 
     server = server_factory(workers=1)
     key = make_key(server, "acme")
-    await asyncio.sleep(2.1)  # the server's cache of "no keys"
+    server.wait_for_keys(key)
     page, watch = await open_page(server.url, viewport=PHONE)
     gate = page.locator("#key-gate")
     await expect(gate).to_be_visible()

@@ -366,6 +366,47 @@ async def test_private_addresses_are_refused_unless_the_operator_opts_in(
     )
 
 
+CARRYING_IPV4 = [
+    ("http://[64:ff9b::7f00:1]/", "64:ff9b::7f00:1", "a loopback address"),  # NAT64
+    ("http://[64:ff9b::a9fe:a9fe]/", "64:ff9b::a9fe:a9fe", "a cloud metadata address"),
+    ("http://[::7f00:1]/", "::7f00:1", "a loopback address"),  # IPv4-compatible
+    ("http://[::a01:203]/", "::a01:203", "a private address"),
+    ("http://[2002:7f00:1::1]/", "2002:7f00:1::1", "a loopback address"),  # 6to4
+    ("http://[2002:a9fe:a9fe::]/", "2002:a9fe:a9fe::", "a cloud metadata address"),
+    ("http://[::ffff:0:a01:203]/", "::ffff:0:a01:203", "a private address"),  # translated
+    (
+        "http://[64:ff9b:1::8.8.8.8]/",
+        "64:ff9b:1::808:808",
+        "a private address (a local NAT64 prefix)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "shown", "why"), CARRYING_IPV4)
+async def test_ipv6_addresses_carrying_ipv4_are_judged_by_it(
+    run: Callable[[str], Awaitable[dict[str, Any]]],
+    http: aiohttp.ClientSession,
+    url: str,
+    shown: str,
+    why: str,
+) -> None:
+    code = f"try {{ await fetch('{url}'); Vortex.return('fetched'); }} catch (e) {{ Vortex.return(e.message); }}"
+    async with http.post("/deploy", json={"code": code, "allow_hosts": ["*"]}) as response:
+        function_id = (await response.json())["function_id"]
+    async with http.post(f"/execute/{function_id}") as response:
+        assert (await response.json())["output"] == f"fetch to {shown} is refused: it is {why}"
+
+
+def test_global_ipv4_behind_a_translator_may_be_reached() -> None:
+    import ipaddress
+
+    from vortex.outbound.policy import address_problem
+
+    for text in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"):
+        assert address_problem(ipaddress.ip_address(text), False) is None, text
+    assert address_problem(ipaddress.ip_address("::1"), False) == "a loopback address"
+
+
 async def test_allow_lists_are_checked_at_deploy(http: aiohttp.ClientSession) -> None:
     for hosts in (
         ["http://example.com"],

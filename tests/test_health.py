@@ -3,7 +3,6 @@ on a real server, without a secret or the number of API keys in its public answe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import aiohttp
@@ -60,7 +59,7 @@ async def test_a_server_with_api_keys_does_not_say_where_its_backends_are(
             assert "path" in (await response.json())["storage"]  # single-tenant: the operator
         created = vortex_keys(server, "create", "--namespace", "acme")
         assert created.returncode == 0, created.stderr
-        await asyncio.sleep(2.1)  # the server's cache of "no keys"
+        server.wait_for_keys()
         async with http.get("/health") as response:
             text = await response.text()
             body = await response.json()
@@ -68,3 +67,30 @@ async def test_a_server_with_api_keys_does_not_say_where_its_backends_are(
     for component in ("storage", "logbus", "kv", "auth"):
         assert set(body[component]) <= {"backend", "ok", "subscribers"}, body[component]
     assert str(server.data_dir) not in text
+
+
+async def test_a_corrupt_record_is_skipped_logged_and_reported(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """A truncated functions/*.json once made GET /functions answer 500 for everyone (and
+    every cron pass read the same list)."""
+    server = server_factory(workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        ids = []
+        for n in range(2):
+            async with http.post("/deploy", json={"code": f"Vortex.return({n});"}) as response:
+                ids.append((await response.json())["function_id"])
+        good, broken = ids
+        path = server.data_dir / "functions" / f"{broken}.json"
+        path.write_bytes(path.read_bytes()[:30])
+        async with http.get("/functions") as response:
+            assert response.status == 200
+            listed = [f["id"] for f in (await response.json())["functions"]]
+        assert listed == [good]
+        async with http.post(f"/execute/{good}") as response:
+            assert (await response.json())["output"] == 0
+        async with http.get("/health") as response:
+            storage = (await response.json())["storage"]
+        assert storage["corrupt_records"] == 1
+        assert storage["corrupt_record_paths"] == [str(path)]
+    assert server.log().count(f"skipping the corrupt function record {path}") == 1

@@ -264,12 +264,58 @@ async def test_a_run_may_shadow_shared_globals_for_itself_only(
 async def test_dynamic_import_and_direct_eval_are_refused_at_deploy(
     http: aiohttp.ClientSession,
 ) -> None:
-    for code in ["await import('fs')", "const a = 1;\neval('a')"]:
+    for code, refusal in [
+        ("await import('fs')", "invalid_import"),
+        ("const s = '-->';\nawait import('fs')", "invalid_import"),
+        ("const a = 1;\neval('a')", "syntax_error"),
+        ("// eval(\nconst a = 1;\neval('a')", "syntax_error"),
+        ("const a = 1; const s = 'eval(';\nnew Function('return import(\"fs\")')", ""),
+    ]:
         async with http.post("/deploy", json={"code": code}) as response:
             body = await response.json()
+        if not refusal:
+            # Text in a string is only text; the Function constructor is SES's, which refuses.
+            assert response.status == 200, body
+            async with http.post(f"/execute/{body['function_id']}") as response:
+                error = (await response.json())["error"]
+            assert "SES_IMPORT_REJECTED" in error["message"], error
+            continue
         assert response.status == 400
-        assert body["error"]["code"] == "syntax_error"
-    assert body["error"]["line"] == 2
+        assert body["error"]["code"] == refusal, (code, body)
+        if refusal == "syntax_error":
+            assert body["error"]["line"] == code.count("\n") + 1, body
+
+
+async def test_what_ses_refuses_in_strings_and_comments_is_only_text(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    # SES refuses "<!--", "-->", "import(" and "eval(" anywhere in a source, strings and
+    # comments too; they deploy, and the strings hold what was written.
+    code = (
+        "// a comment: <!-- --> import('x') eval(1)\n"
+        "const texts = ['<!-- a -->', \"import('x')\", 'eval(1)', `t --> ${'<!--'} import (y)`];\n"
+        "/* block: import(z) --> */\n"
+        "let n = 3, loops = 0;\n"
+        "while (n --> 0) loops += 1;\n"
+        "Vortex.return({ texts, matched: /a-->b/.test('a-->b'), loops,\n"
+        "  lengths: texts.map((t) => t.length) });\n"
+    )
+    function_id = await deploy(code)
+    async with http.post(f"/execute/{function_id}") as response:
+        body = await response.json()
+    assert body["output"] == {
+        "texts": ["<!-- a -->", "import('x')", "eval(1)", "t --> <!-- import (y)"],
+        "matched": True,
+        "loops": 3,
+        "lengths": [10, 11, 7, 21],
+    }, body
+    async with http.get(f"/functions/{function_id}") as response:
+        assert (await response.json())["code"] == code  # the source as it was uploaded
+    # A runtime error still names the uploaded line and column.
+    function_id = await deploy("const s = '-->';\n\n  null.x;\n")
+    async with http.post(f"/execute/{function_id}") as response:
+        error = (await response.json())["error"]
+    assert ":3:" in error["stack"], error
 
 
 async def test_concurrent_runs_do_not_see_each_other(
@@ -287,3 +333,54 @@ async def test_concurrent_runs_do_not_see_each_other(
             return (await response.json())["output"]
 
     assert await asyncio.gather(*(one() for _ in range(20))) == [True] * 20
+
+
+async def test_direct_eval_in_any_spelling_is_refused_at_deploy(
+    http: aiohttp.ClientSession,
+) -> None:
+    spellings = [
+        "eval/**/('1')",
+        "eval // a comment\n('1')",
+        "eval\n('1')",
+        "(eval)('1')",
+        "((eval))('1')",
+        "( eval /* x */ ) ('1')",
+        "\\u0065val('1')",
+        "ev\\u{61}l('1')",
+    ]
+    for spelling in spellings:
+        code = f"const a = 1;\nVortex.return({spelling});"
+        async with http.post("/deploy", json={"code": code}) as response:
+            body = await response.json()
+        assert response.status == 400, (spelling, body)
+        assert body["error"]["code"] == "syntax_error"
+        assert body["error"]["line"] == 2, (spelling, body)
+    # Indirect eval (the compartment's own) and names that only contain "eval" still deploy.
+    for fine in ["(0, eval)('1')", "[].map.call([1], (x) => x).length", "medieval('1')"]:
+        code = f"function medieval(x) {{ return x; }}\nVortex.return({fine});"
+        async with http.post("/deploy", json={"code": code}) as response:
+            assert response.status == 200, (fine, await response.json())
+
+
+async def test_math_random_is_a_stream_of_each_run(
+    server_factory: Callable[..., Any],
+) -> None:
+    """Runs on one host never draw from one Math.random stream: given 300 values of a run, the
+    engine's generator (xorshift128+) can be solved for, and the next run's values would be the
+    ones that follow."""
+    from tests.fixtures.xorshift import predict
+
+    server = server_factory(workers=1)
+    code = "Vortex.return(Array.from({ length: 300 }, () => Math.random()));"
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with http.post("/deploy", json={"code": code}) as response:
+            function_id = (await response.json())["function_id"]
+        outputs = []
+        for _ in range(2):
+            async with http.post(f"/execute/{function_id}") as response:
+                outputs.append((await response.json())["output"])
+    first, second = outputs
+    assert len(set(first)) == 300 and all(0 <= x < 1 for x in first)
+    following = predict(first, 200_000) or []
+    assert not set(second[:20]) & set(following)
+    assert not set(first) & set(second)

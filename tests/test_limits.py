@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.gate import GATE_ENV, Gate
 from tests.server import ServerProcess
 
 Run = Callable[[str], Awaitable[dict[str, Any]]]
@@ -75,7 +76,10 @@ async def test_a_runaway_loop_is_stopped_in_its_host_and_its_neighbour_finishes(
     server_factory: Callable[..., ServerProcess],
 ) -> None:
     # One host, so the runaway and its neighbour certainly share it.
-    server = server_factory(env={"VORTEX_CPU_LIMIT_MS": "300"}, workers=1)
+    server = server_factory(
+        env={**GATE_ENV, "VORTEX_CPU_LIMIT_MS": "300", "VORTEX_DEBUG_HOST_HEADER": "1"},
+        workers=1,
+    )
     async with aiohttp.ClientSession(base_url=server.url) as http:
         execute, runaway, neighbour = await _deploy_and_execute(http)
         hosts_before = set(server.host_pids())
@@ -98,38 +102,60 @@ async def test_a_runaway_loop_is_stopped_in_its_host_and_its_neighbour_finishes(
 
 
 async def test_without_interrupts_a_runaway_loop_kills_its_host_and_the_pool_heals(
-    server_factory: Callable[..., ServerProcess],
+    server_factory: Callable[..., ServerProcess], gate: Gate
 ) -> None:
     """``VORTEX_HOST_INTERRUPT=0``, or a host whose engine cannot be interrupted: the
     supervisor's backstop kills the host of a turn past its CPU limit."""
     server = server_factory(
-        env={"VORTEX_CPU_LIMIT_MS": "300", "VORTEX_HOST_INTERRUPT": "0"}, workers=1
+        env={
+            **GATE_ENV,
+            "VORTEX_CPU_LIMIT_MS": "300",
+            "VORTEX_DEBUG_HOST_HEADER": "1",
+            "VORTEX_HOST_INTERRUPT": "0",
+        },
+        workers=1,
     )
     async with aiohttp.ClientSession(base_url=server.url) as http:
-        execute, runaway, neighbour = await _deploy_and_execute(http)
+
+        async def deploy(code: str, **extra: Any) -> str:
+            async with http.post("/deploy", json={"code": code, **extra}) as r:
+                return str((await r.json())["function_id"])
+
+        async def execute(function_id: str) -> tuple[dict[str, Any], int]:
+            async with http.post(f"/execute/{function_id}") as r:
+                return dict(await r.json()), int(r.headers.get("X-Vortex-Host", 0))
+
+        runaway = await deploy("console.log('spinning'); while (true) {}")
+        # On the host until the gate opens: still running when the runaway takes the host down.
+        neighbour = await deploy(gate.code, allow_hosts=["127.0.0.1"])
+        for _ in range(300):  # the spare is started after the server answers
+            async with http.get("/health") as response:
+                if (await response.json())["spare_workers"] >= 1:
+                    break
+            await asyncio.sleep(0.05)
         hosts_before = set(server.host_pids())
         neighbour_run = asyncio.create_task(execute(neighbour))
-        await asyncio.sleep(0.05)
-        started = time.monotonic()
+        await gate.arrival()
         runaway_run = asyncio.create_task(execute(runaway))
         # /health answers while the host is stuck.
         await asyncio.sleep(0.15)
         async with http.get("/health", timeout=aiohttp.ClientTimeout(total=1)) as response:
             assert response.status == 200
-        body = await runaway_run
-        elapsed = time.monotonic() - started
+        body, _ = await runaway_run
         assert body["error"]["code"] == "cpu_time_exceeded"
         assert body["logs"][0]["message"] == "spinning"
-        assert elapsed < 0.3 + 1.0
-        # The turn's CPU time, measured by the supervisor as it killed the host (not 0).
-        assert body["cpu_time_ms"] >= 300, body
-        neighbour_body = await neighbour_run
+        # The turn's CPU time, measured by the supervisor as it killed the host (not 0), at
+        # its limit: the watchdog reads it every 50 ms. CPU time, not the wall time the
+        # client saw, which a busy machine stretches.
+        assert 300 <= body["cpu_time_ms"] < 600, body
+        neighbour_body, _ = await neighbour_run
         assert neighbour_body["error"]["code"] == "host_restarted"
-        # The spare took over at once: the next run succeeds without waiting for a new host.
-        started = time.monotonic()
-        ok = await execute(neighbour)
-        assert ok["output"] == "ok"
-        assert time.monotonic() - started < 0.6
+        # The spare took over at once: the next run is served by a host started before the
+        # kill, not by one started for it.
+        gate.open()
+        ok, host = await execute(neighbour)
+        assert ok["output"] == "opened"
+        assert host in hosts_before, (host, hosts_before)
         async with http.get("/health") as response:
             health = await response.json()
         assert health["host_restarts"] == 1

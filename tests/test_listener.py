@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+import orjson
+import pytest
 
 from tests.server import ServerProcess
 
@@ -115,6 +117,48 @@ async def test_a_function_answers_at_its_name_with_the_url_as_sent(
     }
 
 
+URL_PROBE = (
+    "export default { fetch(request) {\n"
+    "  return Response.json({ url: request.url, href: new URL(request.url).href });\n"
+    "} };"
+)
+
+
+@pytest.mark.parametrize(
+    ("target", "host", "expected"),
+    [
+        (
+            "/api/items?q=1&x=a,b",
+            "{fid}.localhost:{port}",
+            "http://{fid}.localhost:{port}/api/items?q=1&x=a,b",
+        ),
+        ("/a/../b/./c", "{fid}.localhost:{port}", "http://{fid}.localhost:{port}/b/c"),
+        ("/%2e%2E/x", "{fid}.localhost:{port}", "http://{fid}.localhost:{port}/x"),
+        (
+            "/x?q='quoted'",
+            "{fid}.localhost:{port}",
+            "http://{fid}.localhost:{port}/x?q=%27quoted%27",
+        ),
+        ("/caf%C3%A9|^", "{FID}.LOCALHOST:{port}", "http://{fid}.localhost:{port}/caf%C3%A9|%5E"),
+        ("/", "{fid}.localhost:80", "http://{fid}.localhost/"),
+        ("/", "{fid}.localhost:0{port}", "http://{fid}.localhost:{port}/"),
+        ("/p", "{fid}.localhost", "http://{fid}.localhost/p"),
+    ],
+)
+async def test_request_url_is_what_the_url_parser_makes_of_it(
+    server: ServerProcess, http: aiohttp.ClientSession, target: str, host: str, expected: str
+) -> None:
+    # Most incoming URLs are taken as built, unparsed (request.js, alreadySerialized): each
+    # must equal what the URL parser would have made of it, and the others are parsed.
+    function_id = str((await _deploy(http, URL_PROBE))["function_id"])
+    fill = {"fid": function_id, "FID": function_id.upper(), "port": server.functions_port}
+    request = f"GET {target} HTTP/1.1\r\nHost: {host.format(**fill)}\r\nConnection: close\r\n\r\n"
+    answer = _raw(server.functions_port, request.encode())
+    assert answer.startswith(b"HTTP/1.1 200 OK"), answer
+    body = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["url"] == body["href"] == expected.format(**fill), body
+
+
 async def test_unknown_hostnames_are_404_json(server: ServerProcess) -> None:
     answer = _raw(server.functions_port, b"GET / HTTP/1.1\r\nHost: nobody-here.localhost\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 404 ")
@@ -176,6 +220,27 @@ async def test_chunked_request_bodies_head_and_100_continue(
             rest += chunk
     assert rest.startswith(b"HTTP/1.1 200 OK")
     assert b'"body":"data"' in rest
+
+
+async def test_a_head_answer_keeps_the_length_its_handler_states(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # As Hono answers HEAD: the GET's headers on a null body. The length is the GET's.
+    code = (
+        "export default { fetch(request) {\n"
+        "  const get = new Response('hello world', { headers: { 'content-length': '11' } });\n"
+        "  return request.method === 'HEAD' ? new Response(null, get) : get;\n"
+        "} };"
+    )
+    function_id = str((await _deploy(http, code))["function_id"])
+    head = _raw(
+        server.functions_port,
+        b"HEAD / HTTP/1.1\r\nHost: %s.localhost\r\nConnection: close\r\n\r\n"
+        % function_id.encode(),
+    )
+    assert head.startswith(b"HTTP/1.1 200 OK"), head
+    assert b"content-length: 11\r\n" in head, head
+    assert head.endswith(b"\r\n\r\n")
 
 
 async def test_streamed_responses_are_chunked(

@@ -90,6 +90,59 @@ async def test_run_waits_for_pending_timers_when_nothing_was_returned(run: Run) 
     assert body["execution_time_ms"] >= 45
 
 
+async def test_a_callback_that_clears_the_last_timer_runs_to_its_end(run: Run) -> None:
+    # The last pending timer cleared from inside a callback does not end the run on the spot:
+    # the rest of the callback, its logs and its return are the run's.
+    body = await run(
+        """
+        const last = setTimeout(() => {}, 1000);
+        setTimeout(() => {
+          clearTimeout(last);
+          console.log('after the clear');
+          Vortex.return('done');
+        }, 5);
+        """
+    )
+    assert (body["output"], messages(body)) == ("done", ["after the clear"])
+
+
+async def test_what_a_last_callback_awaits_still_runs(run: Run) -> None:
+    body = await run(
+        """
+        setTimeout(async () => {
+          await null;
+          console.log('awaited');
+          Vortex.return('after await');
+        }, 5);
+        """
+    )
+    assert (body["output"], messages(body)) == ("after await", ["awaited"])
+    body = await run(
+        """
+        const ticking = setInterval(() => {}, 1000);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        Promise.resolve()
+          .then(() => clearInterval(ticking))
+          .then(() => Vortex.return('chained'));
+        """
+    )
+    assert body["output"] == "chained"
+    # A chain of promise jobs longer than a turn of the host: none of it is cut off.
+    body = await run(
+        """
+        const ticking = setInterval(() => {}, 1000);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        let chain = Promise.resolve().then(() => clearInterval(ticking));
+        let spins = 0;
+        for (let i = 0; i < 300; i++) {
+          chain = chain.then(() => { for (let j = 0; j < 3000; j++) spins += 1; });
+        }
+        chain.then(() => Vortex.return(spins));
+        """
+    )
+    assert body["output"] == 900_000
+
+
 async def test_nothing_of_a_run_fires_after_it_ends(run: Run) -> None:
     body = await run(
         """

@@ -374,16 +374,9 @@ async def test_the_308_for_a_name_of_another_namespace(
     server = server_factory(workers=1)
     key = make_key(server, "acme")
     headers = {"Authorization": f"Bearer {key}"}
+    # Until then the server believes "no keys" (single-tenant: everything is default's).
+    server.wait_for_keys(key)
     async with aiohttp.ClientSession(base_url=server.url) as http:
-        # The server believes "no keys" for up to 2 s (single-tenant: everything is default's);
-        # keys are in force once a request without one is refused.
-        for _ in range(60):
-            async with http.get("/functions") as response:
-                if response.status == 401:
-                    break
-            await asyncio.sleep(0.1)
-        async with http.get("/functions", headers=headers) as response:
-            assert response.status == 200
         async with http.post(
             "/deploy",
             json={"code": ECHO_URL, "name": "hello", "filename": "index.mjs"},

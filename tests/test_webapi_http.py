@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+
 from tests.jsrun import Run, js
+from tests.server import ServerProcess
+
+Deploy = Callable[..., Awaitable[str]]
 
 
 async def test_header_names_are_case_insensitive_and_values_combine(run: Run) -> None:
@@ -200,3 +207,41 @@ async def test_requests(run: Run) -> None:
         "errors": ["TypeError"] * 6,
         "fromUrl": "http://example.com/x",
     }
+
+
+RESPONSES = """export default { async fetch(request) {
+  const path = new URL(request.url).pathname;
+  const res = new Response('hello world', { headers: { 'x-a': '1' } });
+  if (path === '/rewrapped') return new Response(res.body, res);
+  if (path === '/stream') {
+    const stream = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([104, 105])); c.close(); } });
+    return new Response(stream);
+  }
+  if (path === '/read') {
+    const copy = new Response(res.body, res);
+    return Response.json([await copy.text(), copy.bodyUsed, res.body.locked]);
+  }
+  return new Response('?', { status: 404 });
+} };
+"""
+
+
+async def test_a_body_passed_on_untouched_keeps_its_length(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    # `new Response(res.body, res)`, as itty's corsify and Hono's middlewares do: workerd
+    # sends the length of the bytes behind the stream; a stream of unknown length is chunked.
+    function_id = await deploy(RESPONSES, filename="index.mjs")
+    async with http.get(server.fn_url(function_id, "/rewrapped")) as response:
+        assert await response.text() == "hello world"
+        assert response.headers["Content-Length"] == "11"
+        assert "Transfer-Encoding" not in response.headers
+        assert response.headers["x-a"] == "1"
+        assert response.headers["Content-Type"] == "text/plain;charset=UTF-8"
+    async with http.get(server.fn_url(function_id, "/stream")) as response:
+        assert await response.text() == "hi"
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        # no Content-Type made up for a body without one (workerd sends none either)
+        assert "Content-Type" not in response.headers
+    async with http.get(server.fn_url(function_id, "/read")) as response:
+        assert await response.json() == ["hello world", True, True]

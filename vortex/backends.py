@@ -86,10 +86,11 @@ def make_tick_lock(settings: Settings) -> TickLock:
 def make_api_keys(settings: Settings) -> ApiKeys:
     """Redis when configured (every node sees every key at once); else a file in the data
     directory, which the ``vortex keys`` commands write and the server rereads when it changes."""
+    cache_seconds = settings.auth_cache_ms / 1000
     if api_keys_backend(settings) == "redis" and settings.redis_url is not None:
         from vortex.auth.redis import RedisKeyStore
 
-        return ApiKeys(RedisKeyStore(settings.redis_url))
+        return ApiKeys(RedisKeyStore(settings.redis_url), cache_seconds=cache_seconds)
     from vortex.auth.local import FileKeyStore
 
-    return ApiKeys(FileKeyStore(settings.data_dir))
+    return ApiKeys(FileKeyStore(settings.data_dir), cache_seconds=cache_seconds)

@@ -170,6 +170,9 @@ class Settings:
     kv_max_value_bytes: int = 128 << 10
     kv_max_list_limit: int = 1000
     """The most keys one ``list`` page may return (and its default ``limit``)."""
+    auth_cache_ms: int = 2000
+    """How long a server trusts its last look at an API key (positive and negative) and at
+    whether any key exists: a new or revoked key takes effect within this period (docs/auth.md)."""
     host_cgroups: bool = True
     """Put each host in a memory cgroup of its own where the machine allows (docs: README)."""
     warm_instances: bool = True
@@ -181,6 +184,10 @@ class Settings:
     cron_refresh_ms: int = 15_000
     """How often the schedules are read again: a schedule deployed on another node fires from
     its first tick at least this long after the deploy."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Names (besides addresses, ``localhost`` and ``*.localhost``) the API answers for in its
+    ``Host`` header; ``*.example.com`` for subdomains, ``*`` for any. Without keys the API
+    refuses other names (DNS rebinding); with keys it checks them only when some are listed."""
     allow_unauthenticated: bool = False
     """Serve with no API keys on an address other than loopback: ``vortex serve`` refuses to
     unless told so, since anyone who reaches the port could then run code on the machine."""
@@ -281,7 +288,13 @@ class Settings:
                 env, "VORTEX_KV_MAX_VALUE_BYTES", defaults.kv_max_value_bytes, 1
             ),
             kv_max_list_limit=_int(env, "VORTEX_KV_MAX_LIST", defaults.kv_max_list_limit, 1),
+            auth_cache_ms=_int(env, "VORTEX_AUTH_CACHE_MS", defaults.auth_cache_ms),
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
+            allowed_hosts=tuple(
+                name.strip().lower().rstrip(".")
+                for name in env.get("VORTEX_ALLOWED_HOSTS", "").split(",")
+                if name.strip()
+            ),
             cron=_bool(env, "VORTEX_CRON") is not False,
             warm_instances=_bool(env, "VORTEX_WARM_INSTANCES") is not False,
             host_cgroups=_bool(env, "VORTEX_HOST_CGROUPS") is not False,

@@ -85,8 +85,9 @@ class DataPlane:
         except VortexError as exc:
             raise Refusal(exc.status, exc.code, exc.message) from None
 
-    def routes_changed(self) -> None:
-        """A deploy, rollback or delete here: hosts ask again for every hostname."""
+    def routes_changed(self, namespace: str = "", name: str | None = None) -> None:
+        """A deploy, rollback or delete here or on another node: hosts ask again for every
+        hostname."""
         self.pool.routes_changed()
 
     # -- hosts (host_process.Listening) ---------------------------------------------------------

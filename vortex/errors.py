@@ -15,8 +15,12 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     │   ├── FunctionNotFound                function_not_found
     │   ├── VersionNotFound                 version_not_found
     │   └── RunNotFound                     run_not_found
+    ├── NotThisSite                     403
+    │   ├── CrossSiteRequest                cross_site_request
+    │   └── UnknownHost                     unknown_host
     ├── MethodNotAllowed                405 method_not_allowed
     ├── PayloadTooLarge                 413 payload_too_large
+    ├── UnsupportedMediaType            415 unsupported_media_type
     ├── Unavailable                     503
     │   ├── StorageUnavailable              storage_unavailable
     │   ├── PoolUnavailable                 pool_unavailable
@@ -87,6 +91,23 @@ class RunNotFound(NotFound):
     code = "run_not_found"
 
 
+class NotThisSite(VortexError):
+    """A browser sent the request for another website (vortex/http/browsers.py)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class CrossSiteRequest(NotThisSite):
+    code = "cross_site_request"
+
+
+class UnknownHost(NotThisSite):
+    """The ``Host`` is a name the API does not answer for (DNS rebinding)."""
+
+    code = "unknown_host"
+
+
 class MethodNotAllowed(VortexError):
     status = 405
     code = "method_not_allowed"
@@ -95,6 +116,11 @@ class MethodNotAllowed(VortexError):
 class PayloadTooLarge(VortexError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(VortexError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class Unavailable(VortexError):

@@ -67,12 +67,18 @@ class FunctionRegistry:
         # never both become version N+1. Across nodes the last pointer written wins
         # (docs/versions.md).
         self._name_locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self.on_change: list[Callable[[], None]] = []
-        """Called when a name starts to mean another version, or a function goes."""
+        self.on_change: list[Callable[[str, str | None], None]] = []
+        """Called with (namespace, name or None) when a name starts to mean another version,
+        or a function goes."""
 
-    def _changed(self) -> None:
+    def _changed(self, record: FunctionRecord) -> None:
         for listener in self.on_change:
-            listener()
+            listener(record.namespace, record.name)
+
+    def forget(self, namespace: str, name: str | None) -> None:
+        """Another node changed this name (or deleted a function): ask storage again."""
+        if name is not None:
+            self._pointers.discard((namespace, name))
 
     async def deploy(
         self,
@@ -124,7 +130,7 @@ class FunctionRegistry:
         self._records.put(record.id, record)
         self._code.put(record.code_sha256, code)
         if name is not None:
-            self._changed()
+            self._changed(record)
         return record
 
     def _lock(self, namespace: str, name: str) -> asyncio.Lock:
@@ -273,7 +279,7 @@ class FunctionRegistry:
                 raise VersionNotFound(f"{record.name} has no version {to}")
             pointer = pointer.activate(to)
             await self._write_pointer(pointer)
-            self._changed()
+            self._changed(record)
             return pointer
 
     async def delete(self, record: FunctionRecord) -> Deleted:
@@ -281,7 +287,7 @@ class FunctionRegistry:
         if record.name is None:
             await self.store.delete(record.id)
             self._records.discard(record.id)
-            self._changed()
+            self._changed(record)
             return Deleted((record.id,), record.id)
         async with self._lock(record.namespace, record.name):
             pointer = await self.pointer(record.namespace, record.name, fresh=True)
@@ -294,5 +300,5 @@ class FunctionRegistry:
                 with contextlib.suppress(FunctionNotFound):
                     await self.store.delete(function_id)
                 self._records.discard(function_id)
-            self._changed()
+            self._changed(record)
             return Deleted(ids, history_key(record))

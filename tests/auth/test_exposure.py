@@ -35,7 +35,7 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 
 async def test_notices(tmp_path: Path) -> None:
-    keys = ApiKeys(FileKeyStore(tmp_path))
+    keys = ApiKeys(FileKeyStore(tmp_path), cache_seconds=0)
     loopback = Settings(host="127.0.0.1")
     public = Settings(host="0.0.0.0")
     assert "loopback only" in await startup_notice(loopback, keys)

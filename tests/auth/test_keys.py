@@ -127,7 +127,7 @@ from vortex.auth import ApiKeys
 from vortex.auth.local import FileKeyStore
 
 async def main():
-    keys = ApiKeys(FileKeyStore(Path(sys.argv[1])))
+    keys = ApiKeys(FileKeyStore(Path(sys.argv[1])), cache_seconds=0)
     for _ in range(15):
         await keys.create(sys.argv[2])
 
@@ -145,6 +145,6 @@ async def test_concurrent_creators_lose_no_key(tmp_path: Path) -> None:
     async with asyncio.timeout(60):
         for creator in creators:
             assert await creator.wait() == 0
-    found = await ApiKeys(FileKeyStore(tmp_path)).list()
+    found = await ApiKeys(FileKeyStore(tmp_path), cache_seconds=0).list()
     assert len(found) == 45
     assert {k.namespace for k in found} == {"one", "two", "three"}

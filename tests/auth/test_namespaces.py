@@ -3,7 +3,6 @@ another namespace's functions, and names are per namespace."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -52,7 +51,7 @@ async def test_a_key_reaches_only_its_namespace(
         status, before = await call(http, "", "POST", "/deploy", json={"code": "Vortex.return(0);"})
         assert status == 200
         acme, beta = make_key(server, "acme"), make_key(server, "beta")
-        await asyncio.sleep(2.1)  # the server's cache of "no keys"
+        server.wait_for_keys(acme, beta)
 
         status, a_plain = await call(
             http, acme, "POST", "/deploy", json={"code": 'console.log("a"); Vortex.return("a");'}

@@ -40,7 +40,7 @@ async def test_keys_made_with_the_cli_guard_a_running_server(
         assert made["namespace"] == "acme" and token.startswith("vx_acme_")
         metrics = vortex_keys(server, "create", "--metrics")
         metrics_token = metrics.stdout.strip()
-        await asyncio.sleep(2.1)  # the server's cache of "no keys"
+        server.wait_for_keys(token, metrics_token)
 
         response = await http.get("/functions")
         assert response.status == 401
@@ -72,7 +72,7 @@ async def test_keys_made_with_the_cli_guard_a_running_server(
         assert token not in json.dumps(listed)
         revoked = vortex_keys(server, "revoke", key_id)
         assert revoked.returncode == 0, revoked.stderr
-        await asyncio.sleep(2.1)
+        server.wait_for_keys(metrics_token, refused=[token])
         assert (await http.get("/functions", headers=bearer)).status == 401
 
 
@@ -99,7 +99,7 @@ async def test_the_api_key_option_overrides_the_variable(
     server = server_factory(workers=1)
     made = json.loads(vortex_keys(server, "create", "--namespace", "acme", "--json").stdout)
     token = made["key"]
-    await asyncio.sleep(2.1)  # the server's cache of "no keys"
+    server.wait_for_keys(token)
 
     listed = vortex_cli(server, "list", "--json", env_key=token)
     assert listed.returncode == 0, listed.stderr
@@ -130,3 +130,59 @@ async def test_the_api_key_option_overrides_the_variable(
     assert json.loads(ran.stdout)["output"] == "hi"
     helped = vortex_cli(server, "--help", env_key=None)
     assert "--api-key KEY" in helped.stdout
+
+
+async def test_a_revoked_key_closes_its_websockets(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """A tail opened with a key ends within the key cache's period once the key is revoked
+    (close code 4401), and receives nothing after; a tail of another key stays open."""
+    server = server_factory(workers=1)
+    revoked_token, revoked_id = _made(
+        vortex_keys(server, "create", "--namespace", "acme", "--json")
+    )
+    kept_token, _ = _made(vortex_keys(server, "create", "--namespace", "acme", "--json"))
+    await asyncio.sleep(2.1)  # the server's cache of "no keys"
+    async with VortexClient(server.url, api_key=kept_token) as client:
+        function_id = await client.deploy('console.log("line"); Vortex.return(1);')
+    async with aiohttp.ClientSession(base_url=server.ws_url) as http:
+        revoked_ws = await http.ws_connect(
+            f"/ws/{function_id}", headers={"Authorization": f"Bearer {revoked_token}"}
+        )
+        kept_ws = await http.ws_connect(
+            f"/ws/{function_id}", headers={"Authorization": f"Bearer {kept_token}"}
+        )
+        assert vortex_keys(server, "revoke", revoked_id).returncode == 0
+        started = asyncio.get_running_loop().time()
+        message = await asyncio.wait_for(revoked_ws.receive(), 10)
+        elapsed = asyncio.get_running_loop().time() - started
+        assert message.type == aiohttp.WSMsgType.CLOSE, message
+        assert revoked_ws.close_code == 4401
+        assert "revoked" in str(message.extra)
+        assert elapsed < 5.0  # the cache period (2 s) and one check period (2 s)
+        async with VortexClient(server.url, api_key=kept_token) as client:
+            await client.execute(function_id)
+        line = json.loads((await asyncio.wait_for(kept_ws.receive(), 10)).data)
+        assert line["message"] == "line"
+        await kept_ws.close()
+        await revoked_ws.close()
+
+
+async def test_a_tail_opened_without_a_key_ends_once_keys_exist(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory(workers=1)
+    async with VortexClient(server.url) as client:
+        function_id = await client.deploy("Vortex.return(1);")
+    async with aiohttp.ClientSession(base_url=server.ws_url) as http:
+        ws = await http.ws_connect(f"/ws/{function_id}")
+        _made(vortex_keys(server, "create", "--namespace", "acme", "--json"))
+        message = await asyncio.wait_for(ws.receive(), 10)
+        assert message.type == aiohttp.WSMsgType.CLOSE and ws.close_code == 4401
+        await ws.close()
+
+
+def _made(created: subprocess.CompletedProcess[str]) -> tuple[str, str]:
+    assert created.returncode == 0, created.stderr
+    made = json.loads(created.stdout)
+    return str(made["key"]), str(made["id"])

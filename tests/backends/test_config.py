@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vortex.backends import make_logbus, make_store
+from vortex.backends import make_api_keys, make_logbus, make_store
 from vortex.config import ConfigError, Settings
 from vortex.logbus.memory import MemoryLogBus
 from vortex.logbus.redis import RedisLogBus
@@ -139,3 +139,12 @@ def test_s3_timeouts_and_attempts() -> None:
     assert settings.s3_region == "eu-central-1"
     assert (settings.s3_connect_timeout, settings.s3_read_timeout) == (0.25, 1.5)
     assert settings.s3_max_attempts == 4
+
+
+def test_the_auth_cache_period(tmp_path: Path) -> None:
+    assert Settings.from_env({}).auth_cache_ms == 2000
+    settings = Settings.from_env({"VORTEX_AUTH_CACHE_MS": "150", "VORTEX_DATA_DIR": str(tmp_path)})
+    assert make_api_keys(settings).cache_seconds == 0.15
+    assert Settings.from_env({"VORTEX_AUTH_CACHE_MS": "0"}).auth_cache_ms == 0
+    with pytest.raises(ConfigError):
+        Settings.from_env({"VORTEX_AUTH_CACHE_MS": "-1"})

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import orjson
 import pytest
 
+from tests.backends.conftest import MotoS3, s3_client
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.functions import FunctionRegistry
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
+from vortex.storage.local import LocalStore
 from vortex.storage.names import NamePointer, VersionRef
+from vortex.storage.s3 import S3Store, record_key
 
 
 def record_for(code: bytes, function_id: str | None = None) -> FunctionRecord:
@@ -147,3 +151,28 @@ async def test_named_deploys_make_versions_that_other_registries_see(
             await registry.resolve("hello", None)
     with pytest.raises(FunctionNotFound):
         await store.get_record(one.id)
+
+
+async def test_a_corrupt_record_is_skipped_and_reported(store: FunctionStore, moto: MotoS3) -> None:
+    """One truncated record must not break the listing for everyone: it is skipped, logged,
+    counted by ``health()``; reading it by id is a storage fault, not a crash."""
+    code = b"Vortex.return(1)"
+    good = record_for(code)
+    await store.put(good, code)
+    broken = record_for(code)
+    await store.put(broken, code)
+    truncated = orjson.dumps(broken.to_json())[:40]
+    if isinstance(store, LocalStore):
+        (store.functions_dir / f"{broken.id}.json").write_bytes(truncated)
+    else:
+        assert isinstance(store, S3Store)
+        s3_client(moto).put_object(Bucket=store.bucket, Key=record_key(broken.id), Body=truncated)
+    assert [r.id for r in await store.list_records()] == [good.id]
+    assert [r.id for r in await FunctionRegistry(store).list()] == [good.id]
+    with pytest.raises(StorageUnavailable):
+        await store.get_record(broken.id)
+    health = await store.health()
+    assert health.details["corrupt_records"] == 1
+    assert any(broken.id in path for path in health.details["corrupt_record_paths"])
+    await store.delete(broken.id)
+    assert "corrupt_records" not in (await store.health()).details

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.gate import GATE_ENV, Gate
 from tests.hardening.conftest import api_for
 from tests.server import ServerProcess
 from vortex.isolates.cgroupfs import memory_cgroup_dir
@@ -36,11 +37,20 @@ def limit_file() -> str:
 
 
 async def test_each_host_has_a_memory_cgroup_that_stops_a_fast_bomb(
-    private_server: Callable[..., ServerProcess],
+    private_server: Callable[..., ServerProcess], gate: Gate
 ) -> None:
-    # No limit per run: the run would be stopped at it, before the host's (the cgroup's).
+    # No limit per run: the run would be stopped at it, before the host's (the cgroup's). CPU
+    # and wall limits far past what the bomb takes (~0.3 s of CPU on a busy machine), so that
+    # only memory can end it.
     server = private_server(
-        {"VORTEX_HOST_MEMORY_MB": "256", "VORTEX_RUN_MEMORY_MB": "0"}, workers=1
+        {
+            **GATE_ENV,
+            "VORTEX_HOST_MEMORY_MB": "256",
+            "VORTEX_RUN_MEMORY_MB": "0",
+            "VORTEX_CPU_LIMIT_MS": "3000",
+            "VORTEX_WALL_LIMIT_MS": "8000",
+        },
+        workers=1,
     )
     hosts = server.host_pids()
     cgroups = {memory_cgroup_of(pid) for pid in hosts}
@@ -55,11 +65,10 @@ async def test_each_host_has_a_memory_cgroup_that_stops_a_fast_bomb(
         api = api_for(client, server)
         # Typed arrays of 64 MiB, touched at once: past the limit long before the watchdog's
         # next read of the host's memory.
-        neighbour_id = await api.deploy(
-            "await new Promise((r) => setTimeout(r, 1500)); Vortex.return('ok')"
-        )
+        # A neighbour on the host until the gate opens: still running when the bomb is stopped.
+        neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
         neighbour = asyncio.create_task(api.execute(neighbour_id))
-        await asyncio.sleep(0.3)
+        await gate.arrival()
         result = await api.run(
             "const keep = []; for (;;) { const a = new Float64Array(8 << 20); a.fill(1); keep.push(a); }"
         )

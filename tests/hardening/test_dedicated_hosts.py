@@ -19,7 +19,6 @@ from tests.server import ServerProcess
 
 DEBUG = {"VORTEX_DEBUG_HOST_HEADER": "1", "VORTEX_WALL_LIMIT_MS": "5000"}
 DEDICATED = {**DEBUG, "VORTEX_DEDICATED_HOSTS": "1"}
-KEY_CACHE_S = 2.1  # how long the server believes "no keys" after its last look
 QUICK = "console.log('hi'); Vortex.return(1 + 1)"
 SLOW = "await new Promise((r) => setTimeout(r, 1500)); Vortex.return('slow')"
 
@@ -29,7 +28,8 @@ class Tenant:
         self.http = http
         self.url = server.url
         self.namespace = namespace
-        self.headers = {"Authorization": f"Bearer {make_key(server, namespace)}"}
+        self.key = make_key(server, namespace)
+        self.headers = {"Authorization": f"Bearer {self.key}"}
 
     async def deploy(self, code: str) -> str:
         async with self.http.post(
@@ -63,7 +63,7 @@ async def test_runs_of_two_namespaces_never_share_a_host(
     seen: dict[int, set[str]] = defaultdict(set)
     async with aiohttp.ClientSession() as http:
         acme, beta, gamma = (Tenant(http, server, ns) for ns in ("acme", "beta", "gamma"))
-        await asyncio.sleep(KEY_CACHE_S)
+        server.wait_for_keys(*(t.key for t in (acme, beta, gamma)))
         ids = {t.namespace: await t.deploy(QUICK) for t in (acme, beta, gamma)}
 
         async def burst(tenants: list[Tenant], rounds: int) -> None:
@@ -98,7 +98,7 @@ async def test_a_namespace_waits_while_every_host_is_busy_with_others(
     server = private_server(DEDICATED, workers=2)
     async with aiohttp.ClientSession() as http:
         acme, beta, gamma = (Tenant(http, server, ns) for ns in ("acme", "beta", "gamma"))
-        await asyncio.sleep(KEY_CACHE_S)
+        server.wait_for_keys(*(t.key for t in (acme, beta, gamma)))
         slow = {t.namespace: await t.deploy(SLOW) for t in (acme, beta)}
         quick = await gamma.deploy(QUICK)  # its check took a host for gamma
         busy = [asyncio.create_task(t.execute(slow[t.namespace])) for t in (acme, beta)]
@@ -127,7 +127,7 @@ async def test_a_namespace_that_waits_too_long_gets_pool_unavailable(
     server = private_server({**DEDICATED, "VORTEX_HOST_WAIT_MS": "300"}, workers=1)
     async with aiohttp.ClientSession() as http:
         acme, beta = Tenant(http, server, "acme"), Tenant(http, server, "beta")
-        await asyncio.sleep(KEY_CACHE_S)
+        server.wait_for_keys(acme.key, beta.key)
         slow = await acme.deploy(SLOW)
         busy = asyncio.create_task(acme.execute(slow))
         deadline = time.monotonic() + 10
@@ -158,7 +158,7 @@ async def test_without_the_setting_namespaces_share_hosts(
     server = private_server(DEBUG, workers=1)
     async with aiohttp.ClientSession() as http:
         acme, beta = Tenant(http, server, "acme"), Tenant(http, server, "beta")
-        await asyncio.sleep(KEY_CACHE_S)
+        server.wait_for_keys(acme.key, beta.key)
         a, b = await acme.deploy(QUICK), await beta.deploy(QUICK)
         (a_pid, _), (b_pid, _) = await asyncio.gather(acme.execute(a), beta.execute(b))
     assert a_pid == b_pid  # one host serves every namespace

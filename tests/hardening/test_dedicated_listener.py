@@ -36,14 +36,9 @@ async def test_listener_connections_go_to_their_namespaces_hosts(
 ) -> None:
     server = private_server(DEDICATED, workers=2)
     keys = {ns: make_key(server, ns) for ns in ("acme", "beta")}
+    server.wait_for_keys(*keys.values())  # else a deploy could land in "default"
     async with aiohttp.ClientSession() as http:
-        urls: dict[str, str] = {}
-        for _ in range(100):
-            # Until the server's cache of "no keys" ends, a deploy lands in "default".
-            urls = {ns: await _deploy(http, server, ns, key) for ns, key in keys.items()}
-            if all(f".{ns}." in url for ns, url in urls.items()):
-                break
-            await asyncio.sleep(0.1)
+        urls = {ns: await _deploy(http, server, ns, key) for ns, key in keys.items()}
         assert urls["acme"] == f"http://page.acme.localhost:{server.functions_port}"
         seen: dict[int, set[str]] = defaultdict(set)
 

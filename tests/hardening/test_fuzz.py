@@ -103,6 +103,9 @@ def dechunk(data: bytes) -> bytes:
     return out
 
 
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
 def http_request(
     method: str,
     path: str,
@@ -280,7 +283,9 @@ def log_watch(fuzzed: ServerProcess) -> LogWatch:
 
 async def deploy_and_run(port: int, code: str) -> None:
     body = json.dumps({"code": code}).encode()
-    deployed = await exchange(port, http_request("POST", "/deploy", body), REQUEST_ANSWER_S)
+    deployed = await exchange(
+        port, http_request("POST", "/deploy", body, JSON_TYPE), REQUEST_ANSWER_S
+    )
     check_answer(deployed, REQUEST_ANSWER_S)
     event(f"deploy answered {deployed.status}")
     if deployed.status != 200:
@@ -382,7 +387,9 @@ def fuzzed_function(server: ServerProcess) -> str:
 
         async def deploy() -> str:
             body = json.dumps({"code": "console.log('hi'); Vortex.return({ ok: 1 })"}).encode()
-            answer = await exchange(server.port, http_request("POST", "/deploy", body), 10)
+            answer = await exchange(
+                server.port, http_request("POST", "/deploy", body, JSON_TYPE), 10
+            )
             return str(json.loads(answer.body)["function_id"])
 
         FUZZED_FUNCTIONS[server.port] = asyncio.run(deploy())
@@ -441,8 +448,6 @@ LISTENER_HOSTS = st.sampled_from(
         "nobody.localhost", "127.0.0.1", "localhost", ".localhost", "{fid}.other.localhost", "",
     ]
 )  # fmt: skip
-BIG_BODY = 100_000
-"""Bodies over this are cut on the listener: see the xfail tests of an early answer below."""
 
 
 @pytest.mark.slow
@@ -470,10 +475,6 @@ def test_random_requests_on_the_functions_listener(
     log_watch.offset = log_watch.path.stat().st_size
     function_id = fuzzed_function(fuzzed)
     host = host.format(fid=function_id, FID=function_id.upper(), port=fuzzed.functions_port)
-    if len(body) > BIG_BODY:
-        # Over VORTEX_MAX_BODY_BYTES, or refused (no such function, not HTTP): a known bug
-        # loses an answer given while much of the body is unread (xfail tests below).
-        body = body[:1000]
     asyncio.run(one_request(fuzzed.functions_port, method, "/" + tail, headers, body, host))
     log_watch.check()
 
@@ -484,30 +485,19 @@ def early_answer(port: int, host: str, path: str = "/") -> Answer:
     return asyncio.run(exchange(port, request, REQUEST_ANSWER_S))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="listener bug: the supervisor closes a refused connection with the request body "
-    "unread, so the kernel resets it and the client never reads the 404/400",
-)
 def test_a_refusal_reaches_a_client_still_sending(fuzzed: ServerProcess) -> None:
-    # An unknown hostname, no Host, or a head that is not HTTP is answered by the supervisor,
-    # which then closes the socket; with body bytes still unread in it, close() sends an RST,
-    # which discards the answer on the client's side before it is read. A lingering close
-    # (shut down writing, drain what arrives for a moment, then close) would deliver it.
+    # An unknown hostname, no Host, or a head that is not HTTP is answered by the supervisor
+    # before the body is read; closed at once with bytes unread, the socket would be reset and
+    # the client lose the answer: the supervisor shuts down writing and drains first.
     function_id = fuzzed_function(fuzzed)
     for path, host in [("/", "nobody.localhost"), ("/", ""), ("/é", f"{function_id}.localhost")]:
         answer = early_answer(fuzzed.functions_port, host, path)
         assert answer.status in (400, 404), answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="listener bug: a host answers 413 to a Content-Length over VORTEX_MAX_BODY_BYTES "
-    "and closes with the body unread, so the kernel resets it and the client never reads the 413",
-)
 def test_a_413_reaches_a_client_still_sending(fuzzed: ServerProcess) -> None:
-    # FUZZ_ENV allows 128 KiB: the host refuses the 200 kB up front, as it should, but closes
-    # before the body has arrived. (The API's port answers the same request's 413 fine.)
+    # FUZZ_ENV allows 128 KiB: the host refuses the 200 kB up front, before the body arrives,
+    # and lingers (EOF, drain) so that the 413 is read, not reset away.
     answer = early_answer(fuzzed.functions_port, f"{fuzzed_function(fuzzed)}.localhost")
     assert answer.status == 413, answer
 
@@ -525,7 +515,9 @@ def test_the_fuzzed_server_is_healthy_at_the_end(fuzzed: ServerProcess) -> None:
             await asyncio.sleep(0.2)
         deployed = await exchange(
             fuzzed.port,
-            http_request("POST", "/deploy", json.dumps({"code": "Vortex.return(42)"}).encode()),
+            http_request(
+                "POST", "/deploy", json.dumps({"code": "Vortex.return(42)"}).encode(), JSON_TYPE
+            ),
             REQUEST_ANSWER_S,
         )
         function_id = json.loads(deployed.body)["function_id"]

@@ -15,10 +15,12 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
+from tests.gate import GATE_ENV, Gate
 from tests.hardening.conftest import Api, api_for
 from tests.server import ServerProcess
 
 MEMORY_ENV = {
+    **GATE_ENV,
     "VORTEX_CPU_LIMIT_MS": "3000",
     "VORTEX_WALL_LIMIT_MS": "8000",
     "VORTEX_HOST_MEMORY_MB": "400",
@@ -75,16 +77,15 @@ IN_ONE_TURN = {"typed-arrays-at-once", "text-encoder"}
 
 @pytest.mark.parametrize("name", list(GROWTH))
 async def test_a_run_past_its_own_memory_limit_is_ended_and_its_host_kept(
-    client: aiohttp.ClientSession, run_limit_server: ServerProcess, name: str
+    client: aiohttp.ClientSession, run_limit_server: ServerProcess, gate: Gate, name: str
 ) -> None:
     api = api_for(client, run_limit_server)
     before = (await api.wait_healthy())["host_restarts"]
-    # Long enough to be on the host when a single-turn bomb kills it, on a busy machine too.
-    sleep_ms = 2000 if name in IN_ONE_TURN else 300
-    neighbour_id = await api.deploy(
-        f"await new Promise((r) => setTimeout(r, {sleep_ms})); Vortex.return('slept')"
-    )
+    # A neighbour on the host until the gate opens, after the bomb is over: it shares the
+    # host's fate whatever the machine's load.
+    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
     neighbour = asyncio.create_task(api.execute(neighbour_id))
+    await gate.arrival()
     result = await api.run(GROWTH[name])
     print(f"\n{name}: {result.code} in {result.elapsed:.3f} s")
     try:
@@ -98,8 +99,11 @@ async def test_a_run_past_its_own_memory_limit_is_ended_and_its_host_kept(
         if name in IN_ONE_TURN:
             assert "in one turn" in message, result.body
         assert restarts == 0
-        assert (await neighbour).body["output"] == "slept"
+        gate.open()
+        assert (await neighbour).body["output"] == "opened"
     finally:
+        gate.open()
+        await asyncio.gather(neighbour, return_exceptions=True)
         await api.assert_serves_normally()
 
 
@@ -194,7 +198,10 @@ async def test_webassembly_memory_is_not_reachable_or_is_limited(api: Api) -> No
 
 @pytest.mark.parametrize("cgroups", ["0", "1"], ids=["watchdog", "cgroups-where-available"])
 async def test_a_neighbour_of_a_memory_hog_is_told_host_restarted(
-    private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession, cgroups: str
+    private_server: Callable[..., ServerProcess],
+    client: aiohttp.ClientSession,
+    gate: Gate,
+    cgroups: str,
 ) -> None:
     """The hog is seldom in its turn when the host is found too big: the host names the run
     that grew it most once it is past half its limit (turnclock.py), and that run is blamed."""
@@ -202,9 +209,7 @@ async def test_a_neighbour_of_a_memory_hog_is_told_host_restarted(
     api = api_for(client, server)
     # The hog spends about a tenth of its time in turns (4 MiB touched, then 30 ms asleep), as
     # a real leak would; twice in a row, so that a lucky read of the watchdog cannot pass it.
-    neighbour = await api.deploy(
-        "await new Promise((r) => setTimeout(r, 6000)); Vortex.return('slept')"
-    )
+    neighbour = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])  # until the host dies
     hog = await api.deploy(
         "const keep = []; for (;;) {"
         " keep.push(new Uint8Array(4 << 20).fill(1));"
@@ -213,7 +218,7 @@ async def test_a_neighbour_of_a_memory_hog_is_told_host_restarted(
     for _ in range(2):
         await api.wait_healthy()
         waiting = asyncio.create_task(api.execute(neighbour))
-        await asyncio.sleep(0.2)
+        await gate.arrival()
         hog_result = await api.execute(hog)
         neighbour_result = await waiting
         assert hog_result.code == "memory_limit_exceeded", hog_result.body

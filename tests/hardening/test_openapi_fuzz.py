@@ -19,7 +19,6 @@ operation and mode, about a minute here), so a run in CI is the same as a run he
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +42,6 @@ from tests.hardening.conftest import TRACEBACK_MARKERS, unhandled_in_log
 from tests.server import ServerProcess
 
 MAX_EXAMPLES = 20
-KEY_CACHE_S = 2.1  # how long a server believes "no keys" after its last look
 DOCUMENTED_503 = {"storage_unavailable", "pool_unavailable", "history_unavailable"}
 # A run's own errors are the function's answer on the functions listener (a status by error code,
 # vortex/isolates/httpserve.py), not the platform's: each carries X-Vortex-Error.
@@ -147,8 +145,9 @@ def test_every_answer_keeps_to_the_openapi_document(
     if auth == "api-keys":
         # Requests with the key and without it (401), on every route.
         namespace = "fuzz"
-        key = {"Authorization": f"Bearer {make_key(server, namespace)}"}
-        time.sleep(KEY_CACHE_S)
+        token = make_key(server, namespace)
+        key = {"Authorization": f"Bearer {token}"}
+        server.wait_for_keys(token)
     known = _seed(server, key, namespace)
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     session = requests.Session()

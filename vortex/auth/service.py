@@ -1,7 +1,8 @@
 """``ApiKeys``: creating, listing, revoking and checking API keys over a ``KeyStore``.
 
-Checks are cached for ``cache_seconds`` (2 s by default), positive and negative, in a bounded
-map: a busy server asks its store at most once per key per interval, and a flood of made-up
+Checks are cached for ``cache_seconds`` (``VORTEX_AUTH_CACHE_MS``, 2 s by default), positive and
+negative, in a bounded map: a busy server asks its store at most once per key per interval, and a
+flood of made-up
 tokens cannot grow memory. A revoked key therefore stops working within that interval on every
 node, as does a first key created while a server ran open (single-tenant).
 """
@@ -27,7 +28,6 @@ from vortex.auth.tokens import (
 from vortex.cache import BoundedCache
 from vortex.health import BackendHealth
 
-CACHE_SECONDS = 2.0
 CACHE_ENTRIES = 10_000
 
 
@@ -55,7 +55,7 @@ class ApiKeys:
         self,
         store: KeyStore,
         *,
-        cache_seconds: float = CACHE_SECONDS,
+        cache_seconds: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store

@@ -4,7 +4,8 @@ Unlike the other commands these do not talk to a server: they work on the key st
 data directory (``VORTEX_DATA_DIR`` or ``--data-dir``) or Redis (``REDIS_ADDR``,
 ``VORTEX_REDIS_URL``), exactly as ``vortex serve`` would find it. Whoever can run them can read
 that store, which is what makes them an operator's commands and not an API of their own.
-Running servers see the change within two seconds, without a restart.
+Running servers see the change within ``VORTEX_AUTH_CACHE_MS`` (2 s by default), without a
+restart.
 """
 
 from __future__ import annotations

@@ -35,12 +35,31 @@ from vortex.config import ConfigError, Settings
     default=False,
     help="Never let two namespaces share a host process (VORTEX_DEDICATED_HOSTS).",
 )
+@click.option(
+    "--functions-port",
+    type=int,
+    default=None,
+    help="Port of the functions listener; 0: none (VORTEX_FUNCTIONS_PORT, default 8787).",
+)
+@click.option(
+    "--functions-host",
+    default=None,
+    help="Address of the functions listener (VORTEX_FUNCTIONS_HOST, default: --host).",
+)
+@click.option(
+    "--functions-domain",
+    default=None,
+    help="Functions answer at {name}.DOMAIN (VORTEX_FUNCTIONS_DOMAIN, default localhost).",
+)
 def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
     allow_unauthenticated: bool,
     dedicated_hosts: bool,
+    functions_port: int | None,
+    functions_host: str | None,
+    functions_domain: str | None,
 ) -> None:
     """Serve the Vortex API and dashboard."""
     from vortex.http.app import create_app
@@ -56,6 +75,9 @@ def serve(
         workers=workers or settings.workers,
         allow_unauthenticated=allow_unauthenticated or settings.allow_unauthenticated,
         dedicated_hosts=dedicated_hosts or settings.dedicated_hosts,
+        functions_port=settings.functions_port if functions_port is None else functions_port,
+        functions_host=functions_host or settings.functions_host,
+        functions_domain=(functions_domain or settings.functions_domain).lower().strip("."),
     )
     try:
         access = asyncio.run(_access_notice(settings))
@@ -70,6 +92,11 @@ def serve(
         f"Vortex serving on http://{settings.host}:{settings.port} "
         f"({settings.workers} hosts, data in {settings.data_dir})"
     )
+    if settings.functions_port:
+        click.echo(
+            f"Functions answer on http://{{name}}.{settings.functions_domain}:"
+            f"{settings.functions_port} (listening on {settings.functions_listen_host})"
+        )
     click.echo(access)
     try:
         web.run_app(

@@ -28,6 +28,7 @@ from vortex.http import (
     versions,
 )
 from vortex.http.auth import is_loopback, require_api_key
+from vortex.http.browsers import guard_browsers
 from vortex.http.cron import cron_ctx
 from vortex.http.keys import (
     API_KEYS,
@@ -51,6 +52,7 @@ from vortex.isolates.listener import FunctionsListener
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
+from vortex.routechanges import RouteChanges
 from vortex.runs import RunService
 
 
@@ -103,6 +105,10 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
     plane = DataPlane(settings, runs, app[POOL], app[REGISTRY])
     app[DATA_PLANE] = plane
     app[REGISTRY].on_change.append(plane.routes_changed)
+    route_changes = None
+    if settings.logbus == "redis":  # alone on the embedded bus, no other node can change routes
+        route_changes = RouteChanges(app[LOGBUS], app[REGISTRY], plane.routes_changed)
+        await route_changes.start()
     listener = None
     if settings.functions_port:
         app[POOL].listen(plane, plane.listen_frame())
@@ -114,6 +120,8 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
         )
         await listener.start()
     yield
+    if route_changes is not None:
+        await route_changes.close()
     if listener is not None:
         await listener.close()
 
@@ -166,8 +174,8 @@ async def _close_websockets(app: web.Application) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     app = web.Application(
-        # json_errors first: it turns the auth middleware's refusals into JSON errors too.
-        middlewares=[json_errors, require_api_key],
+        # json_errors first: it turns the other middlewares' refusals into JSON errors too.
+        middlewares=[json_errors, guard_browsers, require_api_key],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

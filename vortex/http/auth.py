@@ -31,7 +31,14 @@ from vortex.auth.exposure import is_loopback
 from vortex.auth.service import SINGLE_TENANT, Principal
 from vortex.http.keys import API_KEYS, AUTH_OPEN_WITHOUT_KEYS, PRINCIPAL
 
-__all__ = ["bearer_token", "is_loopback", "is_public", "principal_of", "require_api_key"]
+__all__ = [
+    "authorize",
+    "bearer_token",
+    "is_loopback",
+    "is_public",
+    "principal_of",
+    "require_api_key",
+]
 
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/"})
 PUBLIC_PREFIXES = ("/static/",)
@@ -74,6 +81,14 @@ def principal_of(request: web.Request) -> Principal:
 async def require_api_key(request: web.Request, handler: Handler) -> web.StreamResponse:
     if is_public(request):
         return await handler(request)
+    request[PRINCIPAL] = await authorize(request)
+    return await handler(request)
+
+
+async def authorize(request: web.Request) -> Principal:
+    """Who the caller of a protected route is, or Unauthorized / Forbidden (AuthUnavailable when
+    the store cannot say). Asked again, while it lasts, of a WebSocket opened with the request:
+    a key revoked (or a first key created) ends it as it would refuse a new request."""
     keys = request.app[API_KEYS]
     if not await keys.enabled():
         if not request.app[AUTH_OPEN_WITHOUT_KEYS]:
@@ -81,8 +96,7 @@ async def require_api_key(request: web.Request, handler: Handler) -> web.StreamR
                 "this server has no API keys and listens beyond loopback: the operator must "
                 "create one (vortex keys create --namespace NAME) or allow unauthenticated use"
             )
-        request[PRINCIPAL] = SINGLE_TENANT
-        return await handler(request)
+        return SINGLE_TENANT
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("an API key is required: send Authorization: Bearer <key>")
@@ -92,5 +106,4 @@ async def require_api_key(request: web.Request, handler: Handler) -> web.StreamR
     wanted: Scope = "metrics" if request.path == METRICS_PATH else "functions"
     if key.scope != wanted:
         raise Forbidden(f"this API key is for {key.scope} and cannot be used on {request.path}")
-    request[PRINCIPAL] = Principal(key.namespace, key.scope, key.id)
-    return await handler(request)
+    return Principal(key.namespace, key.scope, key.id)

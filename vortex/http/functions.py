@@ -26,10 +26,16 @@ from vortex.modules.build import build
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.errors import BuildUnavailable
 from vortex.modules.script import BuiltScript, build_script
+from vortex.modules.sourcemap import BundleMap
 from vortex.storage.base import FunctionRecord
 from vortex.storage.names import check_name
 
 routes = web.RouteTableDef()
+
+
+def _refused_by_text(problem: dict[str, Any]) -> bool:
+    """SES's textual check, not the grammar, refused the code (``SES_..._REJECTED``)."""
+    return "_REJECTED)" in str(problem.get("message"))
 
 
 def _syntax_error(problem: dict[str, Any], filename: str) -> SyntaxErrorInCode:
@@ -43,17 +49,34 @@ async def _build_module(pool: IsolatePool, deploy: DeployRequest, namespace: str
         bundle = await build(deploy.upload)
     except BuildUnavailable as exc:
         raise InternalError(f"module functions cannot be built on this server: {exc}") from exc
-    # What SES refuses in any source (HTML-like comments, "import(" in a string) surfaces here.
+    # What SES refuses in code (a dynamic import(), a direct eval()) surfaces here; in strings
+    # and comments the build escaped it (modules/literals.py).
     problem = await pool.check(bundle.script, namespace)
     if problem is not None:
-        raise SyntaxErrorInCode(f"SyntaxError: {problem['message']}", line=None, column=None)
+        raise _positioned_error(problem, bundle.positions)
     return bundle
+
+
+def _positioned_error(problem: dict[str, Any], positions: BundleMap) -> SyntaxErrorInCode:
+    """The check's problem at the uploaded file's line, where the built script's maps back."""
+    line, column = problem.get("line"), problem.get("column")
+    found = positions.original(line, column or 1) if isinstance(line, int) else None
+    if found is None:
+        return SyntaxErrorInCode(f"SyntaxError: {problem['message']}", line=None, column=None)
+    name, line, column = found
+    return SyntaxErrorInCode(
+        f"SyntaxError: {problem['message']} ({name}:{line}:{column})",
+        line=line,
+        column=column,
+        file=name,
+    )
 
 
 async def _build_script(
     pool: IsolatePool, deploy: DeployRequest, namespace: str
 ) -> BuiltScript | None:
-    """A TypeScript script with its types stripped; None when it is a module after all."""
+    """A script built by esbuild (a TypeScript one's types stripped, refused text in literals
+    escaped); None when it is a module after all."""
     try:
         built = await build_script(deploy.upload.entry, deploy.code)
     except SyntaxErrorInCode:
@@ -67,17 +90,7 @@ async def _build_script(
         return built
     if deploy.maybe_module:
         return None
-    line, column = problem.get("line"), problem.get("column")
-    found = built.positions.original(line, column or 1) if isinstance(line, int) else None
-    if found is None:
-        raise SyntaxErrorInCode(f"SyntaxError: {problem['message']}", line=None, column=None)
-    name, line, column = found
-    raise SyntaxErrorInCode(
-        f"SyntaxError: {problem['message']} ({name}:{line}:{column})",
-        line=line,
-        column=column,
-        file=name,
-    )
+    raise _positioned_error(problem, built.positions)
 
 
 async def _code_of(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> Code:
@@ -89,6 +102,10 @@ async def _code_of(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> 
     problem = await pool.check(deploy.code, namespace)
     if problem is None:
         return deploy.code
+    if _refused_by_text(problem):
+        # "-->" or "import(" in a string or a comment: built, the literals escaped.
+        built = await _build_script(pool, deploy, namespace)
+        return built if built is not None else await _build_module(pool, deploy, namespace)
     if deploy.maybe_module:
         # A top-level `export` is a syntax error for a script: build it as the module it is.
         return await _build_module(pool, deploy, namespace)

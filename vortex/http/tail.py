@@ -7,8 +7,11 @@ import contextlib
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from vortex.auth.errors import AuthUnavailable
+from vortex.errors import VortexError
 from vortex.functions import history_key
-from vortex.http.keys import LOGBUS, WEBSOCKETS
+from vortex.http.auth import authorize
+from vortex.http.keys import API_KEYS, LOGBUS, PRINCIPAL, WEBSOCKETS
 from vortex.http.lookup import resolve
 from vortex.storage.names import parse_ref
 
@@ -16,6 +19,11 @@ routes = web.RouteTableDef()
 
 CLOSE_SLOW_CONSUMER = 4008
 """The client read too slowly and its queue filled; it may reconnect."""
+CLOSE_REVOKED = 4401
+"""The key that opened the socket was revoked (or keys are now needed and it had none): as a
+new request would get 401. Reconnecting with that key fails."""
+RECHECK_SECONDS = 2.0
+"""How often the key of an open socket is checked again, at most: the key cache's period."""
 SEND_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0
 """How long a dropped client has to take its close frame before its connection is cut."""
@@ -78,10 +86,33 @@ async def tail(request: web.Request) -> web.WebSocketResponse:
         if request.transport is not None:
             request.transport.abort()
 
+    async def watch_key() -> None:
+        """Close the socket once the request that opened it would be refused (a revoked key)."""
+        opened_as = request.get(PRINCIPAL)
+        period = min(RECHECK_SECONDS, request.app[API_KEYS].cache_seconds) or RECHECK_SECONDS
+        while True:
+            await asyncio.sleep(period)
+            try:
+                allowed = await authorize(request) == opened_as
+            except AuthUnavailable:
+                continue  # the store cannot say: the key was good, ask again later
+            except VortexError:
+                allowed = False
+            if not allowed:
+                break
+        if closing.is_set():
+            return
+        revoked.set()
+        forwarder.cancel()
+        await close_or_abort(CLOSE_REVOKED, b"API key revoked")
+
+    revoked = asyncio.Event()
     closing = asyncio.Event()
-    """Set once the forwarder closes the socket itself: it must then finish (it is bounded by
-    CLOSE_TIMEOUT), or a client that never reads would keep its connection forever."""
+    """Set once the forwarder or the key watcher closes the socket itself: it must then finish
+    (it is bounded by CLOSE_TIMEOUT), or a client that never reads would keep its connection
+    forever."""
     forwarder = asyncio.create_task(forward())
+    watcher = asyncio.create_task(watch_key())
     try:
         async for message in ws:
             if message.type == WSMsgType.ERROR:
@@ -89,8 +120,12 @@ async def tail(request: web.Request) -> web.WebSocketResponse:
     finally:
         if not closing.is_set():
             forwarder.cancel()
+        if not revoked.is_set():
+            watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
             await forwarder
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+            await watcher
         await subscription.close()
         request.app[WEBSOCKETS].discard(ws)
     return ws

@@ -116,6 +116,8 @@ class ActiveRun:
     context: contextvars.Context = field(default_factory=contextvars.Context)
     wall_timer: asyncio.TimerHandle | None = None
     cpu_s: float = 0.0
+    turns: int = 0
+    """Callbacks of the loop run for the run so far (its promise jobs among them)."""
 
 
 def _cpu_message(run: ActiveRun) -> str:
@@ -195,6 +197,7 @@ class Host:
         run = self.active.get(invocation)
         if run is None:
             return
+        run.turns += 1
         run.cpu_s += elapsed
         if run.cpu_s > run.cpu_limit_s:
             self.abort(invocation, CPU_TIME_EXCEEDED, _cpu_message(run))
@@ -255,6 +258,12 @@ class Host:
     def current(self) -> int:
         """The run whose turn this is, for the shared classes (AbortSignal.timeout...)."""
         return CURRENT_INVOCATION.get(NO_INVOCATION)
+
+    def turns(self, invocation: float) -> int:
+        """How many turns the run has had: the same count on two checks a turn apart means no
+        promise job of it ran between them (pythonmonkey queues each job on the loop)."""
+        run = self.active.get(int(invocation))
+        return -1 if run is None else run.turns
 
     def now(self) -> float:
         """Monotonic milliseconds, for performance.now()."""
@@ -413,6 +422,7 @@ class Host:
         return {
             "current": self.current,
             "now": self.now,
+            "turns": self.turns,
             "random": self.random,
             "emit": self.emit,
             "respond": self.respond,

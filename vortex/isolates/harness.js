@@ -139,7 +139,28 @@
     }
   }
 
-  return function makeRuntime(host) {
+  // A Python exception raised under a call to the host becomes a JavaScript Error whose message
+  // is the Python traceback (file names of the host, source lines) and whose fileName is a path
+  // of the host. Calls to the host happen in user code's turns (a stream chunk, fetch(), a
+  // binding), so such an error would reach user code: it is replaced by a plain one here.
+  class PlatformError extends Error {}
+  function guardHost(python) {
+    const guarded = {};
+    for (const name of Object.keys(python)) {
+      const call = python[name];
+      guarded[name] = function (...args) {
+        try {
+          return Reflect.apply(call, undefined, args);
+        } catch {
+          throw new PlatformError('Vortex could not pass this value to the platform');
+        }
+      };
+    }
+    return Object.freeze(guarded);
+  }
+
+  return function makeRuntime(pythonHost) {
+    const host = guardHost(pythonHost);
     const runs = new Map();
 
     // ---- what the shared classes ask of the current run (see js/src/hooks.js) -------------
@@ -332,7 +353,8 @@
             if (!state.done) end(state, null, describeThrown(state, err));
             return;
           }
-          settleIfIdle(state);
+          // Not at once: what the callback awaited or chained runs before the run may end.
+          settleLater(state);
         };
         state.timers.set(id, hostSetTimeout(fire, delay));
         return id;
@@ -348,7 +370,9 @@
         if (handle === undefined) return;
         hostClearTimeout(handle);
         state.timers.delete(id);
-        settleIfIdle(state);
+        // Cleared from a callback (or a promise reaction), the rest of it still runs: the run
+        // may end only after it.
+        settleLater(state);
       }
       return {
         setTimeout: (callback, ms, ...args) => schedule(callback, ms, args, false),
@@ -405,12 +429,25 @@
       });
     }
 
-    // After an answer arrives, its promise reactions run first; the run may end only after.
+    // After an answer arrives, a timer fires or the body returns, the promise jobs they queued
+    // run first; the run may end only after. Each job is a turn of the host's loop, queued
+    // first come first served: a check that finds no turn of the run since the one that
+    // scheduled it knows none is left. One check per run is pending at a time.
     function settleLater(state) {
+      if (state.settleCheck !== null) return;
+      const mark = host.turns(state.id);
       const handle = hostSetTimeout(() => {
         state.internalTimers.delete(handle);
-        settleIfIdle(state);
+        state.settleCheck = null;
+        if (state.done) return;
+        // The turn that scheduled this check is one; any more ran in between. A script that
+        // gave its return value ends now whatever it left running, and a module run ends by
+        // its response and waitUntil promises, not by what is idle.
+        const busy = !state.module && !state.returned && host.turns(state.id) > mark + 1;
+        if (busy) settleLater(state);
+        else settleIfIdle(state);
       }, 1);
+      state.settleCheck = handle;
       state.internalTimers.add(handle);
     }
 
@@ -531,6 +568,7 @@
         logBytes: 0,
         logLines: 0,
         fetcher: null,
+        settleCheck: null,
         calls: new Map(),
         nextCall: 1,
         instance: null,
@@ -541,9 +579,55 @@
       return state;
     }
 
+    // Math.random of the engine is one stream per host, which every run on it draws from: a run
+    // that sees enough values of it (about 130) can compute the values runs after it get. Each
+    // compartment gets a Math of its own whose random() is a generator seeded from the operating
+    // system on first use; the other Math functions are the frozen intrinsics, inherited.
+    function makeRandom() {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      let d = 0;
+      let seeded = false;
+      function next() {
+        // xoshiro128**: 32-bit words, so no BigInt and no float state.
+        const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+        const t = b << 9;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = rotl(d, 11);
+        return result;
+      }
+      return function random() {
+        if (!seeded) {
+          const seed = new Uint32Array(osRandom(16).buffer);
+          [a, b, c, d] = seed;
+          if ((a | b | c | d) === 0) a = 1;
+          seeded = true;
+        }
+        // 53 random bits, as the engine's own: 27 high bits of one word and 26 of the next.
+        return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+      };
+    }
+    function rotl(x, k) {
+      return (x << k) | (x >>> (32 - k));
+    }
+    const mathWithoutRandom = Object.create(Object.prototype, (() => {
+      const descriptors = Object.getOwnPropertyDescriptors(Math);
+      delete descriptors.random;
+      return descriptors;
+    })());
+    harden(mathWithoutRandom);
+    function mathForRun() {
+      return harden(Object.create(mathWithoutRandom, { random: { value: makeRandom() } }));
+    }
+
     // Date and Math are own properties: a compartment has tamed ones of its own to replace.
     function compartmentFor(globals) {
-      const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math }) });
+      const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math: mathForRun() }) });
       Object.setPrototypeOf(compartment.globalThis, sharedGlobal);
       // Workers code reaches the global as `self` too.
       Object.defineProperty(compartment.globalThis, 'self', {
@@ -570,7 +654,9 @@
       body().then(
         () => {
           state.bodySettled = true;
-          settleIfIdle(state);
+          // Reactions the body queued before it returned still run, unless it gave its value.
+          if (state.returned) settleIfIdle(state);
+          else settleLater(state);
         },
         (err) => {
           if (!state.done) end(state, null, describeThrown(state, err));
@@ -684,8 +770,11 @@
       return handler;
     }
 
+    // Frozen by hand rather than hardened: harden's bookkeeping cost ~7 µs per request, and
+    // this object and its two methods are all there is to freeze (their prototypes are
+    // intrinsics, frozen by lockdown; concise methods have no .prototype).
     function makeContext(state) {
-      return harden({
+      const ctx = {
         waitUntil(promise) {
           guardAlive(state);
           state.waiting += 1;
@@ -708,7 +797,10 @@
           );
         },
         passThroughOnException() {},
-      });
+      };
+      Object.freeze(ctx.waitUntil);
+      Object.freeze(ctx.passThroughOnException);
+      return Object.freeze(ctx);
     }
 
     // An instance, or undefined once the run has failed evaluating it (nothing is kept then).
@@ -735,6 +827,12 @@
         result = handler.fetch(request, env, ctx);
       } catch (err) {
         end(state, null, describeThrown(state, err));
+        return;
+      }
+      if (api.isResponse(result)) {
+        // A handler that answers at once: no promise hop, each of which costs a turn of the
+        // host's event loop (~10 µs, a twentieth of a hello-world request).
+        respond(state, result);
         return;
       }
       Promise.resolve(result).then(
@@ -847,6 +945,29 @@
       if (state) fail(state, code, message);
     }
 
+    // SES refuses `eval(` at evaluation (a direct eval it cannot contain as the spec says), but
+    // not the same call written with a comment or a line break before its parenthesis, inside
+    // parentheses, or with escapes in the name, all still direct evals. At deploy every such
+    // spelling is refused, in strings and comments too (as SES does), since telling them apart
+    // would take a parser.
+    const GAP = String.raw`(?:\s|/\*[\s\S]*?\*/|//[^\n\r\u2028\u2029]*)*`;
+    const hex = (c) => c.charCodeAt(0).toString(16).replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
+    const letter = (c) => String.raw`(?:${c}|\\u00${hex(c)}|\\u\{0*${hex(c)}\})`;
+    const EVAL_NAME = ['e', 'v', 'a', 'l'].map(letter).join('');
+    // `eval (` after anything but a property dot or a part of a longer name; or `eval` inside
+    // parentheses opened right before it and closed right before the call: `((eval))(src)`.
+    // `(0, eval)(src)` is an indirect eval and passes.
+    const DIRECT_EVAL = new RegExp(
+      String.raw`(?:^|[^.\w$\\])${EVAL_NAME}${GAP}\(|\(${GAP}(?:\(${GAP})*${EVAL_NAME}${GAP}\)${GAP}(?:\)${GAP})*\(`,
+    );
+    function directEvalLine(code) {
+      const found = DIRECT_EVAL.exec(code);
+      if (found === null) return null;
+      // The line of the call's first character (the match may start with the one before it).
+      const start = found.index + (/^[^(\\\w$]/.test(found[0]) ? 1 : 0);
+      return code.slice(0, start).split('\n').length;
+    }
+
     // Returns null, or a JSON text {message, line, column} for the first syntax problem.
     function check(code) {
       try {
@@ -870,6 +991,11 @@
         // SES names the line in its message ("... rejected at <unknown>:2. (SES_...)").
         const where = /at [^\s]*:(\d+)\. \(SES_/.exec(message);
         return JSON.stringify({ message, line: where ? Number(where[1]) : null, column: null });
+      }
+      const evalLine = directEvalLine(code);
+      if (evalLine !== null) {
+        const message = `Possible direct eval expression rejected at line ${evalLine} (direct eval is not supported; call (0, eval)(src) or new Function)`;
+        return JSON.stringify({ message, line: evalLine, column: null });
       }
       return null;
     }

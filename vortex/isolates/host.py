@@ -179,12 +179,17 @@ def take_connections(
                 continue
             connection = socket.socket(fileno=fds[0])
             connection.setblocking(False)
-            loop.create_task(
+            # Held until done: the loop keeps only weak references to tasks, and one collected
+            # while it waits would lose its connection without a word.
+            task = loop.create_task(
                 loop.connect_accepted_socket(
                     functools.partial(HttpConnection, server, data), connection
                 )
             )
+            connecting.add(task)
+            task.add_done_callback(connecting.discard)
 
+    connecting: set[asyncio.Task[Any]] = set()
     channel.setblocking(False)
     loop.add_reader(channel.fileno(), received)
 

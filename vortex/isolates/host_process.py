@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from vortex.isolates import frames
 from vortex.isolates.cgroups import HostCgroup
 from vortex.isolates.exchange import ResponseHead, b64decode
+from vortex.isolates.handoff import Handoffs
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import (
     HOST_CRASHED,
@@ -100,7 +101,7 @@ class HostProcess:
         self._reader_task: asyncio.Task[None] | None = None
         self._outgoing: list[bytes] = []
         self.cgroup: HostCgroup | None = None
-        self.channel: socket.socket | None = None
+        self.handoffs: Handoffs | None = None
         """Where connections of the functions listener are handed over (SCM_RIGHTS)."""
         self.listening: Listening | None = None
         self.interrupts = False
@@ -144,9 +145,8 @@ class HostProcess:
             raise
         finally:
             theirs.close()
-        ours.setblocking(False)
         host = cls(process, clock, on_fetch, on_call)
-        host.channel = ours
+        host.handoffs = Handoffs(ours)
         assert process.stdout is not None
         try:
             hello = await asyncio.wait_for(frames.read(process.stdout), start_timeout)
@@ -188,24 +188,13 @@ class HostProcess:
         if stdin is not None and not stdin.is_closing():
             stdin.write(data)
 
-    async def hand_off(self, connection: socket.socket, data: bytes) -> None:
-        """Give the host a client's connection, with the bytes already read from it."""
-        channel = self.channel
-        if channel is None or not self.alive:
+    def hand_off(self, connection: socket.socket, data: bytes) -> None:
+        """Give the host a client's connection (owned by the host from now on), with the bytes
+        already read from it."""
+        if self.handoffs is None or not self.alive:
+            connection.close()
             raise ConnectionError("the host is gone")
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                socket.send_fds(channel, [data], [connection.fileno()])
-                return
-            except BlockingIOError:
-                # The host is busy and its queue of handed-over connections is full.
-                writable = loop.create_future()
-                loop.add_writer(channel.fileno(), writable.set_result, None)
-                try:
-                    await writable
-                finally:
-                    loop.remove_writer(channel.fileno())
+        self.handoffs.send(connection, data)
 
     def run(self, invocation: Invocation, message: dict[str, Any]) -> None:
         self.runs[invocation.id] = invocation
@@ -273,8 +262,8 @@ class HostProcess:
                 )
             self.cgroup.remove()
         self._fail_everything()
-        if self.channel is not None:
-            self.channel.close()
+        if self.handoffs is not None:
+            self.handoffs.close()
         self.clock.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.clock.path)

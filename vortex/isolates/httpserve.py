@@ -58,6 +58,8 @@ NO_BODY_STATUS = frozenset({204, 304})
 SWEEP_EVERY = 0.1
 """Seconds between two checks of the connections' header and idle deadlines."""
 MAX_HEAD_BYTES = 64 << 10
+LINGER = 2.0
+"""Seconds a refused connection still reads (and drops) the client's bytes before it closes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,8 @@ class HttpConnection(asyncio.Protocol):
         self._deadline = 0.0
         """When the connection is closed unless a request is in flight; 0.0: no deadline."""
         self._refused = False
+        self._lingering = False
+        """Refused and half-closed: reading only to drop what the client still sends."""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -391,8 +395,22 @@ class HttpConnection(asyncio.Protocol):
     def _close(self) -> None:
         self._closing = True
         self._disarm()
-        if self._transport is not None:
-            self._transport.close()
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        if self._refused and transport.can_write_eof():
+            # The request's body may be still coming: closing now, with bytes unread, makes
+            # the kernel reset the connection, and the client may lose the answer (a 413, a
+            # 400) before reading it. Send EOF, drop what arrives, close when the client does
+            # or after a grace.
+            transport.write_eof()
+            self._lingering = True
+            self._deadline = asyncio.get_running_loop().time() + LINGER
+            return
+        transport.close()
+
+    def eof_received(self) -> bool:
+        return False  # half-closed by the client: the transport closes (after our writes)
 
     def _arm(self, seconds: float) -> None:
         self._deadline = asyncio.get_running_loop().time() + seconds
@@ -401,7 +419,12 @@ class HttpConnection(asyncio.Protocol):
         self._deadline = 0.0
 
     def check_deadline(self, now: float) -> None:
-        if self._deadline and now > self._deadline and not self._busy:
+        if not self._deadline or now <= self._deadline:
+            return
+        if self._lingering:
+            if self._transport is not None:
+                self._transport.close()
+        elif not self._busy:
             self._close()
 
 
@@ -438,6 +461,13 @@ def _head(
     return b"".join(lines)
 
 
+def _stated_length(headers: list[list[str]], default: int) -> int:
+    for name, value in headers:
+        if name.lower() == "content-length" and value.strip().isdigit():
+            return int(value)
+    return default
+
+
 class _Responder:
     """Where one run's response goes (``bridge.LocalResponder``)."""
 
@@ -468,7 +498,12 @@ class _Responder:
             connection.write(data)
             return
         payload = body or b""
-        data = _head(self._request, status, status_text, headers, len(payload))
+        length = len(payload)
+        if self._request.method == "HEAD" and not payload:
+            # A HEAD handler answers with the GET's headers and no body (Hono does): the
+            # length it states is the GET's, as HTTP wants, not the 0 bytes sent.
+            length = _stated_length(headers, length)
+        data = _head(self._request, status, status_text, headers, length)
         connection.write(data if self._bodyless else data + payload)
         self._end()
 

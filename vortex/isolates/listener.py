@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 << 10
 LISTEN_BACKLOG = 4096
+LINGER = 2.0
+"""Seconds a refused connection is still read (and what comes dropped) before it closes."""
 
 
 class Refusal(Exception):
@@ -119,16 +121,18 @@ class FunctionsListener:
                 self._read_head(connection), self._head_timeout
             )
             if data is None:
+                connection.close()
                 return
             host = await self._pick_host(hostname_of(host_header))
-            await host.hand_off(connection, data)
         except Refusal as refusal:
             await self._answer(connection, refusal)
-        except (TimeoutError, ConnectionError, OSError):
-            pass
-        finally:
-            # The host has its own descriptor of the socket now; this one is only closed.
             connection.close()
+            return
+        except (TimeoutError, ConnectionError, OSError):
+            connection.close()
+            return
+        with contextlib.suppress(ConnectionError):
+            host.hand_off(connection, data)  # the connection is the host's from here on
 
     async def _read_head(self, connection: socket.socket) -> tuple[bytes | None, str]:
         loop = asyncio.get_running_loop()
@@ -162,5 +166,12 @@ class FunctionsListener:
             f"content-type: application/json\r\ncontent-length: {len(body)}\r\n"
             "connection: close\r\n\r\n"
         ).encode()
-        with contextlib.suppress(OSError):
-            await asyncio.get_running_loop().sock_sendall(connection, head + body)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(OSError, TimeoutError):
+            await loop.sock_sendall(connection, head + body)
+            # The client may still be sending its body: closing with bytes unread would reset
+            # the connection, and the client could lose the answer. EOF, drop, then close.
+            connection.shutdown(socket.SHUT_WR)
+            async with asyncio.timeout(LINGER):
+                while await loop.sock_recv(connection, 65536):
+                    pass

@@ -11,6 +11,10 @@ from typing import Protocol
 
 from vortex.health import BackendHealth
 
+INTERNAL_PREFIX = "~"
+"""Channels of the platform itself (route changes: routechanges.py), never a function id's; their
+subscribers are not counted as the tails ``/health`` reports."""
+
 
 class Subscription(Protocol):
     closed_reason: str | None

@@ -47,6 +47,7 @@ from redis.exceptions import RedisError
 
 from vortex.functions import iso_utc
 from vortex.health import BackendHealth
+from vortex.logbus.base import INTERNAL_PREFIX
 from vortex.logbus.memory import BUS_CLOSED, QueueSubscription
 
 log = logging.getLogger(__name__)
@@ -454,10 +455,14 @@ class RedisLogBus:
             {
                 "url": self.where,
                 "state": self._state,
-                "subscribers": sum(len(s) for s in self._local.values()),
-                "channels": len(self._local),
+                "subscribers": sum(len(s) for c, s in self._local.items() if not _internal(c)),
+                "channels": sum(1 for c in self._local if not _internal(c)),
                 "pending": len(self._pending),
                 "published": self.published,
                 "dropped": self.dropped,
             },
         )
+
+
+def _internal(channel: str) -> bool:
+    return channel.startswith(CHANNEL_PREFIX + INTERNAL_PREFIX)

@@ -14,3 +14,9 @@ class InvalidImport(BadRequest):
 
 class BuildUnavailable(Exception):
     """esbuild is missing or failed in a way that is the server's fault, not the upload's."""
+
+
+class BuildLimitExceeded(BadRequest):
+    """The build of an upload went past its time or memory limit."""
+
+    code = "build_limit_exceeded"

@@ -113,11 +113,6 @@ def link(files: dict[str, Transformed], entry: str) -> Linked:
         transformed = files[name]
         resolved: dict[str, str] = {}
         for item in transformed.imports:
-            if item.kind == "dynamic-import":
-                raise InvalidImport(
-                    f'dynamic import("{item.specifier}") in {name} is not supported: '
-                    "use a static import"
-                )
             resolved[item.specifier] = resolve(name, item.specifier, names)
         header = f"  {orjson.dumps(name).decode()}: [function (exports, require, module) {{\n"
         code = transformed.code if transformed.code.endswith("\n") else transformed.code + "\n"

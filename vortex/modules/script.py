@@ -1,4 +1,6 @@
-"""A classic script written in TypeScript: its types stripped by esbuild at deploy.
+"""A classic script built by esbuild at deploy: a TypeScript one (its types stripped), or a
+JavaScript one that SES's textual check refused ("-->" or "import(" in a string or comment),
+whose literals the build escapes (``literals.py``).
 
 A script's top-level code is the body of an async function (top-level ``await`` and ``return``
 are allowed), which no module format accepts. So esbuild gets the source as the body of an
@@ -23,6 +25,7 @@ from vortex.errors import SyntaxErrorInCode
 from vortex.modules.errors import InvalidImport
 from vortex.modules.esbuild import transform
 from vortex.modules.linker import Placement
+from vortex.modules.literals import escaped
 from vortex.modules.sourcemap import BundleMap, decode_mappings, encode_mappings
 
 FORMAT = "vortex-script/1"
@@ -84,7 +87,7 @@ async def build_script(filename: str, source: str) -> BuiltScript:
         built = await transform({filename: _WRAP_OPEN + body + _WRAP_CLOSE})
     except SyntaxErrorInCode as exc:
         raise _unwrapped_error(exc, filename) from None
-    output = built[filename]
+    output = escaped(built[filename])
     for item in output.imports:
         # A script has no static imports (the grammar refuses them inside the wrapper); esbuild
         # would turn import("x") into a require() that no run has.

@@ -80,10 +80,38 @@ def host_allowed(host: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+# IPv6 addresses that reach an IPv4 address written into them, through a translator or a tunnel
+# of the network (RFC 6052, 4291, 6145, 3056): judged by the IPv4 address they carry, since
+# 64:ff9b::7f00:1 is 127.0.0.1 behind a NAT64, however global the IPv6 prefix looks.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+"""RFC 8215's local-use prefix: a translator of the site's own, to whatever it maps."""
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address that ``address`` stands for, if it stands for one."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in NAT64 or address in IPV4_TRANSLATED:
+        return low
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # :: and ::1 are IPv6's own
+        return low
+    return None
+
+
 def address_problem(address: IPAddress, allow_private: bool) -> str | None:
     """Why a connection to ``address`` is refused, or None when it may be made."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64_LOCAL and not allow_private:
+            return "a private address (a local NAT64 prefix)"
+        carried = carried_ipv4(address)
+        if carried is not None:
+            address = carried
     if address.is_unspecified or address.is_multicast:
         return "an unspecified or multicast address"
     if allow_private:

@@ -7,6 +7,7 @@ points at it. A store writes the code before the record, so a record never point
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -68,6 +69,43 @@ class FunctionRecord:
             version=fields.get("version"),
             schedule=fields.get("schedule"),
         )
+
+
+log = logging.getLogger(__name__)
+MAX_CORRUPT_SHOWN = 20
+
+
+class CorruptRecords:
+    """Records of a store that could not be read (a truncated or hand-edited file): skipped
+    by listings so that one of them does not break the listing for every namespace, logged
+    once, and counted in ``/health`` until they read well again or are deleted."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def parse(self, where: str, data: bytes) -> FunctionRecord | None:
+        try:
+            record = FunctionRecord.from_json(data)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            if self._seen.get(where) != reason:
+                log.warning("storage: skipping the corrupt function record %s (%s)", where, reason)
+            self._seen[where] = reason
+            return None
+        self._seen.pop(where, None)
+        return record
+
+    def forget(self, where: str) -> None:
+        self._seen.pop(where, None)
+
+    def details(self) -> dict[str, Any]:
+        """For the store's ``health()``: how many, and which (shown to single-tenant callers)."""
+        if not self._seen:
+            return {}
+        return {
+            "corrupt_records": len(self._seen),
+            "corrupt_record_paths": sorted(self._seen)[:MAX_CORRUPT_SHOWN],
+        }
 
 
 def sha256_hex(code: bytes) -> str:

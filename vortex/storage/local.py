@@ -12,7 +12,7 @@ import orjson
 
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
-from vortex.storage.base import FunctionRecord
+from vortex.storage.base import CorruptRecords, FunctionRecord
 from vortex.storage.names import NamePointer
 
 _TEMPORARY_PREFIX = ".tmp-"
@@ -44,6 +44,7 @@ class LocalStore:
         self.code_dir = root / "code"
         self.functions_dir = root / "functions"
         self.names_dir = root / "names"
+        self.corrupt = CorruptRecords()
         self._sweep_temporary_files()
 
     def _sweep_temporary_files(self) -> None:
@@ -82,12 +83,17 @@ class LocalStore:
         return await asyncio.to_thread(self._get_record, function_id)
 
     def _get_record(self, function_id: str) -> FunctionRecord:
+        path = self._record_path(function_id)
         try:
-            return FunctionRecord.from_json(self._record_path(function_id).read_bytes())
+            data = path.read_bytes()
         except FileNotFoundError:
             raise FunctionNotFound(f"no function with id {function_id}") from None
         except OSError as exc:
             raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
+        record = self.corrupt.parse(str(path), data)
+        if record is None:
+            raise StorageUnavailable(f"the record of function {function_id} is corrupt")
+        return record
 
     async def get_code(self, code_sha256: str) -> bytes:
         try:
@@ -105,13 +111,20 @@ class LocalStore:
         if not self.functions_dir.is_dir():
             return []
         for path in self.functions_dir.glob("*.json"):
-            with contextlib.suppress(FileNotFoundError):
-                records.append(FunctionRecord.from_json(path.read_bytes()))
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue  # deleted since the listing
+            record = self.corrupt.parse(str(path), data)
+            if record is not None:
+                records.append(record)
         return records
 
     async def delete(self, function_id: str) -> None:
+        path = self._record_path(function_id)
+        self.corrupt.forget(str(path))
         try:
-            await asyncio.to_thread(os.unlink, self._record_path(function_id))
+            await asyncio.to_thread(os.unlink, path)
         except FileNotFoundError:
             raise FunctionNotFound(f"no function with id {function_id}") from None
 
@@ -147,7 +160,7 @@ class LocalStore:
             path = path.parent
         ok = os.access(path, os.W_OK | os.X_OK)
         error = None if ok else f"{path} is not writable"
-        return BackendHealth("local", ok, error, {"path": str(self.root)})
+        return BackendHealth("local", ok, error, {"path": str(self.root), **self.corrupt.details()})
 
     async def close(self) -> None:
         return None

@@ -40,7 +40,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 from vortex.config import Settings
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
-from vortex.storage.base import FunctionRecord, sha256_hex
+from vortex.storage.base import CorruptRecords, FunctionRecord, sha256_hex
 from vortex.storage.names import NamePointer
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ def _content_md5(data: bytes) -> str:
 class S3Store:
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.s3_bucket
+        self.corrupt = CorruptRecords()
         self.endpoint_url = settings.s3_endpoint_url
         self.region = settings.s3_region
         self._access_key = settings.s3_access_key
@@ -251,7 +252,10 @@ class S3Store:
         data = await self._get("read the function record", record_key(function_id))
         if data is None:
             raise FunctionNotFound(f"no function with id {function_id}")
-        return FunctionRecord.from_json(data)
+        record = self.corrupt.parse(record_key(function_id), data)
+        if record is None:
+            raise StorageUnavailable(f"the record of function {function_id} is corrupt")
+        return record
 
     async def get_code(self, code_sha256: str) -> bytes:
         data = await self._get("read the code", code_key(code_sha256))
@@ -272,13 +276,14 @@ class S3Store:
         record_keys = await self._call("list the functions", keys)
         limit = asyncio.Semaphore(LIST_CONCURRENCY)
 
-        async def fetch(key: str) -> bytes | None:
+        async def fetch(key: str) -> FunctionRecord | None:
             async with limit:
-                return await self._get("read a function record", key)
+                body = await self._get("read a function record", key)
+            # A record deleted between the listing and its read is simply no longer there.
+            return None if body is None else self.corrupt.parse(key, body)
 
-        bodies = await asyncio.gather(*(fetch(key) for key in record_keys))
-        # A record deleted between the listing and its read is simply no longer there.
-        return [FunctionRecord.from_json(body) for body in bodies if body is not None]
+        records = await asyncio.gather(*(fetch(key) for key in record_keys))
+        return [record for record in records if record is not None]
 
     async def delete(self, function_id: str) -> None:
         key = record_key(function_id)
@@ -290,6 +295,7 @@ class S3Store:
         except ClientError:
             raise FunctionNotFound(f"no function with id {function_id}") from None
         # The code stays: other functions may share it (same hash), and it is immutable.
+        self.corrupt.forget(key)
         await self._call(
             "delete the function record", lambda s3: s3.delete_object(Bucket=self.bucket, Key=key)
         )
@@ -327,7 +333,11 @@ class S3Store:
             "s3",
             bool(self._last_ok),
             None if self._last_ok else self._last_error,
-            {"bucket": self.bucket, "endpoint": self.endpoint_url or "aws"},
+            {
+                "bucket": self.bucket,
+                "endpoint": self.endpoint_url or "aws",
+                **self.corrupt.details(),
+            },
         )
 
     async def _probe(self) -> None:

@@ -3,7 +3,9 @@
 // asked for) or a ReadableStream of Uint8Array chunks. It can be read once; clone() tees it.
 import { ReadableStream } from 'web-streams-polyfill';
 import { URLSearchParams } from 'whatwg-url';
-import { concatBytes, copyBytes, isBufferSource, utf8Decode, utf8Encode } from './util.js';
+import { Blob, blobBytes } from './blob.js';
+import { FormData, parseFormData, serializeFormData } from './formdata.js';
+import { chunkBytes, concatBytes, copyBytes, isBufferSource, utf8Decode, utf8Encode } from './util.js';
 
 export class BodyState {
   constructor(bytes, stream) {
@@ -25,6 +27,14 @@ export function extractBody(init, keepalive = false) {
   if (init === null || init === undefined) return [null, null];
   if (typeof init === 'string') return [new BodyState(utf8Encode(init), null), 'text/plain;charset=UTF-8'];
   if (isBufferSource(init)) return [new BodyState(copyBytes(init), null), null];
+  if (init instanceof Blob) {
+    // A Blob's bytes never change: shared, not copied.
+    return [new BodyState(blobBytes(init), null), init.type === '' ? null : init.type];
+  }
+  if (init instanceof FormData) {
+    const [bytes, contentType] = serializeFormData(init);
+    return [new BodyState(bytes, null), contentType];
+  }
   if (init instanceof URLSearchParams) {
     return [new BodyState(utf8Encode(init.toString()), null), 'application/x-www-form-urlencoded;charset=UTF-8'];
   }
@@ -51,14 +61,33 @@ export function transferBody(state) {
   return moved;
 }
 
+// A stream made from bytes by the `.body` getter, to its bytes. Passed on untouched
+// (`new Response(res.body, res)`, as CORS and header middlewares do), it is still those bytes:
+// sent with a Content-Length, as workerd sends them, and read without a stream's turns.
+const madeFromBytes = new WeakMap();
+
 function bytesStream(bytes) {
-  return new ReadableStream({
+  const stream = new ReadableStream({
     type: 'bytes',
     start(controller) {
       if (bytes.length) controller.enqueue(bytes.slice());
       controller.close();
     },
   });
+  madeFromBytes.set(stream, bytes);
+  return stream;
+}
+
+// The bytes of a body whose stream nobody has read or locked, taking them (the stream is locked
+// as if read); null for any other stream.
+export function takeKnownBytes(state) {
+  const stream = state.stream;
+  if (stream === null || state.used || isDisturbed(stream) || stream.locked) return null;
+  const bytes = madeFromBytes.get(stream);
+  if (bytes === undefined) return null;
+  stream.getReader();
+  state.used = true;
+  return bytes;
 }
 
 // The `.body` getter: makes the stream on first use.
@@ -80,18 +109,20 @@ export async function readAllChunks(stream, limit = Infinity) {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    if (!(value instanceof Uint8Array)) {
-      const error = new TypeError('A body stream must produce Uint8Array chunks');
+    let bytes;
+    try {
+      bytes = chunkBytes(value, 'A body stream');
+    } catch (error) {
       reader.cancel(error).catch(() => {});
       throw error;
     }
-    total += value.length;
+    total += bytes.length;
     if (total > limit) {
       const error = new RangeError(`The body is larger than ${limit} bytes`);
       reader.cancel(error).catch(() => {});
       throw error;
     }
-    chunks.push(value);
+    chunks.push(bytes);
   }
   return concatBytes(chunks, total);
 }
@@ -105,6 +136,8 @@ export async function consumeBody(state) {
     return state.bytes;
   }
   if (isDisturbed(state.stream) || state.stream.locked) throw new TypeError(USED);
+  const known = takeKnownBytes(state);
+  if (known !== null) return known;
   return readAllChunks(state.stream);
 }
 
@@ -119,8 +152,8 @@ export function cloneBody(state) {
   return new BodyState(null, b);
 }
 
-// Methods of the mixin, given a function that finds an object's BodyState.
-export function bodyMethods(stateOf) {
+// Methods of the mixin, given functions that find an object's BodyState and its Content-Type.
+export function bodyMethods(stateOf, contentTypeOf) {
   return {
     async arrayBuffer() {
       const bytes = await consumeBody(stateOf(this));
@@ -136,11 +169,20 @@ export function bodyMethods(stateOf) {
     async json() {
       return JSON.parse(utf8Decode(await consumeBody(stateOf(this))));
     },
+    async blob() {
+      const contentType = contentTypeOf(this);
+      const bytes = await consumeBody(stateOf(this));
+      return new Blob([bytes], { type: contentType === null ? '' : contentType });
+    },
+    async formData() {
+      const contentType = contentTypeOf(this);
+      return parseFormData(await consumeBody(stateOf(this)), contentType);
+    },
   };
 }
 
-export function installBodyMethods(cls, stateOf) {
-  const methods = bodyMethods(stateOf);
+export function installBodyMethods(cls, stateOf, contentTypeOf) {
+  const methods = bodyMethods(stateOf, contentTypeOf);
   for (const name of Object.keys(methods)) {
     Object.defineProperty(cls.prototype, name, {
       value: methods[name],

@@ -3,12 +3,12 @@
 // streamed chunks), and the outbound fetch() of one run. Bytes from the host arrive as bytearrays
 // (see hostBytes); bytes to the host leave as binary strings.
 import { AbortSignal } from './abort.js';
-import { BodyState, bodyUsed, consumeBody } from './body.js';
+import { BodyState, bodyUsed, consumeBody, takeKnownBytes } from './body.js';
 import { headersInternals } from './headers.js';
 import { Request, requestInternals } from './request.js';
 import { Response, responseInternals } from './response.js';
 import { URL } from 'whatwg-url';
-import { bytesToBinary, hostBytes, hostText } from './util.js';
+import { bytesToBinary, chunkBytes, hostBytes, hostText } from './util.js';
 
 // Bodies up to this size go in the response frame itself; larger ones go as chunks.
 const INLINE_BYTES = 1 << 20;
@@ -52,9 +52,10 @@ export function sendResponse(response, sink, limit) {
   if (bodyUsed(body) || (body.stream !== null && body.stream.locked)) {
     throw new InvalidResponse('The body of the returned Response has already been used');
   }
-  if (body.stream === null) {
+  const known = takeKnownBytes(body);
+  if (body.stream === null || known !== null) {
     body.used = true;
-    const bytes = body.bytes;
+    const bytes = known !== null ? known : body.bytes;
     if (bytes.length > limit) throw new InvalidResponse(`The response body is larger than ${limit} bytes`);
     if (bytes.length <= INLINE_BYTES) {
       sink.head(head, bytesToBinary(bytes), false);
@@ -76,12 +77,18 @@ async function streamBody(stream, sink, limit) {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      if (!(value instanceof Uint8Array)) {
-        throw new TypeError(`A response body stream must produce Uint8Array chunks, got ${describeValue(value)}`);
+      let bytes;
+      try {
+        bytes = chunkBytes(value, 'A response body stream');
+      } catch {
+        const described = describeValue(value);
+        // A Proxy of a Uint8Array describes itself as one.
+        const got = described === 'a Uint8Array' ? 'an object that only looks like one' : described;
+        throw new TypeError(`A response body stream must produce Uint8Array chunks, got ${got}`);
       }
-      total += value.length;
+      total += bytes.length;
       if (total > limit) throw new RangeError(`The response body is larger than ${limit} bytes`);
-      if (value.length) sink.chunk(bytesToBinary(value));
+      if (bytes.length) sink.chunk(bytesToBinary(bytes));
     }
   } catch (error) {
     reader.cancel(error).catch(() => {});

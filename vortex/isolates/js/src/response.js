@@ -133,7 +133,11 @@ export class Response {
     };
   }
 }
-installBodyMethods(Response, (response) => internals.body(response));
+installBodyMethods(
+  Response,
+  (response) => internals.body(response),
+  (response) => internals.parts(response).headers.get('content-type'),
+);
 defineToStringTag(Response, 'Response');
 
 export const responseInternals = internals;

@@ -13,27 +13,86 @@ export function utf8Decode(bytes) {
   return decoder.decode(bytes);
 }
 
+// "UTF-8 decode without BOM", as the urlencoded parser does: a leading U+FEFF is kept.
+const keepingBOM = new TextDecoder('utf-8', { ignoreBOM: true });
+
+export function utf8DecodeKeepingBOM(bytes) {
+  return keepingBOM.decode(bytes);
+}
+
 const { isView } = ArrayBuffer;
 
+// The engine's own accessors, read from the prototypes before user code runs: they look at the
+// internal slots of a real typed array or DataView and throw for anything else. `instanceof` and
+// `value.length` do not: a Proxy of a Uint8Array passes `instanceof`, and a real one may have an
+// own `length`, `buffer` or `byteOffset` that lies.
+function intrinsicGetter(proto, name) {
+  const { get } = Object.getOwnPropertyDescriptor(proto, name);
+  return (value) => Reflect.apply(get, value, []);
+}
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const typedArrayName = intrinsicGetter(TypedArrayPrototype, Symbol.toStringTag);
+const typedArrayBuffer = intrinsicGetter(TypedArrayPrototype, 'buffer');
+const typedArrayOffset = intrinsicGetter(TypedArrayPrototype, 'byteOffset');
+const typedArrayLength = intrinsicGetter(TypedArrayPrototype, 'byteLength');
+const dataViewBuffer = intrinsicGetter(DataView.prototype, 'buffer');
+const dataViewOffset = intrinsicGetter(DataView.prototype, 'byteOffset');
+const dataViewLength = intrinsicGetter(DataView.prototype, 'byteLength');
+const bufferSlice = ArrayBuffer.prototype.slice;
+const bufferLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
+
+function isArrayBuffer(value) {
+  try {
+    bufferLength(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isUint8Array(value) {
+  return typedArrayName(value) === 'Uint8Array';
+}
+
+// A fresh Uint8Array over the bytes of a real view (its buffer, offset and length read from its
+// internal slots), or null if `value` is no view.
+function viewOf(value) {
+  if (!isView(value)) return null;
+  if (typedArrayName(value) === undefined) {
+    return new Uint8Array(dataViewBuffer(value), dataViewOffset(value), dataViewLength(value));
+  }
+  return new Uint8Array(typedArrayBuffer(value), typedArrayOffset(value), typedArrayLength(value));
+}
+
 export function isBufferSource(value) {
-  return value instanceof ArrayBuffer || isView(value);
+  return isArrayBuffer(value) || isView(value);
 }
 
 // A copy of the bytes of an ArrayBuffer or a view, as the fetch and crypto specs require:
 // the caller may change its buffer afterwards without changing what was captured.
 export function copyBytes(source) {
-  if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
-  if (isView(source)) {
-    return new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
-  }
+  if (isArrayBuffer(source)) return new Uint8Array(Reflect.apply(bufferSlice, source, [0]));
+  const view = viewOf(source);
+  if (view !== null) return new Uint8Array(view);
   throw new TypeError('Expected an ArrayBuffer or an ArrayBufferView');
 }
 
 // A view on the bytes, without copying (for reading them at once).
 export function viewBytes(source) {
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (isArrayBuffer(source)) return new Uint8Array(source);
+  const view = viewOf(source);
+  if (view !== null) return view;
   throw new TypeError('Expected an ArrayBuffer or an ArrayBufferView');
+}
+
+// A chunk of a body stream, as the platform keeps and sends it: a copy made by the engine from a
+// real Uint8Array (so nothing user code controls, no Proxy and no lying `length`, ever reaches
+// the host, and later writes to its buffer change nothing), or a TypeError.
+export function chunkBytes(value, what) {
+  if (typeof value !== 'object' || value === null || !isUint8Array(value)) {
+    throw new TypeError(`${what} must produce Uint8Array chunks`);
+  }
+  return new Uint8Array(viewOf(value));
 }
 
 // Bytes cross to Python as "binary strings" (one char per byte, 0-255): strings are the only

@@ -7,17 +7,19 @@ import * as streams from 'web-streams-polyfill';
 import { URL, URLSearchParams } from 'whatwg-url';
 import { AbortController, AbortSignal } from './abort.js';
 import { atob, btoa } from './base64.js';
+import { Blob, File } from './blob.js';
 import { registerPlatformClasses, structuredClone } from './clone.js';
 import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setRandomSource } from './crypto.js';
 import { DOMException } from './domexception.js';
 import { describeThrown } from './errors.js';
 import { Event, EventTarget } from './events.js';
+import { FormData } from './formdata.js';
 import { InvalidResponse, incomingRequest, makeFetch, sendResponse } from './exchange.js';
 import { Headers } from './headers.js';
 import { makeInspector } from './inspect.js';
 import { configure } from './hooks.js';
 import { Request } from './request.js';
-import { Response } from './response.js';
+import { Response, responseInternals } from './response.js';
 import { bytesToBinary, hostBytes, hostText } from './util.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
@@ -49,6 +51,9 @@ const classes = {
   Headers,
   Request,
   Response,
+  Blob,
+  File,
+  FormData,
   URL,
   URLSearchParams,
   TextEncoder,
@@ -76,6 +81,7 @@ export const internals = {
   makeFetch,
   incomingRequest,
   sendResponse,
+  isResponse: (value) => responseInternals.is(value),
   InvalidResponse,
   bytesToBinary,
   hostBytes,
@@ -105,6 +111,9 @@ export function samples() {
   out.push(transform, transform.readable, transform.writable);
   out.push(new TextEncoderStream(), new TextDecoderStream(), new TextDecoder(), new TextEncoder());
   out.push(new Request('http://example.com/', { method: 'POST', body: 'x' }), new Response('x'));
+  const form = new FormData();
+  form.append('a', 'b');
+  out.push(new Blob(['x']), new File(['x'], 'x.txt'), form, form.entries(), new Blob(['x']).stream());
   out.push(new AbortController(), new Event('x'), new DOMException('x'));
   const crypto = makeCrypto(() => new Uint8Array(0));
   out.push(crypto, crypto.subtle);
