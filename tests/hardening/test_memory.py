@@ -26,7 +26,10 @@ MEMORY_ENV = {
     "VORTEX_HOST_MEMORY_MB": "400",
     "VORTEX_RUN_MEMORY_MB": "0",  # the host's limit alone
 }
-RUN_LIMIT_ENV = {**MEMORY_ENV, "VORTEX_RUN_MEMORY_MB": "64"}
+# Room for what stopped runs leave behind: a run stopped for its memory while it awaited keeps
+# what it held in its host (pythonmonkey keeps the suspended async frame: +76-79 MiB a run), and
+# the cases of one module share a host that is no longer killed between them.
+RUN_LIMIT_ENV = {**MEMORY_ENV, "VORTEX_RUN_MEMORY_MB": "64", "VORTEX_HOST_MEMORY_MB": "1024"}
 # The watchdog reads RSS every 250 ms; growth of a few hundred MiB takes about a second here.
 WITHIN_S = 4.0
 
@@ -78,10 +81,9 @@ IN_ONE_TURN = {"typed-arrays-at-once", "text-encoder"}
 def _fresh_for_one_turn(
     name: str, shared: ServerProcess, private_server: Callable[..., ServerProcess]
 ) -> ServerProcess:
-    """A server of its own for a case that grows in one turn: a run stopped for its memory
-    between turns leaves what it held in its host (pythonmonkey keeps it, with interrupts or
-    without: +79 MiB a run at 64 MiB each, until the host is recycled), so on the shared
-    server such a turn can meet the host's cgroup (400 MiB) before the interrupter's tick."""
+    """A server of its own for a case that grows in one turn: on the shared server the host
+    holds what earlier stopped runs left (see ``RUN_LIMIT_ENV``), and a turn that allocates
+    100 MiB in one native call could meet the host's limit before the interrupter's tick."""
     if name in IN_ONE_TURN or name.endswith("in-one-turn"):
         return private_server(RUN_LIMIT_ENV, workers=1)
     return shared
