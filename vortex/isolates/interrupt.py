@@ -141,6 +141,9 @@ class Interrupter:
             ctypes.c_void_p,
         ]
         self._settime.restype = ctypes.c_int
+        self._delete = timers.timer_delete
+        self._delete.argtypes = [ctypes.c_void_p]
+        self._delete.restype = ctypes.c_int
         event = _SigEvent()
         event.sigev_notify = _SIGEV_THREAD
         event.sigev_value.sival_ptr = cx
@@ -213,6 +216,12 @@ class Interrupter:
         if self._stopped is not None:
             self._program(math.inf)
         return self._stopped
+
+    def close(self) -> None:
+        """Delete the timer: it may be left set after a turn (``disarm``), and must not fire
+        once the engine is gone."""
+        self._armed = False
+        self._delete(self._timer)
 
     def _program(self, at: float, every: float = 0.0) -> None:
         """Fire when the thread's CPU clock reads ``at`` (never, for infinity), then every
