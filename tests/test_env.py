@@ -160,3 +160,37 @@ async def test_the_cli_deploys_with_env_secrets_and_hosts(
     )
     assert bad.returncode == 2
     assert "--env takes KEY=VALUE" in bad.stderr
+
+
+def _files_holding(root: Path, needle: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+async def test_secrets_are_sealed_at_rest_and_a_lost_key_is_a_clear_error(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    first = server_factory(workers=1)
+    code = "Vortex.return(Vortex.env.TOKEN)"
+    async with aiohttp.ClientSession(base_url=first.url) as http:
+        async with http.post("/deploy", json={"code": code, "secrets": {"TOKEN": SECRET}}) as r:
+            function_id = (await r.json())["function_id"]
+        async with http.post(f"/execute/{function_id}") as response:
+            assert (await response.json())["output"] == SECRET
+    assert _files_holding(first.data_dir, SECRET.encode()) == []
+    key_file = first.data_dir / "secrets.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    first.stop()
+    key_file.unlink()  # lost: a new one is made at the next start
+
+    second = server_factory({"VORTEX_DATA_DIR": str(first.data_dir)}, workers=1)
+    async with aiohttp.ClientSession(base_url=second.url) as http:
+        async with http.get(f"/functions/{function_id}") as response:
+            assert (await response.json())["secrets"] == ["TOKEN"]
+        async with http.post(f"/execute/{function_id}") as response:
+            body = await response.json()
+        assert response.status == 503, body
+        assert body["error"]["code"] == "secrets_unavailable"
+        assert "another key" in body["error"]["message"]
+        async with http.get("/health") as response:
+            assert (await response.json())["status"] == "healthy"
+    assert "Traceback" not in second.log()

@@ -373,3 +373,45 @@ async def test_a_trickling_client_is_cut_and_others_are_served(
             assert time.monotonic() - started < 3
         async with http.get(server.fn_url(function_id, "/")) as response:
             assert response.status == 200
+
+
+SLOW_TOP_LEVEL = """
+const started = Date.now();
+while (Date.now() - started < 300) {}  // top-level work, as a big app's setup is
+console.log("top level ran");
+export default { fetch() { return new Response("warm"); } };
+"""
+
+
+async def test_a_deploy_makes_the_instance_before_the_first_request(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # The route and an instance go to the hosts at deploy: the first request's run does not
+    # run the 300 ms of top-level code (that warm-up is no run of anyone's: its log line is
+    # not kept).
+    name = f"warm-{time.monotonic_ns() % 10**9}"
+    await _deploy(http, SLOW_TOP_LEVEL, name=name)
+    await asyncio.sleep(1.5)  # the warm-up's 300 ms, on each host, on a busy machine
+    async with http.get(server.fn_url(name, "/")) as response:
+        assert await response.text() == "warm"
+        run_id = response.headers["x-vortex-run-id"]
+    run = await _recorded(http, name, run_id)
+    assert float(run["execution_time_ms"]) < 150, run  # type: ignore[arg-type]
+    assert run["logs"] == [], run
+
+
+async def test_a_deploy_whose_top_level_fails_still_answers_its_requests_with_the_error(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # A warm-up that throws, or never ends, keeps no instance; the first request runs the
+    # top level itself and gets what it does, with the host still there.
+    deployed = await _deploy(
+        http,
+        "if (globalThis.Response) throw new Error('broken at the top');\n"
+        "export default { fetch() { return new Response('never'); } };",
+    )
+    await asyncio.sleep(0.3)
+    async with http.get(server.fn_url(str(deployed["function_id"]), "/")) as response:
+        body = await response.json()
+    assert response.status == 500, body
+    assert body["error"]["message"] == "broken at the top", body

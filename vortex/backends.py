@@ -20,14 +20,15 @@ from vortex.logbus.base import LogBus
 from vortex.logbus.memory import MemoryLogBus
 from vortex.storage.base import FunctionStore
 from vortex.storage.local import LocalStore
+from vortex.storage.sealing import load_secrets_key
 
 
 def make_store(settings: Settings) -> FunctionStore:
     if settings.store == "s3":
         from vortex.storage.s3 import S3Store
 
-        return S3Store(settings)
-    return LocalStore(settings.data_dir)
+        return S3Store(settings, load_secrets_key(settings))
+    return LocalStore(settings.data_dir, load_secrets_key(settings))
 
 
 def make_logbus(settings: Settings) -> LogBus:

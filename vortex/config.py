@@ -184,6 +184,9 @@ class Settings:
     cron_refresh_ms: int = 15_000
     """How often the schedules are read again: a schedule deployed on another node fires from
     its first tick at least this long after the deploy."""
+    secrets_key: str | None = field(default=None, repr=False)
+    """``VORTEX_SECRETS_KEY``: seals function secrets at rest (``vortex.storage.sealing``);
+    ``None``: a key file in the data directory, made on first start."""
     allowed_hosts: tuple[str, ...] = ()
     """Names (besides addresses, ``localhost`` and ``*.localhost``) the API answers for in its
     ``Host`` header; ``*.example.com`` for subdomains, ``*`` for any. Without keys the API
@@ -290,6 +293,7 @@ class Settings:
             kv_max_list_limit=_int(env, "VORTEX_KV_MAX_LIST", defaults.kv_max_list_limit, 1),
             auth_cache_ms=_int(env, "VORTEX_AUTH_CACHE_MS", defaults.auth_cache_ms),
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
+            secrets_key=env.get("VORTEX_SECRETS_KEY") or None,
             allowed_hosts=tuple(
                 name.strip().lower().rstrip(".")
                 for name in env.get("VORTEX_ALLOWED_HOSTS", "").split(",")

@@ -42,14 +42,17 @@ class DataPlane:
     def url_of(self, record: FunctionRecord, *, by_id: bool = False) -> str:
         """The function's own origin on the listener: by name (its active version) when it has
         one, else (or ``by_id``: this very version) by id."""
+        port = "" if self.port == 80 else f":{self.port}"
+        return f"http://{self.hostname_of(record, by_id=by_id)}{port}"
+
+    def hostname_of(self, record: FunctionRecord, *, by_id: bool = False) -> str:
         if record.name is None or by_id:
             label = record.id
         elif record.namespace == "default":
             label = record.name
         else:
             label = f"{record.name}{TRIGGER_SEPARATOR}{record.namespace}"
-        port = "" if self.port == 80 else f":{self.port}"
-        return f"http://{label}.{self.domain}{port}"
+        return f"{label}.{self.domain}"
 
     def public_url(self, record: FunctionRecord) -> str | None:
         """What the API shows as a function's ``url``: None while no listener serves it."""
@@ -84,6 +87,26 @@ class DataPlane:
             return await self.pool.host_for_connection(record.namespace)
         except VortexError as exc:
             raise Refusal(exc.status, exc.code, exc.message) from None
+
+    def warm(self, record: FunctionRecord) -> None:
+        """A module just deployed: its route goes to the hosts now, and each makes an instance,
+        so that the first request finds one (a hostname's first route would otherwise be asked
+        for, and the instance made, on the request's path)."""
+        if not self.port or record.kind != "module" or self.pool.dedicated_hosts:
+            return
+        task = asyncio.create_task(self._warm(record))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _warm(self, record: FunctionRecord) -> None:
+        try:
+            route = await self.runs.route_frame(record, None, elsewhere=False)
+        except VortexError:
+            return  # the first request will ask, and be told
+        hostnames = [self.hostname_of(record, by_id=True)]
+        if record.name is not None:
+            hostnames.append(self.hostname_of(record))
+        self.pool.warm({"t": "warm", "hostnames": hostnames, "route": route})
 
     def routes_changed(self, namespace: str = "", name: str | None = None) -> None:
         """A deploy, rollback or delete here or on another node: hosts ask again for every

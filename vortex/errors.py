@@ -24,7 +24,8 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     ├── Unavailable                     503
     │   ├── StorageUnavailable              storage_unavailable
     │   ├── PoolUnavailable                 pool_unavailable
-    │   └── HistoryUnavailable              history_unavailable
+    │   ├── HistoryUnavailable              history_unavailable
+    │   └── SecretsUnavailable              secrets_unavailable
     └── InternalError                   500 internal_error
 
 Errors raised *by a run* (a user's exception, a limit) are not exceptions of the server: they are
@@ -138,6 +139,12 @@ class PoolUnavailable(Unavailable):
 
 class HistoryUnavailable(Unavailable):
     code = "history_unavailable"
+
+
+class SecretsUnavailable(Unavailable):
+    """A function's secrets were sealed with a key this server does not hold."""
+
+    code = "secrets_unavailable"
 
 
 class InternalError(VortexError):

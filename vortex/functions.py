@@ -67,6 +67,8 @@ class FunctionRegistry:
         # never both become version N+1. Across nodes the last pointer written wins
         # (docs/versions.md).
         self._name_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.on_deploy: list[Callable[[FunctionRecord], None]] = []
+        """Called with each new version, once it is stored."""
         self.on_change: list[Callable[[str, str | None], None]] = []
         """Called with (namespace, name or None) when a name starts to mean another version,
         or a function goes."""
@@ -129,6 +131,8 @@ class FunctionRegistry:
                 await self._write_pointer(pointer)
         self._records.put(record.id, record)
         self._code.put(record.code_sha256, code)
+        for listener in self.on_deploy:
+            listener(record)
         if name is not None:
             self._changed(record)
         return record

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from vortex.config import Settings
+from vortex.errors import SecretsUnavailable
 from vortex.functions import Code, FunctionRegistry, history_key, iso_utc
 from vortex.history.base import RunEntry, RunHistory, bounded_logs
 from vortex.isolates.bindings import Binding
@@ -66,6 +67,14 @@ class _Shape:
     bindings: dict[str, Binding]
     map_error: Callable[[dict[str, Any]], dict[str, Any]] | None
     rewrite_log: Callable[[str], str] | None
+
+
+def _check_secrets(record: FunctionRecord) -> None:
+    """A function whose secrets cannot be read does not run without them."""
+    if record.secrets_error is not None:
+        raise SecretsUnavailable(
+            f"function {record.id} cannot run: {record.secrets_error}", function_id=record.id
+        )
 
 
 class RunService:
@@ -144,6 +153,7 @@ class RunService:
     ) -> Started:
         """``request`` is what a module's ``fetch`` gets; ``scheduled`` (a cron tick's event)
         runs its ``scheduled`` handler instead. A script ignores both."""
+        _check_secrets(record)
         shape = self._shape(record, code)
         if shape.module and request is None and scheduled is None:
             raise ValueError("a module function needs a request or an event to run")
@@ -217,6 +227,7 @@ class RunService:
     ) -> dict[str, Any]:
         """What a host needs to serve ``record``'s requests itself (``isolates.route``)."""
         record, code = await self.registry.code_of(hostname_record)
+        _check_secrets(record)
         shape = self._shape(record, code)
         return {
             "function_id": record.id,

@@ -220,7 +220,10 @@ async def test_redis_down_runs_go_on_subscribers_are_told_and_tail_resumes(
     client: aiohttp.ClientSession,
 ) -> None:
     redis_server = redis_factory()
-    env = node_env(moto, bucket, redis_server)
+    # The API keys live in Redis too, and the API fails closed once its last look at them is
+    # older than VORTEX_AUTH_CACHE_MS (tests/auth/test_middleware.py::test_store_outage_is_503):
+    # a long cache here, so that what is seen is the runs, the bus and the KV.
+    env = {**node_env(moto, bucket, redis_server), "VORTEX_AUTH_CACHE_MS": "60000"}
     node_a = server_factory(env, workers=1)
     node_b = server_factory(env, workers=1)
     function_id = await deploy(client, node_a)

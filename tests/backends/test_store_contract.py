@@ -176,3 +176,26 @@ async def test_a_corrupt_record_is_skipped_and_reported(store: FunctionStore, mo
     assert any(broken.id in path for path in health.details["corrupt_record_paths"])
     await store.delete(broken.id)
     assert "corrupt_records" not in (await store.health()).details
+
+
+async def test_secrets_are_sealed_at_rest(store: FunctionStore, moto: MotoS3) -> None:
+    secret = "v3ry-s3cret-" + uuid.uuid4().hex
+    code = b"Vortex.return(Vortex.env.TOKEN)"
+    record = FunctionRecord(
+        id=str(uuid.uuid4()),
+        code_sha256=sha256_hex(code),
+        size=len(code),
+        created_at="2026-01-01T00:00:00.000Z",
+        secrets={"TOKEN": secret},
+    )
+    await store.put(record, code)
+    if isinstance(store, LocalStore):
+        stored = [p.read_bytes() for p in store.root.rglob("*") if p.is_file()]
+    else:
+        assert isinstance(store, S3Store)
+        client = s3_client(moto)
+        keys = [i["Key"] for i in client.list_objects_v2(Bucket=store.bucket)["Contents"]]
+        assert not any("key" in k.rsplit("/", 1)[-1] for k in keys), keys  # the key is not there
+        stored = [client.get_object(Bucket=store.bucket, Key=k)["Body"].read() for k in keys]
+    assert stored and not any(secret.encode() in blob for blob in stored)
+    assert (await store.get_record(record.id)).secrets == {"TOKEN": secret}

@@ -105,6 +105,7 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
     plane = DataPlane(settings, runs, app[POOL], app[REGISTRY])
     app[DATA_PLANE] = plane
     app[REGISTRY].on_change.append(plane.routes_changed)
+    app[REGISTRY].on_deploy.append(plane.warm)
     route_changes = None
     if settings.logbus == "redis":  # alone on the embedded bus, no other node can change routes
         route_changes = RouteChanges(app[LOGBUS], app[REGISTRY], plane.routes_changed)

@@ -107,6 +107,24 @@ class LocalRun:
     announced: bool = False
     """Whether the supervisor was told of the run (``adopt``): only once it has to be, before
     the run's first log line, fetch or binding call; a run with none is told of once, ended."""
+    silent: bool = False
+    """A warm-up (``Host.warm``): nothing of it reaches the supervisor, no record either."""
+
+
+class _NoAnswer:
+    """The responder of a warm-up, which answers nobody."""
+
+    def head(self, *_: Any) -> None:
+        pass
+
+    def chunk(self, data: bytes) -> None:
+        pass
+
+    def body_end(self, error: str | None) -> None:
+        pass
+
+    def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None:
+        pass
 
 
 @dataclass(slots=True)
@@ -173,6 +191,8 @@ class Host:
     def send(self, message: dict[str, Any]) -> None:
         if self.local:
             local = self.local.get(message.get("id"))  # type: ignore[arg-type]
+            if local is not None and local.silent:
+                return  # a warm-up's top-level log line or fetch: dropped (docs/http-functions.md)
             if local is not None and not local.announced:
                 local.announced = True
                 self._send(
@@ -379,6 +399,8 @@ class Host:
         if local is not None:
             outside_runs(local.responder.finished, done["output"], done["error"])
             done["wall_ms"] = round((time.perf_counter() - local.started) * 1000, 3)
+            if local.silent:
+                return
             if not local.announced:
                 # The whole record of a run the supervisor never heard of: batched.
                 done["function_id"] = local.function_id
@@ -521,6 +543,27 @@ class Host:
             )
         else:
             loop.call_soon(self.runtime.run, *common, context=run.context)
+
+    def warm(self, route: Route) -> None:
+        """Make an instance of ``route``'s module before its first request (after a deploy), so
+        that request finds it warm, as Workers start an isolate ahead of traffic: its top-level
+        code runs now, under the function's limits; its logs, fetches and record are dropped."""
+        if not route.module or not route.instance:
+            return
+        inv = next(self._local_ids)
+        run = self._begin(inv, route.limits)
+        self.local[inv] = LocalRun(_NoAnswer(), route.function_id, "", silent=True)
+        asyncio.get_running_loop().call_soon(
+            self.runtime.warmModule,
+            inv,
+            route.code,
+            route.limits_json,
+            route.filename,
+            route.env_json,
+            route.bindings_json,
+            route.instance,
+            context=run.context,
+        )
 
     def start_run(self, message: dict[str, Any]) -> None:
         inv = int(message["id"])

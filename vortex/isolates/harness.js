@@ -843,6 +843,14 @@
       );
     }
 
+    // An instance made ahead of the first request, after a deploy: its top-level code runs now,
+    // as a run under the function's limits, and the instance is kept if that left nothing behind.
+    function warmModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey) {
+      const state = newState(id, limitsJson, filename, true);
+      if (instanceOrFail(state, instanceKey, script, envJson, bindingsJson) === undefined) return;
+      end(state, null, null);
+    }
+
     // A cron tick: `scheduled(event, env, ctx)`; the run ends once its promise and every
     // waitUntil have settled. Its return value is not kept, as in Workers.
     function runScheduled(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, eventJson) {
@@ -1000,6 +1008,6 @@
       return null;
     }
 
-    return harden({ run, runModule, runScheduled, deliver, answer, abort, check, active: () => runs.size });
+    return harden({ run, runModule, warmModule, runScheduled, deliver, answer, abort, check, active: () => runs.size });
   };
 });

@@ -260,6 +260,10 @@ async def serve(
         kind = message.get("t")
         if kind == "route":
             routes.answered(message)
+        elif kind == "warm":
+            warmed = routes.prime([str(h) for h in message["hostnames"]], message)
+            if warmed is not None:
+                host.warm(warmed)
         elif kind == "listen":
             server.config = ListenerConfig.from_frame(message)
         elif kind == "drain":

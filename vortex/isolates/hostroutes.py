@@ -73,6 +73,21 @@ class RouteTable:
         )
         return future
 
+    def prime(self, hostnames: list[str], frame: dict[str, Any]) -> Route | None:
+        """A route the supervisor pushed after a deploy (``frame``, a ``warm`` frame shaped as
+        a ``route`` answer), before anyone asked: kept for each of the function's hostnames as
+        if just resolved."""
+        try:
+            route = self._route(frame, None)
+        except RouteError:
+            return None
+        route.generation = self._generation()
+        for hostname in hostnames:
+            if len(self._routes) >= MAX_ROUTES:
+                self._routes.clear()
+            self._routes[hostname] = route
+        return route
+
     def answered(self, frame: dict[str, Any]) -> None:
         asked = self._by_id.pop(int(frame["rid"]), None)
         if asked is None:

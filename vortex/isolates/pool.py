@@ -2,7 +2,8 @@
 
 It lives in the server process and never imports pythonmonkey. Limits a host cannot enforce on
 itself (a turn that does not take its interrupt, the host's own memory) are enforced here by
-killing the host and promoting a warm spare in its place.
+killing the host and promoting a warm spare in its place (what it reads to decide: backstop.py).
+What a run asks of the supervisor while it runs (fetch, KV) is answered by runrequests.py.
 
 Hosts are also retired gracefully: recycled after ``host_max_runs`` runs or once their memory
 passes ``host_recycle_bytes`` (pythonmonkey keeps a few KB of every run), and, with dedicated
@@ -26,19 +27,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vortex.errors import PoolUnavailable
+from vortex.isolates.backstop import rss_bytes, run_past_its_memory_in_a_turn, turn_overran
 from vortex.isolates.bindings import (
-    BINDING_CALL_LIMIT_EXCEEDED,
-    BINDING_UNAVAILABLE,
     Binding,
-    BindingError,
 )
 from vortex.isolates.cgroups import HostCgroups
-from vortex.isolates.exchange import HttpRequest, b64decode, b64encode
+from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.host_process import HostProcess, HostStartError, Listening
 from vortex.isolates.invocation import Invocation
-from vortex.isolates.limits import Limits, backstop_cpu_ms, backstop_memory_bytes
+from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import (
-    CPU_TIME_EXCEEDED,
     MEMORY_LIMIT_EXCEEDED,
     WALL_TIME_EXCEEDED,
     LogEntry,
@@ -46,14 +44,11 @@ from vortex.isolates.outcome import (
     platform_error,
 )
 from vortex.isolates.pids import left_by_dead_process
+from vortex.isolates.runrequests import RunRequests
 from vortex.isolates.subrequests import (
     Fetcher,
-    Subrequest,
-    SubrequestRefused,
-    SubrequestResponse,
     refuse_all,
 )
-from vortex.isolates.turnclock import NO_INVOCATION
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +58,6 @@ DRAIN_POLL = 0.05
 MEMORY_CHECK_EVERY = 5  # watchdog ticks
 WATCH_MEMORY_FROM = 0.5
 """Past this fraction of its memory limit a host measures which run grows it (turnclock.py)."""
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 JS_DIR = Path(__file__).with_name("js")
 
 
@@ -83,16 +76,6 @@ def default_webapi_path() -> Path:
     return JS_DIR / "dist" / "webapi.js"
 
 
-def _thread_cpu_seconds(pid: int) -> float | None:
-    """CPU time of a host's main thread (where its JavaScript runs), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 WORKDIR_PREFIX = "vortex-hosts-"
 MIN_CGROUP_BYTES = 64 << 20
 
@@ -104,14 +87,6 @@ def remove_stale_workdirs(root: Path | None = None) -> None:
     for path in root.glob(f"{WORKDIR_PREFIX}*-*"):
         if left_by_dead_process(path.name, WORKDIR_PREFIX):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _rss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_SIZE
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +124,7 @@ class IsolatePool:
         self.cgroups = cgroups
         self.ses_path = ses_path or default_ses_path()
         self.webapi_path = webapi_path or default_webapi_path()
-        self.fetcher: Fetcher = fetcher or refuse_all
+        self.requests = RunRequests(fetcher or refuse_all)
         self.dedicated_hosts = dedicated_hosts
         """No host ever runs code of two namespaces: see ``_pick_host``."""
         self.host_max_runs = host_max_runs
@@ -262,6 +237,16 @@ class IsolatePool:
             return await self._pick_host(namespace)
         return alive[next(self._next_host) % len(alive)]
 
+    def warm(self, frame: dict[str, Any]) -> None:
+        """Push a just-deployed function's route to every active host, to make an instance
+        before its first request. Not with dedicated hosts: which host serves a namespace is
+        settled by its first request."""
+        if self.dedicated_hosts:
+            return
+        for host in self._active:
+            if host.alive:
+                host.send(frame)
+
     def claims(self, host: HostProcess, namespace: str) -> bool:
         """Whether ``host`` may run ``namespace``'s code (always, but with dedicated hosts)."""
         if not self.dedicated_hosts:
@@ -370,127 +355,6 @@ class IsolatePool:
             )
         )
 
-    # -- outbound fetch, asked for by hosts ------------------------------------------------------
-    def _on_fetch(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
-        fid = int(message["fid"])
-        invocation.subrequests += 1
-        if invocation.subrequests > invocation.limits.subrequests:
-            limit = invocation.limits.subrequests
-            self._answer_fetch(
-                host,
-                invocation,
-                fid,
-                SubrequestRefused(f"Too many subrequests: the limit is {limit} per invocation"),
-            )
-            return
-        body = message.get("body")
-        request = Subrequest(
-            method=str(message["method"]),
-            url=str(message["url"]),
-            headers=[(str(k), str(v)) for k, v in message.get("headers") or []],
-            body=None if body is None else b64decode(body),
-            redirect=str(message.get("redirect") or "follow"),
-        )
-        task = asyncio.create_task(self._fetch(host, invocation, fid, request))
-        invocation.fetches[fid] = task
-
-    async def _fetch(
-        self, host: HostProcess, invocation: Invocation, fid: int, request: Subrequest
-    ) -> None:
-        try:
-            result: SubrequestResponse | SubrequestRefused = await self.fetcher(
-                request, invocation.allow_hosts
-            )
-        except SubrequestRefused as exc:
-            result = exc
-        except Exception:
-            log.exception("outbound fetch of %s failed", request.url)
-            result = SubrequestRefused(f"fetch to {request.url} failed: internal error")
-        invocation.fetches.pop(fid, None)
-        self._answer_fetch(host, invocation, fid, result)
-
-    @staticmethod
-    def _answer_fetch(
-        host: HostProcess,
-        invocation: Invocation,
-        fid: int,
-        result: SubrequestResponse | SubrequestRefused,
-    ) -> None:
-        if not host.alive or invocation.id not in host.runs:
-            return
-        frame: dict[str, Any] = {"t": "fetched", "id": invocation.id, "fid": fid, "body": None}
-        if isinstance(result, SubrequestRefused):
-            frame["result"] = {"error": str(result)}
-        else:
-            frame["result"] = {
-                "status": result.status,
-                "statusText": result.status_text,
-                "headers": [list(pair) for pair in result.headers],
-                "url": result.url,
-                "redirected": result.redirected,
-            }
-            frame["body"] = b64encode(result.body)
-        host.send(frame)
-
-    # -- bindings (KV...), called by hosts ---------------------------------------------------------
-    def _on_call(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
-        cid = int(message["cid"])
-        invocation.binding_calls += 1
-        binding = invocation.bindings.get(str(message.get("binding")))
-        if invocation.binding_calls > invocation.limits.binding_calls:
-            limit = invocation.limits.binding_calls
-            error = BindingError(
-                BINDING_CALL_LIMIT_EXCEEDED,
-                f"Too many calls to bindings (KV operations): the limit is {limit} per invocation",
-            )
-            self._answer_call(host, invocation, cid, error)
-        elif binding is None:
-            error = BindingError(BINDING_UNAVAILABLE, "this binding is not available to the run")
-            self._answer_call(host, invocation, cid, error)
-        else:
-            args = message.get("args")
-            task = asyncio.create_task(
-                self._call(
-                    host,
-                    invocation,
-                    cid,
-                    binding,
-                    str(message.get("op")),
-                    args if isinstance(args, dict) else {},
-                )
-            )
-            invocation.calls[cid] = task
-
-    async def _call(
-        self,
-        host: HostProcess,
-        invocation: Invocation,
-        cid: int,
-        binding: Binding,
-        op: str,
-        args: dict[str, Any],
-    ) -> None:
-        try:
-            result: Any = await binding.call(op, args)
-        except BindingError as exc:
-            result = exc
-        except Exception:
-            log.exception("binding call %s failed", op)
-            result = BindingError(BINDING_UNAVAILABLE, f"{op} failed: internal error")
-        invocation.calls.pop(cid, None)
-        self._answer_call(host, invocation, cid, result)
-
-    @staticmethod
-    def _answer_call(host: HostProcess, invocation: Invocation, cid: int, result: Any) -> None:
-        if not host.alive or invocation.id not in host.runs:
-            return
-        frame: dict[str, Any] = {"t": "answered", "id": invocation.id, "cid": cid}
-        if isinstance(result, BindingError):
-            frame["error"] = {"code": result.code, "message": result.message}
-        else:
-            frame["result"] = result
-        host.send(frame)
-
     async def check(self, code: str, namespace: str = "default") -> dict[str, Any] | None:
         """None if ``code`` compiles, else ``{"message", "line", "column"}``."""
         # A check has no effects, so one whose host died (another run's runaway, a crash) is
@@ -513,8 +377,8 @@ class IsolatePool:
                 self.ses_path,
                 self.webapi_path,
                 self._workdir,
-                self._on_fetch,
-                on_call=self._on_call,
+                self.requests.on_fetch,
+                on_call=self.requests.on_call,
             )
         finally:
             self._starting -= 1
@@ -524,7 +388,7 @@ class IsolatePool:
         if self.cgroups is not None:
             # The cgroup counts what the host allocates from now on (its boot memory stays with
             # the server's cgroup): it stops the host at the same total as the watchdog would.
-            allowance = max(self.host_memory_bytes - _rss_bytes(host.pid), MIN_CGROUP_BYTES)
+            allowance = max(self.host_memory_bytes - rss_bytes(host.pid), MIN_CGROUP_BYTES)
             cgroup = self.cgroups.create(allowance, self.host_memory_bytes)
             if cgroup is not None:
                 try:
@@ -734,15 +598,17 @@ class IsolatePool:
                 if not host.alive:
                     continue
                 started, invocation, cpu_started = host.clock.read()
-                if started and self._turn_overran(host, now, started, invocation, cpu_started):
+                if started and turn_overran(
+                    host, self.limits, now, started, invocation, cpu_started
+                ):
                     continue
                 # A long turn is watched at every tick: one that allocates without end meets
                 # its run's limit long before the next memory check.
                 long_turn = started and now - started > WATCH_INTERVAL
-                if long_turn and self._run_past_its_memory_in_a_turn(host, invocation):
+                if long_turn and run_past_its_memory_in_a_turn(host, invocation):
                     continue
                 if tick % MEMORY_CHECK_EVERY == 0:
-                    rss = _rss_bytes(host.pid)
+                    rss = rss_bytes(host.pid)
                     host.clock.watch_memory(rss > self.host_memory_bytes * WATCH_MEMORY_FROM)
                     if rss > self.host_memory_bytes:
                         host.kill(
@@ -757,64 +623,6 @@ class IsolatePool:
                         and self._served.get(host, 0) > 0  # a fresh host is as small as any
                     ):
                         self._maybe_recycle(host, f"its memory reached {rss >> 20} MiB")
-
-    def _run_past_its_memory_in_a_turn(self, host: HostProcess, invocation: int) -> bool:
-        """Kill ``host`` if the run in its turn is past its own memory limit: a run between
-        turns is ended by its host (growth.py), one in a turn that does not end cannot be. True
-        if it was killed."""
-        pending = host.runs.get(invocation)
-        limit = (pending.limits.memory_mb if pending else 0) << 20
-        if not limit:
-            return False
-        turn_invocation, resident_before, charged_before = host.clock.read_turn_memory()
-        if turn_invocation != invocation or not resident_before:
-            return False
-        charged = charged_before + _rss_bytes(host.pid) - resident_before
-        if charged <= backstop_memory_bytes(limit, host.interrupts):
-            return False
-        host.kill(
-            MEMORY_LIMIT_EXCEEDED,
-            f"Memory limit of {limit >> 20} MiB per run exceeded in one turn (it had added "
-            f"{charged >> 20} MiB to the host); the host was replaced",
-            invocation,
-        )
-        return True
-
-    def _turn_overran(
-        self, host: HostProcess, now: float, started: float, invocation: int, cpu_started: float
-    ) -> bool:
-        """Kill ``host`` if its current turn used more CPU than the limit (or, descheduled or
-        blocked, outlived the whole wall limit). True if it was killed."""
-        pending = host.runs.get(invocation)
-        limits = pending.limits if pending else self.limits
-        wall_ms = (now - started) * 1000
-        cpu_ms = backstop_cpu_ms(limits.cpu_ms, host.interrupts)
-        # CPU time never exceeds wall time: /proc is read only for a turn that might be over.
-        if wall_ms <= cpu_ms:
-            return False
-        cpu = _thread_cpu_seconds(host.pid)
-        culprit = None if invocation == NO_INVOCATION else invocation
-        # /proc counts in clock ticks: a turn may show up to one tick less than it used.
-        if cpu is not None and (cpu - cpu_started) * 1000 > cpu_ms:
-            if pending is not None:
-                # The host dies with the turn: this is all the run's CPU anyone will know of.
-                pending.cpu_ms_at_kill = round((cpu - cpu_started) * 1000, 3)
-            host.kill(
-                CPU_TIME_EXCEEDED,
-                f"CPU time limit of {limits.cpu_ms} ms exceeded by one synchronous turn; "
-                "the host process running it was replaced",
-                culprit,
-            )
-            return True
-        if wall_ms > limits.wall_ms:
-            host.kill(
-                WALL_TIME_EXCEEDED,
-                f"Wall time limit of {limits.wall_ms} ms exceeded by one synchronous turn; "
-                "the host process running it was replaced",
-                culprit,
-            )
-            return True
-        return False
 
     def _spawn_task(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -39,6 +40,9 @@ class FunctionRecord:
     version: int | None = None
     schedule: str | None = None
     """A five-field cron expression (UTC): the function also runs on it (docs/cron.md)."""
+    secrets_error: str | None = field(default=None, compare=False, repr=False)
+    """Why the secrets' values could not be read (sealed with another key: see
+    ``vortex.storage.sealing``); ``secrets`` then holds their names only, and runs refuse."""
 
     def to_json(self) -> dict[str, Any]:
         """Everything, secrets included: this is what stores write."""
@@ -48,6 +52,7 @@ class FunctionRecord:
         """What the API shows: secret names, never their values."""
         data = asdict(self)
         data["secrets"] = sorted(self.secrets)
+        del data["secrets_error"]
         return data
 
     @classmethod
@@ -83,9 +88,11 @@ class CorruptRecords:
     def __init__(self) -> None:
         self._seen: dict[str, str] = {}
 
-    def parse(self, where: str, data: bytes) -> FunctionRecord | None:
+    def parse(
+        self, where: str, data: bytes, read: Callable[[bytes], FunctionRecord]
+    ) -> FunctionRecord | None:
         try:
-            record = FunctionRecord.from_json(data)
+            record = read(data)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             reason = f"{type(exc).__name__}: {str(exc)[:200]}"
             if self._seen.get(where) != reason:

@@ -8,12 +8,11 @@ import os
 import tempfile
 from pathlib import Path
 
-import orjson
-
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import CorruptRecords, FunctionRecord
 from vortex.storage.names import NamePointer
+from vortex.storage.sealing import SecretsKey, key_of_data_dir, record_bytes, record_from_bytes
 
 _TEMPORARY_PREFIX = ".tmp-"
 
@@ -39,8 +38,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class LocalStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: SecretsKey | None = None) -> None:
         self.root = root
+        self.key = key or key_of_data_dir(root)
         self.code_dir = root / "code"
         self.functions_dir = root / "functions"
         self.names_dir = root / "names"
@@ -61,6 +61,9 @@ class LocalStore:
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
+    def _read(self, data: bytes) -> FunctionRecord:
+        return record_from_bytes(data, self.key)
+
     def _code_path(self, code_sha256: str) -> Path:
         return self.code_dir / code_sha256[:2] / f"{code_sha256}.js"
 
@@ -75,7 +78,7 @@ class LocalStore:
             code_path = self._code_path(record.code_sha256)
             if not code_path.exists():
                 _write_atomically(code_path, code)
-            _write_atomically(self._record_path(record.id), orjson.dumps(record.to_json()))
+            _write_atomically(self._record_path(record.id), record_bytes(record, self.key))
         except OSError as exc:
             raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
 
@@ -90,7 +93,7 @@ class LocalStore:
             raise FunctionNotFound(f"no function with id {function_id}") from None
         except OSError as exc:
             raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
-        record = self.corrupt.parse(str(path), data)
+        record = self.corrupt.parse(str(path), data, self._read)
         if record is None:
             raise StorageUnavailable(f"the record of function {function_id} is corrupt")
         return record
@@ -115,7 +118,7 @@ class LocalStore:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue  # deleted since the listing
-            record = self.corrupt.parse(str(path), data)
+            record = self.corrupt.parse(str(path), data, self._read)
             if record is not None:
                 records.append(record)
         return records

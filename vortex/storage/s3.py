@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 
 import aioboto3  # type: ignore[import-untyped]
 import aiohttp
-import orjson
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import (  # type: ignore[import-untyped]
     BotoCoreError,
@@ -42,6 +41,7 @@ from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import CorruptRecords, FunctionRecord, sha256_hex
 from vortex.storage.names import NamePointer
+from vortex.storage.sealing import SecretsKey, load_secrets_key, record_bytes, record_from_bytes
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,10 @@ def _content_md5(data: bytes) -> str:
 
 
 class S3Store:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, key: SecretsKey | None = None) -> None:
         self.bucket = settings.s3_bucket
         self.corrupt = CorruptRecords()
+        self.key = key or load_secrets_key(settings)
         self.endpoint_url = settings.s3_endpoint_url
         self.region = settings.s3_region
         self._access_key = settings.s3_access_key
@@ -214,7 +215,7 @@ class S3Store:
                     CacheControl="public, max-age=31536000, immutable",
                 ),
             )
-        body = orjson.dumps(record.to_json())
+        body = record_bytes(record, self.key)
         # The record goes last: until this PUT succeeds, no function points at the code.
         await self._call(
             "store the function record",
@@ -248,11 +249,14 @@ class S3Store:
         except ClientError:
             return None
 
+    def _read(self, data: bytes) -> FunctionRecord:
+        return record_from_bytes(data, self.key)
+
     async def get_record(self, function_id: str) -> FunctionRecord:
         data = await self._get("read the function record", record_key(function_id))
         if data is None:
             raise FunctionNotFound(f"no function with id {function_id}")
-        record = self.corrupt.parse(record_key(function_id), data)
+        record = self.corrupt.parse(record_key(function_id), data, self._read)
         if record is None:
             raise StorageUnavailable(f"the record of function {function_id} is corrupt")
         return record
@@ -280,7 +284,7 @@ class S3Store:
             async with limit:
                 body = await self._get("read a function record", key)
             # A record deleted between the listing and its read is simply no longer there.
-            return None if body is None else self.corrupt.parse(key, body)
+            return None if body is None else self.corrupt.parse(key, body, self._read)
 
         records = await asyncio.gather(*(fetch(key) for key in record_keys))
         return [record for record in records if record is not None]

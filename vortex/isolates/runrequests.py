@@ -1,0 +1,154 @@
+"""What a run asks of the supervisor while it runs: outbound ``fetch()`` and binding calls (KV).
+
+A host sends a ``fetch`` or ``call`` frame for the run; the answer goes back as ``fetched`` or
+``answered`` once the injected ``Fetcher`` or the binding has it, if the run is still there. Each
+run's count of both is limited (``Limits.subrequests``, ``binding_calls``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from vortex.isolates.bindings import (
+    BINDING_CALL_LIMIT_EXCEEDED,
+    BINDING_UNAVAILABLE,
+    Binding,
+    BindingError,
+)
+from vortex.isolates.exchange import b64decode, b64encode
+from vortex.isolates.host_process import HostProcess
+from vortex.isolates.invocation import Invocation
+from vortex.isolates.subrequests import (
+    Fetcher,
+    Subrequest,
+    SubrequestRefused,
+    SubrequestResponse,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RunRequests:
+    def __init__(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
+
+    def on_fetch(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
+        fid = int(message["fid"])
+        invocation.subrequests += 1
+        if invocation.subrequests > invocation.limits.subrequests:
+            limit = invocation.limits.subrequests
+            self._answer_fetch(
+                host,
+                invocation,
+                fid,
+                SubrequestRefused(f"Too many subrequests: the limit is {limit} per invocation"),
+            )
+            return
+        body = message.get("body")
+        request = Subrequest(
+            method=str(message["method"]),
+            url=str(message["url"]),
+            headers=[(str(k), str(v)) for k, v in message.get("headers") or []],
+            body=None if body is None else b64decode(body),
+            redirect=str(message.get("redirect") or "follow"),
+        )
+        task = asyncio.create_task(self._fetch(host, invocation, fid, request))
+        invocation.fetches[fid] = task
+
+    async def _fetch(
+        self, host: HostProcess, invocation: Invocation, fid: int, request: Subrequest
+    ) -> None:
+        try:
+            result: SubrequestResponse | SubrequestRefused = await self.fetcher(
+                request, invocation.allow_hosts
+            )
+        except SubrequestRefused as exc:
+            result = exc
+        except Exception:
+            log.exception("outbound fetch of %s failed", request.url)
+            result = SubrequestRefused(f"fetch to {request.url} failed: internal error")
+        invocation.fetches.pop(fid, None)
+        self._answer_fetch(host, invocation, fid, result)
+
+    @staticmethod
+    def _answer_fetch(
+        host: HostProcess,
+        invocation: Invocation,
+        fid: int,
+        result: SubrequestResponse | SubrequestRefused,
+    ) -> None:
+        if not host.alive or invocation.id not in host.runs:
+            return
+        frame: dict[str, Any] = {"t": "fetched", "id": invocation.id, "fid": fid, "body": None}
+        if isinstance(result, SubrequestRefused):
+            frame["result"] = {"error": str(result)}
+        else:
+            frame["result"] = {
+                "status": result.status,
+                "statusText": result.status_text,
+                "headers": [list(pair) for pair in result.headers],
+                "url": result.url,
+                "redirected": result.redirected,
+            }
+            frame["body"] = b64encode(result.body)
+        host.send(frame)
+
+    def on_call(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
+        cid = int(message["cid"])
+        invocation.binding_calls += 1
+        binding = invocation.bindings.get(str(message.get("binding")))
+        if invocation.binding_calls > invocation.limits.binding_calls:
+            limit = invocation.limits.binding_calls
+            error = BindingError(
+                BINDING_CALL_LIMIT_EXCEEDED,
+                f"Too many calls to bindings (KV operations): the limit is {limit} per invocation",
+            )
+            self._answer_call(host, invocation, cid, error)
+        elif binding is None:
+            error = BindingError(BINDING_UNAVAILABLE, "this binding is not available to the run")
+            self._answer_call(host, invocation, cid, error)
+        else:
+            args = message.get("args")
+            task = asyncio.create_task(
+                self._call(
+                    host,
+                    invocation,
+                    cid,
+                    binding,
+                    str(message.get("op")),
+                    args if isinstance(args, dict) else {},
+                )
+            )
+            invocation.calls[cid] = task
+
+    async def _call(
+        self,
+        host: HostProcess,
+        invocation: Invocation,
+        cid: int,
+        binding: Binding,
+        op: str,
+        args: dict[str, Any],
+    ) -> None:
+        try:
+            result: Any = await binding.call(op, args)
+        except BindingError as exc:
+            result = exc
+        except Exception:
+            log.exception("binding call %s failed", op)
+            result = BindingError(BINDING_UNAVAILABLE, f"{op} failed: internal error")
+        invocation.calls.pop(cid, None)
+        self._answer_call(host, invocation, cid, result)
+
+    @staticmethod
+    def _answer_call(host: HostProcess, invocation: Invocation, cid: int, result: Any) -> None:
+        if not host.alive or invocation.id not in host.runs:
+            return
+        frame: dict[str, Any] = {"t": "answered", "id": invocation.id, "cid": cid}
+        if isinstance(result, BindingError):
+            frame["error"] = {"code": result.code, "message": result.message}
+        else:
+            frame["result"] = result
+        host.send(frame)
