@@ -106,7 +106,12 @@ class Interrupter:
     JavaScript (the timer counts the CPU time of the thread that creates it)."""
 
     def __init__(
-        self, resident: Callable[[], int], collect: Callable[[], object] | None = None
+        self,
+        resident: Callable[[], int],
+        collect: Callable[[], object] | None = None,
+        *,
+        tick: float = TICK,
+        quiet_ticks: int = QUIET_TICKS,
     ) -> None:
         """``resident`` gives the host's resident size; ``collect`` collects the engine's
         garbage (and hands it back to the system), before a run is stopped for its memory."""
@@ -114,6 +119,8 @@ class Interrupter:
 
         self._resident = resident
         self._collect = collect
+        self._tick_every = tick
+        self._quiet_ticks = quiet_ticks
         where = os.path.dirname(pythonmonkey.__file__)
         try:
             bridge = ctypes.CDLL(os.path.join(where, "pythonmonkey.so"))
@@ -134,6 +141,9 @@ class Interrupter:
             ctypes.c_void_p,
         ]
         self._settime.restype = ctypes.c_int
+        self._delete = timers.timer_delete
+        self._delete.argtypes = [ctypes.c_void_p]
+        self._delete.restype = ctypes.c_int
         event = _SigEvent()
         event.sigev_notify = _SIGEV_THREAD
         event.sigev_value.sival_ptr = cx
@@ -187,9 +197,9 @@ class Interrupter:
             self._resident_before = self._tick_resident = resident_before
             self._charged_before = charged_before
             self._quiet_bytes = max(1 << 20, memory_limit >> 6)
-            self._interval = TICK
+            self._interval = self._tick_every
             self._quiet = 0
-            self._next_tick = cpu_now + TICK
+            self._next_tick = cpu_now + self._tick_every
         else:
             self._memory_limit = 0
             self._next_tick = math.inf
@@ -206,6 +216,12 @@ class Interrupter:
         if self._stopped is not None:
             self._program(math.inf)
         return self._stopped
+
+    def close(self) -> None:
+        """Delete the timer: it may be left set after a turn (``disarm``), and must not fire
+        once the engine is gone."""
+        self._armed = False
+        self._delete(self._timer)
 
     def _program(self, at: float, every: float = 0.0) -> None:
         """Fire when the thread's CPU clock reads ``at`` (never, for infinity), then every
@@ -254,12 +270,12 @@ class Interrupter:
             self.charged = charged
             return False
         if resident - self._tick_resident >= self._quiet_bytes:
-            self._quiet, self._interval = 0, TICK
+            self._quiet, self._interval = 0, self._tick_every
         else:
             self._quiet += 1
             self._interval *= 2
         self._tick_resident = resident
-        self._next_tick = math.inf if self._quiet >= QUIET_TICKS else now + self._interval
+        self._next_tick = math.inf if self._quiet >= self._quiet_ticks else now + self._interval
         return True
 
     def _stop(self, why: str) -> bool:
