@@ -71,9 +71,12 @@ def main() -> None:
             else:
                 code = "export default { fetch() { return Response.json({ hello: 'world' }); } };"
                 fid = deploy(server.url, code, "index.mjs")
-                url, method = f"{server.url}/fn/{fid}/", "GET"
+                url, method = f"http://127.0.0.1:{server.functions_port}/", "GET"
             lua = Path(tmp) / "m.lua"
             lua.write_text(f'wrk.method = "{method}"\n')
+            if args.path == "trigger":  # the function's own hostname on the listener
+                with lua.open("a") as script:
+                    script.write(f'wrk.headers["Host"] = "{fid}.localhost"\n')
             wrk = subprocess.Popen(
                 [
                     "wrk",

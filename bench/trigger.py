@@ -1,4 +1,4 @@
-"""HTTP trigger benchmark: a hello-world fetch handler through ``/fn/{id}``.
+"""HTTP trigger benchmark: a hello-world fetch handler on the functions listener.
 
 Starts a real ``vortex serve`` (its own data dir, free port), drives it over HTTP from this
 process, and prints a markdown table: the first request to a freshly deployed module function
@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -27,6 +28,11 @@ HELLO_MODULE = "export default { fetch() { return new Response('Hello, world!');
 HELLO_SCRIPT = "Vortex.return({ hello: 'world' })"
 
 
+def on_listener(http: aiohttp.ClientSession, port: int, function_id: str) -> Any:
+    """GET / of the function on the functions listener, by its id's hostname."""
+    return http.get(f"http://127.0.0.1:{port}/", headers={"Host": f"{function_id}.localhost"})
+
+
 async def deploy(http: aiohttp.ClientSession, code: str) -> str:
     async with http.post("/deploy", json={"code": code}) as r:
         body = await r.json()
@@ -34,29 +40,31 @@ async def deploy(http: aiohttp.ClientSession, code: str) -> str:
         return str(body["function_id"])
 
 
-async def cold_starts(http: aiohttp.ClientSession, n: int) -> list[float]:
+async def cold_starts(http: aiohttp.ClientSession, port: int, n: int) -> list[float]:
     walls = []
     for i in range(n):
         function_id = await deploy(http, f"// {i}\n{HELLO_MODULE}")
         started = time.perf_counter()
-        async with http.get(f"/fn/{function_id}") as r:
+        async with on_listener(http, port, function_id) as r:
             assert await r.text() == "Hello, world!"
         walls.append((time.perf_counter() - started) * 1000)
     return walls
 
 
-async def warm_latency(http: aiohttp.ClientSession, function_id: str, n: int) -> list[float]:
+async def warm_latency(
+    http: aiohttp.ClientSession, port: int, function_id: str, n: int
+) -> list[float]:
     walls = []
     for _ in range(n):
         started = time.perf_counter()
-        async with http.get(f"/fn/{function_id}") as r:
+        async with on_listener(http, port, function_id) as r:
             await r.read()
         walls.append((time.perf_counter() - started) * 1000)
     return walls
 
 
 async def warm_rate(
-    http: aiohttp.ClientSession, function_id: str, concurrency: int, seconds: float
+    http: aiohttp.ClientSession, port: int, function_id: str, concurrency: int, seconds: float
 ) -> float:
     done = 0
     deadline = time.perf_counter() + seconds
@@ -64,7 +72,7 @@ async def warm_rate(
     async def worker() -> None:
         nonlocal done
         while time.perf_counter() < deadline:
-            async with http.get(f"/fn/{function_id}") as r:
+            async with on_listener(http, port, function_id) as r:
                 await r.read()
             done += 1
 
@@ -87,13 +95,14 @@ async def main(args: argparse.Namespace) -> None:
         try:
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(base_url=server.url, connector=connector) as http:
-                await cold_starts(http, 20)  # warm the client and the server's code paths
-                cold = await cold_starts(http, args.cold)
+                port = server.functions_port
+                await cold_starts(http, port, 20)  # warm the client and the server's code paths
+                cold = await cold_starts(http, port, args.cold)
                 module = await deploy(http, HELLO_MODULE)
                 script = await deploy(http, HELLO_SCRIPT)
-                await warm_latency(http, module, 50)
-                warm = await warm_latency(http, module, args.warm)
-                rates = {c: await warm_rate(http, module, c, args.seconds) for c in (1, 32)}
+                await warm_latency(http, port, module, 50)
+                warm = await warm_latency(http, port, module, args.warm)
+                rates = {c: await warm_rate(http, port, module, c, args.seconds) for c in (1, 32)}
                 module_cpu = await cpu_per_run(http, module, args.warm)
                 script_cpu = await cpu_per_run(http, script, args.warm)
         finally:
