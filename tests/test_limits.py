@@ -91,7 +91,9 @@ async def test_a_runaway_loop_is_stopped_in_its_host_and_its_neighbour_finishes(
         assert body["error"]["code"] == "cpu_time_exceeded", body
         assert body["error"]["message"] == "CPU time limit of 300 ms exceeded"
         assert body["logs"][0]["message"] == "spinning"
-        assert elapsed < 0.3 + 1.0
+        # Wall time: the host's thread may wait for a core on a busy machine (1.32 s seen at a
+        # load of 13 on two cores).
+        assert elapsed < 0.3 + 3.0
         # Interrupted by the host's CPU timer of its JS thread, within a few ms of the limit.
         assert 300 <= body["cpu_time_ms"] < 300 * 1.1, body
         assert (await neighbour_run)["output"] == "ok"
