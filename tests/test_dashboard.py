@@ -6,6 +6,7 @@ Screenshots at laptop (1280x800) and phone (390x844) widths land in test-output/
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -834,5 +835,49 @@ async def test_a_version_link_opens_the_function_and_follows_a_rollback_made_els
     await expect(page.locator('#versions-list .vrow[data-version="1"]')).to_have_attribute(
         "data-active", "true"
     )
+    watch.assert_clean()
+    await page.context.close()
+
+
+async def test_the_list_loads_more_on_scroll_and_searches_on_the_server(
+    server_factory: Callable[..., ServerProcess], open_page: Callable[..., object]
+) -> None:
+    server = server_factory(workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+
+        async def deploy_named(i: int) -> None:
+            body = {"code": "Vortex.return(1)", "name": f"many-{i:03d}"}
+            async with http.post("/deploy", json=body) as response:
+                assert response.status == 200, await response.text()
+
+        for start in range(0, 130, 10):
+            await asyncio.gather(*(deploy_named(i) for i in range(start, start + 10)))
+    page, watch = await open_page(server.url)
+    await wait_healthy(page)
+    items = page.locator(".fn-item")
+    await expect(items).to_have_count(100)
+    await expect(page.locator("#fn-count")).to_have_text("100+")
+    await expect(page.locator("#fn-more")).to_be_visible()
+    await snap(page, "functions-more-1280x800")
+
+    # Scrolled to the end of the list, the next page loads by itself.
+    await page.locator("#fn-more").scroll_into_view_if_needed()
+    await expect(items).to_have_count(130)
+    await expect(page.locator("#fn-count")).to_have_text("130")
+    await expect(page.locator("#fn-more")).to_be_hidden()
+
+    # A search asks the server, which answers with the names that start with it.
+    await page.fill("#fn-search", "many-12")
+    await expect(items).to_have_count(10)
+    names = await page.locator(".fn-name-text").all_inner_texts()
+    assert sorted(names) == [f"many-{i}" for i in range(120, 130)]
+    await page.fill("#fn-search", "nothing-like-it")
+    await expect(page.locator("#fn-nomatch")).to_be_visible()
+    await expect(items).to_have_count(0)
+    await page.fill("#fn-search", "")
+    await expect(items).to_have_count(100)
+    requests = [url for url in watch.requests if "/functions?" in url]
+    assert any("prefix=many-12" in url for url in requests), requests
+    assert any("cursor=" in url for url in requests), requests
     watch.assert_clean()
     await page.context.close()

@@ -190,6 +190,10 @@ class LastRun:
         )
 
 
+MAX_PAGE = 1000
+"""The most functions ``GET /functions`` answers with at once."""
+
+
 @dataclass(frozen=True, slots=True)
 class FunctionInfo:
     id: str
@@ -440,12 +444,35 @@ class VortexClient:
         data = await self._request("POST", url, headers=headers, client_timeout=_LONG)
         return _parse(RunResult.from_json, data, self._url(*url))
 
-    async def list_functions(self) -> list[FunctionInfo]:
-        data = await self._request("GET", ("functions",))
-        functions = data.get("functions")
+    async def list_page(
+        self, limit: int | None = None, cursor: str | None = None, prefix: str = ""
+    ) -> tuple[list[FunctionInfo], str | None]:
+        """One page, newest first, and the cursor of the next (None after the last)."""
+        params = {"limit": str(limit)} if limit is not None else {}
+        if cursor is not None:
+            params["cursor"] = cursor
+        if prefix:
+            params["prefix"] = prefix
+        data = await self._request("GET", ("functions",), params=params)
+        functions, next_cursor = data.get("functions"), data.get("cursor")
         if not isinstance(functions, list):
             raise UnexpectedResponse(f"{self._url('functions')} answered without a functions list")
-        return [_parse(FunctionInfo.from_json, item, self._url("functions")) for item in functions]
+        found = [_parse(FunctionInfo.from_json, item, self._url("functions")) for item in functions]
+        return found, next_cursor if isinstance(next_cursor, str) else None
+
+    async def list_functions(
+        self, limit: int | None = None, page_size: int = MAX_PAGE
+    ) -> list[FunctionInfo]:
+        """The newest ``limit`` functions (all when None), following cursors page after page."""
+        found: list[FunctionInfo] = []
+        cursor: str | None = None
+        while limit is None or len(found) < limit:
+            size = page_size if limit is None else min(page_size, limit - len(found))
+            page, cursor = await self.list_page(size, cursor)
+            found.extend(page)
+            if cursor is None:
+                break
+        return found if limit is None else found[:limit]
 
     async def get_function(self, function_id: str) -> FunctionInfo:
         data = await self._request("GET", ("functions", function_id))
@@ -516,11 +543,17 @@ class VortexClient:
         headers: Mapping[str, str] | None = None,
         client_timeout: aiohttp.ClientTimeout = _QUICK,
         ok_statuses: tuple[int, ...] = (200,),
+        params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         url = self._url(*segments)
         try:
             async with self._open_session().request(
-                method, url, json=json_body, headers=headers, timeout=client_timeout
+                method,
+                url,
+                json=json_body,
+                headers=headers,
+                timeout=client_timeout,
+                params=params,
             ) as response:
                 body = await response.read()
                 status = response.status

@@ -67,6 +67,14 @@ class InvalidRequest(BadRequest):
     code = "invalid_request"
 
 
+class InvalidCursor(BadRequest):
+    code = "invalid_cursor"
+
+
+class InvalidLimit(BadRequest):
+    code = "invalid_limit"
+
+
 class InvalidFunctionId(BadRequest):
     code = "invalid_function_id"
 

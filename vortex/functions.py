@@ -17,11 +17,18 @@ from dataclasses import dataclass, replace
 
 from vortex.cache import BoundedCache
 from vortex.deploysettings import KEEP, Keep, Resolved, SettingsChange
-from vortex.errors import FunctionNotFound, InvalidRequest, StorageUnavailable, VersionNotFound
+from vortex.errors import (
+    FunctionNotFound,
+    InvalidCursor,
+    InvalidRequest,
+    StorageUnavailable,
+    VersionNotFound,
+)
 from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript, is_built_script
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
+from vortex.storage.index import Entry, FunctionIndex, entry_of
 from vortex.storage.names import NAME, TRIGGER_SEPARATOR, NamePointer, VersionRef, parse_ref
 
 Code = str | BuiltScript | ModuleBundle
@@ -30,6 +37,10 @@ function's bundle (its files and built script)."""
 
 POINTER_FRESH_FOR = 1.5
 """Seconds a node trusts its copy of a name's pointer (docs/versions.md)."""
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+PAGE_READS = 16
+"""Records and pointers a page reads at once (S3 requests in flight)."""
 ALL_NAMESPACES = None
 """The operator in single-tenant mode sees every namespace's functions by id."""
 
@@ -49,6 +60,11 @@ def name_key(namespace: str, name: str) -> str:
     return f"name:{namespace}:{name}"
 
 
+def _first_created(pointer: NamePointer) -> str:
+    """When a name was first deployed: its place in the list, for the name's whole life."""
+    return min(v.created_at for v in pointer.versions)
+
+
 @dataclass(frozen=True, slots=True)
 class Deleted:
     function_ids: tuple[str, ...]
@@ -59,6 +75,7 @@ class Deleted:
 class FunctionRegistry:
     def __init__(self, store: FunctionStore, cache_entries: int = 1024) -> None:
         self.store = store
+        self.index = FunctionIndex(store.index, store)
         self._records: BoundedCache[str, FunctionRecord] = BoundedCache(cache_entries)
         self._code: BoundedCache[str, Code] = BoundedCache(cache_entries)
         self._pointers: BoundedCache[tuple[str, str], tuple[float, NamePointer]] = BoundedCache(
@@ -68,6 +85,7 @@ class FunctionRegistry:
         # never both become version N+1. Across nodes the last pointer written wins
         # (docs/versions.md).
         self._name_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._reads = asyncio.Semaphore(PAGE_READS)
         self.on_deploy: list[Callable[[FunctionRecord], None]] = []
         """Called with each new version, once it is stored."""
         self.on_change: list[Callable[[str, str | None], None]] = []
@@ -122,6 +140,7 @@ class FunctionRegistry:
         if name is None:
             record = self._with_settings(record, change.applied_to(None))
             await self.store.put(record, data)
+            await self.index.add(entry_of(record), record.schedule)
         else:
             async with self._lock(namespace, name):
                 pointer = await self.store.get_pointer(namespace, name)
@@ -138,6 +157,8 @@ class FunctionRegistry:
                 else:
                     pointer = pointer.with_version(ref)
                 await self._write_pointer(pointer)
+                await self.index.add(entry_of(record, _first_created(pointer)))
+                await self.index.set_schedule(history_key(record), record.schedule)
         self._records.put(record.id, record)
         self._code.put(record.code_sha256, code)
         for listener in self.on_deploy:
@@ -265,26 +286,55 @@ class FunctionRegistry:
             return record, code.files[code.entry]
         return record, code.source if isinstance(code, BuiltScript) else code
 
-    async def list(self, namespace: str | None = ALL_NAMESPACES) -> list[FunctionRecord]:
-        """Unnamed functions, and the active version of each named one, newest first."""
-        records = [
-            r
-            for r in await self.store.list_records()
-            if namespace is ALL_NAMESPACES or r.namespace == namespace
-        ]
-        shown = [r for r in records if r.name is None]
-        names = {(r.namespace, r.name) for r in records if r.name is not None}
-        by_id = {r.id: r for r in records}
-        for ns, name in sorted(names, key=lambda n: (n[0], n[1] or "")):
-            assert name is not None
+    async def page(
+        self,
+        namespace: str | None = ALL_NAMESPACES,
+        limit: int = DEFAULT_PAGE,
+        cursor: str | None = None,
+        prefix: str = "",
+    ) -> tuple[list[FunctionRecord], str | None]:
+        """One page of unnamed functions and the active version of each named one, newest
+        first (``vortex.storage.index``), and the cursor of the next page (None at the end)."""
+        await self.index.ensure()
+        after = Entry.from_cursor(cursor) if cursor else None
+        if after is not None and namespace is not ALL_NAMESPACES and after.namespace != namespace:
+            raise InvalidCursor("cursor belongs to another namespace's listing")
+        shown: list[tuple[Entry, FunctionRecord]] = []
+        while len(shown) <= limit:
+            wanted = limit + 1 - len(shown)
+            batch = await self.index.entries(namespace, prefix, after, wanted)
+            found = await asyncio.gather(*(self._listed(entry) for entry in batch))
+            shown.extend((e, r) for e, r in zip(batch, found, strict=True) if r is not None)
+            if len(batch) < wanted:
+                break
+            after = batch[-1]
+        if len(shown) <= limit:
+            return [r for _, r in shown], None
+        shown = shown[:limit]
+        return [r for _, r in shown], shown[-1][0].cursor()
+
+    async def _listed(self, entry: Entry) -> FunctionRecord | None:
+        """The record an index entry shows; None for a function gone since (whose entry a
+        failure left behind: it is removed now)."""
+        async with self._reads:
             try:
-                pointer = await self.pointer(ns, name)
+                if not entry.named:
+                    return await self.record(entry.slot)
+                pointer = await self.pointer(entry.namespace, entry.slot)
+                return await self.record(pointer.active_ref.function_id)
             except FunctionNotFound:
-                continue  # being deleted: its pointer went first
-            active = by_id.get(pointer.active_ref.function_id)
-            if active is not None:
-                shown.append(active)
-        return sorted(shown, key=lambda r: r.created_at, reverse=True)
+                await self.index.remove(entry)
+                return None
+
+    async def list(self, namespace: str | None = ALL_NAMESPACES) -> list[FunctionRecord]:
+        """Every listed function, page after page: for tests and small stores."""
+        everything: list[FunctionRecord] = []
+        cursor: str | None = None
+        while True:
+            records, cursor = await self.page(namespace, MAX_PAGE, cursor)
+            everything.extend(records)
+            if cursor is None:
+                return everything
 
     async def versions(self, record: FunctionRecord) -> NamePointer:
         if record.name is None:
@@ -308,6 +358,8 @@ class FunctionRegistry:
                 raise VersionNotFound(f"{record.name} has no version {to}")
             pointer = pointer.activate(to)
             await self._write_pointer(pointer)
+            active = await self.record(pointer.active_ref.function_id)
+            await self.index.set_schedule(history_key(record), active.schedule)
             self._changed(record)
             return pointer
 
@@ -316,6 +368,7 @@ class FunctionRegistry:
         if record.name is None:
             await self.store.delete(record.id)
             self._records.discard(record.id)
+            await self.index.remove(entry_of(record), record.schedule)
             self._changed(record)
             return Deleted((record.id,), record.id)
         async with self._lock(record.namespace, record.name):
@@ -329,5 +382,7 @@ class FunctionRegistry:
                 with contextlib.suppress(FunctionNotFound):
                     await self.store.delete(function_id)
                 self._records.discard(function_id)
+            await self.index.remove(entry_of(record, _first_created(pointer)))
+            await self.index.set_schedule(history_key(record), None)
             self._changed(record)
             return Deleted(ids, history_key(record))

@@ -98,7 +98,15 @@ const fn = (id) => encodeURIComponent(id);
 export const api = {
   /** GET /health; a 503 still carries the pool's state ("unhealthy"). */
   health: () => request("GET", "/health", { timeoutMs: 4000, accept: [503] }),
-  listFunctions: () => request("GET", "/functions", { timeoutMs: 10_000 }),
+  /** One page, newest first: `{functions, cursor}`; the cursor (null at the end) gives the next. */
+  listFunctions: ({ limit, cursor, prefix } = {}) => {
+    const query = new URLSearchParams();
+    if (limit) query.set("limit", String(limit));
+    if (cursor) query.set("cursor", cursor);
+    if (prefix) query.set("prefix", prefix);
+    const qs = query.toString();
+    return request("GET", qs ? `/functions?${qs}` : "/functions", { timeoutMs: 10_000 });
+  },
   getFunction: (id) => request("GET", `/functions/${fn(id)}`),
   /** A name makes a new version of the function of that name (and makes it active). */
   deploy: (code, filename, name) => request("POST", "/deploy", { body: name ? { code, filename, name } : { code, filename } }),
@@ -110,7 +118,7 @@ export const api = {
   runs: (ref) => request("GET", `/functions/${fn(ref)}/runs`),
   runDetail: (ref, runId) => request("GET", `/functions/${fn(ref)}/runs/${fn(runId)}`),
   /** Whether `key` opens this server's API: resolves, or throws the ApiError (quietly). */
-  checkKey: (key) => request("GET", "/functions", { key, quiet: true, timeoutMs: 10_000 }),
+  checkKey: (key) => request("GET", "/functions?limit=1", { key, quiet: true, timeoutMs: 10_000 }),
 };
 
 export function wsUrl(functionId) {

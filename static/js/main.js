@@ -20,6 +20,8 @@ const FILENAME = /^[\w][\w.-]{0,99}$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIST_REFRESH_MS = 5000;
+const PAGE = 100;
+const MAX_PAGE = 1000;
 const encoder = new TextEncoder();
 
 const els = {
@@ -36,6 +38,11 @@ const els = {
   fnList: $("#fn-list"),
   fnEmpty: $("#fn-empty"),
   fnLoading: $("#fn-loading"),
+  fnSearch: $("#fn-search"),
+  fnScroll: $("#fn-scroll"),
+  fnMore: $("#fn-more"),
+  fnNoMatch: $("#fn-nomatch"),
+  fnNoMatchText: $("#fn-nomatch-text"),
   newFn: $("#new-fn"),
   stat: {
     workers: $("#stat-workers"),
@@ -78,7 +85,9 @@ const els = {
 };
 
 const state = {
-  functions: null, // null until the first list arrives
+  functions: null, // null until the first list arrives; the pages loaded so far
+  cursor: null, // the next page's, null when every function is loaded
+  prefix: "", // the search: functions whose name or id starts with it (on the server)
   current: null, // the open function: {id, filename, code, size, created_at, last_run, name?, version?}
   edits: new Map(), // unsaved edits of deployed functions, by ref (name, or id when unnamed)
   busy: null, // "deploy" | "run" | null
@@ -338,11 +347,14 @@ function renderFunctions({ force = false } = {}) {
   els.fnLoading.hidden = list !== null;
   if (list === null) return;
   // Rebuilding the list under the pointer every few seconds would eat clicks: only on change.
-  const key = JSON.stringify([refOf(state.current), list]);
+  const key = JSON.stringify([refOf(state.current), list, state.cursor]);
   if (!force && key === renderedList.key && Date.now() - renderedList.at < 20_000) return;
   renderedList = { key, at: Date.now() };
-  els.fnCount.textContent = list.length ? String(list.length) : "";
-  els.fnEmpty.hidden = list.length > 0;
+  els.fnCount.textContent = list.length ? `${list.length}${state.cursor ? "+" : ""}` : "";
+  els.fnEmpty.hidden = list.length > 0 || state.prefix !== "";
+  els.fnNoMatch.hidden = list.length > 0 || state.prefix === "";
+  els.fnNoMatchText.textContent = state.prefix;
+  els.fnMore.hidden = !state.cursor;
   const now = Date.now();
   const items = list.map((fn) => {
     const last = fn.last_run;
@@ -400,9 +412,22 @@ function scheduleListRefresh() {
 
 async function refreshFunctions() {
   clearTimeout(listTimer);
+  const prefix = state.prefix;
+  // The pages loaded so far, again (up to the most one request answers): what was deployed,
+  // deleted or run since shows up; further pages keep their cursor.
+  const loaded = state.functions?.length ?? 0;
+  const limit = Math.min(MAX_PAGE, Math.max(PAGE, loaded));
   try {
-    const data = await api.listFunctions();
-    state.functions = Array.isArray(data?.functions) ? data.functions : [];
+    const data = await api.listFunctions({ limit, prefix });
+    if (prefix !== state.prefix) return; // another search started meanwhile
+    const fresh = Array.isArray(data?.functions) ? data.functions : [];
+    if (loaded > limit && data?.cursor) {
+      const seen = new Set(fresh.map(refOf));
+      state.functions = fresh.concat(state.functions.slice(limit).filter((fn) => !seen.has(refOf(fn))));
+    } else {
+      state.functions = fresh;
+      state.cursor = data?.cursor ?? null;
+    }
     const current = state.current && state.functions.find((fn) => refOf(fn) === refOf(state.current));
     if (current) {
       state.current.last_run = current.last_run;
@@ -418,13 +443,50 @@ async function refreshFunctions() {
   }
 }
 
+let loadingMore = false;
+/** The next page, after those loaded: on a click of "More", or when it scrolls into sight. */
+async function loadMore() {
+  if (loadingMore || !state.cursor || !state.functions) return;
+  loadingMore = true;
+  const { prefix, cursor } = state;
+  try {
+    const data = await api.listFunctions({ limit: PAGE, cursor, prefix });
+    if (prefix !== state.prefix || cursor !== state.cursor) return;
+    const seen = new Set(state.functions.map(refOf));
+    const more = (Array.isArray(data?.functions) ? data.functions : []).filter((fn) => !seen.has(refOf(fn)));
+    state.functions = state.functions.concat(more);
+    state.cursor = data?.cursor ?? null;
+    renderFunctions({ force: true });
+  } catch (error) {
+    if (!(error instanceof NetworkError)) console.warn("listing more functions failed:", error.message);
+  } finally {
+    loadingMore = false;
+  }
+}
+
+let searchTimer = null;
+function search() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    // Names are lowercase slugs and ids lowercase UUIDs: other characters match nothing.
+    const prefix = els.fnSearch.value.trim().toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, 64);
+    if (prefix === state.prefix) return;
+    state.prefix = prefix;
+    state.functions = null;
+    state.cursor = null;
+    els.fnList.replaceChildren();
+    renderFunctions({ force: true });
+    refreshFunctions();
+  }, 200);
+}
+
 function upsertFunction(record) {
   if (!state.functions) state.functions = [];
   const index = state.functions.findIndex((fn) => refOf(fn) === refOf(record));
   const summary = { ...record };
   delete summary.code;
   if (index >= 0) state.functions[index] = { ...state.functions[index], ...summary };
-  else state.functions.unshift(summary);
+  else if (refOf(summary).startsWith(state.prefix) || summary.id.startsWith(state.prefix)) state.functions.unshift(summary);
   renderFunctions();
 }
 
@@ -896,6 +958,12 @@ els.newFn.addEventListener("click", () => {
   else showDraft();
   editor.textarea.focus();
 });
+els.fnSearch.addEventListener("input", search);
+els.fnMore.addEventListener("click", () => loadMore());
+// Scrolling to the end of the list loads the next page, as a click on "More" does.
+new IntersectionObserver((seen) => {
+  if (seen.some((entry) => entry.isIntersecting)) loadMore();
+}, { root: els.fnScroll, rootMargin: "0px 0px 200px 0px" }).observe(els.fnMore);
 els.fnList.addEventListener("click", (event) => {
   const item = event.target.closest("a.fn-item");
   if (item && item.dataset.ref === refOf(state.current)) setDrawer(false);
@@ -945,6 +1013,7 @@ els.keyBtn.addEventListener("click", () => keyGate.open());
 /** Another key: everything the page shows may differ (another namespace), so ask again. */
 function reconnect() {
   state.functions = null;
+  state.cursor = null;
   renderedList = { key: "", at: 0 };
   els.fnList.replaceChildren();
   renderFunctions();

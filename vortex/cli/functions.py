@@ -237,18 +237,24 @@ def show_syntax_error(exc: CodeSyntaxError, file: Path, source: str, printer: Pr
 
 
 @click.command(name="list")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Show only the newest N functions (all by default, fetched 1,000 at a time).",
+)
 @url_option
 @json_option
 @command_errors
-def list_functions(url: str, as_json: bool) -> int:
-    """List deployed functions, newest first."""
+def list_functions(limit: int | None, url: str, as_json: bool) -> int:
+    """List deployed functions, newest first (a name by its first version)."""
     printer = Printer.from_env()
 
     async def fetch() -> list[FunctionInfo]:
         async with connect(url) as client:
-            return await client.list_functions()
+            return await client.list_functions(limit)
 
-    functions = sorted(asyncio.run(fetch()), key=lambda f: f.created_at, reverse=True)
+    functions = asyncio.run(fetch())
     if as_json:
         printer.json({"functions": [f.raw for f in functions]})
         return ExitCode.OK

@@ -6,6 +6,7 @@ import click
 
 from vortex.cli.functions import delete, deploy, list_functions
 from vortex.cli.health import health
+from vortex.cli.index import index
 from vortex.cli.init import init
 from vortex.cli.keys import keys
 from vortex.cli.logs import logs
@@ -48,5 +49,6 @@ for command in (
     health,
     serve,
     keys,
+    index,
 ):
     cli.add_command(command)

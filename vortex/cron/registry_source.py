@@ -1,4 +1,5 @@
-"""The schedules of deployed functions, read from the function store.
+"""The schedules of deployed functions, read from the schedule index (``vortex.storage.index``),
+whose size is the number of schedules, not of functions.
 
 Each unnamed function with a schedule, and each name whose *active* version has one, is keyed by
 its history key (``vortex.functions.history_key``): a rollback to a version without a schedule
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from vortex.functions import FunctionRegistry, history_key
+from vortex.functions import FunctionRegistry
 
 DEFAULT_FRESH_FOR = 10.0
 
@@ -31,10 +32,7 @@ class RegistrySchedules:
         now = time.monotonic()
         if self._cached is not None and now - self._cached[0] < self.fresh_for:
             return self._cached[1]
-        found = {
-            history_key(record): record.schedule
-            for record in await self.registry.list()
-            if record.schedule is not None
-        }
+        await self.registry.index.ensure()
+        found = await self.registry.index.schedules()
         self._cached = (now, found)
         return found

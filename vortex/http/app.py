@@ -7,6 +7,8 @@ Each resource is opened and closed by its own ``cleanup_ctx`` entry, in dependen
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
@@ -14,6 +16,7 @@ from aiohttp import WSCloseCode, web
 from vortex.backends import make_api_keys, make_history, make_kv, make_logbus, make_store
 from vortex.config import Settings
 from vortex.dataplane import DataPlane
+from vortex.errors import VortexError
 from vortex.functions import FunctionRegistry
 from vortex.http import (
     dashboard,
@@ -55,6 +58,8 @@ from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
 from vortex.routechanges import RouteChanges
 from vortex.runs import RunService
+
+log = logging.getLogger(__name__)
 
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
@@ -131,9 +136,23 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
 async def _registry(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     store = make_store(settings)
-    app[REGISTRY] = FunctionRegistry(store, settings.code_cache_entries)
+    registry = FunctionRegistry(store, settings.code_cache_entries)
+    app[REGISTRY] = registry
+    # A missing index is rebuilt now rather than at the first listing; in the background, so
+    # that a node starts (and serves) while S3 is still coming up: listings retry the rebuild.
+    ready = asyncio.create_task(_ensure_index(registry))
     yield
+    ready.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await ready
     await store.close()
+
+
+async def _ensure_index(registry: FunctionRegistry) -> None:
+    try:
+        await registry.index.ensure()
+    except VortexError as exc:
+        log.warning("index: not checked at start (%s); the first listing will", exc.message)
 
 
 async def _logbus(app: web.Application) -> AsyncIterator[None]:

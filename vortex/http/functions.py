@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
 
-from vortex.errors import InternalError, SyntaxErrorInCode
-from vortex.functions import Code, history_key
+from vortex.errors import InternalError, InvalidLimit, SyntaxErrorInCode
+from vortex.functions import DEFAULT_PAGE, MAX_PAGE, Code, history_key
 from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
 from vortex.http.deploy_body import DeployRequest, parse_deploy_body
 from vortex.http.keys import (
@@ -30,6 +31,7 @@ from vortex.modules.refusals import column_in, refusal_of
 from vortex.modules.script import BuiltScript, build_script
 from vortex.modules.sourcemap import BundleMap
 from vortex.storage.base import FunctionRecord
+from vortex.storage.index import check_prefix
 from vortex.storage.names import check_name
 
 routes = web.RouteTableDef()
@@ -178,10 +180,30 @@ async def _shown(request: web.Request, record: FunctionRecord) -> dict[str, Any]
     }
 
 
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidLimit(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    return limit
+
+
 @routes.get("/functions")
 async def list_functions(request: web.Request) -> web.Response:
-    records = await request.app[REGISTRY].list(visible_namespace(request))
-    return json_response({"functions": [await _shown(request, record) for record in records]})
+    """A page, newest first; ``cursor`` in the answer fetches the next one (docs/api.md)."""
+    query = request.query
+    records, cursor = await request.app[REGISTRY].page(
+        visible_namespace(request),
+        _limit(query.get("limit")),
+        query.get("cursor") or None,
+        check_prefix(query.get("prefix", "")),
+    )
+    shown = await asyncio.gather(*(_shown(request, record) for record in records))
+    return json_response({"functions": shown, "cursor": cursor})
 
 
 @routes.get("/functions/{function_id:[^/]+}")

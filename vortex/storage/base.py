@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from vortex.health import BackendHealth
+from vortex.storage.keyindex import KeyIndex
 from vortex.storage.names import NamePointer
 
 
@@ -122,8 +123,11 @@ def sha256_hex(code: bytes) -> str:
 class FunctionStore(Protocol):
     """Raises ``FunctionNotFound`` for unknown ids and ``StorageUnavailable`` when unreachable.
 
-    Besides records and code it keeps the pointers of names (``vortex.storage.names``).
+    Besides records and code it keeps the pointers of names (``vortex.storage.names``), and
+    the keys of the function index (``vortex.storage.index``) in ``index``.
     """
+
+    index: KeyIndex
 
     async def put(self, record: FunctionRecord, code: bytes) -> None: ...
 
@@ -131,7 +135,9 @@ class FunctionStore(Protocol):
 
     async def get_code(self, code_sha256: str) -> bytes: ...
 
-    async def list_records(self) -> list[FunctionRecord]: ...
+    async def list_records(self) -> list[FunctionRecord]:
+        """Every record: a full listing, which only index rebuilds need."""
+        ...
 
     async def delete(self, function_id: str) -> None: ...
 

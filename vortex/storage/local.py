@@ -11,6 +11,7 @@ from pathlib import Path
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import CorruptRecords, FunctionRecord
+from vortex.storage.keyindex import KeyIndex, SqliteKeyIndex
 from vortex.storage.names import NamePointer
 from vortex.storage.sealing import SecretsKey, key_of_data_dir, record_bytes, record_from_bytes
 
@@ -45,6 +46,7 @@ class LocalStore:
         self.functions_dir = root / "functions"
         self.names_dir = root / "names"
         self.corrupt = CorruptRecords()
+        self.index: KeyIndex = SqliteKeyIndex(root)
         self._sweep_temporary_files()
 
     def _sweep_temporary_files(self) -> None:
@@ -166,4 +168,4 @@ class LocalStore:
         return BackendHealth("local", ok, error, {"path": str(self.root), **self.corrupt.details()})
 
     async def close(self) -> None:
-        return None
+        await self.index.close()

@@ -5,6 +5,7 @@ Layout of the bucket::
     code/<sha256>.js        the code, content-addressed: written once, only if absent, never changed
     functions/<id>.json     the record, written after its code
     names/<ns>/<name>.json  a name's pointer to its active version, written after that version
+    index/...               empty objects whose keys index the functions (vortex.storage.index)
 
 A single PUT is atomic in S3 (an object is either there whole or not at all), and the record is
 the last object written, so no reader ever sees a record whose code is missing, and a deploy that
@@ -40,7 +41,9 @@ from vortex.config import Settings
 from vortex.errors import FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import CorruptRecords, FunctionRecord, sha256_hex
+from vortex.storage.keyindex import KeyIndex
 from vortex.storage.names import NamePointer
+from vortex.storage.s3_index import S3KeyIndex
 from vortex.storage.sealing import SecretsKey, load_secrets_key, record_bytes, record_from_bytes
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ class S3Store:
     def __init__(self, settings: Settings, key: SecretsKey | None = None) -> None:
         self.bucket = settings.s3_bucket
         self.corrupt = CorruptRecords()
+        self.index: KeyIndex = S3KeyIndex(self)
         self.key = key or load_secrets_key(settings)
         self.endpoint_url = settings.s3_endpoint_url
         self.region = settings.s3_region
