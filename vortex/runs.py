@@ -293,8 +293,9 @@ class RunService:
                 cpu_ms=float(message.get("cpu_ms") or 0.0),
                 duration_ms=float(message.get("wall_ms") or 0.0),
             )
+            ended_at = float(message.get("ended_at") or now)
             found.append(
-                (record, str(message["run_id"]), now - outcome.duration_ms / 1000, outcome)
+                (record, str(message["run_id"]), ended_at - outcome.duration_ms / 1000, outcome)
             )
 
         async def record_them() -> None:

@@ -25,6 +25,9 @@ async def runs(request: web.Request) -> web.Response:
         if limit < 1:
             raise InvalidRequest('"limit" must be a positive number')
     entries = await request.app[HISTORY].runs(history_key(record), limit)
+    # Newest first by when they ran: hosts send the records of listener runs in batches, so
+    # two hosts' runs may be written in another order than they ran.
+    entries = sorted(entries, key=lambda entry: entry.at, reverse=True)
     return json_response({"runs": [entry.summary_json() for entry in entries]})
 
 

@@ -420,6 +420,7 @@ class Host:
         if local is not None:
             outside_runs(local.responder.finished, done["output"], done["error"])
             done["wall_ms"] = round((time.perf_counter() - local.started) * 1000, 3)
+            done["ended_at"] = time.time()  # records leave in batches: when, not when told
             if local.silent:
                 return
             if not local.announced:
