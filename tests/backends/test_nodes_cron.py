@@ -74,9 +74,10 @@ async def test_each_tick_runs_once_across_two_nodes(
         f"{b.url}/deploy",
         json={"code": 'console.log("script tick");', "name": "sweeper", "schedule": every_minute},
     )
-    # A name whose active version has no schedule is not run, whatever older versions had.
+    # A name whose active version has no schedule is not run, whatever older versions had (a
+    # new version keeps the schedule unless its deploy clears it: docs/versions.md).
     await call(client, "POST", deploy, json={"code": "1", "name": "off", "schedule": every_minute})
-    await call(client, "POST", deploy, json={"code": "2", "name": "off"})
+    await call(client, "POST", deploy, json={"code": "2", "name": "off", "schedule": None})
     tick = (int(time.time()) // 60 + 1) * 60
 
     deadline = tick + 30
