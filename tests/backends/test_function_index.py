@@ -129,9 +129,12 @@ async def test_the_schedule_index_follows_deploys_rollbacks_and_deletes(
     await deploy(registry)
     first = await deploy(registry, CODE, name="ticker", schedule="0 * * * *")
     assert await index.schedules() == {plain.id: "*/5 * * * *", "name:default:ticker": "0 * * * *"}
-    second = await deploy(registry, CODE, name="ticker")
+    # A new version keeps the schedule unless it clears it (docs/versions.md).
+    kept = await deploy(registry, CODE, name="ticker")
+    assert (await index.schedules())["name:default:ticker"] == "0 * * * *"
+    second = await deploy(registry, CODE, name="ticker", schedule=None)
     assert await index.schedules() == {plain.id: "*/5 * * * *"}
-    await registry.rollback(second, first.version)
+    await registry.rollback(second, kept.version)
     assert (await index.schedules())["name:default:ticker"] == "0 * * * *"
     await registry.delete(first)
     await registry.delete(plain)
