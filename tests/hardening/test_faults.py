@@ -165,8 +165,16 @@ async def test_a_server_killed_during_a_deploy_storm_keeps_every_acknowledged_de
         second = start_server(directory, HOSTILE_ENV, workers=1)
         servers.append(second)
         api = api_for(client, second)
-        async with client.get(f"{second.url}/functions") as r:
-            listed = {f["id"]: f for f in (await r.json())["functions"]}
+        listed: dict[str, Any] = {}
+        cursor = None
+        while True:  # every page: GET /functions answers in pages (limit, cursor)
+            query = {"limit": "1000", **({"cursor": cursor} if cursor else {})}
+            async with client.get(f"{second.url}/functions", params=query) as r:
+                page = await r.json()
+            listed.update({f["id"]: f for f in page["functions"]})
+            cursor = page["cursor"]
+            if cursor is None:
+                break
         missing = set(acknowledged) - set(listed)
         assert not missing, f"{len(missing)} acknowledged deploys are gone"
         # Every record listed is whole: its code is there and matches its hash and size.
