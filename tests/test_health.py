@@ -4,11 +4,13 @@ on a real server, without a secret or the number of API keys in its public answe
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 
 from tests.auth.test_server import vortex_keys
-from tests.server import ServerProcess, free_port
+from tests.conftest import TEST_SERVER_ENV
+from tests.server import ServerProcess, free_port, start_server, stop_and_check
 
 
 async def test_health_names_every_backend(http: aiohttp.ClientSession) -> None:
@@ -80,9 +82,22 @@ async def test_a_corrupt_record_is_skipped_logged_and_reported(
         for n in range(2):
             async with http.post("/deploy", json={"code": f"Vortex.return({n});"}) as response:
                 ids.append((await response.json())["function_id"])
-        good, broken = ids
-        path = server.data_dir / "functions" / f"{broken}.json"
-        path.write_bytes(path.read_bytes()[:30])
+    good, broken = ids
+    # Damaged while no server runs: a server that wrote the record keeps it in memory.
+    server.stop()
+    path = server.data_dir / "functions" / f"{broken}.json"
+    path.write_bytes(path.read_bytes()[:30])
+    server = start_server(server.data_dir.parent, TEST_SERVER_ENV, workers=1)
+    try:
+        await _check_the_corrupt_record_is_skipped(server, good, path)
+    finally:
+        stop_and_check(server)
+
+
+async def _check_the_corrupt_record_is_skipped(
+    server: ServerProcess, good: str, path: Path
+) -> None:
+    async with aiohttp.ClientSession(base_url=server.url) as http:
         async with http.get("/functions") as response:
             assert response.status == 200
             listed = [f["id"] for f in (await response.json())["functions"]]

@@ -151,6 +151,10 @@ class StorageUnavailable(Unavailable):
     code = "storage_unavailable"
 
 
+class CorruptRecord(StorageUnavailable):
+    """A function's record is there but cannot be read: listings skip it (storage/base.py)."""
+
+
 class PoolUnavailable(Unavailable):
     code = "pool_unavailable"
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from vortex.cache import BoundedCache
 from vortex.deploysettings import KEEP, Keep, Resolved, SettingsChange
 from vortex.errors import (
+    CorruptRecord,
     FunctionNotFound,
     InvalidCursor,
     InvalidRequest,
@@ -325,6 +326,8 @@ class FunctionRegistry:
             except FunctionNotFound:
                 await self.index.remove(entry)
                 return None
+            except CorruptRecord:
+                return None  # logged and counted in /health by the store; kept in the index
 
     async def list(self, namespace: str | None = ALL_NAMESPACES) -> list[FunctionRecord]:
         """Every listed function, page after page: for tests and small stores."""

@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from vortex.errors import FunctionNotFound, StorageUnavailable
+from vortex.errors import CorruptRecord, FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import CorruptRecords, FunctionRecord
 from vortex.storage.keyindex import KeyIndex, SqliteKeyIndex
@@ -97,7 +97,7 @@ class LocalStore:
             raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
         record = self.corrupt.parse(str(path), data, self._read)
         if record is None:
-            raise StorageUnavailable(f"the record of function {function_id} is corrupt")
+            raise CorruptRecord(f"the record of function {function_id} is corrupt")
         return record
 
     async def get_code(self, code_sha256: str) -> bytes:

@@ -38,7 +38,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 
 from vortex.config import Settings
-from vortex.errors import FunctionNotFound, StorageUnavailable
+from vortex.errors import CorruptRecord, FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import CorruptRecords, FunctionRecord, sha256_hex
 from vortex.storage.keyindex import KeyIndex
@@ -262,7 +262,7 @@ class S3Store:
             raise FunctionNotFound(f"no function with id {function_id}")
         record = self.corrupt.parse(record_key(function_id), data, self._read)
         if record is None:
-            raise StorageUnavailable(f"the record of function {function_id} is corrupt")
+            raise CorruptRecord(f"the record of function {function_id} is corrupt")
         return record
 
     async def get_code(self, code_sha256: str) -> bytes:
