@@ -448,7 +448,14 @@ def start_on_port(old: ServerProcess, tmp: Path) -> ServerProcess:
     """A new ``vortex serve`` on the port (and data) of a stopped one: the server came back."""
     log_path = tmp / f"server-{old.port}-again.log"
     env = {**os.environ, **old.env}
-    env.update({"VORTEX_DATA_DIR": str(old.data_dir), "VORTEX_WORKERS": "2"})
+    env.update(
+        {
+            "VORTEX_DATA_DIR": str(old.data_dir),
+            "VORTEX_WORKERS": "2",
+            # Its own listener port too: the default (8787) may be another test run's.
+            "VORTEX_FUNCTIONS_PORT": str(old.functions_port),
+        }
+    )
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [*SERVE, "--port", str(old.port)],
@@ -457,7 +464,9 @@ def start_on_port(old: ServerProcess, tmp: Path) -> ServerProcess:
             env=env,
             cwd=tmp,
         )
-    server = ServerProcess(old.port, old.data_dir, process, log_path, old.env)
+    server = ServerProcess(
+        old.port, old.data_dir, process, log_path, old.env, functions_port=old.functions_port
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
