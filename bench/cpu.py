@@ -19,6 +19,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.suite import PEERS
 from bench.trigger import HELLO_MODULE, HELLO_SCRIPT, deploy
 from tests.server import start_server, stop_and_check
 
@@ -82,6 +83,7 @@ async def main(args: argparse.Namespace) -> None:
         try:
             async with aiohttp.ClientSession(base_url=server.url) as http:
                 module = await deploy(http, HELLO_MODULE)
+                awaiting = await deploy(http, (PEERS / "hello_async.js").read_text())
                 script = await deploy(http, HELLO_SCRIPT)
                 listener = f"http://127.0.0.1:{server.functions_port}/"
                 cases = [
@@ -90,6 +92,12 @@ async def main(args: argparse.Namespace) -> None:
                         "GET",
                         listener,
                         {"Host": f"{module}.localhost"},
+                    ),
+                    (
+                        "async hello (one await) on the functions listener",
+                        "GET",
+                        listener,
+                        {"Host": f"{awaiting}.localhost"},
                     ),
                     ("hello script, POST /execute/{id}", "POST", f"/execute/{script}", {}),
                 ]

@@ -87,3 +87,11 @@ async def gate() -> AsyncIterator[Gate]:
     """A local endpoint a function's fetch() waits on until the test opens it (tests/gate.py)."""
     async with serve_gate() as opened:
         yield opened
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-wpt-expectations",
+        action="store_true",
+        help="rewrite tests/wpt/expectations.json from this run's WPT results (tests/wpt)",
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.server import ServerProcess
+from tests.test_wasm import ADD_WASM
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.main import cli
 from vortex.cli.project import Options, plan_deploy
@@ -251,10 +253,15 @@ def test_what_does_not_map_is_said(tmp_path: Path) -> None:
     assert plan_deploy(Options(None), folder).warnings == (
         "kv_namespaces: env.CACHE will not exist: a Vortex function has one KV namespace of its "
         "own, env.KV; use that name in the code",
-        "routes not used (a.example.com/*): a Vortex function answers on its own origin, the URL "
-        "printed below",
         "not used by Vortex: r2_buckets",
     )
+    assert plan_deploy(Options(None), folder).routes == ("a.example.com/*",)
+    # --route wins over the configuration's; with none anywhere, the routes are kept (None).
+    assert plan_deploy(Options(None, routes=("b.example.com/*",)), folder).routes == (
+        "b.example.com/*",
+    )
+    bare = project(tmp_path / "bare", 'main = "src/index.js"\n')
+    assert plan_deploy(Options(None), bare).routes is None
 
 
 def test_a_file_given_wins_over_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -340,6 +347,46 @@ def test_a_toml_schedule_and_vars_reach_the_function(
     assert call(server, "wr-toml", "/")[1]["greeting"] == "TOML!"
 
 
+def test_toml_routes_and_route_options_claim_routes(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    domain = f"wr{uuid.uuid4().hex[:8]}.example.com"
+    name = f"wr-routes-{uuid.uuid4().hex[:6]}"
+    write(
+        tmp_path,
+        {
+            "src/index.js": "export default { fetch: (r) => Response.json({ url: r.url }) };\n",
+            "wrangler.toml": f'name = "{name}"\nmain = "src/index.js"\n'
+            f'route = "api.{domain}/v1/*"\n'
+            f'routes = [{{ pattern = "shop.{domain}", custom_domain = true }}, '
+            f'{{ pattern = "*.{domain}/x/*", zone_name = "{domain}" }}]\n',
+        },
+    )
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert f"  Routes: api.{domain}/v1/*, shop.{domain}/*, *.{domain}/x/*" in result.stdout
+    port = server.functions_port
+    status, body = get(f"http://127.0.0.1:{port}/v1/a?b=1", host=f"api.{domain}")
+    assert (status, body) == (200, {"url": f"http://api.{domain}/v1/a?b=1"})
+    assert get(f"http://127.0.0.1:{port}/any", host=f"shop.{domain}")[0] == 200
+
+    # --route replaces them; --clear routes releases them.
+    result = invoke(
+        "deploy", "src/index.js", "--name", name, "--route", f"api.{domain}/*", "--json"
+    )
+    assert result.exit_code == 0, result.output + result.stderr
+    assert json.loads(result.stdout)["routes"] == [f"api.{domain}/*"]
+    assert function_info(server, name)["routes"] == [f"api.{domain}/*"]
+    (tmp_path / "wrangler.toml").unlink()
+    result = invoke("deploy", "src/index.js", "--name", name, "--clear", "routes", "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert json.loads(result.stdout)["routes"] == []
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        get(f"http://127.0.0.1:{port}/", host=f"api.{domain}")
+    assert refused.value.code == 404
+    refused.value.close()
+
+
 def test_a_missing_package_says_to_install_it(invoke: Invoke, tmp_path: Path) -> None:
     write(tmp_path, WORKER)
     result = invoke("deploy", "src/index.ts")
@@ -376,3 +423,69 @@ def test_dry_run_writes_the_bundle_and_uploads_nothing(
         function_info(server, "wr-dry")
     missing.value.close()
     assert missing.value.code == 404
+
+
+# ------------------------------------------------------------------------------------ .wasm files
+
+WASM_PROJECT = {
+    "wrangler.toml": 'name = "wr-wasm"\nmain = "src/index.js"\n',
+    # Two files named add.wasm in two folders, uploaded as add.wasm and add-2.wasm; the second
+    # multiplies.
+    "src/index.js": (
+        "import addModule from '../wasm/add.wasm';\n"
+        "import { twice } from './lib/twice.js';\n"
+        "const add = new WebAssembly.Instance(addModule).exports.add;\n"
+        "export default { fetch() { return Response.json({ sum: add(2, 3), twice: twice(4) }); } };\n"
+    ),
+    "src/lib/twice.js": (
+        "import addModule from './add.wasm';\n"
+        "const add = new WebAssembly.Instance(addModule).exports.add;\n"
+        "export function twice(n) { return add(n, n); }\n"
+    ),
+}
+
+
+# The same module with i32.mul (0x6c) for i32.add (0x6a).
+MUL_WASM = ADD_WASM.replace(bytes.fromhex("20016a0b"), bytes.fromhex("20016c0b"))
+
+
+def wasm_project(root: Path) -> None:
+    write(root, WASM_PROJECT)
+    for name, data in (("wasm/add.wasm", ADD_WASM), ("src/lib/add.wasm", MUL_WASM)):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+
+
+def test_wasm_files_a_project_imports_are_uploaded_beside_its_bundle(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    wasm_project(tmp_path)
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert (
+        "→ Deploying the bundle, index.mjs (" in result.stdout
+        and "), with add.wasm (41 bytes), add-2.wasm (41 bytes)..." in result.stdout
+    )
+    assert call(server, "wr-wasm", "/") == (200, {"sum": 5, "twice": 16})
+    info = function_info(server, "wr-wasm")
+    assert (info["kind"], info["filename"]) == ("module", "index.mjs")
+
+
+def test_a_dry_run_writes_the_wasm_files_beside_the_bundle(invoke: Invoke, tmp_path: Path) -> None:
+    wasm_project(tmp_path)
+    result = invoke("deploy", "--dry-run", "--outdir", "dist")
+    assert result.exit_code == 0, result.output + result.stderr
+    bundled = (tmp_path / "dist" / "index.mjs").read_text()
+    assert 'from "./add.wasm"' in bundled and 'from "./add-2.wasm"' in bundled
+    assert (tmp_path / "dist" / "add.wasm").read_bytes() == ADD_WASM
+    assert (tmp_path / "dist" / "add-2.wasm").read_bytes() == MUL_WASM
+
+
+def test_a_wasm_import_by_package_name_is_refused(invoke: Invoke, tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"index.mjs": "import m from 'some-package/add.wasm';\nexport default { fetch() {} };\n"},
+    )
+    result = invoke("deploy", "index.mjs")
+    assert result.exit_code == ExitCode.FAILED
+    assert 'import a .wasm file by its relative path ("./add.wasm")' in result.stderr

@@ -766,11 +766,11 @@ async def test_a_server_with_keys_needs_the_key_in_the_dashboard(
     await expect(page.locator("#key-input")).to_be_focused()
     await snap(page, "api-key-390x844")
 
-    # A wrong key is refused and not kept.
+    # A wrong key is refused and opens no session.
     await page.fill("#key-input", "vx_acme_" + "x" * 43)
     await page.click("#key-submit")
     await expect(page.locator("#key-error")).to_contain_text("not valid")
-    assert await page.evaluate("localStorage.getItem('vortex.apiKey')") is None
+    assert await page.evaluate("document.cookie") == ""
     await page.set_viewport_size(LAPTOP)
     await snap(page, "api-key-refused-1280x800")
 
@@ -779,9 +779,12 @@ async def test_a_server_with_keys_needs_the_key_in_the_dashboard(
     await expect(gate).to_be_hidden()
     await expect(page.locator("#key-btn")).to_contain_text("acme")
     await wait_healthy(page)
-    assert await page.evaluate("localStorage.getItem('vortex.apiKey')") == key
+    # The browser keeps a session, never the key (tests/test_origins.py looks closer).
+    assert await page.input_value("#key-input") == ""
+    assert key not in await page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert key not in await page.evaluate("document.cookie")
 
-    # Deploy and run: HTTP carries the key in a header, WebSockets as a subprotocol.
+    # Deploy and run: HTTP carries the session cookie and the CSRF token, WebSockets too.
     await set_code(page, 'console.log("keyed line");\nVortex.return("with a key");\n')
     await page.click("#run-btn")
     await expect(page.locator("#run-status")).to_have_attribute("data-state", "succeeded")
@@ -799,21 +802,44 @@ async def test_a_server_with_keys_needs_the_key_in_the_dashboard(
     await expect(page.locator("#history-list .hrun")).to_have_count(2)
     await snap(page, "api-key-connected-1280x800")
 
-    # The key is remembered: a reload asks for nothing.
+    # The session is remembered: a reload asks for nothing.
     await page.reload()
     await wait_healthy(page)
     await expect(page.locator(f'.fn-item[data-id="{function_id}"]')).to_be_visible()
     await expect(gate).to_be_hidden()
+    await expect(page.locator("#key-btn")).to_contain_text("acme")
 
-    # Forgetting it brings the question back.
+    # Logging out brings the question back.
     await page.click("#key-btn")
     await expect(gate).to_be_visible()
     await expect(page.locator("#key-title")).to_have_text("API key")
     await page.click("#key-forget")
     await expect(gate).to_be_visible()
     await expect(page.locator("#key-title")).to_have_text("API key required")
-    assert await page.evaluate("localStorage.getItem('vortex.apiKey')") is None
+    assert "vortex_csrf" not in await page.evaluate("document.cookie")
+    assert await page.context.cookies() == []
     # Chromium notes every refused request (401) and the refused WebSocket in its console.
+    watch.assert_clean("status of 401", "Unexpected response code: 401")
+    await page.context.close()
+
+
+async def test_a_key_kept_by_an_older_dashboard_is_traded_for_a_session(
+    server_factory: Callable[..., ServerProcess], open_page: Callable[..., object]
+) -> None:
+    """Dashboards before sessions kept the key in localStorage: the page takes it out at once."""
+    from tests.auth.test_namespaces import make_key
+
+    server = server_factory(workers=1)
+    key = make_key(server, "acme")
+    server.wait_for_keys(key)
+    page, watch = await open_page(server.url)
+    await expect(page.locator("#key-gate")).to_be_visible()
+    await page.evaluate("key => localStorage.setItem('vortex.apiKey', key)", key)
+    await page.reload()
+    await wait_healthy(page)
+    await expect(page.locator("#key-gate")).to_be_hidden()
+    await expect(page.locator("#key-btn")).to_contain_text("acme")
+    assert await page.evaluate("localStorage.getItem('vortex.apiKey')") is None
     watch.assert_clean("status of 401", "Unexpected response code: 401")
     await page.context.close()
 

@@ -379,6 +379,23 @@ CARRYING_IPV4 = [
         "64:ff9b:1::808:808",
         "a private address (a local NAT64 prefix)",
     ),
+    # Teredo (RFC 4380): 2001:0:<server>:<flags>:<port>:<client>, the client's bits inverted;
+    # a Teredo client reaches both IPv4 addresses.
+    (
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",
+        "a loopback address",
+    ),
+    (
+        "http://[2001:0:4136:e378:8000:63bf:5601:5601]/",
+        "2001:0:4136:e378:8000:63bf:5601:5601",
+        "a cloud metadata address",
+    ),
+    (
+        "http://[2001:0:a00:1:8000:63bf:f7f7:f7f7]/",
+        "2001:0:a00:1:8000:63bf:f7f7:f7f7",
+        "a private address",
+    ),
 ]
 
 
@@ -402,7 +419,13 @@ def test_global_ipv4_behind_a_translator_may_be_reached() -> None:
 
     from vortex.outbound.policy import address_problem
 
-    for text in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"):
+    for text in (
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+        "::ffff:8.8.8.8",
+        "2606:4700::1111",
+        "2001:0:4136:e378:8000:63bf:f7f7:f7f7",  # Teredo: server 65.54.227.120, client 8.8.8.8
+    ):
         assert address_problem(ipaddress.ip_address(text), False) is None, text
     assert address_problem(ipaddress.ip_address("::1"), False) == "a loopback address"
 

@@ -3,10 +3,16 @@ on a real server, without a secret or the number of API keys in its public answe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import errno
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.auth.test_server import vortex_keys
 from tests.conftest import TEST_SERVER_ENV
@@ -109,3 +115,87 @@ async def _check_the_corrupt_record_is_skipped(
         assert storage["corrupt_records"] == 1
         assert storage["corrupt_record_paths"] == [str(path)]
     assert server.log().count(f"skipping the corrupt function record {path}") == 1
+
+
+@contextlib.contextmanager
+def small_filesystem(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``where``: a disk that really fills (ENOSPC), as a full
+    data disk does. Needs the right to mount (root, or CAP_SYS_ADMIN)."""
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(directory: Path) -> Path:
+    """Write zeros into ``directory`` until its filesystem refuses with ENOSPC."""
+    path = directory / "filler"
+    with open(path, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+    return path
+
+
+async def health_of(http: aiohttp.ClientSession) -> dict[str, Any]:
+    async with http.get("/health") as response:
+        assert response.status == 200
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def wait_for_storage(http: aiohttp.ClientSession, ok: bool) -> dict[str, Any]:
+    """/health as soon as it says the storage is (not) ``ok``: it probes at most every few
+    seconds, so this waits for the state rather than for a time."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        body = await health_of(http)
+        if body["storage"]["ok"] is ok:
+            return body
+        assert asyncio.get_running_loop().time() < deadline, body
+        await asyncio.sleep(0.1)
+
+
+async def test_a_full_data_disk_makes_health_degraded_with_the_reason(tmp_path: Path) -> None:
+    """/health once said storage ok while every deploy failed on a full disk: it looked only at
+    the directory's permissions. It now writes (and deletes) a small object."""
+    with small_filesystem(tmp_path / "disk", "4m") as disk:
+        data_dir = disk / "data"
+        server = start_server(
+            tmp_path, {**TEST_SERVER_ENV, "VORTEX_DATA_DIR": str(data_dir)}, workers=1
+        )
+        try:
+            async with aiohttp.ClientSession(base_url=server.url) as http:
+                body = await health_of(http)
+                assert body["status"] == "healthy", body
+                async with http.post("/deploy", json={"code": "Vortex.return(1);"}) as response:
+                    assert response.status == 200
+                filler = fill(disk)
+                code = "Vortex.return('" + "x" * 20_000 + "');"
+                async with http.post("/deploy", json={"code": code}) as response:
+                    assert response.status == 503
+                    assert (await response.json())["error"]["code"] == "storage_unavailable"
+                body = await wait_for_storage(http, ok=False)
+                assert body["status"] == "degraded"
+                assert "No space left on device" in body["storage"]["error"], body
+                assert str(data_dir) in body["storage"]["error"]
+                assert not list(data_dir.glob("health*")) and not list(data_dir.glob(".tmp-*"))
+
+                filler.unlink()
+                body = await wait_for_storage(http, ok=True)
+                assert body["status"] == "healthy", body
+                async with http.post("/deploy", json={"code": code}) as response:
+                    assert response.status == 200
+        finally:
+            stop_and_check(server)

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.hardening.test_interrupt import host_restarts_metric
 from tests.server import ServerProcess, alive
 
 
@@ -72,3 +73,72 @@ async def test_hosts_get_no_environment(server_factory: Callable[..., ServerProc
             names = {item.split(b"=", 1)[0] for item in environ.read().split(b"\0") if item}
         assert b"VORTEX_TEST_SECRET" not in names
         assert names <= {b"PATH", b"LANG", b"PYTHONPATH"}
+
+
+# Hosts pinged every 100 ms, replaced after 1 s without an answer (outside their turns).
+PINGED = {
+    "VORTEX_HOST_PING_MS": "100",
+    "VORTEX_HOST_PING_TIMEOUT_MS": "1000",
+    "VORTEX_DEBUG_HOST_HEADER": "1",
+}
+
+
+async def execute(http: aiohttp.ClientSession, function_id: str) -> tuple[int, dict[str, Any]]:
+    """The pid of the host that ran it, and the answer."""
+    async with http.post(f"/execute/{function_id}") as r:
+        return int(r.headers["X-Vortex-Host"]), dict(await r.json())
+
+
+async def test_a_host_stopped_while_idle_is_replaced(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory(env=PINGED, workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with http.post("/deploy", json={"code": "Vortex.return('up')"}) as r:
+            quick = (await r.json())["function_id"]
+        stopped, body = await execute(http, quick)
+        assert body["output"] == "up"
+        os.kill(stopped, signal.SIGSTOP)
+        try:
+            # The run sent to the stopped host ends once it is replaced (before: it waited out
+            # its wall limit, and so did every run after it); the next ones run on the spare.
+            failed = []
+            deadline = time.monotonic() + 20
+            while True:
+                pid, body = await execute(http, quick)
+                if body.get("error") is None:
+                    break
+                failed.append(body["error"]["code"])
+                assert time.monotonic() < deadline, failed
+        finally:
+            if alive(stopped):
+                os.kill(stopped, signal.SIGCONT)
+        assert body["output"] == "up"
+        assert pid != stopped
+        assert set(failed) <= {"host_restarted"}, failed
+        async with http.get("/health") as r:
+            assert (await r.json())["host_restarts"] >= 1
+        assert await host_restarts_metric(http, server) >= 1
+        assert not alive(stopped)
+
+
+async def test_a_turn_longer_than_the_ping_deadline_is_not_a_dead_host(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # A turn of 1.5 s under a CPU limit of 20 s, on a host pinged with a deadline of 0.3 s: it
+    # answers no ping while the turn runs, and must be left alone (the backstop watches turns).
+    server = server_factory(
+        env={**PINGED, "VORTEX_HOST_PING_TIMEOUT_MS": "300", "VORTEX_CPU_LIMIT_MS": "20000"},
+        workers=1,
+    )
+    code = "const end = Date.now() + 1500; while (Date.now() < end) {}\nVortex.return('done')"
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with http.post("/deploy", json={"code": code}) as r:
+            busy = (await r.json())["function_id"]
+        first, body = await execute(http, busy)
+        assert body.get("error") is None and body["output"] == "done", body
+        second, body = await execute(http, busy)
+        assert body.get("error") is None and body["output"] == "done", body
+        assert first == second
+        async with http.get("/health") as r:
+            assert (await r.json())["host_restarts"] == 0

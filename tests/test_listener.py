@@ -401,6 +401,33 @@ async def test_a_deploy_makes_the_instance_before_the_first_request(
     assert run["logs"] == [], run
 
 
+async def test_the_instance_is_on_its_way_before_the_deploy_is_answered(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # The route goes to the hosts before the deploy's answer, so a request sent the moment the
+    # answer is read (on a connection opened before) finds the warm-up under way or done, and
+    # runs on its instance: it waits for the top level, but its run does not run it.
+    for attempt in range(3):
+        name = f"warm-now-{attempt}-{time.monotonic_ns() % 10**9}"
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.functions_port)
+        await _deploy(http, SLOW_TOP_LEVEL, name=name)
+        writer.write(
+            f"GET / HTTP/1.1\r\nHost: {name}.localhost\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = await asyncio.wait_for(reader.read(), 30)
+        writer.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and body.endswith(b"warm"), answer
+        run_id = next(
+            line.split(b":", 1)[1].strip().decode()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"x-vortex-run-id:")
+        )
+        run = await _recorded(http, name, run_id)
+        assert float(run["execution_time_ms"]) < 150, run  # type: ignore[arg-type]
+        assert run["logs"] == [], run
+
+
 async def test_a_deploy_whose_top_level_fails_still_answers_its_requests_with_the_error(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

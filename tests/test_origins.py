@@ -1,10 +1,14 @@
 """Functions' pages cannot reach the dashboard, nor each other, in a real browser.
 
 Each function answers on an origin of its own (``http://{name}.localhost:{functions_port}``) and
-the dashboard on another (``http://127.0.0.1:{api_port}``), so the browser's same-origin policy
-keeps a function's HTML and JavaScript away from the dashboard's storage (where it keeps the API
-key) and keeps a function's service worker off the dashboard. Debian's chromium is driven by
-Playwright, as in test_dashboard.py.
+the dashboard on another (here ``http://localhost:{api_port}``, as by default). The same-origin
+policy keeps a function's HTML and JavaScript away from the dashboard's storage and keeps its
+service workers off the dashboard; the session cookie is HttpOnly and the dashboard keeps no key.
+Whether the browser sends the dashboard's ``SameSite=Strict`` cookies with a function page's
+requests depends on whether it counts both as one site (this Chromium does not for
+``*.localhost``; ``vortex.example.com`` and ``*.fn.example.com`` would be): either way the API
+refuses what such a page sends, and what changes something needs a token no other origin has.
+Debian's chromium is driven by Playwright, as in test_dashboard.py.
 """
 
 from __future__ import annotations
@@ -14,22 +18,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from tests.auth.test_namespaces import make_key
 from tests.server import ServerProcess
 from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS
 
 playwright_api = pytest.importorskip("playwright.async_api")
+expect = playwright_api.expect
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="Debian's chromium is not installed (apt-get install chromium)",
 )
 
-KEY_STORAGE = "vortex.apiKey"
-"""Where the dashboard keeps its API key (static/js/api.js)."""
-SECRET = "vx_default_" + "s" * 43
 DASHBOARD_TITLE = "Vortex · Functions"
+MARK = "dashboard.mark"
+"""Something the dashboard's origin keeps in its localStorage, for a function to look for."""
 
 EVIL_FUNCTION = r"""
 const PAGE = `<!doctype html>
@@ -37,27 +43,63 @@ const PAGE = `<!doctype html>
 <h1>a function's page</h1>
 <script type="module">
 const dashboard = new URLSearchParams(location.search).get("dashboard");
+const planted = JSON.stringify({ code: "Vortex.return('planted by a function page')" });
 const report = {
   origin: location.origin,
-  key: localStorage.getItem("vortex.apiKey"),
-  stored: localStorage.length,
+  storage: JSON.stringify(Object.entries(localStorage)),
+  cookie: document.cookie,
+};
+const attempt = async (what) => {
+  try {
+    return await what();
+  } catch (error) {
+    return "refused: " + error.name;
+  }
 };
 // Frame the dashboard and reach into it.
 report.frame = await new Promise((resolve) => {
   const frame = document.createElement("iframe");
   frame.src = dashboard + "/";
-  const attempt = () => {
+  const reach = () => {
     try {
-      resolve("read: " + frame.contentWindow.localStorage.getItem("vortex.apiKey"));
+      const inside = frame.contentWindow;
+      resolve("read: " + JSON.stringify(Object.entries(inside.localStorage)) + inside.document.cookie);
     } catch (error) {
       resolve("refused: " + error.name);
     }
   };
-  frame.onload = attempt;
-  setTimeout(attempt, 3000);
+  frame.onload = reach;
+  setTimeout(reach, 3000);
   document.body.append(frame);
 });
-// A service worker for scope "/", to serve whatever it likes from now on.
+// Read the dashboard's session: the browser may send its cookie, but the answer is not ours.
+report.session = await attempt(async () => {
+  const answer = await fetch(dashboard + "/session", { credentials: "include" });
+  return "read: " + (await answer.text());
+});
+// Deploy with it, as a simple request (no preflight): the browser sends it.
+report.simple_deploy = await attempt(async () => {
+  const answer = await fetch(dashboard + "/deploy", {
+    method: "POST", mode: "no-cors", credentials: "include",
+    headers: { "Content-Type": "text/plain" }, body: planted,
+  });
+  return "sent: " + answer.type;
+});
+// With the dashboard's CSRF header: only after a preflight, which the API never grants.
+report.csrf_deploy = await attempt(async () => {
+  const answer = await fetch(dashboard + "/deploy", {
+    method: "POST", credentials: "include",
+    headers: { "Content-Type": "application/json", "X-Vortex-CSRF": "guessed" }, body: planted,
+  });
+  return "answered: " + answer.status;
+});
+// A service worker over the dashboard's origin, with the dashboard's own script.
+report.dashboard_worker = await attempt(async () => {
+  const registration = await navigator.serviceWorker.register(
+    dashboard + "/static/js/main.js", { scope: dashboard + "/" });
+  return "registered: " + registration.scope;
+});
+// A service worker for scope "/" of its own origin, to serve whatever it likes from now on.
 try {
   const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
   await navigator.serviceWorker.ready;
@@ -136,67 +178,128 @@ async def context() -> AsyncIterator[Any]:
             await browser.close()
 
 
-async def open_dashboard_with_key(page: Any, server: ServerProcess) -> None:
-    """The dashboard, with an API key kept in its localStorage as it keeps one on keyed servers."""
-    await page.goto(server.url + "/")
-    await page.wait_for_load_state("load")
-    assert await page.title() == DASHBOARD_TITLE
-    await page.evaluate("([k, v]) => localStorage.setItem(k, v)", [KEY_STORAGE, SECRET])
+def watch_console(page: Any) -> list[str]:
+    """The page's console errors and uncaught exceptions, as they come."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    return errors
 
 
-async def test_a_function_page_cannot_read_the_dashboard_or_keep_a_worker_on_it(
-    server: ServerProcess, deploy: Callable[..., Awaitable[str]], context: Any
+async def function_ids(server: ServerProcess, key: str) -> set[str]:
+    async with (
+        aiohttp.ClientSession(base_url=server.url) as http,
+        http.get("/functions", headers={"Authorization": f"Bearer {key}"}) as response,
+    ):
+        return {f["id"] for f in (await response.json())["functions"]}
+
+
+async def test_a_function_page_cannot_use_the_dashboards_session_or_keep_a_worker_on_it(
+    server_factory: Callable[..., ServerProcess], context: Any
 ) -> None:
-    await deploy(EVIL_FUNCTION, filename="index.mjs", name="evil")
-    evil_origin = server.fn_url("evil", "").rstrip("/")
-    page = await context.new_page()
-    await open_dashboard_with_key(page, server)
+    server = server_factory(workers=1)
+    key = make_key(server, "acme")
+    server.wait_for_keys(key)
+    dashboard = f"http://localhost:{server.port}"
+    async with (
+        aiohttp.ClientSession(base_url=server.url) as http,
+        http.post(
+            "/deploy",
+            json={"code": EVIL_FUNCTION, "filename": "index.mjs", "name": "evil"},
+            headers={"Authorization": f"Bearer {key}"},
+        ) as response,
+    ):
+        assert response.status == 200
+    evil_origin = f"http://evil.acme.localhost:{server.functions_port}"
 
-    # The function's page runs in the same browser, right after the dashboard.
+    # (a) Logged in through the dashboard's form, the origin keeps no key, in storage or cookies.
+    page = await context.new_page()
+    errors = watch_console(page)
+    await page.goto(dashboard + "/")
+    assert await page.title() == DASHBOARD_TITLE
+    await expect(page.locator("#key-gate")).to_be_visible()
+    await page.fill("#key-input", key)
+    await page.press("#key-input", "Enter")
+    await expect(page.locator("#key-gate")).to_be_hidden()
+    await expect(page.locator("#key-btn")).to_contain_text("acme")
+    errors.clear()  # the refusals (401) before logging in are the browser's notes of them
+    await page.evaluate("mark => localStorage.setItem(mark, 'the dashboard was here')", MARK)
+    readable = await page.evaluate(
+        "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage),"
+        " document.cookie])"
+    )
+    secret = key.rsplit("_", 1)[1]
+    assert key not in readable and secret not in readable
+    assert "vortex_session" not in await page.evaluate("document.cookie")
+    cookies = {c["name"]: c for c in await context.cookies()}
+    assert set(cookies) == {"vortex_session", "vortex_csrf"}
+    session = cookies["vortex_session"]
+    assert session["httpOnly"] is True and session["sameSite"] == "Strict"
+    assert session["domain"] == "localhost" and session["path"] == "/"
+    assert secret not in session["value"] and secret not in cookies["vortex_csrf"]["value"]
+
+    # (c) The dashboard works with its Content-Security-Policy on: deploy, run, tail.
+    await page.fill("#code", 'console.log("from the dashboard");\nVortex.return("ran");\n')
+    await page.click("#run-btn")
+    await expect(page.locator("#run-status")).to_have_attribute("data-state", "succeeded")
+    await expect(page.locator("#run-output")).to_contain_text("ran")
+    await expect(page.locator("#run-console")).to_contain_text("from the dashboard")
+    await page.click("#tab-tail")
+    await expect(page.locator("#tail-status")).to_have_attribute("data-state", "live")
+    assert errors == [], errors
+    before = await function_ids(server, key)
+
+    # (b) A function's page in the same browser, right after the dashboard.
     posted: list[str] = []
     page.on(
         "request",
-        lambda request: (
-            posted.append(request.post_data or "")
-            if request.url == evil_origin + "/collect"
-            else None
-        ),
+        lambda r: posted.append(r.post_data or "") if r.url == evil_origin + "/collect" else None,
     )
-    await page.goto(server.fn_url("evil", f"/?dashboard={server.url}"))
-    report = await page.wait_for_function("window.report", timeout=20_000)
-    report = await report.json_value()
-
-    # It sees its own, empty storage, not the dashboard's key ...
+    await page.goto(f"{evil_origin}/?dashboard={dashboard}")
+    report = await (await page.wait_for_function("window.report", timeout=30_000)).json_value()
     assert report["origin"] == evil_origin
-    assert report["key"] is None
-    assert report["stored"] == 0
+    # It sees its own, empty storage, and no cookie of the dashboard's ...
+    assert report["storage"] == "[]" and report["cookie"] == ""
     # ... cannot reach into a framed dashboard (which refuses to be framed anyway) ...
     assert report["frame"].startswith("refused: "), report["frame"]
-    # ... and what it posted back to itself holds no key.
-    assert posted and json.loads(posted[0])["key"] is None
-    assert report["echo"]["received"]["key"] is None
+    # ... cannot read the dashboard's answers ...
+    assert report["session"] == "refused: TypeError", report["session"]
+    # ... cannot change anything with it: a simple request leaves (its answer, refused by the
+    # server, is then kept from the page by Cross-Origin-Resource-Policy) ...
+    assert report["simple_deploy"] in ("sent: opaque", "refused: TypeError"), report
+    assert report["csrf_deploy"] == "refused: TypeError", report["csrf_deploy"]
+    assert await function_ids(server, key) == before
+    assert "POST /deploy 403" in server.log()
+    # ... cannot register a worker over the dashboard ...
+    assert report["dashboard_worker"].startswith("refused: SecurityError"), report
+    # ... and what it posted back to itself holds no key, no session, no token.
+    assert posted
+    for leak in (key, secret, session["value"], cookies["vortex_csrf"]["value"]):
+        assert leak not in posted[0] and leak not in json.dumps(report)
 
-    # Chromium counts *.localhost as a secure context: the worker registers, for its own origin.
+    # Chromium counts *.localhost as a secure context: a worker registers, for its own origin.
     assert report.get("sw_scope") == evil_origin + "/", report
     registrations = await page.evaluate(
         "navigator.serviceWorker.getRegistrations().then(rs => rs.map(r => r.scope))"
     )
     assert registrations == [evil_origin + "/"]
     assert all(worker.url.startswith(evil_origin + "/") for worker in context.service_workers)
-    # The worker is live: the function's own origin is now served by it.
-    await page.goto(server.fn_url("evil", "/"))
-    assert await page.title() == "hijacked"
+    await page.goto(evil_origin + "/")
+    assert await page.title() == "hijacked"  # the function's own origin is its worker's now
 
-    # The dashboard, in the same browser, is the real one, with no worker of its own.
-    await page.goto(server.url + "/")
-    await page.wait_for_load_state("load")
+    # The dashboard, in the same browser, is the real one, with no worker, and still logged in.
+    errors.clear()
+    await page.goto(dashboard + "/")
+    await expect(page.locator("#key-btn")).to_contain_text("acme")
     assert await page.title() == DASHBOARD_TITLE
-    assert await page.locator("#app").count() == 1
     assert "served by the function" not in await page.content()
     assert await page.evaluate("navigator.serviceWorker.controller") is None
     assert await page.evaluate("navigator.serviceWorker.getRegistrations()") == []
-    # Its key is where it kept it.
-    assert await page.evaluate(f"localStorage.getItem('{KEY_STORAGE}')") == SECRET
+    assert await page.evaluate("mark => localStorage.getItem(mark)", MARK) == (
+        "the dashboard was here"
+    )
+    await expect(page.locator("#key-gate")).to_be_hidden()
+    assert errors == [], errors
 
 
 async def test_two_functions_do_not_share_storage(

@@ -84,6 +84,23 @@ async def test_timers_do_not_block_and_run_in_order(run: Run) -> None:
     assert body["output"] == {"order": ["a", "b"], "ticks": 3, "id": "number"}
 
 
+async def test_a_timer_waits_for_every_promise_job_before_it(run: Run) -> None:
+    # Microtasks drain before the next task, however many a chain queues (the host runs at
+    # most JOBS_PER_CHECKPOINT of them at the end of a turn, the rest in turns of their own).
+    body = await run(
+        """
+        const order = [];
+        setTimeout(() => order.push('timer'), 0);
+        let chain = Promise.resolve();
+        for (let i = 0; i < 1000; i++) chain = chain.then(() => {});
+        chain.then(() => order.push('jobs'));
+        await new Promise(resolve => setTimeout(resolve, 20));
+        Vortex.return(order);
+        """
+    )
+    assert body["output"] == ["jobs", "timer"]
+
+
 async def test_run_waits_for_pending_timers_when_nothing_was_returned(run: Run) -> None:
     body = await run("setTimeout(() => Vortex.return('late'), 50)")
     assert body["output"] == "late"

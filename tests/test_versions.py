@@ -164,9 +164,9 @@ async def test_metrics_count_runs_of_execute(http: aiohttp.ClientSession) -> Non
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    key = ("vortex_runs_total", (("function", function_id), ("outcome", "function_error")))
-    assert found[key] == 1
-    assert found[("vortex_run_cpu_seconds_count", (("function", function_id),))] == 1
+    labels = (("function", function_id), ("name", function_id))
+    assert found[("vortex_runs_total", (*labels, ("outcome", "function_error")))] == 1
+    assert found[("vortex_run_cpu_seconds_count", labels)] == 1
 
 
 async def test_the_http_trigger_by_name(server: ServerProcess, http: aiohttp.ClientSession) -> None:

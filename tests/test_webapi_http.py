@@ -58,7 +58,9 @@ async def test_headers_init_forms_and_invalid_input(run: Run) -> None:
         copy.set('a', 'changed');
         const errors = [];
         for (const bad of [() => new Headers({ 'bad name': 'x' }), () => new Headers({ ok: 'a\\nb' }),
-                           () => new Headers([['only-name']]), () => new Headers({ 'x': '€' })]) {
+                           () => new Headers([['only-name']]), () => new Headers({ 'x': '€' }),
+                           () => new Headers(null), () => new Headers(1),
+                           () => new Response('', { headers: null })]) {
           try { bad(); errors.push('accepted'); } catch (e) { errors.push(e.name); }
         }
         const seen = [];
@@ -69,7 +71,7 @@ async def test_headers_init_forms_and_invalid_input(run: Run) -> None:
     assert out == {
         "sorted": ["a", "b"],
         "original": "2",
-        "errors": ["TypeError", "TypeError", "TypeError", "TypeError"],
+        "errors": ["TypeError"] * 7,
         "seen": ["a=2", "b=1, 3"],
     }
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vortex.isolates.pool import WORKDIR_PREFIX, remove_stale_workdirs
+from vortex.isolates.launcher import WORKDIR_PREFIX, remove_stale_workdirs
 
 
 def test_directories_of_dead_servers_go_and_live_ones_stay(tmp_path: Path) -> None:

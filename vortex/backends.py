@@ -12,12 +12,14 @@ aioboto3 nor redis installed (they are the ``s3`` and ``redis`` extras).
 from __future__ import annotations
 
 from vortex.auth.service import ApiKeys
+from vortex.auth.sessions import MemorySessionStore, Sessions
 from vortex.config import Settings
 from vortex.cron.lock import LocalTickLock, TickLock
 from vortex.history.base import RunHistory
 from vortex.kv import KV, KVLimits
 from vortex.logbus.base import LogBus
 from vortex.logbus.memory import MemoryLogBus
+from vortex.rollups.base import RollupStore
 from vortex.storage.base import FunctionStore
 from vortex.storage.local import LocalStore
 from vortex.storage.sealing import load_secrets_key
@@ -75,6 +77,17 @@ def make_history(settings: Settings) -> RunHistory:
     return MemoryRunHistory(settings.history_runs)
 
 
+def make_rollups(settings: Settings) -> RollupStore:
+    """Beside the history: Redis when configured (every node adds to the same counters)."""
+    if settings.redis_url is not None:
+        from vortex.rollups.redis import RedisRollupStore
+
+        return RedisRollupStore(settings.redis_url)
+    from vortex.rollups.memory import MemoryRollupStore
+
+    return MemoryRollupStore()
+
+
 def make_tick_lock(settings: Settings) -> TickLock:
     """With Redis, nodes share it and claim each cron tick there; alone, a node needs no lock."""
     if settings.redis_url is not None:
@@ -95,3 +108,13 @@ def make_api_keys(settings: Settings) -> ApiKeys:
     from vortex.auth.local import FileKeyStore
 
     return ApiKeys(FileKeyStore(settings.data_dir), cache_seconds=cache_seconds)
+
+
+def make_sessions(settings: Settings, keys: ApiKeys) -> Sessions:
+    """The dashboard's sessions live where the keys do: in Redis, every node knows them (a
+    browser behind a load balancer stays logged in); else in this node's memory."""
+    if api_keys_backend(settings) == "redis" and settings.redis_url is not None:
+        from vortex.auth.redis_sessions import RedisSessionStore
+
+        return Sessions(RedisSessionStore(settings.redis_url), keys)
+    return Sessions(MemorySessionStore(), keys)

@@ -234,6 +234,8 @@ class Deployed:
     """The settings the version took from the one active before it (docs/versions.md)."""
     url: str | None = None
     """Where the function answers on the functions listener (None when it is off)."""
+    routes: tuple[str, ...] = ()
+    """The custom-domain routes the version claims (a named function's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,13 +407,19 @@ class VortexClient:
         allow_hosts: Sequence[str] | None = None,
         name: str | None = None,
         schedule: str | None = None,
+        routes: Sequence[str] | None = None,
         clear: Sequence[str] = (),
+        beside: Mapping[str, str] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
         (five-field cron, UTC), also run on it. A setting given as ``None`` is left out: a new
         version keeps the active one's. ``clear`` names settings to empty
-        (``env``, ``secrets``, ``allow_hosts``, ``schedule``)."""
+        (``env``, ``secrets``, ``allow_hosts``, ``schedule``, ``routes``). ``routes``: custom-domain
+        patterns to claim (``api.example.com/v1/*``). ``beside``: more files of a
+        module upload (``.wasm`` files in base64), with ``code`` as its entry ``filename``."""
         body: dict[str, Any] = {"code": code, "filename": filename}
+        if beside:
+            body = {"files": {filename: code, **beside}, "entry": filename}
         if name is not None:
             body["name"] = name
         for setting in clear:
@@ -424,18 +432,21 @@ class VortexClient:
             body["secrets"] = dict(secrets)
         if allow_hosts is not None:
             body["allow_hosts"] = list(allow_hosts)
+        if routes is not None:
+            body["routes"] = list(routes)
         data = await self._request("POST", ("deploy",), json_body=body)
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
             raise UnexpectedResponse(f"{self._url('deploy')} answered without a function_id")
         deployed_name, url = data.get("name"), data.get("url")
-        kept = data.get("kept")
+        kept, claimed = data.get("kept"), data.get("routes")
         return Deployed(
             function_id,
             deployed_name if isinstance(deployed_name, str) else None,
             _optional_int(data.get("version")),
             tuple(k for k in kept if isinstance(k, str)) if isinstance(kept, list) else (),
             url if isinstance(url, str) else None,
+            tuple(r for r in claimed if isinstance(r, str)) if isinstance(claimed, list) else (),
         )
 
     async def execute(self, function_id: str, *, run_id: str | None = None) -> RunResult:

@@ -144,6 +144,11 @@ class Settings:
     host_wait_ms: int = 30_000
     """How long a run waits for a host (all busy with other namespaces, or being replaced)
     before it is refused with ``503 pool_unavailable``."""
+    host_ping_ms: int = 1_000
+    """How often the supervisor pings each host (0: never), see ``host_ping_timeout_ms``."""
+    host_ping_timeout_ms: int = 5_000
+    """How long a host may leave a ping unanswered, outside its turns, before it is replaced
+    (a stopped host, or one whose loop is stuck: isolates/liveness.py)."""
     dedicated_hosts: bool = False
     """No host process ever runs code of two namespaces (docs/auth.md, SECURITY.md)."""
     debug_host_header: bool = False
@@ -269,6 +274,10 @@ class Settings:
             host_max_runs=_int(env, "VORTEX_HOST_MAX_RUNS", defaults.host_max_runs),
             host_recycle_mb=_int(env, "VORTEX_HOST_RECYCLE_MB", defaults.host_recycle_mb),
             host_wait_ms=_int(env, "VORTEX_HOST_WAIT_MS", defaults.host_wait_ms, 1),
+            host_ping_ms=_int(env, "VORTEX_HOST_PING_MS", defaults.host_ping_ms),
+            host_ping_timeout_ms=_int(
+                env, "VORTEX_HOST_PING_TIMEOUT_MS", defaults.host_ping_timeout_ms, 1
+            ),
             dedicated_hosts=bool(_bool(env, "VORTEX_DEDICATED_HOSTS")),
             debug_host_header=bool(_bool(env, "VORTEX_DEBUG_HOST_HEADER")),
             functions_port=_int(env, "VORTEX_FUNCTIONS_PORT", defaults.functions_port),

@@ -1,4 +1,4 @@
-"""A deploy's settings (env, secrets, allowed hosts, schedule): what a new version keeps.
+"""A deploy's settings (env, secrets, allowed hosts, schedule, routes): what a new version keeps.
 
 A setting left out of a deploy is the active version's (docs/versions.md): the dashboard and
 ``vortex deploy --name`` send code only, and an operator's schedule or env must not vanish with
@@ -23,7 +23,7 @@ KEEP: Final = Keep.KEEP
 """A setting the deploy did not send: the active version's value, if there is one."""
 
 MAX_ENV_BYTES = 64 << 10
-SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule")
+SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule", "routes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class Resolved:
     secrets: dict[str, str]
     allow_hosts: tuple[str, ...]
     schedule: str | None
+    routes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class SettingsChange:
     secrets: dict[str, str] | Keep = KEEP
     allow_hosts: tuple[str, ...] | Keep = KEEP
     schedule: str | Keep | None = KEEP
+    routes: tuple[str, ...] | Keep = KEEP
 
     @property
     def left_out(self) -> tuple[str, ...]:
@@ -71,7 +73,10 @@ class SettingsChange:
         schedule = self.schedule
         if isinstance(schedule, Keep):
             schedule = active.schedule if active else None
-        return Resolved(env, secrets, hosts, schedule)
+        routes = self.routes
+        if isinstance(routes, Keep):
+            routes = active.routes if active else ()
+        return Resolved(env, secrets, hosts, schedule, routes)
 
     def kept(self, record: FunctionRecord) -> list[str]:
         """The settings of ``record`` that came from the version before it, non-empty ones."""

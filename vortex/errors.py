@@ -9,6 +9,7 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     │   ├── InvalidJSON                     invalid_json
     │   ├── InvalidRequest                  invalid_request
     │   ├── InvalidFunctionId               invalid_function_id
+    │   ├── InvalidRoute                    invalid_route
     │   └── SyntaxErrorInCode               syntax_error (with line and column)
     ├── NotFound                        404
     │   ├── RouteNotFound                   not_found
@@ -19,9 +20,11 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     │   ├── CrossSiteRequest                cross_site_request
     │   └── UnknownHost                     unknown_host
     ├── MethodNotAllowed                405 method_not_allowed
+    ├── RouteTaken                      409 route_taken (a custom-domain route of another function)
     ├── UpgradeRequired                 426 upgrade_required (a WebSocket route got plain HTTP)
     ├── PayloadTooLarge                 413 payload_too_large
     ├── UnsupportedMediaType            415 unsupported_media_type
+    ├── ListenerUnreachable             502 listener_unreachable (the request tester)
     ├── Unavailable                     503
     │   ├── StorageUnavailable              storage_unavailable
     │   ├── PoolUnavailable                 pool_unavailable
@@ -79,6 +82,12 @@ class InvalidFunctionId(BadRequest):
     code = "invalid_function_id"
 
 
+class InvalidRoute(BadRequest):
+    """A deploy's ``routes`` pattern is not ``host/path`` as docs/http-functions.md says."""
+
+    code = "invalid_route"
+
+
 class SyntaxErrorInCode(BadRequest):
     code = "syntax_error"
 
@@ -126,6 +135,13 @@ class MethodNotAllowed(VortexError):
     code = "method_not_allowed"
 
 
+class RouteTaken(VortexError):
+    """Another function claims the route (or another namespace the route's host)."""
+
+    status = 409
+    code = "route_taken"
+
+
 class UpgradeRequired(VortexError):
     status = 426
     code = "upgrade_required"
@@ -140,6 +156,13 @@ class PayloadTooLarge(VortexError):
 class UnsupportedMediaType(VortexError):
     status = 415
     code = "unsupported_media_type"
+
+
+class ListenerUnreachable(VortexError):
+    """``POST /functions/{ref}/request`` could not get an answer from the functions listener."""
+
+    status = 502
+    code = "listener_unreachable"
 
 
 class Unavailable(VortexError):

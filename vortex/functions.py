@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from vortex.cache import BoundedCache
 from vortex.deploysettings import KEEP, Keep, Resolved, SettingsChange
+from vortex.domainroutes import RouteMap
 from vortex.errors import (
     CorruptRecord,
     FunctionNotFound,
     InvalidCursor,
     InvalidRequest,
+    InvalidRoute,
     StorageUnavailable,
     VersionNotFound,
 )
@@ -40,6 +42,9 @@ POINTER_FRESH_FOR = 1.5
 """Seconds a node trusts its copy of a name's pointer (docs/versions.md)."""
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+FILTER_BATCH = 100
+FILTER_SCAN = 1000
+"""Functions a filtered page reads at most (``page(keep=...)``): its cost stays bounded."""
 PAGE_READS = 16
 """Records and pointers a page reads at once (S3 requests in flight)."""
 ALL_NAMESPACES = None
@@ -55,6 +60,16 @@ def history_key(record: FunctionRecord) -> str:
     if record.name is None:
         return record.id
     return name_key(record.namespace, record.name)
+
+
+def public_name(record: FunctionRecord) -> str:
+    """What a function is called in one list of every namespace (metrics' ``name`` label): its
+    name, ``name.namespace`` outside ``default`` (as its hostname says), or its id."""
+    if record.name is None:
+        return record.id
+    if record.namespace == "default":
+        return record.name
+    return f"{record.name}{TRIGGER_SEPARATOR}{record.namespace}"
 
 
 def name_key(namespace: str, name: str) -> str:
@@ -77,6 +92,8 @@ class FunctionRegistry:
     def __init__(self, store: FunctionStore, cache_entries: int = 1024) -> None:
         self.store = store
         self.index = FunctionIndex(store.index, store)
+        self.routes = RouteMap(self.index)
+        """Custom-domain routes claimed by named functions (``vortex.domainroutes``)."""
         self._records: BoundedCache[str, FunctionRecord] = BoundedCache(cache_entries)
         self._code: BoundedCache[str, Code] = BoundedCache(cache_entries)
         self._pointers: BoundedCache[tuple[str, str], tuple[float, NamePointer]] = BoundedCache(
@@ -101,6 +118,7 @@ class FunctionRegistry:
         """Another node changed this name (or deleted a function): ask storage again."""
         if name is not None:
             self._pointers.discard((namespace, name))
+        self.routes.stale()
 
     async def deploy(
         self,
@@ -113,6 +131,7 @@ class FunctionRegistry:
         namespace: str = "default",
         name: str | None = None,
         schedule: str | Keep | None = KEEP,
+        routes: Sequence[str] | Keep | None = KEEP,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left
         ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it."""
@@ -121,7 +140,10 @@ class FunctionRegistry:
             secrets=secrets if isinstance(secrets, Keep) else dict(secrets or {}),
             allow_hosts=allow_hosts if isinstance(allow_hosts, Keep) else tuple(allow_hosts or ()),
             schedule=schedule,
+            routes=routes if isinstance(routes, Keep) else tuple(routes or ()),
         )
+        if name is None and not isinstance(change.routes, Keep) and change.routes:
+            raise InvalidRoute("routes are claimed by a named function: deploy with a name")
         if isinstance(code, ModuleBundle):
             data, size = code.to_bytes(), code.source_size
         elif isinstance(code, BuiltScript):
@@ -150,22 +172,27 @@ class FunctionRegistry:
                 active = None if pointer is None else await self._active_or_none(pointer)
                 record = self._with_settings(record, change.applied_to(active))
                 record = replace(record, name=name, version=number)
-                # The version first, then the pointer: a pointer never names a missing record.
-                await self.store.put(record, data)
-                ref = VersionRef(number, record.id, record.created_at)
-                if pointer is None:
-                    pointer = NamePointer(namespace, name, number, (ref,))
-                else:
-                    pointer = pointer.with_version(ref)
-                await self._write_pointer(pointer)
-                await self.index.add(entry_of(record, _first_created(pointer)))
-                await self.index.set_schedule(history_key(record), record.schedule)
+                async with self._claiming(record, active) as claim:
+                    # The version first, then the pointer: a pointer never names a missing
+                    # record.
+                    await self.store.put(record, data)
+                    ref = VersionRef(number, record.id, record.created_at)
+                    if pointer is None:
+                        pointer = NamePointer(namespace, name, number, (ref,))
+                    else:
+                        pointer = pointer.with_version(ref)
+                    await self._write_pointer(pointer)
+                    await self.index.add(entry_of(record, _first_created(pointer)))
+                    await self.index.set_schedule(history_key(record), record.schedule)
+                    await claim()
         self._records.put(record.id, record)
         self._code.put(record.code_sha256, code)
+        if name is not None:
+            # First: what the hosts held for the name is stale before the new version is
+            # pushed to them, else the pushed route could count as stale too.
+            self._changed(record)
         for listener in self.on_deploy:
             listener(record)
-        if name is not None:
-            self._changed(record)
         return record
 
     @staticmethod
@@ -176,7 +203,31 @@ class FunctionRegistry:
             secrets=settings.secrets,
             allow_hosts=settings.allow_hosts,
             schedule=settings.schedule,
+            routes=settings.routes,
         )
+
+    @contextlib.asynccontextmanager
+    async def _claiming(
+        self, record: FunctionRecord, before: FunctionRecord | None
+    ) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+        """Around a name's change of version: checks ``record``'s routes are free, and gives
+        what claims them, all under the route claims' lock. A name that had and gets no routes
+        (the most) needs neither."""
+        assert record.name is not None
+        namespace, name = record.namespace, record.name
+
+        async def claim() -> None:
+            await self.routes.claim(namespace, name, record.routes)
+
+        async def nothing() -> None:
+            return None
+
+        if not record.routes and (before is None or not before.routes):
+            yield nothing
+            return
+        async with self.routes.lock:
+            await self.routes.check(namespace, name, record.routes)
+            yield claim
 
     async def _active_or_none(self, pointer: NamePointer) -> FunctionRecord | None:
         try:
@@ -293,26 +344,36 @@ class FunctionRegistry:
         limit: int = DEFAULT_PAGE,
         cursor: str | None = None,
         prefix: str = "",
+        *,
+        keep: Callable[[FunctionRecord], bool] | None = None,
     ) -> tuple[list[FunctionRecord], str | None]:
         """One page of unnamed functions and the active version of each named one, newest
-        first (``vortex.storage.index``), and the cursor of the next page (None at the end)."""
+        first (``vortex.storage.index``), and the cursor of the next page (None at the end).
+
+        ``keep`` filters on what the index does not hold (a file name): the records are read
+        and tested, at most ``FILTER_SCAN`` of them a page, so a page may hold fewer than
+        ``limit`` functions and still have a cursor; the next page goes on from there."""
         await self.index.ensure()
         after = Entry.from_cursor(cursor) if cursor else None
         if after is not None and namespace is not ALL_NAMESPACES and after.namespace != namespace:
             raise InvalidCursor("cursor belongs to another namespace's listing")
         shown: list[tuple[Entry, FunctionRecord]] = []
-        while len(shown) <= limit:
-            wanted = limit + 1 - len(shown)
+        scanned = 0
+        while True:
+            wanted = limit + 1 - len(shown) if keep is None else FILTER_BATCH
             batch = await self.index.entries(namespace, prefix, after, wanted)
             found = await asyncio.gather(*(self._listed(entry) for entry in batch))
-            shown.extend((e, r) for e, r in zip(batch, found, strict=True) if r is not None)
+            for entry, record in zip(batch, found, strict=True):
+                if record is not None and (keep is None or keep(record)):
+                    shown.append((entry, record))
+                    if len(shown) > limit:
+                        return [r for _, r in shown[:limit]], shown[limit - 1][0].cursor()
+            scanned += len(batch)
             if len(batch) < wanted:
-                break
+                return [r for _, r in shown], None
             after = batch[-1]
-        if len(shown) <= limit:
-            return [r for _, r in shown], None
-        shown = shown[:limit]
-        return [r for _, r in shown], shown[-1][0].cursor()
+            if keep is not None and scanned >= FILTER_SCAN:
+                return [r for _, r in shown], after.cursor()
 
     async def _listed(self, entry: Entry) -> FunctionRecord | None:
         """The record an index entry shows; None for a function gone since (whose entry a
@@ -359,10 +420,14 @@ class FunctionRegistry:
                 to = max(older)
             elif pointer.version(to) is None:
                 raise VersionNotFound(f"{record.name} has no version {to}")
+            before = await self._active_or_none(pointer)
             pointer = pointer.activate(to)
-            await self._write_pointer(pointer)
             active = await self.record(pointer.active_ref.function_id)
-            await self.index.set_schedule(history_key(record), active.schedule)
+            # The version's routes may be another function's since: refused, as a deploy.
+            async with self._claiming(active, before) as claim:
+                await self._write_pointer(pointer)
+                await self.index.set_schedule(history_key(record), active.schedule)
+                await claim()
             self._changed(record)
             return pointer
 
@@ -387,5 +452,7 @@ class FunctionRegistry:
                 self._records.discard(function_id)
             await self.index.remove(entry_of(record, _first_created(pointer)))
             await self.index.set_schedule(history_key(record), None)
+            async with self.routes.lock:
+                await self.routes.claim(record.namespace, record.name, ())
             self._changed(record)
             return Deleted(ids, history_key(record))

@@ -23,13 +23,14 @@ import orjson
 from vortex import oplog
 from vortex.config import Settings
 from vortex.errors import SecretsUnavailable
-from vortex.functions import Code, FunctionRegistry, history_key, iso_utc
+from vortex.functions import Code, FunctionRegistry, history_key, iso_utc, public_name
 from vortex.history.base import RunEntry, RunHistory, bounded_logs
 from vortex.isolates.bindings import Binding
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
 from vortex.isolates.pool import IsolatePool
+from vortex.isolates.protocol import RouteSpec, RunRecord
 from vortex.kv import KV
 from vortex.kv.binding import kv_binding
 from vortex.logbus.base import LogBus
@@ -37,6 +38,7 @@ from vortex.metrics import Metrics
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript
 from vortex.modules.sourcemap import BUNDLE_NAME
+from vortex.rollups.recorder import RollupRecorder
 from vortex.storage.base import FunctionRecord
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class RunService:
         history: RunHistory,
         kv: KV,
         metrics: Metrics,
+        rollups: RollupRecorder,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -96,6 +99,7 @@ class RunService:
         self.history = history
         self.kv = kv
         self.metrics = metrics
+        self.rollups = rollups
         self.pending: set[asyncio.Task[None]] = set()
         """Runs being written to the history: awaited at shutdown so none is lost."""
 
@@ -204,7 +208,16 @@ class RunService:
         outcome: RunOutcome,
     ) -> None:
         code_of_error = outcome.error["code"] if outcome.error else None
-        self.metrics.observe_run(record.id, code_of_error, outcome.duration_ms, outcome.cpu_ms)
+        self.metrics.observe_run(
+            record.id, code_of_error, outcome.duration_ms, outcome.cpu_ms, name=public_name(record)
+        )
+        self.rollups.observe(
+            history_key(record),
+            started_at,
+            outcome.error is None,
+            outcome.duration_ms,
+            outcome.cpu_ms,
+        )
         logs, truncated = bounded_logs(outcome.logs)
         entry = RunEntry(
             run_id=run_id,
@@ -236,22 +249,28 @@ class RunService:
     # -- runs that hosts start for their own listener ---------------------------------------------
     async def route_frame(
         self, hostname_record: FunctionRecord, known: str | None, elsewhere: bool
-    ) -> dict[str, Any]:
+    ) -> RouteSpec:
         """What a host needs to serve ``record``'s requests itself (``isolates.route``)."""
         record, code = await self.registry.code_of(hostname_record)
+        return self.route_spec(record, code, known, elsewhere)
+
+    def route_spec(
+        self, record: FunctionRecord, code: Code, known: str | None, elsewhere: bool
+    ) -> RouteSpec:
+        """``route_frame`` of a record whose code is at hand."""
         _check_secrets(record)
         shape = self._shape(record, code)
-        return {
-            "function_id": record.id,
-            "module": shape.module,
-            "code": None if known == record.id else shape.script,
-            "filename": shape.filename,
-            "limits": self.pool.limits.to_json(),
-            "env": shape.env,
-            "bindings": {name: dict(b.describe) for name, b in shape.bindings.items()},
-            "instance": self._instance(record) or "",
-            "elsewhere": elsewhere,
-        }
+        return RouteSpec(
+            function_id=record.id,
+            module=shape.module,
+            code=None if known == record.id else shape.script,
+            filename=shape.filename,
+            limits=self.pool.limits,
+            env=shape.env,
+            bindings={name: dict(b.describe) for name, b in shape.bindings.items()},
+            instance=self._instance(record) or "",
+            elsewhere=elsewhere,
+        )
 
     def adopt(self, function_id: str, run_id: str, started_at: float) -> Invocation | None:
         """The supervisor's side of a run a host started for its listener, once the run needs
@@ -274,29 +293,25 @@ class RunService:
         self._track(invocation, record, run_id, "http", started_at)
         return invocation
 
-    def record_unannounced(self, records: list[dict[str, Any]]) -> None:
+    def record_unannounced(self, records: list[RunRecord]) -> None:
         """Listener runs that ended without needing the supervisor: only their records are
         left, recorded together (one task for a batch)."""
-        now = time.time()
         found = []
-        for message in records:
-            cached = self.registry.cached(str(message["function_id"]))
+        for run in records:
+            cached = self.registry.cached(run.function_id)
             if cached is None:
                 continue
             record, code = cached
-            error = message.get("error")
+            error = run.error
             if error is not None and isinstance(code, ModuleBundle | BuiltScript):
                 error = code.positions.rewrite_error(error)
             outcome = RunOutcome(
-                output_json=message.get("output"),
+                output_json=run.output,
                 error=error,
-                cpu_ms=float(message.get("cpu_ms") or 0.0),
-                duration_ms=float(message.get("wall_ms") or 0.0),
+                cpu_ms=run.cpu_ms,
+                duration_ms=run.wall_ms,
             )
-            ended_at = float(message.get("ended_at") or now)
-            found.append(
-                (record, str(message["run_id"]), ended_at - outcome.duration_ms / 1000, outcome)
-            )
+            found.append((record, run.run_id, run.ended_at - run.wall_ms / 1000, outcome))
 
         async def record_them() -> None:
             for record, run_id, started_at, outcome in found:

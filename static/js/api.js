@@ -19,34 +19,34 @@ export class NetworkError extends Error {
   }
 }
 
-// ---------------------------------------------------------------- the API key
+// ---------------------------------------------------------------- the session
 
-const KEY_STORAGE = "vortex.apiKey";
-let memoryKey = null; // when localStorage is blocked, the key lives as long as the page
+// A server with API keys: the page posts a key once (POST /session) and keeps nothing of it. The
+// server answers with a session cookie that is HttpOnly (no script, this one included, can read
+// it) and a CSRF token, readable in a cookie of its own, that every request carries back in
+// X-Vortex-CSRF, and every WebSocket as the subprotocol `csrf.<token>`: a page of another origin
+// can make the browser send the cookie, never the token (vortex/http/session_cookies.py).
 
-/** The API key this browser sends, or null (a server without keys needs none). */
-export function apiKey() {
-  try {
-    return localStorage.getItem(KEY_STORAGE) ?? memoryKey;
-  } catch {
-    return memoryKey;
-  }
+const CSRF_COOKIES = ["__Host-vortex_csrf", "vortex_csrf"];
+const OLD_KEY_STORAGE = "vortex.apiKey"; // where dashboards before sessions kept the key itself
+
+/** The session's CSRF token, or null (no session: a server without keys needs none). */
+export function csrfToken() {
+  const cookies = new Map(
+    document.cookie.split(";").map((part) => {
+      const at = part.indexOf("=");
+      return at < 0 ? [part.trim(), ""] : [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+    }),
+  );
+  for (const name of CSRF_COOKIES) if (cookies.get(name)) return cookies.get(name);
+  return null;
 }
 
-export function setApiKey(key) {
-  memoryKey = key || null;
-  try {
-    if (key) localStorage.setItem(KEY_STORAGE, key);
-    else localStorage.removeItem(KEY_STORAGE);
-  } catch {
-    // Storage blocked: the key is kept in memory for this page only.
-  }
-}
+let current = null; // what /session last said: {namespace, key_id, session, ...}, or null
 
-/** The namespace a key names in its text (`vx_<namespace>_…`), only to show it. */
-export function keyNamespace(key) {
-  const match = /^vx_([a-z0-9-]+)_/.exec(key ?? "");
-  return match ? match[1] : null;
+/** Who this browser is to the server: `{namespace, key_id, session}`, or null when unknown. */
+export function session() {
+  return current;
 }
 
 /** Called with the ApiError of every 401/403, so the page can ask for a (better) key. */
@@ -55,12 +55,18 @@ export function onUnauthorized(listener) {
   onAuthProblem = listener;
 }
 
-async function request(method, path, { body, headers = {}, timeoutMs = 30_000, accept = [], key, quiet = false } = {}) {
+async function request(method, path, { body, headers = {}, timeoutMs = 30_000, accept = [], quiet = false } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store", signal: controller.signal };
-  const token = key === undefined ? apiKey() : key;
-  if (token) init.headers.Authorization = `Bearer ${token}`;
+  const init = {
+    method,
+    headers: { Accept: "application/json", ...headers },
+    cache: "no-store",
+    credentials: "same-origin",
+    signal: controller.signal,
+  };
+  const csrf = csrfToken();
+  if (csrf) init.headers["X-Vortex-CSRF"] = csrf;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -99,17 +105,20 @@ export const api = {
   /** GET /health; a 503 still carries the pool's state ("unhealthy"). */
   health: () => request("GET", "/health", { timeoutMs: 4000, accept: [503] }),
   /** One page, newest first: `{functions, cursor}`; the cursor (null at the end) gives the next. */
-  listFunctions: ({ limit, cursor, prefix } = {}) => {
+  listFunctions: ({ limit, cursor, prefix, file } = {}) => {
     const query = new URLSearchParams();
     if (limit) query.set("limit", String(limit));
     if (cursor) query.set("cursor", cursor);
     if (prefix) query.set("prefix", prefix);
+    if (file) query.set("file", file);
     const qs = query.toString();
     return request("GET", qs ? `/functions?${qs}` : "/functions", { timeoutMs: 10_000 });
   },
   getFunction: (id) => request("GET", `/functions/${fn(id)}`),
   /** A name makes a new version of the function of that name (and makes it active). */
   deploy: (code, filename, name) => request("POST", "/deploy", { body: name ? { code, filename, name } : { code, filename } }),
+  /** A deploy with settings: `body` as POST /deploy takes it (code or files, name, env, ...). */
+  deployWith: (body) => request("POST", "/deploy", { body }),
   execute: (id, runId) =>
     request("POST", `/execute/${fn(id)}`, { headers: { "X-Vortex-Run-Id": runId }, timeoutMs: 10 * 60_000 }),
   remove: (id) => request("DELETE", `/functions/${fn(id)}`),
@@ -117,9 +126,69 @@ export const api = {
   rollback: (name, to) => request("POST", `/functions/${fn(name)}/rollback`, { body: { to } }),
   runs: (ref) => request("GET", `/functions/${fn(ref)}/runs`),
   runDetail: (ref, runId) => request("GET", `/functions/${fn(ref)}/runs/${fn(runId)}`),
-  /** Whether `key` opens this server's API: resolves, or throws the ApiError (quietly). */
-  checkKey: (key) => request("GET", "/functions?limit=1", { key, quiet: true, timeoutMs: 10_000 }),
+  /** Logs this browser in with `key`: resolves to the session, or throws the ApiError (quietly). */
+  logIn: async (key) => {
+    current = await request("POST", "/session", { body: { key }, quiet: true, timeoutMs: 10_000 });
+    return current;
+  },
+  /** Ends this browser's session (the server forgets it and clears the cookies). */
+  logOut: async () => {
+    try {
+      await request("DELETE", "/session", { quiet: true, timeoutMs: 10_000 });
+    } finally {
+      current = null;
+    }
+  },
+  /** Who this browser is (`GET /session`), or null when the server wants a key first. */
+  whoAmI: async () => {
+    try {
+      current = await request("GET", "/session", { quiet: true, timeoutMs: 10_000 });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      current = null;
+    }
+    return current;
+  },
+  /** Charts: `window` "hour" (a point a minute) or "day" (every ten minutes). */
+  stats: (ref, window) => request("GET", `/functions/${fn(ref)}/stats?window=${fn(window)}`, { timeoutMs: 15_000 }),
+  kvList: (ref, { prefix, cursor, limit } = {}) => {
+    const query = new URLSearchParams();
+    if (prefix) query.set("prefix", prefix);
+    if (cursor) query.set("cursor", cursor);
+    if (limit) query.set("limit", String(limit));
+    const qs = query.toString();
+    return request("GET", `/functions/${fn(ref)}/kv${qs ? `?${qs}` : ""}`);
+  },
+  kvGet: (ref, key) => request("GET", `/functions/${fn(ref)}/kv/value?key=${fn(key)}`),
+  kvPut: (ref, key, value, ttlSeconds) =>
+    request("PUT", `/functions/${fn(ref)}/kv/value?key=${fn(key)}`, {
+      body: ttlSeconds ? { value, expiration_ttl: ttlSeconds } : { value },
+    }),
+  kvDelete: (ref, key) => request("DELETE", `/functions/${fn(ref)}/kv/value?key=${fn(key)}`),
+  /** The request tester: the server sends it to the function's URL and answers with the response. */
+  sendRequest: (ref, { method, path, headers, body }) =>
+    request("POST", `/functions/${fn(ref)}/request`, { body: { method, path, headers, body }, timeoutMs: 90_000 }),
 };
+
+/**
+ * A key kept by a dashboard of before sessions: it is taken out of localStorage at once and, if
+ * it still opens the server, traded for a session. Resolves to the session, or null.
+ */
+export async function adoptStoredKey() {
+  let key = null;
+  try {
+    key = localStorage.getItem(OLD_KEY_STORAGE);
+    localStorage.removeItem(OLD_KEY_STORAGE);
+  } catch {
+    return null; // storage blocked: nothing was kept there either
+  }
+  if (!key) return null;
+  try {
+    return await api.logIn(key);
+  } catch {
+    return null;
+  }
+}
 
 export function wsUrl(functionId) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -127,10 +196,11 @@ export function wsUrl(functionId) {
 }
 
 /**
- * A browser cannot set headers on a WebSocket: the key travels as the subprotocol
- * `bearer.<key>`, next to `vortex`, which the server picks (vortex/http/auth.py).
+ * A browser sends the session cookie with a WebSocket's handshake but cannot set headers on it:
+ * the CSRF token travels as the subprotocol `csrf.<token>`, next to `vortex`, which the server
+ * picks (vortex/http/session_cookies.py).
  */
 export function openSocket(functionId) {
-  const key = apiKey();
-  return key ? new WebSocket(wsUrl(functionId), ["vortex", `bearer.${key}`]) : new WebSocket(wsUrl(functionId));
+  const csrf = csrfToken();
+  return csrf ? new WebSocket(wsUrl(functionId), ["vortex", `csrf.${csrf}`]) : new WebSocket(wsUrl(functionId));
 }

@@ -1,7 +1,8 @@
-// The API key dialog. A server with keys answers 401 without one: the page asks for a key, checks
-// it against the API before keeping it, and keeps it in this browser (localStorage).
+// The API key dialog. A server with keys answers 401 without one: the page asks for a key and
+// logs in with it (POST /session). The browser keeps a session cookie no script can read, never
+// the key: it is in this page's memory only while the request is on its way.
 
-import { api, apiKey, ApiError, keyNamespace, setApiKey } from "./api.js";
+import { api, ApiError, session } from "./api.js";
 
 // A key travels in a header and in a WebSocket subprotocol: both take only token characters.
 const TOKEN = /^[A-Za-z0-9._~+\/-]+=*$/;
@@ -24,8 +25,12 @@ export class KeyGate {
       els.reveal.setAttribute("aria-pressed", String(hidden));
     });
     els.cancel.addEventListener("click", () => this.close());
-    els.forget.addEventListener("click", () => {
-      setApiKey(null);
+    els.forget.addEventListener("click", async () => {
+      try {
+        await api.logOut();
+      } catch {
+        // The server could not be reached: the session ends anyway with its cookie's age or key.
+      }
       this.close();
       this.onForget?.();
     });
@@ -45,13 +50,13 @@ export class KeyGate {
    */
   open(problem = null) {
     const { root, title, text, input, cancel, forget } = this.els;
-    const saved = apiKey();
+    const saved = session()?.session ? session() : null;
     this.required = problem !== null;
     if (problem?.status === 403) {
       title.textContent = "This key cannot be used here";
       text.textContent = `The server refused it: ${problem.message}. Paste a key made for functions (vortex keys create --namespace NAME).`;
     } else if (problem && saved) {
-      title.textContent = "Your API key was refused";
+      title.textContent = "Your session has ended";
       text.textContent = `${problem.message}. Paste a valid key to go on.`;
     } else if (problem && /has no API keys/.test(problem.message)) {
       // A server beyond loopback with no key at all: no key works until the operator makes one.
@@ -61,10 +66,10 @@ export class KeyGate {
       title.textContent = "API key required";
       text.textContent = "This Vortex server only answers requests that carry an API key of one of its namespaces.";
     } else {
-      const namespace = keyNamespace(saved);
+      const namespace = saved?.namespace;
       title.textContent = "API key";
       text.textContent = saved
-        ? `This browser sends a key${namespace ? ` of the namespace ${namespace}` : ""} with every request. Paste another to switch, or forget it.`
+        ? `This browser is logged in with a key${namespace ? ` of the namespace ${namespace}` : ""}. Paste another to switch, or log out.`
         : "Paste a key if this server asks for one.";
     }
     cancel.hidden = this.required;
@@ -111,10 +116,10 @@ export class KeyGate {
     submit.disabled = true;
     submit.textContent = "Checking…";
     try {
-      await api.checkKey(key);
-      setApiKey(key);
+      const opened = await api.logIn(key);
+      input.value = "";
       this.close();
-      this.onKey?.(key);
+      this.onKey?.(opened);
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) this.setError(`Refused: ${error.message}.`);
       else if (error instanceof ApiError && error.status === 403) this.setError(`This key is not for functions: ${error.message}.`);

@@ -1,17 +1,21 @@
 // The Vortex dashboard: functions and pool health on the left, the editor in the middle, the
 // run and its live logs on the right. A thin client of the HTTP API and the log WebSocket.
 
-import { api, apiKey, ApiError, keyNamespace, NetworkError, onUnauthorized } from "./api.js";
+import { adoptStoredKey, api, ApiError, NetworkError, onUnauthorized, session } from "./api.js";
 import { $, h, icon } from "./dom.js";
 import { Editor } from "./editor.js";
 import { EXAMPLE_CODE, EXAMPLE_FILENAME } from "./example.js";
 import { formatBytes, formatMs, IS_MAC, newRunId, relativeTime, shortId } from "./format.js";
+import { ChartsView } from "./chartsview.js";
 import { HealthMonitor } from "./health.js";
 import { HistoryView, refOf } from "./historyview.js";
 import { KeyGate } from "./keygate.js";
+import { KvView } from "./kvview.js";
 import { openRunStream, TailSocket } from "./live.js";
 import { RunView } from "./runview.js";
+import { SettingsView } from "./settingsview.js";
 import { TailView } from "./tailview.js";
+import { TesterView } from "./testerview.js";
 import { VersionsView } from "./versionsview.js";
 import { firstFrame } from "./views.js";
 
@@ -43,6 +47,8 @@ const els = {
   fnMore: $("#fn-more"),
   fnNoMatch: $("#fn-nomatch"),
   fnNoMatchText: $("#fn-nomatch-text"),
+  fnNoMatchWhat: $("#fn-nomatch-what"),
+  fnSearchBy: $("#fn-search-by"),
   newFn: $("#new-fn"),
   stat: {
     workers: $("#stat-workers"),
@@ -74,12 +80,20 @@ const els = {
     tail: $("#tab-tail"),
     history: $("#tab-history"),
     versions: $("#tab-versions"),
+    charts: $("#tab-charts"),
+    tester: $("#tab-tester"),
+    kv: $("#tab-kv"),
+    settings: $("#tab-settings"),
   },
   panes: {
     run: $("#pane-run"),
     tail: $("#pane-tail"),
     history: $("#pane-history"),
     versions: $("#pane-versions"),
+    charts: $("#pane-charts"),
+    tester: $("#pane-tester"),
+    kv: $("#pane-kv"),
+    settings: $("#pane-settings"),
   },
   toasts: $("#toasts"),
 };
@@ -88,6 +102,7 @@ const state = {
   functions: null, // null until the first list arrives; the pages loaded so far
   cursor: null, // the next page's, null when every function is loaded
   prefix: "", // the search: functions whose name or id starts with it (on the server)
+  searchBy: "name", // or "file": functions whose file name holds the search
   current: null, // the open function: {id, filename, code, size, created_at, last_run, name?, version?}
   edits: new Map(), // unsaved edits of deployed functions, by ref (name, or id when unnamed)
   busy: null, // "deploy" | "run" | null
@@ -353,7 +368,9 @@ function renderFunctions({ force = false } = {}) {
   els.fnCount.textContent = list.length ? `${list.length}${state.cursor ? "+" : ""}` : "";
   els.fnEmpty.hidden = list.length > 0 || state.prefix !== "";
   els.fnNoMatch.hidden = list.length > 0 || state.prefix === "";
-  els.fnNoMatchText.textContent = state.prefix;
+  const byFile = state.prefix.startsWith("file:");
+  els.fnNoMatchWhat.firstChild.textContent = byFile ? "No function's file name holds " : "No function's name or id starts with ";
+  els.fnNoMatchText.textContent = byFile ? state.prefix.slice(5) : state.prefix;
   els.fnMore.hidden = !state.cursor;
   const now = Date.now();
   const items = list.map((fn) => {
@@ -418,7 +435,7 @@ async function refreshFunctions() {
   const loaded = state.functions?.length ?? 0;
   const limit = Math.min(MAX_PAGE, Math.max(PAGE, loaded));
   try {
-    const data = await api.listFunctions({ limit, prefix });
+    const data = await api.listFunctions({ limit, ...searchQuery(prefix) });
     if (prefix !== state.prefix) return; // another search started meanwhile
     const fresh = Array.isArray(data?.functions) ? data.functions : [];
     if (loaded > limit && data?.cursor) {
@@ -450,7 +467,7 @@ async function loadMore() {
   loadingMore = true;
   const { prefix, cursor } = state;
   try {
-    const data = await api.listFunctions({ limit: PAGE, cursor, prefix });
+    const data = await api.listFunctions({ limit: PAGE, cursor, ...searchQuery(prefix) });
     if (prefix !== state.prefix || cursor !== state.cursor) return;
     const seen = new Set(state.functions.map(refOf));
     const more = (Array.isArray(data?.functions) ? data.functions : []).filter((fn) => !seen.has(refOf(fn)));
@@ -464,12 +481,24 @@ async function loadMore() {
   }
 }
 
+/** The list's query for a search: a prefix of names and ids, or text in file names. */
+function searchQuery(text) {
+  if (!text) return {};
+  return text.startsWith("file:") ? { file: text.slice(5) } : { prefix: text };
+}
+
 let searchTimer = null;
 function search() {
   clearTimeout(searchTimer);
   searchTimer = setTimeout(() => {
-    // Names are lowercase slugs and ids lowercase UUIDs: other characters match nothing.
-    const prefix = els.fnSearch.value.trim().toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, 64);
+    const raw = els.fnSearch.value.trim();
+    state.searchBy = els.fnSearchBy.value === "file" ? "file" : "name";
+    // Names are lowercase slugs and ids lowercase UUIDs: other characters match nothing. File
+    // names hold letters, digits, "_", "." and "-" (in any case: the server ignores it).
+    const byFile = state.searchBy === "file";
+    const cleaned = byFile ? raw.replace(/[^\w.-]/g, "").slice(0, 100) : raw.toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, 64);
+    const prefix = byFile && cleaned ? `file:${cleaned}` : cleaned;
+    els.fnSearch.setAttribute("aria-label", state.searchBy === "file" ? "Search functions whose file name holds the text" : "Search functions by the start of their name or id");
     if (prefix === state.prefix) return;
     state.prefix = prefix;
     state.functions = null;
@@ -480,13 +509,19 @@ function search() {
   }, 200);
 }
 
+function matchesSearch(fn) {
+  const { file, prefix = "" } = searchQuery(state.prefix);
+  if (file !== undefined) return String(fn.filename ?? "").toLowerCase().includes(file.toLowerCase());
+  return refOf(fn).startsWith(prefix) || fn.id.startsWith(prefix);
+}
+
 function upsertFunction(record) {
   if (!state.functions) state.functions = [];
   const index = state.functions.findIndex((fn) => refOf(fn) === refOf(record));
   const summary = { ...record };
   delete summary.code;
   if (index >= 0) state.functions[index] = { ...state.functions[index], ...summary };
-  else if (refOf(summary).startsWith(state.prefix) || summary.id.startsWith(state.prefix)) state.functions.unshift(summary);
+  else if (matchesSearch(summary)) state.functions.unshift(summary);
   renderFunctions();
 }
 
@@ -594,6 +629,23 @@ const versionsView = new VersionsView(
   { onCopy: copyText, onSwitched: (pointer, from) => switched(pointer, from) },
 );
 
+const chartsView = new ChartsView({ status: $("#charts-status"), body: $("#charts-body") });
+const testerView = new TesterView({ status: $("#tester-bar"), body: $("#tester-scroll") }, { onCopy: copyText });
+const kvView = new KvView({ status: $("#kv-bar"), body: $("#kv-scroll") }, { onToast: toast });
+const settingsView = new SettingsView({ status: $("#settings-bar"), body: $("#settings-scroll") }, { onToast: toast, onSaved: (answer) => settingsSaved(answer) });
+
+/** Settings saved from the Settings pane: a new version of the open name, or a new function. */
+async function settingsSaved(answer) {
+  const ref = answer.name ?? answer.function_id;
+  if (state.current?.name && answer.name === state.current.name) {
+    await syncCurrent();
+    versionsView.refresh();
+  } else {
+    location.hash = `#/functions/${encodeURIComponent(ref)}`;
+  }
+  refreshFunctions();
+}
+
 function selectTab(tab) {
   if (els.tabs[tab].hidden) tab = "run";
   state.tab = tab;
@@ -604,6 +656,8 @@ function selectTab(tab) {
   }
   tailView.setVisible(tab === "tail");
   historyView.setVisible(tab === "history");
+  chartsView.setVisible(tab === "charts");
+  kvView.setVisible(tab === "kv");
   if (tab === "versions") versionsView.refresh();
 }
 for (const [name, button] of Object.entries(els.tabs)) {
@@ -624,7 +678,15 @@ function setCurrent(fn) {
   state.current = fn;
   historyView.setFunction(fn);
   versionsView.setFunction(fn);
+  chartsView.setFunction(fn);
+  testerView.setFunction(fn);
+  kvView.setFunction(fn);
+  settingsView.setFunction(fn);
   els.tabs.history.hidden = !fn;
+  els.tabs.settings.hidden = !fn;
+  els.tabs.charts.hidden = !fn;
+  els.tabs.tester.hidden = !fn;
+  els.tabs.kv.hidden = !fn;
   els.tabs.versions.hidden = !fn?.name;
   if (els.tabs[state.tab].hidden) selectTab("run");
   else if (state.tab === "versions") versionsView.refresh();
@@ -673,6 +735,7 @@ function runsSeen() {
     if (state.busy === "run") return; // a run of this page refreshes both when it ends
     refreshFunctions();
     if (state.tab === "history") historyView.refresh({ quiet: true });
+    if (state.tab === "charts") chartsView.refresh({ quiet: true });
   }, 800);
 }
 
@@ -762,6 +825,7 @@ async function syncCurrent({ versions = true } = {}) {
   const edit = state.edits.get(name);
   state.current = fresh;
   tailView.fn = fresh;
+  for (const view of [chartsView, testerView, kvView, settingsView]) view.setFunction(fresh);
   if (!edit) {
     els.filename.value = fresh.filename;
     // Setting the same code again would move the cursor and the scroll: only when it changed.
@@ -830,7 +894,7 @@ async function deploy() {
         // ignore
       }
     }
-    const record = { id, code, filename, size: codeBytes(code), created_at: new Date().toISOString(), last_run: null };
+    const record = { id, code, filename, size: codeBytes(code), created_at: new Date().toISOString(), last_run: null, url: answer.url ?? null };
     if (answer.name) {
       // One history for every version of a name: the last run stays the last run; the
       // settings the server kept are the previous version's.
@@ -913,6 +977,7 @@ async function run() {
     refreshFunctions();
     // The server answers once the run is in the history: it is there to be listed.
     if (refOf(historyView.fn) === ref) historyView.refresh({ quiet: true });
+    if (state.tab === "charts" && refOf(chartsView.fn) === ref) chartsView.refresh({ quiet: true });
   }
 }
 
@@ -959,6 +1024,10 @@ els.newFn.addEventListener("click", () => {
   editor.textarea.focus();
 });
 els.fnSearch.addEventListener("input", search);
+els.fnSearchBy.addEventListener("change", () => {
+  search();
+  els.fnSearch.focus();
+});
 els.fnMore.addEventListener("click", () => loadMore());
 // Scrolling to the end of the list loads the next page, as a click on "More" does.
 new IntersectionObserver((seen) => {
@@ -986,15 +1055,15 @@ const keyGate = new KeyGate(
     submit: $("#key-submit"),
   },
   {
-    onKey: (key) => {
+    onKey: (opened) => {
       renderKeyButton();
-      const namespace = keyNamespace(key);
-      toast("API key accepted", { detail: namespace ? `Namespace ${namespace}` : "Kept in this browser" });
+      const namespace = opened?.namespace;
+      toast("Logged in", { detail: namespace ? `Namespace ${namespace}` : "This browser keeps a session" });
       reconnect();
     },
     onForget: () => {
       renderKeyButton();
-      toast("API key forgotten", { kind: "info", detail: "This browser no longer sends it" });
+      toast("Logged out", { kind: "info", detail: "This browser's session has ended" });
       reconnect();
     },
   },
@@ -1002,11 +1071,11 @@ const keyGate = new KeyGate(
 onUnauthorized((problem) => keyGate.open(problem));
 
 function renderKeyButton() {
-  const key = apiKey();
-  els.keyBtn.hidden = !key;
-  const namespace = keyNamespace(key);
+  const current = session();
+  els.keyBtn.hidden = !current?.session;
+  const namespace = current?.namespace;
   els.keyLabel.textContent = namespace ?? "API key";
-  els.keyBtn.title = namespace ? `API key of the namespace ${namespace}: change or forget it` : "API key: change or forget it";
+  els.keyBtn.title = namespace ? `Logged in to the namespace ${namespace}: switch keys or log out` : "API key: switch or log out";
 }
 els.keyBtn.addEventListener("click", () => keyGate.open());
 
@@ -1052,6 +1121,10 @@ setInterval(() => {
   renderHeader(); // "deployed 2m ago" keeps its age
 }, 30_000);
 
+// A key a dashboard of before sessions left in localStorage is taken out and traded for a
+// session first, so that the page's first requests already carry it.
+await adoptStoredKey();
+api.whoAmI().then(renderKeyButton, () => {});
 renderKeyButton();
 state.route = undefined;
 route();

@@ -128,3 +128,43 @@ async def test_a_key_reaches_only_its_namespace(
         deleted_cli = vortex_cli(env, "delete", a_plain["function_id"])
         assert deleted_cli.returncode == 4, deleted_cli.stderr
         assert (await call(http, acme, "GET", f"/functions/{a_plain['function_id']}"))[0] == 200
+
+
+async def test_a_host_routed_to_one_namespace_is_refused_to_another(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """Routes: a tenant cannot serve (part of) a hostname another namespace's routes serve, and
+    the refusal names neither the function nor the namespace."""
+    server = server_factory(workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        acme, beta = make_key(server, "acme"), make_key(server, "beta")
+        server.wait_for_keys(acme, beta)
+        code = "export default { fetch: () => new Response('acme') };"
+
+        def deploy(routes: list[str], name: str = "site") -> dict[str, Any]:
+            return {"code": code, "filename": "index.mjs", "name": name, "routes": routes}
+
+        status, body = await call(
+            http, acme, "POST", "/deploy", json=deploy(["shop.example.com/v1/*"])
+        )
+        assert status == 200, body
+        for routes in (["shop.example.com/v2/*"], ["*.example.com/*"], ["shop.example.com/v1/*"]):
+            status, body = await call(http, beta, "POST", "/deploy", json=deploy(routes))
+            assert status == 409 and body["error"]["code"] == "route_taken", (routes, body)
+            assert "acme" not in body["error"]["message"]
+            assert "site" not in body["error"]["message"]
+        # Another host is beta's to claim, and acme's other functions share acme's host.
+        status, body = await call(http, beta, "POST", "/deploy", json=deploy(["www.example.org/*"]))
+        assert status == 200, body
+        status, body = await call(
+            http, acme, "POST", "/deploy", json=deploy(["shop.example.com/v2/*"], "other")
+        )
+        assert status == 200, body
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(
+                f"http://127.0.0.1:{server.functions_port}/v1/x",
+                headers={"Host": "shop.example.com"},
+            ) as response,
+        ):
+            assert (response.status, await response.text()) == (200, "acme")

@@ -141,6 +141,38 @@ async def test_the_schedule_index_follows_deploys_rollbacks_and_deletes(
     assert await index.schedules() == {}
 
 
+async def test_the_route_index_follows_deploys_rollbacks_deletes_and_rebuilds(
+    store: FunctionStore,
+) -> None:
+    registry = FunctionRegistry(store)
+    index = registry.index
+    first = await deploy(registry, CODE, name="api", routes=["api.example.com/*"])
+    await deploy(registry, CODE, name="v2", routes=["api.example.com/v2/*", "*.example.org/*"])
+    assert sorted(await index.routes()) == [
+        ("*.example.org/*", "default", "v2"),
+        ("api.example.com/*", "default", "api"),
+        ("api.example.com/v2/*", "default", "v2"),
+    ]
+    matched = await registry.routes.match("api.example.com", "/v2/x?y=1")
+    assert (matched.claim.name, matched.paths) == ("v2", ("/v2/*", "/*"))
+    # Kept by a version that does not set them, cleared by one that does, back by a rollback.
+    kept = await deploy(registry, CODE, name="api")
+    assert kept.routes == ("api.example.com/*",)
+    cleared = await deploy(registry, CODE, name="api", routes=())
+    assert ("api.example.com/*", "default", "api") not in await index.routes()
+    await registry.rollback(cleared, kept.version)
+    assert ("api.example.com/*", "default", "api") in await index.routes()
+
+    # A lost index is made again with the active versions' routes.
+    everything_before = sorted(await store.index.keys(ROOT))
+    await store.index.remove(everything_before)
+    rebuilt = await FunctionIndex(store.index, store).rebuild()
+    assert rebuilt.routes == 3
+    assert set(await store.index.keys(ROOT)) - {READY} == set(everything_before) - {READY}
+    await registry.delete(first)
+    assert [name for _, _, name in await index.routes()] == ["v2", "v2"]
+
+
 async def test_a_lost_index_is_rebuilt_from_the_records(store: FunctionStore) -> None:
     registry = FunctionRegistry(store)
     unnamed = await deploy(registry, CODE, schedule="1 * * * *")

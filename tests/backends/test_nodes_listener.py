@@ -76,7 +76,8 @@ async def test_deployed_on_a_served_by_bs_listener(
         await asyncio.sleep(0.1)
     async with client.get(f"{b.url}/metrics") as response:
         metrics = await response.text()
-    assert f'vortex_runs_total{{function="{first}",outcome="ok"}} 1.0' in metrics.splitlines()
+    series = f'vortex_runs_total{{function="{first}",name="hello",outcome="ok"}} 1.0'
+    assert series in metrics.splitlines()
 
     # A new version on A: A tells B over Redis, and B's listener serves it at once, well before
     # its copies of the name would expire (POINTER_FRESH_FOR, ROUTE_FRESH_FOR).
@@ -91,3 +92,46 @@ async def test_deployed_on_a_served_by_bs_listener(
         assert time.monotonic() - deployed_at < min(POINTER_FRESH_FOR, ROUTE_FRESH_FOR) - 0.5
         await asyncio.sleep(0.02)
     print(f"\nB served version 2 {time.monotonic() - deployed_at:.3f} s after A's deploy")
+
+
+async def test_a_route_claimed_on_a_is_served_by_bs_listener(
+    server_factory: Callable[..., ServerProcess],
+    moto_factory: Callable[[], MotoS3],
+    bucket: str,
+    redis_server: RedisServer,
+    client: aiohttp.ClientSession,
+) -> None:
+    moto = moto_factory()
+    env = s3_env(moto, bucket, REDIS_ADDR=redis_server.addr)
+    a, b = server_factory(env, workers=1), server_factory(env, workers=1)
+
+    async def claim(name: str, version: int, routes: list[str]) -> None:
+        code = MODULE % (version, version)
+        body = {"code": code, "filename": "index.mjs", "name": name, "routes": routes}
+        await call(client, "POST", f"{a.url}/deploy", json=body)
+
+    async def on_b(path: str) -> tuple[int, dict[str, object]]:
+        url = f"http://127.0.0.1:{b.functions_port}{path}"
+        async with client.get(url, headers={"Host": "api.example.com"}) as response:
+            return response.status, await response.json()
+
+    await claim("api", 1, ["api.example.com/*"])
+    assert await on_b("/v1/items?q=1") == (
+        200,
+        {"version": 1, "url": "http://api.example.com/v1/items?q=1"},
+    )
+    # Another function claims /v2/* on A: B's hosts, told over Redis, ask again at once.
+    assert (await on_b("/v2/x"))[1]["version"] == 1
+    await claim("v2", 2, ["api.example.com/v2/*"])
+    claimed_at = time.monotonic()
+    while (await on_b("/v2/x"))[1].get("version") != 2:
+        assert time.monotonic() - claimed_at < min(POINTER_FRESH_FOR, ROUTE_FRESH_FOR) - 0.5
+        await asyncio.sleep(0.02)
+    assert (await on_b("/v1/x"))[1]["version"] == 1
+    # A delete on A releases the claim everywhere.
+    await call(client, "DELETE", f"{a.url}/functions/api")
+    deleted_at = time.monotonic()
+    while (await on_b("/v1/x"))[0] != 404:
+        assert time.monotonic() - deleted_at < min(POINTER_FRESH_FOR, ROUTE_FRESH_FOR) - 0.5
+        await asyncio.sleep(0.02)
+    assert (await on_b("/v2/x"))[1]["version"] == 2

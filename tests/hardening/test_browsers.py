@@ -132,3 +132,63 @@ async def test_the_operator_lists_the_names_the_api_answers_for(
         assert response.status == 200
     async with plain.get(server.fn_url("hello")) as response:
         assert response.status != 403
+
+
+CSP_DIRECTIVES = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "worker-src": "'none'",
+    "form-action": "'none'",
+}
+
+
+def check_security_headers(headers: Any, where: str) -> None:
+    csp = headers.get("Content-Security-Policy", "")
+    directives = {}
+    for part in filter(None, (p.strip() for p in csp.split(";"))):
+        name, _, value = part.partition(" ")
+        directives[name] = value
+    for name, value in CSP_DIRECTIVES.items():
+        assert directives.get(name) == value, (where, name, csp)
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp, where
+    assert headers.get("X-Content-Type-Options") == "nosniff", where
+    assert headers.get("Referrer-Policy") == "no-referrer", where
+    assert "Service-Worker-Allowed" not in headers, where
+
+
+async def test_every_answer_carries_the_security_headers(
+    server: ServerProcess, plain: aiohttp.ClientSession, http: aiohttp.ClientSession
+) -> None:
+    """The dashboard's files had a Content-Security-Policy; JSON answers, errors, redirects and
+    WebSocket handshakes had none: the API's origin is the dashboard's."""
+    async with http.post("/deploy", json={**CODE, "name": "headers"}) as response:
+        function_id = (await response.json())["function_id"]
+    answers = [
+        ("GET", "/"),
+        ("GET", "/static/js/main.js"),
+        ("GET", "/static/css/app.css"),
+        ("GET", "/functions"),
+        ("GET", f"/functions/{function_id}"),
+        ("POST", f"/execute/{function_id}"),
+        ("GET", "/health"),
+        ("GET", "/openapi.json"),
+        ("GET", "/session"),
+        ("GET", "/no/such/route"),
+        ("PUT", "/deploy"),
+        ("POST", "/deploy"),  # no body: 400
+        ("GET", "/fn/headers/page"),  # 308 to the functions listener
+        ("GET", "/functions/nothing-here"),
+        ("GET", "/static/../secret"),
+    ]
+    for method, path in answers:
+        async with plain.request(method, f"{server.url}{path}", allow_redirects=False) as response:
+            check_security_headers(response.headers, f"{method} {path} ({response.status})")
+    async with plain.ws_connect(f"{server.ws_url}/ws/{function_id}") as ws:
+        check_security_headers(ws._response.headers, "WebSocket handshake")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await plain.ws_connect(f"{server.ws_url}/ws/{function_id}", headers={"Origin": EVIL})
+    assert refused.value.headers is not None
+    check_security_headers(refused.value.headers, "refused WebSocket handshake")

@@ -6,6 +6,8 @@ that ran each run comes from ``X-Vortex-Host``, which ``VORTEX_DEBUG_HOST_HEADER
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,7 +18,7 @@ import aiohttp
 from tests.auth.test_namespaces import make_key
 from tests.gate import GATE_ENV, Gate
 from tests.hardening.conftest import unhandled_in_log
-from tests.server import ServerProcess
+from tests.server import ServerProcess, alive
 
 DEBUG = {"VORTEX_DEBUG_HOST_HEADER": "1", "VORTEX_WALL_LIMIT_MS": "5000"}
 DEDICATED = {**DEBUG, "VORTEX_DEDICATED_HOSTS": "1"}
@@ -158,6 +160,49 @@ async def test_a_namespace_that_waits_too_long_gets_pool_unavailable(
     assert waited >= 0.25, waited
     assert done["output"] == "opened"
     assert beta_pid > 0
+
+
+async def test_a_namespace_whose_host_was_stopped_gets_a_new_one(
+    private_server: Callable[..., ServerProcess],
+) -> None:
+    # Hosts pinged every 100 ms, replaced after 1 s without an answer. Before the pings, a
+    # stopped host kept its namespace: every run of it failed with wall_time_exceeded.
+    pinged = {**DEDICATED, "VORTEX_HOST_PING_MS": "100", "VORTEX_HOST_PING_TIMEOUT_MS": "1000"}
+    server = private_server(pinged, workers=2)
+    async with aiohttp.ClientSession() as http:
+        acme, beta = Tenant(http, server, "acme"), Tenant(http, server, "beta")
+        server.wait_for_keys(acme.key, beta.key)
+        ids = {t.namespace: await t.deploy(QUICK) for t in (acme, beta)}
+        stopped, _ = await acme.execute(ids["acme"])
+        beta_pid, _ = await beta.execute(ids["beta"])
+        assert stopped != beta_pid
+        os.kill(stopped, signal.SIGSTOP)
+        try:
+            failed = []
+            deadline = time.monotonic() + 20
+            while True:
+                async with http.post(
+                    f"{server.url}/execute/{ids['acme']}", headers=acme.headers
+                ) as response:
+                    body = await response.json()
+                if body.get("error") is None:
+                    acme_pid = int(response.headers["X-Vortex-Host"])
+                    break
+                failed.append(body["error"]["code"])
+                assert time.monotonic() < deadline, failed
+        finally:
+            if alive(stopped):
+                os.kill(stopped, signal.SIGCONT)
+        # The other namespace kept its host all along.
+        again, _ = await beta.execute(ids["beta"])
+        health = await _health(http, server)
+    assert body["output"] == 2
+    assert set(failed) <= {"host_restarted"}, failed
+    assert acme_pid not in (stopped, beta_pid)
+    assert again == beta_pid
+    assert health["host_restarts"] >= 1, health
+    assert not alive(stopped)
+    assert unhandled_in_log(server) == []
 
 
 async def test_without_the_setting_namespaces_share_hosts(

@@ -21,9 +21,11 @@ MODULE = "export default { fetch() { return new Response('ns %s'); } };"
 
 
 async def _deploy(http: aiohttp.ClientSession, server: ServerProcess, ns: str, key: str) -> str:
+    # Each namespace also claims a custom domain's host of its own.
+    routes = [f"{ns}.example.com/*"]
     async with http.post(
         f"{server.url}/deploy",
-        json={"code": MODULE % ns, "filename": "index.mjs", "name": "page"},
+        json={"code": MODULE % ns, "filename": "index.mjs", "name": "page", "routes": routes},
         headers={"Authorization": f"Bearer {key}"},
     ) as response:
         body = await response.json()
@@ -42,13 +44,21 @@ async def test_listener_connections_go_to_their_namespaces_hosts(
         assert urls["acme"] == f"http://page.acme.localhost:{server.functions_port}"
         seen: dict[int, set[str]] = defaultdict(set)
 
-        async def call(ns: str) -> None:
+        async def call(ns: str, routed: bool = False) -> None:
             # A connection of its own each time: hand-offs are per connection.
-            async with aiohttp.ClientSession() as fresh, fresh.get(urls[ns] + "/") as response:
+            url = urls[ns] + "/"
+            headers = {}
+            if routed:  # by its route: the supervisor finds the namespace of the hostname
+                url = f"http://127.0.0.1:{server.functions_port}/x"
+                headers = {"Host": f"{ns}.example.com"}
+            async with (
+                aiohttp.ClientSession() as fresh,
+                fresh.get(url, headers=headers) as response,
+            ):
                 assert await response.text() == f"ns {ns}"
                 seen[int(response.headers["x-vortex-host"])].add(ns)
 
-        await asyncio.gather(*(call(ns) for _ in range(20) for ns in ("acme", "beta")))
+        await asyncio.gather(*(call(ns, i % 2 == 1) for i in range(20) for ns in ("acme", "beta")))
     assert len(seen) == 2, dict(seen)
     assert all(len(namespaces) == 1 for namespaces in seen.values()), dict(seen)
 

@@ -189,7 +189,7 @@ async def test_no_path_reaches_python_or_the_host_global(api: Api, walked: dict[
 
 async def test_errors_name_no_file_of_the_host(api: Api, walked: dict[str, Any]) -> None:
     # pythonmonkey's core-js lives in site-packages: its frames are dropped from stacks and
-    # Function.prototype.toString checks its receiver before core-js does (harness.js).
+    # Function.prototype.toString checks its receiver before core-js does (js/src/harness/boot.js).
     result = await walk(api, walked)
     host_paths = [name for name in result["files"] if name.startswith("/")]
     assert host_paths == []

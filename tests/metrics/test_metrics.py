@@ -36,48 +36,51 @@ class Stats:
 
 def test_runs_by_function_and_outcome() -> None:
     metrics = Metrics()
-    metrics.observe_run(A, None, 12.0, 3.0)
-    metrics.observe_run(A, "ok", 2.0, 1.0)
-    metrics.observe_run(A, "cpu_time_exceeded", 700.0, 700.0)
+    metrics.observe_run(A, None, 12.0, 3.0, name="hello")
+    metrics.observe_run(A, "ok", 2.0, 1.0, name="hello")
+    metrics.observe_run(A, "cpu_time_exceeded", 700.0, 700.0, name="hello")
     metrics.observe_run(B, "uncaught_exception", 1.0, None)
     found = samples(metrics.render(Snapshot()))
-    assert found[("vortex_runs_total", (("function", A), ("outcome", "ok")))] == 2
-    assert found[("vortex_runs_total", (("function", A), ("outcome", "cpu_time_exceeded")))] == 1
-    assert found[("vortex_runs_total", (("function", B), ("outcome", "uncaught_exception")))] == 1
-    assert found[("vortex_run_duration_seconds_count", (("function", A),))] == 3
-    assert found[("vortex_run_duration_seconds_sum", (("function", A),))] == 0.714
-    assert found[("vortex_run_duration_seconds_bucket", (("function", A), ("le", "0.005")))] == 1
-    assert found[("vortex_run_cpu_seconds_count", (("function", A),))] == 3
-    assert ("vortex_run_cpu_seconds_count", (("function", B),)) not in found
+    a, b = (("function", A), ("name", "hello")), (("function", B), ("name", B))
+    assert found[("vortex_runs_total", (*a, ("outcome", "ok")))] == 2
+    assert found[("vortex_runs_total", (*a, ("outcome", "cpu_time_exceeded")))] == 1
+    assert found[("vortex_runs_total", (*b, ("outcome", "uncaught_exception")))] == 1
+    assert found[("vortex_run_duration_seconds_count", a)] == 3
+    assert found[("vortex_run_duration_seconds_sum", a)] == 0.714
+    assert found[("vortex_run_duration_seconds_bucket", (a[0], ("le", "0.005"), a[1]))] == 1
+    assert found[("vortex_run_cpu_seconds_count", a)] == 3
+    assert ("vortex_run_cpu_seconds_count", b) not in found
 
 
 def test_registries_are_per_application() -> None:
     first, second = Metrics(), Metrics()
     first.observe_run(A, None, 1.0, 1.0)
-    assert ("vortex_runs_total", (("function", A), ("outcome", "ok"))) not in samples(
+    assert ("vortex_runs_total", (("function", A), ("name", A), ("outcome", "ok"))) not in samples(
         second.render(Snapshot())
     )
 
 
 def test_forget_function() -> None:
     metrics = Metrics()
-    metrics.observe_run(A, None, 1.0, 1.0)
-    metrics.observe_run(A, "wall_time_exceeded", 1.0, None)
+    metrics.observe_run(A, None, 1.0, 1.0, name="hello")
+    metrics.observe_run(A, "wall_time_exceeded", 1.0, None, name="hello")
     metrics.observe_run(B, None, 1.0, 1.0)
     metrics.forget_function(A)
     metrics.forget_function("never-seen")
     text = metrics.render(Snapshot()).decode()
-    assert A not in text and B in text
+    assert A not in text and "hello" not in text and B in text
 
 
 def test_function_label_is_bounded() -> None:
     metrics = Metrics(max_functions=1)
-    metrics.observe_run(A, None, 1.0, 1.0)
-    metrics.observe_run(B, None, 1.0, 1.0)
-    metrics.observe_run(B, None, 1.0, 1.0)
+    metrics.observe_run(A, None, 1.0, 1.0, name="hello")
+    metrics.observe_run(B, None, 1.0, 1.0, name="world")
+    metrics.observe_run(B, None, 1.0, 1.0, name="world")
     found = samples(metrics.render(Snapshot()))
-    assert found[("vortex_runs_total", (("function", "_other"), ("outcome", "ok")))] == 2
-    assert B not in metrics.render(Snapshot()).decode()
+    other = (("function", "_other"), ("name", "_other"), ("outcome", "ok"))
+    assert found[("vortex_runs_total", other)] == 2
+    text = metrics.render(Snapshot()).decode()
+    assert B not in text and "world" not in text
 
 
 def test_scrape_time_series() -> None:

@@ -19,6 +19,13 @@ class Forbidden(VortexError):
     code = "forbidden"
 
 
+class InvalidCsrfToken(Forbidden):
+    """A request made with the dashboard's session cookie that changes something, without the
+    session's CSRF token: what a page of another origin would send."""
+
+    code = "invalid_csrf_token"
+
+
 class AuthUnavailable(Unavailable):
     """The key store (Redis, or the keys file) cannot be read: fail closed, never open."""
 

@@ -108,7 +108,10 @@ class ApiKeys:
     async def authenticate(self, token: str) -> ApiKey | None:
         if not looks_like_token(token):
             return None
-        digest = token_digest(token)
+        return await self.by_digest(token_digest(token))
+
+    async def by_digest(self, digest: str) -> ApiKey | None:
+        """The key of that digest, if it still exists (a dashboard session holds the digest)."""
         now = self._clock()
         cached = self._checked.get(digest)
         if cached is not None and now - cached[0] < self.cache_seconds:

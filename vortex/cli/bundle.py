@@ -4,17 +4,22 @@ esbuild (the binary the server builds modules with, ``vortex.modules.esbuild.esb
 bundles the entry with the files and npm packages it imports, found in the project's
 ``node_modules`` as Node finds them, into one ES module. The server never resolves a package:
 it refuses bare imports, so this is where they are met.
+
+A ``.wasm`` file imported by relative path stays an import, as wrangler's CompiledWasm rule
+keeps it: the file is uploaded beside the bundle, which imports it by its upload name, and the
+server makes it a ``WebAssembly.Module`` (vortex/modules/wasm.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.modules.esbuild import esbuild_path
@@ -37,6 +42,7 @@ WRANGLER_FLAGS = (
     "--loader:.sql=text",
     "--log-level=warning",
     "--color=false",
+    "--external:*.wasm",
 )
 
 
@@ -49,6 +55,9 @@ class Bundle:
     """The entry has ES module syntax (``import``/``export``): a module function, not a script."""
     warnings: str
     """esbuild's warnings, as it wrote them (empty when none)."""
+    wasm: tuple[tuple[str, Path], ...] = ()
+    """The ``.wasm`` files it imports: the name each is uploaded (and imported) under, and the
+    file, relative to the project folder."""
 
 
 def bundle(entry: Path, project: Path) -> Bundle:
@@ -95,12 +104,78 @@ def _read(out: Path, meta: Path, warnings: str) -> Bundle:
         (info["entryPoint"] for info in metafile["outputs"].values() if "entryPoint" in info), None
     )
     entry_info = metafile["inputs"].get(entry_key, {}) if entry_key else {}
+    code = out.read_text(encoding="utf-8")
+    wasm = _wasm_imports(metafile["inputs"])
+    names = _upload_names(wasm)
+    if names:
+        code = _imports_renamed(code, {specifier: "./" + name for specifier, name in names.items()})
     return Bundle(
-        code=out.read_text(encoding="utf-8"),
+        code=code,
         inputs=tuple(metafile["inputs"]),
         entry_is_module=entry_info.get("format") == "esm",
         warnings=warnings.strip(),
+        wasm=tuple((name, Path(wasm[specifier])) for specifier, name in names.items()),
     )
+
+
+def _wasm_imports(inputs: dict[str, dict[str, object]]) -> dict[str, str]:
+    """Each ``.wasm`` import as it is written (and left in the bundle) and the file it names.
+
+    The bundle keeps the specifier as the importing file wrote it, so one specifier must name
+    one file wherever it is written."""
+    found: dict[str, str] = {}
+    for importer, info in inputs.items():
+        imports = info.get("imports")
+        for imported in imports if isinstance(imports, list) else ():
+            specifier = str(imported.get("path", ""))
+            if not (imported.get("external") and specifier.endswith(".wasm")):
+                continue
+            if not specifier.startswith(("./", "../")):
+                raise CLIError(
+                    f'{importer} imports "{specifier}": import a .wasm file by its relative '
+                    'path ("./add.wasm")',
+                    ExitCode.FAILED,
+                    "build_failed",
+                )
+            file = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+            if found.setdefault(specifier, file) != file:
+                raise CLIError(
+                    f'"{specifier}" names two files ({found[specifier]} and {file}): the bundle '
+                    "can import only one of them under that name; rename one",
+                    ExitCode.FAILED,
+                    "build_failed",
+                )
+    return found
+
+
+def _upload_names(wasm: dict[str, str]) -> dict[str, str]:
+    """A flat name for each file, its own where no other file has it."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    by_file: dict[str, str] = {}
+    for specifier, file in sorted(wasm.items()):
+        if file in by_file:
+            names[specifier] = by_file[file]
+            continue
+        path = PurePosixPath(file)
+        stem = re.sub(r"[^\w.-]", "_", path.stem) or "module"
+        name, number = f"{stem}.wasm", 1
+        while name in taken:
+            number += 1
+            name = f"{stem}-{number}.wasm"
+        taken.add(name)
+        names[specifier] = by_file[file] = name
+    return names
+
+
+def _imports_renamed(code: str, renamed: dict[str, str]) -> str:
+    """The bundle with its imports of each specifier (esbuild writes them double-quoted, in
+    ``import`` or ``export ... from`` statements) made imports of its new name, all in one pass:
+    a new name may be another import's old one."""
+    by_quoted = {json.dumps(old): json.dumps(new) for old, new in renamed.items()}
+    quoted = "|".join(re.escape(text) for text in sorted(by_quoted, key=len, reverse=True))
+    pattern = re.compile(r"(\b(?:from|import)\s*)(" + quoted + ")")
+    return pattern.sub(lambda m: m[1] + by_quoted[m[2]], code)
 
 
 def _failure(entry: str, stderr: str) -> str:

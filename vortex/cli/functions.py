@@ -21,7 +21,7 @@ from vortex.cli.output import (
     short_size,
     table,
 )
-from vortex.cli.project import Options, Plan, plan_deploy, read_source, upload_name
+from vortex.cli.project import Options, Plan, beside_entry, plan_deploy, read_source, upload_name
 from vortex.client import CodeSyntaxError, Deployed, FunctionInfo
 
 __all__ = ["delete", "deploy", "list_functions", "read_source", "upload_name"]
@@ -31,6 +31,7 @@ CLEARABLE = {
     "secrets": "secrets",
     "allow-hosts": "allow_hosts",
     "schedule": "schedule",
+    "routes": "routes",
 }
 """``--clear`` choices, to the API's setting names."""
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
@@ -74,6 +75,14 @@ def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
     help='Also run on this five-field cron schedule, in UTC, e.g. "*/5 * * * *".',
 )
 @click.option(
+    "--route",
+    "routes",
+    multiple=True,
+    metavar="PATTERN",
+    help="With --name: a custom-domain route to claim, e.g. api.example.com/v1/* "
+    "(repeatable; docs/http-functions.md).",
+)
+@click.option(
     "--clear",
     "clear",
     multiple=True,
@@ -97,6 +106,7 @@ def deploy(
     allow_hosts: tuple[str, ...],
     name: str | None,
     schedule: str | None,
+    routes: tuple[str, ...],
     clear: tuple[str, ...],
     outdir: Path | None,
     dry_run: bool,
@@ -105,14 +115,14 @@ def deploy(
 ) -> int:
     """Deploy FILE as a new function (or a new version of --name) and print its id.
 
-    A new version keeps the active version's env, secrets, allowed hosts and schedule unless
-    given here, in the wrangler configuration (or cleared with --clear).
+    A new version keeps the active version's env, secrets, allowed hosts, schedule and routes
+    unless given here, in the wrangler configuration (or cleared with --clear).
 
     \b
     A module that imports npm packages or other files is bundled first, as wrangler does,
     with the packages of the project's node_modules. With no FILE, the entry ("main"), name,
-    vars, schedule (triggers.crons) come from wrangler.json, wrangler.jsonc or wrangler.toml
-    in the current folder; options given here win over it.
+    vars, schedule (triggers.crons) and routes (route, routes) come from wrangler.json,
+    wrangler.jsonc or wrangler.toml in the current folder; options given here win over it.
     """
     printer = Printer.from_env()
     options = Options(
@@ -121,6 +131,7 @@ def deploy(
         env=key_values(env, "--env"),
         secrets=key_values(secrets, "--secret"),
         schedule=schedule,
+        routes=routes,
     )
     plan = plan_deploy(options, Path.cwd())
     if not plan.source.strip():
@@ -162,7 +173,9 @@ def deploy(
                 allow_hosts=allow_hosts or None,
                 name=plan.name,
                 schedule=plan.schedule,
+                routes=plan.routes,
                 clear=cleared,
+                beside=beside_entry(plan),
             )
 
     try:
@@ -177,7 +190,12 @@ def deploy(
     if as_json:
         answer: dict[str, object] = {"function_id": new_id}
         if deployed.name is not None:
-            answer.update(name=deployed.name, version=deployed.version, kept=list(deployed.kept))
+            answer.update(
+                name=deployed.name,
+                version=deployed.version,
+                kept=list(deployed.kept),
+                routes=list(deployed.routes),
+            )
         if deployed.url is not None:
             answer["url"] = deployed.url
         printer.json(answer)
@@ -191,6 +209,8 @@ def deploy(
             printer.out(f"  Kept from the previous version: {kept} (--clear to drop)")
     if plan.schedule:
         printer.out(f"  Schedule: {plan.schedule} (UTC)")
+    if deployed.routes:
+        printer.out(f"  Routes: {', '.join(deployed.routes)}")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")
     # Not for the README's unnamed example, whose output shape is kept exactly.
     if deployed.url is not None and (deployed.name is not None or plan.config is not None):
@@ -205,6 +225,8 @@ def write_upload(plan: Plan, outdir: Path) -> Path:
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         target.write_text(plan.source, encoding="utf-8")
+        for name, data in plan.wasm:
+            (outdir / name).write_bytes(data)
     except OSError as exc:
         message = f"cannot write {target}: {exc.strerror or exc}"
         raise CLIError(message, ExitCode.FAILED, "write_failed") from None
@@ -219,7 +241,9 @@ def show_plan(plan: Plan, printer: Printer) -> None:
         return
     packages = f", packages: {', '.join(plan.packages)}" if plan.packages else ""
     printer.step(f"Bundled {plan.shown}{where}: {plan.bundled_files} files{packages}")
-    printer.step(f"Deploying the bundle, {plan.filename} ({size})...")
+    wasm = ", ".join(f"{name} ({bytes_phrase(len(data))})" for name, data in plan.wasm)
+    beside = f", with {wasm}" if wasm else ""
+    printer.step(f"Deploying the bundle, {plan.filename} ({size}){beside}...")
 
 
 def show_syntax_error(exc: CodeSyntaxError, file: Path, source: str, printer: Printer) -> None:

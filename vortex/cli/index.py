@@ -64,6 +64,6 @@ def rebuild(data_dir: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(asdict(done)))
         return
     click.echo(
-        f"✓ Rebuilt the index: {done.functions} functions, {done.schedules} schedules "
-        f"({done.added} keys added, {done.removed} removed)"
+        f"✓ Rebuilt the index: {done.functions} functions, {done.schedules} schedules, "
+        f"{done.routes} routes ({done.added} keys added, {done.removed} removed)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vortex.cli.dev import dev
 from vortex.cli.functions import delete, deploy, list_functions
 from vortex.cli.health import health
 from vortex.cli.index import index
@@ -39,6 +40,7 @@ def cli() -> None:
 for command in (
     init,
     deploy,
+    dev,
     run,
     list_functions,
     logs,

@@ -5,6 +5,7 @@ the project's wrangler configuration. No request is made here.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -30,6 +31,7 @@ class Options:
     env: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     schedule: str | None = None
+    routes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +44,16 @@ class Plan:
     env: dict[str, str]
     schedule: str | None
     config: Path | None = None
+    routes: tuple[str, ...] | None = None
+    """Custom-domain routes to claim (--route, else the configuration's); None: kept."""
     shown: str = ""
     """The entry as the user would name it: relative to the folder of the command."""
     bundled_files: int = 0
     """Files in the bundle (0: the entry was uploaded as it is)."""
     packages: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    wasm: tuple[tuple[str, bytes], ...] = ()
+    """The ``.wasm`` files the bundle imports, uploaded beside it: their names and bytes."""
 
 
 def plan_deploy(options: Options, folder: Path) -> Plan:
@@ -66,7 +72,8 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
         schedule = _schedule(config, schedule, warnings)
         warnings.extend(_unmapped(config))
     shown = str(entry.relative_to(folder) if entry.is_relative_to(folder) else entry)
-    plan = Plan(entry, source, upload_name(entry), name, env, schedule, config_path, shown)
+    routes = options.routes or (config.routes if config else ()) or None
+    plan = Plan(entry, source, upload_name(entry), name, env, schedule, config_path, routes, shown)
     wants_bundle = (config is not None and not config.no_bundle) or (
         config is None and _IMPORTS.search(source) is not None
     )
@@ -121,11 +128,6 @@ def _unmapped(config: WorkerConfig) -> list[str]:
                 f"kv_namespaces: env.{binding} will not exist: a Vortex function has one KV "
                 f"namespace of its own, env.{KV_BINDING}; use that name in the code"
             )
-    if config.routes:
-        lines.append(
-            f"routes not used ({', '.join(config.routes)}): a Vortex function answers on its "
-            "own origin, the URL printed below"
-        )
     if config.unused:
         lines.append(f"not used by Vortex: {', '.join(config.unused)}")
     return lines
@@ -134,7 +136,7 @@ def _unmapped(config: WorkerConfig) -> list[str]:
 def _bundled(plan: Plan, project: Path) -> Plan:
     built = bundle(plan.entry, project)
     warnings = (built.warnings,) if built.warnings else ()
-    if len(built.inputs) == 1:
+    if len(built.inputs) == 1 and not built.wasm:
         return _with_warnings(plan, warnings)  # nothing imported: the server builds it as it is
     if not built.entry_is_module:
         raise CLIError(
@@ -151,7 +153,15 @@ def _bundled(plan: Plan, project: Path) -> Plan:
         bundled_files=len(built.inputs),
         packages=tuple(packages),
         warnings=plan.warnings + warnings,
+        wasm=tuple((name, read_bytes(project / path)) for name, path in built.wasm),
     )
+
+
+def beside_entry(plan: Plan) -> dict[str, str] | None:
+    """The files uploaded beside the entry (its ``.wasm`` files, in base64), if any."""
+    if not plan.wasm:
+        return None
+    return {name: base64.b64encode(data).decode("ascii") for name, data in plan.wasm}
 
 
 def _with_warnings(plan: Plan, warnings: tuple[str, ...] | list[str]) -> Plan:
@@ -166,9 +176,9 @@ def upload_name(path: Path) -> str:
     return name if re.match(r"\w", name) else "_" + name[:99]
 
 
-def read_source(path: Path) -> str:
+def read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise CLIError(f"{path}: no such file", ExitCode.USAGE, "file_not_found") from None
     except IsADirectoryError:
@@ -176,6 +186,10 @@ def read_source(path: Path) -> str:
     except OSError as exc:
         message = f"cannot read {path}: {exc.strerror or exc}"
         raise CLIError(message, ExitCode.FAILED, "read_failed") from None
+
+
+def read_source(path: Path) -> str:
+    data = read_bytes(path)
     try:
         return data.decode()
     except UnicodeDecodeError:

@@ -2,9 +2,10 @@
 read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by name.
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
-``triggers.crons`` (→ the schedule), ``routes``/``route`` (read only to say they are not used),
-``no_bundle``. Accepted and ignored: the keys in ``IGNORED``. Any other key is listed back to
-the user as not used, so nothing is dropped without a word.
+``triggers.crons`` (→ the schedule), ``routes``/``route`` (→ the routes: a pattern, or a table's
+``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``. Accepted and ignored:
+the keys in ``IGNORED``. Any other key is listed back to the user as not used, so nothing is
+dropped without a word.
 """
 
 from __future__ import annotations
@@ -176,6 +177,8 @@ def _routes(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
         pattern = route.get("pattern") if isinstance(route, dict) else route
         if not isinstance(pattern, str):
             raise _invalid(path, 'each route must be a pattern or a {"pattern": ...} table')
+        if isinstance(route, dict) and route.get("custom_domain") is True and "/" not in pattern:
+            pattern += "/*"  # a Custom Domain: every path of the host
         routes.append(pattern)
     return tuple(routes)
 

@@ -13,7 +13,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from vortex.backends import make_api_keys, make_history, make_kv, make_logbus, make_store
+from vortex.backends import (
+    make_api_keys,
+    make_history,
+    make_kv,
+    make_logbus,
+    make_rollups,
+    make_sessions,
+    make_store,
+)
 from vortex.config import Settings
 from vortex.dataplane import DataPlane
 from vortex.errors import VortexError
@@ -24,9 +32,13 @@ from vortex.http import (
     functions,
     health,
     history,
+    kv,
     metrics,
     openapi,
+    session,
+    stats,
     tail,
+    tester,
     trigger,
     versions,
 )
@@ -34,6 +46,7 @@ from vortex.http.accesslog import access_log
 from vortex.http.auth import is_loopback, require_api_key
 from vortex.http.browsers import guard_browsers
 from vortex.http.cron import cron_ctx
+from vortex.http.headers import add_security_headers
 from vortex.http.keys import (
     API_KEYS,
     AUTH_OPEN_WITHOUT_KEYS,
@@ -46,16 +59,20 @@ from vortex.http.keys import (
     PENDING_RECORDS,
     POOL,
     REGISTRY,
+    ROLLUPS,
     RUNS,
+    SESSIONS,
     SETTINGS,
     WEBSOCKETS,
 )
 from vortex.http.middleware import json_errors
 from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.listener import FunctionsListener
+from vortex.isolates.liveness import Liveness
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
 from vortex.outbound.client import OutboundClient
+from vortex.rollups import RollupRecorder
 from vortex.routechanges import RouteChanges
 from vortex.runs import RunService
 
@@ -82,6 +99,7 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
         host_max_runs=settings.host_max_runs,
         host_recycle_bytes=settings.host_recycle_bytes,
         host_wait=settings.host_wait_ms / 1000,
+        liveness=Liveness(settings.host_ping_ms / 1000, settings.host_ping_timeout_ms / 1000),
     )
     try:
         await pool.start()
@@ -105,6 +123,7 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
         app[HISTORY],
         app[KV_STORE],
         app[METRICS],
+        app[ROLLUPS],
     )
     runs.pending = app[PENDING_RECORDS]
     app[RUNS] = runs
@@ -124,6 +143,7 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
             settings.functions_port,
             plane.pick_host,
             settings.functions_header_timeout_ms / 1000,
+            pick_host_now=plane.pick_host_now,
         )
         await listener.start()
     yield
@@ -165,7 +185,10 @@ async def _logbus(app: web.Application) -> AsyncIterator[None]:
 async def _api_keys(app: web.Application) -> AsyncIterator[None]:
     keys = make_api_keys(app[SETTINGS])
     app[API_KEYS] = keys
+    sessions = make_sessions(app[SETTINGS], keys)
+    app[SESSIONS] = sessions
     yield
+    await sessions.close()
     await keys.close()
 
 
@@ -184,6 +207,17 @@ async def _history(app: web.Application) -> AsyncIterator[None]:
     if pending:
         await asyncio.wait(pending, timeout=2.0)
     await history.close()
+
+
+async def _rollups(app: web.Application) -> AsyncIterator[None]:
+    recorder = RollupRecorder(make_rollups(app[SETTINGS]))
+    recorder.start()
+    app[ROLLUPS] = recorder
+    yield
+    pending = app[PENDING_RECORDS]
+    if pending:  # runs still being recorded: their counts too
+        await asyncio.wait(pending, timeout=2.0)
+    await recorder.close()
 
 
 async def _close_websockets(app: web.Application) -> None:
@@ -208,9 +242,36 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[WEBSOCKETS] = websockets
     app[PENDING_RECORDS] = set()
     # cron_ctx last: its runs need every other resource, and it stops before they close.
-    app.cleanup_ctx.extend([_api_keys, _registry, _logbus, _kv, _history, _pool, _runs, cron_ctx])
+    app.cleanup_ctx.extend(
+        [
+            _api_keys,
+            _registry,
+            _logbus,
+            _kv,
+            _history,
+            _rollups,
+            _pool,
+            _runs,
+            cron_ctx,
+        ]
+    )
     app.on_shutdown.append(_close_websockets)
-    for module in (functions, versions, history, execute, health, tail, trigger, metrics, openapi):
+    app.on_response_prepare.append(add_security_headers)
+    for module in (
+        functions,
+        versions,
+        history,
+        stats,
+        kv,
+        tester,
+        execute,
+        health,
+        tail,
+        trigger,
+        metrics,
+        openapi,
+        session,
+    ):
         app.router.add_routes(module.routes)
     dashboard.add_routes(app)
     return app

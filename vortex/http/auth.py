@@ -7,9 +7,15 @@ listens on a public address, requests are refused rather than let through.
 
 With keys, every route needs ``Authorization: Bearer <key>`` except the few that hold no data:
 ``GET /health`` (load balancers cannot send keys), ``GET /openapi.json``, and the dashboard's
-own files (``/``, ``/static/...``), which ask for a key in the browser; and the HTTP trigger
-``/fn/{id}/...``, which is each function's public face (webhooks, pages, APIs of its own,
-called by people who hold no Vortex key): a function guards it itself if it must.
+own files (``/``, ``/static/...``), which ask for a key in the browser; the dashboard's login and
+logout (``POST``/``DELETE /session``); and the HTTP trigger ``/fn/{id}/...``, which is each
+function's public face (webhooks, pages, APIs of its own, called by people who hold no Vortex
+key): a function guards it itself if it must.
+
+A request without a bearer key may carry the dashboard's session cookie instead
+(``vortex.http.session``): the session names the key it was made from, looked up again on every
+request, and a request with it that changes something, or opens a WebSocket, must carry the
+session's CSRF token too (``vortex.http.session_cookies``).
 
 WebSocket handshakes are requests like the others; a browser, which cannot set headers on a
 WebSocket, may offer the key as a subprotocol ``bearer.<key>`` instead
@@ -25,11 +31,12 @@ from __future__ import annotations
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from vortex.auth.base import Scope
+from vortex.auth.base import ApiKey, Scope
 from vortex.auth.errors import Forbidden, Unauthorized
 from vortex.auth.exposure import is_loopback
 from vortex.auth.service import SINGLE_TENANT, Principal
-from vortex.http.keys import API_KEYS, AUTH_OPEN_WITHOUT_KEYS, PRINCIPAL
+from vortex.http.keys import API_KEYS, AUTH_OPEN_WITHOUT_KEYS, PRINCIPAL, SESSION, SESSIONS
+from vortex.http.session_cookies import check_csrf_token, session_id_of
 
 __all__ = [
     "authorize",
@@ -45,11 +52,15 @@ PUBLIC_PREFIXES = ("/static/",)
 TRIGGER_PREFIX = "/fn/"
 """Public for every method: see the module's docstring."""
 METRICS_PATH = "/metrics"
+SESSION_PATH = "/session"
+"""Logging in takes a key in its body, logging out ends what there is: neither needs one."""
 WS_PROTOCOL_PREFIX = "bearer."
 
 
 def is_public(request: web.Request) -> bool:
     if request.path.startswith(TRIGGER_PREFIX):
+        return True
+    if request.path == SESSION_PATH and request.method in (hdrs.METH_POST, hdrs.METH_DELETE):
         return True
     if request.method not in (hdrs.METH_GET, hdrs.METH_HEAD):
         return False
@@ -98,12 +109,27 @@ async def authorize(request: web.Request) -> Principal:
             )
         return SINGLE_TENANT
     token = bearer_token(request)
-    if token is None:
-        raise Unauthorized("an API key is required: send Authorization: Bearer <key>")
-    key = await keys.authenticate(token)
+    key = await keys.authenticate(token) if token is not None else await _session_key(request)
     if key is None:
         raise Unauthorized("the API key is not valid: unknown or revoked")
     wanted: Scope = "metrics" if request.path == METRICS_PATH else "functions"
     if key.scope != wanted:
         raise Forbidden(f"this API key is for {key.scope} and cannot be used on {request.path}")
     return Principal(key.namespace, key.scope, key.id)
+
+
+async def _session_key(request: web.Request) -> ApiKey:
+    """The key of the dashboard session the request's cookie names (CSRF checked)."""
+    session_id = session_id_of(request)
+    if session_id is None:
+        raise Unauthorized("an API key is required: send Authorization: Bearer <key>")
+    found = await request.app[SESSIONS].find(session_id)
+    if found is None:
+        raise Unauthorized(
+            "the dashboard's session has ended (logged out, expired, or its API key was "
+            "revoked): log in again"
+        )
+    session, key = found
+    check_csrf_token(request, session)
+    request[SESSION] = session
+    return key

@@ -2,8 +2,8 @@
 
 Plain HTML, CSS and JavaScript modules, no build step. Every file is revalidated on each load
 (``no-cache`` with an ETag), so a new version of Vortex never meets a stale page, and the page
-carries a Content-Security-Policy that allows nothing but this origin: the dashboard works offline
-and cannot be made to load anything from elsewhere.
+carries a Content-Security-Policy that allows nothing but this origin (``vortex.http.headers``,
+on every answer): the dashboard works offline and cannot be made to load anything from elsewhere.
 """
 
 from __future__ import annotations
@@ -26,25 +26,6 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".txt": "text/plain; charset=utf-8",
 }
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'none'",
-    ]
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 def static_dir() -> Path:
@@ -53,7 +34,7 @@ def static_dir() -> Path:
 
 def _file_response(path: Path) -> web.FileResponse:
     content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
-    headers = {"Content-Type": content_type, "Cache-Control": "no-cache", **SECURITY_HEADERS}
+    headers = {"Content-Type": content_type, "Cache-Control": "no-cache"}
     return web.FileResponse(path, headers=headers)
 
 

@@ -5,7 +5,8 @@
 {"files": {"index.mjs": "...", "lib.mjs": "..."}, "entry": "index.mjs"}    a module upload
 {"files": {"index.ts": "...", "lib.ts": "..."}}                        the same in TypeScript
 + optional "env": {"KEY": "value"}, "secrets": {"KEY": "value"},
-  "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *"
+  "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *",
+  "routes": ["api.example.com/v1/*"] (with a "name" only: vortex.domainroutes)
   each left out: the active version's (a new version of a name keeps it); null or empty: none
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from vortex.cron.schedule import CronSchedule
 from vortex.deploysettings import KEEP, MAX_ENV_BYTES, Keep, SettingsChange
+from vortex.domainroutes import parse_routes
 from vortex.errors import InvalidRequest, PayloadTooLarge
 from vortex.modules.detect import (
     TYPESCRIPT_EXTENSIONS,
@@ -98,7 +100,16 @@ def _allow_hosts(body: dict[str, Any]) -> tuple[str, ...] | Keep:
         raise InvalidRequest(f'"allow_hosts": {exc}') from None
 
 
-def _settings(body: dict[str, Any]) -> SettingsChange:
+def _routes(body: dict[str, Any], functions_domain: str) -> tuple[str, ...] | Keep:
+    if "routes" not in body:
+        return KEEP
+    routes = body["routes"]
+    if routes is None:
+        return ()
+    return parse_routes(routes, functions_domain)
+
+
+def _settings(body: dict[str, Any], functions_domain: str) -> SettingsChange:
     env = _variables(body, "env")
     secrets = _variables(body, "secrets")
     if not isinstance(env, Keep) and not isinstance(secrets, Keep):
@@ -111,11 +122,15 @@ def _settings(body: dict[str, Any]) -> SettingsChange:
     }
     if sum(len(k) + len(v.encode()) for k, v in given.items()) > MAX_ENV_BYTES:
         raise PayloadTooLarge(f'"env" and "secrets" together are over {MAX_ENV_BYTES} bytes')
-    return SettingsChange(env, secrets, _allow_hosts(body), _schedule(body))
+    return SettingsChange(
+        env, secrets, _allow_hosts(body), _schedule(body), _routes(body, functions_domain)
+    )
 
 
-def parse_deploy_body(body: dict[str, Any], max_code_bytes: int) -> DeployRequest:
-    settings = _settings(body)
+def parse_deploy_body(
+    body: dict[str, Any], max_code_bytes: int, functions_domain: str = "localhost"
+) -> DeployRequest:
+    settings = _settings(body, functions_domain)
 
     if "files" in body:
         if "code" in body:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from vortex.errors import InternalError, InvalidLimit, SyntaxErrorInCode
+from vortex.errors import InternalError, InvalidLimit, InvalidRequest, SyntaxErrorInCode
 from vortex.functions import DEFAULT_PAGE, MAX_PAGE, Code, history_key
 from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
 from vortex.http.deploy_body import DeployRequest, parse_deploy_body
@@ -19,6 +21,7 @@ from vortex.http.keys import (
     METRICS,
     POOL,
     REGISTRY,
+    ROLLUPS,
     SETTINGS,
 )
 from vortex.http.lookup import deploy_namespace, resolve, visible_namespace
@@ -35,6 +38,7 @@ from vortex.storage.index import check_prefix
 from vortex.storage.names import check_name
 
 routes = web.RouteTableDef()
+FILE_FILTER = re.compile(r"^[\w.-]{1,100}$")
 
 
 def _refused_by_text(problem: dict[str, Any]) -> bool:
@@ -144,7 +148,8 @@ async def _code_of(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> 
 @routes.post("/deploy")
 async def deploy(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    deploy = parse_deploy_body(body, request.app[SETTINGS].max_code_bytes)
+    settings = request.app[SETTINGS]
+    deploy = parse_deploy_body(body, settings.max_code_bytes, settings.functions_domain)
     name = None if body.get("name") is None else check_name(body["name"])
     namespace = deploy_namespace(request)
     code = await _code_of(request.app[POOL], deploy, namespace)
@@ -157,6 +162,7 @@ async def deploy(request: web.Request) -> web.Response:
         namespace=namespace,
         name=name,
         schedule=deploy.settings.schedule,
+        routes=deploy.settings.routes,
     )
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.
@@ -167,6 +173,7 @@ async def deploy(request: web.Request) -> web.Response:
         answer.update(name=record.name, version=record.version)
         # What the version took from the one before it, so that nobody is surprised by it.
         answer["kept"] = deploy.settings.kept(record) if record.version != 1 else []
+        answer["routes"] = list(record.routes)
     answer["url"] = request.app[DATA_PLANE].public_url(record)
     return json_response(answer)
 
@@ -192,6 +199,16 @@ def _limit(raw: str | None) -> int:
     return limit
 
 
+def _file_filter(raw: str | None) -> Callable[[FunctionRecord], bool] | None:
+    """``?file=``: functions whose file name holds the text, in any case."""
+    if not raw:
+        return None
+    if not FILE_FILTER.fullmatch(raw):
+        raise InvalidRequest("file may hold only letters, digits, '.', '-' and '_' (100 at most)")
+    wanted = raw.lower()
+    return lambda record: wanted in record.filename.lower()
+
+
 @routes.get("/functions")
 async def list_functions(request: web.Request) -> web.Response:
     """A page, newest first; ``cursor`` in the answer fetches the next one (docs/api.md)."""
@@ -201,6 +218,7 @@ async def list_functions(request: web.Request) -> web.Response:
         _limit(query.get("limit")),
         query.get("cursor") or None,
         check_prefix(query.get("prefix", "")),
+        keep=_file_filter(query.get("file")),
     )
     shown = await asyncio.gather(*(_shown(request, record) for record in records))
     return json_response({"functions": shown, "cursor": cursor})
@@ -221,7 +239,7 @@ async def show_function(request: web.Request) -> web.Response:
 
 @routes.delete("/functions/{function_id:[^/]+}")
 async def delete_function(request: web.Request) -> web.Response:
-    """A function and everything of it: every version, its KV, metrics and history. Its cron
+    """A function and everything of it: every version, its KV, metrics, history and charts. Its cron
     schedule is saved with its records, so it goes with them."""
     app = request.app
     record = await resolve(request)
@@ -232,6 +250,7 @@ async def delete_function(request: web.Request) -> web.Response:
     if record.name is not None:
         await app[KV_STORE].delete_function(deleted.history_key)
     await app[HISTORY].forget(deleted.history_key)
+    await app[ROLLUPS].forget(deleted.history_key)
     if record.schedule is not None or record.name is not None:
         app[CRON].changed()
     answer: dict[str, Any] = {"deleted": record.id if record.name is None else record.name}

@@ -39,7 +39,9 @@ routes = web.RouteTableDef()
 
 PRIVATE_DETAILS = frozenset({"keys"})
 """Facts a backend tells /metrics (which takes a key) but not this public route."""
-LOCATION_DETAILS = frozenset({"path", "url", "endpoint", "bucket", "error", "corrupt_record_paths"})
+LOCATION_DETAILS = frozenset(
+    {"path", "url", "endpoint", "bucket", "error", "corrupt_record_paths", "free_bytes"}
+)
 """Facts shown only to a single-tenant server's callers (see the module's docstring)."""
 
 

@@ -1,11 +1,11 @@
 """The host side of the bridge between JavaScript and the supervisor's frames.
 
-``harness.js`` calls these methods (``host.emit``, ``host.respond``, ``host.fetch``...) with
-strings and numbers only, and they become frames to the supervisor; frames from the supervisor
-become calls into the runtime, each scheduled in the context of the run it belongs to so that
-the turn clock charges its CPU time to that run. Bytes and JSON go to JavaScript as bytearrays
-(it copies them), come back as "binary strings" (one character per byte), and cross the pipe as
-base64.
+The harness (``js/src/harness``) calls these methods (``host.emit``, ``host.respond``,
+``host.fetch``...) with strings and numbers only, and they become frames to the supervisor
+(protocol.py); frames from the supervisor become calls into the runtime, each scheduled in the
+context of the run it belongs to so that the turn clock charges its CPU time to that run. Bytes
+and JSON go to JavaScript as bytearrays (it copies them), come back as "binary strings" (one
+character per byte), and cross the pipe as bytes.
 
 Every invocation runs in its own ``contextvars.Context`` holding its id. asyncio copies the
 current context into each callback it schedules, and pythonmonkey schedules timers and promise
@@ -16,7 +16,6 @@ That is what lets the turn clock say who is running, and the shared web classes 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextvars
 import functools
 import itertools
@@ -27,11 +26,36 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
 import orjson
 
+from vortex.isolates import webcrypto
 from vortex.isolates.interrupt import MEMORY
+from vortex.isolates.jobloop import MutedJobLoop
+from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import CPU_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED
-from vortex.isolates.route import Route
+from vortex.isolates.protocol import (
+    Adopt,
+    Answered,
+    BodyEnd,
+    Call,
+    Check,
+    Checked,
+    Chunk,
+    Done,
+    Ended,
+    Fetch,
+    FetchAbort,
+    Fetched,
+    Frame,
+    Log,
+    Response,
+    Run,
+    RunFrame,
+    RunRecord,
+    ToHost,
+)
+from vortex.isolates.route import Route, limits_json
 from vortex.isolates.turnclock import NO_INVOCATION
 
 CURRENT_INVOCATION: contextvars.ContextVar[int] = contextvars.ContextVar("vortex_invocation")
@@ -46,19 +70,16 @@ def iso_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
-def binary_to_b64(binary: str) -> str:
-    return base64.b64encode(str(binary).encode("latin-1")).decode("ascii")
+def binary_to_bytes(binary: object) -> bytes | None:
+    """The bytes of a "binary string" from JavaScript (one character per byte). JavaScript's
+    null arrives as pythonmonkey.null, not None: anything but a string is "none"."""
+    return binary.encode("latin-1") if isinstance(binary, str) else None
 
 
-def optional_b64(binary: object) -> str | None:
-    # JavaScript's null arrives as pythonmonkey.null, not None: anything but a string is "none".
-    return binary_to_b64(binary) if isinstance(binary, str) else None
-
-
-def b64_to_bytes(data: str) -> bytearray:
+def for_javascript(data: bytes | None) -> bytearray | None:
     """Bytes for JavaScript: a bytearray, which it copies (never a new Python string, which
     pythonmonkey's GC would track; see js/src/util.js hostBytes)."""
-    return bytearray(base64.b64decode(data))
+    return None if data is None else bytearray(data)
 
 
 def json_bytes(value: Any) -> bytearray:
@@ -157,9 +178,12 @@ def well_formed(value: Any) -> Any:
     if isinstance(value, str):
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     if isinstance(value, dict):
-        return {key: well_formed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [well_formed(item) for item in value]
+        return {well_formed(key): well_formed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(well_formed(item) for item in value)
+    if isinstance(value, msgspec.Struct):
+        fields = {name: well_formed(getattr(value, name)) for name in value.__struct_fields__}
+        return msgspec.structs.replace(value, **fields)
     return value
 
 
@@ -175,7 +199,7 @@ class Host:
     def __init__(
         self,
         runtime: Any,
-        send: Callable[[dict[str, Any]], None],
+        send: Callable[[Frame], None],
         collect: Callable[[], None] | None = None,
     ) -> None:
         self.runtime = runtime
@@ -191,32 +215,29 @@ class Host:
         limit, so that the growth of every turn since is known (growth.py)."""
         self.measure_again: Callable[[int], int | None] | None = None
         """Set by the turn clock (``GrowthWatch.measure_again``)."""
+        self.expire_turn: Callable[[], None] | None = None
+        """Set by the turn clock: ends the running turn at once (``Interrupter.expire``)."""
         self._strings: dict[str, str] = {}
         self.local: dict[int, LocalRun] = {}
         """Runs this host started for its own listener, by id."""
-        self._records: list[dict[str, Any]] = []
+        self._records: list[RunRecord] = []
         self._records_timer: asyncio.TimerHandle | None = None
         self._local_ids = itertools.count(LOCAL_IDS_FROM)
+        self._timers: dict[int, asyncio.Handle] = {}
+        self._timer_ids = itertools.count(1)
 
-    def send(self, message: dict[str, Any]) -> None:
-        if self.local:
-            local = self.local.get(message.get("id"))  # type: ignore[arg-type]
+    def send(self, message: Frame) -> None:
+        if self.local and isinstance(message, RunFrame):
+            local = self.local.get(message.id)
             if local is not None and local.silent:
                 return  # a warm-up's top-level log line or fetch: dropped (docs/http-functions.md)
             if local is not None and not local.announced:
                 local.announced = True
-                self._send(
-                    {
-                        "t": "adopt",
-                        "id": message["id"],
-                        "function_id": local.function_id,
-                        "run_id": local.run_id,
-                    }
-                )
+                self._send(Adopt(message.id, local.function_id, local.run_id))
         try:
             self._send(message)
-        except TypeError:
-            # Only a lone surrogate in a string from JavaScript makes orjson refuse a frame;
+        except UnicodeEncodeError:
+            # Only a lone surrogate in a string from JavaScript makes a frame fail to encode;
             # repairing it only then keeps the common path free of a copy.
             self._send(well_formed(message))
 
@@ -299,43 +320,80 @@ class Host:
         """Monotonic milliseconds, for performance.now()."""
         return time.monotonic() * 1000
 
+    def set_timer(self, callback: Callable[[], object], ms: float) -> int:
+        """Calls ``callback`` in ``ms`` milliseconds, in a turn of the run whose turn this is;
+        the id is for ``clear_timer``. Instead of pythonmonkey's setTimeout, which keeps the
+        asyncio handle, the callback and a stack trace of every timer for the host's life."""
+        timer = next(self._timer_ids)
+        self._timers[timer] = asyncio.get_running_loop().call_later(
+            max(float(ms), 0.0) / 1000, self._fire_timer, timer, callback
+        )
+        return timer
+
+    def _fire_timer(self, timer: int, callback: Callable[[], object]) -> None:
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, MutedJobLoop) and loop.has_jobs_of(self.current()):
+            # Every promise job queued before a task runs before it (HTML's microtask
+            # checkpoint); a long chain outlasts one checkpoint's budget and goes on in turns of
+            # its own, which this timer now waits behind.
+            self._timers[timer] = loop.call_soon(self._fire_timer, timer, callback)
+            return
+        del self._timers[timer]
+        callback()
+
+    def clear_timer(self, timer: float) -> None:
+        handle = self._timers.pop(int(timer), None)
+        if handle is not None:
+            handle.cancel()
+
     def random(self, n: float) -> bytearray:
         """Bytes from the operating system, for crypto.getRandomValues and randomUUID."""
         return bytearray(os.urandom(int(n)))
 
+    def crypto(self, op: str, params: str, key: object, data: object) -> bytearray:
+        """An operation of crypto.subtle on OpenSSL (webcrypto.py); a tagged bytearray, never
+        an exception. Its CPU time is the turn's, so the run's."""
+        return webcrypto.perform(str(op), str(params), key, data, self._afford)
+
+    def _afford(self, seconds: float) -> bool:
+        """Whether the running turn's run has ``seconds`` of CPU left; if not, its budget is
+        spent and its turn ends with cpu_time_exceeded as soon as JavaScript runs again (or,
+        without the in-host interrupt, when the turn ends)."""
+        run = self.active.get(CURRENT_INVOCATION.get(NO_INVOCATION))
+        if run is None:
+            return True
+        used = run.cpu_s + (time.thread_time() - self.turn_cpu_started)
+        if used + seconds <= run.cpu_limit_s:
+            return True
+        # Spent, not charged the estimate (which may be hours): the record shows the limit.
+        run.cpu_s = max(run.cpu_s, run.cpu_limit_s - (time.thread_time() - self.turn_cpu_started))
+        run.cpu_s += 1e-6
+        if self.expire_turn is not None:
+            self.expire_turn()
+        return False
+
     def emit(self, invocation: float, level: str, message: str) -> None:
-        self.send(
-            {
-                "t": "log",
-                "id": int(invocation),
-                "level": str(level),
-                "message": str(message),
-                "timestamp": iso_now(),
-            }
-        )
+        self.send(Log(int(invocation), str(level), str(message), iso_now()))
 
     def respond(self, invocation: float, head: str, body: object, stream: bool) -> None:
         """The head of a module run's response, with its whole body or ``stream`` true."""
-        local = self.local.get(int(invocation))
+        inv = int(invocation)
+        meta = orjson.loads(str(head))
+        status, status_text = int(meta["status"]), str(meta.get("statusText") or "")
+        headers = meta.get("headers") or []
+        local = self.local.get(inv)
         if local is not None:
-            meta = orjson.loads(str(head))
             outside_runs(
                 local.responder.head,
-                int(meta["status"]),
-                str(meta.get("statusText") or ""),
-                meta.get("headers") or [],
-                str(body).encode("latin-1") if isinstance(body, str) else None,
+                status,
+                status_text,
+                headers,
+                binary_to_bytes(body),
                 stream is True,
             )
             return
         self.send(
-            {
-                "t": "response",
-                "id": int(invocation),
-                **orjson.loads(str(head)),
-                "body": optional_b64(body),
-                "stream": stream is True,
-            }
+            Response(inv, status, status_text, headers, binary_to_bytes(body), stream is True)
         )
 
     def chunk(self, invocation: float, data: str) -> bool:
@@ -348,7 +406,7 @@ class Host:
             if full:
                 local.responder.when_drained(functools.partial(self._drained, inv))
             return full
-        self.send({"t": "chunk", "id": inv, "data": binary_to_b64(data)})
+        self.send(Chunk(inv, str(data).encode("latin-1")))
         return False
 
     def _drained(self, inv: int) -> None:
@@ -361,45 +419,30 @@ class Host:
         if local is not None:
             outside_runs(local.responder.body_end, str(error) if isinstance(error, str) else None)
             return
-        self.send(
-            {
-                "t": "body_end",
-                "id": int(invocation),
-                # A lone surrogate in the message would stop orjson: replace it.
-                "error": (
-                    str(error).encode("utf-8", "replace").decode()
-                    if isinstance(error, str)
-                    else None
-                ),
-            }
-        )
+        # A lone surrogate in the message would stop the encoder: replace it.
+        text = str(error).encode("utf-8", "replace").decode() if isinstance(error, str) else None
+        self.send(BodyEnd(int(invocation), text))
 
     def fetch(self, invocation: float, fid: float, meta: str, body: object) -> None:
+        request = orjson.loads(str(meta))
         self.send(
-            {
-                "t": "fetch",
-                "id": int(invocation),
-                "fid": int(fid),
-                **orjson.loads(str(meta)),
-                "body": optional_b64(body),
-            }
+            Fetch(
+                int(invocation),
+                int(fid),
+                str(request["method"]),
+                str(request["url"]),
+                [(str(name), str(value)) for name, value in request.get("headers") or []],
+                str(request.get("redirect") or "follow"),
+                binary_to_bytes(body),
+            )
         )
 
     def call(self, invocation: float, cid: float, binding: str, op: str, args: str) -> None:
         """A call to one of the run's bindings (KV...); answered by ``answer``."""
-        self.send(
-            {
-                "t": "call",
-                "id": int(invocation),
-                "cid": int(cid),
-                "binding": str(binding),
-                "op": str(op),
-                "args": parse_json_text(args),
-            }
-        )
+        self.send(Call(int(invocation), int(cid), str(binding), str(op), parse_json_text(args)))
 
     def fetch_abort(self, invocation: float, fid: float) -> None:
-        self.send({"t": "fetch_abort", "id": int(invocation), "fid": int(fid)})
+        self.send(FetchAbort(int(invocation), int(fid)))
 
     def finish(self, invocation: float, output: Any, error: Any) -> None:
         inv = int(invocation)
@@ -409,27 +452,31 @@ class Host:
             if run.wall_timer is not None:
                 run.wall_timer.cancel()
             cpu_s = run.cpu_s + (time.thread_time() - self.turn_cpu_started)
-        done: dict[str, Any] = {
-            "t": "done",
-            "id": inv,
-            "output": str(output) if isinstance(output, str) else None,
-            "error": parse_json_text(error) if isinstance(error, str) else None,
-            "cpu_ms": round(cpu_s * 1000, 3),
-        }
+        output_json = str(output) if isinstance(output, str) else None
+        error_value = parse_json_text(error) if isinstance(error, str) else None
+        cpu_ms = round(cpu_s * 1000, 3)
+        wall_ms = None
         local = self.local.pop(inv, None)
         if local is not None:
-            outside_runs(local.responder.finished, done["output"], done["error"])
-            done["wall_ms"] = round((time.perf_counter() - local.started) * 1000, 3)
-            done["ended_at"] = time.time()  # records leave in batches: when, not when told
+            outside_runs(local.responder.finished, output_json, error_value)
+            wall_ms = round((time.perf_counter() - local.started) * 1000, 3)
             if local.silent:
                 return
             if not local.announced:
-                # The whole record of a run the supervisor never heard of: batched.
-                done["function_id"] = local.function_id
-                done["run_id"] = local.run_id
-                self._record(done)
+                # The whole record of a run the supervisor never heard of: batched, with when
+                # it ended (records leave in batches: when, not when told).
+                record = RunRecord(
+                    local.function_id,
+                    local.run_id,
+                    output_json,
+                    error_value,
+                    cpu_ms,
+                    wall_ms,
+                    time.time(),
+                )
+                self._record(record)
                 return
-        self.send(done)
+        self.send(Done(inv, output_json, error_value, cpu_ms, wall_ms))
         if self._collect is not None and self._handed >= COLLECT_AFTER_STRINGS:
             # pythonmonkey's GC finalizer scans a table of the strings Python handed to
             # JavaScript once per string it frees: left to itself the engine collected after
@@ -442,10 +489,10 @@ class Host:
             self._handed = 0
             asyncio.get_running_loop().call_soon(self._collect, context=contextvars.Context())
 
-    def _record(self, done: dict[str, Any]) -> None:
-        """Records of listener runs leave in batches (``ended``): one frame and one wake-up of
+    def _record(self, record: RunRecord) -> None:
+        """Records of listener runs leave in batches (``Ended``): one frame and one wake-up of
         the supervisor for many requests, off the requests' path."""
-        self._records.append(done)
+        self._records.append(record)
         if len(self._records) >= RECORDS_PER_BATCH:
             self.flush_records()
         elif self._records_timer is None:
@@ -459,15 +506,18 @@ class Host:
             self._records_timer = None
         if self._records:
             records, self._records = self._records, []
-            self._send({"t": "ended", "runs": records})
+            self.send(Ended(records))
 
     def for_javascript(self) -> dict[str, Callable[..., Any]]:
-        """The ``host`` object harness.js gets, under JavaScript's names."""
+        """The ``host`` object the harness gets, under JavaScript's names."""
         return {
             "current": self.current,
             "now": self.now,
             "turns": self.turns,
             "random": self.random,
+            "setTimer": self.set_timer,
+            "clearTimer": self.clear_timer,
+            "crypto": self.crypto,
             "emit": self.emit,
             "respond": self.respond,
             "chunk": self.chunk,
@@ -496,39 +546,34 @@ class Host:
         return known
 
     # -- called for each frame from the supervisor ----------------------------------------------
-    def handle(self, message: dict[str, Any]) -> None:
-        kind = message.get("t")
-        if kind == "run":
-            self.start_run(message)
-        elif kind == "fetched":
-            self.deliver(message)
-        elif kind == "answered":
-            self.answer(message)
-        elif kind == "check":
-            self._handed += 1
-            problem = self.runtime.check(str(message["code"]))
-            self.send(
-                {
-                    "t": "checked",
-                    "id": message["id"],
-                    "problem": orjson.loads(str(problem)) if isinstance(problem, str) else None,
-                }
-            )
+    def handle(self, message: ToHost) -> None:
+        match message:
+            case Run():
+                self.start_run(message)
+            case Fetched():
+                self.deliver(message)
+            case Answered():
+                self.answer(message)
+            case Check():
+                self._handed += 1
+                problem = self.runtime.check(message.code)
+                found = orjson.loads(str(problem)) if isinstance(problem, str) else None
+                self.send(Checked(message.id, found))
 
-    def _begin(self, inv: int, limits: dict[str, Any]) -> ActiveRun:
+    def _begin(self, inv: int, limits: Limits) -> ActiveRun:
         run = ActiveRun(
-            cpu_limit_s=limits["cpu_ms"] / 1000,
-            memory_limit_bytes=int(limits.get("memory_mb") or 0) << 20,
+            cpu_limit_s=limits.cpu_ms / 1000,
+            memory_limit_bytes=limits.memory_mb << 20,
         )
         if run.memory_limit_bytes:
             self.measure_memory = True
         self.active[inv] = run
         run.wall_timer = asyncio.get_running_loop().call_later(
-            limits["wall_ms"] / 1000,
+            limits.wall_ms / 1000,
             self.abort,
             inv,
             "wall_time_exceeded",
-            f"Wall time limit of {limits['wall_ms']} ms exceeded",
+            f"Wall time limit of {limits.wall_ms} ms exceeded",
         )
         run.context.run(CURRENT_INVOCATION.set, inv)
         return run
@@ -560,7 +605,7 @@ class Host:
                 *common,
                 route.instance,
                 bytearray(request_meta),
-                None if body is None else bytearray(body),
+                for_javascript(body),
                 context=run.context,
             )
         else:
@@ -587,23 +632,22 @@ class Host:
             context=run.context,
         )
 
-    def start_run(self, message: dict[str, Any]) -> None:
-        inv = int(message["id"])
-        limits: dict[str, Any] = message["limits"]
+    def start_run(self, message: Run) -> None:
+        inv = message.id
         loop = asyncio.get_running_loop()
-        run = self._begin(inv, limits)
+        run = self._begin(inv, message.limits)
         common = (
             inv,
-            self.same(str(message["code"])),
-            self.same(orjson.dumps(limits).decode()),
-            self.same(str(message.get("filename") or "index.js")),
-            self.same(orjson.dumps(message.get("env") or {}).decode()),
-            self.same(orjson.dumps(message.get("bindings") or {}).decode()),
+            self.same(message.code),
+            self.same(limits_json(message.limits)),
+            self.same(message.filename or "index.js"),
+            self.same(orjson.dumps(message.env).decode()),
+            self.same(orjson.dumps(message.bindings).decode()),
         )
-        request = message.get("request")
-        scheduled = message.get("scheduled")
-        instance = self.same(str(message.get("instance") or ""))
-        if message.get("kind") == "module" and isinstance(scheduled, dict):
+        request = message.request
+        scheduled = message.scheduled
+        instance = self.same(message.instance)
+        if message.kind == "module" and scheduled is not None:
             loop.call_soon(
                 self.runtime.runScheduled,
                 *common,
@@ -611,46 +655,59 @@ class Host:
                 json_bytes(scheduled),
                 context=run.context,
             )
-        elif message.get("kind") == "module" and isinstance(request, dict):
-            body = request.get("body")
-            meta = {k: request[k] for k in ("method", "url", "headers")}
+        elif message.kind == "module" and request is not None:
+            meta = {"method": request.method, "url": request.url, "headers": request.headers}
             loop.call_soon(
                 self.runtime.runModule,
                 *common,
                 instance,
                 json_bytes(meta),
-                None if body is None else b64_to_bytes(body),
+                for_javascript(request.body),
                 context=run.context,
             )
         else:
             loop.call_soon(self.runtime.run, *common, context=run.context)
 
-    def answer(self, message: dict[str, Any]) -> None:
-        run = self.active.get(int(message["id"]))
+    def answer(self, message: Answered) -> None:
+        run = self.active.get(message.id)
         if run is None:
             return
         # The answer is handed over as JSON text, parsed on the JavaScript side: one string,
         # however deep the value, crosses the bridge.
-        answer = {k: message[k] for k in ("result", "error") if k in message}
+        if message.error is not None:
+            answer: dict[str, Any] = {
+                "error": {"code": message.error.code, "message": message.error.message}
+            }
+        else:
+            answer = {"result": message.result}
         asyncio.get_running_loop().call_soon(
             self.runtime.answer,
-            int(message["id"]),
-            int(message["cid"]),
+            message.id,
+            message.cid,
             json_bytes(answer),
             context=run.context,
         )
 
-    def deliver(self, message: dict[str, Any]) -> None:
-        inv = int(message["id"])
+    def deliver(self, message: Fetched) -> None:
+        inv = message.id
         run = self.active.get(inv)
         if run is None:
             return
-        body = message.get("body")
+        if message.error is not None:
+            result: dict[str, Any] = {"error": message.error}
+        else:
+            result = {
+                "status": message.status,
+                "statusText": message.status_text,
+                "headers": message.headers,
+                "url": message.url,
+                "redirected": message.redirected,
+            }
         asyncio.get_running_loop().call_soon(
             self.runtime.deliver,
             inv,
-            int(message["fid"]),
-            json_bytes(message["result"]),
-            None if body is None else b64_to_bytes(body),
+            message.fid,
+            json_bytes(result),
+            for_javascript(message.body),
             context=run.context,
         )

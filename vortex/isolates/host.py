@@ -1,9 +1,9 @@
 """A host process: one SpiderMonkey context, locked down once, running many invocations.
 
 Started by the supervisor as ``python -m vortex.isolates.host CLOCK_PATH SES_PATH WEBAPI_PATH``
-with an empty environment. It reads frames from stdin and writes frames to the original stdout;
-anything printed by accident goes to stderr instead, so it can never corrupt the pipe. What the
-frames mean for JavaScript is ``bridge.py``'s business.
+with an empty environment. It reads frames (protocol.py) from stdin and writes frames to the
+original stdout; anything printed by accident goes to stderr instead, so it can never corrupt the
+pipe. What the frames mean for JavaScript is ``bridge.py``'s business.
 """
 
 from __future__ import annotations
@@ -21,16 +21,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vortex.isolates import frames
+from vortex.isolates import protocol
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
 from vortex.isolates.growth import GrowthWatch
 from vortex.isolates.hostroutes import RouteTable
 from vortex.isolates.httpserve import FunctionServer, HttpConnection, ListenerConfig
 from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
-from vortex.isolates.jobloop import MutedJobLoop, check_muting
+from vortex.isolates.jobloop import MutedJobLoop, check_job_wrappers, check_muting
+from vortex.isolates.protocol import Drain, Frame, Listen, Log, Ping, Pong, Ready, Routed, Warm
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
-HARNESS = Path(__file__).with_name("harness.js")
+HARNESS_NAME = "harness.js"
+"""The harness bundle (js/src/harness, built by ``npm run build``) lies beside the web APIs
+bundle: js/dist in a checkout, where the Dockerfile installs both in an image."""
 try:
     _MALLOC_TRIM: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
 except (OSError, AttributeError):  # not glibc: freed memory shows later, if at all
@@ -57,14 +60,22 @@ def install_turn_clock(
 ) -> None:
     original = asyncio.events.Handle._run
     host.measure_again = growth.measure_again
+    host.expire_turn = interrupter.expire if interrupter is not None else None
+    loop = asyncio.get_running_loop()
+    checkpoint = loop.run_jobs_of if isinstance(loop, MutedJobLoop) else None
+    drain = loop.drain if isinstance(loop, MutedJobLoop) else None
+    if isinstance(loop, MutedJobLoop):
+        loop.owner_of = lambda context: context.get(CURRENT_INVOCATION, NO_INVOCATION)
+        loop.owner_alive = lambda owner: owner == NO_INVOCATION or owner in host.active
 
     def run_with_clock(handle: asyncio.Handle) -> None:
-        invocation = handle._context.get(CURRENT_INVOCATION, NO_INVOCATION)  # type: ignore[attr-defined]
+        context: contextvars.Context = handle._context  # type: ignore[attr-defined]
+        invocation = context.get(CURRENT_INVOCATION, NO_INVOCATION)
         run = host.active.get(invocation)
-        if invocation != NO_INVOCATION and run is None:
+        if invocation != NO_INVOCATION and run is None and handle._callback != drain:  # type: ignore[attr-defined]
             # The run has ended: nothing of it may run any more. Its timers are cleared by the
-            # harness, but awaits and promise jobs are scheduled by the engine, so they are
-            # dropped here; a compartment whose jobs never run is garbage once unreferenced.
+            # harness, and its promise jobs are dropped by the job loop (jobloop.py): a
+            # compartment whose jobs never run is garbage once unreferenced.
             return
         resident_before = charged_before = 0
         if host.measure_memory and run is not None:
@@ -86,6 +97,11 @@ def install_turn_clock(
             )
         try:
             original(handle)
+            if checkpoint is not None and (
+                invocation == NO_INVOCATION or invocation in host.active
+            ):
+                # The promise jobs this turn queued for its run, in this turn (jobloop.py).
+                context.run(checkpoint, invocation)
         finally:
             stopped = armed.disarm() if armed is not None else None
             clock.leave()
@@ -145,10 +161,19 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
         {"filename": "webapi.js", "mutedErrors": True},
     )
     pm.eval("delete globalThis.VortexWebAPI;", {"mutedErrors": True})
+    harness = webapi_path.with_name(HARNESS_NAME)
     prepare = pm.eval(
-        HARNESS.read_text(encoding="utf-8"), {"filename": "vortex-runtime.js", "mutedErrors": True}
+        harness.read_text(encoding="utf-8") + "\n;VortexHarness.prepare",
+        {"filename": "vortex-runtime.js", "mutedErrors": True},
     )
-    return lambda: prepare(webapi)
+    pm.eval("delete globalThis.VortexHarness;", {"mutedErrors": True})
+
+    def make_runtime(host: dict[str, Callable[..., Any]]) -> Any:
+        # crypto.subtle's operations on OpenSSL are the web APIs' own business (subtle.js).
+        webapi["internals"]["setCryptoHost"](host["crypto"])
+        return prepare(webapi)(host)
+
+    return lambda: make_runtime
 
 
 LISTENER_FINISH_TIMEOUT = 30.0
@@ -201,7 +226,7 @@ async def serve(
     clock: TurnClock, prepare: Callable[[], Any], out_fd: int, channel_fd: int | None = None
 ) -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=frames.MAX_FRAME)
+    reader = asyncio.StreamReader(limit=protocol.MAX_FRAME)
     await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(0, "rb", buffering=0)
     )
@@ -213,24 +238,23 @@ async def serve(
     # write to the pipe is a system call, and it was a fifth of a host's time for hello runs.
     # Log lines leave at once, with what waits before them: a turn that never ends (a runaway
     # loop, killed by the supervisor) must not take the lines it logged before it with it.
-    outgoing: list[bytes] = []
+    outgoing = protocol.Outbox()
 
     def flush() -> None:
         if outgoing:
-            data = b"".join(outgoing)
-            outgoing.clear()
-            contextvars.Context().run(write_transport.write, data)
+            contextvars.Context().run(write_transport.write, outgoing.take())
 
-    def send(message: dict[str, Any]) -> None:
+    def send(message: Frame) -> None:
         # Outside any run's context: when the pipe is full, the transport registers its own
         # callback to flush later, and asyncio gives that callback the current context. Made
         # inside a run's turn, it would belong to that run, and once the run ended the turn
         # clock would drop it (nothing of an ended run runs): the pipe would never drain. The
         # same goes for the deferred flush.
-        if not outgoing and message.get("t") != "log":
+        log_line = type(message) is Log
+        if not outgoing and not log_line:
             loop.call_soon(flush, context=contextvars.Context())
-        outgoing.append(frames.encode(message))
-        if message.get("t") == "log":
+        outgoing.add(message)
+        if log_line:
             contextvars.Context().run(flush)
 
     # pythonmonkey reports a promise rejected before its handler is attached (as every async
@@ -244,35 +268,43 @@ async def serve(
     growth = GrowthWatch(clock)
     interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
     install_turn_clock(clock, host, growth, interrupter)
-    problem = check_muting(loop)
-    if problem is not None:
-        print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
+    for problem in (check_muting(loop), check_job_wrappers(loop)):
+        if problem is not None:
+            print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
     routes = RouteTable(host.send, host.same, clock.routes_generation)
     server = FunctionServer(host, routes)
     if channel_fd is not None:
         take_connections(loop, socket.socket(fileno=channel_fd), server)
     # The supervisor gives a host that stops its own runaways a grace before it kills it.
-    send({"t": "ready", "pid": os.getpid(), "interrupts": interrupter is not None})
+    send(Ready(os.getpid(), interrupter is not None))
     while True:
-        message = await frames.read(reader)
+        try:
+            message = await protocol.read(reader, protocol.FOR_HOST)
+        except protocol.FrameError as exc:
+            # The supervisor sees the host gone and fails its runs: nothing here can be trusted.
+            print(f"vortex host {os.getpid()}: {exc}", file=sys.stderr, flush=True)
+            os._exit(1)
         if message is None:
             await server.finish(LISTENER_FINISH_TIMEOUT)
             host.flush_records()
             flush()
             return
-        kind = message.get("t")
-        if kind == "route":
-            routes.answered(message)
-        elif kind == "warm":
-            warmed = routes.prime([str(h) for h in message["hostnames"]], message)
-            if warmed is not None:
-                host.warm(warmed)
-        elif kind == "listen":
-            server.config = ListenerConfig.from_frame(message)
-        elif kind == "drain":
-            server.drain()
-        else:
-            host.handle(message)
+        match message:
+            case Ping():
+                # Answered between two turns: a host that answers has a loop that turns.
+                send(Pong(message.seq))
+            case Routed():
+                routes.answered(message)
+            case Warm():
+                warmed = routes.prime(message.hostnames, message.route)
+                if warmed is not None:
+                    host.warm(warmed)
+            case Listen():
+                server.config = ListenerConfig.from_frame(message)
+            case Drain():
+                server.drain()
+            case _:
+                host.handle(message)
 
 
 def main() -> None:

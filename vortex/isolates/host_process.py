@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import ctypes
 import itertools
+import logging
 import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from vortex.isolates import frames
+from vortex.isolates import protocol
 from vortex.isolates.cgroups import HostCgroup
-from vortex.isolates.exchange import ResponseHead, b64decode
+from vortex.isolates.exchange import ResponseHead
 from vortex.isolates.handoff import Handoffs
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import (
@@ -26,37 +28,55 @@ from vortex.isolates.outcome import (
     RunOutcome,
     platform_error,
 )
+from vortex.isolates.protocol import (
+    Adopt,
+    Answered,
+    BodyEnd,
+    Call,
+    Checked,
+    Chunk,
+    Done,
+    Ended,
+    ErrorBody,
+    Fetch,
+    FetchAbort,
+    Log,
+    Ping,
+    Pong,
+    Ready,
+    Resolve,
+    Response,
+    RunRecord,
+    ToHost,
+    ToSupervisor,
+)
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
-FetchHandler = Callable[["HostProcess", Invocation, dict[str, Any]], None]
-CallHandler = FetchHandler
-"""Handles a run's ``call`` frame (a binding such as KV); answers with an ``answered`` frame."""
+FetchHandler = Callable[["HostProcess", Invocation, Fetch], None]
+"""Handles a run's ``Fetch`` frame; answers with a ``Fetched`` frame."""
+CallHandler = Callable[["HostProcess", Invocation, Call], None]
+"""Handles a run's ``Call`` frame (a binding such as KV); answers with an ``Answered`` frame."""
 
 
-def _no_bindings(host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
-    host.send(
-        {
-            "t": "answered",
-            "id": invocation.id,
-            "cid": message["cid"],
-            "error": {"code": "binding_unavailable", "message": "no binding is available"},
-        }
-    )
+def _no_bindings(host: HostProcess, invocation: Invocation, message: Call) -> None:
+    error = ErrorBody("binding_unavailable", "no binding is available")
+    host.send(Answered(invocation.id, message.cid, error=error))
 
 
 class Listening(Protocol):
     """What a host's listener runs need of the supervisor (the run service, runs.py)."""
 
-    def resolve(self, host: HostProcess, message: dict[str, Any]) -> None:
-        """Answer a ``resolve`` frame with a ``route`` frame."""
+    def resolve(self, host: HostProcess, message: Resolve) -> None:
+        """Answer a ``Resolve`` frame with a ``Routed`` frame."""
 
-    def adopt(self, host: HostProcess, message: dict[str, Any]) -> Invocation | None:
-        """The supervisor's handle on a run the host started, from its ``adopt`` frame."""
+    def adopt(self, host: HostProcess, message: Adopt) -> Invocation | None:
+        """The supervisor's handle on a run the host started, from its ``Adopt`` frame."""
 
-    def ended_unannounced(self, host: HostProcess, records: list[dict[str, Any]]) -> None:
-        """An ``ended`` frame: whole listener runs the supervisor never heard of."""
+    def ended_unannounced(self, host: HostProcess, records: list[RunRecord]) -> None:
+        """An ``Ended`` frame: whole listener runs the supervisor never heard of."""
 
 
+log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 _clock_numbers = itertools.count()
 
@@ -99,7 +119,16 @@ class HostProcess:
         self.exit_reason: tuple[str, str, int | None] | None = None
         self.exited = asyncio.Event()
         self._reader_task: asyncio.Task[None] | None = None
-        self._outgoing: list[bytes] = []
+        self._outbox = protocol.Outbox()
+        self._pings = 0
+        self.ping_sent: float | None = None
+        """When the ping not answered yet was sent (monotonic seconds), if one is out."""
+        self.answered_at = time.monotonic()
+        """When the host last answered a ping (or was ready)."""
+        self.busy_seen = 0.0
+        """When the watchdog last saw the host in a turn while a ping was out (liveness.py)."""
+        self.ping_overdue = False
+        """Whether the watchdog found the ping unanswered past its deadline once already."""
         self.cgroup: HostCgroup | None = None
         self.handoffs: Handoffs | None = None
         """Where connections of the functions listener are handed over (SCM_RIGHTS)."""
@@ -149,18 +178,20 @@ class HostProcess:
         host.handoffs = Handoffs(ours)
         assert process.stdout is not None
         try:
-            hello = await asyncio.wait_for(frames.read(process.stdout), start_timeout)
-        except (TimeoutError, frames.FrameError) as exc:
+            reading = protocol.read(process.stdout, protocol.FOR_SUPERVISOR)
+            hello = await asyncio.wait_for(reading, start_timeout)
+        except (TimeoutError, protocol.FrameError) as exc:
             host.kill()
             await process.wait()
             clock.close()
             raise HostStartError(f"host process did not start: {exc!r}") from exc
-        if hello is None or hello.get("t") != "ready":
+        if not isinstance(hello, Ready):
             host.kill()
             await process.wait()
             clock.close()
             raise HostStartError(f"host process did not start (exit code {process.returncode})")
-        host.interrupts = hello.get("interrupts") is True
+        host.interrupts = hello.interrupts
+        host.answered_at = time.monotonic()
         host._reader_task = asyncio.create_task(host._read_loop())
         return host
 
@@ -172,21 +203,32 @@ class HostProcess:
     def alive(self) -> bool:
         return not self.exited.is_set() and self.exit_reason is None
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: ToHost) -> None:
         # The frames of one loop iteration (the runs of a burst of requests) leave in one
         # write: a write to the pipe is a system call, 9% of the server's time under load.
-        if not self._outgoing:
+        if not self._outbox:
             asyncio.get_running_loop().call_soon(self.flush)
-        self._outgoing.append(frames.encode(message))
+        self._outbox.add(message)
 
     def flush(self) -> None:
-        if not self._outgoing:
+        if not self._outbox:
             return
-        data = b"".join(self._outgoing)
-        self._outgoing.clear()
+        data = self._outbox.take()
         stdin = self.process.stdin
         if stdin is not None and not stdin.is_closing():
             stdin.write(data)
+
+    @property
+    def listening_to_frames(self) -> bool:
+        """Whether frames still reach the host (not once it was told to finish and exit)."""
+        stdin = self.process.stdin
+        return self.alive and stdin is not None and not stdin.is_closing()
+
+    def ping(self, now: float) -> None:
+        """Ask the host whether it is there (liveness.py); ``Pong`` answers it."""
+        self._pings += 1
+        self.ping_sent = now
+        self.send(Ping(self._pings))
 
     def hand_off(self, connection: socket.socket, data: bytes) -> None:
         """Give the host a client's connection (owned by the host from now on), with the bytes
@@ -196,14 +238,14 @@ class HostProcess:
             raise ConnectionError("the host is gone")
         self.handoffs.send(connection, data)
 
-    def run(self, invocation: Invocation, message: dict[str, Any]) -> None:
+    def run(self, invocation: Invocation, message: protocol.Run) -> None:
         self.runs[invocation.id] = invocation
         self.send(message)
 
     def check(self, invocation: int, code: str) -> asyncio.Future[dict[str, Any] | None]:
         future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
         self.checks[invocation] = future
-        self.send({"t": "check", "id": invocation, "code": code})
+        self.send(protocol.Check(invocation, code))
         return future
 
     def forget(self, invocation: int) -> None:
@@ -225,6 +267,7 @@ class HostProcess:
             self.process.kill()
 
     async def close(self, grace: float = 2.0) -> None:
+        self.ping_sent = None  # it finishes its listener runs now: no more pings
         self.flush()
         stdin = self.process.stdin
         if stdin is not None and not stdin.is_closing():
@@ -242,12 +285,18 @@ class HostProcess:
         assert stdout is not None
         try:
             while True:
-                message = await frames.read(stdout)
+                message = await protocol.read(stdout, protocol.FOR_SUPERVISOR)
                 if message is None:
                     break
                 self._dispatch(message)
-        except (frames.FrameError, ValueError) as exc:
-            self.kill(HOST_CRASHED, f"host sent a malformed frame: {exc}")
+        except protocol.FrameError as exc:
+            # Handled as a host that died: its runs fail with host_crashed, and it is replaced.
+            self.kill(HOST_CRASHED, f"the host process sent a malformed frame ({exc})")
+        except Exception:
+            # A frame of the right shape that the supervisor could not act on: the pipe's state
+            # is unknown from here on, so the host goes the same way.
+            log.exception("host %s: a frame could not be handled", self.pid)
+            self.kill(HOST_CRASHED, "the host process sent a frame the supervisor could not handle")
         await self.process.wait()
         if self.cgroup is not None:
             if self.exit_reason is None and self.cgroup.oom_killed():
@@ -269,65 +318,82 @@ class HostProcess:
             os.unlink(self.clock.path)
         self.exited.set()
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        kind = message.get("t")
-        if kind == "checked":
-            future = self.checks.pop(message["id"], None)
-            if future is not None and not future.done():
-                future.set_result(message["problem"])
-            return
-        if kind == "ended":
-            if self.listening is not None:
-                self.listening.ended_unannounced(self, message["runs"])
-            return
-        if kind == "resolve" or kind == "adopt":
-            if self.listening is None:
-                return
-            if kind == "resolve":
-                self.listening.resolve(self, message)
-            else:
-                adopted = self.listening.adopt(self, message)
+    def _dispatch(self, message: ToSupervisor) -> None:
+        match message:
+            case Log():
+                invocation = self.runs.get(message.id)
+                if invocation is not None:
+                    invocation.log(
+                        {
+                            "level": message.level,
+                            "message": message.message,
+                            "timestamp": message.timestamp,
+                        }
+                    )
+            case Response():
+                invocation = self.runs.get(message.id)
+                if invocation is not None:
+                    invocation.responded(
+                        ResponseHead(
+                            message.status,
+                            message.status_text,
+                            message.headers,
+                            message.body,
+                            message.stream,
+                        )
+                    )
+            case Done():
+                invocation = self.runs.pop(message.id, None)
+                if invocation is not None:
+                    invocation.finish(
+                        RunOutcome(message.output, message.error, cpu_ms=message.cpu_ms),
+                        # A listener run began in the host, before the supervisor heard of it.
+                        duration_ms=message.wall_ms,
+                    )
+            case Chunk():
+                invocation = self.runs.get(message.id)
+                if invocation is not None:
+                    invocation.chunk(message.data)
+            case BodyEnd():
+                invocation = self.runs.get(message.id)
+                if invocation is not None:
+                    invocation.body_ended(message.error)
+            case Fetch():
+                invocation = self.runs.get(message.id)
+                if invocation is not None:
+                    self.on_fetch(self, invocation, message)
+            case Call():
+                invocation = self.runs.get(message.id)
+                if invocation is not None:
+                    self.on_call(self, invocation, message)
+            case FetchAbort():
+                invocation = self.runs.get(message.id)
+                task = None if invocation is None else invocation.fetches.pop(message.fid, None)
+                if task is not None:
+                    task.cancel()
+            case Checked():
+                future = self.checks.pop(message.id, None)
+                if future is not None and not future.done():
+                    future.set_result(message.problem)
+            case Ended():
+                if self.listening is not None:
+                    self.listening.ended_unannounced(self, message.runs)
+            case Resolve():
+                if self.listening is not None:
+                    self.listening.resolve(self, message)
+            case Adopt():
+                adopted = None if self.listening is None else self.listening.adopt(self, message)
                 if adopted is not None:
-                    adopted.id = int(message["id"])
+                    adopted.id = message.id
                     adopted.host_pid = self.pid
                     self.runs[adopted.id] = adopted
-            return
-        invocation = self.runs.get(message["id"])
-        if invocation is None:
-            return
-        if kind == "log":
-            invocation.log(
-                {
-                    "level": message["level"],
-                    "message": message["message"],
-                    "timestamp": message["timestamp"],
-                }
-            )
-        elif kind == "response":
-            invocation.responded(ResponseHead.from_frame(message))
-        elif kind == "chunk":
-            invocation.chunk(b64decode(message["data"]))
-        elif kind == "body_end":
-            invocation.body_ended(message["error"])
-        elif kind == "fetch":
-            self.on_fetch(self, invocation, message)
-        elif kind == "call":
-            self.on_call(self, invocation, message)
-        elif kind == "fetch_abort":
-            task = invocation.fetches.pop(message["fid"], None)
-            if task is not None:
-                task.cancel()
-        elif kind == "done":
-            del self.runs[message["id"]]
-            invocation.finish(
-                RunOutcome(
-                    output_json=message["output"],
-                    error=message["error"],
-                    cpu_ms=message["cpu_ms"],
-                ),
-                # A listener run began in the host, before the supervisor heard of it.
-                duration_ms=message.get("wall_ms"),
-            )
+            case Pong():
+                if message.seq == self._pings:
+                    self.ping_sent = None
+                    self.ping_overdue = False
+                    self.answered_at = time.monotonic()
+            case Ready():
+                pass  # said once, at the start
 
     def _fail_everything(self) -> None:
         code, message, culprit = self.exit_reason or (

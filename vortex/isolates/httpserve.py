@@ -34,6 +34,7 @@ from vortex.isolates.outcome import (
     INVALID_RESPONSE,
     WALL_TIME_EXCEEDED,
 )
+from vortex.isolates.protocol import Listen
 from vortex.isolates.route import Route
 
 ERROR_STATUS = {
@@ -66,7 +67,7 @@ LINGER = 2.0
 
 @dataclass(frozen=True, slots=True)
 class ListenerConfig:
-    """Sent by the supervisor once (the ``listen`` frame)."""
+    """Sent by the supervisor once (the ``Listen`` frame)."""
 
     max_body_bytes: int = 2 << 20
     header_timeout: float = 10.0
@@ -79,13 +80,13 @@ class ListenerConfig:
     """Answer with ``x-vortex-host``, this host's pid (tests of dedicated hosts)."""
 
     @classmethod
-    def from_frame(cls, frame: dict[str, Any]) -> ListenerConfig:
+    def from_frame(cls, frame: Listen) -> ListenerConfig:
         return cls(
-            max_body_bytes=int(frame["max_body_bytes"]),
-            header_timeout=float(frame["header_timeout"]),
-            idle_timeout=float(frame["idle_timeout"]),
-            trust_forwarded_proto=bool(frame["trust_forwarded_proto"]),
-            debug_host_header=bool(frame.get("debug_host_header")),
+            max_body_bytes=frame.max_body_bytes,
+            header_timeout=frame.header_timeout,
+            idle_timeout=frame.idle_timeout,
+            trust_forwarded_proto=frame.trust_forwarded_proto,
+            debug_host_header=frame.debug_host_header,
         )
 
 
@@ -331,11 +332,11 @@ class HttpConnection(asyncio.Protocol):
         if not request.hostname:
             self._write_error(request, 400, "bad_request", "The request has no Host header")
             return
-        route = self._server.routes.lookup(request.hostname)
+        route = self._server.routes.lookup(request.hostname, request.target)
         if route is not None:
             self._run(request, route)
             return
-        future = self._server.routes.resolve(request.hostname)
+        future = self._server.routes.resolve(request.hostname, request.target)
         future.add_done_callback(lambda done: self._resolved(request, done))
 
     def _resolved(self, request: _Request, done: asyncio.Future[Route]) -> None:

@@ -162,6 +162,10 @@ class Interrupter:
         add_callback.restype = ctypes.c_bool
         if not add_callback(cx, self._callback):
             raise InterruptUnavailable("JS_AddInterruptCallback failed")
+        request.argtypes = [ctypes.c_void_p]
+        request.restype = None
+        self._request = request
+        self._cx = cx
         self._armed = False
         self._programmed = math.inf
         """When the timer fires next, on the thread's CPU clock (infinity: not set)."""
@@ -208,6 +212,14 @@ class Interrupter:
         # Most turns are short, and the system call is most of what arming costs.
         if not cpu_now < self._programmed <= min(self._deadline, self._next_tick):
             self._program(min(self._deadline, self._next_tick))
+
+    def expire(self) -> None:
+        """End the armed turn at the engine's next check, as if its CPU budget had run out.
+        Called on the JS thread (from a call JavaScript made into the host), so the request is
+        in place before any more of the turn's code runs."""
+        if self._armed:
+            self._deadline = 0.0
+            self._request(self._cx)
 
     def disarm(self) -> str | None:
         """After the turn: ``CPU`` or ``MEMORY`` if it was stopped, else None. The timer may

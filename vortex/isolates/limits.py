@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+
+class Limits(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """Carried by every ``Run`` frame (protocol.py): an array of ten numbers on the pipe."""
+
     cpu_ms: int = 1_000
     """CPU time of the invocation's JavaScript turns (the host thread's), summed. The host
     interrupts a turn that reaches it (interrupt.py); one that goes on past the backstop (a
@@ -55,4 +57,4 @@ def backstop_memory_bytes(limit: int, interrupts: bool) -> int:
 
 @functools.lru_cache(maxsize=64)
 def _as_json(limits: Limits) -> dict[str, Any]:
-    return asdict(limits)
+    return msgspec.structs.asdict(limits)

@@ -16,8 +16,9 @@ import contextlib
 import logging
 import resource
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from http import HTTPStatus
+from typing import Any
 
 import httptools
 import orjson
@@ -49,6 +50,9 @@ class Refusal(Exception):
 PickHost = Callable[[str], Awaitable[HostProcess]]
 """The host to serve a connection whose first request names this hostname; raises Refusal."""
 
+PickHostNow = Callable[[str], HostProcess | None]
+"""The same answer when it is known without waiting (a hostname seen before), else None."""
+
 
 class _Head:
     """httptools callbacks that keep only the Host header and whether the head is complete."""
@@ -63,6 +67,20 @@ class _Head:
 
     def on_headers_complete(self) -> None:
         self.complete = True
+
+
+class _Reading:
+    """A connection whose first head is not all in yet."""
+
+    __slots__ = ("connection", "head", "parser", "received", "timer", "watched")
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.head = _Head()
+        self.parser = httptools.HttpRequestParser(self.head)
+        self.received = bytearray()
+        self.timer: asyncio.TimerHandle | None = None
+        self.watched = False
 
 
 def hostname_of(host_header: str) -> str:
@@ -81,7 +99,17 @@ def pending_limit(reserve: int = FD_RESERVE) -> int:
     return max(64, min(MAX_PENDING, soft - reserve))
 
 
+def _not_known(hostname: str) -> HostProcess | None:
+    return None
+
+
 class FunctionsListener:
+    """Per connection, the common case is synchronous: the head is read as soon as the socket is
+    readable (at accept, usually, or from one reader callback), and a hostname seen before goes
+    to its host at once. A burst of 10,000 connections spent 187 µs of the supervisor's CPU per
+    connection on a task, a ``wait_for`` and ``sock_recv``'s futures each; only a hostname not
+    seen yet, or a refusal, takes a task now."""
+
     def __init__(
         self,
         host: str,
@@ -89,16 +117,24 @@ class FunctionsListener:
         pick_host: PickHost,
         head_timeout: float,
         max_pending: int | None = None,
+        pick_host_now: PickHostNow = _not_known,
     ) -> None:
         self.host = host
         self.port = port
         self._pick_host = pick_host
+        self._pick_host_now = pick_host_now
         self._head_timeout = head_timeout
         self.max_pending = pending_limit() if max_pending is None else max_pending
         self.shed = 0
         """Connections closed at once because ``max_pending`` were being read already."""
         self._socket: socket.socket | None = None
+        self._reading: dict[int, _Reading] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def pending(self) -> int:
+        """Connections the supervisor holds: heads being read, hosts being picked, refusals."""
+        return len(self._reading) + len(self._tasks)
 
     async def start(self) -> None:
         sock = socket.create_server(
@@ -114,6 +150,8 @@ class FunctionsListener:
         if sock is not None:
             asyncio.get_running_loop().remove_reader(sock.fileno())
             sock.close()
+        for reading in list(self._reading.values()):
+            self._drop(reading)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -134,7 +172,7 @@ class FunctionsListener:
                 # Out of file descriptors, say: the queued connections wait for the next turn.
                 log.warning("functions listener could not accept: %s", exc)
                 return
-            if len(self._tasks) >= self.max_pending:
+            if self.pending >= self.max_pending:
                 # Slow clients (a slowloris) holding every descriptor would starve the API of
                 # its own: past the limit a new connection is closed unread, until heads come
                 # in or time out (VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS).
@@ -143,57 +181,117 @@ class FunctionsListener:
                 if self.shed == 1 or self.shed % 1000 == 0:
                     log.warning(
                         "functions listener: %d connections being read already; %d shed",
-                        len(self._tasks),
+                        self.pending,
                         self.shed,
                     )
                 continue
             connection.setblocking(False)
-            task = asyncio.create_task(self._serve(connection))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._read(_Reading(connection))
 
-    async def _serve(self, connection: socket.socket) -> None:
+    def _readable(self, reading: _Reading) -> None:
+        self._read(reading)
+
+    def _read(self, reading: _Reading) -> None:
+        """Take what the connection has; the head complete, send it on its way."""
+        connection = reading.connection
         try:
-            data, host_header = await asyncio.wait_for(
-                self._read_head(connection), self._head_timeout
+            chunk = connection.recv(MAX_HEAD_BYTES)
+        except (BlockingIOError, InterruptedError):
+            self._watch(reading)
+            return
+        except OSError:
+            self._drop(reading)
+            return
+        if not chunk:
+            self._drop(reading)
+            return
+        reading.received += chunk
+        head = reading.head
+        try:
+            reading.parser.feed_data(chunk)
+        except httptools.HttpParserUpgrade:
+            head.complete = True
+        except httptools.HttpParserError:
+            self._refuse(reading, Refusal(400, "bad_request", "The request is not valid HTTP/1.1"))
+            return
+        if not head.complete:
+            if len(reading.received) > MAX_HEAD_BYTES:
+                self._refuse(
+                    reading, Refusal(431, "headers_too_large", "The request head is over 64 KiB")
+                )
+            else:
+                self._watch(reading)
+            return
+        self._unwatch(reading)
+        if not head.host:
+            refusal = Refusal(
+                400, "bad_request", "The request has no Host header: it names the function"
             )
-            if data is None:
-                connection.close()
-                return
-            host = await self._pick_host(hostname_of(host_header))
+            self._spawn(self._answer_and_close(connection, refusal))
+            return
+        hostname = hostname_of(head.host)
+        data = bytes(reading.received)
+        host = self._pick_host_now(hostname)
+        if host is None:
+            self._spawn(self._pick_and_hand_off(connection, data, hostname))
+            return
+        with contextlib.suppress(ConnectionError):
+            host.hand_off(connection, data)  # the connection is the host's from here on
+
+    def _watch(self, reading: _Reading) -> None:
+        if reading.watched:
+            return
+        reading.watched = True
+        fd = reading.connection.fileno()
+        self._reading[fd] = reading
+        loop = asyncio.get_running_loop()
+        loop.add_reader(fd, self._readable, reading)
+        reading.timer = loop.call_later(self._head_timeout, self._drop, reading)
+
+    def _unwatch(self, reading: _Reading) -> None:
+        if not reading.watched:
+            return
+        reading.watched = False
+        fd = reading.connection.fileno()
+        del self._reading[fd]
+        asyncio.get_running_loop().remove_reader(fd)
+        if reading.timer is not None:
+            reading.timer.cancel()
+            reading.timer = None
+
+    def _drop(self, reading: _Reading) -> None:
+        """A connection closed, its head timed out, or the listener is closing."""
+        self._unwatch(reading)
+        reading.connection.close()
+
+    def _refuse(self, reading: _Reading, refusal: Refusal) -> None:
+        self._unwatch(reading)
+        self._spawn(self._answer_and_close(reading.connection, refusal))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _pick_and_hand_off(
+        self, connection: socket.socket, data: bytes, hostname: str
+    ) -> None:
+        try:
+            host = await self._pick_host(hostname)
         except Refusal as refusal:
-            await self._answer(connection, refusal)
-            connection.close()
+            await self._answer_and_close(connection, refusal)
             return
         except (TimeoutError, ConnectionError, OSError):
             connection.close()
             return
         with contextlib.suppress(ConnectionError):
-            host.hand_off(connection, data)  # the connection is the host's from here on
+            host.hand_off(connection, data)
 
-    async def _read_head(self, connection: socket.socket) -> tuple[bytes | None, str]:
-        loop = asyncio.get_running_loop()
-        head = _Head()
-        parser = httptools.HttpRequestParser(head)
-        received = bytearray()
-        while not head.complete:
-            chunk = await loop.sock_recv(connection, MAX_HEAD_BYTES)
-            if not chunk:
-                return None, ""
-            received += chunk
-            try:
-                parser.feed_data(chunk)
-            except httptools.HttpParserUpgrade:
-                break
-            except httptools.HttpParserError:
-                raise Refusal(400, "bad_request", "The request is not valid HTTP/1.1") from None
-            if len(received) > MAX_HEAD_BYTES and not head.complete:
-                raise Refusal(431, "headers_too_large", "The request head is over 64 KiB")
-        if not head.host:
-            raise Refusal(
-                400, "bad_request", "The request has no Host header: it names the function"
-            )
-        return bytes(received), head.host
+    async def _answer_and_close(self, connection: socket.socket, refusal: Refusal) -> None:
+        try:
+            await self._answer(connection, refusal)
+        finally:
+            connection.close()
 
     @staticmethod
     async def _answer(connection: socket.socket, refusal: Refusal) -> None:

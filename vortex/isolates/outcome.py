@@ -1,8 +1,8 @@
 """What one invocation produced, and the stable codes of the ways it can fail.
 
 A run that fails is still an answer (with the logs printed before the failure), so these are
-data, not exceptions. Codes set inside the host come from ``harness.js``; the rest are decided
-here by the supervisor.
+data, not exceptions. Codes set inside the host come from the harness (``js/src/harness``); the
+rest are decided here by the supervisor.
 """
 
 from __future__ import annotations

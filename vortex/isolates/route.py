@@ -1,7 +1,7 @@
 """What a host needs to serve a function's HTTP traffic by itself: a route.
 
 The supervisor resolves the name in a request's Host header (``hello.localhost``) to a function
-and sends the host a ``route`` frame; the host keeps it for ``ROUTE_FRESH_FOR`` seconds (as the
+and sends the host a ``Routed`` frame; the host keeps it for ``ROUTE_FRESH_FOR`` seconds (as the
 control plane trusts a name's pointer, so a rollback on another node takes effect everywhere
 within that time) or until the supervisor says routes changed (a deploy, rollback or delete on
 this node: a count in the turn clock's shared memory). Code is keyed by function id, which
@@ -10,12 +10,15 @@ names immutable code: a route that still names the function the host has is sent
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
+
+from vortex.isolates.limits import Limits
+from vortex.isolates.protocol import RouteSpec
 
 ROUTE_FRESH_FOR = 1.5
 """Seconds a host serves a route before it asks again (``functions.POINTER_FRESH_FOR``)."""
@@ -27,7 +30,7 @@ class Route:
     module: bool
     code: str
     filename: str
-    limits: dict[str, Any]
+    limits: Limits
     limits_json: str
     env_json: str
     bindings_json: str
@@ -43,18 +46,23 @@ class Route:
         return time.monotonic() - self.fetched_at < ROUTE_FRESH_FOR
 
     @classmethod
-    def from_frame(cls, frame: dict[str, Any], code: str, same: Callable[[str], str]) -> Route:
+    def from_frame(cls, spec: RouteSpec, code: str, same: Callable[[str], str]) -> Route:
         """``same`` keeps one Python string per text handed to JavaScript (bridge.Host.same)."""
-        limits: dict[str, Any] = frame["limits"]
         return cls(
-            function_id=str(frame["function_id"]),
-            module=bool(frame["module"]),
+            function_id=spec.function_id,
+            module=spec.module,
             code=same(code),
-            filename=same(str(frame["filename"])),
-            limits=limits,
-            limits_json=same(orjson.dumps(limits).decode()),
-            env_json=same(orjson.dumps(frame.get("env") or {}).decode()),
-            bindings_json=same(orjson.dumps(frame.get("bindings") or {}).decode()),
-            instance=same(str(frame.get("instance") or "")),
-            elsewhere=bool(frame.get("elsewhere")),
+            filename=same(spec.filename),
+            limits=spec.limits,
+            limits_json=same(limits_json(spec.limits)),
+            env_json=same(orjson.dumps(spec.env).decode()),
+            bindings_json=same(orjson.dumps(spec.bindings).decode()),
+            instance=same(spec.instance),
+            elsewhere=spec.elsewhere,
         )
+
+
+@functools.lru_cache(maxsize=64)
+def limits_json(limits: Limits) -> str:
+    """The limits as the harness reads them (JSON text), once per distinct limits."""
+    return orjson.dumps(limits.to_json()).decode()

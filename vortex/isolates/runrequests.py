@@ -1,7 +1,7 @@
 """What a run asks of the supervisor while it runs: outbound ``fetch()`` and binding calls (KV).
 
-A host sends a ``fetch`` or ``call`` frame for the run; the answer goes back as ``fetched`` or
-``answered`` once the injected ``Fetcher`` or the binding has it, if the run is still there. Each
+A host sends a ``Fetch`` or ``Call`` frame for the run; the answer goes back as ``Fetched`` or
+``Answered`` once the injected ``Fetcher`` or the binding has it, if the run is still there. Each
 run's count of both is limited (``Limits.subrequests``, ``binding_calls``).
 """
 
@@ -17,9 +17,9 @@ from vortex.isolates.bindings import (
     Binding,
     BindingError,
 )
-from vortex.isolates.exchange import b64decode, b64encode
 from vortex.isolates.host_process import HostProcess
 from vortex.isolates.invocation import Invocation
+from vortex.isolates.protocol import Answered, Call, ErrorBody, Fetch, Fetched
 from vortex.isolates.subrequests import (
     Fetcher,
     Subrequest,
@@ -34,8 +34,8 @@ class RunRequests:
     def __init__(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
 
-    def on_fetch(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
-        fid = int(message["fid"])
+    def on_fetch(self, host: HostProcess, invocation: Invocation, message: Fetch) -> None:
+        fid = message.fid
         invocation.subrequests += 1
         if invocation.subrequests > invocation.limits.subrequests:
             limit = invocation.limits.subrequests
@@ -46,13 +46,12 @@ class RunRequests:
                 SubrequestRefused(f"Too many subrequests: the limit is {limit} per invocation"),
             )
             return
-        body = message.get("body")
         request = Subrequest(
-            method=str(message["method"]),
-            url=str(message["url"]),
-            headers=[(str(k), str(v)) for k, v in message.get("headers") or []],
-            body=None if body is None else b64decode(body),
-            redirect=str(message.get("redirect") or "follow"),
+            method=message.method,
+            url=message.url,
+            headers=message.headers,
+            body=message.body,
+            redirect=message.redirect or "follow",
         )
         task = asyncio.create_task(self._fetch(host, invocation, fid, request))
         invocation.fetches[fid] = task
@@ -81,24 +80,26 @@ class RunRequests:
     ) -> None:
         if not host.alive or invocation.id not in host.runs:
             return
-        frame: dict[str, Any] = {"t": "fetched", "id": invocation.id, "fid": fid, "body": None}
         if isinstance(result, SubrequestRefused):
-            frame["result"] = {"error": str(result)}
-        else:
-            frame["result"] = {
-                "status": result.status,
-                "statusText": result.status_text,
-                "headers": [list(pair) for pair in result.headers],
-                "url": result.url,
-                "redirected": result.redirected,
-            }
-            frame["body"] = b64encode(result.body)
-        host.send(frame)
+            host.send(Fetched(invocation.id, fid, error=str(result)))
+            return
+        host.send(
+            Fetched(
+                invocation.id,
+                fid,
+                status=result.status,
+                status_text=result.status_text,
+                headers=result.headers,
+                url=result.url,
+                redirected=result.redirected,
+                body=result.body,
+            )
+        )
 
-    def on_call(self, host: HostProcess, invocation: Invocation, message: dict[str, Any]) -> None:
-        cid = int(message["cid"])
+    def on_call(self, host: HostProcess, invocation: Invocation, message: Call) -> None:
+        cid = message.cid
         invocation.binding_calls += 1
-        binding = invocation.bindings.get(str(message.get("binding")))
+        binding = invocation.bindings.get(message.binding)
         if invocation.binding_calls > invocation.limits.binding_calls:
             limit = invocation.limits.binding_calls
             error = BindingError(
@@ -110,17 +111,8 @@ class RunRequests:
             error = BindingError(BINDING_UNAVAILABLE, "this binding is not available to the run")
             self._answer_call(host, invocation, cid, error)
         else:
-            args = message.get("args")
-            task = asyncio.create_task(
-                self._call(
-                    host,
-                    invocation,
-                    cid,
-                    binding,
-                    str(message.get("op")),
-                    args if isinstance(args, dict) else {},
-                )
-            )
+            args = message.args if isinstance(message.args, dict) else {}
+            task = asyncio.create_task(self._call(host, invocation, cid, binding, message.op, args))
             invocation.calls[cid] = task
 
     async def _call(
@@ -146,9 +138,7 @@ class RunRequests:
     def _answer_call(host: HostProcess, invocation: Invocation, cid: int, result: Any) -> None:
         if not host.alive or invocation.id not in host.runs:
             return
-        frame: dict[str, Any] = {"t": "answered", "id": invocation.id, "cid": cid}
         if isinstance(result, BindingError):
-            frame["error"] = {"code": result.code, "message": result.message}
+            host.send(Answered(invocation.id, cid, error=ErrorBody(result.code, result.message)))
         else:
-            frame["result"] = result
-        host.send(frame)
+            host.send(Answered(invocation.id, cid, result=result))

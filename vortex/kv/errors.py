@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vortex.errors import BadRequest, PayloadTooLarge, Unavailable
+from vortex.errors import BadRequest, NotFound, PayloadTooLarge, Unavailable
 
 
 class KVInvalidKey(BadRequest):
@@ -33,6 +33,12 @@ class KVInvalidListOption(BadRequest):
     """A ``limit`` out of range, a ``prefix`` that is not text, a cursor this store never gave."""
 
     code = "kv_invalid_list_option"
+
+
+class KVKeyNotFound(NotFound):
+    """Only the HTTP API says so; in a run, ``get`` of a missing key is ``null``."""
+
+    code = "kv_key_not_found"
 
 
 class KVUnavailable(Unavailable):

@@ -5,16 +5,19 @@ embedding program) must not share or clash over their series.
 
 Two kinds of series:
 
-- recorded as runs happen, through ``observe_run``: ``vortex_runs_total{function,outcome}``
-  (``outcome`` is ``ok`` or the run's error code, so errors by code are
-  ``vortex_runs_total{outcome!="ok"}``), ``vortex_run_duration_seconds{function}`` and
-  ``vortex_run_cpu_seconds{function}`` (histograms);
+- recorded as runs happen, through ``observe_run``:
+  ``vortex_runs_total{function,name,outcome}`` (``outcome`` is ``ok`` or the run's error code,
+  so errors by code are ``vortex_runs_total{outcome!="ok"}``),
+  ``vortex_run_duration_seconds{function,name}`` and ``vortex_run_cpu_seconds{function,name}``
+  (histograms). ``function`` is the version's id, ``name`` the function's name (its id when it
+  has none): a dashboard sums a name's versions ``by (name)``;
 - read at scrape time from a ``Snapshot`` the handler takes just before rendering: the pool's
   hosts, invocations and restarts, and whether each backend (storage, log bus, KV, API keys,
   cron lock) is up, with the log bus's counters.
 
-The ``function`` label is bounded: past ``max_functions`` distinct ids, runs of new functions
-are counted under ``function="_other"``, so a deploy loop cannot make a scrape unbounded.
+The labels are bounded: past ``max_functions`` distinct ids, runs of new functions are counted
+under ``function="_other", name="_other"``, so a deploy loop cannot make a scrape unbounded. A
+name adds no series of its own: each id has one name.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ class _ScrapeCollector(Collector):
                     value=busy,
                 )  # fmt: skip
             yield CounterMetricFamily(
-                "vortex_host_restarts", "Hosts replaced (killed at a limit, crashed)",
+                "vortex_host_restarts", "Hosts replaced (killed at a limit, crashed, unresponsive)",
                 value=pool.host_restarts,
             )  # fmt: skip
             recycles = getattr(pool, "host_recycles", None)
@@ -136,38 +139,41 @@ class Metrics:
     def __init__(self, *, max_functions: int = MAX_FUNCTIONS) -> None:
         self.registry = CollectorRegistry()
         self.max_functions = max_functions
-        self._functions: dict[str, set[str]] = {}
-        """Function id → the outcomes it has series for."""
+        self._functions: dict[str, tuple[str, set[str]]] = {}
+        """Function id → its name label, and the outcomes it has series for."""
         self.runs = Counter(
             "vortex_runs",
             "Runs, by function and outcome (ok, or the run's error code)",
-            ["function", "outcome"],
+            ["function", "name", "outcome"],
             registry=self.registry,
         )
         self.duration = Histogram(
             "vortex_run_duration_seconds",
             "Wall time of runs, by function",
-            ["function"],
+            ["function", "name"],
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
         self.cpu = Histogram(
             "vortex_run_cpu_seconds",
             "CPU time of runs, by function",
-            ["function"],
+            ["function", "name"],
             buckets=CPU_BUCKETS,
             registry=self.registry,
         )
         self._scrape = _ScrapeCollector()
         self.registry.register(self._scrape)
 
-    def _label(self, function_id: str) -> str:
-        if function_id in self._functions:
-            return function_id
+    def _labels(self, function_id: str, name: str) -> tuple[str, str, set[str]]:
+        known = self._functions.get(function_id)
+        if known is not None:
+            return function_id, known[0], known[1]
         if len(self._functions) >= self.max_functions:
-            return OTHER_FUNCTIONS
-        self._functions[function_id] = set()
-        return function_id
+            other = self._functions.setdefault(OTHER_FUNCTIONS, (OTHER_FUNCTIONS, set()))
+            return OTHER_FUNCTIONS, OTHER_FUNCTIONS, other[1]
+        outcomes: set[str] = set()
+        self._functions[function_id] = (name, outcomes)
+        return function_id, name, outcomes
 
     def observe_run(
         self,
@@ -175,27 +181,31 @@ class Metrics:
         outcome_code: str | None,
         duration_ms: float,
         cpu_ms: float | None = None,
+        *,
+        name: str | None = None,
     ) -> None:
         """Record one finished run: ``outcome_code`` ``None`` (or ``"ok"``) for a success, else
-        the error code the run ended with; ``cpu_ms`` ``None`` when it is not known."""
-        function = self._label(function_id)
+        the error code the run ended with; ``cpu_ms`` ``None`` when it is not known; ``name``
+        the function's name (``vortex.functions.public_name``), its id when None."""
+        function, label, outcomes = self._labels(function_id, name or function_id)
         outcome = outcome_code or OK
-        self._functions.get(function, set()).add(outcome)
-        self.runs.labels(function, outcome).inc()
-        self.duration.labels(function).observe(max(duration_ms, 0.0) / 1000)
+        outcomes.add(outcome)
+        self.runs.labels(function, label, outcome).inc()
+        self.duration.labels(function, label).observe(max(duration_ms, 0.0) / 1000)
         if cpu_ms is not None:
-            self.cpu.labels(function).observe(max(cpu_ms, 0.0) / 1000)
+            self.cpu.labels(function, label).observe(max(cpu_ms, 0.0) / 1000)
 
     def forget_function(self, function_id: str) -> None:
         """Drop a deleted function's series, so they do not linger until a restart."""
-        outcomes = self._functions.pop(function_id, None)
-        if outcomes is None:
+        known = self._functions.pop(function_id, None)
+        if known is None:
             return
+        label, outcomes = known
         for outcome in outcomes:
-            self.runs.remove(function_id, outcome)
+            self.runs.remove(function_id, label, outcome)
         for histogram in (self.duration, self.cpu):
             with contextlib.suppress(KeyError):  # no CPU time was ever known for it
-                histogram.remove(function_id)
+                histogram.remove(function_id, label)
 
     def render(self, snapshot: Snapshot) -> bytes:
         """The text exposition, with the scrape-time series taken from ``snapshot``."""

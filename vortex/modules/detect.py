@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vortex.errors import InvalidRequest
+from vortex.modules.wasm import WASM_EXTENSION, wasm_bytes
 
 # A rough first look; the script grammar has the last word (see ``might_be_module``).
 _EXPORT = re.compile(r"^[ \t]*export[\s{*]", re.MULTILINE)
@@ -52,9 +53,10 @@ def check_path(name: str) -> str:
         )
     if posixpath.normpath(name) != name:
         raise InvalidRequest(f"{name!r} is not a normalised relative path")
-    if not name.endswith(MODULE_EXTENSIONS):
+    if not name.endswith((*MODULE_EXTENSIONS, WASM_EXTENSION)):
         raise InvalidRequest(
-            f"{name!r}: module functions are made of {', '.join(MODULE_EXTENSIONS)} files"
+            f"{name!r}: module functions are made of {', '.join(MODULE_EXTENSIONS)} files "
+            f"(and {WASM_EXTENSION} files, in base64)"
         )
     return name
 
@@ -71,6 +73,8 @@ def upload_from_files(files: object, entry: object) -> Upload:
         if not isinstance(name, str) or not isinstance(source, str):
             raise InvalidRequest('"files" must map file names to source text (strings)')
         checked[check_path(name)] = source
+        if name.endswith(WASM_EXTENSION):
+            wasm_bytes(name, source)
     if entry is None:
         candidates = [n for n in ENTRY_CANDIDATES if n in checked]
         if len(checked) == 1:
@@ -81,6 +85,8 @@ def upload_from_files(files: object, entry: object) -> Upload:
             raise InvalidRequest('say which file is the entry with "entry" (e.g. "index.mjs")')
     if not isinstance(entry, str) or entry not in checked:
         raise InvalidRequest(f'"entry" must name one of the uploaded files, got {entry!r}')
-    if entry.endswith((".json", ".d.ts")):
-        raise InvalidRequest('"entry" must be a JavaScript or TypeScript file (not .json, .d.ts)')
+    if entry.endswith((".json", ".d.ts", WASM_EXTENSION)):
+        raise InvalidRequest(
+            '"entry" must be a JavaScript or TypeScript file (not .json, .d.ts, .wasm)'
+        )
     return Upload(checked, entry)

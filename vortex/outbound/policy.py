@@ -81,27 +81,36 @@ def host_allowed(host: str, patterns: Sequence[str]) -> bool:
 
 
 # IPv6 addresses that reach an IPv4 address written into them, through a translator or a tunnel
-# of the network (RFC 6052, 4291, 6145, 3056): judged by the IPv4 address they carry, since
+# of the network (RFC 6052, 4291, 6145, 3056, 4380): judged by the IPv4 address they carry, since
 # 64:ff9b::7f00:1 is 127.0.0.1 behind a NAT64, however global the IPv6 prefix looks.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 """RFC 8215's local-use prefix: a translator of the site's own, to whatever it maps."""
 IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+TEREDO = ipaddress.ip_network("2001::/32")
 
 
-def carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address that ``address`` stands for, if it stands for one."""
+def carried_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses that ``address`` stands for (none when it stands for none)."""
     if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+        return (address.ipv4_mapped,)
     if address.sixtofour is not None:
-        return address.sixtofour
+        return (address.sixtofour,)
+    if address in TEREDO:
+        # A Teredo peer is reached at its client address (inverted in the last 32 bits), and
+        # through its server (bits 32-63) while the tunnel is set up: both are contacted.
+        # Spelled out rather than left to ``is_global``, whose table of 2001::/23 has changed
+        # between Python releases.
+        server = ipaddress.IPv4Address((int(address) >> 64) & 0xFFFFFFFF)
+        client = ipaddress.IPv4Address(~int(address) & 0xFFFFFFFF)
+        return (client, server)
     low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     if address in NAT64 or address in IPV4_TRANSLATED:
-        return low
+        return (low,)
     if address in IPV4_COMPATIBLE and int(address) > 1:  # :: and ::1 are IPv6's own
-        return low
-    return None
+        return (low,)
+    return ()
 
 
 def address_problem(address: IPAddress, allow_private: bool) -> str | None:
@@ -110,8 +119,13 @@ def address_problem(address: IPAddress, allow_private: bool) -> str | None:
         if address in NAT64_LOCAL and not allow_private:
             return "a private address (a local NAT64 prefix)"
         carried = carried_ipv4(address)
-        if carried is not None:
-            address = carried
+        if carried:
+            problems = (_problem(ipv4, allow_private) for ipv4 in carried)
+            return next((problem for problem in problems if problem is not None), None)
+    return _problem(address, allow_private)
+
+
+def _problem(address: IPAddress, allow_private: bool) -> str | None:
     if address.is_unspecified or address.is_multicast:
         return "an unspecified or multicast address"
     if allow_private:

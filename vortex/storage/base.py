@@ -41,6 +41,9 @@ class FunctionRecord:
     version: int | None = None
     schedule: str | None = None
     """A five-field cron expression (UTC): the function also runs on it (docs/cron.md)."""
+    routes: tuple[str, ...] = ()
+    """Custom-domain routes a named function claims while this version is active
+    (``api.example.com/v1/*``: ``vortex.domainroutes``)."""
     secrets_error: str | None = field(default=None, compare=False, repr=False)
     """Why the secrets' values could not be read (sealed with another key: see
     ``vortex.storage.sealing``); ``secrets`` then holds their names only, and runs refuse."""
@@ -74,6 +77,7 @@ class FunctionRecord:
             name=fields.get("name"),
             version=fields.get("version"),
             schedule=fields.get("schedule"),
+            routes=tuple(fields.get("routes") or ()),
         )
 
 

@@ -8,6 +8,7 @@ operator sees every namespace), in two orders, and each function with a schedule
     index/time/<scope>/<age>/<namespace>/<slot>   newest first (``age`` falls as time goes on)
     index/name/<scope>/<slot>/<age>/<namespace>   by name or id, for prefix searches
     index/cron/<history key>/<expression, base64url>
+    index/route/<host>/<path, base64url>/<namespace>/<name>   a custom-domain route's claim
     index/ready                                   written when a rebuild completes
 
 ``age`` is fixed for a slot's life: the creation time of an unnamed function, of a name's first
@@ -41,6 +42,7 @@ ROOT = "index/"
 TIME = f"{ROOT}time/"
 NAME = f"{ROOT}name/"
 CRON = f"{ROOT}cron/"
+ROUTE = f"{ROOT}route/"
 READY = f"{ROOT}ready"
 EVERY_NAMESPACE = "*"
 _AGE_DIGITS = 13
@@ -123,6 +125,14 @@ def _cron_keys(history_key: str, expression: str | None) -> list[str]:
     return [] if expression is None else [f"{CRON}{history_key}/{_encode(expression)}"]
 
 
+def _route_keys(namespace: str, name: str, patterns: Iterable[str]) -> list[str]:
+    keys = []
+    for pattern in patterns:
+        host, slash, path = pattern.partition("/")
+        keys.append(f"{ROUTE}{host}/{_encode(slash + path)}/{namespace}/{name}")
+    return keys
+
+
 def _decode(encoded: str) -> str:
     return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
 
@@ -137,6 +147,7 @@ class Rebuilt:
     schedules: int
     added: int
     removed: int
+    routes: int = 0
 
 
 class FunctionIndex:
@@ -180,6 +191,19 @@ class FunctionIndex:
                 log.warning("index: skipping the unreadable schedule key %s", key)
         return found
 
+    async def routes(self) -> list[tuple[str, str, str]]:
+        """(pattern, namespace, name) of every custom-domain route claimed
+        (``vortex.domainroutes``)."""
+        found = []
+        for key in await self.keys.keys(ROUTE):
+            parts = key[len(ROUTE) :].split("/")
+            try:
+                host, encoded, namespace, name = parts
+                found.append((host + _decode(encoded), namespace, name))
+            except (ValueError, binascii.Error, UnicodeDecodeError):
+                log.warning("index: skipping the unreadable route key %s", key)
+        return found
+
     async def ensure(self) -> None:
         """Rebuild the index if it was never built or was lost; once per process."""
         if self._ready:
@@ -207,6 +231,14 @@ class FunctionIndex:
         await self.keys.add(k for k in new if k not in old)
         await self.keys.remove(k for k in old if k not in new)
 
+    async def set_routes(
+        self, namespace: str, name: str, old: Iterable[str], new: Iterable[str]
+    ) -> None:
+        """A name's routes were ``old`` (as claimed in the index) and are ``new`` now."""
+        before, after = _route_keys(namespace, name, old), _route_keys(namespace, name, new)
+        await self.keys.add(k for k in after if k not in before)
+        await self.keys.remove(k for k in before if k not in after)
+
     # -- rebuilding -----------------------------------------------------------------------------
     async def _store_records(self) -> tuple[list[FunctionRecord], Mapping[tuple[str, str], str]]:
         return await records_and_pointers(self.store)
@@ -223,7 +255,7 @@ class FunctionIndex:
         """``found``: every record, and each name's active version id."""
         records, active = found
         wanted: set[str] = set()
-        entries = schedules = 0
+        entries = schedules = routes = 0
         named: dict[tuple[str, str], list[FunctionRecord]] = {}
         for record in records:
             if record.name is None:
@@ -244,12 +276,16 @@ class FunctionIndex:
             if current.schedule is not None:
                 schedules += 1
                 wanted.update(_cron_keys(f"name:{namespace}:{name}", current.schedule))
+            routes += len(current.routes)
+            wanted.update(_route_keys(namespace, name, current.routes))
         existing = set(await self.keys.keys(ROOT)) - {READY}
         await self.keys.add(sorted(wanted - existing))
         await self.keys.remove(sorted(existing - wanted))
         await self.keys.add([READY])
-        log.info("index: rebuilt, %d functions and %d schedules", entries, schedules)
-        return Rebuilt(entries, schedules, len(wanted - existing), len(existing - wanted))
+        log.info(
+            "index: rebuilt, %d functions, %d schedules and %d routes", entries, schedules, routes
+        )
+        return Rebuilt(entries, schedules, len(wanted - existing), len(existing - wanted), routes)
 
 
 async def records_and_pointers(

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from vortex.errors import CorruptRecord, FunctionNotFound, StorageUnavailable
@@ -16,6 +17,13 @@ from vortex.storage.names import NamePointer
 from vortex.storage.sealing import SecretsKey, key_of_data_dir, record_bytes, record_from_bytes
 
 _TEMPORARY_PREFIX = ".tmp-"
+HEALTH_OBJECT = "health-probe"
+HEALTH_OBJECT_BYTES = 4096
+"""A block of the filesystem: a full disk refuses it, as it refuses a deploy."""
+HEALTH_FRESH_FOR = 5.0
+"""Seconds a probe's answer stands: load balancers poll /health, and each probe is an fsync."""
+MIN_FREE_BYTES = 1 << 20
+"""Below this much room for unprivileged writes, deploys of code near the size limit fail."""
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -38,6 +46,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def _cannot_write(root: Path, exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    return f"the data directory {root} cannot be written: {reason}"
+
+
+def _free_bytes(root: Path) -> int | None:
+    try:
+        stats = os.statvfs(root)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
 class LocalStore:
     def __init__(self, root: Path, key: SecretsKey | None = None) -> None:
         self.root = root
@@ -47,6 +68,9 @@ class LocalStore:
         self.names_dir = root / "names"
         self.corrupt = CorruptRecords()
         self.index: KeyIndex = SqliteKeyIndex(root)
+        self._health_lock = asyncio.Lock()
+        self._write_problem: tuple[float, str | None, int | None] | None = None
+        """When the data directory was last found writable or not: (time, why not, free bytes)."""
         self._sweep_temporary_files()
 
     def _sweep_temporary_files(self) -> None:
@@ -82,6 +106,7 @@ class LocalStore:
                 _write_atomically(code_path, code)
             _write_atomically(self._record_path(record.id), record_bytes(record, self.key))
         except OSError as exc:
+            self._note_write_failure(exc)
             raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
 
     async def get_record(self, function_id: str) -> FunctionRecord:
@@ -151,6 +176,7 @@ class LocalStore:
         try:
             await asyncio.to_thread(_write_atomically, path, pointer.to_bytes())
         except OSError as exc:
+            self._note_write_failure(exc)
             raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
 
     async def delete_pointer(self, namespace: str, name: str) -> None:
@@ -158,14 +184,42 @@ class LocalStore:
             await asyncio.to_thread(os.unlink, self._pointer_path(namespace, name))
 
     async def health(self) -> BackendHealth:
-        # The directory may not exist until the first deploy: its nearest existing ancestor
-        # must then be writable for that deploy to succeed.
-        path = self.root.absolute()
-        while not path.exists() and path != path.parent:
-            path = path.parent
-        ok = os.access(path, os.W_OK | os.X_OK)
-        error = None if ok else f"{path} is not writable"
-        return BackendHealth("local", ok, error, {"path": str(self.root), **self.corrupt.details()})
+        """Whether a deploy could be written now: a small object written (fsync, rename) and
+        deleted in the data directory, at most every HEALTH_FRESH_FOR seconds, and the room
+        left. Permissions alone said "ok" on a full disk while every deploy failed."""
+        async with self._health_lock:
+            last = self._write_problem
+            if last is None or time.monotonic() - last[0] > HEALTH_FRESH_FOR:
+                problem, free = await asyncio.to_thread(self._probe_write)
+                self._write_problem = last = (time.monotonic(), problem, free)
+        _, problem, free = last
+        details = {"path": str(self.root), **self.corrupt.details()}
+        if free is not None:
+            details["free_bytes"] = free
+        return BackendHealth("local", problem is None, problem, details)
+
+    def _probe_write(self) -> tuple[str | None, int | None]:
+        path = self.root / HEALTH_OBJECT
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, bytes(HEALTH_OBJECT_BYTES))
+        except OSError as exc:
+            return _cannot_write(self.root, exc), _free_bytes(self.root)
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        free = _free_bytes(self.root)
+        if free is not None and free < MIN_FREE_BYTES:
+            return (
+                f"the data directory {self.root} has {free} bytes free: deploys may fail "
+                f"(less than {MIN_FREE_BYTES} bytes)",
+                free,
+            )
+        return None, free
+
+    def _note_write_failure(self, exc: OSError) -> None:
+        """A failed write is news for /health at once, not after its next probe."""
+        self._write_problem = (time.monotonic(), _cannot_write(self.root, exc), None)
 
     async def close(self) -> None:
         await self.index.close()

@@ -34,8 +34,9 @@ export class Headers {
   #guard = 'none';
 
   constructor(init = undefined) {
-    if (init === undefined || init === null) return;
-    if (typeof init !== 'object' && typeof init !== 'function') {
+    if (init === undefined) return;
+    // HeadersInit is a sequence or a record, neither nullable: null throws, as in workerd.
+    if ((typeof init !== 'object' && typeof init !== 'function') || init === null) {
       throw new TypeError("Failed to construct 'Headers': The provided value is not of type 'HeadersInit'");
     }
     if (#list in init) {

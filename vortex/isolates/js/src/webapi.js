@@ -9,7 +9,7 @@ import { AbortController, AbortSignal } from './abort.js';
 import { atob, btoa } from './base64.js';
 import { Blob, File } from './blob.js';
 import { registerPlatformClasses, structuredClone } from './clone.js';
-import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setRandomSource } from './crypto.js';
+import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setRandomSource } from './crypto.js';
 import { DOMException } from './domexception.js';
 import { describeThrown } from './errors.js';
 import { Event, EventTarget } from './events.js';
@@ -21,6 +21,7 @@ import { configure } from './hooks.js';
 import { Request } from './request.js';
 import { Response, responseInternals } from './response.js';
 import { bytesToBinary, hostBytes, hostText } from './util.js';
+import { WebAssembly } from './wasm.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
 // start compartment's global is the one it sees, and no user code can reach it.
@@ -70,13 +71,14 @@ registerPlatformClasses(
   Object.values(classes).filter((cls) => cls !== DOMException && cls !== Event && cls !== EventTarget),
 );
 
-export const globals = { ...classes, atob, btoa, structuredClone };
+export const globals = { ...classes, atob, btoa, structuredClone, WebAssembly };
 
 export const internals = {
   configure,
   makeInspector,
   describeThrown,
   setRandomSource,
+  setCryptoHost,
   makeCrypto,
   makeFetch,
   incomingRequest,

@@ -1,0 +1,170 @@
+// What a run's compartment is given: console, timers, Vortex, fetch, performance, its own
+// Math and Date, and the shared global it inherits the web APIs from.
+import { Date, JSON, LimitError, Math, api, host } from './platform.js';
+import { describeThrown } from './logs.js';
+import { end, fail, settleIfIdle, settleLater } from './ending.js';
+import { elapsed, guardAlive } from './state.js';
+import { makeKv } from './bindings.js';
+import { mathForRun } from './random.js';
+import { sharedGlobal } from './sharedglobal.js';
+
+// Endowments take `live`, which answers the state of the run they act for, or throws if it
+// has ended: the run they were made for (a script), or the run whose turn it is (a warm
+// module instance, shared by the runs of one function version).
+export function boundTo(state) {
+  return () => {
+    guardAlive(state);
+    return state;
+  };
+}
+
+export function makeTimers(live) {
+  function schedule(callback, ms, args, repeat) {
+    const state = live();
+    if (typeof callback !== 'function') {
+      throw new TypeError('The "callback" argument must be of type function');
+    }
+    if (state.timers.size >= state.limits.timers) {
+      const text = 'Too many pending timers (limit ' + state.limits.timers + ' per run)';
+      fail(state, 'timer_limit_exceeded', text);
+      throw new LimitError(text);
+    }
+    const delay = Math.min(Math.max(Number(ms) || 0, 0), 2147483647);
+    const id = state.nextTimer;
+    state.nextTimer += 1;
+    const fire = () => {
+      if (state.done || !state.timers.has(id)) return;
+      if (repeat) state.timers.set(id, host.setTimer(fire, Math.max(delay, 1)));
+      else state.timers.delete(id);
+      try {
+        callback(...args);
+      } catch (err) {
+        if (!state.done) end(state, null, describeThrown(state, err));
+        return;
+      }
+      // Not at once: what the callback awaited or chained runs before the run may end.
+      settleLater(state);
+    };
+    state.timers.set(id, host.setTimer(fire, delay));
+    return id;
+  }
+  function clear(id) {
+    let state;
+    try {
+      state = live();
+    } catch (err) {
+      return; // the run has ended: its timers are gone
+    }
+    const handle = state.timers.get(id);
+    if (handle === undefined) return;
+    host.clearTimer(handle);
+    state.timers.delete(id);
+    // Cleared from a callback (or a promise reaction), the rest of it still runs: the run
+    // may end only after it.
+    settleLater(state);
+  }
+  return {
+    setTimeout: (callback, ms, ...args) => schedule(callback, ms, args, false),
+    setInterval: (callback, ms, ...args) => schedule(callback, ms, args, true),
+    clearTimeout: clear,
+    clearInterval: clear,
+  };
+}
+
+export function makeVortex(state, env) {
+  if (state.module) return { env };
+  return {
+    kv: env.KV,
+    return(value) {
+      guardAlive(state);
+      let text;
+      try {
+        text = JSON.stringify(value === undefined ? null : value);
+      } catch (err) {
+        const message = 'Vortex.return needs a JSON-serialisable value: ' + String(err && err.message);
+        fail(state, 'invalid_return_value', message);
+        throw new LimitError(message);
+      }
+      if (text === undefined) {
+        const message = 'Vortex.return needs a JSON-serialisable value, got ' + typeof value;
+        fail(state, 'invalid_return_value', message);
+        throw new LimitError(message);
+      }
+      if (text.length > state.limits.output_bytes) {
+        const message = 'The return value is larger than ' + state.limits.output_bytes + ' bytes';
+        fail(state, 'output_too_large', message);
+        throw new LimitError(message);
+      }
+      state.returned = true;
+      state.outputJson = text;
+      settleIfIdle(state);
+    },
+    env,
+  };
+}
+
+export function makeFetch(state) {
+  return api.makeFetch({
+    start(fid, metaJson, bodyBinary) {
+      host.fetch(state.id, fid, metaJson, bodyBinary);
+    },
+    cancel(fid) {
+      host.fetchAbort(state.id, fid);
+      settleLater(state);
+    },
+    check() {
+      guardAlive(state);
+    },
+  });
+}
+
+export function makeQueueMicrotask(live) {
+  return function queueMicrotask(callback) {
+    const state = live();
+    if (typeof callback !== 'function') {
+      throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
+    }
+    Promise.resolve().then(() => {
+      if (state.done) return;
+      try {
+        callback();
+      } catch (err) {
+        if (!state.done) end(state, null, describeThrown(state, err));
+      }
+    });
+  };
+}
+
+export function makePerformance(state) {
+  return {
+    timeOrigin: state.timeOrigin,
+    now: () => elapsed(state),
+    toJSON: () => ({ timeOrigin: state.timeOrigin }),
+  };
+}
+
+export function makeEnv(live, envJson, bindingsJson) {
+  const env = JSON.parse(envJson);
+  const out = {};
+  for (const key of Object.keys(env)) out[key] = String(env[key]);
+  const bindings = JSON.parse(bindingsJson);
+  // The binding wins over a variable of the same name: `KV` is reserved (docs/kv.md). Not
+  // enumerable: Object.keys(env) and JSON.stringify(env) show the variables only.
+  if (bindings.kv) {
+    Object.defineProperty(out, 'KV', { value: makeKv(live, bindings.kv), enumerable: false });
+  }
+  return harden(out);
+}
+
+// Date and Math are own properties: a compartment has tamed ones of its own to replace.
+export function compartmentFor(globals) {
+  const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math: mathForRun() }) });
+  Object.setPrototypeOf(compartment.globalThis, sharedGlobal);
+  // Workers code reaches the global as `self` too.
+  Object.defineProperty(compartment.globalThis, 'self', {
+    value: compartment.globalThis,
+    writable: true,
+    configurable: true,
+  });
+  return compartment;
+}

@@ -1,0 +1,36 @@
+// Called by the host for frames from the supervisor: fetch results, binding answers, a limit.
+import { JSON, api, runs } from './platform.js';
+import { fail, settleLater } from './ending.js';
+import { bindingError } from './bindings.js';
+
+export function deliver(id, fid, resultJson, bodyBytes) {
+  const state = runs.get(id);
+  if (!state) return;
+  if (state.fetcher !== null) state.fetcher.deliver(fid, resultJson, bodyBytes);
+  settleLater(state);
+}
+
+export function answer(id, cid, answerJson) {
+  const state = runs.get(id);
+  if (!state) return;
+  const pending = state.calls.get(cid);
+  if (pending === undefined) return;
+  state.calls.delete(cid);
+  const answered = JSON.parse(api.hostText(answerJson));
+  if (answered.error) pending.reject(bindingError(String(answered.error.code), String(answered.error.message)));
+  else pending.resolve(answered.result === undefined ? null : answered.result);
+  settleLater(state);
+}
+
+export function drained(id) {
+  const state = runs.get(id);
+  if (state === undefined || state.drain === null) return;
+  const resolve = state.drain;
+  state.drain = null;
+  resolve();
+}
+
+export function abort(id, code, message) {
+  const state = runs.get(id);
+  if (state) fail(state, code, message);
+}

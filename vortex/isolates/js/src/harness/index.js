@@ -1,0 +1,38 @@
+// The trusted side of a host process, bundled by esbuild (`npm run build`) into
+// dist/harness.js: evaluated once at boot in the start compartment, after the web APIs bundle
+// (`webapi`, see ../webapi.js) and before SES `lockdown()`, which `prepare` calls. It builds one
+// Compartment per invocation and hands user code only what Vortex grants. User code never sees
+// anything defined here except the hardened endowments, and only strings and numbers cross to
+// Python (through the `host` bridge of host.py). runtime.js maps the other modules.
+import { hardenPrototypesReachableFrom, hideHostFiles } from './boot.js';
+import { captureIntrinsics, setInternals } from './platform.js';
+import { makeSharedGlobal } from './sharedglobal.js';
+import { makeRuntime } from './runtime.js';
+
+export function prepare(webapi) {
+  hideHostFiles();
+
+  lockdown({
+    errorTaming: 'unsafe', // keep `stack`, filtered before any user sees it
+    stackFiltering: 'verbose',
+    consoleTaming: 'unsafe',
+    overrideTaming: 'moderate',
+    evalTaming: 'safe-eval',
+  });
+  // SES leaves these outside its frozen intrinsics; every compartment shares them, so freeze them.
+  harden(Intl);
+  // The web classes are shared by every run: frozen once here, with every prototype that their
+  // instances lead to (readers, controllers, iterators, implementation objects).
+  // SES leaves the float typed arrays out of new compartments on this SpiderMonkey (it knows
+  // no Float16Array); lockdown froze the start compartment's, so they are endowed from there.
+  const floatArrays = {};
+  for (const name of ['Float16Array', 'Float32Array', 'Float64Array']) {
+    if (typeof globalThis[name] === 'function') floatArrays[name] = globalThis[name];
+  }
+  const shared = harden({ ...webapi.globals, ...floatArrays, Intl });
+  hardenPrototypesReachableFrom(webapi.samples());
+  setInternals(webapi.internals);
+  makeSharedGlobal(shared);
+  captureIntrinsics();
+  return makeRuntime;
+}

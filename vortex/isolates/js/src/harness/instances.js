@@ -1,0 +1,135 @@
+// Module instances: evaluated once per version and kept between the runs of that version.
+import { LimitError, api, host, runs } from './platform.js';
+import { describeThrown, makeConsole } from './logs.js';
+import { end } from './ending.js';
+import { boundTo, compartmentFor, makeEnv, makeFetch, makeQueueMicrotask, makeTimers } from './endowments.js';
+import { elapsed } from './state.js';
+import { osRandom } from './random.js';
+
+// A module instance (its evaluated exports) serves one run at a time. With an `instanceKey`
+// (the function version's id, given by the server) it is kept after a run that ended clean,
+// with nothing of it left pending, and serves a later run of that version, as a Lambda
+// execution environment does: module state persists between requests, never across
+// functions, and a promise left pending by one request is never awaited by another.
+//
+// The instances of one version share a *version*: one Compartment, its endowments, and the
+// script compiled once into a factory whose every call evaluates the module afresh (the built
+// script is one expression: the linker's function, called). A burst of concurrent requests
+// needs an instance each, and a Compartment plus SES's checks and compilation of the script
+// cost ~0.8 ms of host CPU per instance, four times a whole hello request; a factory call
+// costs what the module's top level does. The endowments act for the run whose turn it is.
+const versions = new Map(); // key → version, most recently used last
+const MAX_VERSIONS = 256;
+const idleInstances = new Map(); // key → instances, most recently used last
+const MAX_IDLE_PER_KEY = 64;
+const MAX_IDLE = 256;
+let idleCount = 0;
+
+function runOfTurn() {
+  const state = runs.get(host.current());
+  if (state === undefined || state.done) throw new LimitError('This invocation has already ended');
+  return state;
+}
+
+function versionFor(instanceKey, script, envJson, bindingsJson) {
+  const known = versions.get(instanceKey);
+  if (known !== undefined) {
+    versions.delete(instanceKey);
+    versions.set(instanceKey, known);
+    return known;
+  }
+  const env = makeEnv(runOfTurn, envJson, bindingsJson);
+  const compartment = compartmentFor({
+    console: makeConsole(runOfTurn),
+    ...makeTimers(runOfTurn),
+    Vortex: { env },
+    queueMicrotask: makeQueueMicrotask(runOfTurn),
+    fetch(input, init) {
+      const state = runOfTurn();
+      if (state.fetcher === null) state.fetcher = makeFetch(state);
+      return state.fetcher.fetch(input, init);
+    },
+    performance: {
+      get timeOrigin() {
+        return runOfTurn().timeOrigin;
+      },
+      now: () => elapsed(runOfTurn()),
+      toJSON: () => ({ timeOrigin: runOfTurn().timeOrigin }),
+    },
+    crypto: api.makeCrypto((n) => {
+      runOfTurn();
+      return osRandom(n);
+    }),
+  });
+  // On one line with the script's first: positions in it keep their line numbers.
+  const version = { env, factory: compartment.evaluate('(() => (' + script + '\n))') };
+  versions.set(instanceKey, version);
+  if (versions.size > MAX_VERSIONS) versions.delete(versions.keys().next().value);
+  return version;
+}
+
+function newInstance(state, instanceKey, script, envJson, bindingsJson) {
+  if (instanceKey) {
+    const version = versionFor(instanceKey, script, envJson, bindingsJson);
+    return { key: instanceKey, env: version.env, exports: version.factory() };
+  }
+  // No key (warm instances turned off): everything afresh, bound to this one run.
+  const live = boundTo(state);
+  const env = makeEnv(live, envJson, bindingsJson);
+  const globals = { console: makeConsole(live), ...makeTimers(live), Vortex: { env } };
+  return { key: instanceKey, env, exports: compartmentFor(globals).evaluate(script) };
+}
+
+function takeInstance(state, instanceKey, script, envJson, bindingsJson) {
+  const idle = instanceKey ? idleInstances.get(instanceKey) : undefined;
+  let instance;
+  if (idle !== undefined) {
+    instance = idle.pop();
+    idleCount -= 1;
+    idleInstances.delete(instanceKey);
+    if (idle.length) idleInstances.set(instanceKey, idle);
+  } else {
+    instance = newInstance(state, instanceKey, script, envJson, bindingsJson);
+  }
+  state.instance = instance;
+  return instance;
+}
+
+// Called as the run ends: its instance is kept only if nothing of the run is left behind.
+export function releaseInstance(state, clean) {
+  const instance = state.instance;
+  state.instance = null;
+  if (!clean || !instance.key) return;
+  const idle = idleInstances.get(instance.key) || [];
+  if (idle.length >= MAX_IDLE_PER_KEY) return;
+  idle.push(instance);
+  idleCount += 1;
+  idleInstances.delete(instance.key);
+  idleInstances.set(instance.key, idle);
+  if (idleCount > MAX_IDLE) {
+    const [oldestKey, oldest] = idleInstances.entries().next().value;
+    oldest.shift();
+    idleCount -= 1;
+    if (!oldest.length) idleInstances.delete(oldestKey);
+  }
+}
+
+export function endedClean(state, error) {
+  return (
+    error === null &&
+    state.timers.size === 0 &&
+    state.calls.size === 0 &&
+    state.waiting === 0 &&
+    (state.fetcher === null || state.fetcher.pending() === 0)
+  );
+}
+
+// An instance, or undefined once the run has failed evaluating it (nothing is kept then).
+export function instanceOrFail(state, instanceKey, script, envJson, bindingsJson) {
+  try {
+    return takeInstance(state, instanceKey, script, envJson, bindingsJson);
+  } catch (err) {
+    end(state, null, describeThrown(state, err));
+    return undefined;
+  }
+}

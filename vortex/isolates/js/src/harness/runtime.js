@@ -1,0 +1,71 @@
+// What a host calls (host.py, bridge.py): made once per host by `makeRuntime`, with the `host`
+// bridge, after the web classes are hardened. The runtime's parts are the modules beside this
+// one: state.js (a run's state), logs.js, ending.js (how a run ends), endowments.js (what a
+// run's compartment gets), bindings.js (KV), random.js, script.js (a classic script),
+// instances.js and handlers.js (a module function), frames.js (answers from the supervisor),
+// check.js (syntax at deploy).
+import { ErrorCtor, Math, api, bindHost, host, runs } from './platform.js';
+import { guardHost } from './hostbridge.js';
+import { definePerRun } from './sharedglobal.js';
+import { currentState, elapsed, guardAlive, runOfThisTurn } from './state.js';
+import { errorLine, writeLog } from './logs.js';
+import { boundTo, makeFetch, makePerformance, makeQueueMicrotask } from './endowments.js';
+import { osRandom, prepareMath } from './random.js';
+import { run } from './script.js';
+import { runModule, runScheduled, warmModule } from './handlers.js';
+import { abort, answer, deliver, drained } from './frames.js';
+import { check } from './check.js';
+
+export function makeRuntime(pythonHost) {
+  bindHost(guardHost(pythonHost));
+  prepareMath();
+
+  api.setRandomSource(osRandom);
+
+  api.configure({
+    reportError(error) {
+      const state = currentState();
+      if (!state || state.done) return;
+      const text = errorLine(state, error);
+      try {
+        writeLog(state, 'error', 'Uncaught ' + text);
+      } catch (e) {
+        /* the log limit ended the run */
+      }
+    },
+    runTimer(callback, ms) {
+      const state = currentState();
+      if (!state || state.done) throw new ErrorCtor('This invocation has already ended');
+      const delay = Math.min(Math.max(Number(ms) || 0, 0), 2147483647);
+      const handle = host.setTimer(() => {
+        state.internalTimers.delete(handle);
+        if (!state.done) callback();
+      }, delay);
+      state.internalTimers.add(handle);
+    },
+    now() {
+      const state = currentState();
+      return state ? elapsed(state) : 0;
+    },
+    randomBytes: osRandom,
+  });
+
+  definePerRun('fetch', () => {
+    const state = runOfThisTurn();
+    if (state.fetcher === null) state.fetcher = makeFetch(state);
+    return harden(state.fetcher.fetch);
+  });
+  definePerRun('crypto', () => {
+    const state = runOfThisTurn();
+    return harden(
+      api.makeCrypto((n) => {
+        guardAlive(state);
+        return osRandom(n);
+      }),
+    );
+  });
+  definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
+  definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(boundTo(runOfThisTurn()))));
+
+  return harden({ run, runModule, warmModule, runScheduled, deliver, answer, abort, drained, check, active: () => runs.size });
+}
