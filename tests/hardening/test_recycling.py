@@ -20,6 +20,7 @@ from tests.server import ServerProcess, alive, children_of
 
 CONCURRENCY = 32
 RUNS = 3000
+MAX_ROUNDS = 6
 FUNCTIONS = {
     "hello": ("Vortex.return({ hello: 'world' })", {"hello": "world"}),
     # Runs that are still waiting on a timer when their host is retired must finish there.
@@ -87,18 +88,28 @@ async def test_hosts_are_recycled_after_their_runs_without_failing_one(
         {"VORTEX_HOST_MAX_RUNS": "50", "VORTEX_DEBUG_HOST_HEADER": "1"}, workers=2
     )
     first_hosts = set(children_of(server.process.pid))
+    hosts: Counter[int] = Counter()
+    rounds = 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         ids = await _deploy_all(http, server)
         started = time.monotonic()
-        hosts, failures = await _run_many(http, server, ids, RUNS)
+        # Recycles are one at a time and each waits for a host to boot, so how many fit in a
+        # number of runs depends on the machine's load (3 in 3,000 runs on a busy CI machine):
+        # runs go on, round after round, until four recycles have happened under them.
+        while True:
+            round_hosts, failures = await _run_many(http, server, ids, RUNS)
+            rounds += 1
+            hosts += round_hosts
+            assert failures == [], failures[:3]
+            assert round_hosts.total() == RUNS
+            health = await _settled(http, server)
+            if health["host_recycles"] >= 4 or rounds == MAX_ROUNDS:
+                break
         elapsed = time.monotonic() - started
-        health = await _settled(http, server)
     print(
-        f"\n{RUNS} runs at concurrency {CONCURRENCY} in {elapsed:.1f} s on {len(hosts)} hosts "
-        f"(most runs on one: {max(hosts.values())}); health: {health}"
+        f"\n{rounds} x {RUNS} runs at concurrency {CONCURRENCY} in {elapsed:.1f} s on "
+        f"{len(hosts)} hosts (most runs on one: {max(hosts.values())}); health: {health}"
     )
-    assert failures == [], failures[:3]
-    assert sum(hosts.values()) == RUNS
     assert health["host_recycles"] >= 4, health
     assert len(hosts) >= 5, hosts
     assert health["host_restarts"] == 0, health  # recycling is not a restart
@@ -133,4 +144,69 @@ async def test_a_host_past_its_memory_threshold_is_recycled(
     assert health["host_recycles"] >= 2, health
     assert len(set(pids)) >= 3, pids
     assert health["host_restarts"] == 0, health
+    assert unhandled_in_log(server) == []
+
+
+HTTP_HELLO = "export default { fetch() { return new Response('hello') } }"
+KEEP_ALIVE_CONNECTIONS = 16
+KEEP_ALIVE_REQUESTS = 250
+
+
+async def _keep_alive_client(port: int, requests: int) -> tuple[int, list[str]]:
+    """One raw keep-alive connection sending ``requests`` GETs in turn, as wrk does: a
+    connection the server closes is opened again, and a request it took down is a failure
+    (no retry, unlike aiohttp or a browser)."""
+    answered, failures = 0, []
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+    request = b"GET / HTTP/1.1\r\nHost: hello.localhost\r\n\r\n"
+    for _ in range(requests):
+        if writer is None or writer.is_closing():
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert reader is not None
+        writer.write(request)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            body = await reader.readexactly(length)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            failures.append(repr(exc))
+            writer.close()
+            writer = None
+            continue
+        if not head.startswith(b"HTTP/1.1 200") or body != b"hello":
+            failures.append(repr(head + body))
+        answered += 1
+        if b"connection: close" in head.lower():
+            await reader.read()  # the server closes after this answer: the next opens anew
+            writer.close()
+            writer = None
+    if writer is not None:
+        writer.close()
+    return answered, failures
+
+
+async def test_keep_alive_clients_of_a_recycled_host_lose_no_request(
+    private_server: Callable[..., ServerProcess],
+) -> None:
+    """A retired host answers the next request of each idle keep-alive connection with
+    ``Connection: close`` rather than closing it under a request already on its way."""
+    server = private_server({"VORTEX_HOST_MAX_RUNS": "200"}, workers=2)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        async with http.post(
+            f"{server.url}/deploy",
+            json={"code": HTTP_HELLO, "filename": "index.mjs", "name": "hello"},
+        ) as response:
+            assert response.status == 200, await response.text()
+        results = await asyncio.gather(
+            *(
+                _keep_alive_client(server.functions_port, KEEP_ALIVE_REQUESTS)
+                for _ in range(KEEP_ALIVE_CONNECTIONS)
+            )
+        )
+        health = await _settled(http, server)
+    failures = [failure for _, failed in results for failure in failed]
+    assert failures == [], (len(failures), failures[:3])
+    assert sum(answered for answered, _ in results) == KEEP_ALIVE_CONNECTIONS * KEEP_ALIVE_REQUESTS
+    assert health["host_recycles"] >= 2, health
     assert unhandled_in_log(server) == []
