@@ -12,6 +12,7 @@ Node.js is needed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import re
@@ -161,7 +162,9 @@ async def _transform_in(
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), BUILD_TIMEOUT)
     except TimeoutError:
-        process.kill()
+        # It may have ended on its own between the timeout and the kill (its CPU limit).
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
         await process.wait()
         raise BuildLimitExceeded(
             f"the build of this upload took longer than {BUILD_TIMEOUT:g} s"
