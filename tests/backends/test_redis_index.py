@@ -1,0 +1,141 @@
+"""The function index in Redis (S3 store + Redis), and an index that a failed write of this
+node's own leaves wrong: both rebuilt from the records (issue 18)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+
+import pytest
+
+from tests.backends.conftest import MotoS3, RedisServer, s3_env
+from tests.backends.test_function_index import CODE, deploy, everything
+from vortex.backends import make_store
+from vortex.config import Settings
+from vortex.errors import StorageUnavailable
+from vortex.functions import FunctionRegistry
+from vortex.storage import index as index_module
+from vortex.storage.base import FunctionStore
+from vortex.storage.index import READY, ROOT
+from vortex.storage.keyindex import KeyIndex
+from vortex.storage.redis_index import PREFIX, RedisKeyIndex
+from vortex.storage.s3 import S3Store
+
+
+@pytest.fixture
+async def redis_store(
+    moto: MotoS3, bucket: str, redis_server: RedisServer
+) -> AsyncIterator[S3Store]:
+    store = make_store(Settings.from_env(s3_env(moto, bucket, REDIS_ADDR=redis_server.addr)))
+    assert isinstance(store, S3Store) and isinstance(store.index, RedisKeyIndex)
+    yield store
+    await store.close()
+
+
+async def test_with_redis_a_deploy_writes_only_code_and_record_to_s3(
+    redis_store: S3Store, moto: MotoS3, redis_server: RedisServer, bucket: str
+) -> None:
+    registry = FunctionRegistry(redis_store)
+    await registry.index.ensure()
+    before = len(moto.requests)
+    plain = await deploy(registry, CODE, schedule="*/5 * * * *")
+    assert [(r.method, r.path.split("/")[2]) for r in moto.requests[before:]] == [
+        ("PUT", "code"),
+        ("PUT", "functions"),
+    ]
+    before = len(moto.requests)
+    await deploy(registry, "Vortex.return(2)", name="named", schedule="0 * * * *")
+    newer = await deploy(registry, "Vortex.return(3)", name="named")
+    requests = moto.requests[before:]
+    # No LIST (a GET of the bucket) and nothing under index/: the pointer's GET and the PUTs.
+    assert [r for r in requests if "/index/" in r.path or r.path.rstrip("/").count("/") < 2] == []
+    assert sorted(r.method for r in requests) == ["GET", "GET", *["PUT"] * 6]
+    members = {m.decode() for m in redis_server.client().zrange(f"{PREFIX}{bucket}", 0, -1)}
+    assert READY in members and any(plain.id in m for m in members)
+    assert [r.id for r in await everything(registry, 1)] == [newer.id, plain.id]
+    assert await registry.index.schedules() == {
+        plain.id: "*/5 * * * *",
+        "name:default:named": "0 * * * *",
+    }
+    assert registry._name_locks == {}, "a name's lock outlived its deploys"
+
+
+async def test_index_keys_lost_from_redis_are_rebuilt_from_the_s3_records(
+    redis_store: S3Store,
+    redis_server: RedisServer,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(index_module, "RECHECK_EVERY", 0.0)
+    registry = FunctionRegistry(redis_store)
+    unnamed = await deploy(registry, CODE, schedule="1 * * * *")
+    await deploy(registry, CODE, name="named", schedule="2 * * * *")
+    await deploy(registry, CODE, name="named")
+    listed = [r.id for r in await everything(registry, 2)]
+    keys = await redis_store.index.keys(ROOT)
+    # Redis restarted without persistence, or was flushed, under a running node.
+    redis_server.client().flushall()
+    assert [r.id for r in await everything(registry, 2)] == listed
+    assert await redis_store.index.keys(ROOT) == keys
+    assert await registry.index.schedules() == {
+        unnamed.id: "1 * * * *",
+        "name:default:named": "2 * * * *",
+    }
+
+
+async def test_a_deploy_while_redis_is_down_is_listed_once_it_is_back(
+    moto: MotoS3, bucket: str, redis_factory: Callable[[], RedisServer]
+) -> None:
+    server = redis_factory()
+    store = make_store(Settings.from_env(s3_env(moto, bucket, REDIS_ADDR=server.addr)))
+    try:
+        registry = FunctionRegistry(store)
+        first = await deploy(registry)
+        server.stop()
+        # The function is stored in S3 and runs; only its index entry could not be written.
+        second = await deploy(registry, CODE, name="while-down")
+        assert (await registry.resolve("while-down", None)).id == second.id
+        with pytest.raises(StorageUnavailable):
+            await registry.page()
+        server.start()  # empty: no persistence
+        assert [r.id for r in await everything(registry, 10)] == [second.id, first.id]
+    finally:
+        await store.close()
+
+
+class FailingOnce:
+    """The store's own index, whose next ``add`` fails as an unreachable backend does."""
+
+    def __init__(self, keys: KeyIndex) -> None:
+        self.inner = keys
+        self.volatile = keys.volatile
+        self.fail_next_add = True
+
+    async def add(self, keys: Iterable[str]) -> None:
+        if self.fail_next_add:
+            self.fail_next_add = False
+            raise StorageUnavailable("injected by the test")
+        await self.inner.add(keys)
+
+    async def remove(self, keys: Iterable[str]) -> None:
+        await self.inner.remove(keys)
+
+    async def keys(
+        self, prefix: str, after: str | None = None, limit: int | None = None
+    ) -> list[str]:
+        return await self.inner.keys(prefix, after, limit)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_an_index_write_that_failed_makes_it_rebuild(store: FunctionStore) -> None:
+    registry = FunctionRegistry(store)
+    kept = await deploy(registry)
+    registry.index.keys = FailingOnce(store.index)
+    # The deploy is stored: it succeeds, and the index it could not update is marked lost, on
+    # this node and (its ready key gone) for every other.
+    missed = await deploy(registry, CODE, schedule="4 * * * *")
+    assert await store.index.keys(READY) == []
+    assert [r.id for r in await everything(registry, 10)] == [missed.id, kept.id]
+    assert await registry.index.schedules() == {missed.id: "4 * * * *"}
+    assert await store.index.keys(READY) == [READY]
