@@ -14,8 +14,8 @@ from vortex.config import Settings
 from vortex.errors import StorageUnavailable
 from vortex.functions import FunctionRegistry
 from vortex.storage import index as index_module
-from vortex.storage.base import FunctionStore
-from vortex.storage.index import READY, ROOT
+from vortex.storage.base import FunctionRecord, FunctionStore
+from vortex.storage.index import READY, ROOT, FunctionIndex
 from vortex.storage.keyindex import KeyIndex
 from vortex.storage.redis_index import PREFIX, RedisKeyIndex
 from vortex.storage.s3 import S3Store
@@ -139,3 +139,23 @@ async def test_an_index_write_that_failed_makes_it_rebuild(store: FunctionStore)
     assert [r.id for r in await everything(registry, 10)] == [missed.id, kept.id]
     assert await registry.index.schedules() == {missed.id: "4 * * * *"}
     assert await store.index.keys(READY) == [READY]
+
+
+async def test_a_rebuild_keeps_what_is_deployed_while_it_reads_the_records(
+    store: FunctionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = FunctionRegistry(store)
+    first = await deploy(registry)
+    await registry.index.ensure()
+    listed = store.list_records
+    late: list[FunctionRecord] = []
+
+    async def list_then_deploy() -> list[FunctionRecord]:
+        records = await listed()
+        # Stored and indexed after the rebuild's listing, before it writes the index.
+        late.append(await deploy(registry))
+        return records
+
+    monkeypatch.setattr(store, "list_records", list_then_deploy)
+    await FunctionIndex(store.index, store).rebuild()
+    assert [r.id for r in await everything(FunctionRegistry(store), 10)] == [late[0].id, first.id]
