@@ -278,6 +278,7 @@ class FunctionRegistry:
                 await change()
         except VortexError as exc:
             await self.index.lost(exc.message)
+            self.routes.stale()  # the claims held may be what the failed write meant to change
 
     async def _write_pointer(self, pointer: NamePointer) -> None:
         await self.store.put_pointer(pointer)

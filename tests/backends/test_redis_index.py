@@ -1,21 +1,26 @@
 """The function index in Redis (S3 store + Redis), and an index that a failed write of this
-node's own leaves wrong: both rebuilt from the records (issue 18)."""
+node's own leaves wrong: both rebuilt from the records (issue 18), custom-domain routes
+included."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Iterable
 
 import pytest
+from click.testing import CliRunner
 
-from tests.backends.conftest import MotoS3, RedisServer, s3_env
+from tests.backends.conftest import MotoS3, RedisServer, bucket_keys, s3_env
 from tests.backends.test_function_index import CODE, deploy, everything
 from vortex.backends import make_store
+from vortex.cli.main import cli
 from vortex.config import Settings
 from vortex.errors import StorageUnavailable
 from vortex.functions import FunctionRegistry
 from vortex.storage import index as index_module
 from vortex.storage.base import FunctionRecord, FunctionStore
-from vortex.storage.index import READY, ROOT, FunctionIndex
+from vortex.storage.index import READY, ROOT, ROUTE, FunctionIndex
 from vortex.storage.keyindex import KeyIndex
 from vortex.storage.redis_index import PREFIX, RedisKeyIndex
 from vortex.storage.s3 import S3Store
@@ -159,3 +164,50 @@ async def test_a_rebuild_keeps_what_is_deployed_while_it_reads_the_records(
     monkeypatch.setattr(store, "list_records", list_then_deploy)
     await FunctionIndex(store.index, store).rebuild()
     assert [r.id for r in await everything(FunctionRegistry(store), 10)] == [late[0].id, first.id]
+
+
+async def test_routes_in_the_redis_index_are_served_and_rebuilt(
+    redis_store: S3Store,
+    redis_server: RedisServer,
+    moto: MotoS3,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(index_module, "RECHECK_EVERY", 0.0)
+    registry = FunctionRegistry(redis_store)
+    await deploy(registry, CODE, name="api", routes=["api.example.com/*"])
+    await deploy(registry, CODE, name="v2", routes=["api.example.com/v2/*", "*.example.org/*"])
+    members = {m.decode() for m in redis_server.client().zrange(f"{PREFIX}{bucket}", 0, -1)}
+    routes = sorted(m for m in members if m.startswith(ROUTE))
+    assert len(routes) == 3
+    assert [k for k in bucket_keys(moto, bucket) if k.startswith(ROOT)] == []
+    # Redis lost the set under a running node: the next read of the claims rebuilds it first.
+    redis_server.client().flushall()
+    registry.routes.stale()
+    matched = await registry.routes.match("api.example.com", "/v2/x")
+    assert (matched.claim.name, matched.paths) == ("v2", ("/v2/*", "/*"))
+    assert await redis_store.index.keys(ROUTE) == routes
+    # The operator's command finds the index where a server would (S3 + Redis), routes included.
+    await redis_store.index.remove(routes)
+    env = s3_env(moto, bucket, REDIS_ADDR=redis_server.addr)
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["index", "rebuild", "--json"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["routes"] == 3
+    assert await redis_store.index.keys(ROUTE) == routes
+
+
+async def test_a_route_claim_that_missed_the_index_is_served_after_a_rebuild(
+    store: FunctionStore,
+) -> None:
+    registry = FunctionRegistry(store)
+    await deploy(registry, CODE, name="api", routes=["api.example.com/*"])
+    registry.index.keys = FailingOnce(store.index)
+    # The new version is stored and active; only its claim's write failed.
+    await deploy(registry, CODE, name="api", routes=["api.example.com/v2/*"])
+    assert await store.index.keys(READY) == []
+    matched = await registry.routes.match("api.example.com", "/v2/x")
+    assert (matched.claim.name, matched.paths) == ("api", ("/v2/*",))
+    assert await registry.index.routes() == [("api.example.com/v2/*", "default", "api")]
+    assert await store.index.keys(READY) == [READY]
