@@ -9,8 +9,13 @@ cron refresh (the schedule index, beside the full listing of the store that a re
 before), the server's RSS, and a rebuild of the index from the records. Then the same against
 moto's S3 server (``moto_server``, in a process of its own) for ``--s3-counts``.
 
-Run: ``.venv/bin/python bench/scale.py [--counts 1000,10000,100000] [--s3-counts 1000,5000]``.
-Not a test: it takes minutes (100,000 deploys: several) and prints a markdown table.
+With ``--s3-redis`` the S3 nodes also have a Redis of their own (``redis-server`` on a free
+port), which then holds the function index, as in a deployment with both. The full listing and
+the rebuild read every record: they are measured up to ``--listing-max`` functions only.
+
+Run: ``.venv/bin/python bench/scale.py [--counts 1000,10000,100000] [--s3-counts 1000,10000,20000]
+[--s3-redis]``. Not a test: it takes minutes (100,000 deploys: several) and prints a markdown
+table.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.server import free_port, start_server, stop_and_check
+from vortex.backends import make_store
 from vortex.config import Settings
 from vortex.storage.base import FunctionStore
 from vortex.storage.index import FunctionIndex
@@ -129,13 +135,19 @@ async def cold_runs(http: aiohttp.ClientSession, fleet: Fleet, n: int) -> list[f
     return times
 
 
-async def store_figures(store: FunctionStore) -> dict[str, str]:
+async def store_figures(store: FunctionStore, listing: bool) -> dict[str, str]:
     """Measured in this process, on the store the server uses: a cron refresh now (the schedule
     index) and before (a listing of every record), and a rebuild of the index."""
     index = FunctionIndex(store.index, store)
     started = time.perf_counter()
     schedules = await index.schedules()
     by_index = time.perf_counter() - started
+    if not listing:
+        return {
+            "cron refresh": f"{by_index * 1000:.1f} ms ({len(schedules)} schedules)",
+            "full listing (before)": "not run",
+            "index rebuild": "not run",
+        }
     started = time.perf_counter()
     records = await store.list_records()
     listed = sum(1 for r in records if r.schedule is not None)
@@ -162,6 +174,7 @@ async def measure(
     env: dict[str, str],
     open_store: Callable[[], FunctionStore],
     workers: int,
+    listing_max: int,
 ) -> list[Row]:
     rows: list[Row] = []
     fleet = Fleet()
@@ -189,7 +202,7 @@ async def measure(
             row.figures["server RSS"] = f"{rss_mib(server.process.pid):.0f} MiB"
             store = open_store()
             try:
-                row.figures.update(await store_figures(store))
+                row.figures.update(await store_figures(store, count <= listing_max))
             finally:
                 await store.close()
             rows.append(row)
@@ -215,6 +228,20 @@ def start_moto() -> tuple[subprocess.Popen[bytes], int]:
             time.sleep(0.2)
     moto.kill()
     raise RuntimeError("moto_server did not start")
+
+
+def start_redis(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RuntimeError("redis-server is not installed")
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    return process, port
 
 
 def table(rows: list[Row]) -> str:
@@ -246,9 +273,11 @@ async def main(args: argparse.Namespace) -> None:
                 {},
                 lambda: LocalStore(local / "data"),
                 args.workers,
+                args.listing_max,
             )
         if s3_counts:
             moto, port = start_moto()
+            redis_server = None
             try:
                 env = {
                     "MINIO_ENDPOINT": f"127.0.0.1:{port}",
@@ -256,18 +285,28 @@ async def main(args: argparse.Namespace) -> None:
                     "MINIO_SECRET_KEY": SECRET_KEY,
                     "VORTEX_S3_BUCKET": "vortex-scale",
                 }
+                label = "s3 (moto)"
+                if args.s3_redis:
+                    redis_server, redis_port = start_redis(tmp)
+                    env["REDIS_ADDR"] = f"127.0.0.1:{redis_port}"
+                    label = "s3 (moto) + redis"
                 s3 = tmp / "s3"
                 s3.mkdir()
 
                 def open_s3() -> FunctionStore:
-                    from vortex.storage.s3 import S3Store
+                    return make_store(
+                        Settings.from_env({**env, "VORTEX_DATA_DIR": str(s3 / "data")})
+                    )
 
-                    return S3Store(Settings.from_env({**env, "VORTEX_DATA_DIR": str(s3 / "data")}))
-
-                rows += await measure("s3 (moto)", s3_counts, s3, env, open_s3, args.workers)
+                rows += await measure(
+                    label, s3_counts, s3, env, open_s3, args.workers, args.listing_max
+                )
             finally:
                 moto.send_signal(signal.SIGTERM)
                 moto.wait(10)
+                if redis_server is not None:
+                    redis_server.send_signal(signal.SIGTERM)
+                    redis_server.wait(10)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average after: {os.getloadavg()}")
@@ -277,6 +316,8 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--counts", default="1000,10000,100000")
-    parser.add_argument("--s3-counts", default="1000,5000")
+    parser.add_argument("--s3-counts", default="1000,10000,20000")
+    parser.add_argument("--s3-redis", action="store_true")
+    parser.add_argument("--listing-max", type=int, default=10000)
     parser.add_argument("--workers", type=int, default=2)
     asyncio.run(main(parser.parse_args()))

@@ -29,7 +29,15 @@ def make_store(settings: Settings) -> FunctionStore:
     if settings.store == "s3":
         from vortex.storage.s3 import S3Store
 
-        return S3Store(settings, load_secrets_key(settings))
+        if settings.redis_url is None:
+            return S3Store(settings, load_secrets_key(settings))
+        # Nodes that share the bucket share Redis too: the index goes there (one command per
+        # change, instead of an S3 request per key). The embedded store keeps its own (SQLite):
+        # it has one node, and servers of separate data directories may share a Redis.
+        from vortex.storage.redis_index import RedisKeyIndex
+
+        index = RedisKeyIndex(settings.redis_url, settings.s3_bucket)
+        return S3Store(settings, load_secrets_key(settings), index)
     return LocalStore(settings.data_dir, load_secrets_key(settings))
 
 

@@ -12,10 +12,10 @@ another namespace's, or overlaps it through a wildcard, is refused as taken too,
 tenant serves part of another's hostname, and the listener picks a connection's namespace by
 its hostname alone.
 
-The claims live in the function index (``index/route/...``, written by deploy, rollback and
-delete, made again by a rebuild); ``RouteMap`` holds them all in memory, read again
-``POINTER_FRESH_FOR`` seconds after it read them, or at once after a change on this node or
-another (``routechanges.py``).
+The claims live in the function index (``index/route/...``, in SQLite, S3 or Redis as the
+rest of it; written by deploy, rollback and delete, made again by a rebuild); ``RouteMap``
+holds them all in memory, read again ``POINTER_FRESH_FOR`` seconds after it read them, or at
+once after a change on this node or another (``routechanges.py``).
 """
 
 from __future__ import annotations
@@ -167,6 +167,9 @@ class RouteMap:
             if time.monotonic() - self._loaded_at < FRESH_FOR:
                 return self._by_host
             started = time.monotonic()
+            # An index lost from Redis, or after a failed write here, is rebuilt first: else
+            # every route would go unanswered, and any claim be taken as free, until a listing.
+            await self._index.ensure()
             by_host: dict[str, list[Claim]] = {}
             for pattern, namespace, name in await self._index.routes():
                 claim = Claim(split(pattern), namespace, name)

@@ -26,6 +26,7 @@ from vortex.errors import (
     InvalidRoute,
     StorageUnavailable,
     VersionNotFound,
+    VortexError,
 )
 from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
@@ -81,6 +82,10 @@ def _first_created(pointer: NamePointer) -> str:
     return min(v.created_at for v in pointer.versions)
 
 
+async def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Deleted:
     function_ids: tuple[str, ...]
@@ -102,7 +107,7 @@ class FunctionRegistry:
         # Deploys and rollbacks of one name on this node take turns, so two concurrent deploys
         # never both become version N+1. Across nodes the last pointer written wins
         # (docs/versions.md).
-        self._name_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._name_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._reads = asyncio.Semaphore(PAGE_READS)
         self.on_deploy: list[Callable[[FunctionRecord], None]] = []
         """Called with each new version, once it is stored."""
@@ -163,7 +168,8 @@ class FunctionRegistry:
         if name is None:
             record = self._with_settings(record, change.applied_to(None))
             await self.store.put(record, data)
-            await self.index.add(entry_of(record), record.schedule)
+            added = record
+            await self._update_index(lambda: self.index.add(entry_of(added), added.schedule))
         else:
             async with self._lock(namespace, name):
                 pointer = await self.store.get_pointer(namespace, name)
@@ -177,14 +183,21 @@ class FunctionRegistry:
                     # record.
                     await self.store.put(record, data)
                     ref = VersionRef(number, record.id, record.created_at)
+                    new_name = pointer is None
                     if pointer is None:
                         pointer = NamePointer(namespace, name, number, (ref,))
                     else:
                         pointer = pointer.with_version(ref)
                     await self._write_pointer(pointer)
-                    await self.index.add(entry_of(record, _first_created(pointer)))
-                    await self.index.set_schedule(history_key(record), record.schedule)
-                    await claim()
+                    # A name's entry is made with its first version and never moves; later
+                    # versions change the index only when they change the schedule or routes.
+                    entry = entry_of(record, _first_created(pointer))
+                    old, new = (None if active is None else active.schedule), record.schedule
+                    await self._update_index(
+                        lambda: self.index.add(entry) if new_name else _nothing(),
+                        lambda: self.index.set_schedule(name_key(namespace, name), old, new),
+                        claim,
+                    )
         self._records.put(record.id, record)
         self._code.put(record.code_sha256, code)
         if name is not None:
@@ -219,11 +232,8 @@ class FunctionRegistry:
         async def claim() -> None:
             await self.routes.claim(namespace, name, record.routes)
 
-        async def nothing() -> None:
-            return None
-
         if not record.routes and (before is None or not before.routes):
-            yield nothing
+            yield _nothing
             return
         async with self.routes.lock:
             await self.routes.check(namespace, name, record.routes)
@@ -235,8 +245,40 @@ class FunctionRegistry:
         except FunctionNotFound:
             return None  # a version record lost by hand: nothing to keep
 
-    def _lock(self, namespace: str, name: str) -> asyncio.Lock:
-        return self._name_locks.setdefault((namespace, name), asyncio.Lock())
+    async def _schedule_of(self, pointer: NamePointer) -> str | None:
+        """The active version's schedule, as the index has it; None when its record is lost or
+        corrupt (a rebuild removes what such a schedule left in the index)."""
+        try:
+            return (await self.record(pointer.active_ref.function_id)).schedule
+        except (FunctionNotFound, CorruptRecord):
+            return None
+
+    @contextlib.asynccontextmanager
+    async def _lock(self, namespace: str, name: str) -> AsyncIterator[None]:
+        """One name's turn; the lock is dropped when nobody holds or awaits it, so that the
+        map holds the names being changed now, not every name ever deployed here."""
+        key = (namespace, name)
+        lock, users = self._name_locks.get(key, (asyncio.Lock(), 0))
+        self._name_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._name_locks[key]
+            if users == 1:
+                del self._name_locks[key]
+            else:
+                self._name_locks[key] = (lock, users - 1)
+
+    async def _update_index(self, *changes: Callable[[], Awaitable[None]]) -> None:
+        """The index after a change already stored: a failure here does not undo the change
+        (the function is deployed, rolled back or gone), it makes the index rebuild."""
+        try:
+            for change in changes:
+                await change()
+        except VortexError as exc:
+            await self.index.lost(exc.message)
+            self.routes.stale()  # the claims held may be what the failed write meant to change
 
     async def _write_pointer(self, pointer: NamePointer) -> None:
         await self.store.put_pointer(pointer)
@@ -385,7 +427,8 @@ class FunctionRegistry:
                 pointer = await self.pointer(entry.namespace, entry.slot)
                 return await self.record(pointer.active_ref.function_id)
             except FunctionNotFound:
-                await self.index.remove(entry)
+                with contextlib.suppress(VortexError):  # the next listing tries again
+                    await self.index.remove(entry)
                 return None
             except CorruptRecord:
                 return None  # logged and counted in /health by the store; kept in the index
@@ -411,6 +454,7 @@ class FunctionRegistry:
             raise InvalidRequest(f"function {record.id} has no name, hence no versions")
         async with self._lock(record.namespace, record.name):
             pointer = await self.pointer(record.namespace, record.name, fresh=True)
+            old = await self._schedule_of(pointer)
             if to is None:
                 older = [v.version for v in pointer.versions if v.version < pointer.active]
                 if not older:
@@ -426,8 +470,10 @@ class FunctionRegistry:
             # The version's routes may be another function's since: refused, as a deploy.
             async with self._claiming(active, before) as claim:
                 await self._write_pointer(pointer)
-                await self.index.set_schedule(history_key(record), active.schedule)
-                await claim()
+                await self._update_index(
+                    lambda: self.index.set_schedule(history_key(record), old, active.schedule),
+                    claim,
+                )
             self._changed(record)
             return pointer
 
@@ -436,11 +482,12 @@ class FunctionRegistry:
         if record.name is None:
             await self.store.delete(record.id)
             self._records.discard(record.id)
-            await self.index.remove(entry_of(record), record.schedule)
+            await self._update_index(lambda: self.index.remove(entry_of(record), record.schedule))
             self._changed(record)
             return Deleted((record.id,), record.id)
         async with self._lock(record.namespace, record.name):
             pointer = await self.pointer(record.namespace, record.name, fresh=True)
+            schedule = await self._schedule_of(pointer)
             # The pointer goes first: from then on the name is unknown, and a version record
             # left behind by a failure below is unreachable by name and can be deleted by id.
             await self.store.delete_pointer(record.namespace, record.name)
@@ -450,9 +497,16 @@ class FunctionRegistry:
                 with contextlib.suppress(FunctionNotFound):
                     await self.store.delete(function_id)
                 self._records.discard(function_id)
-            await self.index.remove(entry_of(record, _first_created(pointer)))
-            await self.index.set_schedule(history_key(record), None)
-            async with self.routes.lock:
-                await self.routes.claim(record.namespace, record.name, ())
+            named = record.name
+
+            async def release_routes() -> None:
+                async with self.routes.lock:
+                    await self.routes.claim(record.namespace, named, ())
+
+            await self._update_index(
+                lambda: self.index.remove(entry_of(record, _first_created(pointer))),
+                lambda: self.index.set_schedule(history_key(record), schedule, None),
+                release_routes,
+            )
             self._changed(record)
             return Deleted(ids, history_key(record))

@@ -177,15 +177,19 @@ def s3_env(moto: MotoS3, bucket: str, **extra: str) -> dict[str, str]:
 
 
 # -- the contract fixtures --------------------------------------------------------------------------
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "s3+redis"])
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, moto: MotoS3, bucket: str
 ) -> AsyncIterator[FunctionStore]:
-    if request.param == "s3":
+    """Each store; ``s3+redis`` is the S3 store whose function index is in Redis."""
+    if request.param == "s3+redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        settings = Settings.from_env(s3_env(moto, bucket, REDIS_ADDR=server.addr))
+    elif request.param == "s3":
         settings = Settings.from_env(s3_env(moto, bucket))
     else:
         settings = Settings.from_env({"VORTEX_DATA_DIR": str(tmp_path / "data")})
-    assert settings.store == request.param
+    assert settings.store == request.param.split("+")[0]
     store = make_store(settings)
     yield store
     await store.close()

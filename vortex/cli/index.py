@@ -1,7 +1,8 @@
 """``vortex index rebuild``: the operator's command that makes the function index again from
 the records (``vortex.storage.index``).
 
-Like ``vortex keys`` it works on the store itself (the data directory, or the S3 bucket), as
+Like ``vortex keys`` it works on the store itself (the data directory, or the S3 bucket and,
+with Redis configured, the index in Redis), as
 ``vortex serve`` would find it, not through a server. A server also rebuilds a missing index
 when it starts; this command repairs one that is there but wrong (entries a failure left behind,
 or missing ones), and can run while servers serve.

@@ -25,13 +25,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from vortex.errors import InvalidCursor, InvalidRequest
+from vortex.errors import InvalidCursor, InvalidRequest, VortexError
 from vortex.storage.base import FunctionRecord, FunctionStore
 from vortex.storage.keyindex import KeyIndex
 from vortex.storage.names import looks_like_id
@@ -48,6 +50,8 @@ EVERY_NAMESPACE = "*"
 _AGE_DIGITS = 13
 _LATEST_MS = 10**_AGE_DIGITS - 1
 PREFIX = re.compile(r"^[a-z0-9-]{0,64}$")
+RECHECK_EVERY = 5.0
+"""Seconds between checks that a volatile index (Redis) is still there: one cheap read."""
 
 
 def _age(created_at: str) -> str:
@@ -155,6 +159,8 @@ class FunctionIndex:
         self.keys = keys
         self.store = store
         self._ready = False
+        self._checked = 0.0
+        self._dirty = False
         self._ready_lock = asyncio.Lock()
 
     # -- reading --------------------------------------------------------------------------------
@@ -205,16 +211,31 @@ class FunctionIndex:
         return found
 
     async def ensure(self) -> None:
-        """Rebuild the index if it was never built or was lost; once per process."""
-        if self._ready:
+        """Rebuild the index if it was never built or was lost: checked once per process, or
+        every ``RECHECK_EVERY`` seconds for a volatile one (Redis may lose it), and again after
+        this node failed to write an entry (``lost``)."""
+        if self._ready and not self._stale():
             return
         async with self._ready_lock:
-            if self._ready:
+            if self._ready and not self._stale():
                 return
-            if not await self.keys.keys(READY, None, 1):
-                log.info("index: missing, rebuilding it from the function records")
-                await self.rebuild_from(await self._store_records())
-            self._ready = True
+            if self._dirty or not await self.keys.keys(READY, None, 1):
+                log.info("index: missing or incomplete, rebuilding it from the function records")
+                await self._rebuild()
+            self._ready, self._dirty = True, False
+            self._checked = time.monotonic()
+
+    def _stale(self) -> bool:
+        return self.keys.volatile and time.monotonic() - self._checked > RECHECK_EVERY
+
+    async def lost(self, why: str) -> None:
+        """A write of this node's own did not reach the index (which now lacks an entry, or
+        keeps one of a function gone): the next ``ensure`` rebuilds it, on this node, and on
+        every node once the ``ready`` key is gone (if the index can be written at all now)."""
+        log.warning("index: an update failed (%s); it will be rebuilt from the records", why)
+        self._ready, self._dirty = False, True
+        with contextlib.suppress(VortexError):
+            await self.keys.remove([READY])
 
     # -- writing --------------------------------------------------------------------------------
     async def add(self, entry: Entry, schedule: str | None = None) -> None:
@@ -224,12 +245,15 @@ class FunctionIndex:
     async def remove(self, entry: Entry, schedule: str | None = None) -> None:
         await self.keys.remove(entry.keys() + _cron_keys(entry.history_key, schedule))
 
-    async def set_schedule(self, history_key: str, expression: str | None) -> None:
-        """The schedule of a function or name, ``None`` for none."""
-        old = await self.keys.keys(f"{CRON}{history_key}/")
-        new = _cron_keys(history_key, expression)
-        await self.keys.add(k for k in new if k not in old)
-        await self.keys.remove(k for k in old if k not in new)
+    async def set_schedule(self, history_key: str, old: str | None, new: str | None) -> None:
+        """A function's or name's schedule changed from ``old`` to ``new`` (``None``: none).
+
+        Both are known to the caller (the records of the previous and the new active version),
+        so no listing is needed; a key a failure left behind is removed by a rebuild."""
+        if old == new:
+            return
+        await self.keys.remove(_cron_keys(history_key, old))
+        await self.keys.add(_cron_keys(history_key, new))
 
     async def set_routes(
         self, namespace: str, name: str, old: Iterable[str], new: Iterable[str]
@@ -240,19 +264,26 @@ class FunctionIndex:
         await self.keys.remove(k for k in before if k not in after)
 
     # -- rebuilding -----------------------------------------------------------------------------
-    async def _store_records(self) -> tuple[list[FunctionRecord], Mapping[tuple[str, str], str]]:
-        return await records_and_pointers(self.store)
-
     async def rebuild(self) -> Rebuilt:
         async with self._ready_lock:
-            rebuilt = await self.rebuild_from(await self._store_records())
-            self._ready = True
+            rebuilt = await self._rebuild()
+            self._ready, self._dirty = True, False
+            self._checked = time.monotonic()
             return rebuilt
 
+    async def _rebuild(self) -> Rebuilt:
+        # The keys first, then the records: an entry that a deploy adds while the records are
+        # listed is not among the keys read, so the rebuild cannot take it for a stale one.
+        existing = set(await self.keys.keys(ROOT)) - {READY}
+        return await self.rebuild_from(await records_and_pointers(self.store), existing)
+
     async def rebuild_from(
-        self, found: tuple[Iterable[FunctionRecord], Mapping[tuple[str, str], str]]
+        self,
+        found: tuple[Iterable[FunctionRecord], Mapping[tuple[str, str], str]],
+        existing: set[str],
     ) -> Rebuilt:
-        """``found``: every record, and each name's active version id."""
+        """``found``: every record, and each name's active version id; ``existing``: the keys
+        of the index (schedules and routes included) read before them."""
         records, active = found
         wanted: set[str] = set()
         entries = schedules = routes = 0
@@ -278,7 +309,6 @@ class FunctionIndex:
                 wanted.update(_cron_keys(f"name:{namespace}:{name}", current.schedule))
             routes += len(current.routes)
             wanted.update(_route_keys(namespace, name, current.routes))
-        existing = set(await self.keys.keys(ROOT)) - {READY}
         await self.keys.add(sorted(wanted - existing))
         await self.keys.remove(sorted(existing - wanted))
         await self.keys.add([READY])

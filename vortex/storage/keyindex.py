@@ -28,6 +28,9 @@ _AFTER_EVERY_KEY = "\U0010ffff"
 
 
 class KeyIndex(Protocol):
+    volatile: bool
+    """May lose its keys while servers run (Redis): checked for again every few seconds."""
+
     async def add(self, keys: Iterable[str]) -> None: ...
 
     async def remove(self, keys: Iterable[str]) -> None: ...
@@ -45,6 +48,8 @@ class KeyIndex(Protocol):
 class SqliteKeyIndex:
     """One connection used from one thread, as ``vortex.kv.sqlite`` does, in WAL mode so that
     an operator's ``vortex index rebuild`` can run beside the server."""
+
+    volatile = False
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / FILENAME

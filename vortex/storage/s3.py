@@ -37,6 +37,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     NoCredentialsError,
 )
 
+from vortex.cache import BoundedCache
 from vortex.config import Settings
 from vortex.errors import CorruptRecord, FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
@@ -57,6 +58,12 @@ HEALTH_PROBE_TIMEOUT = 2.0
 HEALTH_FRESH_FOR = 5.0
 """Seconds a known state answers ``/health`` without asking S3 again: load balancers poll it."""
 LIST_CONCURRENCY = 16
+PUT_WITHOUT_LOOKING = 256 * 1024
+"""Code up to this size is PUT without a HEAD first: one request instead of two for new code,
+and rewriting identical bytes under their own hash changes nothing. Larger code is looked for
+first, to spare the upload when it is there already."""
+KNOWN_CODE = 4096
+"""Code hashes this node wrote or read, so not written again (a redeploy of the same code)."""
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _NO_BUCKET = {"NoSuchBucket"}
@@ -85,10 +92,14 @@ def _content_md5(data: bytes) -> str:
 
 
 class S3Store:
-    def __init__(self, settings: Settings, key: SecretsKey | None = None) -> None:
+    def __init__(
+        self, settings: Settings, key: SecretsKey | None = None, index: KeyIndex | None = None
+    ) -> None:
+        """``index``: where the function index lives, when not in the bucket (Redis)."""
         self.bucket = settings.s3_bucket
         self.corrupt = CorruptRecords()
-        self.index: KeyIndex = S3KeyIndex(self)
+        self.index: KeyIndex = index or S3KeyIndex(self)
+        self._known_code: BoundedCache[str, bool] = BoundedCache(KNOWN_CODE)
         self.key = key or load_secrets_key(settings)
         self.endpoint_url = settings.s3_endpoint_url
         self.region = settings.s3_region
@@ -207,7 +218,8 @@ class S3Store:
     # -- FunctionStore --------------------------------------------------------------------------
     async def put(self, record: FunctionRecord, code: bytes) -> None:
         key = code_key(record.code_sha256)
-        if not await self._exists(key):
+        known = self._known_code.get(record.code_sha256) is not None
+        if not known and (len(code) <= PUT_WITHOUT_LOOKING or not await self._exists(key)):
             await self._call(
                 "store the code",
                 lambda s3: s3.put_object(
@@ -219,6 +231,7 @@ class S3Store:
                     CacheControl="public, max-age=31536000, immutable",
                 ),
             )
+        self._known_code.put(record.code_sha256, True)
         body = record_bytes(record, self.key)
         # The record goes last: until this PUT succeeds, no function points at the code.
         await self._call(
@@ -271,6 +284,7 @@ class S3Store:
             raise StorageUnavailable(f"code {code_sha256} is missing from the S3 bucket")
         if sha256_hex(data) != code_sha256:
             raise StorageUnavailable(f"code {code_sha256} in the S3 bucket does not match its hash")
+        self._known_code.put(code_sha256, True)
         return data
 
     async def list_records(self) -> list[FunctionRecord]:
@@ -364,3 +378,4 @@ class S3Store:
             self._closed = True
             self._client = None
             await self._stack.aclose()
+        await self.index.close()

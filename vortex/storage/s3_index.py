@@ -19,6 +19,8 @@ LIST_PAGE = 1000
 
 
 class S3KeyIndex:
+    volatile = False
+
     def __init__(self, store: S3Store) -> None:
         self.store = store
 
