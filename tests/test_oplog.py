@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from tests.server import ServerProcess
+from vortex import oplog
 from vortex.isolates.access import MAX_PATH, logged_path
 from vortex.isolates.bridge import ACCESS_BACKLOG, Host
 from vortex.isolates.protocol import AccessRecord, Ended, Frame
@@ -280,3 +281,16 @@ async def test_access_records_are_dropped_not_held_while_the_pipe_is_full() -> N
     host.access(record)
     host.flush_records(final=True)  # the host's end: the count goes, whatever the pipe holds
     assert sent[1:] == [Ended([], [], 1)]
+
+
+def test_dropped_access_lines_are_counted_in_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="vortex.access"):
+        oplog.access_dropped(3, 42)
+        oplog.listener_request(AccessRecord("", "", 400, 0.25, "", error="bad_request"), None)
+    dropped, refused = caplog.records
+    assert dropped.levelname == "WARNING"
+    assert dropped.getMessage() == "3 access lines dropped: host 42's pipe to the server was full"
+    assert refused.getMessage() == "- - 400 0.2ms host=- error=bad_request"
+    entry = json.loads(oplog.JsonLines().format(refused))
+    assert (entry["kind"], entry["status"], entry["error"]) == ("listener", 400, "bad_request")
+    assert "method" not in entry and "host" not in entry and "function" not in entry
