@@ -162,7 +162,8 @@ def listener_line(server: ServerProcess, marker: str, log_format: str) -> dict[s
 def raw(port: int, data: bytes, wait: float = 10.0) -> bytes:
     """Send ``data`` on a new connection; what comes back until the server closes it."""
     with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
-        sock.sendall(data)
+        with contextlib.suppress(OSError):  # a refusal may come before all of it is sent
+            sock.sendall(data)
         chunks = []
         with contextlib.suppress(TimeoutError, ConnectionResetError):
             while chunk := sock.recv(65536):
