@@ -78,3 +78,21 @@ async def test_a_tail_without_a_websocket_upgrade_is_told_to_upgrade(
         assert response.status == 426, body
         assert body["error"]["code"] == "upgrade_required", body
         assert response.headers["Upgrade"] == "websocket"
+
+
+async def test_an_error_at_the_end_of_the_code_is_said_where_the_code_ends(
+    http: aiohttp.ClientSession,
+) -> None:
+    # The engine reports these on the wrapper's closing line, past the code's last one.
+    cases = [
+        ("foo(", 1, 5),
+        ("const a = 1;\nconst b = a +", 2, 14),
+        ("const a = 1;\nconst b = a +  \n\n", 2, 14),
+        ("if (x) {\n  y();\n", 2, 7),
+        ("x = 'abc", 1, 9),  # one past the last character: the end of its line
+    ]
+    for code, line, column in cases:
+        error = await post_deploy(http, {"code": code})
+        assert error["code"] == "syntax_error", error
+        assert (error["line"], error["column"]) == (line, column), (code, error)
+        assert error["message"].endswith(f"(index.js:{line}:{column})"), error

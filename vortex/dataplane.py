@@ -18,16 +18,26 @@ import asyncio
 import time
 from typing import Any
 
+from vortex import oplog
 from vortex.cache import BoundedCache
 from vortex.config import Settings
 from vortex.errors import FunctionNotFound, VortexError
-from vortex.functions import FunctionRegistry
+from vortex.functions import FunctionRegistry, public_name
 from vortex.isolates.host_process import HostProcess
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.listener import Refusal
 from vortex.isolates.pathmatch import path_of
 from vortex.isolates.pool import IsolatePool
-from vortex.isolates.protocol import Adopt, ErrorBody, Listen, Resolve, Routed, RunRecord, Warm
+from vortex.isolates.protocol import (
+    AccessRecord,
+    Adopt,
+    ErrorBody,
+    Listen,
+    Resolve,
+    Routed,
+    RunRecord,
+    Warm,
+)
 from vortex.runs import RunService
 from vortex.storage.base import FunctionRecord
 from vortex.storage.names import TRIGGER_SEPARATOR
@@ -184,9 +194,28 @@ class DataPlane:
         self.pool.count_listener_runs(host, 1)
         return self.runs.adopt(message.function_id, message.run_id, time.time())
 
-    def ended_unannounced(self, host: HostProcess, records: list[RunRecord]) -> None:
-        self.pool.count_listener_runs(host, len(records))
-        self.runs.record_unannounced(records)
+    def ended_unannounced(
+        self,
+        host: HostProcess,
+        records: list[RunRecord],
+        access: list[AccessRecord],
+        dropped: int,
+    ) -> None:
+        if records:
+            self.pool.count_listener_runs(host, len(records))
+            self.runs.record_unannounced(records)
+        for record in access:
+            self.log_access(record)
+        if dropped:
+            oplog.access_dropped(dropped, host.pid)
+
+    def log_access(self, record: AccessRecord) -> None:
+        """The access line of a listener request, named as the operator knows the function."""
+        function = None
+        if record.function_id is not None:
+            cached = self.registry.cached(record.function_id)
+            function = record.function_id if cached is None else public_name(cached[0])
+        oplog.listener_request(record, function)
 
     def listen_frame(self) -> Listen:
         settings = self.settings
@@ -196,4 +225,5 @@ class DataPlane:
             idle_timeout=settings.functions_idle_timeout_ms / 1000,
             trust_forwarded_proto=settings.functions_trust_proxy,
             debug_host_header=settings.debug_host_header,
+            access_records=oplog.access_logged(),
         )

@@ -1,14 +1,19 @@
 """The server's own log, as an operator reads it: access lines, readable host events, and
 JSON lines for machines (``vortex serve --log-format json``).
 
-**Access lines** (logger ``vortex.access``): one per API request, written when its answer is
-sent (``vortex.http.accesslog``): method, path, status, milliseconds, the function the path
-names and the run id, if any. Functions-listener requests are answered inside the hosts, which
-report each run's end to the supervisor in batches (``vortex.runs``); each of those runs gets a
-line from that record: trigger, function, version, run id, outcome, wall and CPU milliseconds.
-The hosts do not report a listener request's method, path or status, nor requests that ran no
-function (an unknown hostname, a refused body), so those lines are not there. Cron runs get the
-same run line.
+**Access lines** (logger ``vortex.access``): one per request, written once its answer is sent.
+API requests (``vortex.http.accesslog``): method, path, status, milliseconds, the function the
+path names and the run id, if any. Functions-listener requests are answered inside the hosts:
+each host makes an access record when a request's answer ended (``vortex.isolates.access``;
+its own refusals, a head that timed out, 408, and a client gone before its answer, 499,
+included) and sends them with its runs' records, in batches (``Ended``); the supervisor makes
+those of the first requests it refuses itself (an unknown hostname). Each becomes a line:
+method, path without its query, status, milliseconds, hostname, function, run id and the
+answer's error code. A host whose pipe to the server is backed up drops records rather than
+wait, and says how many once it can (``N access lines dropped``). A listener request has no
+other line: its run's CPU time and outcome are in the history under the run id. Only a run
+that no request's line stands for gets a run line: cron's, and a listener run whose host died
+under it (no host was left to make its access record).
 
 The pool (``vortex.isolates``) logs a host's exit with its reason as the tuple the supervisor
 keeps, ``(code, message, culprit)``; culprit is an invocation number of that host, which means
@@ -26,6 +31,8 @@ import time
 from typing import Any, Literal
 
 import orjson
+
+from vortex.isolates.protocol import AccessRecord
 
 HOST_LOGGERS = "vortex.isolates"
 ACCESS = logging.getLogger("vortex.access")
@@ -94,6 +101,50 @@ def api_request(
     ACCESS.info("%s", text, extra={FIELDS: fields})
 
 
+def access_logged() -> bool:
+    """Whether access lines are written (INFO, and not ``VORTEX_ACCESS_LOG=off``): hosts make
+    no access records otherwise (``Listen.access_records``)."""
+    return ACCESS.isEnabledFor(logging.INFO)
+
+
+def listener_request(record: AccessRecord, function: str | None) -> None:
+    """The access line of one request of the functions listener; ``function`` is its name
+    (``public_name``), or its id when the server no longer has its record at hand."""
+    if not ACCESS.isEnabledFor(logging.INFO):
+        return
+    text = f"{record.method or '-'} {record.path or '-'} {record.status} {record.ms:.1f}ms"
+    text += f" host={record.hostname or '-'}"
+    if function is not None:
+        text += f" fn={function}"
+    if record.run_id is not None:
+        text += f" run={record.run_id}"
+    if record.error is not None:
+        text += f" error={record.error}"
+    fields = {
+        "kind": "listener",
+        "method": record.method or None,  # None: not known (the key is left out)
+        "path": record.path,
+        "status": record.status,
+        "ms": round(record.ms, 1),
+        "host": record.hostname or None,
+        "function": function,
+        "function_id": record.function_id,
+        "run_id": record.run_id,
+        "error": record.error,
+    }
+    ACCESS.info("%s", text, extra={FIELDS: fields})
+
+
+def access_dropped(count: int, pid: int) -> None:
+    """Access records a host dropped rather than wait for a supervisor that fell behind."""
+    ACCESS.warning(
+        "%d access lines dropped: host %d's pipe to the server was full",
+        count,
+        pid,
+        extra={FIELDS: {"kind": "dropped", "dropped": count, "host_pid": pid}},
+    )
+
+
 def run_ended(
     trigger: str,
     function: str,
@@ -104,7 +155,8 @@ def run_ended(
     ms: float,
     cpu_ms: float,
 ) -> None:
-    """The line of a run nobody's API request stood for: the listener's, cron's."""
+    """The line of a run no request's access line stands for: cron's, or a listener run
+    whose host died before it could make the request's access record."""
     if not ACCESS.isEnabledFor(logging.INFO):
         return
     outcome = error_code or "ok"

@@ -43,6 +43,8 @@ from vortex.storage.base import FunctionRecord
 
 log = logging.getLogger(__name__)
 
+LISTENER_TRIGGER = "http"
+"""The trigger of a run the functions listener started (its history entries say so)."""
 RECORD_WAIT = 0.5
 """How long ``POST /execute`` waits for its run to be in the history before answering, so that
 ``vortex run hello && vortex runs hello`` shows that run; a slow history delays no answer more."""
@@ -233,7 +235,9 @@ class RunService:
             logs_truncated=truncated,
             error=outcome.error,
         )
-        if trigger != "execute":  # an API request's run has its access line already
+        # An API request's run has its access line, and so has a listener request's (made by
+        # the host at the request's end) unless its host died with it: then this line is all.
+        if trigger != "execute" and (trigger != LISTENER_TRIGGER or outcome.host_gone):
             oplog.run_ended(
                 trigger,
                 record.name or record.id,
@@ -290,7 +294,7 @@ class RunService:
             map_error=shape.map_error,
             bindings=shape.bindings,
         )
-        self._track(invocation, record, run_id, "http", started_at)
+        self._track(invocation, record, run_id, LISTENER_TRIGGER, started_at)
         return invocation
 
     def record_unannounced(self, records: list[RunRecord]) -> None:
@@ -316,7 +320,7 @@ class RunService:
         async def record_them() -> None:
             for record, run_id, started_at, outcome in found:
                 try:
-                    await self._record(record, run_id, "http", started_at, outcome)
+                    await self._record(record, run_id, LISTENER_TRIGGER, started_at, outcome)
                 except Exception:
                     log.exception("could not record run %s of %s", run_id, record.id)
 

@@ -144,6 +144,7 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
             plane.pick_host,
             settings.functions_header_timeout_ms / 1000,
             pick_host_now=plane.pick_host_now,
+            on_access=plane.log_access,
         )
         await listener.start()
     yield

@@ -35,6 +35,7 @@ from vortex.isolates.jobloop import MutedJobLoop
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import CPU_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED
 from vortex.isolates.protocol import (
+    AccessRecord,
     Adopt,
     Answered,
     BodyEnd,
@@ -89,6 +90,9 @@ def json_bytes(value: Any) -> bytearray:
 RECORDS_EVERY = 0.01
 """Seconds the record of a listener run may wait to leave with others (``Host._record``)."""
 RECORDS_PER_BATCH = 256
+ACCESS_BACKLOG = 1 << 20
+"""Bytes waiting in the pipe to the supervisor past which access records are dropped (and
+counted): a supervisor that cannot keep up must not make the host hold ever more of them."""
 LOCAL_IDS_FROM = 1 << 40
 """Runs a host starts for its own listener are numbered from here: the supervisor numbers the
 runs it sends from 1, and both kinds share the turn clock and the frames."""
@@ -221,6 +225,12 @@ class Host:
         self.local: dict[int, LocalRun] = {}
         """Runs this host started for its own listener, by id."""
         self._records: list[RunRecord] = []
+        self._access: list[AccessRecord] = []
+        self._access_dropped = 0
+        self.access_records = True
+        """Whether requests of the listener get access records (``Listen.access_records``)."""
+        self.backlog: Callable[[], int] = lambda: 0
+        """Bytes written to the supervisor's pipe and not taken yet (set by host.py)."""
         self._records_timer: asyncio.TimerHandle | None = None
         self._local_ids = itertools.count(LOCAL_IDS_FROM)
         self._timers: dict[int, asyncio.Handle] = {}
@@ -493,20 +503,42 @@ class Host:
         """Records of listener runs leave in batches (``Ended``): one frame and one wake-up of
         the supervisor for many requests, off the requests' path."""
         self._records.append(record)
-        if len(self._records) >= RECORDS_PER_BATCH:
+        self._batch_grew()
+
+    def access(self, record: AccessRecord) -> None:
+        """A listener request's access record, in the same batches as the runs' records. With
+        the pipe backed up it is dropped, only counted: serving never waits for the log."""
+        if self.backlog() > ACCESS_BACKLOG:
+            self._access_dropped += 1
+        else:
+            self._access.append(record)
+        self._batch_grew()
+
+    def _batch_grew(self) -> None:
+        if len(self._records) + len(self._access) >= RECORDS_PER_BATCH:
             self.flush_records()
         elif self._records_timer is None:
             self._records_timer = contextvars.Context().run(
-                asyncio.get_running_loop().call_later, RECORDS_EVERY, self.flush_records
+                asyncio.get_running_loop().call_later, RECORDS_EVERY, self._flush_due
             )
 
-    def flush_records(self) -> None:
+    def _flush_due(self) -> None:
+        self.flush_records()
+
+    def flush_records(self, final: bool = False) -> None:
+        """Send what waits. The count of dropped access records waits for the pipe to be
+        clear again (or the host's end): one line with the total, not one per batch."""
         if self._records_timer is not None:
             self._records_timer.cancel()
             self._records_timer = None
-        if self._records:
+        dropped = self._access_dropped
+        if dropped and not final and self.backlog() > ACCESS_BACKLOG:
+            dropped = 0
+        if self._records or self._access or dropped:
             records, self._records = self._records, []
-            self.send(Ended(records))
+            access, self._access = self._access, []
+            self._access_dropped -= dropped
+            self.send(Ended(records, access, dropped))
 
     def for_javascript(self) -> dict[str, Callable[..., Any]]:
         """The ``host`` object the harness gets, under JavaScript's names."""

@@ -178,6 +178,9 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
 
 LISTENER_FINISH_TIMEOUT = 30.0
 """Seconds a host given its last frame waits for its listener runs (the wall limit's default)."""
+EXIT_FLUSH_TIMEOUT = 2.0
+"""Seconds a host that is done waits for its last frames to leave (the supervisor reads them
+until the pipe closes; it kills a host that takes longer than its grace)."""
 MAX_HANDOFF = 256 << 10
 """The most bytes the supervisor reads of a connection before it hands it over (listener.py)."""
 
@@ -222,6 +225,14 @@ def take_connections(
     loop.add_reader(channel.fileno(), received)
 
 
+async def _written(transport: asyncio.WriteTransport, within: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    # A bare Protocol has no awaitable drain; this wait is once per host, at its end.
+    while transport.get_write_buffer_size() and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+
+
 async def serve(
     clock: TurnClock, prepare: Callable[[], Any], out_fd: int, channel_fd: int | None = None
 ) -> None:
@@ -264,6 +275,7 @@ async def serve(
     import pythonmonkey as pm  # loaded by boot() already
 
     host = Host(None, send, collect=lambda: collect_garbage(pm.collect))
+    host.backlog = write_transport.get_write_buffer_size
     host.runtime = prepare()(host.for_javascript())
     growth = GrowthWatch(clock)
     interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
@@ -286,8 +298,11 @@ async def serve(
             os._exit(1)
         if message is None:
             await server.finish(LISTENER_FINISH_TIMEOUT)
-            host.flush_records()
+            host.flush_records(final=True)
             flush()
+            # What the pipe did not take at once is in the transport's buffer: returning now
+            # would close the loop and lose it (main() ends with os._exit).
+            await _written(write_transport, EXIT_FLUSH_TIMEOUT)
             return
         match message:
             case Ping():
@@ -301,6 +316,7 @@ async def serve(
                     host.warm(warmed)
             case Listen():
                 server.config = ListenerConfig.from_frame(message)
+                host.access_records = message.access_records
             case Drain():
                 server.drain()
             case _:

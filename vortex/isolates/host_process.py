@@ -29,6 +29,7 @@ from vortex.isolates.outcome import (
     platform_error,
 )
 from vortex.isolates.protocol import (
+    AccessRecord,
     Adopt,
     Answered,
     BodyEnd,
@@ -72,8 +73,15 @@ class Listening(Protocol):
     def adopt(self, host: HostProcess, message: Adopt) -> Invocation | None:
         """The supervisor's handle on a run the host started, from its ``Adopt`` frame."""
 
-    def ended_unannounced(self, host: HostProcess, records: list[RunRecord]) -> None:
-        """An ``Ended`` frame: whole listener runs the supervisor never heard of."""
+    def ended_unannounced(
+        self,
+        host: HostProcess,
+        records: list[RunRecord],
+        access: list[AccessRecord],
+        dropped: int,
+    ) -> None:
+        """An ``Ended`` frame: whole listener runs the supervisor never heard of, the access
+        records of listener requests, and how many of those the host dropped."""
 
 
 log = logging.getLogger(__name__)
@@ -377,7 +385,9 @@ class HostProcess:
                     future.set_result(message.problem)
             case Ended():
                 if self.listening is not None:
-                    self.listening.ended_unannounced(self, message.runs)
+                    self.listening.ended_unannounced(
+                        self, message.runs, message.access, message.dropped
+                    )
             case Resolve():
                 if self.listening is not None:
                     self.listening.resolve(self, message)
@@ -411,7 +421,9 @@ class HostProcess:
                     "The host process running this invocation was replaced because another "
                     f"invocation on it failed ({code}); nothing of this run was kept",
                 )
-            invocation.finish(RunOutcome(None, error, cpu_ms=invocation.cpu_ms_at_kill))
+            invocation.finish(
+                RunOutcome(None, error, cpu_ms=invocation.cpu_ms_at_kill, host_gone=True)
+            )
         for future in self.checks.values():
             if not future.done():
                 future.set_exception(HostStartError(message or "host process exited"))

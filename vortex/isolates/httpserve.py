@@ -6,11 +6,16 @@ then on the connection is the host's: requests are parsed here, each becomes a r
 hostname's function (``bridge.Host.start_local_run``), and its response is written here, with
 no other process on the path. One request is served at a time per connection (HTTP/1.1 answers
 in order); reading pauses while one is in flight, so a client that pipelines cannot queue more.
+
+Each request gets an access record when its answer ended (``access.py``), sent with the runs'
+records: its answer's status, the host's own refusals included, 408 for a head that timed out
+and 499 for a client that left before its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import itertools
 import os
@@ -26,6 +31,7 @@ from typing import Any
 import httptools
 import orjson
 
+from vortex.isolates.access import CLIENT_CLOSED, HEADER_TIMEOUT, hostname_of, logged_path
 from vortex.isolates.bridge import Host
 from vortex.isolates.hostroutes import RouteError, RouteTable
 from vortex.isolates.outcome import (
@@ -34,7 +40,7 @@ from vortex.isolates.outcome import (
     INVALID_RESPONSE,
     WALL_TIME_EXCEEDED,
 )
-from vortex.isolates.protocol import Listen
+from vortex.isolates.protocol import AccessRecord, Listen
 from vortex.isolates.route import Route
 
 ERROR_STATUS = {
@@ -58,6 +64,9 @@ HOP_BY_HOP = frozenset(
 )
 """Framing belongs to the connection between Vortex and its client, not to the function."""
 NO_BODY_STATUS = frozenset({204, 304})
+BODY_BROKEN = "body_broken"
+"""The access record's error of a streamed body broken off (the stream's error, or its run
+ended without an error before the body did)."""
 SWEEP_EVERY = 0.1
 """Seconds between two checks of the connections' header and idle deadlines."""
 MAX_HEAD_BYTES = 64 << 10
@@ -133,6 +142,17 @@ class _Request:
     keep_alive: bool = True
     http11: bool = True
     debug_host: bool = False
+    started: float = 0.0
+    """``time.perf_counter()`` at its first byte."""
+    status: int = 0
+    """The status of its answer, once its head is written."""
+    error: str | None = None
+    """The error code of its answer, if any."""
+    function_id: str | None = None
+    ran: bool = False
+    """Whether a run of the function began (``run_id`` is then the run's)."""
+    logged: bool = False
+    """Whether its access record is made: one per request, however its answer ended."""
 
 
 def connection_limit(reserve: int = 128) -> int:
@@ -216,6 +236,10 @@ class HttpConnection(asyncio.Protocol):
         self._drain_callbacks: list[Callable[[], None]] = []
         self._lingering = False
         """Refused and half-closed: reading only to drop what the client still sends."""
+        self._in_message = False
+        """A request is being read (its first byte came, not its last)."""
+        self._serving: _Request | None = None
+        """The request whose answer is being made."""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -228,6 +252,10 @@ class HttpConnection(asyncio.Protocol):
             self.data_received(initial)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._serving is not None:
+            self.logged(self._serving, CLIENT_CLOSED)  # unless its answer was all written
+        elif self._in_message:
+            self.logged(self._request, CLIENT_CLOSED)
         self._closing = True
         self._disarm()
         self._server.connections.discard(self)
@@ -276,7 +304,8 @@ class HttpConnection(asyncio.Protocol):
 
     # -- httptools callbacks ------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        self._request = _Request()
+        self._request = _Request(started=time.perf_counter())
+        self._in_message = True
         self._head_bytes = 0
         self._arm(self._server.config.header_timeout)
 
@@ -306,9 +335,7 @@ class HttpConnection(asyncio.Protocol):
         request.keep_alive = parser.should_keep_alive()
         request.debug_host = self._server.config.debug_host_header
         request.http11 = parser.get_http_version() == "1.1"
-        request.hostname = request.host_header.rsplit(":", 1)[0].lower().rstrip(".")
-        if request.host_header.startswith("["):  # an IPv6 literal: [::1]:8787
-            request.hostname = request.host_header.split("]", 1)[0].lower() + "]"
+        request.hostname = hostname_of(request.host_header)
         config = self._server.config
         length = next((v for k, v in request.headers if k.lower() == "content-length"), None)
         if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
@@ -327,6 +354,7 @@ class HttpConnection(asyncio.Protocol):
         request.body.append(body)
 
     def on_message_complete(self) -> None:
+        self._in_message = False
         if self._refused:
             return
         request = self._request
@@ -340,6 +368,7 @@ class HttpConnection(asyncio.Protocol):
     # -- serving ------------------------------------------------------------------------------
     def _start(self, request: _Request) -> None:
         self._busy = True
+        self._serving = request
         if not request.hostname:
             self._write_error(request, 400, "bad_request", "The request has no Host header")
             return
@@ -362,6 +391,7 @@ class HttpConnection(asyncio.Protocol):
             self._run(request, done.result())
 
     def _run(self, request: _Request, route: Route) -> None:
+        request.function_id = route.function_id
         if self._server.draining:
             request.keep_alive = False
         if route.elsewhere:
@@ -384,12 +414,15 @@ class HttpConnection(asyncio.Protocol):
             body = None
         run_id = request.run_id or self._server.new_run_id()
         request.run_id = run_id
+        request.ran = True
         responder = _Responder(self, request)
         self._server.host.start_local_run(route, meta, body, responder, run_id)
 
     def response_done(self, request: _Request) -> None:
         """The response to ``request`` is written whole: on to the next one, if any."""
+        self.logged(request)
         self._busy = False
+        self._serving = None
         if self._closing or self._transport is None:
             return
         if not request.keep_alive:
@@ -400,7 +433,8 @@ class HttpConnection(asyncio.Protocol):
             if not self._queue:
                 self._transport.resume_reading()
             return
-        self._arm(self._server.config.idle_timeout)
+        if not self._in_message:  # the next request's head, begun, keeps its own deadline
+            self._arm(self._server.config.idle_timeout)
 
     def write(self, data: bytes) -> None:
         if self._transport is not None and not self._closing:
@@ -412,7 +446,34 @@ class HttpConnection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.abort()
 
+    def logged(self, request: _Request, status: int = 0) -> None:
+        """Make ``request``'s access record (once): its answer ended, or ``status`` says why
+        there is none (408, 499)."""
+        if request.logged:
+            return
+        request.logged = True
+        host = self._server.host
+        if not host.access_records:
+            return
+        if not request.method:  # refused before its head was whole: what of it was read
+            with contextlib.suppress(httptools.HttpParserError):
+                request.method = self._parser.get_method().decode("ascii", "replace")
+        hostname = request.hostname or hostname_of(request.host_header)
+        host.access(
+            AccessRecord(
+                request.method,
+                logged_path(request.target),
+                status or request.status,
+                round((time.perf_counter() - request.started) * 1000, 3),
+                hostname,
+                request.function_id,
+                request.run_id if request.ran else None,
+                request.error,
+            )
+        )
+
     def _write_error(self, request: _Request, status: int, code: str, message: str) -> None:
+        request.error = code
         body = orjson.dumps({"error": {"code": code, "message": message}})
         self.write(_head(request, status, "", [("content-type", "application/json")], len(body)))
         if request.method != "HEAD":
@@ -425,6 +486,8 @@ class HttpConnection(asyncio.Protocol):
         request.keep_alive = False
         if self._busy:
             # An answer is still being written for an earlier request: just end after it.
+            request.error = code
+            self.logged(request, status)
             self._close()
             return
         self._busy = True
@@ -471,6 +534,8 @@ class HttpConnection(asyncio.Protocol):
             if self._transport is not None:
                 self._transport.close()
         elif not self._busy:
+            if self._in_message:  # the deadline of a head begun, not of an idle connection
+                self.logged(self._request, HEADER_TIMEOUT)
             self._close()
 
 
@@ -482,6 +547,7 @@ def _head(
     length: int | None,
 ) -> bytes:
     """The status line and headers; ``length`` None means a chunked (or close-delimited) body."""
+    request.status = status
     lines = [
         f"HTTP/1.1 {status} {_reason(status, status_text)}\r\n".encode("latin-1", "replace"),
         b"date: " + _date_header() + b"\r\n",
@@ -571,6 +637,8 @@ class _Responder:
         if error is not None:
             # The status line is gone already: cutting the connection is the only way to say so.
             self._ended = True
+            self._request.error = BODY_BROKEN
+            self._connection.logged(self._request)
             self._connection.cut()
             return
         if self._chunked and not self._bodyless:
@@ -582,12 +650,15 @@ class _Responder:
             if not self._ended:
                 # The run ended (a limit, say) while its body was still streaming.
                 self._ended = True
+                self._request.error = str(error.get("code")) if error else BODY_BROKEN
+                self._connection.logged(self._request)
                 self._connection.cut()
             return
         self._sent = True
         request = self._request
         if error is not None:
             code = str(error.get("code"))
+            request.error = code
             body = orjson.dumps(
                 {
                     "error": {

@@ -7,6 +7,8 @@ one of the function's namespace) and passes the socket with the bytes it read to
 (``HostProcess.hand_off``, SCM_RIGHTS). From then on every request of the connection is parsed,
 run and answered in the host (httpserve.py); the supervisor's cost is per connection, not per
 request. A hostname that names no function is answered here (404), and the connection closed.
+Such a refusal, and a first head that times out (408) or that the client leaves (499), gets its
+access record here (``on_access``); the hosts make those of the requests they answer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import logging
 import resource
 import socket
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
@@ -23,7 +26,15 @@ from typing import Any
 import httptools
 import orjson
 
+from vortex.isolates.access import (
+    CLIENT_CLOSED,
+    HEADER_TIMEOUT,
+    OnAccess,
+    hostname_of,
+    logged_path,
+)
 from vortex.isolates.host_process import HostProcess
+from vortex.isolates.protocol import AccessRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +46,8 @@ FD_RESERVE = 512
 """Open files kept for everything else the server does, however many clients connect."""
 LINGER = 2.0
 """Seconds a refused connection is still read (and what comes dropped) before it closes."""
+NO_HOST = "pool_unavailable"
+"""The access record's error when no host could take a connection (it is closed unanswered)."""
 
 
 class Refusal(Exception):
@@ -55,11 +68,16 @@ PickHostNow = Callable[[str], HostProcess | None]
 
 
 class _Head:
-    """httptools callbacks that keep only the Host header and whether the head is complete."""
+    """httptools callbacks that keep only the target, the Host header and whether the head is
+    complete."""
 
     def __init__(self) -> None:
         self.host = ""
+        self.target = b""
         self.complete = False
+
+    def on_url(self, url: bytes) -> None:
+        self.target += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if not self.host and name.lower() == b"host":
@@ -72,22 +90,16 @@ class _Head:
 class _Reading:
     """A connection whose first head is not all in yet."""
 
-    __slots__ = ("connection", "head", "parser", "received", "timer", "watched")
+    __slots__ = ("connection", "head", "parser", "received", "started", "timer", "watched")
 
     def __init__(self, connection: socket.socket) -> None:
         self.connection = connection
+        self.started = time.perf_counter()
         self.head = _Head()
         self.parser = httptools.HttpRequestParser(self.head)
         self.received = bytearray()
         self.timer: asyncio.TimerHandle | None = None
         self.watched = False
-
-
-def hostname_of(host_header: str) -> str:
-    """``Hello.localhost:8787`` → ``hello.localhost`` (the name a route is kept under)."""
-    if host_header.startswith("["):
-        return host_header.split("]", 1)[0].lower() + "]"
-    return host_header.rsplit(":", 1)[0].lower().rstrip(".")
 
 
 def pending_limit(reserve: int = FD_RESERVE) -> int:
@@ -101,6 +113,26 @@ def pending_limit(reserve: int = FD_RESERVE) -> int:
 
 def _not_known(hostname: str) -> HostProcess | None:
     return None
+
+
+def _not_logged(record: AccessRecord) -> None:
+    pass
+
+
+def _record(reading: _Reading, status: int, error: str | None = None) -> AccessRecord:
+    """The access record of a connection's first request, answered (or not) here."""
+    try:
+        method = reading.parser.get_method().decode("ascii", "replace")
+    except httptools.HttpParserError:
+        method = ""  # not HTTP, or its method not read yet
+    return AccessRecord(
+        method,
+        logged_path(reading.head.target),
+        status,
+        round((time.perf_counter() - reading.started) * 1000, 3),
+        hostname_of(reading.head.host),
+        error=error,
+    )
 
 
 class FunctionsListener:
@@ -118,11 +150,13 @@ class FunctionsListener:
         head_timeout: float,
         max_pending: int | None = None,
         pick_host_now: PickHostNow = _not_known,
+        on_access: OnAccess = _not_logged,
     ) -> None:
         self.host = host
         self.port = port
         self._pick_host = pick_host
         self._pick_host_now = pick_host_now
+        self._on_access = on_access
         self._head_timeout = head_timeout
         self.max_pending = pending_limit() if max_pending is None else max_pending
         self.shed = 0
@@ -200,10 +234,10 @@ class FunctionsListener:
             self._watch(reading)
             return
         except OSError:
-            self._drop(reading)
+            self._drop(reading, CLIENT_CLOSED)
             return
         if not chunk:
-            self._drop(reading)
+            self._drop(reading, CLIENT_CLOSED)
             return
         reading.received += chunk
         head = reading.head
@@ -227,16 +261,15 @@ class FunctionsListener:
             refusal = Refusal(
                 400, "bad_request", "The request has no Host header: it names the function"
             )
-            self._spawn(self._answer_and_close(connection, refusal))
+            self._spawn(self._answer_and_close(reading, refusal))
             return
         hostname = hostname_of(head.host)
         data = bytes(reading.received)
         host = self._pick_host_now(hostname)
         if host is None:
-            self._spawn(self._pick_and_hand_off(connection, data, hostname))
+            self._spawn(self._pick_and_hand_off(reading, data, hostname))
             return
-        with contextlib.suppress(ConnectionError):
-            host.hand_off(connection, data)  # the connection is the host's from here on
+        self._hand_off(reading, host, data)
 
     def _watch(self, reading: _Reading) -> None:
         if reading.watched:
@@ -246,7 +279,7 @@ class FunctionsListener:
         self._reading[fd] = reading
         loop = asyncio.get_running_loop()
         loop.add_reader(fd, self._readable, reading)
-        reading.timer = loop.call_later(self._head_timeout, self._drop, reading)
+        reading.timer = loop.call_later(self._head_timeout, self._drop, reading, HEADER_TIMEOUT)
 
     def _unwatch(self, reading: _Reading) -> None:
         if not reading.watched:
@@ -259,39 +292,52 @@ class FunctionsListener:
             reading.timer.cancel()
             reading.timer = None
 
-    def _drop(self, reading: _Reading) -> None:
-        """A connection closed, its head timed out, or the listener is closing."""
+    def _drop(self, reading: _Reading, status: int = 0) -> None:
+        """A connection closed (``status`` 499), its head timed out (408), or the listener is
+        closing (0). A connection that sent nothing was no request: no access record."""
         self._unwatch(reading)
         reading.connection.close()
+        if status and reading.received:
+            self._on_access(_record(reading, status))
 
     def _refuse(self, reading: _Reading, refusal: Refusal) -> None:
         self._unwatch(reading)
-        self._spawn(self._answer_and_close(reading.connection, refusal))
+        self._spawn(self._answer_and_close(reading, refusal))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _pick_and_hand_off(
-        self, connection: socket.socket, data: bytes, hostname: str
-    ) -> None:
+    async def _pick_and_hand_off(self, reading: _Reading, data: bytes, hostname: str) -> None:
+        connection = reading.connection
         try:
             host = await self._pick_host(hostname)
         except Refusal as refusal:
-            await self._answer_and_close(connection, refusal)
+            await self._answer_and_close(reading, refusal)
             return
         except (TimeoutError, ConnectionError, OSError):
-            connection.close()
+            connection.close()  # no host to be had: the client sees the connection closed
+            self._on_access(_record(reading, 503, NO_HOST))
             return
-        with contextlib.suppress(ConnectionError):
-            host.hand_off(connection, data)
+        self._hand_off(reading, host, data)
 
-    async def _answer_and_close(self, connection: socket.socket, refusal: Refusal) -> None:
+    def _hand_off(self, reading: _Reading, host: HostProcess, data: bytes) -> None:
         try:
-            await self._answer(connection, refusal)
+            host.hand_off(reading.connection, data)  # the connection is the host's from here on
+        except ConnectionError:  # the host went meanwhile
+            reading.connection.close()
+            self._on_access(_record(reading, 503, NO_HOST))
+
+    async def _answer_and_close(self, reading: _Reading, refusal: Refusal) -> None:
+        # Made now, not once the client has read the answer or the linger is over: the line's
+        # milliseconds are those of the server, as the hosts' are.
+        record = _record(reading, refusal.status, refusal.code)
+        try:
+            await self._answer(reading.connection, refusal)
         finally:
-            connection.close()
+            reading.connection.close()
+            self._on_access(record)
 
     @staticmethod
     async def _answer(connection: socket.socket, refusal: Refusal) -> None:

@@ -42,6 +42,9 @@ class RunOutcome:
     """The log lines of the run, in order (filled in from the invocation when it ends)."""
     cpu_ms: float = 0.0
     duration_ms: float = 0.0
+    host_gone: bool = False
+    """The run ended because its host process did: nothing the host would have said of it
+    (a listener request's access record) will come."""
 
 
 def platform_error(code: str, message: str) -> dict[str, Any]:

@@ -33,7 +33,8 @@ A host sends (``ToSupervisor``):
     Fetch      a run's outbound fetch(); FetchAbort when its signal aborts it
     Call       a run's call to one of its bindings (KV)
     Done       a run is over: its output or error, and the CPU time it used
-    Ended      the records of listener runs the supervisor never heard of, in batches
+    Ended      in batches: the records of listener runs the supervisor never heard of, and
+               the access records of the listener's requests (and how many were dropped)
     Checked    the answer to Check
     Resolve    which function does this hostname reach? (a listener request's first)
     Pong       the answer to Ping
@@ -112,6 +113,25 @@ class RunRecord(msgspec.Struct, array_like=True, gc=False):
     """Wall-clock time it ended: records leave in batches, so not when the supervisor hears."""
 
 
+class AccessRecord(msgspec.Struct, array_like=True, gc=False):
+    """One request of a host's listener, made when its answer ended (``httpserve``): what the
+    operator's access line says of it (``oplog.listener_request``)."""
+
+    method: str
+    """"" when the request was refused before its method was known (not HTTP)."""
+    path: str
+    """Without the query string (it may carry tokens), cut at 256 characters."""
+    status: int
+    """As sent, or 408 (head timed out) or 499 (the client went away before the answer)."""
+    ms: float
+    """Wall time from the request's first byte to its answer's last."""
+    hostname: str
+    function_id: str | None = None
+    run_id: str | None = None
+    error: str | None = None
+    """The error code of the answer (the host's own refusal, or the run's), if any."""
+
+
 # -- the supervisor sends ---------------------------------------------------------------------
 class Run(RunFrame, tag="run"):
     """Start a run. ``code`` is a script, or the built script of a module whose ``fetch``
@@ -185,6 +205,8 @@ class Listen(Frame, tag="listen"):
     idle_timeout: float
     trust_forwarded_proto: bool
     debug_host_header: bool
+    access_records: bool = True
+    """Whether to send an ``AccessRecord`` per request (the server logs access lines)."""
 
 
 class Drain(Frame, tag="drain"):
@@ -273,9 +295,12 @@ class Done(RunFrame, tag="done"):
 
 
 class Ended(Frame, tag="ended"):
-    """Records of listener runs that ended without needing the supervisor."""
+    """Records of listener runs that ended without needing the supervisor, and of requests."""
 
     runs: list[RunRecord]
+    access: list[AccessRecord] = []
+    dropped: int = 0
+    """Access records dropped since the last batch: the pipe to the supervisor was full."""
 
 
 class Checked(RunFrame, tag="checked"):

@@ -25,6 +25,22 @@ function directEvalLine(code) {
   return code.slice(0, start).split('\n').length;
 }
 
+const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/;
+
+// The engine puts an error found at the end of the code (an unclosed call, a missing brace) on
+// the line of the wrapper's closing brace, past the code's last line: it is said at the end of
+// the last line that has something on it. No column is past its line's end (one past its last
+// character is the end itself).
+function clamped(code, line, column) {
+  const lines = code.split(LINE_BREAK);
+  if (line > lines.length) {
+    let last = lines.length;
+    while (last > 1 && lines[last - 1].trim() === '') last -= 1;
+    return [last, lines[last - 1].trimEnd().length + 1];
+  }
+  return [line, Math.max(1, Math.min(column, lines[line - 1].length + 1))];
+}
+
 // Returns null, or a JSON text {message, line, column} for the first syntax problem.
 export function check(code) {
   try {
@@ -35,7 +51,8 @@ export function check(code) {
       const line = Math.max(1, Number(err.lineNumber) - CHECK_LINE_OFFSET);
       const rawColumn = Number(err.columnNumber) || 1;
       const column = line === 1 ? Math.max(1, rawColumn - CHECK_PREFIX.length) : rawColumn;
-      return JSON.stringify({ message: String(err.message), line, column });
+      const [inLine, inColumn] = clamped(code, line, column);
+      return JSON.stringify({ message: String(err.message), line: inLine, column: inColumn });
     }
     return JSON.stringify({ message: String(err), line: null, column: null });
   }
