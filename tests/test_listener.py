@@ -564,6 +564,32 @@ async def test_a_burst_of_connections_is_answered_whole(
         assert sum(answered) == 1000
 
 
+async def test_slow_clients_of_one_address_leave_the_listener_to_the_others(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # 600 open files: the listener reads 88 heads at once, the last 22 only for addresses that
+    # hold fewer than 22: 300 silent clients from 127.0.0.2 get 66 and no longer shut out a
+    # client from 127.0.0.1 (before, all 88 were the attacker's and the rest were shed).
+    server = server_factory(workers=1, open_files=600)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        function_id = str((await _deploy(http, ECHO))["function_id"])
+        slow = []
+        try:
+            for _ in range(300):
+                client = socket.socket()
+                slow.append(client)
+                client.bind(("127.0.0.2", 0))
+                client.connect(("127.0.0.1", server.functions_port))
+            await asyncio.sleep(0.5)
+            for _ in range(5):
+                async with http.get(server.fn_url(function_id, "/")) as response:
+                    assert response.status == 200
+            assert "(66 from 127.0.0.2)" in server.log()
+        finally:
+            for client in slow:
+                client.close()
+
+
 LYING_CHUNKS = """
 export default { fetch() {
   let sent = 0;
