@@ -347,6 +347,9 @@ async def test_direct_eval_in_any_spelling_is_refused_at_deploy(
         "( eval /* x */ ) ('1')",
         "\\u0065val('1')",
         "ev\\u{61}l('1')",
+        # After a spread's dots: a direct eval that SES's own pattern takes for a property.
+        "[...eval('1')]",
+        "Math.max(...eval('[1]'))",
     ]
     for spelling in spellings:
         code = f"const a = 1;\nVortex.return({spelling});"

@@ -562,3 +562,70 @@ async def test_a_burst_of_connections_is_answered_whole(
         go.set()
         answered = await asyncio.gather(*clients)
         assert sum(answered) == 1000
+
+
+async def test_slow_clients_of_one_address_leave_the_listener_to_the_others(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # 600 open files: the listener reads 88 heads at once, the last 22 only for addresses that
+    # hold fewer than 22: 300 silent clients from 127.0.0.2 get 66 and no longer shut out a
+    # client from 127.0.0.1 (before, all 88 were the attacker's and the rest were shed).
+    server = server_factory(workers=1, open_files=600)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        function_id = str((await _deploy(http, ECHO))["function_id"])
+        slow = []
+        try:
+            for _ in range(300):
+                client = socket.socket()
+                slow.append(client)
+                client.bind(("127.0.0.2", 0))
+                client.connect(("127.0.0.1", server.functions_port))
+            await asyncio.sleep(0.5)
+            for _ in range(5):
+                async with http.get(server.fn_url(function_id, "/")) as response:
+                    assert response.status == 200
+            assert "(66 from 127.0.0.2)" in server.log()
+        finally:
+            for client in slow:
+                client.close()
+
+
+LYING_CHUNKS = """
+export default { fetch() {
+  let sent = 0;
+  return new Response(new ReadableStream({
+    pull(controller) {
+      sent += 1;
+      if (sent > 40) { controller.close(); return; }
+      // A real Uint8Array of 64 KiB whose own properties say it is empty.
+      const chunk = new Uint8Array(65536).fill(65);
+      Object.defineProperty(chunk, 'length', { value: 0 });
+      Object.defineProperty(chunk, 'byteLength', { value: 0 });
+      controller.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 }));
+} };
+"""
+
+
+async def test_a_streamed_body_is_cut_at_the_response_limit_by_the_bytes_sent(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # The response limit counts the bytes that go out, never what a chunk says of itself
+    # (issue 15, item 3: chunks that understated their size sent 80 MiB past the 32 MiB limit).
+    server = server_factory({"VORTEX_MAX_RESPONSE_BYTES": "1000000"}, workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        function_id = str((await _deploy(http, LYING_CHUNKS))["function_id"])
+    with socket.create_connection(("127.0.0.1", server.functions_port), timeout=10) as client:
+        client.sendall(
+            b"GET / HTTP/1.1\r\nHost: %s.localhost\r\nConnection: close\r\n\r\n"
+            % function_id.encode()
+        )
+        received = b""
+        while chunk := client.recv(1 << 20):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    sent = body.count(b"A")
+    assert 0 < sent <= 1_000_000, sent  # 40 x 64 KiB were offered
+    assert not body.endswith(b"\r\n0\r\n\r\n")  # cut, not ended as if complete

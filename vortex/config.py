@@ -164,6 +164,11 @@ class Settings:
     """Take ``request.url``'s scheme from ``X-Forwarded-Proto``: only behind a proxy setting it."""
     functions_header_timeout_ms: int = 10_000
     functions_idle_timeout_ms: int = 30_000
+    api_idle_timeout_ms: int = 15_000
+    """The API's port: time for a request head on a new connection, and between requests."""
+    api_connections_per_address: int = 256
+    """Open connections to the API's port from one client address (0: no cap; at most a
+    quarter of what the open-files limit leaves, ``vortex/http/admission.py``)."""
     max_code_bytes: int = 1 << 20
     max_body_bytes: int = 2 << 20
     limits: Limits = field(default_factory=Limits)
@@ -292,6 +297,12 @@ class Settings:
             ),
             functions_idle_timeout_ms=_int(
                 env, "VORTEX_FUNCTIONS_IDLE_TIMEOUT_MS", defaults.functions_idle_timeout_ms, 1
+            ),
+            api_idle_timeout_ms=_int(
+                env, "VORTEX_API_IDLE_TIMEOUT_MS", defaults.api_idle_timeout_ms, 1
+            ),
+            api_connections_per_address=_int(
+                env, "VORTEX_API_CONNECTIONS_PER_ADDRESS", defaults.api_connections_per_address
             ),
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),
             history_runs=_int(env, "VORTEX_HISTORY_RUNS", defaults.history_runs, 1),

@@ -72,6 +72,7 @@ def serve(
     log_format: str | None,
 ) -> None:
     """Serve the Vortex API and dashboard."""
+    from vortex.http.admission import Admission, listening_sockets
     from vortex.http.app import create_app
 
     try:
@@ -118,15 +119,23 @@ def serve(
         )
     say(access)
     try:
+        # aiohttp's default of 128 pending connections dropped the SYNs of a burst of
+        # thousands of clients, which then waited out TCP's retry backoff (1, 3, 7... s).
+        sockets = listening_sockets(
+            settings.host,
+            settings.port,
+            LISTEN_BACKLOG,
+            Admission.for_open_files(settings.api_connections_per_address),
+        )
         web.run_app(
             create_app(settings),
-            host=settings.host,
-            port=settings.port,
+            sock=sockets,
             print=None,
             handle_signals=True,
-            # aiohttp's default of 128 pending connections dropped the SYNs of a burst of
-            # thousands of clients, which then waited out TCP's retry backoff (1, 3, 7... s).
             backlog=LISTEN_BACKLOG,
+            # aiohttp's 75 s for a first request head, and between requests, let slow clients
+            # keep their descriptors that long.
+            keepalive_timeout=settings.api_idle_timeout_ms / 1000,
         )
     except OSError as exc:
         raise click.ClickException(

@@ -19,6 +19,7 @@ import logging
 import resource
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
@@ -90,11 +91,21 @@ class _Head:
 class _Reading:
     """A connection whose first head is not all in yet."""
 
-    __slots__ = ("connection", "head", "parser", "received", "started", "timer", "watched")
+    __slots__ = (
+        "address",
+        "connection",
+        "head",
+        "parser",
+        "received",
+        "started",
+        "timer",
+        "watched",
+    )
 
-    def __init__(self, connection: socket.socket) -> None:
+    def __init__(self, connection: socket.socket, address: str) -> None:
         self.connection = connection
         self.started = time.perf_counter()
+        self.address = address
         self.head = _Head()
         self.parser = httptools.HttpRequestParser(self.head)
         self.received = bytearray()
@@ -159,6 +170,12 @@ class FunctionsListener:
         self._on_access = on_access
         self._head_timeout = head_timeout
         self.max_pending = pending_limit() if max_pending is None else max_pending
+        self.reserved = self.max_pending // 4
+        """The last quarter of ``max_pending`` is kept for addresses holding less than a quarter
+        of it: one address cannot take the listener from the others, while a burst from one
+        (a load generator's 10,000 connections that send later) still fits below it."""
+        self._slow_from: Counter[str] = Counter()
+        """Heads being read (watched: not all in at once), per client address."""
         self.shed = 0
         """Connections closed at once because ``max_pending`` were being read already."""
         self._socket: socket.socket | None = None
@@ -199,28 +216,36 @@ class FunctionsListener:
         # Everything waiting, in one wake-up: a burst of thousands of clients arrives at once.
         while True:
             try:
-                connection, _ = sock.accept()
+                connection, peer = sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
                 # Out of file descriptors, say: the queued connections wait for the next turn.
                 log.warning("functions listener could not accept: %s", exc)
                 return
-            if self.pending >= self.max_pending:
+            address = str(peer[0]) if isinstance(peer, tuple) else ""
+            if self.pending >= self.max_pending or (
+                self.pending >= self.max_pending - self.reserved
+                and self._slow_from[address] >= self.reserved
+            ):
                 # Slow clients (a slowloris) holding every descriptor would starve the API of
-                # its own: past the limit a new connection is closed unread, until heads come
-                # in or time out (VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS).
+                # its own, and the listener's other clients: past the limits a new connection
+                # is closed unread, until heads come in or time out
+                # (VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS).
                 connection.close()
                 self.shed += 1
                 if self.shed == 1 or self.shed % 1000 == 0:
                     log.warning(
-                        "functions listener: %d connections being read already; %d shed",
+                        "functions listener: %d connections being read already "
+                        "(%d from %s); %d shed",
                         self.pending,
+                        self._slow_from[address],
+                        address,
                         self.shed,
                     )
                 continue
             connection.setblocking(False)
-            self._read(_Reading(connection))
+            self._read(_Reading(connection, address))
 
     def _readable(self, reading: _Reading) -> None:
         self._read(reading)
@@ -277,6 +302,7 @@ class FunctionsListener:
         reading.watched = True
         fd = reading.connection.fileno()
         self._reading[fd] = reading
+        self._slow_from[reading.address] += 1
         loop = asyncio.get_running_loop()
         loop.add_reader(fd, self._readable, reading)
         reading.timer = loop.call_later(self._head_timeout, self._drop, reading, HEADER_TIMEOUT)
@@ -287,6 +313,9 @@ class FunctionsListener:
         reading.watched = False
         fd = reading.connection.fileno()
         del self._reading[fd]
+        self._slow_from[reading.address] -= 1
+        if self._slow_from[reading.address] <= 0:
+            del self._slow_from[reading.address]
         asyncio.get_running_loop().remove_reader(fd)
         if reading.timer is not None:
             reading.timer.cancel()

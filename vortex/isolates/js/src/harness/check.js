@@ -11,11 +11,12 @@ const GAP = String.raw`(?:\s|/\*[\s\S]*?\*/|//[^\n\r\u2028\u2029]*)*`;
 const hex = (c) => c.charCodeAt(0).toString(16).replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
 const letter = (c) => String.raw`(?:${c}|\\u00${hex(c)}|\\u\{0*${hex(c)}\})`;
 const EVAL_NAME = ['e', 'v', 'a', 'l'].map(letter).join('');
-// `eval (` after anything but a property dot or a part of a longer name; or `eval` inside
-// parentheses opened right before it and closed right before the call: `((eval))(src)`.
-// `(0, eval)(src)` is an indirect eval and passes.
+// `eval (` after anything but a property dot or a part of a longer name (a spread's `...` is
+// no property dot: `[...eval(src)]` is direct, and SES's own pattern misses it); or `eval`
+// inside parentheses opened right before it and closed right before the call:
+// `((eval))(src)`. `(0, eval)(src)` is an indirect eval and passes.
 const DIRECT_EVAL = new RegExp(
-  String.raw`(?:^|[^.\w$\\])${EVAL_NAME}${GAP}\(|\(${GAP}(?:\(${GAP})*${EVAL_NAME}${GAP}\)${GAP}(?:\)${GAP})*\(`,
+  String.raw`(?:^|[^.\w$\\]|\.\.\.)${EVAL_NAME}${GAP}\(|\(${GAP}(?:\(${GAP})*${EVAL_NAME}${GAP}\)${GAP}(?:\)${GAP})*\(`,
 );
 function directEvalLine(code) {
   const found = DIRECT_EVAL.exec(code);
