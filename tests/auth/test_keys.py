@@ -67,7 +67,7 @@ async def test_create_find_list_revoke(api_keys: ApiKeys) -> None:
 
 async def test_the_store_never_holds_a_token(api_keys: ApiKeys, tmp_path: Path) -> None:
     _, token = await api_keys.create("acme")
-    secret = token.rsplit("_", 1)[1]
+    secret = token.removeprefix("vx_").split("_", 1)[1]  # the random part may hold "_"
     store = api_keys.store
     if isinstance(store, FileKeyStore):
         text = store.path.read_text()
