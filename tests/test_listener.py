@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -117,6 +118,22 @@ async def test_a_function_answers_at_its_name_with_the_url_as_sent(
         "host": f"{function_id}.localhost:{server.functions_port}",
     }
 
+
+
+async def test_run_ids_differ_in_the_eight_characters_tools_show(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # `vortex logs -f`, `vortex dev` and the dashboard show a run id's first 8 characters: the
+    # runs of one host were all `b9b901ac` there when the host's random part came first.
+    name = f"ids-{time.monotonic_ns() % 10**9}"
+    await _deploy(http, ECHO, name=name)
+    run_ids = []
+    for _ in range(5):
+        async with http.get(server.fn_url(name, "/")) as response:
+            assert response.status == 200
+            run_ids.append(response.headers["x-vortex-run-id"])
+    assert len({run_id[:8] for run_id in run_ids}) == 5, run_ids
+    assert all(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", r) for r in run_ids)
 
 URL_PROBE = (
     "export default { fetch(request) {\n"
