@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from tests.server import ServerProcess
-from vortex.cli.dev import dev_name
+from watchfiles import Change
+
+from vortex.cli.dev import changed_files, dev_name
 
 DEADLINE = 30.0
 
@@ -200,6 +202,31 @@ def test_dev_names() -> None:
     assert dev_name(Path("/work/My App/index.js")) == "my-app"
     assert dev_name(Path("/work/shop/src/index.ts")) == "shop"
     assert dev_name(Path("/work/__/main.js")) == "dev"
+
+
+def test_a_tools_temporary_file_is_not_named_as_changed(tmp_path: Path) -> None:
+    # `sed -i` writes sedXXXXXX beside the file and renames it over the file.
+    temp, entry = str(tmp_path / "sedOKRk7C"), str(tmp_path / "index.mjs")
+    changes = {(Change.added, temp), (Change.deleted, temp), (Change.added, entry)}
+    assert changed_files(changes, tmp_path) == "index.mjs changed"
+    assert changed_files({(Change.deleted, entry)}, tmp_path) == "index.mjs changed"
+    assert changed_files({(Change.added, temp), (Change.deleted, temp)}, tmp_path) == (
+        "files changed"
+    )
+
+
+def test_a_first_deploy_that_fails_is_reported_once(
+    server: ServerProcess, start_dev: object, tmp_path: Path
+) -> None:
+    # The catch-up deploy after the watch starts sent the same upload again: two errors.
+    (tmp_path / "wrangler.toml").write_text('name = "Not_A_Name"\nmain = "index.mjs"\n')
+    (tmp_path / "index.mjs").write_text(module("v1"))
+    dev: Dev = start_dev(cwd=tmp_path)  # type: ignore[operator]
+    dev.wait_for(r"Watching .* for changes")
+    time.sleep(0.5)
+    assert dev.stop() == 0
+    lines = dev.seen + list(iter_queue(dev.lines))
+    assert sum("Error:" in line for line in lines) == 1, lines
 
 
 def test_dev_of_a_missing_file_is_a_usage_error(server: ServerProcess, tmp_path: Path) -> None:
