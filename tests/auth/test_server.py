@@ -112,6 +112,11 @@ async def test_the_api_key_option_overrides_the_variable(
     assert refused.returncode != 0
     assert json.loads(refused.stdout)["error"]["code"] == "unauthorized"
     assert "Traceback" not in refused.stderr
+    # Without any key, the one line says how to give the CLI one.
+    keyless = vortex_cli(server, "list", env_key=None)
+    assert keyless.returncode == 1, keyless
+    assert "an API key is required" in keyless.stderr
+    assert "VORTEX_API_KEY or `vortex --api-key KEY`" in keyless.stderr
     # Every command that talks to the server sends it (here: deploy, then run).
     Path(server.data_dir / "hello.js").write_text("Vortex.return('hi');")
     deployed = vortex_cli(
