@@ -219,14 +219,13 @@ def test_a_first_deploy_that_fails_is_reported_once(
     server: ServerProcess, start_dev: object, tmp_path: Path
 ) -> None:
     # The catch-up deploy after the watch starts sent the same upload again: two errors.
-    (tmp_path / "wrangler.toml").write_text('name = "Not_A_Name"\nmain = "index.mjs"\n')
-    (tmp_path / "index.mjs").write_text(module("v1"))
-    dev: Dev = start_dev(cwd=tmp_path)  # type: ignore[operator]
+    (tmp_path / "index.mjs").write_text("export default { fetch() { return new Response('v1' } };\n")
+    dev: Dev = start_dev("index.mjs", "--name", f"once-{uuid.uuid4().hex[:8]}", cwd=tmp_path)  # type: ignore[operator]
     dev.wait_for(r"Watching .* for changes")
     time.sleep(0.5)
     assert dev.stop() == 0
     lines = dev.seen + list(iter_queue(dev.lines))
-    assert sum("Error:" in line for line in lines) == 1, lines
+    assert sum("syntax error in index.mjs" in line for line in lines) == 1, lines
 
 
 def test_dev_of_a_missing_file_is_a_usage_error(server: ServerProcess, tmp_path: Path) -> None:

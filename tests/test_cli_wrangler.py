@@ -244,6 +244,18 @@ def test_the_command_line_wins_over_the_config(tmp_path: Path) -> None:
     assert (plan.filename, plan.entry) == ("index.js", folder / "src/index.js")
 
 
+def test_a_config_name_vortex_refuses_names_the_file(tmp_path: Path) -> None:
+    # Workers take `my_worker`; the server's refusal did not say the name came from the file.
+    folder = project(tmp_path, 'name = "my_worker"\nmain = "src/index.js"\n')
+    with pytest.raises(CLIError) as raised:
+        plan_deploy(Options(None), folder)
+    assert raised.value.exit_code == ExitCode.USAGE
+    assert raised.value.code == "invalid_config"
+    assert raised.value.message.startswith("wrangler.toml: \"name\" 'my_worker' is not a")
+    assert "or give --name" in raised.value.message
+    assert plan_deploy(Options(None, name="my-worker"), folder).name == "my-worker"
+
+
 def test_what_does_not_map_is_said(tmp_path: Path) -> None:
     folder = project(
         tmp_path,
