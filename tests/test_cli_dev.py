@@ -20,10 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.server import ServerProcess
 from watchfiles import Change
 
+from tests.server import ServerProcess
 from vortex.cli.dev import changed_files, dev_name
 
 DEADLINE = 30.0
@@ -219,7 +218,9 @@ def test_a_first_deploy_that_fails_is_reported_once(
     server: ServerProcess, start_dev: object, tmp_path: Path
 ) -> None:
     # The catch-up deploy after the watch starts sent the same upload again: two errors.
-    (tmp_path / "index.mjs").write_text("export default { fetch() { return new Response('v1' } };\n")
+    (tmp_path / "index.mjs").write_text(
+        "export default { fetch() { return new Response('v1' } };\n"
+    )
     dev: Dev = start_dev("index.mjs", "--name", f"once-{uuid.uuid4().hex[:8]}", cwd=tmp_path)  # type: ignore[operator]
     dev.wait_for(r"Watching .* for changes")
     time.sleep(0.5)

@@ -119,7 +119,6 @@ async def test_a_function_answers_at_its_name_with_the_url_as_sent(
     }
 
 
-
 async def test_run_ids_differ_in_the_eight_characters_tools_show(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
@@ -134,6 +133,7 @@ async def test_run_ids_differ_in_the_eight_characters_tools_show(
             run_ids.append(response.headers["x-vortex-run-id"])
     assert len({run_id[:8] for run_id in run_ids}) == 5, run_ids
     assert all(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", r) for r in run_ids)
+
 
 URL_PROBE = (
     "export default { fetch(request) {\n"
