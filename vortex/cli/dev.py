@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
@@ -61,6 +61,8 @@ class DevLoop:
     """What was uploaded last: the entry (or bundle) and its .wasm files."""
     attempted: tuple[str, tuple[tuple[str, bytes], ...]] | None = None
     """What an upload was last tried with, whether the server took it or not."""
+    warned: set[str] = field(default_factory=set)
+    """Warnings already printed: the configuration's are the same at every save."""
     tail: asyncio.Task[None] | None = None
 
     def plan(self) -> Plan:
@@ -87,7 +89,9 @@ class DevLoop:
             printer.warn(f"{plan.shown} is empty: not deployed")
             return
         for warning in plan.warnings:
-            printer.warn(warning)
+            if warning not in self.warned:
+                self.warned.add(warning)
+                printer.warn(warning)
         started = time.perf_counter()
         try:
             async with connect(self.url) as client:
