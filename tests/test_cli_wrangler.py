@@ -7,6 +7,7 @@ real Hono and itty-router apps are deployed the same way in tests/test_workers_a
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -424,10 +425,16 @@ def test_dry_run_writes_the_bundle_and_uploads_nothing(
     write(tmp_path, {**PACKAGES, **WORKER})
     result = invoke("deploy", "src/index.ts", "--name", "wr-dry", "--dry-run", "--outdir", "dist")
     assert result.exit_code == 0, result.output + result.stderr
-    assert result.stdout.splitlines()[-2:] == [
+    assert result.stdout.splitlines()[-3:] == [
+        result.stdout.splitlines()[-3],
         "→ Wrote dist/index.mjs",
         "✓ Dry run: nothing uploaded",
     ]
+    # Nothing is uploaded, and no line says it is being deployed.
+    assert re.fullmatch(
+        r"→ Would deploy the bundle, index\.mjs \(\d+ bytes\)", result.stdout.splitlines()[-3]
+    )
+    assert "Deploying" not in result.stdout
     bundled = (tmp_path / "dist" / "index.mjs").read_text()
     assert "// node_modules/runtime-name/workerd.js" in bundled
     assert "export {" in bundled and "as default" in bundled
