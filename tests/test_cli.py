@@ -474,6 +474,19 @@ def test_something_else_at_the_url_is_not_a_traceback(
     assert "has no GET /not-vortex/functions" in one_line(result.stderr)
 
 
+@pytest.mark.parametrize("args", [["list"], ["run", "hello"], ["health"]], ids=" ".join)
+def test_the_functions_port_given_as_the_url_is_named_and_exit_3(
+    invoke: Invoke, server: ServerProcess, args: list[str]
+) -> None:
+    # 8787 is the port a Workers user knows (wrangler dev's): it was "no function named
+    # hello" (exit 4) for run, and the same puzzle for every other command.
+    result = invoke(*args, "--url", f"http://127.0.0.1:{server.functions_port}")
+    assert result.exit_code == 3, result.output + result.stderr
+    line = one_line(result.stderr)
+    assert "this is the functions listener, not the API" in line
+    assert f"is on port {server.port}" in line
+
+
 @pytest.mark.parametrize("command", ["run", "logs", "delete"])
 def test_an_unknown_id_is_one_line_and_exit_4(invoke: Invoke, command: str) -> None:
     unknown = str(uuid.uuid4())
