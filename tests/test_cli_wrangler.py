@@ -400,6 +400,20 @@ def test_toml_routes_and_route_options_claim_routes(
     refused.value.close()
 
 
+def test_routes_without_a_name_are_a_usage_error_before_any_upload(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    write(tmp_path, {"a.js": "export default { fetch() { return new Response('x'); } };\n"})
+    result = invoke("deploy", "a.js", "--route", "unnamed.example.com/*")
+    assert result.exit_code == 2
+    assert "--route needs a name" in result.stderr and "give --name NAME" in result.stderr
+    assert "Deploying" not in result.stdout
+    write(tmp_path, {"wrangler.toml": 'main = "a.js"\nroutes = ["unnamed.example.com/*"]\n'})
+    result = invoke("deploy")
+    assert result.exit_code == 2
+    assert "the routes of wrangler.toml need a name" in result.stderr
+
+
 def test_a_missing_package_says_to_install_it(invoke: Invoke, tmp_path: Path) -> None:
     write(tmp_path, WORKER)
     result = invoke("deploy", "src/index.ts")

@@ -134,6 +134,18 @@ def deploy(
         routes=routes,
     )
     plan = plan_deploy(options, Path.cwd())
+    if plan.routes and plan.name is None:
+        # Said before uploading; the server's "deploy with a name" names no option.
+        given = (
+            "--route needs"
+            if routes
+            else f"the routes of {plan.config.name if plan.config else ''} need"
+        )
+        raise CLIError(
+            f"{given} a name: routes are claimed by a named function; give --name NAME",
+            ExitCode.USAGE,
+            "invalid_request",
+        )
     if not plan.source.strip():
         raise CLIError(
             f"{plan.shown or plan.entry} is empty: there is no code to deploy",
