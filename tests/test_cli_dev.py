@@ -200,6 +200,23 @@ def test_dev_of_a_wrangler_project_rebundles_an_imported_file(
     assert sum("not used by Vortex: r2_buckets" in line for line in lines) == 1, lines
 
 
+def test_dev_sends_the_projects_dev_vars_as_secrets(
+    server: ServerProcess, start_dev: object, tmp_path: Path
+) -> None:
+    # wrangler dev's place for local secrets: env.TOKEN was silently undefined.
+    name = f"vars-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "wrangler.toml").write_text(f'name = "{name}"\nmain = "index.mjs"\n')
+    (tmp_path / ".dev.vars").write_text('TOKEN="s3cret"\n')
+    (tmp_path / "index.mjs").write_text(
+        "export default { fetch(request, env) { return new Response(env.TOKEN); } };\n"
+    )
+    dev: Dev = start_dev(cwd=tmp_path)  # type: ignore[operator]
+    dev.wait_for(r"Secrets from \.dev\.vars: TOKEN$")
+    url = dev.wait_for(r"^  URL: (http://\S+)$")[1]
+    assert answer(server, url) == "s3cret"
+    assert dev.stop() == 0
+
+
 def test_dev_names() -> None:
     assert dev_name(Path("/x/api.ts")) == "api"
     assert dev_name(Path("/work/My App/index.js")) == "my-app"

@@ -23,7 +23,7 @@ from tests.test_wasm import ADD_WASM
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.main import cli
 from vortex.cli.project import Options, plan_deploy
-from vortex.cli.wrangler import find_config, load_config, strip_jsonc
+from vortex.cli.wrangler import find_config, load_config, read_dev_vars, strip_jsonc
 
 Invoke = Callable[..., Result]
 
@@ -255,6 +255,24 @@ def test_a_config_name_vortex_refuses_names_the_file(tmp_path: Path) -> None:
     assert raised.value.message.startswith("wrangler.toml: \"name\" 'my_worker' is not a")
     assert "or give --name" in raised.value.message
     assert plan_deploy(Options(None, name="my-worker"), folder).name == "my-worker"
+
+
+def test_dev_vars_are_read_as_wrangler_writes_them(tmp_path: Path) -> None:
+    assert read_dev_vars(tmp_path) == {}
+    (tmp_path / ".dev.vars").write_text(
+        "# local secrets\nTOKEN=abc=def\n\nexport QUOTED = \"two words\"\nSINGLE='x'\nEMPTY=\n"
+    )
+    assert read_dev_vars(tmp_path) == {
+        "TOKEN": "abc=def",
+        "QUOTED": "two words",
+        "SINGLE": "x",
+        "EMPTY": "",
+    }
+    (tmp_path / ".dev.vars").write_text("TOKEN=1\nnot a pair\n")
+    with pytest.raises(CLIError) as raised:
+        read_dev_vars(tmp_path)
+    assert raised.value.message == ".dev.vars: line 2 is not KEY=VALUE"
+    assert raised.value.exit_code == ExitCode.USAGE
 
 
 def test_what_does_not_map_is_said(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from vortex.cli.logs import tail_forever
 from vortex.cli.options import connect, url_option
 from vortex.cli.output import Printer
 from vortex.cli.project import Options, Plan, beside_entry, plan_deploy
+from vortex.cli.wrangler import DEV_VARS, read_dev_vars
 from vortex.client import ClientError, CodeSyntaxError, Deployed
 from vortex.storage.names import NAME
 
@@ -221,14 +222,18 @@ def dev(
     npm packages, and with no ENTRY its "main" is the entry. Each save that changes what is
     uploaded deploys a new version of the function's name: its URL stays the same.
     """
+    # As wrangler dev does, the project's .dev.vars are its secrets here; --secret wins.
+    local = read_dev_vars(Path.cwd())
     options = Options(
         entry,
         name=name,
         env=key_values(env, "--env"),
-        secrets=key_values(secrets, "--secret"),
+        secrets={**local, **key_values(secrets, "--secret")},
     )
     loop = DevLoop(url, options, allow_hosts, Printer.from_env(), Path.cwd())
     first = loop.plan()  # a missing file or a bad configuration ends it before anything starts
+    if local:
+        loop.printer.step(f"Secrets from {DEV_VARS}: {', '.join(sorted(local))}")
     try:
         asyncio.run(loop.run(first))
     except KeyboardInterrupt:
