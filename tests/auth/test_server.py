@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import subprocess
@@ -74,6 +75,22 @@ async def test_keys_made_with_the_cli_guard_a_running_server(
         assert revoked.returncode == 0, revoked.stderr
         server.wait_for_keys(metrics_token, refused=[token])
         assert (await http.get("/functions", headers=bearer)).status == 401
+
+
+def test_keys_say_which_store_they_use(tmp_path: Path) -> None:
+    # Run elsewhere than the server's folder, `keys create` made a key the server never reads
+    # and `keys list` said "No API keys" about a folder nobody named.
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_ADDR", "VORTEX_REDIS_URL")}
+    env["VORTEX_DATA_DIR"] = str(tmp_path / "data")
+    run = functools.partial(
+        subprocess.run, capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env
+    )
+    listed = run([sys.executable, "-m", "vortex", "keys", "list"])
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith(f"No API keys in {tmp_path / 'data'}:")
+    made = run([sys.executable, "-m", "vortex", "keys", "create", "--namespace", "acme"])
+    assert made.returncode == 0, made.stderr
+    assert f"for namespace acme (in {tmp_path / 'data'})" in made.stderr
 
 
 def vortex_cli(
