@@ -361,12 +361,24 @@ def test_logs_without_follow_summarises_the_last_run(invoke: Invoke) -> None:
     result = invoke("logs", function_id)
     assert result.exit_code == 0
     assert "✓ succeeded just now" in result.stdout
-    assert "log kept line" in result.stdout
+    assert "  [log] kept line" in result.stdout
 
     result = invoke("logs", function_id, "--json")
     body = json.loads(result.stdout)
     assert body["function_id"] == function_id
     assert body["last_run"]["ok"] is True
+
+
+def test_logs_of_a_failed_run_show_its_error_and_stack(invoke: Invoke) -> None:
+    code = 'function inner() { throw new TypeError("boom"); }\nconsole.log("before");\ninner();\n'
+    function_id = deploy_code(invoke, code, name="boom.js")
+    assert invoke("run", function_id).exit_code == 1
+    result = invoke("logs", function_id)
+    assert result.exit_code == 0
+    assert "failed just now" in result.stdout and "function_error" in result.stdout
+    assert "  [log] before" in result.stdout
+    assert "✗ TypeError: boom" in result.stdout
+    assert "at inner (boom.js:1:" in result.stdout
 
 
 def test_logs_follow_tails_live_until_ctrl_c(server: ServerProcess, invoke: Invoke) -> None:
@@ -460,6 +472,19 @@ def test_something_else_at_the_url_is_not_a_traceback(
     result = invoke("list", "--url", f"{server.url}/not-vortex/")
     assert result.exit_code == 3
     assert "has no GET /not-vortex/functions" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("args", [["list"], ["run", "hello"], ["health"]], ids=" ".join)
+def test_the_functions_port_given_as_the_url_is_named_and_exit_3(
+    invoke: Invoke, server: ServerProcess, args: list[str]
+) -> None:
+    # 8787 is the port a Workers user knows (wrangler dev's): it was "no function named
+    # hello" (exit 4) for run, and the same puzzle for every other command.
+    result = invoke(*args, "--url", f"http://127.0.0.1:{server.functions_port}")
+    assert result.exit_code == 3, result.output + result.stderr
+    line = one_line(result.stderr)
+    assert "this is the functions listener, not the API" in line
+    assert f"is on port {server.port}" in line
 
 
 @pytest.mark.parametrize("command", ["run", "logs", "delete"])

@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from watchfiles import Change
 
 from tests.server import ServerProcess
-from vortex.cli.dev import dev_name
+from vortex.cli.dev import changed_files, dev_name
 
 DEADLINE = 30.0
 
@@ -171,6 +172,7 @@ def test_dev_of_a_wrangler_project_rebundles_an_imported_file(
     (tmp_path / "src").mkdir()
     (tmp_path / "wrangler.toml").write_text(
         f'name = "{name}"\nmain = "src/index.ts"\n[vars]\nGREETING = "hi"\n'
+        '[[r2_buckets]]\nbinding = "B"\n'
     )
     (tmp_path / "src" / "index.ts").write_text(
         "import { word } from './word';\n"
@@ -193,6 +195,26 @@ def test_dev_of_a_wrangler_project_rebundles_an_imported_file(
     dev.wait_for(rf"✓ Redeployed {name} v3 ")
     answers(server, url, "hi three")
     assert dev.stop() == 0
+    # The configuration's warning is said once, not at every save.
+    lines = dev.seen + list(iter_queue(dev.lines))
+    assert sum("not used by Vortex: r2_buckets" in line for line in lines) == 1, lines
+
+
+def test_dev_sends_the_projects_dev_vars_as_secrets(
+    server: ServerProcess, start_dev: object, tmp_path: Path
+) -> None:
+    # wrangler dev's place for local secrets: env.TOKEN was silently undefined.
+    name = f"vars-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "wrangler.toml").write_text(f'name = "{name}"\nmain = "index.mjs"\n')
+    (tmp_path / ".dev.vars").write_text('TOKEN="s3cret"\n')
+    (tmp_path / "index.mjs").write_text(
+        "export default { fetch(request, env) { return new Response(env.TOKEN); } };\n"
+    )
+    dev: Dev = start_dev(cwd=tmp_path)  # type: ignore[operator]
+    dev.wait_for(r"Secrets from \.dev\.vars: TOKEN$")
+    url = dev.wait_for(r"^  URL: (http://\S+)$")[1]
+    assert answer(server, url) == "s3cret"
+    assert dev.stop() == 0
 
 
 def test_dev_names() -> None:
@@ -200,6 +222,32 @@ def test_dev_names() -> None:
     assert dev_name(Path("/work/My App/index.js")) == "my-app"
     assert dev_name(Path("/work/shop/src/index.ts")) == "shop"
     assert dev_name(Path("/work/__/main.js")) == "dev"
+
+
+def test_a_tools_temporary_file_is_not_named_as_changed(tmp_path: Path) -> None:
+    # `sed -i` writes sedXXXXXX beside the file and renames it over the file.
+    temp, entry = str(tmp_path / "sedOKRk7C"), str(tmp_path / "index.mjs")
+    changes = {(Change.added, temp), (Change.deleted, temp), (Change.added, entry)}
+    assert changed_files(changes, tmp_path) == "index.mjs changed"
+    assert changed_files({(Change.deleted, entry)}, tmp_path) == "index.mjs changed"
+    assert changed_files({(Change.added, temp), (Change.deleted, temp)}, tmp_path) == (
+        "files changed"
+    )
+
+
+def test_a_first_deploy_that_fails_is_reported_once(
+    server: ServerProcess, start_dev: object, tmp_path: Path
+) -> None:
+    # The catch-up deploy after the watch starts sent the same upload again: two errors.
+    (tmp_path / "index.mjs").write_text(
+        "export default { fetch() { return new Response('v1' } };\n"
+    )
+    dev: Dev = start_dev("index.mjs", "--name", f"once-{uuid.uuid4().hex[:8]}", cwd=tmp_path)  # type: ignore[operator]
+    dev.wait_for(r"Watching .* for changes")
+    time.sleep(0.5)
+    assert dev.stop() == 0
+    lines = dev.seen + list(iter_queue(dev.lines))
+    assert sum("syntax error in index.mjs" in line for line in lines) == 1, lines
 
 
 def test_dev_of_a_missing_file_is_a_usage_error(server: ServerProcess, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ real Hono and itty-router apps are deployed the same way in tests/test_workers_a
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -22,7 +23,7 @@ from tests.test_wasm import ADD_WASM
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.main import cli
 from vortex.cli.project import Options, plan_deploy
-from vortex.cli.wrangler import find_config, load_config, strip_jsonc
+from vortex.cli.wrangler import find_config, load_config, read_dev_vars, strip_jsonc
 
 Invoke = Callable[..., Result]
 
@@ -244,6 +245,36 @@ def test_the_command_line_wins_over_the_config(tmp_path: Path) -> None:
     assert (plan.filename, plan.entry) == ("index.js", folder / "src/index.js")
 
 
+def test_a_config_name_vortex_refuses_names_the_file(tmp_path: Path) -> None:
+    # Workers take `my_worker`; the server's refusal did not say the name came from the file.
+    folder = project(tmp_path, 'name = "my_worker"\nmain = "src/index.js"\n')
+    with pytest.raises(CLIError) as raised:
+        plan_deploy(Options(None), folder)
+    assert raised.value.exit_code == ExitCode.USAGE
+    assert raised.value.code == "invalid_config"
+    assert raised.value.message.startswith("wrangler.toml: \"name\" 'my_worker' is not a")
+    assert "or give --name" in raised.value.message
+    assert plan_deploy(Options(None, name="my-worker"), folder).name == "my-worker"
+
+
+def test_dev_vars_are_read_as_wrangler_writes_them(tmp_path: Path) -> None:
+    assert read_dev_vars(tmp_path) == {}
+    (tmp_path / ".dev.vars").write_text(
+        "# local secrets\nTOKEN=abc=def\n\nexport QUOTED = \"two words\"\nSINGLE='x'\nEMPTY=\n"
+    )
+    assert read_dev_vars(tmp_path) == {
+        "TOKEN": "abc=def",
+        "QUOTED": "two words",
+        "SINGLE": "x",
+        "EMPTY": "",
+    }
+    (tmp_path / ".dev.vars").write_text("TOKEN=1\nnot a pair\n")
+    with pytest.raises(CLIError) as raised:
+        read_dev_vars(tmp_path)
+    assert raised.value.message == ".dev.vars: line 2 is not KEY=VALUE"
+    assert raised.value.exit_code == ExitCode.USAGE
+
+
 def test_what_does_not_map_is_said(tmp_path: Path) -> None:
     folder = project(
         tmp_path,
@@ -387,6 +418,20 @@ def test_toml_routes_and_route_options_claim_routes(
     refused.value.close()
 
 
+def test_routes_without_a_name_are_a_usage_error_before_any_upload(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    write(tmp_path, {"a.js": "export default { fetch() { return new Response('x'); } };\n"})
+    result = invoke("deploy", "a.js", "--route", "unnamed.example.com/*")
+    assert result.exit_code == 2
+    assert "--route needs a name" in result.stderr and "give --name NAME" in result.stderr
+    assert "Deploying" not in result.stdout
+    write(tmp_path, {"wrangler.toml": 'main = "a.js"\nroutes = ["unnamed.example.com/*"]\n'})
+    result = invoke("deploy")
+    assert result.exit_code == 2
+    assert "the routes of wrangler.toml need a name" in result.stderr
+
+
 def test_a_missing_package_says_to_install_it(invoke: Invoke, tmp_path: Path) -> None:
     write(tmp_path, WORKER)
     result = invoke("deploy", "src/index.ts")
@@ -412,10 +457,16 @@ def test_dry_run_writes_the_bundle_and_uploads_nothing(
     write(tmp_path, {**PACKAGES, **WORKER})
     result = invoke("deploy", "src/index.ts", "--name", "wr-dry", "--dry-run", "--outdir", "dist")
     assert result.exit_code == 0, result.output + result.stderr
-    assert result.stdout.splitlines()[-2:] == [
+    assert result.stdout.splitlines()[-3:] == [
+        result.stdout.splitlines()[-3],
         "→ Wrote dist/index.mjs",
         "✓ Dry run: nothing uploaded",
     ]
+    # Nothing is uploaded, and no line says it is being deployed.
+    assert re.fullmatch(
+        r"→ Would deploy the bundle, index\.mjs \(\d+ bytes\)", result.stdout.splitlines()[-3]
+    )
+    assert "Deploying" not in result.stdout
     bundled = (tmp_path / "dist" / "index.mjs").read_text()
     assert "// node_modules/runtime-name/workerd.js" in bundled
     assert "export {" in bundled and "as default" in bundled

@@ -144,11 +144,17 @@ async def outcome_of(run: Runner, expr: str, **deploy: Any) -> Any:
 
 async def test_fetch_is_denied_without_an_allow_list(run_with: Runner, upstream: Upstream) -> None:
     out = await outcome_of(run_with, f"return (await fetch('{upstream.url}/echo')).status;")
-    assert out == "TypeError: fetch to 127.0.0.1 is not allowed for this function"
+    assert out == (
+        "TypeError: fetch to 127.0.0.1 is not allowed for this function: allow the host at deploy "
+        '(vortex deploy --allow-host 127.0.0.1, or "allow_hosts")'
+    )
     out = await outcome_of(
         run_with, "return (await fetch('https://example.com/')).status;", allow_hosts=["127.0.0.1"]
     )
-    assert out == "TypeError: fetch to example.com is not allowed for this function"
+    assert out == (
+        "TypeError: fetch to example.com is not allowed for this function: allow the host at deploy "
+        '(vortex deploy --allow-host example.com, or "allow_hosts")'
+    )
 
 
 async def test_allowed_fetch_round_trips_method_headers_and_body(
@@ -213,7 +219,10 @@ async def test_redirects_are_followed_and_checked_again(
     out = await outcome_of(
         run_with, f"return (await fetch('{to_other}')).status;", allow_hosts=["127.0.0.1"]
     )
-    assert out == "TypeError: fetch to localhost is not allowed for this function"
+    assert out == (
+        "TypeError: fetch to localhost is not allowed for this function: allow the host at deploy "
+        '(vortex deploy --allow-host localhost, or "allow_hosts")'
+    )
     out = await outcome_of(
         run_with,
         f"const r = await fetch('{to_allowed}', {{ redirect: 'manual' }}); return [r.status, r.headers.get('location')];",

@@ -132,5 +132,21 @@ async def test_list_follows_cursors_and_a_lost_index_is_rebuilt(tmp_path: Path) 
     assert json.loads(rebuilt.stdout)["functions"] == 6
 
 
+def test_a_rebuild_where_there_is_no_data_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It used to make an empty store (and a secrets key) there and report 0 functions rebuilt.
+    monkeypatch.chdir(tmp_path)
+    for name in ("VORTEX_DATA_DIR", "MINIO_ENDPOINT", "VORTEX_S3_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["index", "rebuild"])
+    assert result.exit_code == 2, result.output
+    assert "no data directory at" in result.output and "--data-dir" in result.output
+    assert not (tmp_path / ".vortex").exists()
+    result = CliRunner().invoke(cli, ["index", "rebuild", "--data-dir", "nope", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"] == "data_dir_not_found"
+
+
 def restart(tmp_path: Path) -> ServerProcess:
     return start_server(tmp_path, TEST_SERVER_ENV, workers=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -118,6 +119,22 @@ async def test_a_function_answers_at_its_name_with_the_url_as_sent(
     }
 
 
+async def test_run_ids_differ_in_the_eight_characters_tools_show(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # `vortex logs -f`, `vortex dev` and the dashboard show a run id's first 8 characters: the
+    # runs of one host were all `b9b901ac` there when the host's random part came first.
+    name = f"ids-{time.monotonic_ns() % 10**9}"
+    await _deploy(http, ECHO, name=name)
+    run_ids = []
+    for _ in range(5):
+        async with http.get(server.fn_url(name, "/")) as response:
+            assert response.status == 200
+            run_ids.append(response.headers["x-vortex-run-id"])
+    assert len({run_id[:8] for run_id in run_ids}) == 5, run_ids
+    assert all(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", r) for r in run_ids)
+
+
 URL_PROBE = (
     "export default { fetch(request) {\n"
     "  return Response.json({ url: request.url, href: new URL(request.url).href });\n"
@@ -164,9 +181,15 @@ async def test_unknown_hostnames_are_404_json(server: ServerProcess) -> None:
     answer = _raw(server.functions_port, b"GET / HTTP/1.1\r\nHost: nobody-here.localhost\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 404 ")
     assert b'"code":"function_not_found"' in answer
-    answer = _raw(server.functions_port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 404 ")
-    assert b"{name}.localhost" in answer
+    # A bare address or the domain itself names no function: the client was most likely
+    # pointed at this port instead of the API's, and is told so.
+    for host in (b"127.0.0.1", b"localhost:1234"):
+        answer = _raw(server.functions_port, b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 404 ")
+        assert b"{name}.localhost" in answer
+        assert b'"code":"not_found"' in answer
+        assert b"not the API: " in answer
+        assert f"is on port {server.port}".encode() in answer
     answer = _raw(server.functions_port, b"GET / HTTP/1.0\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 ")
     answer = _raw(server.functions_port, b"NOT HTTP AT ALL\r\n\r\n")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from vortex.isolates.bindings import Binding, BindingError
+from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.outcome import LogEntry, RunOutcome
 from vortex.isolates.pool import IsolatePool
 from vortex.modules.build import build
@@ -90,6 +91,24 @@ async def test_a_module_without_a_scheduled_handler_fails_clearly(pool: IsolateP
     assert outcome.error is not None
     assert outcome.error["code"] == "invalid_module"
     assert "scheduled(event, env, ctx)" in outcome.error["message"]
+
+
+async def test_a_request_to_a_cron_only_module_says_it_is_cron_only(pool: IsolatePool) -> None:
+    # A Worker with only `scheduled` is valid; "must export ... a fetch method" read as if the
+    # module were broken.
+    bundle = await build(Upload({"w.mjs": "export default { async scheduled() {} };"}, "w.mjs"))
+    invocation = await pool.start_invocation(
+        bundle.script,
+        on_log=lambda entry: None,
+        filename="w.mjs",
+        kind="module",
+        request=HttpRequest("GET", "http://cron.localhost/", [], b""),
+    )
+    outcome = await invocation.outcome
+    assert outcome.error is not None
+    assert outcome.error["code"] == "invalid_module"
+    assert outcome.error["message"].startswith("This module has a scheduled handler only")
+    assert "fetch(request, env, ctx)" in outcome.error["message"]
 
 
 async def test_a_throwing_scheduled_handler_is_a_function_error(pool: IsolatePool) -> None:

@@ -593,7 +593,10 @@ def _api_error(status: int, data: dict[str, Any], method: str, url: URL) -> Clie
     details = {k: v for k, v in error.items() if k not in ("code", "message")}
     if code == "not_found":
         # The route itself is missing: an older server, or not Vortex at all.
-        return UnexpectedResponse(f"the server at {url.origin()} has no {method} {url.path}")
+        # Its message may say why (the functions listener says it is not the API).
+        return UnexpectedResponse(
+            f"the server at {url.origin()} has no {method} {url.path} ({message})"
+        )
     kind: type[APIError]
     if status == 404:
         kind = NotFound

@@ -15,13 +15,14 @@ Its host then learns every path pattern of the hostname, and matches later reque
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import time
 from typing import Any
 
 from vortex import oplog
 from vortex.cache import BoundedCache
 from vortex.config import Settings
-from vortex.errors import FunctionNotFound, VortexError
+from vortex.errors import FunctionNotFound, NotFound, VortexError
 from vortex.functions import FunctionRegistry, public_name
 from vortex.isolates.host_process import HostProcess
 from vortex.isolates.invocation import Invocation
@@ -99,11 +100,20 @@ class DataPlane:
             return hostname[: -len(suffix)]
         return "" if hostname == self.domain else None
 
-    def _not_found(self, hostname: str) -> FunctionNotFound:
-        return FunctionNotFound(
-            f"no function answers at {hostname[:100]!r}: functions are reached at "
-            f"{{name}}.{self.domain} or {{function-id}}.{self.domain}, or by a route"
+    def _not_found(self, hostname: str) -> NotFound:
+        where = (
+            f"functions are reached at {{name}}.{self.domain} or {{function-id}}.{self.domain}, "
+            "or by a route"
         )
+        if hostname == self.domain or _is_address(hostname):
+            # No function can be meant: most likely the CLI or a browser was pointed at this
+            # port instead of the API's. `not_found` (no route), so that the CLI says so and
+            # exits 3, not "no function named ..." and 4.
+            return NotFound(
+                f"this is the functions listener, not the API: {where}; the API (vortex "
+                f"--url, /deploy, the dashboard) is on port {self.settings.port}"
+            )
+        return FunctionNotFound(f"no function answers at {hostname[:100]!r}: {where}")
 
     async def find(self, hostname: str) -> FunctionRecord:
         label = self._label(hostname)
@@ -227,3 +237,11 @@ class DataPlane:
             debug_host_header=settings.debug_host_header,
             access_records=oplog.access_logged(),
         )
+
+
+def _is_address(hostname: str) -> bool:
+    try:
+        ipaddress.ip_address(hostname.strip("[]"))
+    except ValueError:
+        return False
+    return True

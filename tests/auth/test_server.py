@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import subprocess
@@ -76,6 +77,22 @@ async def test_keys_made_with_the_cli_guard_a_running_server(
         assert (await http.get("/functions", headers=bearer)).status == 401
 
 
+def test_keys_say_which_store_they_use(tmp_path: Path) -> None:
+    # Run elsewhere than the server's folder, `keys create` made a key the server never reads
+    # and `keys list` said "No API keys" about a folder nobody named.
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_ADDR", "VORTEX_REDIS_URL")}
+    env["VORTEX_DATA_DIR"] = str(tmp_path / "data")
+    run = functools.partial(
+        subprocess.run, capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env
+    )
+    listed = run([sys.executable, "-m", "vortex", "keys", "list"])
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith(f"No API keys in {tmp_path / 'data'}:")
+    made = run([sys.executable, "-m", "vortex", "keys", "create", "--namespace", "acme"])
+    assert made.returncode == 0, made.stderr
+    assert f"for namespace acme (in {tmp_path / 'data'})" in made.stderr
+
+
 def vortex_cli(
     server: ServerProcess, *args: str, env_key: str | None
 ) -> subprocess.CompletedProcess[str]:
@@ -112,6 +129,11 @@ async def test_the_api_key_option_overrides_the_variable(
     assert refused.returncode != 0
     assert json.loads(refused.stdout)["error"]["code"] == "unauthorized"
     assert "Traceback" not in refused.stderr
+    # Without any key, the one line says how to give the CLI one.
+    keyless = vortex_cli(server, "list", env_key=None)
+    assert keyless.returncode == 1, keyless
+    assert "an API key is required" in keyless.stderr
+    assert "VORTEX_API_KEY or `vortex --api-key KEY`" in keyless.stderr
     # Every command that talks to the server sends it (here: deploy, then run).
     Path(server.data_dir / "hello.js").write_text("Vortex.return('hi');")
     deployed = vortex_cli(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
@@ -25,6 +25,7 @@ from vortex.cli.logs import tail_forever
 from vortex.cli.options import connect, url_option
 from vortex.cli.output import Printer
 from vortex.cli.project import Options, Plan, beside_entry, plan_deploy
+from vortex.cli.wrangler import DEV_VARS, read_dev_vars
 from vortex.client import ClientError, CodeSyntaxError, Deployed
 from vortex.storage.names import NAME
 
@@ -59,6 +60,10 @@ class DevLoop:
     folder: Path
     deployed: tuple[str, tuple[tuple[str, bytes], ...]] | None = None
     """What was uploaded last: the entry (or bundle) and its .wasm files."""
+    attempted: tuple[str, tuple[tuple[str, bytes], ...]] | None = None
+    """What an upload was last tried with, whether the server took it or not."""
+    warned: set[str] = field(default_factory=set)
+    """Warnings already printed: the configuration's are the same at every save."""
     tail: asyncio.Task[None] | None = None
 
     def plan(self) -> Plan:
@@ -66,9 +71,10 @@ class DevLoop:
         name = plan.name or dev_name(plan.entry)
         return replace(plan, name=name)
 
-    async def deploy(self, why: str, planned: Plan | None = None) -> None:
+    async def deploy(self, why: str, planned: Plan | None = None, *, retry: bool = True) -> None:
         """Plan and upload, if what would be uploaded changed; a failure is printed, not
-        raised: the loop goes on."""
+        raised: the loop goes on. ``retry=False``: not again what the last try sent (the
+        catch-up after the start would repeat the first deploy's error)."""
         printer = self.printer
         try:
             plan = await asyncio.to_thread(self.plan) if planned is None else planned
@@ -77,11 +83,16 @@ class DevLoop:
             return
         if (plan.source, plan.wasm) == self.deployed:
             return
+        if not retry and (plan.source, plan.wasm) == self.attempted:
+            return
+        self.attempted = (plan.source, plan.wasm)
         if not plan.source.strip():
             printer.warn(f"{plan.shown} is empty: not deployed")
             return
         for warning in plan.warnings:
-            printer.warn(warning)
+            if warning not in self.warned:
+                self.warned.add(warning)
+                printer.warn(warning)
         started = time.perf_counter()
         try:
             async with connect(self.url) as client:
@@ -145,11 +156,11 @@ class DevLoop:
                 ready = True
                 # A save made before the watch began is not missed. "Watching" is said only
                 # after this catch-up, so a save made after it is reported as its own change.
-                await self.deploy(" (changed while starting)")
+                await self.deploy(" (changed while starting)", retry=False)
                 folders = ", ".join(map(str, watched))
                 self.printer.step(f"Watching {folders} for changes (Ctrl-C to stop)")
             if changes:
-                await self.deploy(f" ({_changed(changes, self.folder)})")
+                await self.deploy(f" ({changed_files(changes, self.folder)})")
 
 
 def watched_folders(plan: Plan) -> list[Path]:
@@ -161,10 +172,16 @@ def watched_folders(plan: Plan) -> list[Path]:
     return [project] if entry_folder.is_relative_to(project) else [project, entry_folder]
 
 
-def _changed(changes: set[tuple[Change, str]], folder: Path) -> str:
-    paths = sorted({Path(path) for _, path in changes})
+def changed_files(changes: set[tuple[Change, str]], folder: Path) -> str:
+    # A file added and deleted in one batch is a tool's temporary file (`sed -i`'s sedXXXXXX,
+    # an editor's write-then-rename): not what the user changed.
+    added = {path for change, path in changes if change == Change.added}
+    deleted = {path for change, path in changes if change == Change.deleted}
+    paths = sorted({Path(path) for _, path in changes if path not in added & deleted})
     here = folder.resolve()
     shown = [str(p.relative_to(here)) if p.is_relative_to(here) else str(p) for p in paths]
+    if not shown:
+        return "files changed"
     more = f" and {len(shown) - 2} more" if len(shown) > 2 else ""
     return ", ".join(shown[:2]) + more + " changed"
 
@@ -205,14 +222,18 @@ def dev(
     npm packages, and with no ENTRY its "main" is the entry. Each save that changes what is
     uploaded deploys a new version of the function's name: its URL stays the same.
     """
+    # As wrangler dev does, the project's .dev.vars are its secrets here; --secret wins.
+    local = read_dev_vars(Path.cwd())
     options = Options(
         entry,
         name=name,
         env=key_values(env, "--env"),
-        secrets=key_values(secrets, "--secret"),
+        secrets={**local, **key_values(secrets, "--secret")},
     )
     loop = DevLoop(url, options, allow_hosts, Printer.from_env(), Path.cwd())
     first = loop.plan()  # a missing file or a bad configuration ends it before anything starts
+    if local:
+        loop.printer.step(f"Secrets from {DEV_VARS}: {', '.join(sorted(local))}")
     try:
         asyncio.run(loop.run(first))
     except KeyboardInterrupt:

@@ -52,6 +52,7 @@ class CLIError(Exception):
 
 
 UNREACHABLE_HINT = "is `vortex serve` running there? (set --url or VORTEX_URL)"
+API_KEY_HINT = "give the CLI a key with VORTEX_API_KEY or `vortex --api-key KEY` (docs/auth.md)"
 
 
 def exit_code_for(error: ClientError) -> ExitCode:
@@ -85,6 +86,9 @@ def report(error: ClientError | CLIError, printer: Printer, *, as_json: bool) ->
     message = error.message
     if isinstance(error, ServerUnreachable) and not isinstance(error, UnexpectedResponse):
         message = f"{message}; {UNREACHABLE_HINT}"
+    elif isinstance(error, APIError) and error.code == "unauthorized":
+        # The server's message speaks HTTP (Authorization: Bearer); a CLI user needs the flag.
+        message = f"{message}; {API_KEY_HINT}"
     printer.error(message)
     return error.exit_code if isinstance(error, CLIError) else exit_code_for(error)
 

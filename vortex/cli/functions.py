@@ -134,6 +134,18 @@ def deploy(
         routes=routes,
     )
     plan = plan_deploy(options, Path.cwd())
+    if plan.routes and plan.name is None:
+        # Said before uploading; the server's "deploy with a name" names no option.
+        given = (
+            "--route needs"
+            if routes
+            else f"the routes of {plan.config.name if plan.config else ''} need"
+        )
+        raise CLIError(
+            f"{given} a name: routes are claimed by a named function; give --name NAME",
+            ExitCode.USAGE,
+            "invalid_request",
+        )
     if not plan.source.strip():
         raise CLIError(
             f"{plan.shown or plan.entry} is empty: there is no code to deploy",
@@ -148,7 +160,7 @@ def deploy(
     for warning in plan.warnings:
         printer.err(f"{printer.err_style('!', 'yellow', bold=True)} {warning}")
     if not as_json:
-        show_plan(plan, printer)
+        show_plan(plan, printer, dry_run=dry_run)
     if outdir is not None:
         written = write_upload(plan, outdir)
         if not as_json:
@@ -233,17 +245,19 @@ def write_upload(plan: Plan, outdir: Path) -> Path:
     return target
 
 
-def show_plan(plan: Plan, printer: Printer) -> None:
+def show_plan(plan: Plan, printer: Printer, *, dry_run: bool = False) -> None:
     where = f" (from {plan.config.name})" if plan.config is not None else ""
     size = bytes_phrase(len(plan.source.encode()))
+    # A dry run uploads nothing: "Deploying" would say otherwise.
+    verb, dots = ("Would deploy", "") if dry_run else ("Deploying", "...")
     if not plan.bundled_files:
-        printer.step(f"Deploying {plan.shown}{where} ({size})...")
+        printer.step(f"{verb} {plan.shown}{where} ({size}){dots}")
         return
     packages = f", packages: {', '.join(plan.packages)}" if plan.packages else ""
     printer.step(f"Bundled {plan.shown}{where}: {plan.bundled_files} files{packages}")
     wasm = ", ".join(f"{name} ({bytes_phrase(len(data))})" for name, data in plan.wasm)
     beside = f", with {wasm}" if wasm else ""
-    printer.step(f"Deploying the bundle, {plan.filename} ({size}){beside}...")
+    printer.step(f"{verb} the bundle, {plan.filename} ({size}){beside}{dots}")
 
 
 def show_syntax_error(exc: CodeSyntaxError, file: Path, source: str, printer: Printer) -> None:

@@ -45,6 +45,19 @@ def rebuild(data_dir: Path | None, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     if data_dir is not None:
         settings = replace(settings, data_dir=data_dir)
+    if settings.store != "s3" and not settings.data_dir.is_dir():
+        # Run elsewhere than the server's folder, it made an empty store there (and a secrets
+        # key) and reported 0 functions rebuilt: a success that repaired nothing.
+        where = settings.data_dir.absolute()
+        message = (
+            f"no data directory at {where}: run this where `vortex serve` keeps its data, "
+            "or give --data-dir (VORTEX_DATA_DIR)"
+        )
+        if as_json:
+            click.echo(json.dumps({"error": {"code": "data_dir_not_found", "message": message}}))
+        else:
+            click.echo(f"✗ {message}", err=True)
+        raise SystemExit(int(ExitCode.USAGE))
 
     async def main() -> Rebuilt:
         store = make_store(settings)

@@ -21,7 +21,7 @@ import click
 
 from vortex.auth import ApiKeys
 from vortex.auth.errors import ApiKeyNotFound, AuthUnavailable, InvalidNamespace
-from vortex.backends import make_api_keys
+from vortex.backends import api_keys_backend, make_api_keys
 from vortex.cli.errors import ExitCode
 from vortex.config import ConfigError, Settings
 
@@ -34,6 +34,15 @@ def _settings(data_dir: Path | None) -> Settings:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     return replace(settings, data_dir=data_dir) if data_dir is not None else settings
+
+
+def _where(data_dir: Path | None) -> str:
+    """The key store, as a person would look for it: a key made in a folder the server does
+    not read is a key the server never checks."""
+    settings = _settings(data_dir)
+    if api_keys_backend(settings) == "redis" and settings.redis_url is not None:
+        return "Redis"
+    return str(settings.data_dir.absolute())
 
 
 def _run(data_dir: Path | None, as_json: bool, action: Callable[[ApiKeys], Awaitable[T]]) -> T:
@@ -102,7 +111,7 @@ def create(
         click.echo(json.dumps({**key.public_json(), "key": token}))
         return
     what = "/metrics" if for_metrics else f"namespace {key.namespace}"
-    click.echo(f"✓ Created API key {key.id} for {what}", err=True)
+    click.echo(f"✓ Created API key {key.id} for {what} (in {_where(data_dir)})", err=True)
     click.echo(token)
     click.echo(
         "  Shown only now: keep it safe (the store holds only its SHA-256). "
@@ -120,7 +129,10 @@ def list_keys(data_dir: Path | None, as_json: bool) -> None:
         click.echo(json.dumps({"keys": [key.public_json() for key in found]}))
         return
     if not found:
-        click.echo("No API keys: the server is single-tenant and serves on loopback only.")
+        click.echo(
+            f"No API keys in {_where(data_dir)}: a server of that data is single-tenant and "
+            "serves on loopback only."
+        )
         return
     rows = [("ID", "NAMESPACE", "SCOPE", "CREATED", "NOTE")]
     rows += [(k.id, k.namespace or "-", k.scope, k.created_at, k.note) for k in found]

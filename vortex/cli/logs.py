@@ -9,10 +9,12 @@ import click
 from vortex.cli.errors import CLIError, ExitCode, command_errors
 from vortex.cli.options import connect, function_ref, json_option, url_option
 from vortex.cli.output import Printer, clock_time, format_ms, relative_time
+from vortex.cli.run import show_run_error
 from vortex.client import (
     FunctionInfo,
     LogLine,
     NotFound,
+    RunError,
     RunInfo,
     ServerUnreachable,
 )
@@ -85,11 +87,15 @@ def last_run(url: str, checked: str, printer: Printer, *, as_json: bool) -> int:
             printer.out(f"  {mark} failed {when}: {run.error_code or 'error'}")
         printer.out(f"  Run ID: {run.run_id}")
         for line in kept.logs if kept is not None else ():
-            printer.out(f"  {printer.style(line.level, dim=True)} {line.message}")
+            printer.out(printer.log_line(line.level, line.message))
         if kept is not None and kept.raw.get("logs_truncated"):
             printer.out(
                 printer.style("  (more lines were printed than the history keeps)", dim=True)
             )
+        error = kept.raw.get("error") if kept is not None else None
+        if isinstance(error, dict):
+            # The code alone ("function_error") does not say what threw, nor where.
+            show_run_error(RunError.from_json(error), printer)
     printer.out(
         printer.style("Earlier runs: ", dim=True)
         + printer.style(f"vortex runs {checked}", "cyan")

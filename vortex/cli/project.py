@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from vortex.cli.bundle import bundle
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.wrangler import CONFIG_NAMES, WorkerConfig, find_config, load_config
+from vortex.storage.names import NAME
 
 _IMPORTS = re.compile(r"\bimport\b|\brequire\s*\(|\bfrom\s*[\"'`]")
 """Text that may import another file. A lexical guess that errs on the side of bundling: a file
@@ -64,6 +65,8 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
     source = read_source(entry)
     warnings: list[str] = []
     name = options.name if options.name is not None else (config.name if config else None)
+    if options.name is None and config is not None and name is not None:
+        _check_config_name(config, name)
     # A name given as --secret is kept out of the variables, as it would be refused in both.
     env = {k: v for k, v in (config.vars if config else {}).items() if k not in options.secrets}
     env.update(options.env)
@@ -99,6 +102,19 @@ def _entry(file: Path | None, config: WorkerConfig | None, folder: Path) -> Path
             "invalid_config",
         )
     return config.folder / config.main
+
+
+def _check_config_name(config: WorkerConfig, name: str) -> None:
+    """Refused here, the error names the file; the server's would not say where the name came
+    from. Workers accept names Vortex does not (``my_worker``)."""
+    if not NAME.fullmatch(name):
+        raise CLIError(
+            f'{config.path.name}: "name" {name!r} is not a Vortex function name (1-63 '
+            "lowercase letters, digits and hyphens, starting with a letter or digit): "
+            "rename it there, or give --name",
+            ExitCode.USAGE,
+            "invalid_config",
+        )
 
 
 def _schedule(config: WorkerConfig, given: str | None, warnings: list[str]) -> str | None:

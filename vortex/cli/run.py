@@ -22,6 +22,7 @@ from vortex.cli.output import Printer, format_ms, pretty_json
 from vortex.client import (
     LogLine,
     LogStream,
+    NotFound,
     RunError,
     RunResult,
     ServerError,
@@ -119,6 +120,11 @@ async def run_live(client: VortexClient, checked_id: str, printer: Printer) -> R
         stream: LogStream | None
         try:
             stream = await stack.enter_async_context(client.tail(checked_id))
+        except NotFound:
+            # A refused handshake has no body to tell "no such function" from "this is not the
+            # API" (the functions listener's port): the same question over HTTP tells them apart.
+            await client.get_function(checked_id)
+            raise
         except (UnexpectedResponse, ServerError) as exc:
             # Live output is a nicety (a proxy may not pass WebSockets); the run still works.
             stream = None

@@ -235,3 +235,32 @@ def _string_end(text: str, start: int) -> int:
         else:
             i += 1
     return len(text)
+
+
+DEV_VARS = ".dev.vars"
+"""Where ``wrangler dev`` finds a project's local secrets (dotenv lines), beside its config."""
+
+
+def read_dev_vars(folder: Path) -> dict[str, str]:
+    """The ``.dev.vars`` of a project, as ``vortex dev`` sends them: secrets. ``KEY=VALUE``
+    lines, ``#`` comments, an optional ``export``, values optionally in quotes."""
+    path = folder / DEV_VARS
+    if not path.is_file():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _invalid(path, f"cannot be read: {exc}") from None
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise _invalid(path, f"line {number} is not KEY=VALUE")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values

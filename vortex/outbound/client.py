@@ -129,7 +129,11 @@ class OutboundClient:
         if url.scheme not in ("http", "https"):
             raise SubrequestRefused(f"fetch to {url} is not allowed: only http and https are")
         if not host_allowed(host, allow_hosts):
-            raise SubrequestRefused(f"fetch to {host} is not allowed for this function")
+            # Workers fetch anywhere: a Workers user needs to be told how to allow a host.
+            raise SubrequestRefused(
+                f"fetch to {host} is not allowed for this function: allow the host at deploy "
+                f'(vortex deploy --allow-host {host}, or "allow_hosts")'
+            )
         # aiohttp connects to an IP literal without asking the resolver, so check it here.
         try:
             address = ipaddress.ip_address(host.strip("[]"))

@@ -12,7 +12,12 @@ function loadHandler(state, instance, method) {
   const handler = exports ? exports.default : undefined;
   if ((typeof handler !== 'object' && typeof handler !== 'function') || handler === null || typeof handler[method] !== 'function') {
     const signature = method === 'fetch' ? 'fetch(request, env, ctx)' : method + '(event, env, ctx)';
-    fail(state, 'invalid_module', 'The module must export a default object with a ' + method + ' method: export default { async ' + signature + ' { ... } }');
+    let message = 'The module must export a default object with a ' + method + ' method: export default { async ' + signature + ' { ... } }';
+    // A cron-only Worker is valid: what is refused is reaching it by HTTP (or /execute).
+    if (method === 'fetch' && handler && typeof handler.scheduled === 'function') {
+      message = 'This module has a scheduled handler only: it runs on its cron schedule, and requests (and vortex run) need a fetch method too: export default { async fetch(request, env, ctx) { ... }, scheduled }';
+    }
+    fail(state, 'invalid_module', message);
     return undefined;
   }
   return handler;
