@@ -455,6 +455,28 @@ class VortexClient:
         data = await self._request("POST", url, headers=headers, client_timeout=_LONG)
         return _parse(RunResult.from_json, data, self._url(*url))
 
+    async def run_scheduled(
+        self,
+        function: str,
+        *,
+        cron: str | None = None,
+        scheduled_time_ms: int | None = None,
+        run_id: str | None = None,
+    ) -> RunResult:
+        """Run a module function's ``scheduled`` handler once, now, as a cron tick would; the
+        event's ``cron`` and ``scheduledTime`` default to its schedule and now."""
+        headers = {RUN_ID_HEADER: run_id} if run_id else None
+        body: dict[str, object] = {}
+        if cron is not None:
+            body["cron"] = cron
+        if scheduled_time_ms is not None:
+            body["scheduledTime"] = scheduled_time_ms
+        url = ("functions", function, "scheduled")
+        data = await self._request(
+            "POST", url, json_body=body, headers=headers, client_timeout=_LONG
+        )
+        return _parse(RunResult.from_json, data, self._url(*url))
+
     async def list_page(
         self, limit: int | None = None, cursor: str | None = None, prefix: str = ""
     ) -> tuple[list[FunctionInfo], str | None]:

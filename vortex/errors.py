@@ -88,6 +88,12 @@ class InvalidRoute(BadRequest):
     code = "invalid_route"
 
 
+class NotAModule(BadRequest):
+    """Asked to run a ``scheduled`` handler of a script function, which has none."""
+
+    code = "not_a_module"
+
+
 class SyntaxErrorInCode(BadRequest):
     code = "syntax_error"
 

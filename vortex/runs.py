@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 LISTENER_TRIGGER = "http"
 """The trigger of a run the functions listener started (its history entries say so)."""
+ON_DEMAND_SCHEDULED_TRIGGER = "scheduled"
+"""A module's ``scheduled`` handler run on demand (``POST /functions/{ref}/scheduled``)."""
+API_TRIGGERS = frozenset({"execute", ON_DEMAND_SCHEDULED_TRIGGER})
+"""Runs an API request started: its access line (with the run id) stands for the run."""
 RECORD_WAIT = 0.5
 """How long ``POST /execute`` waits for its run to be in the history before answering, so that
 ``vortex run hello && vortex runs hello`` shows that run; a slow history delays no answer more."""
@@ -237,7 +241,7 @@ class RunService:
         )
         # An API request's run has its access line, and so has a listener request's (made by
         # the host at the request's end) unless its host died with it: then this line is all.
-        if trigger != "execute" and (trigger != LISTENER_TRIGGER or outcome.host_gone):
+        if trigger not in API_TRIGGERS and (trigger != LISTENER_TRIGGER or outcome.host_gone):
             oplog.run_ended(
                 trigger,
                 record.name or record.id,

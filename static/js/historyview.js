@@ -11,6 +11,7 @@ const TRIGGERS = {
   execute: { icon: "bolt", label: "API", title: "POST /execute (this page, the CLI, curl)" },
   http: { icon: "globe", label: "HTTP", title: "the HTTP trigger /fn/…" },
   cron: { icon: "calendar", label: "Cron", title: "a cron schedule" },
+  scheduled: { icon: "calendar", label: "Scheduled", title: "the scheduled handler run on demand (vortex trigger)" },
 };
 
 export const refOf = (fn) => (fn ? fn.name ?? fn.id : null);

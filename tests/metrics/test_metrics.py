@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import aiohttp
@@ -105,7 +106,7 @@ def test_scrape_time_series() -> None:
     assert found[("vortex_logbus_published_total", ())] == 10
     assert found[("vortex_logbus_dropped_total", ())] == 2
     assert found[("vortex_cron_ticks_total", (("result", "fired"),))] == 5
-    assert ("vortex_pool_busy_hosts", ()) not in found  # the pool does not report it (yet)
+    assert ("vortex_pool_busy_hosts", ()) not in found  # a stats object without it
 
     @dataclass(frozen=True)
     class WithBusy(Stats):
@@ -135,3 +136,32 @@ async def test_metrics_route(server: ServerProcess) -> None:
         ("auth", "local"),
     ]:
         assert found[("vortex_backend_up", (("backend", backend), ("component", component)))] == 1
+
+
+async def test_busy_hosts_counts_hosts_with_a_run_in_flight(server: ServerProcess) -> None:
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        code = "await new Promise((resolve) => setTimeout(resolve, 1500)); Vortex.return(1);"
+        async with http.post("/deploy", json={"code": code}) as response:
+            function_id = (await response.json())["function_id"]
+
+        async def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+            async with http.get("/metrics") as response:
+                return samples(await response.text())
+
+        async def execute() -> int:
+            async with http.post(f"/execute/{function_id}") as response:
+                return response.status
+
+        run = asyncio.create_task(execute())
+        try:
+            async with asyncio.timeout(10):
+                during = await scrape()
+                while during[("vortex_pool_running_invocations", ())] < 1:
+                    await asyncio.sleep(0.05)
+                    during = await scrape()
+        finally:
+            assert await run == 200
+        after = await scrape()
+    assert during[("vortex_pool_busy_hosts", ())] >= 1
+    active = after[("vortex_pool_hosts", (("role", "active"),))]
+    assert 0 <= after[("vortex_pool_busy_hosts", ())] <= active

@@ -12,7 +12,7 @@ from vortex.cli.init import init
 from vortex.cli.keys import keys
 from vortex.cli.logs import logs
 from vortex.cli.options import remember_api_key
-from vortex.cli.run import run
+from vortex.cli.run import run, trigger
 from vortex.cli.runs import runs
 from vortex.cli.serve import serve
 from vortex.cli.versions import rollback, versions
@@ -42,6 +42,7 @@ for command in (
     deploy,
     dev,
     run,
+    trigger,
     list_functions,
     logs,
     runs,

@@ -1,7 +1,8 @@
 """Cron triggers wired into the server: the scheduler runs with the app, and each tick it
 claims runs the function's active version like any other run (logs on the bus, a history entry
 with ``trigger: "cron"``, metrics). A module function gets ``scheduled(event, env, ctx)``; a
-script simply runs. See docs/cron.md for the guarantees.
+script simply runs (``vortex.scheduled``, which ``POST /functions/{ref}/scheduled`` uses too).
+See docs/cron.md for the guarantees.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from vortex.cron.registry_source import RegistrySchedules
 from vortex.cron.scheduler import Scheduler
 from vortex.errors import FunctionNotFound
 from vortex.http.keys import CRON, REGISTRY, RUNS, SETTINGS
+from vortex.scheduled import epoch_ms, start_scheduled
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +44,17 @@ async def run_tick(app: web.Application, key: str, tick: datetime) -> None:
         record = await registry.by_history_key(key)
     except FunctionNotFound:
         return  # deleted since the schedules were read
-    if record.schedule is None:
+    schedule = record.schedule
+    if schedule is None:
         return  # rolled back to a version without one
     record, code = await registry.code_of(record)
-    event: dict[str, object] = {
-        "cron": record.schedule,
-        "scheduledTime": int(tick.timestamp() * 1000),
-    }
-    started = await app[RUNS].start(
-        record, code, str(uuid.uuid4()), trigger="cron", scheduled=event
+    started = await start_scheduled(
+        app[RUNS],
+        record,
+        code,
+        str(uuid.uuid4()),
+        cron=schedule,
+        scheduled_time_ms=epoch_ms(tick),
     )
     await started.recorded
 

@@ -21,6 +21,8 @@ from vortex.http.responses import json_response
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
 from vortex.isolates.invocation import Invocation
 from vortex.modules.bundle import ModuleBundle
+from vortex.runs import Started
+from vortex.storage.base import FunctionRecord
 
 routes = web.RouteTableDef()
 
@@ -50,7 +52,6 @@ async def _response_output(invocation: Invocation, head: ResponseHead) -> dict[s
 @routes.post("/execute/{function_id:[^/]+}")  # an id or a name
 async def execute(request: web.Request) -> web.Response:
     record, code = await request.app[REGISTRY].code_of(await resolve(request))
-    function_id = record.id
     run_id = run_id_of(request)
     fetch_request = None
     if isinstance(code, ModuleBundle):
@@ -58,11 +59,20 @@ async def execute(request: web.Request) -> web.Response:
         url = request.app[DATA_PLANE].url_of(record, by_id=True) + "/"
         fetch_request = HttpRequest("GET", url, [])
     started = await request.app[RUNS].start(record, code, run_id, fetch_request)
-    invocation = started.invocation
     output: Any = None
-    head = await invocation.response
+    head = await started.invocation.response
     if head is not None:
-        output = await _response_output(invocation, head)
+        output = await _response_output(started.invocation, head)
+    return await run_answer(request, record, started, output)
+
+
+async def run_answer(
+    request: web.Request, record: FunctionRecord, started: Started, output: Any = None
+) -> web.Response:
+    """Once the run has ended: its output (``output``, else what a script returned), logs,
+    times and error, as ``POST /execute`` and ``POST /functions/{ref}/scheduled`` answer."""
+    invocation = started.invocation
+    run_id = started.run_id
     outcome = await invocation.outcome
     await started.wait_recorded()
     if output is None and outcome.output_json:
@@ -73,7 +83,7 @@ async def execute(request: web.Request) -> web.Response:
         "execution_time_ms": round(outcome.duration_ms, 3),
         "cpu_time_ms": outcome.cpu_ms,
         "run_id": run_id,
-        "function_id": function_id,
+        "function_id": record.id,
     }
     if record.name is not None:
         body.update(name=record.name, version=record.version)

@@ -50,6 +50,10 @@ class PoolStats:
     host_restarts: int
     host_recycles: int = 0
     """Hosts retired gracefully (run count, memory, or room for another namespace)."""
+    busy_hosts: int = 0
+    """Active hosts with at least one of the runs counted in ``running``: busy against
+    ``active_workers`` is how much of the pool is in use, which ``running`` alone hides when
+    hosts take several runs at once."""
 
 
 class IsolatePool:
@@ -123,6 +127,7 @@ class IsolatePool:
             running=sum(h.load for h in fleet.serving()),
             host_restarts=fleet.restarts,
             host_recycles=fleet.recycles,
+            busy_hosts=sum(1 for h in fleet.active if h.alive and h.load > 0),
         )
 
     def host_pids(self) -> list[int]:
