@@ -126,3 +126,27 @@ async def test_a_domain_hostname_is_one_route_for_every_path() -> None:
     with pytest.raises(RouteError) as raised:
         await asyncio.wait_for(refused, 1)
     assert (raised.value.status, raised.value.code) == (404, "function_not_found")
+
+
+async def test_a_retired_host_answers_every_question_once_nobody_will() -> None:
+    """Once the supervisor stops listening, a question in flight and any new one are answered
+    at once: the route the host had, or a 503 to send the request again, never a wait until
+    the host exits."""
+    supervisor = Supervisor()
+    table = supervisor.table()
+    asked = table.resolve("hello.localhost", b"/")
+    table.answered(Routed(supervisor.asked[0].rid, spec("hello")))
+    await asked
+    supervisor.generation += 1  # a change: the route is asked for again
+    in_flight = table.resolve("hello.localhost", b"/")
+    unknown = table.resolve("other.localhost", b"/")
+    table.orphan()
+    assert (await asyncio.wait_for(in_flight, 1)).function_id == "hello"
+    with pytest.raises(RouteError) as raised:
+        await asyncio.wait_for(unknown, 1)
+    assert (raised.value.status, raised.value.code) == (503, "pool_unavailable")
+    later = table.resolve("hello.localhost", b"/")
+    assert later.done() and later.result().function_id == "hello"
+    asked_before = len(supervisor.asked)
+    assert table.resolve("new.localhost", b"/").done()
+    assert len(supervisor.asked) == asked_before  # nothing sent to a supervisor that is gone

@@ -243,7 +243,11 @@ class Fleet:
         # Runs end within their wall limit (the supervisor's backstop forgets them after it),
         # and the watchdog still watches a draining host's CPU and memory. Polled: a host's
         # handle has no "idle" event, and a few wake-ups per run's end cost nothing.
-        while host.alive and (host.load or host.checks):  # noqa: ASYNC110
+        # Connections handed to it before it was retired may still wait in its queue (a burst
+        # leaves hundreds): they go to it before it is told to finish.
+        while host.alive and (  # noqa: ASYNC110
+            host.load or host.checks or (host.handoffs is not None and host.handoffs.waiting)
+        ):
             await asyncio.sleep(DRAIN_POLL)
         # The host finishes the listener runs the supervisor does not know of before it exits.
         await host.close(grace=self.limits.wall_ms / 1000 + 1.0)

@@ -297,6 +297,7 @@ async def serve(
             print(f"vortex host {os.getpid()}: {exc}", file=sys.stderr, flush=True)
             os._exit(1)
         if message is None:
+            routes.orphan()
             await server.finish(LISTENER_FINISH_TIMEOUT)
             host.flush_records(final=True)
             flush()

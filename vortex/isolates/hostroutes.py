@@ -67,6 +67,9 @@ class RouteTable:
         """Questions in flight: their key, the count of changes when it was asked, and the
         route it had (whose code is used again if the answer names the same function)."""
         self._ids = itertools.count(1)
+        self._orphaned = False
+        """The supervisor stopped listening (the host is retired and finishing): nobody answers
+        a question any more."""
 
     def lookup(self, hostname: str, target: bytes = b"/") -> Route | None:
         """The route of ``hostname`` (and ``target``'s path, for a custom domain's) if it is
@@ -107,6 +110,9 @@ class RouteTable:
         if asked is not None:
             return asked
         future: asyncio.Future[Route] = asyncio.get_running_loop().create_future()
+        if self._orphaned:
+            _settle_orphaned(future, stale)
+            return future
         rid = next(self._ids)
         self._asked[key] = future
         self._by_id[rid] = (key, self._generation(), stale)
@@ -114,6 +120,19 @@ class RouteTable:
         known = stale.function_id if stale is not None else None
         self._send(Resolve(rid, hostname, known, target.decode("latin-1")))
         return future
+
+    def orphan(self) -> None:
+        """The supervisor will answer no more questions: connections it handed over before
+        it retired this host are still coming (a burst queues hundreds), and each must be
+        answered, not left waiting for the host's exit. A hostname served before keeps the
+        route it had (the host stops in seconds); any other gets a 503 to try again, which a
+        new connection does on another host."""
+        self._orphaned = True
+        for rid, (key, _, stale) in list(self._by_id.items()):
+            del self._by_id[rid]
+            future = self._asked.pop(key, None)
+            if future is not None and not future.done():
+                _settle_orphaned(future, stale)
 
     def prime(self, hostnames: list[str], spec: RouteSpec) -> Route | None:
         """A route the supervisor pushed after a deploy (a ``Warm`` frame), before anyone
@@ -179,3 +198,13 @@ class RouteTable:
         if spec is None or code is None:
             raise RouteError(500, "internal_error", "the route could not be read: no code")
         return Route.from_frame(spec, code, self._same)
+
+
+def _settle_orphaned(future: asyncio.Future[Route], stale: Route | None) -> None:
+    if stale is not None:
+        future.set_result(stale)
+        return
+    future.set_exception(
+        RouteError(503, "pool_unavailable", "This host is stopping: send the request again")
+    )
+    future.exception()  # nobody may be waiting (the connection closed)
