@@ -251,6 +251,9 @@ def burst(
                 if child.poll() is None:
                     child.kill()
                 child.wait()
+                for pipe in (child.stdin, child.stdout):
+                    if pipe is not None:
+                        pipe.close()
         answers: list[float] = []
         sent: list[float] = []
         for i in range(processes):
