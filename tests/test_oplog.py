@@ -295,3 +295,27 @@ def test_dropped_access_lines_are_counted_in_a_warning(caplog: pytest.LogCapture
     entry = json.loads(oplog.JsonLines().format(refused))
     assert (entry["kind"], entry["status"], entry["error"]) == ("listener", 400, "bad_request")
     assert "method" not in entry and "host" not in entry and "function" not in entry
+
+
+def test_a_batch_of_listener_requests_is_a_line_each(caplog: pytest.LogCaptureFixture) -> None:
+    records = [
+        AccessRecord("GET", f"/item/{n}", 200, 0.5 + n, "hello.localhost", "fid", f"run{n}")
+        for n in range(3)
+    ]
+    with caplog.at_level(logging.INFO, logger="vortex.access"):
+        oplog.listener_requests([(record, "hello") for record in records])
+        for record in records:
+            oplog.listener_request(record, "hello")
+    batch, *singles = caplog.records
+    assert len(singles) == 3
+    singles[0].created = singles[1].created = singles[2].created = batch.created
+    singles[0].msecs = singles[1].msecs = singles[2].msecs = batch.msecs
+    text = oplog.TextLines()
+    assert text.format(batch).splitlines() == [text.format(single) for single in singles]
+    as_json = oplog.JsonLines()
+    assert as_json.format(batch).splitlines() == [as_json.format(single) for single in singles]
+    assert [json.loads(line)["path"] for line in as_json.format(batch).splitlines()] == [
+        "/item/0",
+        "/item/1",
+        "/item/2",
+    ]

@@ -214,18 +214,20 @@ class DataPlane:
         if records:
             self.pool.count_listener_runs(host, len(records))
             self.runs.record_unannounced(records)
-        for record in access:
-            self.log_access(record)
+        if access:
+            oplog.listener_requests([(record, self._function_named(record)) for record in access])
         if dropped:
             oplog.access_dropped(dropped, host.pid)
 
     def log_access(self, record: AccessRecord) -> None:
         """The access line of a listener request, named as the operator knows the function."""
-        function = None
-        if record.function_id is not None:
-            cached = self.registry.cached(record.function_id)
-            function = record.function_id if cached is None else public_name(cached[0])
-        oplog.listener_request(record, function)
+        oplog.listener_request(record, self._function_named(record))
+
+    def _function_named(self, record: AccessRecord) -> str | None:
+        if record.function_id is None:
+            return None
+        cached = self.registry.cached(record.function_id)
+        return record.function_id if cached is None else public_name(cached[0])
 
     def listen_frame(self) -> Listen:
         settings = self.settings

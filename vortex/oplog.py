@@ -28,6 +28,7 @@ import logging
 import logging.handlers
 import queue
 import time
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import orjson
@@ -40,6 +41,9 @@ LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 FIELDS = "fields"
 """The ``extra`` attribute holding a line's structured fields (JSON keys; text ``key=value``)."""
+LINES = "lines"
+"""The ``extra`` attribute of a record that stands for several lines: ``(text, fields)`` each,
+written as lines of their own with the record's time, level and logger."""
 NO_REASON = "no reason known: it crashed or was killed from outside"
 
 
@@ -110,8 +114,23 @@ def access_logged() -> bool:
 def listener_request(record: AccessRecord, function: str | None) -> None:
     """The access line of one request of the functions listener; ``function`` is its name
     (``public_name``), or its id when the server no longer has its record at hand."""
-    if not ACCESS.isEnabledFor(logging.INFO):
+    listener_requests([(record, function)])
+
+
+def listener_requests(requests: Sequence[tuple[AccessRecord, str | None]]) -> None:
+    """The access lines of a host's batch of listener requests, as one log record that the
+    formatters write as one line per request (``LINES``). A record per line cost the event
+    loop ~100 µs a request (the record, the caller's frame, the queue's copy) and the writer
+    a flush each: with access lines on, hello on the listener served 4,857 req/s against
+    10,134 with them off."""
+    if not requests or not ACCESS.isEnabledFor(logging.INFO):
         return
+    lines = [_listener_line(record, function) for record, function in requests]
+    text = lines[0][0] if len(lines) == 1 else "\n".join(line for line, _ in lines)
+    ACCESS.info("%s", text, extra={FIELDS: lines[0][1], LINES: lines})
+
+
+def _listener_line(record: AccessRecord, function: str | None) -> tuple[str, dict[str, Any]]:
     text = f"{record.method or '-'} {record.path or '-'} {record.status} {record.ms:.1f}ms"
     text += f" host={record.hostname or '-'}"
     if function is not None:
@@ -132,7 +151,7 @@ def listener_request(record: AccessRecord, function: str | None) -> None:
         "run_id": record.run_id,
         "error": record.error,
     }
-    ACCESS.info("%s", text, extra={FIELDS: fields})
+    return text, fields
 
 
 def access_dropped(count: int, pid: int) -> None:
@@ -176,17 +195,38 @@ def run_ended(
     ACCESS.info("%s", text, extra={FIELDS: fields})
 
 
+class TextLines(logging.Formatter):
+    """``time level logger: message``, each of a batch's lines (``LINES``) with its own."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        lines = getattr(record, LINES, None)
+        if not isinstance(lines, list):
+            return super().format(record)
+        prefix = f"{self.formatTime(record)} {record.levelname} {record.name}: "
+        return "\n".join(prefix + text for text, _ in lines)
+
+
 class JsonLines(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and the line's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
+        common: dict[str, Any] = {
             "time": _iso(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
         }
-        fields = getattr(record, FIELDS, None)
+        lines = getattr(record, LINES, None)
+        if isinstance(lines, list):
+            return "\n".join(self._line(record, common, text, fields) for text, fields in lines)
+        return self._line(record, common, record.getMessage(), getattr(record, FIELDS, None))
+
+    def _line(
+        self, record: logging.LogRecord, common: dict[str, Any], message: str, fields: object
+    ) -> str:
+        entry = {**common, "message": message}
         if isinstance(fields, dict):
             entry.update((k, v) for k, v in fields.items() if v is not None)
         if record.exc_info:
@@ -204,10 +244,7 @@ def configure(level: str = "INFO", log_format: LogFormat = "text", *, access: bo
     leaves out the access and run lines (``VORTEX_ACCESS_LOG=off``)."""
     ACCESS.setLevel(logging.NOTSET if access else logging.WARNING)
     handler = logging.StreamHandler()
-    if log_format == "json":
-        handler.setFormatter(JsonLines())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonLines() if log_format == "json" else TextLines())
     handler.addFilter(HostEventWords())
     # Lines are written by a thread of their own: a burst of thousands of listener runs gives
     # thousands of run lines at once, and writing them on the event loop (stderr may be a slow
