@@ -183,7 +183,12 @@ class DataPlane:
         try:
             hostname, matched, paths = message.hostname, "", None
             if self._label(hostname) is None:
-                found = await self.registry.routes.match(hostname, path_of(message.path))
+                try:
+                    found = await self.registry.routes.match(hostname, path_of(message.path))
+                except FunctionNotFound:
+                    if _is_address(hostname):  # pointed at this port instead of the API's?
+                        raise self._not_found(hostname) from None
+                    raise
                 claim = found.claim
                 matched, paths = claim.pattern.path, list(found.paths)
                 record = await self.registry.resolve(claim.name, claim.namespace)

@@ -69,6 +69,7 @@ from vortex.http.keys import (
 from vortex.http.middleware import json_errors
 from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.listener import FunctionsListener
+from vortex.isolates.listener import bind as bind_listener
 from vortex.isolates.liveness import Liveness
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
@@ -136,8 +137,13 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
     if settings.logbus == "redis":  # alone on the embedded bus, no other node can change routes
         route_changes = RouteChanges(app[LOGBUS], app[REGISTRY], plane.routes_changed)
         await route_changes.start()
-    listener = None
-    if settings.functions_port:
+    listener = accepting = None
+    if settings.functions_port and settings.functions_hosts_accept and not settings.dedicated_hosts:
+        # The hosts accept; the supervisor only holds the socket (and its queue) for them.
+        accepting = bind_listener(settings.functions_listen_host, settings.functions_port)
+        app[POOL].listen(plane, plane.listen_frame(), accepting)
+    elif settings.functions_port:
+        # Dedicated hosts: a connection goes to its namespace's host, known from its first head.
         app[POOL].listen(plane, plane.listen_frame())
         listener = FunctionsListener(
             settings.functions_listen_host,
@@ -153,6 +159,8 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
         await route_changes.close()
     if listener is not None:
         await listener.close()
+    if accepting is not None:
+        accepting.close()
 
 
 async def _registry(app: web.Application) -> AsyncIterator[None]:

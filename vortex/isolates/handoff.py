@@ -2,8 +2,9 @@
 SEQPACKET pair each host is started with.
 
 One message per connection: the bytes the supervisor already read, with the socket itself
-(SCM_RIGHTS). The pair's queue is short (``net.unix.max_dgram_qlen``, 10 by default), so in a
-burst most hand-offs find it full; they wait here, in order, behind one writer callback, and
+(SCM_RIGHTS); or once, the listening socket, for a host that accepts itself (``share``). The
+pair's queue is short (``net.unix.max_dgram_qlen``, 10 by default), so in a burst most
+hand-offs find it full; they wait here, in order, behind one writer callback, and
 are sent as the host reads. (One waiter per hand-off on the same descriptor does not work:
 ``add_writer`` keeps one callback per descriptor, and a burst of 1,000 connections lost a third
 of them that way, never answered.)
@@ -14,6 +15,12 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import deque
+
+LISTENING = b"\0listening"
+"""The bytes sent with the listening socket itself (``share``): a handed-over connection's
+bytes begin with an HTTP method, never with a NUL."""
+MAX_FIRST_BYTES = 256 << 10
+"""The most bytes the supervisor reads of a connection before it hands it over (listener.py)."""
 
 
 class Handoffs:
@@ -40,6 +47,11 @@ class Handoffs:
         if not self._writer:
             asyncio.get_running_loop().add_writer(self.channel.fileno(), self._drain)
             self._writer = True
+
+    def share(self, listening: socket.socket) -> None:
+        """Let the host accept from the functions listener's socket itself (accept.py): it gets
+        the same socket, with the same queue, and the supervisor keeps its own descriptor."""
+        self.send(listening.dup(), LISTENING)
 
     def _send_one(self, connection: socket.socket, data: bytes) -> bool:
         """Whether it left (the host's queue had room); a dead host's connection is dropped."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import ctypes
-import functools
 import os
 import socket
 import sys
@@ -22,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from vortex.isolates import protocol
+from vortex.isolates.accept import Intake
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
 from vortex.isolates.growth import GrowthWatch
 from vortex.isolates.hostroutes import RouteTable
-from vortex.isolates.httpserve import FunctionServer, HttpConnection, ListenerConfig
+from vortex.isolates.httpserve import FunctionServer, ListenerConfig
 from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
 from vortex.isolates.jobloop import MutedJobLoop, check_job_wrappers, check_muting
 from vortex.isolates.protocol import Drain, Frame, Listen, Log, Ping, Pong, Ready, Routed, Warm
@@ -181,48 +181,6 @@ LISTENER_FINISH_TIMEOUT = 30.0
 EXIT_FLUSH_TIMEOUT = 2.0
 """Seconds a host that is done waits for its last frames to leave (the supervisor reads them
 until the pipe closes; it kills a host that takes longer than its grace)."""
-MAX_HANDOFF = 256 << 10
-"""The most bytes the supervisor reads of a connection before it hands it over (listener.py)."""
-
-
-def take_connections(
-    loop: asyncio.AbstractEventLoop, channel: socket.socket, server: FunctionServer
-) -> None:
-    """Serve the connections the supervisor hands over on ``channel`` (SCM_RIGHTS), each with
-    the bytes it already read from it."""
-
-    def received() -> None:
-        while True:
-            try:
-                data, fds, _flags, _address = socket.recv_fds(channel, MAX_HANDOFF, 1)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                loop.remove_reader(channel.fileno())
-                return
-            if not fds:
-                if not data:  # the supervisor is gone
-                    loop.remove_reader(channel.fileno())
-                    return
-                continue
-            connection = socket.socket(fileno=fds[0])
-            if len(server.connections) + len(connecting) >= server.max_connections:
-                connection.close()  # out of descriptors for it: the client sees it closed
-                continue
-            connection.setblocking(False)
-            # Held until done: the loop keeps only weak references to tasks, and one collected
-            # while it waits would lose its connection without a word.
-            task = loop.create_task(
-                loop.connect_accepted_socket(
-                    functools.partial(HttpConnection, server, data), connection
-                )
-            )
-            connecting.add(task)
-            task.add_done_callback(connecting.discard)
-
-    connecting: set[asyncio.Task[Any]] = set()
-    channel.setblocking(False)
-    loop.add_reader(channel.fileno(), received)
 
 
 async def _written(transport: asyncio.WriteTransport, within: float) -> None:
@@ -285,8 +243,9 @@ async def serve(
             print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
     routes = RouteTable(host.send, host.same, clock.routes_generation)
     server = FunctionServer(host, routes)
+    intake = Intake(loop, server)
     if channel_fd is not None:
-        take_connections(loop, socket.socket(fileno=channel_fd), server)
+        intake.take_handoffs(socket.socket(fileno=channel_fd))
     # The supervisor gives a host that stops its own runaways a grace before it kills it.
     send(Ready(os.getpid(), interrupter is not None))
     while True:
@@ -297,6 +256,7 @@ async def serve(
             print(f"vortex host {os.getpid()}: {exc}", file=sys.stderr, flush=True)
             os._exit(1)
         if message is None:
+            intake.stop_accepting()
             routes.orphan()
             await server.finish(LISTENER_FINISH_TIMEOUT)
             host.flush_records(final=True)
@@ -319,6 +279,7 @@ async def serve(
                 server.config = ListenerConfig.from_frame(message)
                 host.access_records = message.access_records
             case Drain():
+                intake.stop_accepting()
                 server.drain()
             case _:
                 host.handle(message)

@@ -22,6 +22,7 @@ import os
 import resource
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -171,6 +172,11 @@ class FunctionServer:
         self.connections: set[HttpConnection] = set()
         self.max_connections = connection_limit()
         """Past this, a handed-over connection is closed at once (host.py)."""
+        self.reserved = self.max_connections // 4
+        """The last quarter of ``max_connections`` is kept for addresses holding less than a
+        quarter of it (``admits``): one client address cannot take a host from the others."""
+        self._from: Counter[str] = Counter()
+        """Open connections per client address."""
         self.draining = False
         """The host is being retired: connections close after their current request."""
         # Run ids unique across hosts and nodes, cheaper than a uuid4 per request: a counter
@@ -184,12 +190,33 @@ class FunctionServer:
     def new_run_id(self) -> str:
         return f"{next(self._run_numbers) & 0xFFFFFFFF:08x}{self._run_tail}"
 
+    def admits(self, address: str, connecting: int = 0) -> bool:
+        """Whether a new connection from ``address`` may be served, with ``connecting`` more on
+        their way in: none past ``max_connections``, and past three quarters of it none from
+        an address that holds a quarter already."""
+        held = len(self.connections) + connecting
+        if held >= self.max_connections:
+            return False
+        return held < self.max_connections - self.reserved or self._from[address] < self.reserved
+
+    def held_by(self, address: str) -> int:
+        return self._from[address]
+
     def watch(self, connection: HttpConnection) -> None:
         """Connections' timeouts are deadlines checked by one sweep (not a timer per request:
         two timers per request were a measurable share of a hello-world request)."""
         self.connections.add(connection)
+        self._from[connection.address] += 1
         if self._sweeper is None:
             self._sweep()
+
+    def forget(self, connection: HttpConnection) -> None:
+        if connection not in self.connections:
+            return
+        self.connections.discard(connection)
+        self._from[connection.address] -= 1
+        if self._from[connection.address] <= 0:
+            del self._from[connection.address]
 
     def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
@@ -242,11 +269,15 @@ class HttpConnection(asyncio.Protocol):
         """A request is being read (its first byte came, not its last)."""
         self._serving: _Request | None = None
         """The request whose answer is being made."""
+        self.address = ""
+        """The client's address (its IP), as the connection's peer says."""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self.address = str(peer[0]) if isinstance(peer, tuple) else ""
         self._arm(self._server.config.header_timeout)
         self._server.watch(self)
         if self._initial:
@@ -260,7 +291,7 @@ class HttpConnection(asyncio.Protocol):
             self.logged(self._request, CLIENT_CLOSED)
         self._closing = True
         self._disarm()
-        self._server.connections.discard(self)
+        self._server.forget(self)
         self.backed_up = False
         self._drained()  # the client is gone: what the run still writes is dropped
 

@@ -1,5 +1,7 @@
 """The functions listener's front door, in the supervisor: accept, learn the hostname, hand over.
 
+Used with dedicated hosts, or when ``VORTEX_FUNCTIONS_HOSTS_ACCEPT`` is off; otherwise the hosts
+accept from the listener's socket themselves (accept.py) and this module only binds it (``bind``).
 Function traffic has its own port (and its own origin per function: ``hello.localhost:8787``).
 The supervisor accepts each connection, reads its first request head (only the head: the
 hostname is all it needs), picks the host that will serve it (any host, or with dedicated hosts
@@ -113,6 +115,13 @@ class _Reading:
         self.watched = False
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """The functions listener's socket, listening (port 0: any free one)."""
+    sock = socket.create_server((host, port), backlog=LISTEN_BACKLOG, reuse_port=False)
+    sock.setblocking(False)
+    return sock
+
+
 def pending_limit(reserve: int = FD_RESERVE) -> int:
     """How many connections the supervisor may hold while it reads their heads: its open files
     less a reserve for the API, /health, storage and the hosts' pipes."""
@@ -188,10 +197,7 @@ class FunctionsListener:
         return len(self._reading) + len(self._tasks)
 
     async def start(self) -> None:
-        sock = socket.create_server(
-            (self.host, self.port), backlog=LISTEN_BACKLOG, reuse_port=False
-        )
-        sock.setblocking(False)
+        sock = bind(self.host, self.port)
         self._socket = sock
         self.port = sock.getsockname()[1]
         asyncio.get_running_loop().add_reader(sock.fileno(), self._accept)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,9 +139,12 @@ class IsolatePool:
         return list(self._fleet.active)
 
     # -- the functions listener ---------------------------------------------------------------
-    def listen(self, listening: Listening, frame: Listen) -> None:
-        """Let hosts serve the functions listener: ``frame`` is their ``listen`` settings."""
-        self._fleet.listen(listening, frame)
+    def listen(
+        self, listening: Listening, frame: Listen, accepting: socket.socket | None = None
+    ) -> None:
+        """Let hosts serve the functions listener: ``frame`` is their ``listen`` settings; with
+        ``accepting`` (the listener's socket), active hosts accept from it themselves."""
+        self._fleet.listen(listening, frame, accepting)
 
     def routes_changed(self) -> None:
         """A name means another version now, or a function is gone: before this returns,
