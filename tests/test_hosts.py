@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.hardening.test_interrupt import host_restarts_metric
 from tests.server import ServerProcess, alive
+from vortex.isolates.bootpriority import BOOT_NICENESS, BootPriority
 
 
 async def test_hosts_never_outlive_a_killed_server(
@@ -142,3 +146,38 @@ async def test_a_turn_longer_than_the_ping_deadline_is_not_a_dead_host(
         assert first == second
         async with http.get("/health") as r:
             assert (await r.json())["host_restarts"] == 0
+
+
+def _priorities(pid: int) -> tuple[set[int], str]:
+    """The niceness of each of the process's threads, and its session's autogroup line."""
+    threads = {int(tid) for tid in os.listdir(f"/proc/{pid}/task")}
+    nice = {os.getpriority(os.PRIO_PROCESS, tid) for tid in threads}
+    try:
+        with open(f"/proc/{pid}/autogroup") as entry:
+            autogroup = entry.read().rsplit("nice", 1)[1].strip()
+    except OSError:
+        autogroup = ""
+    return nice, autogroup
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="hosts boot at the normal priority unless root")
+def test_a_host_boots_at_a_low_priority_and_serves_at_the_servers() -> None:
+    # Lowered in the child (as the host is, between fork and exec, in a session of its own).
+    booting = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpriority(os.PRIO_PROCESS, 0))"],
+        preexec_fn=BootPriority().lower,
+        start_new_session=True,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(booting.stdout) == os.getpriority(os.PRIO_PROCESS, 0) + BOOT_NICENESS
+
+
+async def test_ready_hosts_have_the_servers_priority(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory(workers=2)
+    own = _priorities(server.process.pid)
+    for pid in server.host_pids():
+        assert _priorities(pid) == own, pid

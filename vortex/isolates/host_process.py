@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vortex.isolates import protocol
+from vortex.isolates.bootpriority import BootPriority
 from vortex.isolates.cgroups import HostCgroup
 from vortex.isolates.exchange import ResponseHead
 from vortex.isolates.handoff import Handoffs
@@ -98,6 +99,10 @@ def _die_with_parent() -> None:
     # even by SIGKILL, so no host ever outlives its server.
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _BOOT_PRIORITY.lower()
+
+
+_BOOT_PRIORITY = BootPriority()
 
 
 def _host_environment() -> dict[str, str]:
@@ -198,6 +203,7 @@ class HostProcess:
             await process.wait()
             clock.close()
             raise HostStartError(f"host process did not start (exit code {process.returncode})")
+        _BOOT_PRIORITY.restore(process.pid)
         host.interrupts = hello.interrupts
         host.answered_at = time.monotonic()
         host._reader_task = asyncio.create_task(host._read_loop())
