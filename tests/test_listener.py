@@ -13,6 +13,7 @@ import os
 import re
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -520,7 +521,8 @@ async def test_a_slow_reader_holds_back_the_stream_it_reads(
     assert received > 1000 * 16384
 
 
-SUPERVISOR_ACCEPTS = {"VORTEX_FUNCTIONS_HOSTS_ACCEPT": "0"}
+READS_FIRST_HEADS = {"VORTEX_DEDICATED_HOSTS": "1"}
+"""With dedicated hosts the supervisor reads each first head to choose the host (listener.py)."""
 
 
 @pytest.mark.parametrize(
@@ -528,12 +530,12 @@ SUPERVISOR_ACCEPTS = {"VORTEX_FUNCTIONS_HOSTS_ACCEPT": "0"}
     [
         # The supervisor reads at most 88 heads at once (its 600 open files less 512 kept for
         # the rest): the other silent clients are closed at once.
-        (SUPERVISOR_ACCEPTS, 300, "connections being read already"),
-        # The host accepts: the supervisor holds none of them. The host keeps 472 (its 600
-        # files less 128 for its pipes), and closes the rest at once.
+        (READS_FIRST_HEADS, 300, "connections being read already"),
+        # Passed on at once, unread: the supervisor holds none of them. The host keeps 472 (its
+        # 600 files less 128 for its pipes), and closes the rest at once.
         ({}, 500, "connections open already"),
     ],
-    ids=["supervisor-accepts", "hosts-accept"],
+    ids=["dedicated-hosts", "any-host"],
 )
 async def test_slow_clients_on_the_listener_leave_the_api_its_descriptors(
     server_factory: Callable[..., ServerProcess], env: dict[str, str], silent: int, shed_line: str
@@ -608,11 +610,11 @@ async def test_a_burst_of_connections_is_answered_whole(
     [
         # The listener reads 88 heads at once, the last 22 only for addresses that hold fewer
         # than 22: the silent clients get 66 (before, all 88 were the attacker's).
-        (SUPERVISOR_ACCEPTS, 300, 66),
+        (READS_FIRST_HEADS, 300, 66),
         # The host keeps 472 connections, the last 118 only for addresses holding fewer.
         ({}, 500, 354),
     ],
-    ids=["supervisor-accepts", "hosts-accept"],
+    ids=["dedicated-hosts", "any-host"],
 )
 async def test_slow_clients_of_one_address_leave_the_listener_to_the_others(
     server_factory: Callable[..., ServerProcess], env: dict[str, str], silent: int, most: int
@@ -703,9 +705,7 @@ def _owners_of_connection(client: socket.socket) -> set[int]:
     return owners
 
 
-@pytest.mark.parametrize(
-    "env", [{}, SUPERVISOR_ACCEPTS], ids=["hosts-accept", "supervisor-accepts"]
-)
+@pytest.mark.parametrize("env", [{}, READS_FIRST_HEADS], ids=["any-host", "dedicated-hosts"])
 async def test_a_connection_is_held_by_one_host_and_never_by_the_supervisor(
     server_factory: Callable[..., ServerProcess], env: dict[str, str]
 ) -> None:
@@ -718,3 +718,29 @@ async def test_a_connection_is_held_by_one_host_and_never_by_the_supervisor(
         assert client.recv(65536).startswith(b"HTTP/1.1 200 ")
         owners = _owners_of_connection(client)
     assert len(owners) == 1 and owners <= hosts, (owners, hosts, server.process.pid)
+
+
+async def test_kept_alive_connections_are_shared_evenly_by_the_hosts(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # As wrk or a proxy's pool opens them, all at once: each host gets its half. (Hosts that
+    # accepted from one shared socket themselves let one of them take all 32.)
+    server = server_factory({"VORTEX_DEBUG_HOST_HEADER": "1"}, workers=2)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        function_id = str((await _deploy(http, ECHO))["function_id"])
+    request = b"GET / HTTP/1.1\r\nHost: %s.localhost\r\n\r\n" % function_id.encode()
+    for _ in range(2):
+        clients = [
+            socket.create_connection(("127.0.0.1", server.functions_port), timeout=10)
+            for _ in range(32)
+        ]
+        try:
+            served_by = []
+            for client in clients:
+                client.sendall(request)
+                answer = client.recv(65536)
+                served_by.append(re.search(rb"x-vortex-host: (\d+)", answer).group(1))  # type: ignore[union-attr]
+            assert sorted(Counter(served_by).values()) == [16, 16]
+        finally:
+            for client in clients:
+                client.close()

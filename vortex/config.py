@@ -164,9 +164,6 @@ class Settings:
     """Take ``request.url``'s scheme from ``X-Forwarded-Proto``: only behind a proxy setting it."""
     functions_header_timeout_ms: int = 10_000
     functions_idle_timeout_ms: int = 30_000
-    functions_hosts_accept: bool = True
-    """Active hosts accept the listener's connections themselves (isolates/accept.py); off, or
-    with dedicated hosts, the supervisor accepts and hands each over (isolates/listener.py)."""
     api_idle_timeout_ms: int = 15_000
     """The API's port: time for a request head on a new connection, and between requests."""
     api_connections_per_address: int = 256
@@ -301,7 +298,6 @@ class Settings:
             functions_idle_timeout_ms=_int(
                 env, "VORTEX_FUNCTIONS_IDLE_TIMEOUT_MS", defaults.functions_idle_timeout_ms, 1
             ),
-            functions_hosts_accept=_bool(env, "VORTEX_FUNCTIONS_HOSTS_ACCEPT") is not False,
             api_idle_timeout_ms=_int(
                 env, "VORTEX_API_IDLE_TIMEOUT_MS", defaults.api_idle_timeout_ms, 1
             ),

@@ -68,8 +68,8 @@ from vortex.http.keys import (
 )
 from vortex.http.middleware import json_errors
 from vortex.isolates.cgroups import HostCgroups
+from vortex.isolates.dispatch import Dispatcher
 from vortex.isolates.listener import FunctionsListener
-from vortex.isolates.listener import bind as bind_listener
 from vortex.isolates.liveness import Liveness
 from vortex.isolates.pool import IsolatePool
 from vortex.metrics import Metrics
@@ -137,30 +137,30 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
     if settings.logbus == "redis":  # alone on the embedded bus, no other node can change routes
         route_changes = RouteChanges(app[LOGBUS], app[REGISTRY], plane.routes_changed)
         await route_changes.start()
-    listener = accepting = None
-    if settings.functions_port and settings.functions_hosts_accept and not settings.dedicated_hosts:
-        # The hosts accept; the supervisor only holds the socket (and its queue) for them.
-        accepting = bind_listener(settings.functions_listen_host, settings.functions_port)
-        app[POOL].listen(plane, plane.listen_frame(), accepting)
-    elif settings.functions_port:
-        # Dedicated hosts: a connection goes to its namespace's host, known from its first head.
+    front_door: FunctionsListener | Dispatcher | None = None
+    if settings.functions_port:
         app[POOL].listen(plane, plane.listen_frame())
-        listener = FunctionsListener(
-            settings.functions_listen_host,
-            settings.functions_port,
-            plane.pick_host,
-            settings.functions_header_timeout_ms / 1000,
-            pick_host_now=plane.pick_host_now,
-            on_access=plane.log_access,
-        )
-        await listener.start()
+        if settings.dedicated_hosts:
+            # A connection goes to its namespace's host, known from its first request's head.
+            front_door = FunctionsListener(
+                settings.functions_listen_host,
+                settings.functions_port,
+                plane.pick_host,
+                settings.functions_header_timeout_ms / 1000,
+                pick_host_now=plane.pick_host_now,
+                on_access=plane.log_access,
+            )
+        else:
+            front_door = Dispatcher(
+                settings.functions_listen_host, settings.functions_port, app[POOL].next_host
+            )
+            front_door.count_waiting(app[POOL].handoffs_waiting)
+        await front_door.start()
     yield
     if route_changes is not None:
         await route_changes.close()
-    if listener is not None:
-        await listener.close()
-    if accepting is not None:
-        accepting.close()
+    if front_door is not None:
+        await front_door.close()
 
 
 async def _registry(app: web.Application) -> AsyncIterator[None]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import Coroutine
 from typing import Any
 
@@ -67,8 +66,6 @@ class Fleet:
         """With dedicated hosts: when each host was last chosen (the least recent makes room)."""
         self.listening: Listening | None = None
         self._listen_frame: Listen | None = None
-        self._accepting: socket.socket | None = None
-        """The functions listener's socket, when active hosts accept from it themselves."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting = 0
         self._closing = False
@@ -110,27 +107,13 @@ class Fleet:
         await asyncio.gather(*(host.close() for host in hosts))
         self.launcher.close()
 
-    def listen(
-        self, listening: Listening, frame: Listen, accepting: socket.socket | None = None
-    ) -> None:
-        """Let every host, and every host started from now on, serve the functions listener;
-        with ``accepting``, active hosts accept its connections themselves (accept.py)."""
+    def listen(self, listening: Listening, frame: Listen) -> None:
+        """Let every host, and every host started from now on, serve the functions listener."""
         self.listening = listening
         self._listen_frame = frame
-        self._accepting = accepting
         for host in self.hosts():
             host.listening = listening
             host.send(frame)
-        for host in self.active:
-            self._activated(host)
-
-    def _activated(self, host: HostProcess) -> None:
-        """``host`` is active from now on: it accepts, when hosts do. (Retired, it is told to
-        finish: it stops accepting then.)"""
-        if self._accepting is None or host.handoffs is None or not host.alive:
-            return
-        with contextlib.suppress(ConnectionError):  # gone meanwhile: its exit is handled
-            host.handoffs.share(self._accepting)
 
     def spawn_task(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run ``coroutine`` until it ends or the pool closes."""
@@ -153,7 +136,6 @@ class Fleet:
             spare = self.take_spare()
             if spare is not None:
                 self.active.append(spare)
-                self._activated(spare)
                 return spare
         return None
 
@@ -177,7 +159,6 @@ class Fleet:
     def _place(self, host: HostProcess) -> None:
         if len(self.active) < self.size:
             self.active.append(host)
-            self._activated(host)
             self.host_joined.set()
         elif len(self.spare) < self.spares:
             self.spare.append(host)
@@ -235,7 +216,6 @@ class Fleet:
                 self._place(fresh)  # the host went meanwhile (killed at a limit)
                 return
             self.active[self.active.index(host)] = fresh
-            self._activated(fresh)
             if host in self.namespace_of:
                 # A host that has run nothing may go to the namespace the old one served.
                 self.namespace_of[fresh] = self.namespace_of[host]
@@ -294,7 +274,6 @@ class Fleet:
                 spare = self.spare.pop(0)
                 if spare.alive:
                     self.active.append(spare)
-                    self._activated(spare)
                     self.host_joined.set()
         elif host in self.spare:
             self.spare.remove(host)

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from vortex.isolates import protocol
-from vortex.isolates.accept import Intake
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
 from vortex.isolates.growth import GrowthWatch
 from vortex.isolates.hostroutes import RouteTable
 from vortex.isolates.httpserve import FunctionServer, ListenerConfig
+from vortex.isolates.intake import Intake
 from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
 from vortex.isolates.jobloop import MutedJobLoop, check_job_wrappers, check_muting
 from vortex.isolates.protocol import Drain, Frame, Listen, Log, Ping, Pong, Ready, Routed, Warm
@@ -256,7 +256,6 @@ async def serve(
             print(f"vortex host {os.getpid()}: {exc}", file=sys.stderr, flush=True)
             os._exit(1)
         if message is None:
-            intake.stop_accepting()
             routes.orphan()
             await server.finish(LISTENER_FINISH_TIMEOUT)
             host.flush_records(final=True)
@@ -279,7 +278,6 @@ async def serve(
                 server.config = ListenerConfig.from_frame(message)
                 host.access_records = message.access_records
             case Drain():
-                intake.stop_accepting()
                 server.drain()
             case _:
                 host.handle(message)

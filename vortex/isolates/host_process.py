@@ -250,7 +250,10 @@ class HostProcess:
         if self.handoffs is None or not self.alive:
             connection.close()
             raise ConnectionError("the host is gone")
-        self.handoffs.send(connection, data)
+        if data:
+            self.handoffs.send(connection, data)
+        else:
+            self.handoffs.send_unread(connection)
 
     def run(self, invocation: Invocation, message: protocol.Run) -> None:
         self.runs[invocation.id] = invocation

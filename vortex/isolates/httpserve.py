@@ -174,9 +174,11 @@ class FunctionServer:
         """Past this, a handed-over connection is closed at once (host.py)."""
         self.reserved = self.max_connections // 4
         """The last quarter of ``max_connections`` is kept for addresses holding less than a
-        quarter of it (``admits``): one client address cannot take a host from the others."""
+        quarter of it (``admit``): one client address cannot take a host from the others."""
+        self.held = 0
+        """Connections admitted and not closed yet."""
         self._from: Counter[str] = Counter()
-        """Open connections per client address."""
+        """Of those, per client address."""
         self.draining = False
         """The host is being retired: connections close after their current request."""
         # Run ids unique across hosts and nodes, cheaper than a uuid4 per request: a counter
@@ -190,14 +192,25 @@ class FunctionServer:
     def new_run_id(self) -> str:
         return f"{next(self._run_numbers) & 0xFFFFFFFF:08x}{self._run_tail}"
 
-    def admits(self, address: str, connecting: int = 0) -> bool:
-        """Whether a new connection from ``address`` may be served, with ``connecting`` more on
-        their way in: none past ``max_connections``, and past three quarters of it none from
-        an address that holds a quarter already."""
-        held = len(self.connections) + connecting
-        if held >= self.max_connections:
+    def admit(self, address: str) -> bool:
+        """Whether a new connection from ``address`` may be served (it is then counted until
+        ``release``): none past ``max_connections``, and past three quarters of it none from an
+        address that holds a quarter already. Counted as they are taken, not once their
+        transports are made: a burst handed over at once would pass every check."""
+        if self.held >= self.max_connections or (
+            self.held >= self.max_connections - self.reserved
+            and self._from[address] >= self.reserved
+        ):
             return False
-        return held < self.max_connections - self.reserved or self._from[address] < self.reserved
+        self.held += 1
+        self._from[address] += 1
+        return True
+
+    def release(self, address: str) -> None:
+        self.held -= 1
+        self._from[address] -= 1
+        if self._from[address] <= 0:
+            del self._from[address]
 
     def held_by(self, address: str) -> int:
         return self._from[address]
@@ -206,17 +219,13 @@ class FunctionServer:
         """Connections' timeouts are deadlines checked by one sweep (not a timer per request:
         two timers per request were a measurable share of a hello-world request)."""
         self.connections.add(connection)
-        self._from[connection.address] += 1
         if self._sweeper is None:
             self._sweep()
 
     def forget(self, connection: HttpConnection) -> None:
-        if connection not in self.connections:
-            return
-        self.connections.discard(connection)
-        self._from[connection.address] -= 1
-        if self._from[connection.address] <= 0:
-            del self._from[connection.address]
+        if connection in self.connections:
+            self.connections.discard(connection)
+            self.release(connection.address)
 
     def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
@@ -248,9 +257,12 @@ class FunctionServer:
 
 
 class HttpConnection(asyncio.Protocol):
-    def __init__(self, server: FunctionServer, initial: bytes) -> None:
+    def __init__(self, server: FunctionServer, initial: bytes, address: str) -> None:
+        """``address``: the client's address, as the connection was admitted under
+        (``FunctionServer.admit``); released when the connection is lost."""
         self._server = server
         self._initial = initial
+        self.address = address
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._request = _Request()
@@ -269,15 +281,11 @@ class HttpConnection(asyncio.Protocol):
         """A request is being read (its first byte came, not its last)."""
         self._serving: _Request | None = None
         """The request whose answer is being made."""
-        self.address = ""
-        """The client's address (its IP), as the connection's peer says."""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        peer = transport.get_extra_info("peername")
-        self.address = str(peer[0]) if isinstance(peer, tuple) else ""
         self._arm(self._server.config.header_timeout)
         self._server.watch(self)
         if self._initial:

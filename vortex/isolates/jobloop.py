@@ -81,6 +81,7 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
         self._queued_by: Counter[int] = Counter()
         """Jobs waiting, per run: a timer of a run waits for them (``has_jobs_of``)."""
         self._drain_pending = False
+        self._drain_turn: asyncio.Handle | None = None
         self._queued = asyncio.Handle(lambda: None, (), self)
         self.owner_of: Callable[[Context], int] = _one_owner
         """The run a job belongs to, from the context of the turn that queued it (host.py)."""
@@ -121,12 +122,13 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
     def _schedule_drain(self) -> None:
         self._drain_pending = True
         owner, queued_in, _ = self._jobs[0]
-        self.call_soon(self.drain, owner, context=queued_in)
+        self._drain_turn = self.call_soon(self.drain, owner, context=queued_in)
 
     def drain(self, owner: int) -> None:
         """A turn for the jobs at the head of the queue, in the context of the first (whose
         run may have ended meanwhile: the turn clock lets this turn run all the same)."""
         self._drain_pending = False
+        self._drain_turn = None
         jobs = self._jobs
         while jobs and not self.owner_alive(jobs[0][0]):
             self._pop()  # an ended run's job: nothing of it runs any more
@@ -162,8 +164,16 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
                     )
                     return
         finally:
-            if jobs and not self._drain_pending:
-                self._schedule_drain()
+            if jobs:
+                if not self._drain_pending:
+                    self._schedule_drain()
+            elif self._drain_turn is not None:
+                # Every job ran in this checkpoint: the turn scheduled for them would find
+                # none, and a turn costs the turn clock's bookkeeping (an async hello's
+                # request paid one for nothing).
+                self._drain_turn.cancel()
+                self._drain_turn = None
+                self._drain_pending = False
 
     def _pop(self) -> None:
         owner = self._jobs.popleft()[0]

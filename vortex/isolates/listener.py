@@ -1,7 +1,7 @@
 """The functions listener's front door, in the supervisor: accept, learn the hostname, hand over.
 
-Used with dedicated hosts, or when ``VORTEX_FUNCTIONS_HOSTS_ACCEPT`` is off; otherwise the hosts
-accept from the listener's socket themselves (accept.py) and this module only binds it (``bind``).
+Used with dedicated hosts; without them any host serves any function, and dispatch.py passes
+each connection on before reading it.
 Function traffic has its own port (and its own origin per function: ``hello.localhost:8787``).
 The supervisor accepts each connection, reads its first request head (only the head: the
 hostname is all it needs), picks the host that will serve it (any host, or with dedicated hosts

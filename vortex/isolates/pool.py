@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,12 +138,9 @@ class IsolatePool:
         return list(self._fleet.active)
 
     # -- the functions listener ---------------------------------------------------------------
-    def listen(
-        self, listening: Listening, frame: Listen, accepting: socket.socket | None = None
-    ) -> None:
-        """Let hosts serve the functions listener: ``frame`` is their ``listen`` settings; with
-        ``accepting`` (the listener's socket), active hosts accept from it themselves."""
-        self._fleet.listen(listening, frame, accepting)
+    def listen(self, listening: Listening, frame: Listen) -> None:
+        """Let hosts serve the functions listener: ``frame`` is their ``listen`` settings."""
+        self._fleet.listen(listening, frame)
 
     def routes_changed(self) -> None:
         """A name means another version now, or a function is gone: before this returns,
@@ -158,6 +154,15 @@ class IsolatePool:
         runs, are what is balanced: a host's runs are its own), or with dedicated hosts the
         namespace's own."""
         return self.host_for_connection_now(namespace) or await self._placement.host_for(namespace)
+
+    def next_host(self) -> HostProcess | None:
+        """The active host to take the next listener connection, in turn (without dedicated
+        hosts, any host serves any function)."""
+        return self._placement.host_for_connection_now("")
+
+    def handoffs_waiting(self) -> int:
+        """Listener connections waiting for their host to take them."""
+        return sum(h.handoffs.waiting for h in self._fleet.hosts() if h.handoffs is not None)
 
     def host_for_connection_now(self, namespace: str) -> HostProcess | None:
         """``host_for_connection`` when a host can be named without waiting, else None."""
