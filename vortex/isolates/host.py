@@ -63,6 +63,7 @@ def install_turn_clock(
     host.expire_turn = interrupter.expire if interrupter is not None else None
     loop = asyncio.get_running_loop()
     checkpoint = loop.run_jobs_of if isinstance(loop, MutedJobLoop) else None
+    has_jobs = loop.has_jobs_of if isinstance(loop, MutedJobLoop) else None
     drain = loop.drain if isinstance(loop, MutedJobLoop) else None
     if isinstance(loop, MutedJobLoop):
         loop.owner_of = lambda context: context.get(CURRENT_INVOCATION, NO_INVOCATION)
@@ -97,8 +98,11 @@ def install_turn_clock(
             )
         try:
             original(handle)
-            if checkpoint is not None and (
-                invocation == NO_INVOCATION or invocation in host.active
+            if (
+                checkpoint is not None
+                and has_jobs is not None
+                and has_jobs(invocation)  # most turns queue none: no call for them
+                and (invocation == NO_INVOCATION or invocation in host.active)
             ):
                 # The promise jobs this turn queued for its run, in this turn (jobloop.py).
                 context.run(checkpoint, invocation)
