@@ -181,3 +181,24 @@ async def test_ready_hosts_have_the_servers_priority(
     own = _priorities(server.process.pid)
     for pid in server.host_pids():
         assert _priorities(pid) == own, pid
+
+
+async def test_a_listener_connection_waits_for_a_host_while_none_is_up(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # One host and no spare: killed, it is replaced by a host that must boot first (about a
+    # second). A client that connects meanwhile is served once it is up, not closed unanswered.
+    server = server_factory({"VORTEX_SPARE_WORKERS": "0"}, workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        code = "export default { fetch() { return new Response('here'); } };"
+        async with http.post("/deploy", json={"code": code, "filename": "w.mjs"}) as r:
+            function_id = (await r.json())["function_id"]
+        (host,) = server.host_pids()
+        os.kill(host, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        assert server.host_pids() == [] or server.host_pids() != [host]
+        async with http.get(
+            server.fn_url(function_id, "/"), timeout=aiohttp.ClientTimeout(20)
+        ) as r:
+            assert r.status == 200
+            assert await r.text() == "here"

@@ -152,7 +152,10 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
             )
         else:
             front_door = Dispatcher(
-                settings.functions_listen_host, settings.functions_port, app[POOL].next_host
+                settings.functions_listen_host,
+                settings.functions_port,
+                app[POOL].next_host,
+                app[POOL].wait_for_host,
             )
             front_door.count_waiting(app[POOL].handoffs_waiting)
         await front_door.start()

@@ -19,9 +19,10 @@ queue are reset.)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from vortex.isolates.host_process import HostProcess
 from vortex.isolates.listener import bind, pending_limit
@@ -36,15 +37,26 @@ PAUSE = 0.01
 
 NextHost = Callable[[], HostProcess | None]
 """The active host to take the next connection, or None when none is up."""
+WaitForHost = Callable[[], Awaitable[HostProcess]]
+"""An active host once there is one (hosts being replaced); raises when none comes in time."""
 
 
 class Dispatcher:
     def __init__(
-        self, host: str, port: int, next_host: NextHost, max_waiting: int | None = None
+        self,
+        host: str,
+        port: int,
+        next_host: NextHost,
+        wait_for_host: WaitForHost,
+        max_waiting: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self._next_host = next_host
+        self._wait_for_host = wait_for_host
+        self._homeless: list[socket.socket] = []
+        """Connections accepted while no host was up: they wait for one (``_rehome``)."""
+        self._rehoming: asyncio.Task[None] | None = None
         self.max_waiting = pending_limit() if max_waiting is None else max_waiting
         """Connections waiting for their host to take them, at most (hosts busy with a burst
         read their hand-offs between turns); past it the rest wait in the kernel's queue."""
@@ -52,7 +64,7 @@ class Dispatcher:
         self._socket: socket.socket | None = None
         self._paused: asyncio.TimerHandle | None = None
         self.dropped = 0
-        """Connections closed unserved: no host was up to take them."""
+        """Connections closed unserved: no host came in time to take them."""
 
     def count_waiting(self, waiting: Callable[[], int]) -> None:
         """How many connections wait in the hosts' hand-off queues now (``Handoffs.waiting``)."""
@@ -71,13 +83,18 @@ class Dispatcher:
             asyncio.get_running_loop().remove_reader(sock.fileno())
         if sock is not None:
             sock.close()
+        if self._rehoming is not None:
+            self._rehoming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rehoming
+        self._drop_homeless()
 
     def _accept(self) -> None:
         sock = self._socket
         if sock is None:
             return
         for _ in range(ACCEPTS_PER_WAKE):
-            if self._waiting() >= self.max_waiting:
+            if self._waiting() + len(self._homeless) >= self.max_waiting:
                 self._pause(sock)
                 return
             try:
@@ -89,14 +106,39 @@ class Dispatcher:
                 log.warning("functions listener could not accept: %s", exc)
                 self._pause(sock)
                 return
-            host = self._next_host()
+            host = None if self._homeless else self._next_host()
             if host is None:
-                self._drop(connection)
+                # Every host is being replaced (killed at a limit, say): the connection waits
+                # for one, as a run waits for a host, rather than being closed unanswered.
+                self._homeless.append(connection)
+                if self._rehoming is None:
+                    self._rehoming = asyncio.create_task(self._rehome())
                 continue
             try:
                 host.hand_off(connection, b"")  # the connection is the host's from here on
             except ConnectionError:  # the host went meanwhile
                 self._drop(connection)
+
+    async def _rehome(self) -> None:
+        try:
+            while self._homeless:
+                host = await self._wait_for_host()
+                homeless, self._homeless = self._homeless, []
+                for connection in homeless:
+                    try:
+                        host.hand_off(connection, b"")
+                    except ConnectionError:
+                        self._drop(connection)
+        except Exception as exc:  # no host came in time (PoolUnavailable), or the pool closes
+            log.warning("functions listener: no host to take connections: %s", exc)
+            self._drop_homeless()
+        finally:
+            self._rehoming = None
+
+    def _drop_homeless(self) -> None:
+        homeless, self._homeless = self._homeless, []
+        for connection in homeless:
+            self._drop(connection)
 
     def _pause(self, sock: socket.socket) -> None:
         # The socket stays readable while connections queue: watched, it would wake the loop
@@ -115,4 +157,4 @@ class Dispatcher:
         connection.close()
         self.dropped += 1
         if self.dropped == 1 or self.dropped % 1000 == 0:
-            log.warning("functions listener: no host to take a connection; %d closed", self.dropped)
+            log.warning("functions listener: %d connections closed with no host", self.dropped)

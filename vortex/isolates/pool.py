@@ -160,6 +160,10 @@ class IsolatePool:
         hosts, any host serves any function)."""
         return self._placement.host_for_connection_now("")
 
+    async def wait_for_host(self) -> HostProcess:
+        """An active host, once there is one (``next_host`` had none: all being replaced)."""
+        return await self._placement.host_for("")
+
     def handoffs_waiting(self) -> int:
         """Listener connections waiting for their host to take them."""
         return sum(h.handoffs.waiting for h in self._fleet.hosts() if h.handoffs is not None)
