@@ -8,12 +8,13 @@ connections evenly (32 keep-alive clients: 16 each), and a host being retired ge
 host reads, parses, runs and answers every request of it (intake.py, httpserve.py), its own
 refusals, header timeouts and access records included.
 
-This costs the supervisor an accept and a send per connection, and nothing while a request is
-read: a burst of 10,000 connections that send their requests together spent 0.81–0.90 s of the
-supervisor's CPU while it read their heads, 0.25 s this way. (Hosts accepting from one shared
-socket themselves cost it nothing, but one host took all 32 connections of a wrk run while the
-other idled; with SO_REUSEPORT sockets of their own, connections waiting in a retired host's
-queue are reset.)
+This costs the supervisor an accept per connection and a send per batch of them (``Handoffs``),
+and nothing once requests come: for a burst of 10,000 connections that send their requests
+together, the supervisor spent 0.81–0.90 s of CPU when it read their heads, 0.35–0.46 s this
+way, the runs' records included (bench/burstcpu.py). (Hosts accepting from one shared socket
+themselves cost it nothing, but one host took all 32 connections of a wrk run while the other
+idled; with SO_REUSEPORT sockets of their own, connections waiting in a retired host's queue
+are reset.)
 """
 
 from __future__ import annotations
