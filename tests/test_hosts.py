@@ -14,9 +14,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.hardening.conftest import rss_mib
 from tests.hardening.test_interrupt import host_restarts_metric
 from tests.server import ServerProcess, alive
 from vortex.isolates.bootpriority import BOOT_NICENESS, BootPriority, _autogroup_nice
+from vortex.isolates.idlegc import IDLE_BEFORE_COLLECTING
 
 
 async def test_hosts_never_outlive_a_killed_server(
@@ -201,3 +203,31 @@ async def test_a_listener_connection_waits_for_a_host_while_none_is_up(
         ) as r:
             assert r.status == 200
             assert await r.text() == "here"
+
+
+async def test_an_idle_host_gives_back_what_its_runs_dropped(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # Without a collection when it goes quiet, the host kept its runs' garbage until the
+    # engine's heuristics next collected: idle hosts after the same load were 100-175 MiB.
+    server = server_factory({"VORTEX_SPARE_WORKERS": "0"}, workers=1)
+    (host,) = server.host_pids()
+    code = (
+        "const keep = [];"
+        " for (let i = 0; i < 8; i++) keep.push(Array.from({ length: 1e5 }, (_, j) => ({ i, j })));"
+        " Vortex.return(keep.length)"
+    )
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with http.post("/deploy", json={"code": code}) as r:
+            function_id = (await r.json())["function_id"]
+        before = rss_mib(host)
+        for _ in range(3):
+            async with http.post(f"/execute/{function_id}") as r:
+                body = await r.json()
+            assert body.get("error") is None and body["output"] == 8, body
+        grown = rss_mib(host) - before
+        await asyncio.sleep(IDLE_BEFORE_COLLECTING + 1.0)
+        left = rss_mib(host) - before
+    print(f"host RSS: +{grown:.0f} MiB after the runs, +{left:.0f} MiB once idle")
+    assert grown > 40  # the runs did leave garbage
+    assert left < 15

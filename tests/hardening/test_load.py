@@ -27,6 +27,7 @@ import pytest
 
 from tests.hardening.conftest import fd_count, rss_mib, unhandled_in_log
 from tests.server import ServerProcess, alive, children_of
+from vortex.isolates.idlegc import IDLE_BEFORE_COLLECTING
 
 TOTAL_RUNS = 20_000
 CONCURRENCY = 64
@@ -105,7 +106,9 @@ async def settled(server: ServerProcess, http: aiohttp.ClientSession) -> Snapsho
         assert time.monotonic() < deadline, health
         await asyncio.sleep(0.2)
     await http.close()
-    await asyncio.sleep(1.0)  # let the server close its ends of our keep-alive connections
+    # Let the server close its ends of our keep-alive connections, and the hosts collect what
+    # the runs dropped (they do once idle: idlegc.py).
+    await asyncio.sleep(IDLE_BEFORE_COLLECTING + 0.5)
     return Snapshot.of(server)
 
 

@@ -30,6 +30,7 @@ import msgspec
 import orjson
 
 from vortex.isolates import webcrypto
+from vortex.isolates.idlegc import IdleCollector
 from vortex.isolates.interrupt import MEMORY
 from vortex.isolates.jobloop import MutedJobLoop
 from vortex.isolates.limits import Limits
@@ -213,6 +214,9 @@ class Host:
         self.runtime = runtime
         self._send = send
         self._collect = collect
+        self._idle_collector = (
+            None if collect is None else IdleCollector(collect, lambda: bool(self.active))
+        )
         self._handed = 0
         """New Python strings handed to JavaScript since the last collection."""
         self.active: dict[int, ActiveRun] = {}
@@ -472,6 +476,8 @@ class Host:
     def finish(self, invocation: float, output: Any, error: Any) -> None:
         inv = int(invocation)
         run = self.active.pop(inv, None)
+        if self._idle_collector is not None:
+            self._idle_collector.run_ended()
         cpu_s = 0.0
         if run is not None:
             if run.wall_timer is not None:
