@@ -157,6 +157,7 @@ WEB_API_SAMPLES = """
     Response.json(1), controller, controller.signal, AbortSignal.timeout(1000), AbortSignal.abort(),
     new Event('x'), new EventTarget(), new DOMException('x'), key, crypto, crypto.subtle,
     performance, Vortex.env, structuredClone, fetch, queueMicrotask, new Float32Array(1),
+    navigator, caches, caches.default, await caches.open('x'),
   ];
 """
 

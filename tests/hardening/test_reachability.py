@@ -125,15 +125,15 @@ ECMASCRIPT = {
 SES = {"Compartment", "harden", "lockdown"}
 VORTEX = {"console", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "Vortex"}
 WEB_APIS = {
-    "AbortController", "AbortSignal", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
-    "Crypto", "CryptoKey", "DOMException", "Event", "EventTarget", "Headers",
-    "ReadableByteStreamController", "ReadableStream", "ReadableStreamBYOBReader",
+    "AbortController", "AbortSignal", "ByteLengthQueuingStrategy", "Cache", "CacheStorage",
+    "CountQueuingStrategy", "Crypto", "CryptoKey", "DOMException", "Event", "EventTarget", "Headers",
+    "Navigator", "ReadableByteStreamController", "ReadableStream", "ReadableStreamBYOBReader",
     "ReadableStreamBYOBRequest", "ReadableStreamDefaultController",
     "ReadableStreamDefaultReader", "Request", "Response", "SubtleCrypto", "TextDecoder",
     "TextDecoderStream", "TextEncoder", "TextEncoderStream", "TransformStream",
     "TransformStreamDefaultController", "URL", "URLSearchParams", "WritableStream",
-    "WritableStreamDefaultController", "WritableStreamDefaultWriter", "atob", "btoa", "crypto",
-    "fetch", "performance", "queueMicrotask", "self", "structuredClone",
+    "WritableStreamDefaultController", "WritableStreamDefaultWriter", "atob", "btoa", "caches",
+    "crypto", "fetch", "navigator", "performance", "queueMicrotask", "self", "structuredClone",
 }  # fmt: skip
 REVIEWED_GLOBALS = ECMASCRIPT | SES | VORTEX | WEB_APIS
 

@@ -8,6 +8,7 @@ import { URL, URLSearchParams } from 'whatwg-url';
 import { AbortController, AbortSignal } from './abort.js';
 import { atob, btoa } from './base64.js';
 import { Blob, File } from './blob.js';
+import { Cache, CacheStorage, caches } from './caches.js';
 import { registerPlatformClasses, structuredClone } from './clone.js';
 import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setRandomSource } from './crypto.js';
 import { DOMException } from './domexception.js';
@@ -17,6 +18,7 @@ import { FormData } from './formdata.js';
 import { InvalidResponse, incomingRequest, makeFetch, sendResponse } from './exchange.js';
 import { Headers } from './headers.js';
 import { makeInspector } from './inspect.js';
+import { Navigator, navigator } from './navigator.js';
 import { configure } from './hooks.js';
 import { Request } from './request.js';
 import { Response, responseInternals } from './response.js';
@@ -64,6 +66,9 @@ const classes = {
   Crypto,
   CryptoKey,
   SubtleCrypto,
+  Navigator,
+  Cache,
+  CacheStorage,
   ...streamClasses,
 };
 
@@ -71,7 +76,7 @@ registerPlatformClasses(
   Object.values(classes).filter((cls) => cls !== DOMException && cls !== Event && cls !== EventTarget),
 );
 
-export const globals = { ...classes, atob, btoa, structuredClone, WebAssembly };
+export const globals = { ...classes, atob, btoa, structuredClone, WebAssembly, navigator, caches };
 
 export const internals = {
   configure,
@@ -118,6 +123,6 @@ export function samples() {
   out.push(new Blob(['x']), new File(['x'], 'x.txt'), form, form.entries(), new Blob(['x']).stream());
   out.push(new AbortController(), new Event('x'), new DOMException('x'));
   const crypto = makeCrypto(() => new Uint8Array(0));
-  out.push(crypto, crypto.subtle);
+  out.push(crypto, crypto.subtle, navigator, caches, caches.default);
   return out;
 }
