@@ -1,5 +1,6 @@
 """What Cloudflare Workers give beyond the web standards, which Workers code tests for:
-`navigator`, the (no-op) Cache API and `crypto.subtle.timingSafeEqual`."""
+`navigator`, the (no-op) Cache API, `crypto.subtle.timingSafeEqual`, and URLPattern
+(a WHATWG standard, but routers written for Workers are its main users)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,35 @@ async def test_timing_safe_equal_compares_buffers_of_one_length(run: Run) -> Non
         "TypeError: Input buffers must have the same byte length",
         "TypeError: a is not of type (ArrayBuffer or ArrayBufferView)",
     ]
+
+
+async def test_url_pattern_matches_and_captures_groups(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const books = new URLPattern({ pathname: '/books/:id(\\\\d+)' });
+        const api = new URLPattern('https://:tenant.example.com/api/*');
+        const hit = books.exec('https://shop.test/books/42?x=1');
+        const sub = api.exec('https://acme.example.com/api/v1/items');
+        let bad;
+        try { new URLPattern({ pathname: '/(' }); } catch (e) { bad = e.name; }
+        Vortex.return({
+          test: [books.test('https://shop.test/books/42'), books.test('https://shop.test/books/abc')],
+          id: hit.pathname.groups.id,
+          tenant: sub.hostname.groups.tenant,
+          rest: sub.pathname.groups[0],
+          pathname: books.pathname,
+          miss: api.exec('https://acme.example.org/api/x'),
+          bad,
+        });
+        """,
+    )
+    assert out == {
+        "test": [True, False],
+        "id": "42",
+        "tenant": "acme",
+        "rest": "v1/items",
+        "pathname": "/books/:id(\\d+)",
+        "miss": None,
+        "bad": "TypeError",
+    }

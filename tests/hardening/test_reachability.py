@@ -131,7 +131,7 @@ WEB_APIS = {
     "ReadableStreamBYOBRequest", "ReadableStreamDefaultController",
     "ReadableStreamDefaultReader", "Request", "Response", "SubtleCrypto", "TextDecoder",
     "TextDecoderStream", "TextEncoder", "TextEncoderStream", "TransformStream",
-    "TransformStreamDefaultController", "URL", "URLSearchParams", "WritableStream",
+    "TransformStreamDefaultController", "URL", "URLPattern", "URLSearchParams", "WritableStream",
     "WritableStreamDefaultController", "WritableStreamDefaultWriter", "atob", "btoa", "caches",
     "crypto", "fetch", "navigator", "performance", "queueMicrotask", "self", "structuredClone",
 }  # fmt: skip

@@ -4,6 +4,7 @@
 // the harness uses to wire a run (never given to user code).
 import { TextDecoder, TextDecoderStream, TextEncoder, TextEncoderStream } from '@exodus/bytes/encoding.js';
 import * as streams from 'web-streams-polyfill';
+import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 import { URL, URLSearchParams } from 'whatwg-url';
 import { AbortController, AbortSignal } from './abort.js';
 import { atob, btoa } from './base64.js';
@@ -28,6 +29,9 @@ import { WebAssembly } from './wasm.js';
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
 // start compartment's global is the one it sees, and no user code can reach it.
 globalThis.TransformStream = streams.TransformStream;
+// urlpattern-polyfill canonicalizes each part with the global URL, as its spec says; the start
+// compartment's must be whatwg-url's, never one pythonmonkey may provide.
+globalThis.URL = URL;
 
 const streamClasses = {
   ReadableStream: streams.ReadableStream,
@@ -59,6 +63,7 @@ const classes = {
   FormData,
   URL,
   URLSearchParams,
+  URLPattern,
   TextEncoder,
   TextDecoder,
   TextEncoderStream,
@@ -104,6 +109,8 @@ export function samples() {
   out.push(new Headers([['a', '1']]).entries());
   const url = new URL('http://example.com/?a=1');
   out.push(url, url.searchParams, url.searchParams.entries(), new URLSearchParams('b=2').keys());
+  const pattern = new URLPattern({ pathname: '/books/:id' });
+  out.push(pattern, pattern.exec('http://example.com/books/1'));
   let defaultController;
   const plain = new streams.ReadableStream({ start(c) { defaultController = c; } });
   out.push(plain, defaultController, plain.values(), new streams.ReadableStream().getReader());
