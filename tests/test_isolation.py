@@ -158,6 +158,7 @@ WEB_API_SAMPLES = """
     new Event('x'), new EventTarget(), new DOMException('x'), key, crypto, crypto.subtle,
     performance, Vortex.env, structuredClone, fetch, queueMicrotask, new Float32Array(1),
     navigator, caches, caches.default, await caches.open('x'),
+    new CompressionStream('gzip'), new DecompressionStream('deflate'),
     new URLPattern({ pathname: '/a/:b' }), new URLPattern('http://x/*').exec('http://x/y'),
   ];
 """

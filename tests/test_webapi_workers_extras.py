@@ -1,8 +1,13 @@
 """What Cloudflare Workers give beyond the web standards, which Workers code tests for:
-`navigator`, the (no-op) Cache API, `crypto.subtle.timingSafeEqual`, and URLPattern
-(a WHATWG standard, but routers written for Workers are its main users)."""
+`navigator`, the (no-op) Cache API and `crypto.subtle.timingSafeEqual`; and standards that
+Workers code leans on: URLPattern (routers) and the Compression Streams (compress middleware)."""
 
 from __future__ import annotations
+
+import base64
+import gzip
+import json
+import zlib
 
 from tests.jsrun import Run, js
 
@@ -116,3 +121,85 @@ async def test_url_pattern_matches_and_captures_groups(run: Run) -> None:
         "miss": None,
         "bad": "TypeError",
     }
+
+
+async def test_compression_streams_speak_the_formats_other_tools_do(run: Run) -> None:
+    # Python's zlib on the other side: what JS compresses, it reads, and the other way round.
+    text = "Vortex compresses this line. " * 200
+    samples = {
+        "gzip": base64.b64encode(gzip.compress(text.encode(), mtime=0)).decode(),
+        "deflate": base64.b64encode(zlib.compress(text.encode())).decode(),
+        "deflate-raw": base64.b64encode(_raw_deflate(text.encode())).decode(),
+    }
+    out = await js(
+        run,
+        f"""
+        const text = {text!r};
+        const samples = {json.dumps(samples)};
+        const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)));
+        const through = (data, stream) => new Response(new Blob([data]).stream().pipeThrough(stream)).arrayBuffer();
+        const result = {{}};
+        for (const format of ['gzip', 'deflate', 'deflate-raw']) {{
+          const packed = await through(new TextEncoder().encode(text), new CompressionStream(format));
+          result[format] = {{
+            packed: b64(packed),
+            smaller: packed.byteLength < text.length / 10,
+            readsPython: new TextDecoder().decode(await through(bytes(samples[format]), new DecompressionStream(format))) === text,
+          }};
+        }}
+        const fails = async (make) => {{ try {{ await make(); return 'no error'; }} catch (e) {{ return e.name; }} }};
+        const gz = bytes(samples.gzip);
+        result.errors = [
+          await fails(() => new CompressionStream('brotli')),
+          await fails(() => new DecompressionStream()),
+          await fails(() => through(gz.slice(0, gz.length >> 1), new DecompressionStream('gzip'))),
+          await fails(() => through(gz.slice(0, gz.length - 4), new DecompressionStream('gzip'))),
+          await fails(() => through(new Uint8Array([...gz, 1, 2, 3]), new DecompressionStream('gzip'))),
+          await fails(() => through(new TextEncoder().encode('not gzip at all'), new DecompressionStream('gzip'))),
+          await fails(() => {{
+            const strings = new ReadableStream({{ start(c) {{ c.enqueue('a string, not bytes'); c.close(); }} }});
+            return new Response(strings.pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+          }}),
+        ];
+        result.tag = String(new CompressionStream('gzip'));
+        Vortex.return(result);
+        """,
+    )
+    assert gzip.decompress(base64.b64decode(out["gzip"]["packed"])).decode() == text
+    assert zlib.decompress(base64.b64decode(out["deflate"]["packed"])).decode() == text
+    raw = zlib.decompressobj(wbits=-15)
+    assert raw.decompress(base64.b64decode(out["deflate-raw"]["packed"])).decode() == text
+    assert gzip.decompress(base64.b64decode(out["gzip"]["packed"]))  # a whole member
+    assert base64.b64decode(out["gzip"]["packed"])[4:8] == b"\0\0\0\0"  # mtime 0, as browsers
+    for format in ("gzip", "deflate", "deflate-raw"):
+        assert out[format]["smaller"] and out[format]["readsPython"], (format, out[format])
+    assert out["errors"] == ["TypeError"] * 7
+    assert out["tag"] == "[object CompressionStream]"
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-15)
+    return packer.compress(data) + packer.flush()
+
+
+async def test_decompressed_output_comes_in_pieces(run: Run) -> None:
+    # 64 MiB of zeros from 64 KiB: handed over a MiB at a time, never as one buffer.
+    bomb = base64.b64encode(gzip.compress(bytes(64 << 20), mtime=0)).decode()
+    out = await js(
+        run,
+        f"""
+        const packed = Uint8Array.from(atob('{bomb}'), (c) => c.charCodeAt(0));
+        const reader = new Blob([packed]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+        let total = 0, pieces = 0, largest = 0;
+        for (;;) {{
+          const {{ done, value }} = await reader.read();
+          if (done) break;
+          total += value.length; pieces += 1; largest = Math.max(largest, value.length);
+        }}
+        Vortex.return({{ packed: packed.length, total, pieces, largest }});
+        """,
+    )
+    assert out["total"] == 64 << 20
+    assert out["largest"] <= 1 << 20 and out["pieces"] >= 64
+    assert out["packed"] < 100_000

@@ -126,7 +126,8 @@ SES = {"Compartment", "harden", "lockdown"}
 VORTEX = {"console", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "Vortex"}
 WEB_APIS = {
     "AbortController", "AbortSignal", "ByteLengthQueuingStrategy", "Cache", "CacheStorage",
-    "CountQueuingStrategy", "Crypto", "CryptoKey", "DOMException", "Event", "EventTarget", "Headers",
+    "CompressionStream", "CountQueuingStrategy", "Crypto", "CryptoKey", "DOMException",
+    "DecompressionStream", "Event", "EventTarget", "Headers",
     "Navigator", "ReadableByteStreamController", "ReadableStream", "ReadableStreamBYOBReader",
     "ReadableStreamBYOBRequest", "ReadableStreamDefaultController",
     "ReadableStreamDefaultReader", "Request", "Response", "SubtleCrypto", "TextDecoder",

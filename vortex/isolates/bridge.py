@@ -30,6 +30,7 @@ import msgspec
 import orjson
 
 from vortex.isolates import webcrypto
+from vortex.isolates.codecs import Codecs
 from vortex.isolates.idlegc import IdleCollector
 from vortex.isolates.interrupt import MEMORY
 from vortex.isolates.jobloop import MutedJobLoop
@@ -219,6 +220,7 @@ class Host:
         )
         self._handed = 0
         """New Python strings handed to JavaScript since the last collection."""
+        self.codecs = Codecs(lambda: CURRENT_INVOCATION.get(NO_INVOCATION))
         self.active: dict[int, ActiveRun] = {}
         self.turn_cpu_started = 0.0
         """CPU time of the host's thread when the current turn began."""
@@ -476,6 +478,7 @@ class Host:
     def finish(self, invocation: float, output: Any, error: Any) -> None:
         inv = int(invocation)
         run = self.active.pop(inv, None)
+        self.codecs.run_ended(inv)
         if self._idle_collector is not None:
             self._idle_collector.run_ended()
         cpu_s = 0.0
@@ -571,6 +574,7 @@ class Host:
             "setTimer": self.set_timer,
             "clearTimer": self.clear_timer,
             "crypto": self.crypto,
+            "codec": self.codecs.call,
             "emit": self.emit,
             "respond": self.respond,
             "chunk": self.chunk,

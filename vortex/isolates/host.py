@@ -175,6 +175,7 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
     def make_runtime(host: dict[str, Callable[..., Any]]) -> Any:
         # crypto.subtle's operations on OpenSSL are the web APIs' own business (subtle.js).
         webapi["internals"]["setCryptoHost"](host["crypto"])
+        webapi["internals"]["setCodecHost"](host["codec"])  # Compression Streams (codecs.py)
         return prepare(webapi)(host)
 
     return lambda: make_runtime

@@ -11,6 +11,7 @@ import { atob, btoa } from './base64.js';
 import { Blob, File } from './blob.js';
 import { Cache, CacheStorage, caches } from './caches.js';
 import { registerPlatformClasses, structuredClone } from './clone.js';
+import { CompressionStream, DecompressionStream, setCodecHost } from './compression.js';
 import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setRandomSource } from './crypto.js';
 import { DOMException } from './domexception.js';
 import { describeThrown } from './errors.js';
@@ -68,6 +69,8 @@ const classes = {
   TextDecoder,
   TextEncoderStream,
   TextDecoderStream,
+  CompressionStream,
+  DecompressionStream,
   Crypto,
   CryptoKey,
   SubtleCrypto,
@@ -89,6 +92,7 @@ export const internals = {
   describeThrown,
   setRandomSource,
   setCryptoHost,
+  setCodecHost,
   makeCrypto,
   makeFetch,
   incomingRequest,
@@ -124,6 +128,7 @@ export function samples() {
   const transform = new streams.TransformStream();
   out.push(transform, transform.readable, transform.writable);
   out.push(new TextEncoderStream(), new TextDecoderStream(), new TextDecoder(), new TextEncoder());
+  out.push(new CompressionStream('gzip'), new DecompressionStream('deflate-raw'));
   out.push(new Request('http://example.com/', { method: 'POST', body: 'x' }), new Response('x'));
   const form = new FormData();
   form.append('a', 'b');

@@ -1,0 +1,104 @@
+// CompressionStream and DecompressionStream (the Compression Standard): TransformStreams of
+// bytes over zlib in the host (vortex/isolates/codecs.py), which knows exactly where a stream
+// ends, so input cut short or followed by junk is a TypeError, as the standard requires. Bytes
+// go to the host as binary strings, at most CHUNK at a time (so a run's turn can be stopped
+// between two pieces); what comes back is a tagged bytearray, copied at once. Anything going
+// wrong on the way is a TypeError of ours: no Python text or object reaches user code.
+import { TransformStream } from 'web-streams-polyfill';
+import { bytesToBinary, copyBytes, defineToStringTag, isBufferSource, utf8Decode } from './util.js';
+
+const FORMATS = ['gzip', 'deflate', 'deflate-raw'];
+const CHUNK = 1 << 20;
+const DONE = 0;
+const MORE = 1;
+let hostCodec = null;
+
+export function setCodecHost(call) {
+  hostCodec = call;
+}
+
+function call(op, handle, data) {
+  let answer;
+  try {
+    answer = new Uint8Array(hostCodec(op, handle, data));
+  } catch {
+    throw new TypeError('The compression stream failed');
+  }
+  if (answer.length === 0) throw new TypeError('The compression stream failed');
+  const body = answer.subarray(1);
+  if (answer[0] === DONE || answer[0] === MORE) return { more: answer[0] === MORE, bytes: new Uint8Array(body) };
+  throw new TypeError(utf8Decode(body));
+}
+
+function formatOf(args, className) {
+  if (args.length < 1) {
+    throw new TypeError(`Failed to construct '${className}': 1 argument required, but only 0 present.`);
+  }
+  const format = String(args[0]);
+  if (!FORMATS.includes(format)) {
+    throw new TypeError(
+      `Failed to construct '${className}': The provided value '${format}' is not a valid enum value of type CompressionFormat.`,
+    );
+  }
+  return format;
+}
+
+function codecStream(op, format) {
+  const handle = Number(utf8Decode(call(op, 0, format).bytes));
+  const emit = (controller, answer) => {
+    let out = answer;
+    for (;;) {
+      if (out.bytes.length > 0) controller.enqueue(out.bytes);
+      if (!out.more) return;
+      out = call('more', handle, null);
+    }
+  };
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (!isBufferSource(chunk)) {
+        throw new TypeError('The chunk is not of type (ArrayBuffer or ArrayBufferView)');
+      }
+      const bytes = copyBytes(chunk);
+      for (let at = 0; at < bytes.length; at += CHUNK) {
+        emit(controller, call('push', handle, bytesToBinary(bytes.subarray(at, at + CHUNK))));
+      }
+    },
+    flush(controller) {
+      emit(controller, call('finish', handle, null));
+    },
+  });
+}
+
+export class CompressionStream {
+  #stream;
+
+  constructor(format) {
+    this.#stream = codecStream('compress', formatOf(arguments, 'CompressionStream'));
+  }
+
+  get readable() {
+    return this.#stream.readable;
+  }
+
+  get writable() {
+    return this.#stream.writable;
+  }
+}
+defineToStringTag(CompressionStream, 'CompressionStream');
+
+export class DecompressionStream {
+  #stream;
+
+  constructor(format) {
+    this.#stream = codecStream('decompress', formatOf(arguments, 'DecompressionStream'));
+  }
+
+  get readable() {
+    return this.#stream.readable;
+  }
+
+  get writable() {
+    return this.#stream.writable;
+  }
+}
+defineToStringTag(DecompressionStream, 'DecompressionStream');
