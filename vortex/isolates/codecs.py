@@ -49,24 +49,25 @@ class Codecs:
 
     def call(self, op: str, handle: float, data: object) -> bytearray:
         """One operation for JavaScript; never raises."""
+        key = int(handle)
         try:
             if op in ("compress", "decompress"):
                 return self._open(op == "compress", str(data))
-            stream = self._streams.get(int(handle))
+            stream = self._streams.get(key)
             if stream is None:
                 return _failed("The stream is closed (it belongs to a run that has ended)")
             if op == "push":
-                return self._push(int(handle), stream, _bytes(data))
+                return self._push(key, stream, _bytes(data))
             if op == "more":
-                return self._more(int(handle), stream)
+                return self._more(key, stream)
             if op == "finish":
-                return self._finish(int(handle), stream)
+                return self._finish(key, stream)
             return _failed("Unknown operation")
         except zlib.error:
-            self._close(int(handle))
+            self._close(key)
             return _failed("The compressed data is not valid")
         except Exception:  # the text stays here
-            self._close(int(handle))
+            self._close(key)
             return _failed("The compression stream failed")
 
     def run_ended(self, owner: int) -> None:

@@ -6,9 +6,9 @@ supervisor measures hosts, and an operator the machine) was 100 to 175 MiB depen
 the last collection happened to fall (tests/hardening/test_load.py saw both, same load). V8 does
 the same work when an isolate goes quiet (its memory reducer). One collection with the heap
 trimmed costs 10-90 ms of the host's CPU (a heap of 100-450 MiB), taken only when no run is
-going, and at most once per
-quiet spell: a host under steady load is never idle for ``IDLE_BEFORE_COLLECTING``, and a host
-that ran nothing since its last collection is not collected again.
+going, and at most once per quiet spell: a host under steady load is never idle for
+``IDLE_BEFORE_COLLECTING``, and a host that ran nothing since its last collection is not
+collected again.
 """
 
 from __future__ import annotations

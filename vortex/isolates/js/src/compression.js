@@ -69,36 +69,27 @@ function codecStream(op, format) {
   });
 }
 
-export class CompressionStream {
-  #stream;
+// The two classes differ only in their direction: each keeps its TransformStream where user
+// code cannot reach it, and gives out its two sides, as GenericTransformStream says.
+function codecClass(name, op) {
+  const streams = new WeakMap();
+  const codec = class {
+    constructor(format) {
+      streams.set(this, codecStream(op, formatOf(arguments, name)));
+    }
 
-  constructor(format) {
-    this.#stream = codecStream('compress', formatOf(arguments, 'CompressionStream'));
-  }
+    get readable() {
+      return streams.get(this).readable;
+    }
 
-  get readable() {
-    return this.#stream.readable;
-  }
-
-  get writable() {
-    return this.#stream.writable;
-  }
+    get writable() {
+      return streams.get(this).writable;
+    }
+  };
+  Object.defineProperty(codec, 'name', { value: name });
+  defineToStringTag(codec, name);
+  return codec;
 }
-defineToStringTag(CompressionStream, 'CompressionStream');
 
-export class DecompressionStream {
-  #stream;
-
-  constructor(format) {
-    this.#stream = codecStream('decompress', formatOf(arguments, 'DecompressionStream'));
-  }
-
-  get readable() {
-    return this.#stream.readable;
-  }
-
-  get writable() {
-    return this.#stream.writable;
-  }
-}
-defineToStringTag(DecompressionStream, 'DecompressionStream');
+export const CompressionStream = codecClass('CompressionStream', 'compress');
+export const DecompressionStream = codecClass('DecompressionStream', 'decompress');
