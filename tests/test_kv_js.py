@@ -70,7 +70,7 @@ async def test_errors_carry_their_codes(run: Callable[[str], Awaitable[dict[str,
         await attempt("ttl in the past", () => Vortex.kv.put("k", "x", { expiration: 1 }));
         await attempt("bad limit", () => Vortex.kv.list({ limit: 0 }));
         await attempt("foreign cursor", () => Vortex.kv.list({ cursor: "nope" }));
-        await attempt("bad type", () => Vortex.kv.get("k", "arrayBuffer"));
+        await attempt("bad type", () => Vortex.kv.get("k", "blob"));
         await attempt("bigint", () => Vortex.kv.put("k", 1n));
         Vortex.return(codes);
         """

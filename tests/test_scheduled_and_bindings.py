@@ -32,10 +32,11 @@ class Recorder:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.data: dict[str, str] = {}
 
-    async def __call__(self, op: str, args: Mapping[str, Any]) -> Any:
+    async def __call__(self, op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
         self.calls.append((op, dict(args)))
         if op == "get":
-            return self.data.get(args["key"])
+            value = self.data.get(args["key"])
+            return None if value is None else {"value": value}
         if op == "put":
             if args["key"] == "refused":
                 raise BindingError("kv_invalid_key", "not this one")

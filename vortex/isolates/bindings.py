@@ -1,9 +1,11 @@
 """Bindings: services the server lends to one run, such as its function's KV namespace.
 
-A run asks with a ``call`` frame (binding, operation, JSON arguments); the supervisor awaits the
-``Binding`` the server attached to that invocation and answers with a ``answered`` frame holding
-the result or an error ``{code, message}``, which the harness throws in JavaScript as an Error
-with that ``code``. The binding decides what it is scoped to (the function's KV namespace is
+A run asks with a ``call`` frame (binding, operation, JSON arguments, and bytes when it sends
+some: a KV value that is an ArrayBuffer); the supervisor awaits the ``Binding`` the server
+attached to that invocation and answers with a ``answered`` frame holding the result (and bytes,
+for a ``WithBytes`` result) or an error ``{code, message}``, which the harness throws in
+JavaScript as an Error with that ``code``. Bytes cross beside the JSON, as bytes, never inside it
+as base64. The binding decides what it is scoped to (the function's KV namespace is
 chosen by the server, never named by user code), so this package knows no service by name and
 does no I/O of its own.
 """
@@ -25,9 +27,19 @@ class BindingError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class WithBytes:
+    """A binding's result that comes with bytes: JavaScript gets both (``result``, JSON-ready,
+    and ``body`` as a Uint8Array)."""
+
+    result: Any
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Binding:
-    call: Callable[[str, Mapping[str, Any]], Awaitable[Any]]
-    """``call(operation, arguments)`` returns JSON-ready data or raises ``BindingError``."""
+    call: Callable[[str, Mapping[str, Any], bytes | None], Awaitable[Any]]
+    """``call(operation, arguments, body)`` returns JSON-ready data or ``WithBytes``, or raises
+    ``BindingError``; ``body`` is the bytes the call sent, if any."""
     describe: Mapping[str, Any] = field(default_factory=dict)
     """Told to the harness with the run (the limits it checks before sending a call)."""
 

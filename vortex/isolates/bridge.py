@@ -468,9 +468,21 @@ class Host:
             )
         )
 
-    def call(self, invocation: float, cid: float, binding: str, op: str, args: str) -> None:
-        """A call to one of the run's bindings (KV...); answered by ``answer``."""
-        self.send(Call(int(invocation), int(cid), str(binding), str(op), parse_json_text(args)))
+    def call(
+        self, invocation: float, cid: float, binding: str, op: str, args: str, body: object
+    ) -> None:
+        """A call to one of the run's bindings (KV...), with bytes (a binary string) or null;
+        answered by ``answer``."""
+        self.send(
+            Call(
+                int(invocation),
+                int(cid),
+                str(binding),
+                str(op),
+                parse_json_text(args),
+                binary_to_bytes(body),
+            )
+        )
 
     def fetch_abort(self, invocation: float, fid: float) -> None:
         self.send(FetchAbort(int(invocation), int(fid)))
@@ -737,6 +749,7 @@ class Host:
             message.id,
             message.cid,
             json_bytes(answer),
+            for_javascript(message.body),
             context=run.context,
         )
 

@@ -6,8 +6,8 @@ the first item of its array), and each side decodes into the union of the frames
 side sends, so a frame is typed once it is read: a field of the wrong type, an unknown kind or
 a truncated frame is a ``FrameError``, and a host that sends one is killed and replaced as if
 it had died (its runs fail with ``host_crashed``; no traceback reaches anyone). Bytes cross as
-bytes: request and response bodies, a stream's chunks and outbound fetch bodies are never
-base64'd.
+bytes: request and response bodies, a stream's chunks, outbound fetch bodies and the bytes of
+binding calls and their answers (KV values) are never base64'd.
 
 The supervisor sends (``ToHost``):
     Run        start a run: a script, or a module's fetch/scheduled handler (POST /execute,
@@ -169,11 +169,13 @@ class Fetched(RunFrame, tag="fetched"):
 
 
 class Answered(RunFrame, tag="answered"):
-    """The answer to ``Call`` ``cid``: the binding's result (any JSON value), or ``error``."""
+    """The answer to ``Call`` ``cid``: the binding's result (any JSON value) and the bytes that
+    come with it, if any, or ``error``."""
 
     cid: int
     result: Any = None
     error: ErrorBody | None = None
+    body: bytes | None = None
 
 
 class Routed(Frame, tag="route"):
@@ -282,6 +284,8 @@ class Call(RunFrame, tag="call"):
     binding: str
     op: str
     args: Any
+    body: bytes | None = None
+    """Bytes the call sends besides its JSON arguments (a KV value put as an ArrayBuffer)."""
 
 
 class Done(RunFrame, tag="done"):

@@ -16,6 +16,7 @@ from vortex.isolates.bindings import (
     BINDING_UNAVAILABLE,
     Binding,
     BindingError,
+    WithBytes,
 )
 from vortex.isolates.host_process import HostProcess
 from vortex.isolates.invocation import Invocation
@@ -112,7 +113,9 @@ class RunRequests:
             self._answer_call(host, invocation, cid, error)
         else:
             args = message.args if isinstance(message.args, dict) else {}
-            task = asyncio.create_task(self._call(host, invocation, cid, binding, message.op, args))
+            task = asyncio.create_task(
+                self._call(host, invocation, cid, binding, message.op, args, message.body)
+            )
             invocation.calls[cid] = task
 
     async def _call(
@@ -123,9 +126,10 @@ class RunRequests:
         binding: Binding,
         op: str,
         args: dict[str, Any],
+        body: bytes | None,
     ) -> None:
         try:
-            result: Any = await binding.call(op, args)
+            result: Any = await binding.call(op, args, body)
         except BindingError as exc:
             result = exc
         except Exception:
@@ -140,5 +144,7 @@ class RunRequests:
             return
         if isinstance(result, BindingError):
             host.send(Answered(invocation.id, cid, error=ErrorBody(result.code, result.message)))
+        elif isinstance(result, WithBytes):
+            host.send(Answered(invocation.id, cid, result=result.result, body=result.body))
         else:
             host.send(Answered(invocation.id, cid, result=result))

@@ -4,6 +4,12 @@ The server scopes the binding when it starts a run, by the function's history ke
 function's versions share one namespace, so its data survives a new deploy and a rollback);
 user code names keys, never the namespace. Errors keep their stable KV codes, and the JavaScript
 side throws them as an Error with that ``code``.
+
+What crosses (harness: ``js/src/harness/bindings.js``): ``put`` sends a text value in its JSON
+arguments, or bytes (an ArrayBuffer, a view, a stream read whole) as the call's body. ``get``
+asks ``as`` ``"text"`` or ``"bytes"`` and is answered ``null`` when the key is absent, else
+``{value?, metadata?}``: text in ``value`` (decoded here, once, as Workers KV decodes it), bytes
+as the answer's body; ``metadata`` only when the key has some.
 """
 
 from __future__ import annotations
@@ -14,10 +20,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from vortex.errors import VortexError
-from vortex.isolates.bindings import Binding, BindingError
+from vortex.isolates.bindings import Binding, BindingError, WithBytes
+from vortex.kv.base import KVEntry
 from vortex.kv.service import KV
 
 log = logging.getLogger(__name__)
+
+
+def _answer(entry: KVEntry | None, as_bytes: bool) -> Any:
+    if entry is None:
+        return None
+    result: dict[str, Any] = {}
+    if entry.metadata is not None:
+        result["metadata"] = entry.metadata_value()
+    if as_bytes:
+        return WithBytes(result, entry.value)
+    result["value"] = entry.text()
+    return result
 
 
 @functools.lru_cache(maxsize=1024)
@@ -25,15 +44,17 @@ def kv_binding(kv: KV, namespace: str) -> Binding:
     """The same binding for every run of a function (it holds no state of a run): made once,
     not once per run, which was ~1% of the server's time under /fn/ load."""
 
-    async def call(op: str, args: Mapping[str, Any]) -> Any:
+    async def call(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
         try:
             if op == "get":
-                return await kv.get(namespace, args.get("key"))  # type: ignore[arg-type]
+                entry = await kv.get_entry(namespace, args.get("key"))  # type: ignore[arg-type]
+                return _answer(entry, args.get("as") == "bytes")
             if op == "put":
                 await kv.put(
                     namespace,
                     args.get("key"),  # type: ignore[arg-type]
-                    args.get("value"),  # type: ignore[arg-type]
+                    args.get("value") if body is None else body,  # type: ignore[arg-type]
+                    metadata=args.get("metadata"),
                     expiration_ttl=args.get("expirationTtl"),
                     expiration=args.get("expiration"),
                 )
@@ -62,5 +83,6 @@ def kv_binding(kv: KV, namespace: str) -> Binding:
         describe={
             "max_key_bytes": kv.limits.max_key_bytes,
             "max_value_bytes": kv.limits.max_value_bytes,
+            "max_metadata_bytes": kv.limits.max_metadata_bytes,
         },
     )

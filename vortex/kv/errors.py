@@ -25,6 +25,18 @@ class KVInvalidValue(BadRequest):
     code = "kv_invalid_value"
 
 
+class KVInvalidMetadata(BadRequest):
+    """Metadata that JSON cannot carry (a key that is not a string, a number out of range)."""
+
+    code = "kv_invalid_metadata"
+
+
+class KVMetadataTooLarge(PayloadTooLarge):
+    """Over 1024 bytes of serialized JSON, Workers KV's own limit."""
+
+    code = "kv_metadata_too_large"
+
+
 class KVInvalidExpiration(BadRequest):
     code = "kv_invalid_expiration"
 

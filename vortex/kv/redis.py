@@ -3,13 +3,17 @@
 Per function (the ``{id}`` hash tag keeps all of one function's keys in one slot of a Redis
 Cluster, so its scripts may touch them together):
 
-- ``vortex:kv:{<id>}:v:<key>``: the value, a string, with a Redis expiry (``PX``) for a TTL;
+- ``vortex:kv:{<id>}:v:<key>``: the value, a string of its bytes, with a Redis expiry (``PX``)
+  for a TTL (values put as text before values could be bytes are their UTF-8: the same thing);
+- ``vortex:kv:{<id>}:m:<key>``: the key's metadata as JSON text, when it has some, with the
+  same expiry; a key without one (every key put before metadata existed) has none;
 - ``vortex:kv:{<id>}:keys``: a sorted set of the key names, all of score 0, so ``ZRANGEBYLEX``
   lists them in byte order, by prefix, from a cursor, without ``SCAN``'s repeats and gaps;
 - ``vortex:kv:{<id>}:exp``: a sorted set of the names that expire, scored by their expiry time in
   milliseconds, which ``list`` reports and by which puts prune names whose value expired.
 
-A put and a delete are Lua scripts, so the value and both sets change together, and expiry times
+A put and a delete are Lua scripts, so the value, its metadata and both sets change together (and
+a get reads value and metadata with one ``MGET``), and expiry times
 come from the Redis server's own clock (``TIME``), the one that expires the values: nodes whose
 clocks disagree still agree on what expired.
 """
@@ -22,7 +26,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from vortex.health import BackendHealth
-from vortex.kv.base import KVKey, KVPage
+from vortex.kv.base import KVEntry, KVKey, KVPage
 from vortex.kv.errors import KVUnavailable
 from vortex.redisconn import redis_client, redis_where
 
@@ -43,7 +47,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: value, index, expiries. ARGV: name, value, ttl in ms (0: none), value-key prefix.
+# KEYS: value, index, expiries, metadata. ARGV: name, value, ttl in ms (0: none), value-key
+# prefix, metadata ("": none), metadata-key prefix.
 PUT = (
     _NOW
     + """
@@ -55,27 +60,35 @@ else
   redis.call('SET', KEYS[1], ARGV[2])
   redis.call('ZREM', KEYS[3], ARGV[1])
 end
+if ARGV[5] == '' then
+  redis.call('DEL', KEYS[4])
+elseif ttl > 0 then
+  redis.call('SET', KEYS[4], ARGV[5], 'PX', ttl)
+else
+  redis.call('SET', KEYS[4], ARGV[5])
+end
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, PRUNE_BATCH)
 for _, name in ipairs(gone) do
   redis.call('ZREM', KEYS[2], name)
   redis.call('ZREM', KEYS[3], name)
-  redis.call('DEL', ARGV[4] .. name)
+  redis.call('DEL', ARGV[4] .. name, ARGV[6] .. name)
 end
 return 1
 """.replace("PRUNE_BATCH", str(PRUNE_BATCH))
 )
 
-# KEYS: value, index, expiries. ARGV: name.
+# KEYS: value, index, expiries, metadata. ARGV: name.
 DELETE = """
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 """
 
-# KEYS: index, expiries. ARGV: min, max (ZRANGEBYLEX bounds), wanted (limit + 1).
-# Returns {flat list of name, expiry-or-"" pairs, last name examined, 1 if the range is exhausted}.
+# KEYS: index, expiries. ARGV: min, max (ZRANGEBYLEX bounds), wanted (limit + 1), metadata-key
+# prefix. Returns {flat list of name, expiry-or-"", metadata-or-"" triples, last name examined,
+# 1 if the range is exhausted}. Metadata is never "": the shortest JSON text is one character.
 LIST = (
     _NOW
     + """
@@ -91,13 +104,10 @@ for round = 1, LIST_ROUNDS do
   for _, name in ipairs(names) do
     last = name
     local exp = redis.call('ZSCORE', KEYS[2], name)
-    if not exp then
+    if not exp or tonumber(exp) > now then
       found[#found + 1] = name
-      found[#found + 1] = ''
-      count = count + 1
-    elseif tonumber(exp) > now then
-      found[#found + 1] = name
-      found[#found + 1] = exp
+      found[#found + 1] = exp or ''
+      found[#found + 1] = redis.call('GET', ARGV[4] .. name) or ''
       count = count + 1
     end
   end
@@ -116,6 +126,10 @@ return {found, last, exhausted}
 def _keys(namespace: str) -> tuple[str, str, str]:
     base = f"{PREFIX}{{{namespace}}}:"
     return f"{base}v:", f"{base}keys", f"{base}exp"
+
+
+def _metadata_prefix(namespace: str) -> str:
+    return f"{PREFIX}{{{namespace}}}:m:"
 
 
 def _lex_bounds(prefix: bytes, after: bytes | None) -> tuple[bytes, bytes]:
@@ -140,21 +154,30 @@ class RedisKVStore:
         self._list = self._redis.register_script(LIST)
         self._health: tuple[float, BackendHealth] | None = None
 
-    async def get(self, namespace: str, key: str) -> str | None:
+    async def get(self, namespace: str, key: str) -> KVEntry | None:
         values, _, _ = _keys(namespace)
+        name = key.encode()
         try:
-            raw = await self._redis.get(values.encode() + key.encode())
+            # One command: a put between two reads could pair a value with another's metadata.
+            raw, metadata = await self._redis.mget(
+                values.encode() + name, _metadata_prefix(namespace).encode() + name
+            )
         except RedisError as exc:
             raise _unavailable(exc) from exc
-        return None if raw is None else _text(raw)
+        if raw is None:
+            return None
+        return KVEntry(_bytes(raw), None if metadata is None else _text(metadata))
 
-    async def put(self, namespace: str, key: str, value: str, ttl_ms: int | None) -> None:
+    async def put(
+        self, namespace: str, key: str, value: bytes, metadata: str | None, ttl_ms: int | None
+    ) -> None:
         values, index, expiries = _keys(namespace)
+        metas = _metadata_prefix(namespace)
         name = key.encode()
         try:
             await self._put(
-                keys=[values.encode() + name, index, expiries],
-                args=[name, value.encode(), ttl_ms or 0, values],
+                keys=[values.encode() + name, index, expiries, metas.encode() + name],
+                args=[name, value, ttl_ms or 0, values, (metadata or "").encode(), metas],
             )
         except RedisError as exc:
             raise _unavailable(exc) from exc
@@ -162,8 +185,9 @@ class RedisKVStore:
     async def delete(self, namespace: str, key: str) -> None:
         values, index, expiries = _keys(namespace)
         name = key.encode()
+        meta = _metadata_prefix(namespace).encode() + name
         try:
-            await self._delete(keys=[values.encode() + name, index, expiries], args=[name])
+            await self._delete(keys=[values.encode() + name, index, expiries, meta], args=[name])
         except RedisError as exc:
             raise _unavailable(exc) from exc
 
@@ -172,14 +196,18 @@ class RedisKVStore:
         low, high = _lex_bounds(prefix.encode(), None if after is None else after.encode())
         try:
             found, last, exhausted = await self._list(
-                keys=[index, expiries], args=[low, high, limit + 1]
+                keys=[index, expiries], args=[low, high, limit + 1, _metadata_prefix(namespace)]
             )
         except RedisError as exc:
             raise _unavailable(exc) from exc
-        pairs: list[Any] = list(found)
+        flat: list[Any] = list(found)
         keys = [
-            KVKey(_text(pairs[i]), int(pairs[i + 1]) // 1000 if pairs[i + 1] else None)
-            for i in range(0, len(pairs), 2)
+            KVKey(
+                _text(flat[i]),
+                int(flat[i + 1]) // 1000 if flat[i + 1] else None,
+                _text(flat[i + 2]) if flat[i + 2] else None,
+            )
+            for i in range(0, len(flat), 3)
         ]
         if len(keys) > limit:
             return KVPage(keys[:limit], more=True)
@@ -190,6 +218,7 @@ class RedisKVStore:
 
     async def delete_namespace(self, namespace: str) -> int:
         values, index, expiries = _keys(namespace)
+        metas = _metadata_prefix(namespace).encode()
         removed = 0
         try:
             while True:
@@ -198,9 +227,10 @@ class RedisKVStore:
                     break
                 async with self._redis.pipeline(transaction=True) as pipe:
                     pipe.delete(*(values.encode() + name for name in names))
+                    pipe.delete(*(metas + name for name in names))
                     pipe.zrem(index, *names)
                     pipe.zrem(expiries, *names)
-                    deleted, _, _ = await pipe.execute()
+                    deleted, _, _, _ = await pipe.execute()
                 removed += int(deleted)
             await self._redis.delete(index, expiries)
         except RedisError as exc:

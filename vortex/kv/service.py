@@ -1,9 +1,10 @@
 """``KV``: the per-function key-value store as the server uses it.
 
 Every check of the documented limits happens here, once, whatever the backend: a key is 1 to
-``max_key_bytes`` bytes of UTF-8, a value is text of at most ``max_value_bytes`` bytes of UTF-8
-(JSON is the JavaScript side's business: it stringifies on ``put`` and parses on
-``get(key, {type: "json"})``), a TTL is at least one second, a list page holds at most
+``max_key_bytes`` bytes of UTF-8, a value is text (stored as its UTF-8) or bytes, at most
+``max_value_bytes`` bytes either way (JSON is the JavaScript side's business: it stringifies on
+``put`` and parses on ``get(key, {type: "json"})``), metadata is any JSON value of at most
+``max_metadata_bytes`` bytes serialized, a TTL is at least one second, a list page holds at most
 ``max_list_limit`` keys. Each function sees only its own keys: the function id is the namespace,
 and no call takes a key without one.
 """
@@ -18,15 +19,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from vortex.config import Settings
 from vortex.health import BackendHealth
-from vortex.kv.base import KVKey, KVStore
+from vortex.kv.base import KVEntry, KVKey, KVStore
 from vortex.kv.errors import (
     KVInvalidExpiration,
     KVInvalidKey,
     KVInvalidListOption,
+    KVInvalidMetadata,
     KVInvalidValue,
     KVKeyTooLong,
+    KVMetadataTooLarge,
     KVValueTooLarge,
 )
 
@@ -42,6 +47,8 @@ class KVLimits:
     max_key_bytes: int = 512
     max_value_bytes: int = 128 << 10
     max_list_limit: int = 1000
+    max_metadata_bytes: int = 1024
+    """Workers KV's limit, fixed there too: metadata is for small facts listed with the keys."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KVLimits:
@@ -108,19 +115,38 @@ class KV:
             )
         return key
 
-    def _value(self, value: object) -> str:
-        if not isinstance(value, str):
-            raise KVInvalidValue("a KV value is text: stringify other values (JSON) first")
-        try:
-            size = len(value.encode())
-        except UnicodeEncodeError:
-            raise KVInvalidValue("a KV value must be valid Unicode text") from None
+    def _value(self, value: object) -> bytes:
+        if isinstance(value, str):
+            try:
+                data = value.encode()
+            except UnicodeEncodeError:
+                raise KVInvalidValue("a KV value must be valid Unicode text") from None
+        elif isinstance(value, bytes | bytearray | memoryview):
+            data = bytes(value)
+        else:
+            raise KVInvalidValue("a KV value is text or bytes: stringify other values (JSON) first")
+        size = len(data)
         if size > self.limits.max_value_bytes:
             raise KVValueTooLarge(
                 f"KV value is {size} bytes; the limit is {self.limits.max_value_bytes} bytes",
                 limit=self.limits.max_value_bytes,
             )
-        return value
+        return data
+
+    def _metadata(self, metadata: object) -> str | None:
+        if metadata is None:
+            return None
+        try:
+            text = orjson.dumps(metadata)
+        except TypeError:  # orjson.JSONEncodeError is one
+            raise KVInvalidMetadata("KV metadata must be a JSON-serializable value") from None
+        if len(text) > self.limits.max_metadata_bytes:
+            raise KVMetadataTooLarge(
+                f"KV metadata is {len(text)} bytes of JSON; "
+                f"the limit is {self.limits.max_metadata_bytes} bytes",
+                limit=self.limits.max_metadata_bytes,
+            )
+        return text.decode()
 
     def _ttl_ms(self, expiration_ttl: float | None, expiration: float | None) -> int | None:
         if expiration_ttl is not None and expiration is not None:
@@ -142,20 +168,30 @@ class KV:
 
     # -- the API --------------------------------------------------------------------------------
     async def get(self, function_id: str, key: str) -> str | None:
+        """The value as text (bytes that are not UTF-8 decoded with U+FFFD for each bad
+        sequence, as Workers KV does), or ``None``."""
+        entry = await self.get_entry(function_id, key)
+        return None if entry is None else entry.text()
+
+    async def get_entry(self, function_id: str, key: str) -> KVEntry | None:
+        """The value's bytes and its metadata, or ``None``."""
         return await self.store.get(function_id, self._key(key))
 
     async def put(
         self,
         function_id: str,
         key: str,
-        value: str,
+        value: str | bytes,
         *,
+        metadata: Any = None,
         expiration_ttl: float | None = None,
         expiration: float | None = None,
     ) -> None:
+        """``metadata`` is any JSON value; ``None`` stores none (and drops an earlier put's)."""
         checked_key, checked_value = self._key(key), self._value(value)
+        checked_metadata = self._metadata(metadata)
         ttl_ms = self._ttl_ms(expiration_ttl, expiration)
-        await self.store.put(function_id, checked_key, checked_value, ttl_ms)
+        await self.store.put(function_id, checked_key, checked_value, checked_metadata, ttl_ms)
 
     async def delete(self, function_id: str, key: str) -> None:
         await self.store.delete(function_id, self._key(key))

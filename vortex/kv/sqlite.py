@@ -10,6 +10,12 @@ Keys are stored as BLOBs of their UTF-8 bytes: SQLite compares BLOBs with ``memc
 sort by bytes, as in Redis, and a prefix ``p`` is the range ``[p, p || 0xFF)`` (no UTF-8 text
 contains the byte 0xFF). Expired rows are invisible at once and swept now and then by puts.
 
+A value is stored as TEXT when its bytes are UTF-8, as a BLOB otherwise (SQLite keeps each as
+given whatever the column's declared type): rows written before values could be bytes are TEXT
+and read back unchanged, and a process of an older version sharing the file still reads every
+text value. ``metadata`` (JSON text, NULL for none) was added later: ``_migrate`` adds the
+column to a database made before, once, whichever process comes first.
+
 One connection, used from one thread: SQLite connections are not to be shared across threads,
 and a single writer per process is all SQLite allows anyway.
 """
@@ -26,7 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from vortex.health import BackendHealth
-from vortex.kv.base import KVKey, KVPage
+from vortex.kv.base import KVEntry, KVKey, KVPage
 from vortex.kv.errors import KVUnavailable
 
 T = TypeVar("T")
@@ -44,6 +50,7 @@ CREATE TABLE IF NOT EXISTS kv (
     key BLOB NOT NULL,
     value TEXT NOT NULL,
     expires_at REAL,
+    metadata TEXT,
     PRIMARY KEY (ns, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
@@ -81,6 +88,7 @@ class SqliteKVStore:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(SCHEMA)
+                _migrate(db)
             except BaseException:
                 db.close()
                 raise
@@ -88,26 +96,28 @@ class SqliteKVStore:
         return self._db
 
     # -- operations -----------------------------------------------------------------------------
-    async def get(self, namespace: str, key: str) -> str | None:
-        def get(db: sqlite3.Connection) -> str | None:
+    async def get(self, namespace: str, key: str) -> KVEntry | None:
+        def get(db: sqlite3.Connection) -> KVEntry | None:
             row = db.execute(
-                "SELECT value FROM kv WHERE ns = ? AND key = ?"
+                "SELECT value, metadata FROM kv WHERE ns = ? AND key = ?"
                 " AND (expires_at IS NULL OR expires_at > ?)",
                 (namespace, key.encode(), self._clock()),
             ).fetchone()
-            return None if row is None else str(row[0])
+            return None if row is None else KVEntry(_bytes(row[0]), row[1])
 
         return await self._call(get)
 
-    async def put(self, namespace: str, key: str, value: str, ttl_ms: int | None) -> None:
+    async def put(
+        self, namespace: str, key: str, value: bytes, metadata: str | None, ttl_ms: int | None
+    ) -> None:
         def put(db: sqlite3.Connection) -> None:
             now = self._clock()
             expires_at = None if ttl_ms is None else now + ttl_ms / 1000
             db.execute(
-                "INSERT INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (ns, key) DO UPDATE"
-                " SET value = excluded.value, expires_at = excluded.expires_at",
-                (namespace, key.encode(), value, expires_at),
+                "INSERT INTO kv (ns, key, value, expires_at, metadata) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value,"
+                " expires_at = excluded.expires_at, metadata = excluded.metadata",
+                (namespace, key.encode(), _stored(value), expires_at, metadata),
             )
             self._puts += 1
             if self._puts % SWEEP_EVERY == 0:
@@ -131,7 +141,7 @@ class SqliteKVStore:
     async def list(self, namespace: str, prefix: str, after: str | None, limit: int) -> KVPage:
         def list_keys(db: sqlite3.Connection) -> KVPage:
             low = prefix.encode()
-            sql = "SELECT key, expires_at FROM kv WHERE ns = ? AND key >= ?"
+            sql = "SELECT key, expires_at, metadata FROM kv WHERE ns = ? AND key >= ?"
             args: list[object] = [namespace, low]
             if prefix:
                 sql += " AND key < ?"
@@ -143,8 +153,8 @@ class SqliteKVStore:
             args += [self._clock(), limit + 1]
             rows = db.execute(sql, args).fetchall()
             keys = [
-                KVKey(bytes(name).decode(), None if exp is None else int(exp))
-                for name, exp in rows[:limit]
+                KVKey(bytes(name).decode(), None if exp is None else int(exp), metadata)
+                for name, exp, metadata in rows[:limit]
             ]
             return KVPage(keys, more=len(rows) > limit)
 
@@ -174,3 +184,28 @@ class SqliteKVStore:
         with contextlib.suppress(RuntimeError):  # already shut down
             await asyncio.get_running_loop().run_in_executor(self._executor, close)
         self._executor.shutdown(wait=True)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a database made by an earlier version up to ``SCHEMA``. In one write transaction,
+    so that two processes opening an old file at once do not both add the column."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(kv)")}
+        if "metadata" not in columns:
+            db.execute("ALTER TABLE kv ADD COLUMN metadata TEXT")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _stored(value: bytes) -> str | bytes:
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value
+
+
+def _bytes(stored: str | bytes) -> bytes:
+    return stored.encode() if isinstance(stored, str) else bytes(stored)

@@ -66,7 +66,7 @@ export function transferBody(state) {
 // sent with a Content-Length, as workerd sends them, and read without a stream's turns.
 const madeFromBytes = new WeakMap();
 
-function bytesStream(bytes) {
+export function bytesStream(bytes) {
   const stream = new ReadableStream({
     type: 'bytes',
     start(controller) {

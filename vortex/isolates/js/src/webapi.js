@@ -9,6 +9,7 @@ import { URL, URLSearchParams } from 'whatwg-url';
 import { AbortController, AbortSignal } from './abort.js';
 import { atob, btoa } from './base64.js';
 import { Blob, File } from './blob.js';
+import { bytesStream, readAllChunks } from './body.js';
 import { Cache, CacheStorage, caches } from './caches.js';
 import { registerPlatformClasses, structuredClone } from './clone.js';
 import { CompressionStream, DecompressionStream, setCodecHost } from './compression.js';
@@ -24,7 +25,7 @@ import { Navigator, navigator } from './navigator.js';
 import { configure } from './hooks.js';
 import { Request } from './request.js';
 import { Response, responseInternals } from './response.js';
-import { bytesToBinary, hostBytes, hostText } from './util.js';
+import { bytesToBinary, copyBytes, hostBytes, hostText, isBufferSource } from './util.js';
 import { WebAssembly } from './wasm.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
@@ -102,6 +103,12 @@ export const internals = {
   bytesToBinary,
   hostBytes,
   hostText,
+  // For KV values (harness/bindings.js): bytes in every shape a put takes, and back as a stream.
+  isBufferSource,
+  copyBytes,
+  readAllChunks,
+  bytesStream,
+  ReadableStream: streams.ReadableStream,
 };
 
 // Instances of the shared classes hold objects of classes that are not exported (readers,

@@ -1,5 +1,5 @@
 // Bindings: calls a run makes that the server answers (see vortex/isolates/bindings.py), KV's.
-import { ErrorCtor, JSON, host } from './platform.js';
+import { ErrorCtor, JSON, api, host } from './platform.js';
 
 export function bindingError(code, message) {
   const error = new ErrorCtor(message);
@@ -7,53 +7,132 @@ export function bindingError(code, message) {
   return error;
 }
 
-function callBinding(state, binding, op, args) {
+// Resolves to {result, bytes}: `bytes` (a Uint8Array, or null) is what the answer carried
+// beside its JSON. `body` (a Uint8Array, or undefined) crosses as bytes, never as base64.
+function callBinding(state, binding, op, args, body) {
   // Stringified before anything is registered: a BigInt or a cycle rejects right here.
-  const text = JSON.stringify(args);
+  let text;
+  try {
+    text = JSON.stringify(args);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const binary = body === undefined ? null : api.bytesToBinary(body);
   return new Promise((resolve, reject) => {
     const cid = state.nextCall;
     state.nextCall += 1;
     state.calls.set(cid, { resolve, reject });
-    host.call(state.id, cid, binding, op, text);
+    host.call(state.id, cid, binding, op, text, binary);
   });
+}
+
+const GET_TYPES = ['text', 'json', 'arrayBuffer', 'stream'];
+
+function typeOf(options) {
+  // `cacheTtl` is accepted and ignored: reads go to the store itself, there is no edge cache.
+  const type = typeof options === 'string' ? options : (options && options.type) || 'text';
+  if (!GET_TYPES.includes(type)) {
+    throw new TypeError('KV get type must be "text", "json", "arrayBuffer" or "stream", got ' + String(type));
+  }
+  return type;
+}
+
+function valueOf(type, answer) {
+  if (type === 'text') return answer.result.value;
+  if (type === 'json') return JSON.parse(answer.result.value);
+  if (type === 'arrayBuffer') return answer.bytes.buffer;
+  return api.bytesStream(answer.bytes);
 }
 
 export function makeKv(live, describe) {
   const maxValueBytes = Number(describe.max_value_bytes) || Infinity;
-  const call = (op, args) => callBinding(live(), 'kv', op, args);
+  const maxMetadataBytes = Number(describe.max_metadata_bytes) || Infinity;
+  const call = (op, args, body) => callBinding(live(), 'kv', op, args, body);
   const defined = (entries) => {
     const out = {};
     for (const [key, value] of entries) if (value !== undefined) out[key] = value;
     return out;
   };
+  const tooLarge = () => bindingError('kv_value_too_large', 'KV value is over the limit of ' + maxValueBytes + ' bytes');
+  const bytesOf = (body) => {
+    if (body.length > maxValueBytes) throw tooLarge();
+    return { body };
+  };
+  // What crosses for a value: {value} for text (and for anything else, which the server refuses
+  // with its code), {body} for bytes, copied now so that later writes to the caller's buffer
+  // change nothing; a promise of it for a stream, read whole (and cut off past the limit).
+  const payload = (value) => {
+    if (typeof value === 'string') {
+      // A UTF-16 unit is at least one byte of UTF-8: longer than the limit is too large for
+      // sure, so a huge value never crosses the pipe only to be refused.
+      if (value.length > maxValueBytes) throw tooLarge();
+      return { value };
+    }
+    if (api.isBufferSource(value)) return bytesOf(api.copyBytes(value));
+    if (value instanceof api.ReadableStream) {
+      return api.readAllChunks(value, maxValueBytes).then(bytesOf, (error) => {
+        throw error instanceof RangeError ? tooLarge() : error;
+      });
+    }
+    return { value };
+  };
+  const checkMetadata = (metadata) => {
+    if (metadata === undefined || metadata === null) return;
+    const text = JSON.stringify(metadata);
+    if (text === undefined) throw bindingError('kv_invalid_metadata', 'KV metadata must be a JSON-serializable value');
+    // As for values: UTF-16 units never outnumber the bytes of UTF-8; the server counts exactly.
+    if (text.length > maxMetadataBytes) {
+      throw bindingError('kv_metadata_too_large', 'KV metadata is over the limit of ' + maxMetadataBytes + ' bytes of JSON');
+    }
+  };
+  // No promise hop before the call: each one costs a turn of the host's loop.
+  const read = (key, options, shape) => {
+    let type;
+    try {
+      type = typeOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const bytes = type === 'arrayBuffer' || type === 'stream';
+    return call('get', { key, as: bytes ? 'bytes' : 'text' }).then((answer) => shape(type, answer));
+  };
   return harden({
     get(key, options) {
-      const type = typeof options === 'string' ? options : (options && options.type) || 'text';
-      if (type !== 'text' && type !== 'json') {
-        return Promise.reject(new TypeError('KV get type must be "text" or "json", got ' + String(type)));
-      }
-      return call('get', { key }).then((value) => {
-        if (value === null || value === undefined) return null;
-        return type === 'json' ? JSON.parse(value) : value;
+      return read(key, options, (type, answer) => (answer.result === null ? null : valueOf(type, answer)));
+    },
+    getWithMetadata(key, options) {
+      return read(key, options, (type, answer) => {
+        if (answer.result === null) return { value: null, metadata: null };
+        const metadata = answer.result.metadata === undefined ? null : answer.result.metadata;
+        return { value: valueOf(type, answer), metadata };
       });
     },
     put(key, value, options) {
-      // A UTF-16 unit is at least one byte of UTF-8: longer than the limit is too large for
-      // sure, so a huge value never crosses the pipe only to be refused.
-      if (typeof value === 'string' && value.length > maxValueBytes) {
-        return Promise.reject(
-          bindingError('kv_value_too_large', 'KV value is over the limit of ' + maxValueBytes + ' bytes'),
-        );
-      }
       const o = options || {};
-      return call('put', defined([['key', key], ['value', value], ['expirationTtl', o.expirationTtl], ['expiration', o.expiration]])).then(() => undefined);
+      const send = ({ value: text, body }) => {
+        const args = defined([
+          ['key', key],
+          ['value', text],
+          ['metadata', o.metadata === null ? undefined : o.metadata],
+          ['expirationTtl', o.expirationTtl],
+          ['expiration', o.expiration],
+        ]);
+        return call('put', args, body).then(() => undefined);
+      };
+      try {
+        checkMetadata(o.metadata);
+        const sent = payload(value);
+        return sent instanceof Promise ? sent.then(send) : send(sent);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     delete(key) {
       return call('delete', { key }).then(() => undefined);
     },
     list(options) {
       const o = options || {};
-      return call('list', defined([['prefix', o.prefix], ['limit', o.limit], ['cursor', o.cursor]]));
+      return call('list', defined([['prefix', o.prefix], ['limit', o.limit], ['cursor', o.cursor]])).then((answer) => answer.result);
     },
   });
 }

@@ -10,7 +10,7 @@ export function deliver(id, fid, resultJson, bodyBytes) {
   settleLater(state);
 }
 
-export function answer(id, cid, answerJson) {
+export function answer(id, cid, answerJson, bodyBytes) {
   const state = runs.get(id);
   if (!state) return;
   const pending = state.calls.get(cid);
@@ -18,7 +18,7 @@ export function answer(id, cid, answerJson) {
   state.calls.delete(cid);
   const answered = JSON.parse(api.hostText(answerJson));
   if (answered.error) pending.reject(bindingError(String(answered.error.code), String(answered.error.message)));
-  else pending.resolve(answered.result === undefined ? null : answered.result);
+  else pending.resolve({ result: answered.result === undefined ? null : answered.result, bytes: api.hostBytes(bodyBytes) });
   settleLater(state);
 }
 
