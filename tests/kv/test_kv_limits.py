@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vortex.errors import VortexError
-from vortex.kv import KV, KVLimits
+from vortex.kv import KV, KVEntry, KVLimits
 from vortex.kv.service import encode_cursor
 from vortex.kv.sqlite import SqliteKVStore
 
@@ -44,6 +44,34 @@ async def test_value_limits(kv: KV) -> None:
     assert await code_of(kv.put(FN, "k", "é" * 9)) == (413, "kv_value_too_large")
     assert await code_of(kv.put(FN, "k", {"a": 1})) == (400, "kv_invalid_value")  # type: ignore[arg-type]
     assert await kv.get(FN, "k") == "x" * 16
+
+
+async def test_the_value_limit_counts_bytes_too(kv: KV) -> None:
+    await kv.put(FN, "k", bytes(range(16)))
+    assert await code_of(kv.put(FN, "k", bytes(17))) == (413, "kv_value_too_large")
+    assert await code_of(kv.put(FN, "k", bytearray(17))) == (413, "kv_value_too_large")
+    assert await kv.get_entry(FN, "k") == KVEntry(bytes(range(16)), None)
+
+
+async def test_metadata_limits(kv: KV) -> None:
+    # 1024 bytes of JSON exactly: the string's 1022 characters and its two quotes.
+    await kv.put(FN, "k", "v", metadata="m" * 1022)
+    assert await code_of(kv.put(FN, "k", "v", metadata="m" * 1023)) == (
+        413,
+        "kv_metadata_too_large",
+    )
+    # Bytes of UTF-8 are counted, not characters.
+    assert await code_of(kv.put(FN, "k", "v", metadata={"é": "é" * 510})) == (
+        413,
+        "kv_metadata_too_large",
+    )
+    assert await code_of(kv.put(FN, "k", "v", metadata={1: "not a string key"})) == (
+        400,
+        "kv_invalid_metadata",
+    )
+    assert await code_of(kv.put(FN, "k", "v", metadata=1 << 70)) == (400, "kv_invalid_metadata")
+    entry = await kv.get_entry(FN, "k")
+    assert entry is not None and entry.metadata_value() == "m" * 1022
 
 
 @pytest.mark.parametrize(
@@ -91,4 +119,4 @@ def test_limits_come_from_the_settings() -> None:
         }
     )
     assert KVLimits.from_settings(settings) == KVLimits(64, 1024, 50)
-    assert KVLimits.from_settings(Settings()) == KVLimits(512, 128 << 10, 1000)
+    assert KVLimits.from_settings(Settings()) == KVLimits(512, 128 << 10, 1000, 1024)

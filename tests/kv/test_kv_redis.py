@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fixtures.redis import RedisServer
-from vortex.kv import KV
+from vortex.kv import KV, KVEntry
 from vortex.kv.errors import KVUnavailable
 from vortex.kv.redis import LIST_ROUNDS, RedisKVStore
 
@@ -83,3 +83,31 @@ async def test_outage_is_kv_unavailable_and_recovers(
     redis_server.start()  # same port, empty (no persistence)
     await redis_kv.put(FN, "k", "after")
     assert await redis_kv.get(FN, "k") == "after"
+
+
+async def test_values_of_the_text_only_version_read_back(
+    redis_kv: KV, redis_server: RedisServer
+) -> None:
+    # As the version before bytes and metadata wrote them: a value key and the index, no
+    # metadata key.
+    client = redis_server.client()
+    client.set(f"vortex:kv:{{{FN}}}:v:old", "héllo 🚀".encode())
+    client.zadd(f"vortex:kv:{{{FN}}}:keys", {"old": 0})
+    assert await redis_kv.get(FN, "old") == "héllo 🚀"
+    assert await redis_kv.get_entry(FN, "old") == KVEntry("héllo 🚀".encode(), None)
+    assert (await redis_kv.list(FN)).to_json()["keys"] == [{"name": "old"}]
+
+
+async def test_metadata_is_a_key_beside_the_value_with_its_expiry(
+    redis_kv: KV, redis_server: RedisServer
+) -> None:
+    client = redis_server.client()
+    await redis_kv.put(FN, "k", bytes(range(256)), metadata={"m": 1}, expiration_ttl=100)
+    assert client.get(f"vortex:kv:{{{FN}}}:v:k") == bytes(range(256))
+    assert client.get(f"vortex:kv:{{{FN}}}:m:k") == b'{"m":1}'
+    assert 98_000 < client.pttl(f"vortex:kv:{{{FN}}}:m:k") <= 100_000
+    await redis_kv.put(FN, "k", "plain")
+    assert client.exists(f"vortex:kv:{{{FN}}}:m:k") == 0
+    await redis_kv.put(FN, "k", "again", metadata=[1])
+    await redis_kv.delete_function(FN)
+    assert client.keys(f"vortex:kv:{{{FN}}}:*") == []
