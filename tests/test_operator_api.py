@@ -96,11 +96,12 @@ async def test_kv_list_get_put_delete(http: aiohttp.ClientSession, server: Serve
         "max_key_bytes": 512,
         "max_value_bytes": 128 << 10,
         "max_list_limit": 1000,
+        "max_metadata_bytes": 1024,
     }
     page = await call(http, "GET", f"/functions/{name}/kv?prefix=s&limit=1")
     assert [k["name"] for k in page["keys"]] == ["session:1"]
     got = await call(http, "GET", value_path + urllib.parse.quote(odd, safe=""))
-    assert got == {"key": odd, "value": "odd"}
+    assert got == {"key": odd, "value": "odd", "encoding": "text", "metadata": None}
     # The function sees what the API put: one namespace.
     async with http.get(server.fn_url(name, "/kv")) as response:
         assert (await response.json())["seen"] == "hello"
@@ -119,6 +120,55 @@ async def test_kv_list_get_put_delete(http: aiohttp.ClientSession, server: Serve
     assert bad_ttl["error"]["code"] == "kv_invalid_expiration"
     no_value = await call(http, "PUT", value_path + "t", 400, json={"text": "x"})
     assert no_value["error"]["code"] == "invalid_request"
+
+
+async def test_kv_bytes_and_metadata_over_the_api(
+    http: aiohttp.ClientSession, server: ServerProcess
+) -> None:
+    name = unique_name()
+    await deploy(http, ECHO, name=name, filename="index.mjs")
+    value_path = f"/functions/{name}/kv/value?key="
+    every = bytes(range(256))
+    encoded = base64.b64encode(every).decode()
+    await call(
+        http,
+        "PUT",
+        value_path + "bin",
+        json={"value": encoded, "encoding": "base64", "metadata": {"kind": "all bytes"}},
+    )
+    got = await call(http, "GET", value_path + "bin")
+    assert got == {
+        "key": "bin",
+        "value": encoded,
+        "encoding": "base64",
+        "metadata": {"kind": "all bytes"},
+    }
+    # Bytes that are UTF-8 read back as text, whichever way they were put.
+    await call(
+        http,
+        "PUT",
+        value_path + "utf8",
+        json={"value": base64.b64encode("ü".encode()).decode(), "encoding": "base64"},
+    )
+    assert (await call(http, "GET", value_path + "utf8"))["value"] == "ü"
+    listed = await call(http, "GET", f"/functions/{name}/kv")
+    assert listed["keys"] == [
+        {"name": "bin", "metadata": {"kind": "all bytes"}},
+        {"name": "utf8"},
+    ]
+    for body, status, code in (
+        ({"value": "not base64!", "encoding": "base64"}, 400, "kv_invalid_value"),
+        ({"value": 5, "encoding": "base64"}, 400, "kv_invalid_value"),
+        ({"value": "x", "encoding": "hex"}, 400, "invalid_request"),
+        ({"value": "x", "metadata": "m" * 1023}, 413, "kv_metadata_too_large"),
+        (
+            {"value": base64.b64encode(bytes(129 << 10)).decode(), "encoding": "base64"},
+            413,
+            "kv_value_too_large",
+        ),
+    ):
+        refused = await call(http, "PUT", value_path + "bad", status, json=body)
+        assert refused["error"]["code"] == code, body
 
 
 async def test_request_tester_sends_to_the_listener(

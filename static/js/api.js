@@ -160,9 +160,10 @@ export const api = {
     return request("GET", `/functions/${fn(ref)}/kv${qs ? `?${qs}` : ""}`);
   },
   kvGet: (ref, key) => request("GET", `/functions/${fn(ref)}/kv/value?key=${fn(key)}`),
-  kvPut: (ref, key, value, ttlSeconds) =>
+  /** `extra`: `encoding` ("base64" for bytes) and `metadata`, kept as they were read. */
+  kvPut: (ref, key, value, ttlSeconds, extra = {}) =>
     request("PUT", `/functions/${fn(ref)}/kv/value?key=${fn(key)}`, {
-      body: ttlSeconds ? { value, expiration_ttl: ttlSeconds } : { value },
+      body: { value, ...extra, ...(ttlSeconds ? { expiration_ttl: ttlSeconds } : {}) },
     }),
   kvDelete: (ref, key) => request("DELETE", `/functions/${fn(ref)}/kv/value?key=${fn(key)}`),
   /** The request tester: the server sends it to the function's URL and answers with the response. */

@@ -134,7 +134,7 @@ export class KvView {
     if (limits) {
       this.limitsNote.replaceChildren(
         icon("alert"),
-        ` Limits: keys up to ${formatBytes(limits.max_key_bytes)}, values up to ${formatBytes(limits.max_value_bytes)} of UTF-8 text, ${limits.max_list_limit} keys a page. A named function's versions share these keys; its runs see them as `,
+        ` Limits: keys up to ${formatBytes(limits.max_key_bytes)}, values up to ${formatBytes(limits.max_value_bytes)} (text or bytes), ${limits.max_list_limit} keys a page. A named function's versions share these keys; its runs see them as `,
         h("code", null, "env.KV"),
         ".",
       );
@@ -171,7 +171,9 @@ export class KvView {
     try {
       const got = await api.kvGet(ref, name);
       if (this.open?.name !== name || refOf(this.fn) !== ref) return;
-      this.edit({ name, value: got.value, loaded: true, isNew: false });
+      // Bytes that are not UTF-8 come as base64 and are saved back as such; metadata (put by the
+      // function) is kept, since a put without it would drop it.
+      this.edit({ name, value: got.value, loaded: true, isNew: false, binary: got.encoding === "base64", metadata: got.metadata ?? null });
     } catch (error) {
       if (this.open?.name !== name) return;
       const gone = error instanceof ApiError && error.code === "kv_key_not_found";
@@ -203,7 +205,7 @@ export class KvView {
     const size = h("span", { class: "kv-size", id: "kv-size" });
     const problem = h("p", { class: "field-error", role: "alert", hidden: true });
     const measure = () => {
-      const bytes = encoder.encode(valueField.value).length;
+      const bytes = open.binary ? Math.floor((valueField.value.replace(/=+$/, "").length * 3) / 4) : encoder.encode(valueField.value).length;
       const keyBytes = encoder.encode(keyField.value).length;
       size.textContent = `${formatBytes(bytes)} of ${formatBytes(limits.max_value_bytes)}`;
       const over = bytes > limits.max_value_bytes || keyBytes > limits.max_key_bytes;
@@ -218,10 +220,11 @@ export class KvView {
       const ttl = Number(ttlField.value) || 0;
       save.disabled = true;
       try {
-        await api.kvPut(refOf(this.fn), name, valueField.value, ttl > 0 ? ttl : undefined);
+        const extra = { ...(open.binary ? { encoding: "base64" } : {}), ...(open.metadata !== null && open.metadata !== undefined ? { metadata: open.metadata } : {}) };
+        await api.kvPut(refOf(this.fn), name, valueField.value, ttl > 0 ? ttl : undefined, extra);
         problem.hidden = true;
         this.onToast?.(`Saved ${name}`, { detail: ttl > 0 ? `Expires in ${ttl} s` : "Kept until deleted" });
-        this.open = { name, value: valueField.value, loaded: true, isNew: false };
+        this.open = { name, value: valueField.value, loaded: true, isNew: false, binary: open.binary, metadata: open.metadata };
         this.edit(this.open);
         this.refresh();
       } catch (error) {
@@ -251,7 +254,7 @@ export class KvView {
     keyField.addEventListener("input", measure);
     valueField.addEventListener("input", measure);
     box.replaceChildren(
-      h("div", { class: "kv-editor-head" }, h("span", { class: "section-label" }, open.isNew ? "New key" : "Key"), keyField),
+      h("div", { class: "kv-editor-head" }, h("span", { class: "section-label" }, open.isNew ? "New key" : open.binary ? "Key (binary value, as base64)" : "Key"), keyField),
       valueField,
       h("div", { class: "kv-editor-foot" }, size, h("label", { class: "kv-ttl-label" }, "Expires after ", ttlField, " s"), h("span", { class: "status-spacer" }), remove, close, save),
       problem,

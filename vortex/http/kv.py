@@ -3,10 +3,16 @@
 The same namespace its runs see (``env.KV``; a named function's versions share one), with the
 same limits, checked by ``vortex.kv.KV``. The key travels in the query (``?key=``), not the path:
 a key is any text, ``/``, ``..`` and ``%`` included, which a path would not carry intact.
+
+Values travel in JSON bodies: as text when they are UTF-8, as base64 (``"encoding": "base64"``)
+when they are bytes that are not (JSON carries no bytes), so a binary value put by a run reads
+back exactly and a put can store one. Metadata is a JSON value beside the value.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +23,7 @@ from vortex.http.keys import KV_STORE
 from vortex.http.lookup import resolve
 from vortex.http.responses import json_response, read_json_object
 from vortex.kv import KV
-from vortex.kv.errors import KVInvalidKey, KVInvalidListOption, KVKeyNotFound
+from vortex.kv.errors import KVInvalidKey, KVInvalidListOption, KVInvalidValue, KVKeyNotFound
 from vortex.storage.base import FunctionRecord
 
 routes = web.RouteTableDef()
@@ -40,6 +46,7 @@ def limits_json(kv: KV) -> dict[str, Any]:
         "max_key_bytes": kv.limits.max_key_bytes,
         "max_value_bytes": kv.limits.max_value_bytes,
         "max_list_limit": kv.limits.max_list_limit,
+        "max_metadata_bytes": kv.limits.max_metadata_bytes,
     }
 
 
@@ -66,10 +73,30 @@ async def list_keys(request: web.Request) -> web.Response:
 async def get_value(request: web.Request) -> web.Response:
     namespace = await _namespace(request)
     key = _key_of(request)
-    value = await request.app[KV_STORE].get(namespace, key)
-    if value is None:
+    entry = await request.app[KV_STORE].get_entry(namespace, key)
+    if entry is None:
         raise KVKeyNotFound(f"no key {key[:100]!r} in this function's KV (or it expired)")
-    return json_response({"key": key, "value": value})
+    try:
+        value, encoding = entry.value.decode(), "text"
+    except UnicodeDecodeError:
+        value, encoding = base64.b64encode(entry.value).decode("ascii"), "base64"
+    return json_response(
+        {"key": key, "value": value, "encoding": encoding, "metadata": entry.metadata_value()}
+    )
+
+
+def _value_of(body: dict[str, Any]) -> Any:
+    encoding = body.get("encoding", "text")
+    if encoding == "text":
+        return body["value"]
+    if encoding != "base64":
+        raise InvalidRequest('"encoding" is "text" (the default) or "base64"')
+    try:
+        if not isinstance(body["value"], str):
+            raise ValueError
+        return base64.b64decode(body["value"], validate=True)
+    except (binascii.Error, ValueError):
+        raise KVInvalidValue('with "encoding": "base64", the value is base64 text') from None
 
 
 def _number(body: dict[str, Any], name: str) -> float | None:
@@ -88,13 +115,15 @@ async def put_value(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     if "value" not in body:
         raise InvalidRequest(
-            'the body is {"value": "text"}, with "expiration_ttl" (seconds) '
-            'or "expiration" (Unix time) if the key should expire'
+            'the body is {"value": "text"}, with "encoding": "base64" for bytes, "metadata" '
+            '(any JSON), and "expiration_ttl" (seconds) or "expiration" (Unix time) if the key '
+            "should expire"
         )
     await request.app[KV_STORE].put(
         namespace,
         key,
-        body["value"],
+        _value_of(body),
+        metadata=body.get("metadata"),
         expiration_ttl=_number(body, "expiration_ttl"),
         expiration=_number(body, "expiration"),
     )
