@@ -48,6 +48,10 @@ await Vortex.kv.put("utf8", new TextEncoder().encode(JSON.stringify({ name: "Ada
 out.json = await Vortex.kv.get("utf8", "json");
 out.text_as_bytes = Array.from(new Uint8Array(await Vortex.kv.get("utf8", "arrayBuffer")).slice(0, 2));
 out.missing = [await Vortex.kv.get("nope", "arrayBuffer"), await Vortex.kv.get("nope", "stream")];
+await Vortex.kv.put("empty", new Uint8Array(0));
+const emptyStream = await Vortex.kv.get("empty", "stream");
+out.empty = [(await Vortex.kv.get("empty", "arrayBuffer")).byteLength, await Vortex.kv.get("empty"),
+             (await new Response(emptyStream).arrayBuffer()).byteLength];
 await Vortex.kv.put("meta", every, { metadata: { owner: "Ada", tags: ["x"] }, expirationTtl: 600 });
 await Vortex.kv.put("plain", "text");
 const withMeta = await Vortex.kv.getWithMetadata("meta", "arrayBuffer");
@@ -76,6 +80,7 @@ EXPECTED = {
     "json": {"name": "Ada ☃"},
     "text_as_bytes": [123, 34],
     "missing": [None, None],
+    "empty": [0, "", 0],
     "with_meta": {"same": True, "metadata": {"owner": "Ada", "tags": ["x"]}},
     "without_meta": {"value": "text", "metadata": None},
     "json_meta": {"value": {"name": "Ada ☃"}, "metadata": None},
