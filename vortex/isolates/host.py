@@ -65,7 +65,9 @@ def install_turn_clock(
     checkpoint = loop.run_jobs_of if isinstance(loop, MutedJobLoop) else None
     has_jobs = loop.has_jobs_of if isinstance(loop, MutedJobLoop) else None
     drain = loop.drain if isinstance(loop, MutedJobLoop) else None
+    after_turn = loop.after_turn if isinstance(loop, MutedJobLoop) else None
     if isinstance(loop, MutedJobLoop):
+        loop.turns_end_with_jobs = True
         loop.owner_of = lambda context: context.get(CURRENT_INVOCATION, NO_INVOCATION)
         loop.owner_alive = lambda owner: owner == NO_INVOCATION or owner in host.active
 
@@ -107,6 +109,8 @@ def install_turn_clock(
                 # The promise jobs this turn queued for its run, in this turn (jobloop.py).
                 context.run(checkpoint, invocation)
         finally:
+            if after_turn is not None:
+                after_turn()
             stopped = armed.disarm() if armed is not None else None
             clock.leave()
             grown = growth.after_turn(invocation, host.active, host.measure_memory)
