@@ -206,7 +206,7 @@ class Listen(Frame, tag="listen"):
     max_body_bytes: int
     header_timeout: float
     idle_timeout: float
-    trust_forwarded_proto: bool
+    trust_proxy: bool
     debug_host_header: bool
     access_records: bool = True
     """Whether to send an ``AccessRecord`` per request (the server logs access lines)."""
