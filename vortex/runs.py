@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -39,6 +39,7 @@ from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript
 from vortex.modules.sourcemap import BUNDLE_NAME
 from vortex.rollups.recorder import RollupRecorder
+from vortex.serviceworker import is_service_worker
 from vortex.storage.base import FunctionRecord
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class _Shape:
     script: str
     filename: str
     module: bool
+    service_worker: bool
     env: dict[str, str]
     bindings: dict[str, Binding]
     map_error: Callable[[dict[str, Any]], dict[str, Any]] | None
@@ -124,6 +126,7 @@ class RunService:
             script=script,
             filename=filename,
             module=module,
+            service_worker=not module and is_service_worker(code),
             env={**record.env, **record.secrets},
             bindings=bindings,
             map_error=positions.rewrite_error if positions is not None else None,
@@ -162,24 +165,31 @@ class RunService:
         trigger: str = "execute",
         scheduled: dict[str, object] | None = None,
     ) -> Started:
-        """``request`` is what a module's ``fetch`` gets; ``scheduled`` (a cron tick's event)
-        runs its ``scheduled`` handler instead. A script ignores both."""
+        """``request`` is what a module's ``fetch`` gets (a service worker's ``fetch``
+        listeners); ``scheduled`` (a cron tick's event) runs its ``scheduled`` handler instead.
+        A plain script ignores both."""
         _check_secrets(record)
         shape = self._shape(record, code)
-        if shape.module and request is None and scheduled is None:
+        events = shape.module or shape.service_worker
+        if events and request is None and scheduled is None:
             raise ValueError("a module function needs a request or an event to run")
+        kind: Literal["script", "module", "service-worker"] = "script"
+        if shape.module:
+            kind = "module"
+        elif shape.service_worker:
+            kind = "service-worker"
         invocation = await self.pool.start_invocation(
             shape.script,
             on_log=self._on_log(record, shape, run_id),
             filename=shape.filename,
-            kind="module" if shape.module else "script",
+            kind=kind,
             env=shape.env,
-            request=request if shape.module else None,
+            request=request if events else None,
             allow_hosts=record.allow_hosts,
             map_error=shape.map_error,
             bindings=shape.bindings,
-            scheduled=scheduled if shape.module else None,
-            instance=self._instance(record) if shape.module else None,
+            scheduled=scheduled if events else None,
+            instance=self._instance(record) if events else None,
             namespace=record.namespace,
         )
         recorded = self._track(invocation, record, run_id, trigger, time.time())
@@ -271,6 +281,7 @@ class RunService:
         return RouteSpec(
             function_id=record.id,
             module=shape.module,
+            service_worker=shape.service_worker,
             code=None if known == record.id else shape.script,
             filename=shape.filename,
             limits=self.pool.limits,

@@ -10,6 +10,7 @@ environment or the network.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -137,6 +138,9 @@ WEB_APIS = {
     "crypto", "fetch", "navigator", "performance", "queueMicrotask", "self", "structuredClone",
 }  # fmt: skip
 REVIEWED_GLOBALS = ECMASCRIPT | SES | VORTEX | WEB_APIS
+SERVICE_WORKER = {"addEventListener", "removeEventListener"}
+"""What a script in service-worker syntax has besides (vortex/serviceworker.py), with its bindings
+and variables as globals; its fetch, crypto, performance and queueMicrotask are its own."""
 
 WALK_ENV = {
     "VORTEX_CPU_LIMIT_MS": "15000",
@@ -201,6 +205,26 @@ async def test_the_global_holds_only_reviewed_names(api: Api) -> None:
     names = set(result.body["output"])
     assert names - REVIEWED_GLOBALS == set()
     assert names >= VORTEX
+
+
+async def test_a_service_workers_global_holds_only_reviewed_names(api: Api) -> None:
+    function_id = await api.deploy(
+        "addEventListener('fetch', (e) => e.respondWith(Response.json(Reflect.ownKeys(globalThis).map(String))));",
+        env={"GREETING": "hi"},
+    )
+    result = await api.execute(function_id)
+    names = set(json.loads(result.body["output"]["body"]))
+    assert names - REVIEWED_GLOBALS - SERVICE_WORKER == {"GREETING", "KV"}
+    assert names >= VORTEX | SERVICE_WORKER
+
+
+async def test_no_path_reaches_python_from_a_service_workers_global(api: Api) -> None:
+    # The walk from the global of a script in service-worker syntax, whose endowments outlive
+    # its run (its listener is registered, then Vortex.return ends it as a script).
+    result = await api.run("addEventListener('fetch', () => {});\n" + WALK, within=60)
+    assert result.code is None, result.body
+    assert result.body["output"]["found"] == []
+    assert result.body["output"]["reached"] > 2000
 
 
 async def test_what_the_endowments_return_is_plain(api: Api) -> None:

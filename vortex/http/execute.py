@@ -1,9 +1,10 @@
 """``POST /execute/{id}``: run a function and answer with its output, logs and time.
 
 A script's output is what it gave to ``Vortex.return``. A module function's ``fetch`` handler
-gets a simple request (``GET`` of the version's URL on the functions listener, no body) and its
-Response becomes the output: ``{"status", "statusText", "headers", "body"}``, the body as text,
-or as base64 with ``"bodyEncoding": "base64"`` when it is not UTF-8.
+(a service-worker script's ``fetch`` listeners) gets a simple request (``GET`` of the version's
+URL on the functions listener, no body) and its Response becomes the output: ``{"status",
+"statusText", "headers", "body"}``, the body as text, or as base64 with ``"bodyEncoding":
+"base64"`` when it is not UTF-8.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from vortex.http.lookup import resolve
 from vortex.http.responses import json_response
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
 from vortex.isolates.invocation import Invocation
-from vortex.modules.bundle import ModuleBundle
 from vortex.runs import Started
+from vortex.serviceworker import takes_events
 from vortex.storage.base import FunctionRecord
 
 routes = web.RouteTableDef()
@@ -54,7 +55,7 @@ async def execute(request: web.Request) -> web.Response:
     record, code = await request.app[REGISTRY].code_of(await resolve(request))
     run_id = run_id_of(request)
     fetch_request = None
-    if isinstance(code, ModuleBundle):
+    if takes_events(code):
         # The URL the version answers at on the functions listener.
         url = request.app[DATA_PLANE].url_of(record, by_id=True) + "/"
         fetch_request = HttpRequest("GET", url, [])

@@ -1,6 +1,7 @@
-"""``POST /functions/{id or name}/scheduled``: run a module function's ``scheduled`` handler once,
-now, as a cron tick would (Workers' "trigger scheduled event", ``wrangler dev
---test-scheduled``), and answer as ``POST /execute`` does.
+"""``POST /functions/{id or name}/scheduled``: run a module function's ``scheduled`` handler (a
+service-worker script's ``scheduled`` listeners) once, now, as a cron tick would (Workers'
+"trigger scheduled event", ``wrangler dev --test-scheduled``), and answer as ``POST /execute``
+does.
 
 The run is started by ``vortex.scheduled`` like a tick's, with the trigger ``"scheduled"`` in the
 history so that a run on demand is never taken for the schedule having fired.
@@ -18,8 +19,8 @@ from vortex.http.invocation import run_id_of
 from vortex.http.keys import REGISTRY, RUNS
 from vortex.http.lookup import resolve
 from vortex.http.responses import read_json_object
-from vortex.modules.bundle import ModuleBundle
 from vortex.scheduled import ON_DEMAND_TRIGGER, start_scheduled
+from vortex.serviceworker import takes_events
 
 routes = web.RouteTableDef()
 
@@ -44,11 +45,12 @@ def _event_values(body: dict[str, object], schedule: str | None) -> tuple[str, i
 @routes.post("/functions/{function_id:[^/]+}/scheduled")
 async def run_scheduled(request: web.Request) -> web.Response:
     record, code = await request.app[REGISTRY].code_of(await resolve(request))
-    if not isinstance(code, ModuleBundle):
+    if not takes_events(code):
         ref = record.name or record.id
         raise NotAModule(
             f"{ref} is a script, which has no scheduled handler: a tick of its schedule runs "
-            f"the whole script, as POST /execute/{ref} (vortex run) does now",
+            f"the whole script, as POST /execute/{ref} (vortex run) does now (a script in "
+            f"service-worker syntax would call addEventListener('scheduled', ...))",
             function_id=record.id,
         )
     cron, scheduled_time_ms = _event_values(

@@ -672,6 +672,16 @@ class Host:
                 for_javascript(body),
                 context=run.context,
             )
+        elif route.service_worker:
+            loop.call_soon(
+                self.runtime.runWorker,
+                *common,
+                route.instance,
+                bytearray(request_meta),
+                for_javascript(body),
+                None,
+                context=run.context,
+            )
         else:
             loop.call_soon(self.runtime.run, *common, context=run.context)
 
@@ -727,6 +737,19 @@ class Host:
                 instance,
                 json_bytes(meta),
                 for_javascript(request.body),
+                context=run.context,
+            )
+        elif message.kind == "service-worker":
+            meta = None
+            if request is not None:
+                meta = {"method": request.method, "url": request.url, "headers": request.headers}
+            loop.call_soon(
+                self.runtime.runWorker,
+                *common,
+                instance,
+                None if meta is None else json_bytes(meta),
+                for_javascript(None if request is None else request.body),
+                None if scheduled is None else json_bytes(scheduled),
                 context=run.context,
             )
         else:

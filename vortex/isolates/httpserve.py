@@ -34,6 +34,7 @@ import orjson
 
 from vortex.isolates.access import CLIENT_CLOSED, HEADER_TIMEOUT, hostname_of, logged_path
 from vortex.isolates.bridge import Host
+from vortex.isolates.clientip import CLIENT_IP_HEADERS, forwarded_ip, ip_headers, peer_ip
 from vortex.isolates.hostroutes import RouteError, RouteTable
 from vortex.isolates.outcome import (
     HOST_CRASHED,
@@ -89,8 +90,9 @@ class ListenerConfig:
     """Seconds a client has to send a request's head once it began it."""
     idle_timeout: float = 30.0
     """Seconds a kept-alive connection may wait for its next request."""
-    trust_forwarded_proto: bool = False
-    """Take the scheme of ``request.url`` from ``X-Forwarded-Proto`` (behind a TLS proxy)."""
+    trust_proxy: bool = False
+    """Behind a proxy: take the scheme of ``request.url`` from ``X-Forwarded-Proto`` and the
+    client's address from ``X-Forwarded-For`` (``clientip.py``)."""
     debug_host_header: bool = False
     """Answer with ``x-vortex-host``, this host's pid (tests of dedicated hosts)."""
 
@@ -100,7 +102,7 @@ class ListenerConfig:
             max_body_bytes=frame.max_body_bytes,
             header_timeout=frame.header_timeout,
             idle_timeout=frame.idle_timeout,
-            trust_forwarded_proto=frame.trust_forwarded_proto,
+            trust_proxy=frame.trust_proxy,
             debug_host_header=frame.debug_host_header,
         )
 
@@ -137,6 +139,7 @@ class _Request:
     hostname: str = ""
     host_header: str = ""
     forwarded_proto: str = ""
+    forwarded_for: str = ""
     run_id: str = ""
     body: list[bytes] = field(default_factory=list)
     body_size: int = 0
@@ -281,6 +284,8 @@ class HttpConnection(asyncio.Protocol):
         """A request is being read (its first byte came, not its last)."""
         self._serving: _Request | None = None
         """The request whose answer is being made."""
+        self._ip_headers = ip_headers(peer_ip(address))
+        """``CF-Connecting-IP`` and ``X-Real-IP`` of every request of the connection."""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -359,7 +364,6 @@ class HttpConnection(asyncio.Protocol):
         key = name.decode("latin-1")
         text = value.decode("latin-1")
         request = self._request
-        request.headers.append((key, text))
         lower = key.lower()
         if lower == "host":
             request.host_header = text
@@ -367,6 +371,12 @@ class HttpConnection(asyncio.Protocol):
             request.forwarded_proto = text
         elif lower == "x-vortex-run-id":
             request.run_id = text[:64]
+        elif lower in CLIENT_IP_HEADERS:
+            return  # the listener's to set (_run): a client must not choose its address
+        elif lower == "x-forwarded-for":
+            prior = request.forwarded_for
+            request.forwarded_for = f"{prior}, {text}" if prior else text
+        request.headers.append((key, text))
 
     def on_headers_complete(self) -> None:
         self._disarm()
@@ -445,10 +455,17 @@ class HttpConnection(asyncio.Protocol):
             )
             return
         scheme = "http"
-        if self._server.config.trust_forwarded_proto and request.forwarded_proto:
+        if self._server.config.trust_proxy and request.forwarded_proto:
             scheme = request.forwarded_proto.split(",", 1)[0].strip().lower()
         target = request.target.decode("latin-1")
         url = target if "://" in target[:8] else f"{scheme}://{request.host_header}{target}"
+        client = self._ip_headers
+        if self._server.config.trust_proxy and request.forwarded_for:
+            forwarded = forwarded_ip(request.forwarded_for)
+            if forwarded is not None:
+                client = ip_headers(forwarded)
+        if client is not None:
+            request.headers.extend(client)
         meta = orjson.dumps({"method": request.method, "url": url, "headers": request.headers})
         body = b"".join(request.body) if request.body_size else None
         if request.method in ("GET", "HEAD"):

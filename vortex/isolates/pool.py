@@ -197,7 +197,7 @@ class IsolatePool:
         on_log: Callable[[LogEntry], None],
         limits: Limits | None = None,
         filename: str = "index.js",
-        kind: Literal["script", "module"] = "script",
+        kind: Literal["script", "module", "service-worker"] = "script",
         env: Mapping[str, str] | None = None,
         request: HttpRequest | None = None,
         allow_hosts: Sequence[str] = (),
@@ -214,6 +214,8 @@ class IsolatePool:
         ``scheduled`` handler gets ``scheduled`` as its event (a cron tick). A module run with
         an ``instance`` key reuses the module instance that the host keeps under that key (one
         per function version: same code, env and bindings), as a Worker's isolate does.
+        ``kind="service-worker"`` is a script in that syntax (``vortex.serviceworker``): it gets
+        ``request`` or ``scheduled`` and ``instance`` as a module does.
         ``namespace`` is whose code it is: with dedicated hosts, it runs only on a host of
         that namespace.
         """

@@ -98,6 +98,8 @@ class RouteSpec(msgspec.Struct, array_like=True, gc=False):
     """The warm instance's key (the function version's id), or "" for a fresh one per run."""
     elsewhere: bool = False
     """With dedicated hosts: the function's namespace has another host (answered 421)."""
+    service_worker: bool = False
+    """A script in service-worker syntax (``vortex.serviceworker``): it gets the request."""
 
 
 class RunRecord(msgspec.Struct, array_like=True, gc=False):
@@ -135,12 +137,13 @@ class AccessRecord(msgspec.Struct, array_like=True, gc=False):
 # -- the supervisor sends ---------------------------------------------------------------------
 class Run(RunFrame, tag="run"):
     """Start a run. ``code`` is a script, or the built script of a module whose ``fetch``
-    handler gets ``request`` (or whose ``scheduled`` handler gets ``scheduled``)."""
+    handler gets ``request`` (or whose ``scheduled`` handler gets ``scheduled``); a
+    service-worker script gets them as events for its listeners."""
 
     code: str
     limits: Limits
     filename: str
-    kind: Literal["script", "module"]
+    kind: Literal["script", "module", "service-worker"]
     env: dict[str, str]
     bindings: dict[str, dict[str, Any]]
     request: HttpRequest | None = None
@@ -205,7 +208,7 @@ class Listen(Frame, tag="listen"):
     max_body_bytes: int
     header_timeout: float
     idle_timeout: float
-    trust_forwarded_proto: bool
+    trust_proxy: bool
     debug_host_header: bool
     access_records: bool = True
     """Whether to send an ``AccessRecord`` per request (the server logs access lines)."""

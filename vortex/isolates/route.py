@@ -38,6 +38,8 @@ class Route:
     """The warm instance's key (the function version's id), or "" for a fresh one per run."""
     elsewhere: bool = False
     """With dedicated hosts: the function's namespace has another host (answered 421)."""
+    service_worker: bool = False
+    """A script in service-worker syntax: it gets the request (``vortex.serviceworker``)."""
     fetched_at: float = field(default_factory=time.monotonic)
     generation: int = 0
 
@@ -59,6 +61,7 @@ class Route:
             bindings_json=same(orjson.dumps(spec.bindings).decode()),
             instance=same(spec.instance),
             elsewhere=spec.elsewhere,
+            service_worker=spec.service_worker,
         )
 
 

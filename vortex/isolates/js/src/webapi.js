@@ -100,6 +100,7 @@ export const internals = {
   sendResponse,
   isResponse: (value) => responseInternals.is(value),
   InvalidResponse,
+  DOMException,
   bytesToBinary,
   hostBytes,
   hostText,

@@ -5,7 +5,7 @@ import { describeThrown } from './logs.js';
 import { end, fail, settleIfIdle, settleLater } from './ending.js';
 import { elapsed, guardAlive } from './state.js';
 import { makeKv } from './bindings.js';
-import { mathForRun } from './random.js';
+import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
 
 // Endowments take `live`, which answers the state of the run they act for, or throws if it
@@ -71,12 +71,11 @@ export function makeTimers(live) {
   };
 }
 
-export function makeVortex(state, env) {
-  if (state.module) return { env };
+export function makeVortex(live, env) {
   return {
     kv: env.KV,
     return(value) {
-      guardAlive(state);
+      const state = live();
       let text;
       try {
         text = JSON.stringify(value === undefined ? null : value);
@@ -100,6 +99,31 @@ export function makeVortex(state, env) {
       settleIfIdle(state);
     },
     env,
+  };
+}
+
+// What a compartment that outlives one run gets instead of the shared per-run getters, which
+// cache their value on the global for the run that first read it: fetch, crypto, performance
+// and queueMicrotask that act for the run `live` answers at each call.
+export function lastingEndowments(live) {
+  return {
+    queueMicrotask: makeQueueMicrotask(live),
+    fetch(input, init) {
+      const state = live();
+      if (state.fetcher === null) state.fetcher = makeFetch(state);
+      return state.fetcher.fetch(input, init);
+    },
+    performance: {
+      get timeOrigin() {
+        return live().timeOrigin;
+      },
+      now: () => elapsed(live()),
+      toJSON: () => ({ timeOrigin: live().timeOrigin }),
+    },
+    crypto: api.makeCrypto((n) => {
+      live();
+      return osRandom(n);
+    }),
   };
 }
 

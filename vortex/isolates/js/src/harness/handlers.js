@@ -23,11 +23,11 @@ function loadHandler(state, instance, method) {
   return handler;
 }
 
-// Frozen by hand rather than hardened: harden's bookkeeping cost ~7 µs per request, and
-// this object and its two methods are all there is to freeze (their prototypes are
-// intrinsics, frozen by lockdown; concise methods have no .prototype).
-function makeContext(state) {
-  const ctx = {
+// `ctx.waitUntil` of a module run, `event.waitUntil` of a service worker's: the run goes on
+// until the promise settles; a rejection is logged and fails the run, not its response.
+export function makeWaitUntil(state) {
+  // A concise method: no .prototype object to freeze.
+  return {
     waitUntil(promise) {
       guardAlive(state);
       state.waiting += 1;
@@ -49,6 +49,15 @@ function makeContext(state) {
         },
       );
     },
+  }.waitUntil;
+}
+
+// Frozen by hand rather than hardened: harden's bookkeeping cost ~7 µs per request, and
+// this object and its two methods are all there is to freeze (their prototypes are
+// intrinsics, frozen by lockdown; concise methods have no .prototype).
+function makeContext(state) {
+  const ctx = {
+    waitUntil: makeWaitUntil(state),
     passThroughOnException() {},
   };
   Object.freeze(ctx.waitUntil);
@@ -128,7 +137,7 @@ export function runScheduled(id, script, limitsJson, filename, envJson, bindings
   );
 }
 
-function respond(state, response) {
+export function respond(state, response) {
   if (state.done) return;
   let headSent = false;
   const sink = {

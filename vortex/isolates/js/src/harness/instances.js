@@ -1,10 +1,8 @@
 // Module instances: evaluated once per version and kept between the runs of that version.
-import { LimitError, api, host, runs } from './platform.js';
+import { LimitError, host, runs } from './platform.js';
 import { describeThrown, makeConsole } from './logs.js';
 import { end } from './ending.js';
-import { boundTo, compartmentFor, makeEnv, makeFetch, makeQueueMicrotask, makeTimers } from './endowments.js';
-import { elapsed } from './state.js';
-import { osRandom } from './random.js';
+import { boundTo, compartmentFor, lastingEndowments, makeEnv, makeTimers } from './endowments.js';
 
 // A module instance (its evaluated exports) serves one run at a time. With an `instanceKey`
 // (the function version's id, given by the server) it is kept after a run that ended clean,
@@ -43,23 +41,7 @@ function versionFor(instanceKey, script, envJson, bindingsJson) {
     console: makeConsole(runOfTurn),
     ...makeTimers(runOfTurn),
     Vortex: { env },
-    queueMicrotask: makeQueueMicrotask(runOfTurn),
-    fetch(input, init) {
-      const state = runOfTurn();
-      if (state.fetcher === null) state.fetcher = makeFetch(state);
-      return state.fetcher.fetch(input, init);
-    },
-    performance: {
-      get timeOrigin() {
-        return runOfTurn().timeOrigin;
-      },
-      now: () => elapsed(runOfTurn()),
-      toJSON: () => ({ timeOrigin: runOfTurn().timeOrigin }),
-    },
-    crypto: api.makeCrypto((n) => {
-      runOfTurn();
-      return osRandom(n);
-    }),
+    ...lastingEndowments(runOfTurn),
   });
   // On one line with the script's first: positions in it keep their line numbers.
   const version = { env, factory: compartment.evaluate('(() => (' + script + '\n))') };
@@ -80,17 +62,20 @@ function newInstance(state, instanceKey, script, envJson, bindingsJson) {
   return { key: instanceKey, env, exports: compartmentFor(globals).evaluate(script) };
 }
 
-function takeInstance(state, instanceKey, script, envJson, bindingsJson) {
+// An idle instance kept under `instanceKey`, taken out of the pool, or undefined.
+export function takeIdle(instanceKey) {
   const idle = instanceKey ? idleInstances.get(instanceKey) : undefined;
-  let instance;
-  if (idle !== undefined) {
-    instance = idle.pop();
-    idleCount -= 1;
-    idleInstances.delete(instanceKey);
-    if (idle.length) idleInstances.set(instanceKey, idle);
-  } else {
-    instance = newInstance(state, instanceKey, script, envJson, bindingsJson);
-  }
+  if (idle === undefined) return undefined;
+  const instance = idle.pop();
+  idleCount -= 1;
+  idleInstances.delete(instanceKey);
+  if (idle.length) idleInstances.set(instanceKey, idle);
+  return instance;
+}
+
+function takeInstance(state, instanceKey, script, envJson, bindingsJson) {
+  let instance = takeIdle(instanceKey);
+  if (instance === undefined) instance = newInstance(state, instanceKey, script, envJson, bindingsJson);
   state.instance = instance;
   return instance;
 }

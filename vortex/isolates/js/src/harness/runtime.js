@@ -2,6 +2,7 @@
 // bridge, after the web classes are hardened. The runtime's parts are the modules beside this
 // one: state.js (a run's state), logs.js, ending.js (how a run ends), endowments.js (what a
 // run's compartment gets), bindings.js (KV), random.js, script.js (a classic script),
+// serviceworker.js (a script in Workers' service-worker syntax),
 // instances.js and handlers.js (a module function), frames.js (answers from the supervisor),
 // check.js (syntax at deploy).
 import { ErrorCtor, Math, api, bindHost, host, runs } from './platform.js';
@@ -12,6 +13,7 @@ import { errorLine, writeLog } from './logs.js';
 import { boundTo, makeFetch, makePerformance, makeQueueMicrotask } from './endowments.js';
 import { osRandom, prepareMath } from './random.js';
 import { run } from './script.js';
+import { runWorker } from './serviceworker.js';
 import { runModule, runScheduled, warmModule } from './handlers.js';
 import { abort, answer, deliver, drained } from './frames.js';
 import { check } from './check.js';
@@ -67,5 +69,5 @@ export function makeRuntime(pythonHost) {
   definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
   definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(boundTo(runOfThisTurn()))));
 
-  return harden({ run, runModule, warmModule, runScheduled, deliver, answer, abort, drained, check, active: () => runs.size });
+  return harden({ run, runWorker, runModule, warmModule, runScheduled, deliver, answer, abort, drained, check, active: () => runs.size });
 }

@@ -11,7 +11,7 @@ export function run(id, code, limitsJson, filename, envJson, bindingsJson) {
   try {
     const live = boundTo(state);
     const env = makeEnv(live, envJson, bindingsJson);
-    const compartment = compartmentFor({ console: makeConsole(live), ...makeTimers(live), Vortex: makeVortex(state, env) });
+    const compartment = compartmentFor({ console: makeConsole(live), ...makeTimers(live), Vortex: makeVortex(live, env) });
     body = compartment.evaluate(WRAP_PREFIX + code + '\n})');
   } catch (err) {
     end(state, null, describeThrown(state, err));

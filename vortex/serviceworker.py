@@ -1,0 +1,40 @@
+"""Scripts written in Cloudflare Workers' older service-worker syntax.
+
+``addEventListener('fetch', (event) => event.respondWith(...))`` at a script's top level: such a
+script is sent to the hosts as ``kind="service-worker"`` (the harness's
+``js/src/harness/serviceworker.js``), with the request or the cron tick that a module's handlers
+would get. What makes it one is decided in two steps. Here, cheaply and once per code: its
+source calls ``addEventListener`` with ``'fetch'`` or ``'scheduled'`` as a literal first
+argument (as hand-written Workers and wrangler's bundles do). Then in the host, by what its top
+level did: having registered such a listener and not called ``Vortex.return``, it is served as a
+Worker; otherwise it ends as any script does. A script that does not mention the call never
+goes there, so plain scripts run exactly as they always have.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from vortex.functions import Code
+from vortex.modules.bundle import ModuleBundle
+from vortex.modules.script import BuiltScript
+
+_REGISTERS = re.compile(r"""\baddEventListener\s*\(\s*(['"`])(?:fetch|scheduled)\1""")
+
+
+@functools.lru_cache(maxsize=256)
+def _registers(script: str) -> bool:
+    return _REGISTERS.search(script) is not None
+
+
+def is_service_worker(code: Code) -> bool:
+    """Whether ``code`` is a script that registers a ``fetch`` or ``scheduled`` listener."""
+    if isinstance(code, ModuleBundle):
+        return False
+    return _registers(code.script if isinstance(code, BuiltScript) else code)
+
+
+def takes_events(code: Code) -> bool:
+    """Whether ``code`` handles requests and cron ticks itself: a module, or a service worker."""
+    return isinstance(code, ModuleBundle) or is_service_worker(code)
