@@ -98,3 +98,23 @@ async def test_timers_leave_nothing_behind(server: ServerProcess) -> None:
         async with http.post(f"/execute/{function_id}") as response:
             body = await response.json()
     assert body.get("output") == 510, body
+
+
+FREEZE = """
+import gc
+from vortex.isolates.host import YOUNG_OBJECTS_PER_COLLECTION, stop_collecting_boot_objects
+
+booted = [[i] for i in range(50_000)]  # what a boot leaves behind, for the host's life
+stop_collecting_boot_objects()
+print(gc.get_freeze_count() >= len(booted), gc.get_threshold()[0] == YOUNG_OBJECTS_PER_COLLECTION)
+"""
+
+
+def test_a_booted_host_leaves_its_boot_objects_out_of_collections() -> None:
+    """Full collections during a burst of connections walked every object of the boot (the
+    engine's bindings, the runtime): frozen, they are not walked again (host.py)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
