@@ -10,7 +10,7 @@ import { BodyState, bodyStream, bodyUsed } from './body.js';
 import { Headers, headersInternals } from './headers.js';
 import { newLolHtml, rewriterError } from './lolhtml.js';
 import { Response, responseInternals } from './response.js';
-import { chunkBytes, defineToStringTag } from './util.js';
+import { chunkBytes, concatBytes, defineToStringTag } from './util.js';
 
 const KEY = Symbol('token');
 // Input goes to lol-html at most this much at a time: each write is copied into the instance's
@@ -199,6 +199,9 @@ class Rewrite {
     this.rewriter = new this.lol.HTMLRewriter((chunk) => this.output.push(chunk));
   }
 
+  // lol-html outputs a piece at each place it changed (a rewritten attribute is three): they
+  // leave as one chunk per read of the input, since every chunk costs the reader its promise
+  // jobs (9,000 chunks took 590 ms for 480 KB with 1,000 links rewritten, one chunk 40 ms).
   take() {
     const out = this.output;
     this.output = [];
@@ -253,7 +256,8 @@ function rewrittenBody(rewrite, input) {
         } catch (error) {
           throw fail(error);
         }
-        for (const chunk of rewrite.take()) controller.enqueue(chunk);
+        const output = rewrite.take();
+        if (output.length > 0) controller.enqueue(concatBytes(output, output.reduce((sum, chunk) => sum + chunk.length, 0)));
         if (ended) {
           rewrite.free();
           controller.close();

@@ -106,7 +106,8 @@ export function newLolHtml() {
 // full, or on a bug of its own) is a TypeError; a handler's own exception is itself.
 export function rewriterError(error, lol) {
   if (!(error instanceof RuntimeError)) return error;
-  const full = lol.__wasm.memory.buffer.byteLength + 2 * PAGE > MAX_MEMORY;
+  // lol-html's buffers double as they grow: one that fails is at least half the memory.
+  const full = lol.__wasm.memory.buffer.byteLength * 2 > MAX_MEMORY;
   return new TypeError(
     full
       ? `HTMLRewriter: the page needs more than ${MAX_MEMORY >> 20} MiB of buffering (a tag, comment or doctype that does not end)`
