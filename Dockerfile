@@ -19,13 +19,15 @@ WORKDIR /src
 COPY vortex/isolates/js/package.json vortex/isolates/js/package-lock.json vortex/isolates/js/
 RUN npm ci --prefix vortex/isolates/js --omit=dev --no-audit --no-fund --loglevel=error
 # The web APIs every run gets and the harness are bundled from vortex/isolates/js/src by esbuild
-# (as script/bootstrap does); hosts refuse to start without the bundles.
+# (as script/bootstrap does, with build.mjs); hosts refuse to start without the bundles.
+COPY vortex/isolates/js/build.mjs vortex/isolates/js/
 COPY vortex/isolates/js/src/ vortex/isolates/js/src/
 RUN npm run --prefix vortex/isolates/js --silent build
 
 # .gitignore comes along because hatchling honours it: the wheel is the same as a local build.
 # The wheel carries neither node_modules nor dist (ignored by git, so by hatchling): SES, the web
-# APIs and harness bundles (side by side: hosts find the harness beside VORTEX_WEBAPI_PATH) and
+# APIs and harness bundles and lol-html's WebAssembly (side by side: hosts find the harness and
+# lol_html.wasm beside VORTEX_WEBAPI_PATH) and
 # esbuild's native binary (which builds module functions at deploy) go beside the venv, and the
 # VORTEX_*_PATH variables below point at them.
 # The last line fails the build if pythonmonkey or a backend cannot be imported.
@@ -38,6 +40,7 @@ RUN python -m venv /opt/vortex \
       /opt/vortex/share/vortex/ses.umd.js \
  && install -D -m 0644 vortex/isolates/js/dist/webapi.js /opt/vortex/share/vortex/webapi.js \
  && install -D -m 0644 vortex/isolates/js/dist/harness.js /opt/vortex/share/vortex/harness.js \
+ && install -D -m 0644 vortex/isolates/js/dist/lol_html.wasm /opt/vortex/share/vortex/lol_html.wasm \
  && install -D -m 0755 vortex/isolates/js/node_modules/@esbuild/linux-*/bin/esbuild \
       /opt/vortex/share/vortex/esbuild \
  && /opt/vortex/bin/python -c "import pythonmonkey, vortex.http.app, vortex.storage.s3, vortex.logbus.redis"

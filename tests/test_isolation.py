@@ -147,7 +147,13 @@ WEB_API_SAMPLES = """
   const key = await crypto.subtle.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
   const request = new Request('http://example.com/', { method: 'POST', body: 'x' });
   const response = new Response(new ReadableStream());
+  const tokens = [];
+  await new HTMLRewriter()
+    .on('p', { element(e) { tokens.push(e); e.onEndTag((t) => { tokens.push(t); }); }, text(t) { tokens.push(t); }, comments(c) { tokens.push(c); } })
+    .onDocument({ doctype(d) { tokens.push(d); }, end(d) { tokens.push(d); } })
+    .transform(new Response('<!doctype html><p>x<!--c--></p>')).text();
   const samples = [
+    new HTMLRewriter(), ...tokens,
     url, url.searchParams, params, params.entries(), new Headers([['a', '1']]).entries(),
     plain, defaultController, plain.values(), new ReadableStream().getReader(),
     bytes, byteController, bytes.getReader({ mode: 'byob' }), left,

@@ -128,7 +128,7 @@ VORTEX = {"console", "setTimeout", "setInterval", "clearTimeout", "clearInterval
 WEB_APIS = {
     "AbortController", "AbortSignal", "ByteLengthQueuingStrategy", "Cache", "CacheStorage",
     "CompressionStream", "CountQueuingStrategy", "Crypto", "CryptoKey", "DOMException",
-    "DecompressionStream", "Event", "EventTarget", "Headers",
+    "DecompressionStream", "Event", "EventTarget", "HTMLRewriter", "Headers",
     "Navigator", "ReadableByteStreamController", "ReadableStream", "ReadableStreamBYOBReader",
     "ReadableStreamBYOBRequest", "ReadableStreamDefaultController",
     "ReadableStreamDefaultReader", "Request", "Response", "SubtleCrypto", "TextDecoder",

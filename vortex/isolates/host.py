@@ -35,6 +35,8 @@ from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 HARNESS_NAME = "harness.js"
 """The harness bundle (js/src/harness, built by ``npm run build``) lies beside the web APIs
 bundle: js/dist in a checkout, where the Dockerfile installs both in an image."""
+LOL_HTML_NAME = "lol_html.wasm"
+"""lol-html's WebAssembly, for HTMLRewriter (js/src/lolhtml.js), lies beside them too."""
 try:
     _MALLOC_TRIM: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
 except (OSError, AttributeError):  # not glibc: freed memory shows later, if at all
@@ -151,6 +153,15 @@ def collect_garbage(collect: Callable[[], Any]) -> None:
         _MALLOC_TRIM(0)
 
 
+def _read_or_none(path: Path) -> bytearray | None:
+    """Read when a run first uses HTMLRewriter, so hosts that never do keep no copy; a
+    bytearray, which JavaScript copies (see js/src/util.js hostBytes)."""
+    try:
+        return bytearray(path.read_bytes())
+    except OSError:
+        return None
+
+
 def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
     """Load SES, the web APIs and the harness into this process's one JS context.
 
@@ -171,6 +182,7 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
     )
     pm.eval("delete globalThis.VortexWebAPI;", {"mutedErrors": True})
     harness = webapi_path.with_name(HARNESS_NAME)
+    lol_html = webapi_path.with_name(LOL_HTML_NAME)
     prepare = pm.eval(
         harness.read_text(encoding="utf-8") + "\n;VortexHarness.prepare",
         {"filename": "vortex-runtime.js", "mutedErrors": True},
@@ -181,6 +193,7 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
         # crypto.subtle's operations on OpenSSL are the web APIs' own business (subtle.js).
         webapi["internals"]["setCryptoHost"](host["crypto"])
         webapi["internals"]["setCodecHost"](host["codec"])  # Compression Streams (codecs.py)
+        webapi["internals"]["setRewriterWasm"](lambda: _read_or_none(lol_html))
         return prepare(webapi)(host)
 
     return lambda: make_runtime

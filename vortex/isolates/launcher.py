@@ -81,7 +81,8 @@ class HostLauncher:
                 f"SES was not found at {self.ses_path}: run script/bootstrap "
                 "(it installs the JavaScript dependencies with npm)"
             )
-        for bundle in (self.webapi_path, self.webapi_path.with_name("harness.js")):
+        bundles = ("harness.js", "lol_html.wasm")
+        for bundle in (self.webapi_path, *(self.webapi_path.with_name(name) for name in bundles)):
             if not bundle.is_file():
                 raise HostStartError(
                     f"the JavaScript bundle {bundle} was not found: run script/bootstrap "

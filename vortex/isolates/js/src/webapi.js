@@ -18,8 +18,10 @@ import { DOMException } from './domexception.js';
 import { describeThrown } from './errors.js';
 import { Event, EventTarget } from './events.js';
 import { FormData } from './formdata.js';
+import { setRewriterWasm } from './lolhtml.js';
 import { InvalidResponse, incomingRequest, makeFetch, sendResponse } from './exchange.js';
 import { Headers } from './headers.js';
+import { HTMLRewriter, rewriterSamples } from './htmlrewriter.js';
 import { makeInspector } from './inspect.js';
 import { Navigator, navigator } from './navigator.js';
 import { configure } from './hooks.js';
@@ -78,6 +80,7 @@ const classes = {
   Navigator,
   Cache,
   CacheStorage,
+  HTMLRewriter,
   ...streamClasses,
 };
 
@@ -94,6 +97,7 @@ export const internals = {
   setRandomSource,
   setCryptoHost,
   setCodecHost,
+  setRewriterWasm,
   makeCrypto,
   makeFetch,
   incomingRequest,
@@ -143,6 +147,6 @@ export function samples() {
   out.push(new Blob(['x']), new File(['x'], 'x.txt'), form, form.entries(), new Blob(['x']).stream());
   out.push(new AbortController(), new Event('x'), new DOMException('x'));
   const crypto = makeCrypto(() => new Uint8Array(0));
-  out.push(crypto, crypto.subtle, navigator, caches, caches.default);
+  out.push(crypto, crypto.subtle, navigator, caches, caches.default, ...rewriterSamples());
   return out;
 }

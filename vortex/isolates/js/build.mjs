@@ -1,0 +1,53 @@
+// Builds the two bundles every host loads (`npm run build`, from script/bootstrap and the
+// Dockerfile): dist/webapi.js, the web APIs, and dist/harness.js, the harness. Beside them goes
+// lol-html's WebAssembly (html-rewriter-wasm), which the host reads at boot and HTMLRewriter
+// compiles on first use: kept out of webapi.js, it costs nothing to hosts that never rewrite.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+// html-rewriter-wasm's glue is a CommonJS module whose state (the wasm instance, its table of
+// JavaScript objects, asyncify's pending promises) lives at module level: bundled as is, every
+// run of a host would share one lol-html instance and one memory. Each of its two files is
+// turned into a function that runs the module's body afresh, so each rewrite gets its own
+// instance (htmlrewriter.js), with `require` and `WebAssembly` given by the caller.
+const LOL_GLUE = /html-rewriter-wasm[\\/]dist[\\/](?:html_rewriter|asyncify)\.js$/;
+const perInstanceGlue = {
+  name: 'per-instance-glue',
+  setup(builder) {
+    builder.onLoad({ filter: LOL_GLUE }, (args) => ({
+      contents:
+        'export default function (module, exports, require, __dirname, WebAssembly) {\n' +
+        readFileSync(args.path, 'utf8') +
+        '\n}\n',
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
+  bundle: true,
+  format: 'iife',
+  platform: 'neutral',
+  target: 'es2022',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+await build({
+  ...common,
+  entryPoints: ['src/webapi.js'],
+  globalName: 'VortexWebAPI',
+  mainFields: ['module', 'main'],
+  inject: ['src/inject.js'],
+  plugins: [perInstanceGlue],
+  outfile: 'dist/webapi.js',
+});
+await build({
+  ...common,
+  entryPoints: ['src/harness/index.js'],
+  globalName: 'VortexHarness',
+  banner: { js: "'use strict';" },
+  outfile: 'dist/harness.js',
+});
+mkdirSync('dist', { recursive: true });
+copyFileSync('node_modules/html-rewriter-wasm/dist/html_rewriter_bg.wasm', 'dist/lol_html.wasm');
