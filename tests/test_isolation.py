@@ -147,6 +147,7 @@ WEB_API_SAMPLES = """
   const key = await crypto.subtle.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
   const request = new Request('http://example.com/', { method: 'POST', body: 'x' });
   const response = new Response(new ReadableStream());
+  const channel = new MessageChannel();
   const samples = [
     url, url.searchParams, params, params.entries(), new Headers([['a', '1']]).entries(),
     plain, defaultController, plain.values(), new ReadableStream().getReader(),
@@ -160,6 +161,10 @@ WEB_API_SAMPLES = """
     navigator, caches, caches.default, await caches.open('x'),
     new CompressionStream('gzip'), new DecompressionStream('deflate'),
     new URLPattern({ pathname: '/a/:b' }), new URLPattern('http://x/*').exec('http://x/y'),
+    new CustomEvent('x', { detail: 1 }), new ErrorEvent('error'), new MessageEvent('message'),
+    new PromiseRejectionEvent('x', { promise: Promise.resolve() }), channel, channel.port1,
+    new IdentityTransformStream(), new FixedLengthStream(1), new crypto.DigestStream('MD5'),
+    scheduler, scheduler.wait, reportError,
   ];
 """
 
