@@ -140,3 +140,18 @@ async def test_a_fixed_length_body_is_sent_with_its_length(
     async with http.get(server.fn_url(function_id, "/?stated=2&sent=2")) as response:
         assert response.headers["content-length"] == "2"
         assert await response.text() == "xx"
+
+
+async def test_a_fixed_length_body_through_execute(http: aiohttp.ClientSession) -> None:
+    # Through the supervisor the body is read whole: the length is checked, not sent.
+    stated = FIXED.replace("Number(searchParams.get('stated'))", "3")
+    whole = await _deploy(http, stated.replace("Number(searchParams.get('sent'))", "3"))
+    short = await _deploy(http, stated)
+    async with http.post(f"/execute/{whole}") as response:
+        body = await response.json()
+    assert "error" not in body, body
+    assert body["output"]["body"] == "xxx"
+    async with http.post(f"/execute/{short}") as response:
+        body = await response.json()
+    assert body["output"]["body"] == ""
+    assert "FixedLengthStream" in body["output"]["bodyError"], body
