@@ -152,6 +152,7 @@ WEB_API_SAMPLES = """
     .on('p', { element(e) { tokens.push(e); e.onEndTag((t) => { tokens.push(t); }); }, text(t) { tokens.push(t); }, comments(c) { tokens.push(c); } })
     .onDocument({ doctype(d) { tokens.push(d); }, end(d) { tokens.push(d); } })
     .transform(new Response('<!doctype html><p>x<!--c--></p>')).text();
+  const channel = new MessageChannel();
   const samples = [
     new HTMLRewriter(), ...tokens,
     url, url.searchParams, params, params.entries(), new Headers([['a', '1']]).entries(),
@@ -166,6 +167,10 @@ WEB_API_SAMPLES = """
     navigator, caches, caches.default, await caches.open('x'),
     new CompressionStream('gzip'), new DecompressionStream('deflate'),
     new URLPattern({ pathname: '/a/:b' }), new URLPattern('http://x/*').exec('http://x/y'),
+    new CustomEvent('x', { detail: 1 }), new ErrorEvent('error'), new MessageEvent('message'),
+    new PromiseRejectionEvent('x', { promise: Promise.resolve() }), channel, channel.port1,
+    new IdentityTransformStream(), new FixedLengthStream(1), new crypto.DigestStream('MD5'),
+    scheduler, scheduler.wait, reportError,
   ];
 """
 

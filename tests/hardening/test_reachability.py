@@ -124,18 +124,22 @@ ECMASCRIPT = {
     "parseInt", "undefined", "unescape",
 }  # fmt: skip
 SES = {"Compartment", "harden", "lockdown"}
-VORTEX = {"console", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "Vortex"}
+VORTEX = {
+    "console", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "scheduler", "Vortex",
+}  # fmt: skip
 WEB_APIS = {
     "AbortController", "AbortSignal", "ByteLengthQueuingStrategy", "Cache", "CacheStorage",
-    "CompressionStream", "CountQueuingStrategy", "Crypto", "CryptoKey", "DOMException",
-    "DecompressionStream", "Event", "EventTarget", "HTMLRewriter", "Headers",
-    "Navigator", "ReadableByteStreamController", "ReadableStream", "ReadableStreamBYOBReader",
-    "ReadableStreamBYOBRequest", "ReadableStreamDefaultController",
-    "ReadableStreamDefaultReader", "Request", "Response", "SubtleCrypto", "TextDecoder",
-    "TextDecoderStream", "TextEncoder", "TextEncoderStream", "TransformStream",
-    "TransformStreamDefaultController", "URL", "URLPattern", "URLSearchParams", "WritableStream",
-    "WritableStreamDefaultController", "WritableStreamDefaultWriter", "atob", "btoa", "caches",
-    "crypto", "fetch", "navigator", "performance", "queueMicrotask", "self", "structuredClone",
+    "CompressionStream", "CountQueuingStrategy", "Crypto", "CryptoKey", "CustomEvent",
+    "DOMException", "DecompressionStream", "ErrorEvent", "Event", "EventTarget",
+    "FixedLengthStream", "HTMLRewriter", "Headers", "IdentityTransformStream", "MessageChannel",
+    "MessageEvent", "MessagePort", "Navigator", "PromiseRejectionEvent",
+    "ReadableByteStreamController", "ReadableStream", "ReadableStreamBYOBReader",
+    "ReadableStreamBYOBRequest", "ReadableStreamDefaultController", "ReadableStreamDefaultReader",
+    "Request", "Response", "SubtleCrypto", "TextDecoder", "TextDecoderStream", "TextEncoder",
+    "TextEncoderStream", "TransformStream", "TransformStreamDefaultController", "URL",
+    "URLPattern", "URLSearchParams", "WritableStream", "WritableStreamDefaultController",
+    "WritableStreamDefaultWriter", "atob", "btoa", "caches", "crypto", "fetch", "navigator",
+    "performance", "queueMicrotask", "reportError", "self", "structuredClone",
 }  # fmt: skip
 REVIEWED_GLOBALS = ECMASCRIPT | SES | VORTEX | WEB_APIS
 SERVICE_WORKER = {"addEventListener", "removeEventListener"}

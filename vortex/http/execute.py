@@ -58,7 +58,9 @@ async def execute(request: web.Request) -> web.Response:
     if takes_events(code):
         # The URL the version answers at on the functions listener.
         url = request.app[DATA_PLANE].url_of(record, by_id=True) + "/"
-        fetch_request = HttpRequest("GET", url, [])
+        # Its HTTP version is the one this request came over.
+        protocol = f"HTTP/{request.version.major}.{request.version.minor}"
+        fetch_request = HttpRequest("GET", url, [], None, protocol)
     started = await request.app[RUNS].start(record, code, run_id, fetch_request)
     output: Any = None
     head = await started.invocation.response

@@ -31,6 +31,7 @@ import orjson
 
 from vortex.isolates import webcrypto
 from vortex.isolates.codecs import Codecs
+from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.idlegc import IdleCollector
 from vortex.isolates.interrupt import MEMORY
 from vortex.isolates.jobloop import MutedJobLoop
@@ -89,6 +90,18 @@ def json_bytes(value: Any) -> bytearray:
     return bytearray(orjson.dumps(value))
 
 
+def _request_meta(request: HttpRequest) -> dict[str, Any]:
+    """What JavaScript makes a module's incoming ``Request`` of (exchange.js)."""
+    meta: dict[str, Any] = {
+        "method": request.method,
+        "url": request.url,
+        "headers": request.headers,
+    }
+    if request.protocol is not None:
+        meta["protocol"] = request.protocol
+    return meta
+
+
 RECORDS_EVERY = 0.01
 """Seconds the record of a listener run may wait to leave with others (``Host._record``)."""
 RECORDS_PER_BATCH = 256
@@ -110,7 +123,10 @@ class LocalResponder(Protocol):
         headers: list[list[str]],
         body: bytes | None,
         streaming: bool,
-    ) -> None: ...
+        length: int | None = None,
+    ) -> None:
+        """``length``: a streamed body's length, when it is known (a FixedLengthStream's)."""
+        ...
 
     def chunk(self, data: bytes) -> bool:
         """Whether the client's connection is full: the run then waits for ``when_drained``."""
@@ -414,6 +430,8 @@ class Host:
         headers = meta.get("headers") or []
         local = self.local.get(inv)
         if local is not None:
+            # A FixedLengthStream's body states its length; JavaScript holds it to that length.
+            length = meta.get("length")
             outside_runs(
                 local.responder.head,
                 status,
@@ -421,6 +439,7 @@ class Host:
                 headers,
                 binary_to_bytes(body),
                 stream is True,
+                length if isinstance(length, int) and length >= 0 else None,
             )
             return
         self.send(
@@ -730,7 +749,7 @@ class Host:
                 context=run.context,
             )
         elif message.kind == "module" and request is not None:
-            meta = {"method": request.method, "url": request.url, "headers": request.headers}
+            meta = _request_meta(request)
             loop.call_soon(
                 self.runtime.runModule,
                 *common,
@@ -742,7 +761,7 @@ class Host:
         elif message.kind == "service-worker":
             meta = None
             if request is not None:
-                meta = {"method": request.method, "url": request.url, "headers": request.headers}
+                meta = _request_meta(request)
             loop.call_soon(
                 self.runtime.runWorker,
                 *common,

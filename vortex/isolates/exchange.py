@@ -16,6 +16,8 @@ class HttpRequest(msgspec.Struct, frozen=True, array_like=True, gc=False):
     url: str
     headers: list[tuple[str, str]]
     body: bytes | None = None
+    protocol: str | None = None
+    """The HTTP version the request came over (``request.cf.httpProtocol``), if known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -466,7 +466,14 @@ class HttpConnection(asyncio.Protocol):
                 client = ip_headers(forwarded)
         if client is not None:
             request.headers.extend(client)
-        meta = orjson.dumps({"method": request.method, "url": url, "headers": request.headers})
+        meta = orjson.dumps(
+            {
+                "method": request.method,
+                "url": url,
+                "headers": request.headers,
+                "protocol": "HTTP/1.1" if request.http11 else "HTTP/1.0",
+            }
+        )
         body = b"".join(request.body) if request.body_size else None
         if request.method in ("GET", "HEAD"):
             body = None
@@ -688,13 +695,14 @@ class _Responder:
         headers: list[list[str]],
         body: bytes | None,
         streaming: bool,
+        length: int | None = None,
     ) -> None:
         self._sent = True
         self._bodyless = self._bodyless or status in NO_BODY_STATUS
         connection = self._connection
         if streaming:
-            data = _head(self._request, status, status_text, headers, None)
-            self._chunked = self._request.http11
+            data = _head(self._request, status, status_text, headers, length)
+            self._chunked = length is None and self._request.http11
             connection.write(data)
             return
         payload = body or b""

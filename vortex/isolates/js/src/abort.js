@@ -88,6 +88,8 @@ export class AbortSignal extends EventTarget {
   static {
     internals.create = () => new AbortSignal(CONSTRUCT);
     internals.abort = (signal, reason) => AbortSignal.#signalAbort(signal, reason);
+    internals.reason = (signal) => signal.#reason;
+    internals.is = (value) => typeof value === 'object' && value !== null && #aborted in value;
     internals.isAborted = (signal) => {
       try {
         return signal.#aborted;

@@ -5,6 +5,7 @@
 import { DOMException } from './domexception.js';
 import { defineToStringTag } from './util.js';
 import { CryptoKey } from './webcrypto/key.js';
+import { DigestStream } from './webcrypto/digeststream.js';
 import { setCryptoHost } from './webcrypto/host.js';
 import { setRandomSource } from './webcrypto/random.js';
 import { SubtleCrypto, subtle } from './webcrypto/subtle.js';
@@ -53,10 +54,12 @@ export class Crypto {
   }
 }
 defineToStringTag(Crypto, 'Crypto');
+// Workers give the class as a property of `crypto` (`new crypto.DigestStream('SHA-256')`).
+Object.defineProperty(Crypto.prototype, 'DigestStream', { value: DigestStream, writable: true, configurable: true });
 
 // `random(n)` returns n fresh bytes; generateKey (shared by all runs) uses the host-wide source.
 export function makeCrypto(random) {
   return cryptoInternals.make(random);
 }
 
-export { setRandomSource, setCryptoHost, CryptoKey, SubtleCrypto };
+export { setRandomSource, setCryptoHost, CryptoKey, DigestStream, SubtleCrypto };

@@ -179,3 +179,122 @@ let signalAborted = (signal) => Boolean(signal.aborted);
 export function setSignalCheck(check) {
   signalAborted = check;
 }
+
+// The Event subclasses of the DOM and HTML Standards that Workers have: each adds read-only
+// fields taken from its init dictionary, converted as WebIDL converts them.
+function initOf(init) {
+  return init == null ? {} : init;
+}
+
+export class CustomEvent extends Event {
+  #detail;
+
+  constructor(type, init = undefined) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'CustomEvent': 1 argument required");
+    super(type, init);
+    const detail = initOf(init).detail;
+    this.#detail = detail === undefined ? null : detail;
+  }
+
+  get detail() { return this.#detail; }
+}
+defineToStringTag(CustomEvent, 'CustomEvent');
+
+export class ErrorEvent extends Event {
+  #message;
+  #filename;
+  #lineno;
+  #colno;
+  #error;
+
+  constructor(type, init = undefined) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'ErrorEvent': 1 argument required");
+    super(type, init);
+    const options = initOf(init);
+    // WebIDL reads a dictionary's members in the order of their names.
+    const { colno, error, filename, lineno, message } = options;
+    this.#colno = colno === undefined ? 0 : Number(colno) >>> 0;
+    this.#error = error;
+    this.#filename = filename === undefined ? '' : String(filename);
+    this.#lineno = lineno === undefined ? 0 : Number(lineno) >>> 0;
+    this.#message = message === undefined ? '' : String(message);
+  }
+
+  get message() { return this.#message; }
+  get filename() { return this.#filename; }
+  get lineno() { return this.#lineno; }
+  get colno() { return this.#colno; }
+  get error() { return this.#error; }
+}
+defineToStringTag(ErrorEvent, 'ErrorEvent');
+
+export class PromiseRejectionEvent extends Event {
+  #promise;
+  #reason;
+
+  constructor(type, init) {
+    if (arguments.length < 2) {
+      throw new TypeError(`Failed to construct 'PromiseRejectionEvent': 2 arguments required, but only ${arguments.length} present.`);
+    }
+    super(type, init);
+    const options = initOf(init);
+    const { promise, reason } = options;
+    if ((typeof promise !== 'object' && typeof promise !== 'function') || promise === null) {
+      throw new TypeError("Failed to construct 'PromiseRejectionEvent': required member promise is undefined or not an object.");
+    }
+    this.#promise = promise;
+    this.#reason = reason;
+  }
+
+  get promise() { return this.#promise; }
+  get reason() { return this.#reason; }
+}
+defineToStringTag(PromiseRejectionEvent, 'PromiseRejectionEvent');
+
+export class MessageEvent extends Event {
+  #data;
+  #origin;
+  #lastEventId;
+  #source;
+  #ports;
+
+  constructor(type, init = undefined) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'MessageEvent': 1 argument required");
+    super(type, init);
+    const { data, lastEventId, origin, ports, source } = initOf(init);
+    this.#data = data === undefined ? null : data;
+    this.#lastEventId = lastEventId === undefined ? '' : String(lastEventId);
+    this.#origin = origin === undefined ? '' : String(origin);
+    if (source !== undefined && source !== null) {
+      throw new TypeError("Failed to construct 'MessageEvent': member source is not of type MessageEventSource.");
+    }
+    this.#source = null;
+    const list = ports === undefined ? [] : Array.from(ports);
+    if (!list.every((port) => isPort(port))) {
+      throw new TypeError("Failed to construct 'MessageEvent': member ports is not of type sequence<MessagePort>.");
+    }
+    this.#ports = Object.freeze(list);
+  }
+
+  get data() { return this.#data; }
+  get origin() { return this.#origin; }
+  get lastEventId() { return this.#lastEventId; }
+  get source() { return this.#source; }
+  get ports() { return this.#ports; }
+}
+defineToStringTag(MessageEvent, 'MessageEvent');
+
+// MessagePort registers itself here (messaging.js imports this module).
+let isPort = () => false;
+export function setPortCheck(check) {
+  isPort = check;
+}
+
+// reportError (HTML Standard): the error is reported as an uncaught one would be (to the run's
+// log), and the caller goes on. There is no global `error` event to cancel the report.
+export function reportError(error) {
+  if (arguments.length === 0) {
+    throw new TypeError("Failed to execute 'reportError': 1 argument required, but only 0 present.");
+  }
+  hooks.reportError(error);
+}

@@ -4,6 +4,7 @@
 // (see hostBytes); bytes to the host leave as binary strings.
 import { AbortSignal } from './abort.js';
 import { BodyState, bodyUsed, consumeBody, takeKnownBytes } from './body.js';
+import { fixedLengthOf } from './bytestreams.js';
 import { headersInternals } from './headers.js';
 import { Request, requestInternals } from './request.js';
 import { Response, responseInternals } from './response.js';
@@ -23,7 +24,14 @@ function hostBody(view) {
 // The request a fetch handler gets: immutable headers, as in Workers.
 export function incomingRequest(metaJson, bodyBytes) {
   const meta = JSON.parse(hostText(metaJson));
-  return requestInternals.create({ method: meta.method, url: meta.url, headers: meta.headers, body: hostBody(bodyBytes), signal: null });
+  return requestInternals.create({
+    method: meta.method,
+    url: meta.url,
+    headers: meta.headers,
+    body: hostBody(bodyBytes),
+    signal: null,
+    protocol: meta.protocol,
+  });
 }
 
 function describeValue(value) {
@@ -64,8 +72,15 @@ export function sendResponse(response, sink, limit) {
     sink.head(head, null, true);
     return sendChunks(bytes, sink, 0);
   }
-  sink.head(head, null, true);
-  return streamBody(body.stream, sink, limit);
+  // The readable side of a FixedLengthStream goes with its Content-Length, as in Workers.
+  const fixed = fixedLengthOf(body.stream);
+  if (fixed === undefined) {
+    sink.head(head, null, true);
+    return streamBody(body.stream, sink, limit, undefined);
+  }
+  if (fixed > limit) throw new InvalidResponse(`The response body is larger than ${limit} bytes`);
+  sink.head(JSON.stringify({ status, statusText, headers: headersInternals.list(headers), length: fixed }), null, true);
+  return streamBody(body.stream, sink, limit, fixed);
 }
 
 // `sink.chunk` returns a promise when the client is not reading fast enough (the connection's
@@ -79,7 +94,9 @@ function sendChunks(bytes, sink, from) {
   return undefined;
 }
 
-async function streamBody(stream, sink, limit) {
+// `fixed`: the length the head stated, which the body must have exactly (the stream enforces it
+// already; a connection whose body does not match its Content-Length is cut instead).
+async function streamBody(stream, sink, limit, fixed) {
   const reader = stream.getReader();
   let total = 0;
   try {
@@ -97,9 +114,11 @@ async function streamBody(stream, sink, limit) {
       }
       total += bytes.length;
       if (total > limit) throw new RangeError(`The response body is larger than ${limit} bytes`);
+      if (fixed !== undefined && total > fixed) throw new TypeError('The response body is longer than its FixedLengthStream');
       const drained = bytes.length ? sink.chunk(bytesToBinary(bytes)) : undefined;
       if (drained) await drained;
     }
+    if (fixed !== undefined && total !== fixed) throw new TypeError('The response body is shorter than its FixedLengthStream');
   } catch (error) {
     reader.cancel(error).catch(() => {});
     sink.end(String((error && error.message) || error));

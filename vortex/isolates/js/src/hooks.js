@@ -12,6 +12,10 @@ export const hooks = {
   runTimer(callback, ms) {
     throw new Error('no run is active');
   },
+  // An id of the run whose turn it is (never reused in a host), or null between runs.
+  currentRun() {
+    return null;
+  },
   // Milliseconds since the current run started.
   now() {
     return 0;

@@ -6,6 +6,7 @@ import { bodyUsed, cloneBody, extractBody, installBodyMethods, transferBody } fr
 import { Headers, headersInternals } from './headers.js';
 import { defineToStringTag } from './util.js';
 
+const headersGet = Headers.prototype.get;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
@@ -55,6 +56,10 @@ export class Request {
   #redirect = 'follow';
   #signal;
   #body = null;
+  // The HTTP version an incoming request came over ('' if not known; null for requests user
+  // code makes), and the `cf` object made from it on first read: most requests never read it.
+  #protocol = null;
+  #cf = undefined;
 
   constructor(input, init = undefined) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Request': 1 argument required");
@@ -68,6 +73,8 @@ export class Request {
       this.#url = source.#url;
       this.#method = source.#method;
       this.#redirect = source.#redirect;
+      // As in Workers, a request made from an incoming one keeps its `cf`.
+      this.#cf = Request.#cfOf(source);
     } else if (serializedURL !== null) {
       this.#url = serializedURL;
     } else {
@@ -130,6 +137,25 @@ export class Request {
   get keepalive() { return false; }
   get duplex() { return 'half'; }
 
+  // Workers' `request.cf`: on an incoming request, what a self-hosted server knows truthfully
+  // of it (no geolocation, no TLS details, which the listener does not have); undefined on a
+  // request user code made from a URL.
+  get cf() {
+    return Request.#cfOf(this);
+  }
+
+  static #cfOf(request) {
+    if (request.#cf === undefined && request.#protocol !== null) {
+      const cf = {};
+      if (request.#protocol) cf.httpProtocol = request.#protocol;
+      // Vortex never rewrites Accept-Encoding: the client's value is the header's.
+      const acceptEncoding = Reflect.apply(headersGet, request.#headers, ['accept-encoding']);
+      if (acceptEncoding !== null) cf.clientAcceptEncoding = acceptEncoding;
+      request.#cf = Object.freeze(cf);
+    }
+    return request.#cf;
+  }
+
   clone() {
     if (bodyUsed(this.#body)) throw new TypeError('Cannot clone a Request whose body has already been used');
     const copy = new Request(this.#url, {
@@ -139,6 +165,7 @@ export class Request {
       signal: this.#signal,
     });
     copy.#body = cloneBody(this.#body);
+    copy.#cf = Request.#cfOf(this);
     headersInternals.setGuard(copy.#headers, headersInternals.guard(this.#headers));
     return copy;
   }
@@ -149,7 +176,7 @@ export class Request {
       return request.#body;
     };
     internals.headers = (request) => request.#headers;
-    internals.create = ({ method, url, headers, body, signal }) => {
+    internals.create = ({ method, url, headers, body, signal, protocol }) => {
       serializedURL = typeof url === 'string' && alreadySerialized(url) ? url : null;
       let request;
       try {
@@ -160,6 +187,7 @@ export class Request {
       request.#headers = headersInternals.fromList(headers, 'immutable');
       request.#body = body;
       if (signal) request.#signal = signal;
+      request.#protocol = typeof protocol === 'string' ? protocol : '';
       return request;
     };
   }

@@ -9,6 +9,7 @@ import { URL, URLSearchParams } from 'whatwg-url';
 import { AbortController, AbortSignal } from './abort.js';
 import { atob, btoa } from './base64.js';
 import { Blob, File } from './blob.js';
+import { FixedLengthStream, IdentityTransformStream, fixedLengthOf } from './bytestreams.js';
 import { bytesStream, readAllChunks } from './body.js';
 import { Cache, CacheStorage, caches } from './caches.js';
 import { registerPlatformClasses, structuredClone } from './clone.js';
@@ -16,17 +17,19 @@ import { CompressionStream, DecompressionStream, setCodecHost } from './compress
 import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setRandomSource } from './crypto.js';
 import { DOMException } from './domexception.js';
 import { describeThrown } from './errors.js';
-import { Event, EventTarget } from './events.js';
+import { CustomEvent, ErrorEvent, Event, EventTarget, MessageEvent, PromiseRejectionEvent, reportError } from './events.js';
 import { FormData } from './formdata.js';
 import { setRewriterWasm } from './lolhtml.js';
 import { InvalidResponse, incomingRequest, makeFetch, sendResponse } from './exchange.js';
 import { Headers } from './headers.js';
 import { HTMLRewriter, rewriterSamples } from './htmlrewriter.js';
 import { makeInspector } from './inspect.js';
+import { MessageChannel, MessagePort } from './messaging.js';
 import { Navigator, navigator } from './navigator.js';
 import { configure } from './hooks.js';
 import { Request } from './request.js';
 import { Response, responseInternals } from './response.js';
+import { makeScheduler } from './scheduler.js';
 import { bytesToBinary, copyBytes, hostBytes, hostText, isBufferSource } from './util.js';
 import { WebAssembly } from './wasm.js';
 
@@ -57,6 +60,12 @@ const classes = {
   DOMException,
   Event,
   EventTarget,
+  CustomEvent,
+  ErrorEvent,
+  PromiseRejectionEvent,
+  MessageEvent,
+  MessageChannel,
+  MessagePort,
   AbortController,
   AbortSignal,
   Headers,
@@ -74,6 +83,8 @@ const classes = {
   TextDecoderStream,
   CompressionStream,
   DecompressionStream,
+  IdentityTransformStream,
+  FixedLengthStream,
   Crypto,
   CryptoKey,
   SubtleCrypto,
@@ -84,11 +95,11 @@ const classes = {
   ...streamClasses,
 };
 
-registerPlatformClasses(
-  Object.values(classes).filter((cls) => cls !== DOMException && cls !== Event && cls !== EventTarget),
-);
+// Registered as before: every class but DOMException and the events (Event's subclasses with it).
+const EVENT_CLASSES = [DOMException, Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageEvent];
+registerPlatformClasses(Object.values(classes).filter((cls) => !EVENT_CLASSES.includes(cls)));
 
-export const globals = { ...classes, atob, btoa, structuredClone, WebAssembly, navigator, caches };
+export const globals = { ...classes, atob, btoa, structuredClone, reportError, WebAssembly, navigator, caches };
 
 export const internals = {
   configure,
@@ -99,6 +110,7 @@ export const internals = {
   setCodecHost,
   setRewriterWasm,
   makeCrypto,
+  makeScheduler,
   makeFetch,
   incomingRequest,
   sendResponse,
@@ -146,6 +158,10 @@ export function samples() {
   form.append('a', 'b');
   out.push(new Blob(['x']), new File(['x'], 'x.txt'), form, form.entries(), new Blob(['x']).stream());
   out.push(new AbortController(), new Event('x'), new DOMException('x'));
+  const channel = new MessageChannel();
+  out.push(channel, channel.port1, new MessageEvent('message', { data: 1 }), new CustomEvent('x', { detail: 1 }));
+  out.push(new ErrorEvent('error'), new PromiseRejectionEvent('unhandledrejection', { promise: Promise.resolve() }));
+  out.push(new IdentityTransformStream(), new FixedLengthStream(1), new Crypto.prototype.DigestStream('SHA-256'));
   const crypto = makeCrypto(() => new Uint8Array(0));
   out.push(crypto, crypto.subtle, navigator, caches, caches.default, ...rewriterSamples());
   return out;

@@ -68,6 +68,8 @@ export function makeTimers(live) {
     setInterval: (callback, ms, ...args) => schedule(callback, ms, args, true),
     clearTimeout: clear,
     clearInterval: clear,
+    // Workers' scheduler.wait: its promise is settled by a timer of setTimeout's kind.
+    scheduler: api.makeScheduler((callback, ms) => schedule(callback, ms, [], false), clear),
   };
 }
 

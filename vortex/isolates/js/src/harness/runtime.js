@@ -45,6 +45,10 @@ export function makeRuntime(pythonHost) {
       }, delay);
       state.internalTimers.add(handle);
     },
+    currentRun() {
+      const state = currentState();
+      return state && !state.done ? state.id : null;
+    },
     now() {
       const state = currentState();
       return state ? elapsed(state) : 0;
