@@ -549,13 +549,29 @@ class VortexClient:
                 url, timeout=aiohttp.ClientWSTimeout(ws_close=5.0), heartbeat=30.0
             )
         except aiohttp.WSServerHandshakeError as exc:
-            raise _handshake_error(exc, function_id, url) from None
+            raise await self._refused_handshake(exc, function_id, url) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _transport_error(exc, self.base_url) from None
         try:
             yield LogStream(ws)
         finally:
             await ws.close()
+
+    async def _refused_handshake(
+        self, exc: aiohttp.WSServerHandshakeError, function_id: str, ws_url: URL
+    ) -> ClientError:
+        if exc.status in (401, 403):
+            # aiohttp drops the refusal's body, and with it the server's reason (which key, what
+            # to do). A plain GET of the same URL passes the same key check first, so it is
+            # refused with the same error, which is read this time.
+            try:
+                await self._request("GET", ("ws", function_id), ok_statuses=())
+            except APIError as refused:
+                if refused.status == exc.status:
+                    return refused
+            except ClientError:
+                pass
+        return _handshake_error(exc, function_id, ws_url)
 
     def _url(self, *segments: str) -> URL:
         # Segments are quoted whole so an id such as "../health" can never reach another route.
@@ -651,6 +667,12 @@ def _handshake_error(
             f"{function_id[:80]!r} is neither a function id (a UUID) nor a name",
             status=400,
             code="invalid_function_id",
+        )
+    if exc.status in (401, 403):
+        return InvalidRequest(
+            f"the server refused the log stream at {url} (HTTP {exc.status})",
+            status=exc.status,
+            code="unauthorized" if exc.status == 401 else "forbidden",
         )
     if exc.status >= 500:
         return ServerError(
