@@ -170,7 +170,11 @@ def deploy(
     if dry_run:
         if as_json:
             printer.json(
-                {"dry_run": True, "filename": plan.filename, "size": len(plan.source.encode())}
+                {
+                    "dry_run": True,
+                    "filename": plan.filename,
+                    "size": len(plan.source.encode("utf-8")),
+                }
             )
         else:
             printer.ok("Dry run: nothing uploaded")
@@ -260,7 +264,7 @@ def show_bundle(plan: Plan, printer: Printer) -> None:
 
 
 def upload_step(plan: Plan, *, dry_run: bool = False) -> str:
-    size = bytes_phrase(len(plan.source.encode()))
+    size = bytes_phrase(len(plan.source.encode("utf-8")))
     # A dry run uploads nothing: "Deploying" would say otherwise.
     verb, dots = ("Would deploy", "") if dry_run else ("Deploying", "...")
     if not plan.bundled_files:
