@@ -27,6 +27,7 @@ whose ``error`` is set, with the logs printed before the failure.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -597,13 +598,15 @@ class VortexClient:
     ) -> dict[str, Any]:
         url = self._url(*segments)
         sent_headers = dict(headers or {})
-        sent: bytes | None = None
+        sent: io.BytesIO | None = None
         if json_body is not None:
             # UTF-8 as it is, not \u-escaped (aiohttp's json=): escaped, non-ASCII code takes up
             # to three times its size (😀 is 12 bytes), and code under the server's code limit
             # overran its body limit. surrogateescape gives back the bytes of an argument the
-            # locale could not decode.
-            sent = json.dumps(json_body, ensure_ascii=False).encode("utf-8", "surrogateescape")
+            # locale could not decode. In a BytesIO, aiohttp sends a large body in chunks (raw
+            # bytes over 1 MiB, it warns that they may hold up the event loop).
+            text = json.dumps(json_body, ensure_ascii=False)
+            sent = io.BytesIO(text.encode("utf-8", "surrogateescape"))
             sent_headers[hdrs.CONTENT_TYPE] = "application/json; charset=utf-8"
         try:
             async with self._open_session().request(
