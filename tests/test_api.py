@@ -110,17 +110,41 @@ async def test_malformed_bodies_get_json_errors(http: aiohttp.ClientSession) -> 
 
 
 async def test_oversized_bodies_are_refused(http: aiohttp.ClientSession) -> None:
+    """Each limit is said in units a person reads, with the setting that raises it; over the raw
+    body limit too (aiohttp answers that one in plain text), where /deploy names the code's."""
     payload = b'{"code": "' + b"a" * (3 << 20) + b'"}'
     async with http.post("/deploy", data=io.BytesIO(payload), headers=JSON_TYPE) as response:
         body = await response.json()
     assert response.status == 413
-    assert body["error"]["code"] == "payload_too_large"
-    code = "// " + "x" * ((1 << 20) + 10)
+    assert body["error"] == {
+        "code": "payload_too_large",
+        "message": "the request body is over the limit of 2 MiB (2,097,152 bytes) (the code in "
+        "it may be at most 1 MiB (1,048,576 bytes): VORTEX_MAX_CODE_BYTES); the server's "
+        "operator can raise it with VORTEX_MAX_BODY_BYTES",
+        "limit_bytes": 2 << 20,
+        "setting": "VORTEX_MAX_BODY_BYTES",
+    }
+    code = "// " + "é" * ((1 << 19) + 10)
     deploy = io.BytesIO(orjson.dumps({"code": code}))
     async with http.post("/deploy", data=deploy, headers=JSON_TYPE) as response:
         body = await response.json()
     assert response.status == 413
-    assert body["error"]["code"] == "payload_too_large"
+    assert body["error"] == {
+        "code": "payload_too_large",
+        "message": "the code, 1.0 MiB (1,048,599 bytes) of UTF-8, is over the limit of 1 MiB "
+        "(1,048,576 bytes); the server's operator can raise it with VORTEX_MAX_CODE_BYTES",
+        "limit_bytes": 1 << 20,
+        "setting": "VORTEX_MAX_CODE_BYTES",
+    }
+    # Elsewhere, the body's limit alone.
+    chunked = io.BytesIO(payload)
+    async with http.post("/session", data=chunked, headers=JSON_TYPE) as response:
+        body = await response.json()
+    assert response.status == 413
+    assert body["error"]["message"] == (
+        "the request body is over the limit of 2 MiB (2,097,152 bytes); the server's operator "
+        "can raise it with VORTEX_MAX_BODY_BYTES"
+    )
 
 
 async def test_unknown_and_malformed_ids(http: aiohttp.ClientSession) -> None:

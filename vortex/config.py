@@ -173,6 +173,9 @@ class Settings:
     max_body_bytes: int = 2 << 20
     limits: Limits = field(default_factory=Limits)
     code_cache_entries: int = 1024
+    log_queue_lines: int = 10_000
+    """Lines of the server's log that may wait for the thread writing them to stderr; past
+    them, new lines are dropped and counted (vortex.logqueue)."""
     history_runs: int = 50
     """Runs kept in each function's invocation history (docs/history.md)."""
     # -- per-function KV and API keys: see docs/kv.md and docs/auth.md --------------------------
@@ -306,6 +309,7 @@ class Settings:
             ),
             max_code_bytes=_int(env, "VORTEX_MAX_CODE_BYTES", defaults.max_code_bytes, 1),
             history_runs=_int(env, "VORTEX_HISTORY_RUNS", defaults.history_runs, 1),
+            log_queue_lines=_int(env, "VORTEX_LOG_QUEUE_LINES", defaults.log_queue_lines, 1),
             kv_max_key_bytes=_int(env, "VORTEX_KV_MAX_KEY_BYTES", defaults.kv_max_key_bytes, 1),
             kv_max_value_bytes=_int(
                 env, "VORTEX_KV_MAX_VALUE_BYTES", defaults.kv_max_value_bytes, 1

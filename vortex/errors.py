@@ -158,6 +158,27 @@ class PayloadTooLarge(VortexError):
     status = 413
     code = "payload_too_large"
 
+    @classmethod
+    def over_setting(cls, what: str, limit: int, setting: str, more: str = "") -> PayloadTooLarge:
+        """Over a limit the operator sets: says it in units a person reads, and which setting
+        raises it (also as ``limit_bytes`` and ``setting``, for programs)."""
+        return cls(
+            f"{what} is over the limit of {size_phrase(limit)}{more}; the server's operator "
+            f"can raise it with {setting}",
+            limit_bytes=limit,
+            setting=setting,
+        )
+
+
+def size_phrase(size: int) -> str:
+    """``1 MiB (1,048,576 bytes)``; ``512 bytes`` below a KiB."""
+    exact = f"{size:,} bytes"
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift:
+            whole = size % (1 << shift) == 0
+            return f"{size / (1 << shift):.{0 if whole else 1}f} {unit} ({exact})"
+    return exact
+
 
 class UnsupportedMediaType(VortexError):
     status = 415

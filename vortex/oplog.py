@@ -34,6 +34,7 @@ from typing import Any, Literal
 import orjson
 
 from vortex.isolates.protocol import AccessRecord
+from vortex.logqueue import BoundedQueueHandler, BudgetedListener, LineBudget
 
 HOST_LOGGERS = "vortex.isolates"
 ACCESS = logging.getLogger("vortex.access")
@@ -239,9 +240,40 @@ def _iso(created: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{millis:03d}Z"
 
 
-def configure(level: str = "INFO", log_format: LogFormat = "text", *, access: bool = True) -> None:
+def _lines_in(record: logging.LogRecord) -> int:
+    lines = getattr(record, LINES, None)
+    return len(lines) if isinstance(lines, list) and lines else 1
+
+
+def _dropped_note(count: int) -> logging.LogRecord:
+    limit = _budget.limit if _budget is not None else 0
+    return logging.makeLogRecord(
+        {
+            "name": "vortex.oplog",
+            "levelno": logging.WARNING,
+            "levelname": "WARNING",
+            "msg": "%d log lines dropped: the log writer fell behind (VORTEX_LOG_QUEUE_LINES=%d)",
+            "args": (count, limit),
+            FIELDS: {"kind": "dropped", "dropped": count},
+        }
+    )
+
+
+def dropped_lines() -> int:
+    """Log lines dropped because the writer fell ``VORTEX_LOG_QUEUE_LINES`` behind."""
+    return _budget.dropped if _budget is not None else 0
+
+
+def configure(
+    level: str = "INFO",
+    log_format: LogFormat = "text",
+    *,
+    access: bool = True,
+    queue_lines: int = 10_000,
+) -> None:
     """The server's logging: one handler on stderr, host events in words; ``access`` False
-    leaves out the access and run lines (``VORTEX_ACCESS_LOG=off``)."""
+    leaves out the access and run lines (``VORTEX_ACCESS_LOG=off``); at most ``queue_lines``
+    lines wait for the writer (``vortex.logqueue``)."""
     ACCESS.setLevel(logging.NOTSET if access else logging.WARNING)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines() if log_format == "json" else TextLines())
@@ -250,18 +282,20 @@ def configure(level: str = "INFO", log_format: LogFormat = "text", *, access: bo
     # thousands of run lines at once, and writing them on the event loop (stderr may be a slow
     # pipe or terminal) stalled the server: in a burst of 6,000 connections, a third round
     # lost 5,007 answers with the lines on, none with them off.
-    global _writer
+    global _writer, _budget
     if _writer is not None:
         _writer.stop()
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    _writer = logging.handlers.QueueListener(lines, handler, respect_handler_level=True)
+    _budget = LineBudget(queue_lines)
+    _writer = BudgetedListener(lines, handler, _budget, _lines_in)
     _writer.start()
     atexit.register(_writer.stop)
     root = logging.getLogger()
-    enqueue = logging.handlers.QueueHandler(lines)
+    enqueue = BoundedQueueHandler(lines, _budget, _lines_in, _dropped_note)
     enqueue.addFilter(HostEventWords())  # before the record's arguments are merged into it
     root.handlers[:] = [enqueue]
     root.setLevel(level.upper())
 
 
 _writer: logging.handlers.QueueListener | None = None
+_budget: LineBudget | None = None

@@ -84,7 +84,10 @@ def bundle(entry: Path, project: Path) -> Bundle:
                 ],
                 cwd=project,
                 capture_output=True,
-                text=True,
+                # esbuild writes UTF-8 (its ✘ and ▲, the project's own text), whatever the
+                # locale says.
+                encoding="utf-8",
+                errors="replace",
                 timeout=BUNDLE_TIMEOUT,
             )
         except subprocess.TimeoutExpired:

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 from watchfiles import Change, DefaultFilter, awatch
 
-from vortex.cli.errors import CLIError, ExitCode, command_errors, report
+from vortex.cli.errors import CLIError, ExitCode, command_errors, refused_key, report
 from vortex.cli.functions import key_values, show_syntax_error
 from vortex.cli.logs import tail_forever
 from vortex.cli.options import connect, url_option
@@ -65,6 +65,9 @@ class DevLoop:
     warned: set[str] = field(default_factory=set)
     """Warnings already printed: the configuration's are the same at every save."""
     tail: asyncio.Task[None] | None = None
+    header: str | None = None
+    """Said once the server first takes an upload (or refuses its code): not before, so a
+    refused key is the only line printed."""
 
     def plan(self) -> Plan:
         plan = plan_deploy(self.options, self.folder)
@@ -108,17 +111,26 @@ class DevLoop:
                     beside=beside_entry(plan),
                 )
         except CodeSyntaxError as exc:
+            self.say_header()
             shown = Path(plan.filename if plan.bundled_files else plan.shown)
             show_syntax_error(exc, shown, plan.source, printer)
             printer.step("Still serving the version before; fix it and save again")
             return
         except ClientError as exc:
+            if refused_key(exc):
+                raise  # no save can fix the key: watching on would only repeat this
             report(exc, printer, as_json=False)
             return
+        self.say_header()
         elapsed = (time.perf_counter() - started) * 1000
         first = self.deployed is None
         self.deployed = (plan.source, plan.wasm)
         self.announce(deployed, why, elapsed, first=first)
+
+    def say_header(self) -> None:
+        if self.header is not None:
+            self.printer.step(self.header)
+            self.header = None
 
     def announce(self, deployed: Deployed, why: str, elapsed_ms: float, *, first: bool) -> None:
         printer = self.printer
@@ -141,7 +153,7 @@ class DevLoop:
 
     async def run(self, first: Plan) -> None:
         where = f" (from {first.config.name})" if first.config is not None else ""
-        self.printer.step(f"Deploying {first.shown}{where} as {first.name} to {self.url}")
+        self.header = f"Deploying {first.shown}{where} as {first.name} to {self.url}"
         await self.deploy("", first)
         watched = watched_folders(first)
         ready = False

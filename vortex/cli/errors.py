@@ -67,6 +67,11 @@ def exit_code_for(error: ClientError) -> ExitCode:
     return ExitCode.SERVER_ERROR
 
 
+def refused_key(error: ClientError) -> bool:
+    """The server refused the API key (or its scope): retrying as is cannot succeed."""
+    return isinstance(error, APIError) and error.status in (401, 403)
+
+
 def error_json(error: ClientError | CLIError) -> dict[str, Any]:
     if isinstance(error, APIError):
         return error.to_json()

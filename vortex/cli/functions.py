@@ -160,7 +160,9 @@ def deploy(
     for warning in plan.warnings:
         printer.err(f"{printer.err_style('!', 'yellow', bold=True)} {warning}")
     if not as_json:
-        show_plan(plan, printer, dry_run=dry_run)
+        show_bundle(plan, printer)
+        if dry_run:
+            printer.step(upload_step(plan, dry_run=True))
     if outdir is not None:
         written = write_upload(plan, outdir)
         if not as_json:
@@ -168,7 +170,11 @@ def deploy(
     if dry_run:
         if as_json:
             printer.json(
-                {"dry_run": True, "filename": plan.filename, "size": len(plan.source.encode())}
+                {
+                    "dry_run": True,
+                    "filename": plan.filename,
+                    "size": len(plan.source.encode("utf-8")),
+                }
             )
         else:
             printer.ok("Dry run: nothing uploaded")
@@ -190,11 +196,14 @@ def deploy(
                 beside=beside_entry(plan),
             )
 
+    # "Deploying ..." is said once the server has taken the upload (or refused the code
+    # itself): a refused key or an unreachable server is then the only line printed.
     try:
         deployed = asyncio.run(upload())
     except CodeSyntaxError as exc:
         if as_json:
             raise
+        printer.step(upload_step(plan))
         shown = Path(plan.filename if plan.bundled_files else plan.shown)
         show_syntax_error(exc, shown, plan.source, printer)
         return ExitCode.FAILED
@@ -212,6 +221,7 @@ def deploy(
             answer["url"] = deployed.url
         printer.json(answer)
         return ExitCode.OK
+    printer.step(upload_step(plan))
     printer.ok("Function deployed successfully!")
     if deployed.name is not None:
         printer.out(f"  Name: {printer.style(deployed.name, bold=True)}")
@@ -245,19 +255,24 @@ def write_upload(plan: Plan, outdir: Path) -> Path:
     return target
 
 
-def show_plan(plan: Plan, printer: Printer, *, dry_run: bool = False) -> None:
-    where = f" (from {plan.config.name})" if plan.config is not None else ""
-    size = bytes_phrase(len(plan.source.encode()))
+def show_bundle(plan: Plan, printer: Printer) -> None:
+    """What bundling made (done here, before anything is sent)."""
+    if plan.bundled_files:
+        where = f" (from {plan.config.name})" if plan.config is not None else ""
+        packages = f", packages: {', '.join(plan.packages)}" if plan.packages else ""
+        printer.step(f"Bundled {plan.shown}{where}: {plan.bundled_files} files{packages}")
+
+
+def upload_step(plan: Plan, *, dry_run: bool = False) -> str:
+    size = bytes_phrase(len(plan.source.encode("utf-8")))
     # A dry run uploads nothing: "Deploying" would say otherwise.
     verb, dots = ("Would deploy", "") if dry_run else ("Deploying", "...")
     if not plan.bundled_files:
-        printer.step(f"{verb} {plan.shown}{where} ({size}){dots}")
-        return
-    packages = f", packages: {', '.join(plan.packages)}" if plan.packages else ""
-    printer.step(f"Bundled {plan.shown}{where}: {plan.bundled_files} files{packages}")
+        where = f" (from {plan.config.name})" if plan.config is not None else ""
+        return f"{verb} {plan.shown}{where} ({size}){dots}"
     wasm = ", ".join(f"{name} ({bytes_phrase(len(data))})" for name, data in plan.wasm)
     beside = f", with {wasm}" if wasm else ""
-    printer.step(f"{verb} the bundle, {plan.filename} ({size}){beside}{dots}")
+    return f"{verb} the bundle, {plan.filename} ({size}){beside}{dots}"
 
 
 def show_syntax_error(exc: CodeSyntaxError, file: Path, source: str, printer: Printer) -> None:

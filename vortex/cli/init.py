@@ -61,7 +61,7 @@ def init(force: bool) -> int:
     printer.ok("Initializing new Vortex function...")
     try:
         # Bytes, so the file is the same on every platform (no CRLF translation).
-        target.write_bytes(TEMPLATE.encode())
+        target.write_bytes(TEMPLATE.encode("utf-8"))
     except OSError as exc:
         raise CLIError(
             f"cannot write {FILENAME}: {exc.strerror or exc}", ExitCode.FAILED, "write_failed"

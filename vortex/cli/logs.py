@@ -25,6 +25,7 @@ _CLOSE_REASONS = {
     1001: "the server is going away",
     1011: "the server hit an error",
     4008: "the server dropped this tail for reading too slowly",
+    4401: "the API key was revoked",
 }
 
 

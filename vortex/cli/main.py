@@ -12,6 +12,7 @@ from vortex.cli.init import init
 from vortex.cli.keys import keys
 from vortex.cli.logs import logs
 from vortex.cli.options import remember_api_key
+from vortex.cli.output import tolerate_narrow_encodings
 from vortex.cli.run import run, trigger
 from vortex.cli.runs import runs
 from vortex.cli.serve import serve
@@ -35,6 +36,7 @@ def cli() -> None:
     Exit codes: 0 ok, 1 the function or command failed, 2 usage error,
     3 server unreachable, 4 function not found, 5 server error, 130 interrupted.
     """
+    tolerate_narrow_encodings()
 
 
 for command in (

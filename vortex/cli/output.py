@@ -8,7 +8,9 @@ relative times, JSON values, tables and the code frame under a syntax error.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -27,6 +29,25 @@ LEVEL_COLORS: dict[str, str] = {
     "error": "red",
     "debug": "bright_black",
 }
+
+
+def tolerate_narrow_encodings() -> None:
+    """Under a locale that is not UTF-8 (latin-1, ASCII), print what the streams cannot encode
+    (the CLI's own ✓ and →, a function's emoji) as escapes: by default it is an error, and every
+    command failed on its first line."""
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper) or is_utf8(stream):
+            continue
+        if stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+
+
+def is_utf8(stream: IO[Any] | None) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    try:
+        return not isinstance(encoding, str) or codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def is_terminal(stream: IO[Any] | None, environ: Mapping[str, str]) -> bool:
@@ -57,6 +78,8 @@ class Printer:
     err_color: bool = False
     interactive: bool = False
     """stdout is a terminal: worth animating (the spinner) and sizing to its width."""
+    ascii_json: bool = False
+    """stdout is not UTF-8: JSON is written with \\uXXXX escapes (the same text, still JSON)."""
 
     @classmethod
     def from_env(cls) -> Printer:
@@ -65,6 +88,7 @@ class Printer:
             color=color_wanted(sys.stdout, environ),
             err_color=color_wanted(sys.stderr, environ),
             interactive=is_terminal(sys.stdout, environ),
+            ascii_json=not is_utf8(sys.stdout),
         )
 
     def style(
@@ -104,10 +128,10 @@ class Printer:
         self.err(f"{self.err_style('Error:', 'red', bold=True)} {message}")
 
     def json(self, data: Any) -> None:
-        self.out(json.dumps(data, indent=2, ensure_ascii=False))
+        self.out(json.dumps(data, indent=2, ensure_ascii=self.ascii_json))
 
     def json_line(self, data: Any) -> None:
-        self.out(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        self.out(json.dumps(data, ensure_ascii=self.ascii_json, separators=(",", ":")))
 
     def width(self) -> int:
         if not self.interactive:

@@ -207,6 +207,6 @@ def read_bytes(path: Path) -> bytes:
 def read_source(path: Path) -> str:
     data = read_bytes(path)
     try:
-        return data.decode()
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise CLIError(f"{path} is not UTF-8 text", ExitCode.FAILED, "not_text") from None

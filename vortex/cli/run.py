@@ -139,8 +139,10 @@ async def run_live(
             # Live output is a nicety (a proxy may not pass WebSockets); the run still works.
             stream = None
             printer.err(printer.err_style(f"(no live output: {exc.message})", dim=True))
-        printer.step(step or f"Executing function {checked_id}...")
-        printer.out("📋 Console Output:")
+        # The header waits for the server to take the request (the tail, or else the run): a
+        # refused key or an unknown function is then the only thing printed.
+        if stream is not None:
+            show_header(printer, step or f"Executing function {checked_id}...")
         follower = asyncio.create_task(console.follow(stream)) if stream else None
         try:
             if start is None:
@@ -154,8 +156,15 @@ async def run_live(
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await follower
+    if stream is None:
+        show_header(printer, step or f"Executing function {checked_id}...")
     console.finish(result.logs, streamed=stream is not None)
     return result
+
+
+def show_header(printer: Printer, step: str) -> None:
+    printer.step(step)
+    printer.out("📋 Console Output:")
 
 
 def show_result(result: RunResult, printer: Printer) -> None:

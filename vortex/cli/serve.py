@@ -103,6 +103,7 @@ def serve(
         os.environ.get("VORTEX_LOG_LEVEL", "INFO"),
         "json" if json_lines else "text",
         access=os.environ.get("VORTEX_ACCESS_LOG", "on").strip().lower() not in OFF,
+        queue_lines=settings.log_queue_lines,
     )
     # Ours (vortex.access) says more: the function and the run.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

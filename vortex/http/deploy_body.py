@@ -19,7 +19,7 @@ from typing import Any
 from vortex.cron.schedule import CronSchedule
 from vortex.deploysettings import KEEP, MAX_ENV_BYTES, Keep, SettingsChange
 from vortex.domainroutes import parse_routes
-from vortex.errors import InvalidRequest, PayloadTooLarge
+from vortex.errors import InvalidRequest, PayloadTooLarge, size_phrase
 from vortex.modules.detect import (
     TYPESCRIPT_EXTENSIONS,
     Upload,
@@ -30,6 +30,8 @@ from vortex.modules.detect import (
 )
 from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
 
+DEPLOY_PATH = "/deploy"
+CODE_LIMIT_SETTING = "VORTEX_MAX_CODE_BYTES"
 FILENAME = re.compile(r"[\w][\w.-]{0,99}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_ENV_ENTRIES = 128
@@ -160,5 +162,7 @@ def parse_deploy_body(
         maybe = not module and might_be_module(filename, code)
     size = sum(len(source.encode()) for source in upload.files.values())
     if size > max_code_bytes:
-        raise PayloadTooLarge(f"the code is over the limit of {max_code_bytes} bytes")
+        raise PayloadTooLarge.over_setting(
+            f"the code, {size_phrase(size)} of UTF-8,", max_code_bytes, CODE_LIMIT_SETTING
+        )
     return DeployRequest(upload, filename, module, maybe, settings)

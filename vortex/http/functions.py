@@ -12,7 +12,7 @@ from aiohttp import web
 from vortex.errors import InternalError, InvalidLimit, InvalidRequest, SyntaxErrorInCode
 from vortex.functions import DEFAULT_PAGE, MAX_PAGE, Code, history_key
 from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
-from vortex.http.deploy_body import DeployRequest, parse_deploy_body
+from vortex.http.deploy_body import DEPLOY_PATH, DeployRequest, parse_deploy_body
 from vortex.http.keys import (
     CRON,
     DATA_PLANE,
@@ -145,7 +145,7 @@ async def _code_of(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> 
     raise _syntax_error(problem, deploy.filename)
 
 
-@routes.post("/deploy")
+@routes.post(DEPLOY_PATH)
 async def deploy(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     settings = request.app[SETTINGS]

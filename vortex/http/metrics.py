@@ -10,6 +10,7 @@ import asyncio
 
 from aiohttp import web
 
+from vortex import oplog
 from vortex.backends import api_keys_backend, kv_backend
 from vortex.health import probe
 from vortex.http.keys import API_KEYS, CRON, KV_STORE, LOGBUS, METRICS, POOL, REGISTRY, SETTINGS
@@ -38,7 +39,12 @@ async def metrics(request: web.Request) -> web.Response:
         "lock_errors": stats.lock_errors,
         "failed": stats.failed,
     }
-    snapshot = Snapshot(pool=app[POOL].stats(), backends=backends, cron=cron)
+    snapshot = Snapshot(
+        pool=app[POOL].stats(),
+        backends=backends,
+        cron=cron,
+        log_lines_dropped=oplog.dropped_lines(),
+    )
     return web.Response(
         body=app[METRICS].render(snapshot), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )

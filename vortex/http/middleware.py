@@ -13,7 +13,9 @@ from vortex.errors import (
     PayloadTooLarge,
     RouteNotFound,
     VortexError,
+    size_phrase,
 )
+from vortex.http.deploy_body import CODE_LIMIT_SETTING, DEPLOY_PATH
 from vortex.http.keys import SETTINGS
 from vortex.http.responses import json_response
 
@@ -42,9 +44,19 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         response.headers[hdrs.ALLOW] = ", ".join(sorted(exc.allowed_methods))
         return response
     except web.HTTPRequestEntityTooLarge:
-        limit = request.app[SETTINGS].max_body_bytes
+        # aiohttp's own answer is plain text; and on /deploy, the code's limit (the lower one,
+        # by default) is the one to name too.
+        settings = request.app[SETTINGS]
+        more = ""
+        if request.path == DEPLOY_PATH:
+            more = (
+                f" (the code in it may be at most {size_phrase(settings.max_code_bytes)}: "
+                f"{CODE_LIMIT_SETTING})"
+            )
         return _error_response(
-            PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
+            PayloadTooLarge.over_setting(
+                "the request body", settings.max_body_bytes, "VORTEX_MAX_BODY_BYTES", more
+            )
         )
     except web.HTTPException as exc:
         if exc.status < 400:

@@ -27,11 +27,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from vortex.health import BackendHealth
+
+# prometheus_client adds a ``*_created`` gauge (the series' creation time) to every counter and
+# histogram: Prometheus does not use it, and it was a third of the samples of /metrics. The
+# switch is the library's, for the process: Vortex is its only user here.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 OK = "ok"
 OTHER_FUNCTIONS = "_other"
@@ -66,6 +77,8 @@ class Snapshot:
     """Component (``storage``, ``logbus``, ``kv``, ``auth``, ``cron``) → its health."""
     cron: Mapping[str, int] = field(default_factory=dict)
     """Scheduler counters (fired, claimed_elsewhere, skipped, lock_errors, failed)."""
+    log_lines_dropped: int | None = None
+    """Lines of the server's own log dropped for a writer that fell behind (vortex.logqueue)."""
 
 
 class _ScrapeCollector(Collector):
@@ -126,6 +139,13 @@ class _ScrapeCollector(Collector):
                 value = logbus.details.get(name)
                 if isinstance(value, int):
                     yield CounterMetricFamily(f"vortex_logbus_{name}", help_text, value=value)
+        if snapshot.log_lines_dropped is not None:
+            yield CounterMetricFamily(
+                "vortex_log_lines_dropped",
+                "Lines of the server's log dropped: VORTEX_LOG_QUEUE_LINES were waiting to be "
+                "written",
+                value=snapshot.log_lines_dropped,
+            )
         if snapshot.cron:
             ticks = CounterMetricFamily(
                 "vortex_cron_ticks", "Cron ticks seen by this node, by result", labels=["result"]
