@@ -27,6 +27,7 @@ import { Request } from './request.js';
 import { Response, responseInternals } from './response.js';
 import { bytesToBinary, copyBytes, hostBytes, hostText, isBufferSource } from './util.js';
 import { WebAssembly } from './wasm.js';
+import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, socketInternals } from './websocket.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
 // start compartment's global is the one it sees, and no user code can reach it.
@@ -78,11 +79,17 @@ const classes = {
   Navigator,
   Cache,
   CacheStorage,
+  WebSocket,
+  WebSocketPair,
+  MessageEvent,
+  CloseEvent,
   ...streamClasses,
 };
 
 registerPlatformClasses(
-  Object.values(classes).filter((cls) => cls !== DOMException && cls !== Event && cls !== EventTarget),
+  Object.values(classes).filter(
+    (cls) => cls !== DOMException && cls !== Event && cls !== EventTarget && cls !== MessageEvent && cls !== CloseEvent,
+  ),
 );
 
 export const globals = { ...classes, atob, btoa, structuredClone, WebAssembly, navigator, caches };
@@ -110,6 +117,12 @@ export const internals = {
   readAllChunks,
   bytesStream,
   ReadableStream: streams.ReadableStream,
+  // The end of a WebSocketPair returned in a 101 Response (harness/handlers.js, frames.js).
+  attachSocket: socketInternals.attach,
+  socketReceived: socketInternals.received,
+  socketClosing: socketInternals.closing,
+  socketClosed: socketInternals.closed,
+  failSocket: socketInternals.fail,
 };
 
 // Instances of the shared classes hold objects of classes that are not exported (readers,
@@ -142,6 +155,8 @@ export function samples() {
   form.append('a', 'b');
   out.push(new Blob(['x']), new File(['x'], 'x.txt'), form, form.entries(), new Blob(['x']).stream());
   out.push(new AbortController(), new Event('x'), new DOMException('x'));
+  const pair = new WebSocketPair();
+  out.push(pair, pair[0], new MessageEvent('message'), new CloseEvent('close'));
   const crypto = makeCrypto(() => new Uint8Array(0));
   out.push(crypto, crypto.subtle, navigator, caches, caches.default);
   return out;
