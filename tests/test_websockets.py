@@ -87,7 +87,7 @@ async def _deploy(http: aiohttp.ClientSession, code: str, filename: str = "index
 async def _runs(http: aiohttp.ClientSession, function_id: str, count: int) -> list[dict[str, Any]]:
     """The function's runs in the history, once ``count`` of them are there."""
     for _ in range(200):
-        async with http.get(f"/functions/{function_id}/runs") as response:
+        async with http.get(f"/functions/{function_id}/runs?limit=100") as response:
             body = await response.json()
         runs = body["runs"] if isinstance(body, dict) else body
         if len(runs) >= count:
@@ -266,14 +266,14 @@ async def test_a_client_that_never_reads_is_cut_off(
 async def test_many_sockets_at_once_on_one_host(
     server_factory: Callable[..., ServerProcess],
 ) -> None:
-    server = server_factory(workers=1)
+    server = server_factory({"VORTEX_DEBUG_HOST_HEADER": "1"}, workers=1)
     async with aiohttp.ClientSession(base_url=server.url) as http:
         function_id = await _deploy(http, ECHO)
         async with aiohttp.ClientSession() as client:
             sockets = [
                 await client.ws_connect(server.fn_url(function_id)) for _ in range(60)
             ]
-            assert len(server.host_pids()) == 1
+            assert len({ws._response.headers["x-vortex-host"] for ws in sockets}) == 1
             for ws in sockets:
                 assert (await ws.receive_str(timeout=5)) == "hello"
             for index, ws in enumerate(sockets):
@@ -282,8 +282,8 @@ async def test_many_sockets_at_once_on_one_host(
                 assert (await ws.receive_str(timeout=10)) == f"echo: n{index}"
             for ws in sockets:
                 await ws.close()
-        runs = await _runs(http, function_id, 60)
-        assert all(run["error"] is None for run in runs), runs
+        runs = await _runs(http, function_id, 50)  # the history keeps the last 50
+        assert all(run["ok"] for run in runs), runs
 
 
 async def test_the_service_worker_syntax_accepts_websockets_too(

@@ -227,13 +227,13 @@ for (const [name, value] of [['CONNECTING', 0], ['OPEN', 1], ['CLOSING', 2], ['C
 }
 defineToStringTag(WebSocket, 'WebSocket');
 
-// `Object.values(new WebSocketPair())` is the two ends, as in Workers: own properties 0 and 1.
+// `Object.values(new WebSocketPair())` is the two ends, as in Workers: own properties 0 and 1,
+// read-only. Not frozen: the pair and its ends are the run's own objects, not shared ones.
 export class WebSocketPair {
   constructor() {
     const [first, second] = internals.pair();
     Object.defineProperty(this, 0, { value: first, enumerable: true });
     Object.defineProperty(this, 1, { value: second, enumerable: true });
-    Object.freeze(this);
   }
 }
 defineToStringTag(WebSocketPair, 'WebSocketPair');
