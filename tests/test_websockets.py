@@ -109,18 +109,20 @@ async def test_text_and_binary_are_echoed_and_the_client_closes(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
     function_id = await _deploy(http, ECHO)
-    async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(server.fn_url(function_id, "/chat")) as ws:
-            run_id = ws._response.headers["x-vortex-run-id"]
-            assert (await ws.receive_str(timeout=5)) == "hello"
-            await ws.send_str("hi there")
-            assert (await ws.receive_str(timeout=5)) == "echo: hi there"
-            await ws.send_bytes(bytes([0, 1, 2, 255]))
-            assert (await ws.receive_bytes(timeout=5)) == bytes([255, 254, 253, 0])
-            await ws.send_str("state")
-            assert (await ws.receive_str(timeout=5)) == '{"readyState":1,"OPEN":1}'
-            await ws.close(code=4000, message=b"done")
-            assert ws.close_code == 4000
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id, "/chat")) as ws,
+    ):
+        run_id = ws._response.headers["x-vortex-run-id"]
+        assert (await ws.receive_str(timeout=5)) == "hello"
+        await ws.send_str("hi there")
+        assert (await ws.receive_str(timeout=5)) == "echo: hi there"
+        await ws.send_bytes(bytes([0, 1, 2, 255]))
+        assert (await ws.receive_bytes(timeout=5)) == bytes([255, 254, 253, 0])
+        await ws.send_str("state")
+        assert (await ws.receive_str(timeout=5)) == '{"readyState":1,"OPEN":1}'
+        await ws.close(code=4000, message=b"done")
+        assert ws.close_code == 4000
     record = await _run(http, function_id, run_id)
     assert record["error"] is None, record
     messages = [line["message"] for line in record["logs"]]
@@ -132,14 +134,16 @@ async def test_the_function_closes_with_a_code_and_a_reason(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
     function_id = await _deploy(http, ECHO)
-    async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(server.fn_url(function_id)) as ws:
-            assert (await ws.receive_str(timeout=5)) == "hello"
-            await ws.send_str("close please")
-            message = await ws.receive(timeout=5)
-            assert message.type == aiohttp.WSMsgType.CLOSE
-            assert message.data == 4001
-            assert message.extra == "asked to"
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id)) as ws,
+    ):
+        assert (await ws.receive_str(timeout=5)) == "hello"
+        await ws.send_str("close please")
+        message = await ws.receive(timeout=5)
+        assert message.type == aiohttp.WSMsgType.CLOSE
+        assert message.data == 4001
+        assert message.extra == "asked to"
 
 
 async def test_a_plain_request_to_the_same_function_is_served(
@@ -161,14 +165,16 @@ async def test_a_handler_that_throws_closes_with_1011_and_is_logged(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
     function_id = await _deploy(http, ECHO)
-    async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(server.fn_url(function_id)) as ws:
-            run_id = ws._response.headers["x-vortex-run-id"]
-            assert (await ws.receive_str(timeout=5)) == "hello"
-            await ws.send_str("throw")
-            message = await ws.receive(timeout=5)
-            assert message.type == aiohttp.WSMsgType.CLOSE
-            assert message.data == 1011
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id)) as ws,
+    ):
+        run_id = ws._response.headers["x-vortex-run-id"]
+        assert (await ws.receive_str(timeout=5)) == "hello"
+        await ws.send_str("throw")
+        message = await ws.receive(timeout=5)
+        assert message.type == aiohttp.WSMsgType.CLOSE
+        assert message.data == 1011
     record = await _run(http, function_id, run_id)
     assert record["error"]["code"] == "function_error"
     assert "handler broke" in record["error"]["message"]
@@ -179,14 +185,16 @@ async def test_a_message_over_the_limit_closes_with_1009(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
     function_id = await _deploy(http, ECHO)
-    async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(server.fn_url(function_id)) as ws:
-            run_id = ws._response.headers["x-vortex-run-id"]
-            assert (await ws.receive_str(timeout=5)) == "hello"
-            await ws.send_bytes(b"x" * ((1 << 20) + 1))
-            message = await ws.receive(timeout=5)
-            assert message.type == aiohttp.WSMsgType.CLOSE
-            assert message.data == 1009
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id)) as ws,
+    ):
+        run_id = ws._response.headers["x-vortex-run-id"]
+        assert (await ws.receive_str(timeout=5)) == "hello"
+        await ws.send_bytes(b"x" * ((1 << 20) + 1))
+        message = await ws.receive(timeout=5)
+        assert message.type == aiohttp.WSMsgType.CLOSE
+        assert message.data == 1009
     record = await _run(http, function_id, run_id)
     assert any(line["message"].startswith("closed 1009") for line in record["logs"]), record
 
@@ -196,14 +204,16 @@ async def test_a_runaway_handler_is_stopped_by_the_cpu_limit_and_the_host_serves
 ) -> None:
     function_id = await _deploy(http, ECHO)
     pids = set(server.host_pids())
-    async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(server.fn_url(function_id)) as ws:
-            run_id = ws._response.headers["x-vortex-run-id"]
-            assert (await ws.receive_str(timeout=5)) == "hello"
-            await ws.send_str("spin")
-            message = await ws.receive(timeout=10)
-            assert message.type == aiohttp.WSMsgType.CLOSE
-            assert message.data == 1011
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id)) as ws,
+    ):
+        run_id = ws._response.headers["x-vortex-run-id"]
+        assert (await ws.receive_str(timeout=5)) == "hello"
+        await ws.send_str("spin")
+        message = await ws.receive(timeout=10)
+        assert message.type == aiohttp.WSMsgType.CLOSE
+        assert message.data == 1011
     record = await _run(http, function_id, run_id)
     assert record["error"]["code"] == "cpu_time_exceeded"
     assert set(server.host_pids()) == pids
@@ -228,11 +238,13 @@ async def test_each_message_gets_the_cpu_limit_afresh(
     } };
     """
     function_id = await _deploy(http, code)
-    async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(server.fn_url(function_id)) as ws:
-            for _ in range(10):
-                await ws.send_str("work")
-                assert (await ws.receive_str(timeout=10)) == "done"
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id)) as ws,
+    ):
+        for _ in range(10):
+            await ws.send_str("work")
+            assert (await ws.receive_str(timeout=10)) == "done"
 
 
 async def test_a_client_that_never_reads_is_cut_off(
@@ -270,9 +282,7 @@ async def test_many_sockets_at_once_on_one_host(
     async with aiohttp.ClientSession(base_url=server.url) as http:
         function_id = await _deploy(http, ECHO)
         async with aiohttp.ClientSession() as client:
-            sockets = [
-                await client.ws_connect(server.fn_url(function_id)) for _ in range(60)
-            ]
+            sockets = [await client.ws_connect(server.fn_url(function_id)) for _ in range(60)]
             assert len({ws._response.headers["x-vortex-host"] for ws in sockets}) == 1
             for ws in sockets:
                 assert (await ws.receive_str(timeout=5)) == "hello"
@@ -290,10 +300,12 @@ async def test_the_service_worker_syntax_accepts_websockets_too(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
     function_id = await _deploy(http, SERVICE_WORKER, filename="index.js")
-    async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(server.fn_url(function_id)) as ws:
-            await ws.send_str("ping")
-            assert (await ws.receive_str(timeout=5)) == "sw: ping"
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id)) as ws,
+    ):
+        await ws.send_str("ping")
+        assert (await ws.receive_str(timeout=5)) == "sw: ping"
 
 
 async def test_a_host_being_retired_closes_its_sockets_with_1001(
@@ -349,5 +361,3 @@ async def test_a_101_to_a_request_that_is_no_handshake_is_an_invalid_response(
     async with http.get(server.fn_url(function_id)) as response:
         assert response.status == 502
         assert (await response.json())["error"]["code"] == "invalid_response"
-
-

@@ -279,6 +279,8 @@ class WebSocketConnection(asyncio.Protocol):
                 else:
                     self._transport.abort()
             return
+        if self._paused:
+            self._heard = now  # not read meanwhile, by the host's choice: not the client's silence
         if now > self._end_by:
             self.shut(f"The WebSocket was open for its maximum of {MAX_LIFETIME:.0f} s")
         elif now > self._heard + self._idle_timeout:
