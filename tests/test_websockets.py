@@ -119,6 +119,8 @@ async def test_text_and_binary_are_echoed_and_the_client_closes(
         assert (await ws.receive_str(timeout=5)) == "echo: hi there"
         await ws.send_bytes(bytes([0, 1, 2, 255]))
         assert (await ws.receive_bytes(timeout=5)) == bytes([255, 254, 253, 0])
+        await ws.send_str("héllo ✓")
+        assert (await ws.receive_str(timeout=5)) == "echo: héllo ✓"
         await ws.send_str("state")
         assert (await ws.receive_str(timeout=5)) == '{"readyState":1,"OPEN":1}'
         await ws.close(code=4000, message=b"done")
@@ -361,3 +363,23 @@ async def test_a_101_to_a_request_that_is_no_handshake_is_an_invalid_response(
     async with http.get(server.fn_url(function_id)) as response:
         assert response.status == 502
         assert (await response.json())["error"]["code"] == "invalid_response"
+
+
+async def test_a_subprotocol_the_client_offered_is_answered(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    code = """export default { fetch(request) {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.send(request.headers.get('sec-websocket-protocol'));
+      const headers = { 'Sec-WebSocket-Protocol': 'chat', 'x-extra': 'yes' };
+      return new Response(null, { status: 101, webSocket: client, headers });
+    } };"""
+    function_id = await _deploy(http, code)
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(server.fn_url(function_id), protocols=("other", "chat")) as ws,
+    ):
+        assert ws.protocol == "chat"
+        assert ws._response.headers["x-extra"] == "yes"
+        assert (await ws.receive_str(timeout=5)) == "other,chat"
