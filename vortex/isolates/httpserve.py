@@ -540,7 +540,7 @@ class HttpConnection(asyncio.Protocol):
             return
         if self._queue:
             self._start(self._queue.pop(0))
-            if not self._queue:
+            if not self._queue and self._early is None:  # an upgrade's frames wait unread
                 self._transport.resume_reading()
             return
         if not self._in_message:  # the next request's head, begun, keeps its own deadline
