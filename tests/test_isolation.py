@@ -22,7 +22,8 @@ HOST_NAMES = [
     "process",
     "Deno",
     "Bun",
-    "WebSocket",
+    # Not "WebSocket": since functions accept WebSockets it is Vortex's own, a pair's end
+    # whose constructor refuses every call (js/src/websocket.js; test_websocket_is_vortexs_own).
     "importScripts",
     "bootstrap",
     "internalBinding",
@@ -37,6 +38,19 @@ async def test_no_host_global_is_visible(run: Run) -> None:
         "  try { return typeof (0, eval)(n) !== 'undefined'; } catch { return false; } })()))"
     )
     assert body["output"] == []
+
+
+async def test_websocket_is_vortexs_own(run: Run) -> None:
+    body = await run(
+        "let refused = '';\n"
+        "try { new WebSocket('ws://127.0.0.1:1/'); } catch (e) { refused = e.message; }\n"
+        "const pair = new WebSocketPair();\n"
+        "Vortex.return([refused, pair[0] instanceof WebSocket, pair[1] instanceof WebSocket,\n"
+        "  Object.isFrozen(WebSocket.prototype), Object.keys(pair)])"
+    )
+    refused, first, second, proto_frozen, keys = body["output"]
+    assert refused.startswith("Outbound WebSockets are not supported by Vortex")
+    assert (first, second, proto_frozen, keys) == (True, True, True, ["0", "1"])
 
 
 async def test_escape_routes_are_closed(run: Run) -> None:
@@ -171,6 +185,8 @@ WEB_API_SAMPLES = """
     new PromiseRejectionEvent('x', { promise: Promise.resolve() }), channel, channel.port1,
     new IdentityTransformStream(), new FixedLengthStream(1), new crypto.DigestStream('MD5'),
     scheduler, scheduler.wait, reportError,
+    new WebSocketPair(), new WebSocketPair()[1], new MessageEvent('message', { data: 'x' }),
+    new CloseEvent('close', { code: 1000 }),
   ];
 """
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import msgspec
 import orjson
 
-from vortex.isolates import webcrypto
+from vortex.isolates import runsocket, webcrypto
 from vortex.isolates.codecs import Codecs
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.idlegc import IdleCollector
@@ -60,6 +60,7 @@ from vortex.isolates.protocol import (
     ToHost,
 )
 from vortex.isolates.route import Route, limits_json
+from vortex.isolates.runsocket import LocalSocket, RunSocketEvents
 from vortex.isolates.turnclock import NO_INVOCATION
 
 CURRENT_INVOCATION: contextvars.ContextVar[int] = contextvars.ContextVar("vortex_invocation")
@@ -138,6 +139,11 @@ class LocalResponder(Protocol):
 
     def body_end(self, error: str | None) -> None: ...
 
+    def upgrade(self, headers: list[list[str]], events: RunSocketEvents) -> LocalSocket | None:
+        """The run answered 101 with a WebSocket: its socket, or None if the request was no
+        WebSocket handshake (runsocket.py)."""
+        ...
+
     def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None: ...
 
 
@@ -159,6 +165,8 @@ class LocalRun:
     the run's first log line, fetch or binding call; a run with none is told of once, ended."""
     silent: bool = False
     """A warm-up (``Host.warm``): nothing of it reaches the supervisor, no record either."""
+    socket: LocalSocket | None = None
+    """The WebSocket its response accepted, if any (runsocket.py)."""
 
 
 class _NoAnswer:
@@ -175,6 +183,9 @@ class _NoAnswer:
 
     def body_end(self, error: str | None) -> None:
         pass
+
+    def upgrade(self, headers: list[list[str]], events: RunSocketEvents) -> LocalSocket | None:
+        return None
 
     def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None:
         pass
@@ -193,6 +204,10 @@ class ActiveRun:
     cpu_s: float = 0.0
     turns: int = 0
     """Callbacks of the loop run for the run so far (its promise jobs among them)."""
+    cpu_before_s: float = 0.0
+    """CPU time used before the budget in ``cpu_s`` began: each WebSocket message begins one."""
+    socket_open: bool = False
+    """Its WebSocket is open: no wall limit meanwhile (runsocket.py)."""
 
 
 def _cpu_message(run: ActiveRun) -> str:
@@ -284,7 +299,7 @@ class Host:
         run = self.active.get(invocation)
         if run is None:
             return
-        if run.wall_timer is None:
+        if run.wall_timer is None and not run.socket_open:
             # Most runs end in their first turn (a hello world's does): a timer made for each
             # run, then cancelled, was a twentieth of a host's Python per request.
             run.wall_timer = contextvars.Context().run(
@@ -473,6 +488,25 @@ class Host:
         text = str(error).encode("utf-8", "replace").decode() if isinstance(error, str) else None
         self.send(BodyEnd(int(invocation), text))
 
+    def ws_accept(self, invocation: float, head: str) -> int:
+        """A listener run answered 101 with a WebSocket (runsocket.py)."""
+        return int(outside_runs(runsocket.accept, self, int(invocation), str(head)))
+
+    def ws_send(self, invocation: float, text: object, data: str) -> None:
+        """A message of the run's WebSocket: bytes (a binary string), UTF-8 if ``text``."""
+        local = self.local.get(int(invocation))
+        if local is None or local.socket is None:
+            return
+        payload = str(data).encode("latin-1")
+        outside_runs(local.socket.send, payload.decode() if text is True else payload)
+
+    def ws_close(self, invocation: float, code: float, reason: str) -> None:
+        local = self.local.get(int(invocation))
+        if local is None or local.socket is None:
+            return
+        text = str(reason).encode("latin-1").decode("utf-8", "replace")
+        outside_runs(local.socket.close, int(code), text)
+
     def fetch(self, invocation: float, fid: float, meta: str, body: object) -> None:
         request = orjson.loads(str(meta))
         self.send(
@@ -516,7 +550,7 @@ class Host:
         if run is not None:
             if run.wall_timer is not None:
                 run.wall_timer.cancel()
-            cpu_s = run.cpu_s + (time.thread_time() - self.turn_cpu_started)
+            cpu_s = run.cpu_before_s + run.cpu_s + (time.thread_time() - self.turn_cpu_started)
         output_json = str(output) if isinstance(output, str) else None
         error_value = parse_json_text(error) if isinstance(error, str) else None
         cpu_ms = round(cpu_s * 1000, 3)
@@ -610,6 +644,9 @@ class Host:
             "respond": self.respond,
             "chunk": self.chunk,
             "bodyEnd": self.body_end,
+            "wsAccept": self.ws_accept,
+            "wsSend": self.ws_send,
+            "wsClose": self.ws_close,
             "fetch": self.fetch,
             "fetchAbort": self.fetch_abort,
             "call": self.call,

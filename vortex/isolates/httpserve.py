@@ -44,6 +44,17 @@ from vortex.isolates.outcome import (
 )
 from vortex.isolates.protocol import AccessRecord, Listen
 from vortex.isolates.route import Route
+from vortex.isolates.runsocket import LocalSocket
+from vortex.isolates.wsconn import (
+    HANDSHAKE_REFUSED,
+    ClientGone,
+    Handshake,
+    Refusal,
+    SocketEvents,
+    WebSocketConnection,
+    answer_headers,
+    handshake,
+)
 
 ERROR_STATUS = {
     INVALID_RESPONSE: 502,
@@ -157,6 +168,9 @@ class _Request:
     """Whether a run of the function began (``run_id`` is then the run's)."""
     logged: bool = False
     """Whether its access record is made: one per request, however its answer ended."""
+    upgrade: str = ""
+    """Its ``Upgrade`` header: a WebSocket handshake is checked before its run (``_run``)."""
+    handshake: Handshake | None = None
 
 
 def connection_limit(reserve: int = 128) -> int:
@@ -173,6 +187,8 @@ class FunctionServer:
         self.routes = routes
         self.config = ListenerConfig()
         self.connections: set[HttpConnection] = set()
+        self.sockets: set[WebSocketConnection] = set()
+        """Connections upgraded to WebSockets (wsconn.py); still counted in ``held``."""
         self.max_connections = connection_limit()
         """Past this, a handed-over connection is closed at once (host.py)."""
         self.reserved = self.max_connections // 4
@@ -230,14 +246,28 @@ class FunctionServer:
             self.connections.discard(connection)
             self.release(connection.address)
 
+    def upgraded(self, connection: HttpConnection, socket: WebSocketConnection) -> None:
+        """``connection`` is ``socket`` from now on: the same admitted connection."""
+        self.connections.discard(connection)
+        self.sockets.add(socket)
+        if self.draining:
+            socket.shut("The host is shutting down")
+
+    def socket_gone(self, socket: WebSocketConnection, address: str) -> None:
+        if socket in self.sockets:
+            self.sockets.discard(socket)
+            self.release(address)
+
     def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
         for connection in list(self.connections):
             connection.check_deadline(now)
+        for socket in list(self.sockets):
+            socket.check_deadline(now)
         self._sweeper = (
             loop.call_later(SWEEP_EVERY, self._sweep, context=contextvars.Context())
-            if self.connections
+            if self.connections or self.sockets
             else None
         )
 
@@ -248,6 +278,8 @@ class FunctionServer:
         self.draining = True
         for connection in list(self.connections):
             connection.close_when_idle_for(DRAIN_IDLE_GRACE)
+        for socket in list(self.sockets):
+            socket.shut("The host is shutting down")
 
     async def finish(self, within: float) -> None:
         """Before the host exits: let its listener runs end and their answers leave."""
@@ -255,7 +287,7 @@ class FunctionServer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         # Polled: runs and connections end in many places, and this runs once per host's life.
-        while (self.host.local or self.connections) and loop.time() < deadline:  # noqa: ASYNC110
+        while (self.host.local or self.connections or self.sockets) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
 
@@ -286,6 +318,9 @@ class HttpConnection(asyncio.Protocol):
         """The request whose answer is being made."""
         self._ip_headers = ip_headers(peer_ip(address))
         """``CF-Connecting-IP`` and ``X-Real-IP`` of every request of the connection."""
+        self._early: bytes | None = None
+        """After an upgrade request's head: what the client sent after it (not HTTP), kept for
+        the WebSocket if its run accepts one."""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -339,12 +374,17 @@ class HttpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        if self._early is not None:
+            self._early += data
+            return
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            # WebSocket upgrades are not served: the request is answered, then the connection
-            # closed, since what follows its head is not HTTP.
-            self._request.keep_alive = False
+        except httptools.HttpParserUpgrade as exc:
+            # What follows the head is not HTTP: kept for a WebSocket its run may accept
+            # (``upgrade``); otherwise the request is answered, then the connection closed.
+            self._early = data[exc.args[0] :]
+            if self._transport is not None:
+                self._transport.pause_reading()
         except httptools.HttpParserError:
             self._refuse(400, "bad_request", "The request is not valid HTTP/1.1")
 
@@ -376,6 +416,8 @@ class HttpConnection(asyncio.Protocol):
         elif lower == "x-forwarded-for":
             prior = request.forwarded_for
             request.forwarded_for = f"{prior}, {text}" if prior else text
+        elif lower == "upgrade":
+            request.upgrade = text
         request.headers.append((key, text))
 
     def on_headers_complete(self) -> None:
@@ -384,6 +426,8 @@ class HttpConnection(asyncio.Protocol):
         request = self._request
         request.method = parser.get_method().decode("ascii")
         request.keep_alive = parser.should_keep_alive()
+        if request.upgrade and parser.should_upgrade():
+            request.keep_alive = False  # what follows is not HTTP, unless a WebSocket's
         request.debug_host = self._server.config.debug_host_header
         request.http11 = parser.get_http_version() == "1.1"
         request.hostname = hostname_of(request.host_header)
@@ -466,6 +510,14 @@ class HttpConnection(asyncio.Protocol):
                 client = ip_headers(forwarded)
         if client is not None:
             request.headers.extend(client)
+        if request.upgrade and request.upgrade.strip().lower() == "websocket":
+            shake = handshake(request.method, request.target, request.headers)
+            if isinstance(shake, Refusal):
+                self._write_error(
+                    request, shake.status, HANDSHAKE_REFUSED, shake.message, shake.headers
+                )
+                return
+            request.handshake = shake
         meta = orjson.dumps(
             {
                 "method": request.method,
@@ -495,11 +547,45 @@ class HttpConnection(asyncio.Protocol):
             return
         if self._queue:
             self._start(self._queue.pop(0))
-            if not self._queue:
+            if not self._queue and self._early is None:  # an upgrade's frames wait unread
                 self._transport.resume_reading()
             return
         if not self._in_message:  # the next request's head, begun, keeps its own deadline
             self._arm(self._server.config.idle_timeout)
+
+    def upgrade(
+        self, request: _Request, headers: list[list[str]], events: SocketEvents
+    ) -> WebSocketConnection | ClientGone | None:
+        """The run of ``request`` answered 101 with a WebSocket: the connection becomes it,
+        unless ``request`` was no handshake (None: the run's response is invalid)."""
+        shake = request.handshake
+        transport = self._transport
+        if shake is None:
+            return None
+        if transport is None or self._closing:
+            return ClientGone(events)
+        subprotocol, extra = answer_headers(headers, shake.subprotocols, HOP_BY_HOP)
+        extra.append((b"x-vortex-run-id", request.run_id.encode("latin-1", "replace")))
+        if request.debug_host:
+            extra.append((b"x-vortex-host", b"%d" % os.getpid()))
+        address = self.address
+        server = self._server
+        socket = WebSocketConnection(
+            shake.connection,
+            transport,
+            events,
+            server.config.idle_timeout,
+            lambda gone: server.socket_gone(gone, address),
+        )
+        request.status = 101
+        self.logged(request)
+        self._closing = True
+        self._disarm()
+        self._serving = None
+        early, self._early = self._early or b"", None
+        server.upgraded(self, socket)
+        socket.start(subprotocol, extra, early)
+        return socket
 
     def write(self, data: bytes) -> None:
         if self._transport is not None and not self._closing:
@@ -537,10 +623,18 @@ class HttpConnection(asyncio.Protocol):
             )
         )
 
-    def _write_error(self, request: _Request, status: int, code: str, message: str) -> None:
+    def _write_error(
+        self,
+        request: _Request,
+        status: int,
+        code: str,
+        message: str,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         request.error = code
         body = orjson.dumps({"error": {"code": code, "message": message}})
-        self.write(_head(request, status, "", [("content-type", "application/json")], len(body)))
+        head = [("content-type", "application/json"), *(headers or ())]
+        self.write(_head(request, status, "", head, len(body)))
         if request.method != "HEAD":
             self.write(body)
         self.response_done(request)
@@ -678,11 +772,12 @@ def _stated_length(headers: list[list[str]], default: int) -> int:
 class _Responder:
     """Where one run's response goes (``bridge.LocalResponder``)."""
 
-    __slots__ = ("_bodyless", "_chunked", "_connection", "_ended", "_request", "_sent")
+    __slots__ = ("_bodyless", "_chunked", "_connection", "_ended", "_request", "_sent", "_socket")
 
     def __init__(self, connection: HttpConnection, request: _Request) -> None:
         self._connection = connection
         self._request = request
+        self._socket: LocalSocket | None = None
         self._sent = False
         self._chunked = False
         self._ended = False
@@ -741,7 +836,19 @@ class _Responder:
             self._connection.write(b"0\r\n\r\n")
         self._end()
 
+    def upgrade(self, headers: list[list[str]], events: SocketEvents) -> LocalSocket | None:
+        if self._sent:
+            return None
+        socket = self._connection.upgrade(self._request, headers, events)
+        if socket is not None:
+            self._sent = self._ended = True
+            self._socket = socket
+        return socket
+
     def finished(self, output_json: str | None, error: dict[str, Any] | None) -> None:
+        if self._socket is not None:
+            self._socket.run_ended(error is not None)
+            return
         if self._sent:
             if not self._ended:
                 # The run ended (a limit, say) while its body was still streaming.

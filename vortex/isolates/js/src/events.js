@@ -9,6 +9,8 @@ const NONE = 0;
 const AT_TARGET = 2;
 // Filled by Event's static block: EventTarget needs to drive an event's private state.
 const internals = {};
+// Filled by EventTarget's static block, for the platform's own dispatches (never user code's).
+export const eventTargetInternals = {};
 
 export class Event {
   #type;
@@ -149,6 +151,12 @@ export class EventTarget {
     if (!internals.isEvent(event)) {
       throw new TypeError("Failed to execute 'dispatchEvent': parameter 1 is not of type 'Event'");
     }
+    return this.#dispatch(event, hooks.reportError);
+  }
+
+  // `onError` gets what a listener threw (the next listeners still run): a WebSocket's message
+  // handler that throws closes its socket (websocket.js), where dispatchEvent only reports it.
+  #dispatch(event, onError) {
     internals.begin(event, this);
     try {
       const list = this.#listeners.get(event.type);
@@ -160,7 +168,7 @@ export class EventTarget {
             if (typeof listener.callback === 'function') listener.callback.call(this, event);
             else if (typeof listener.callback.handleEvent === 'function') listener.callback.handleEvent(event);
           } catch (error) {
-            hooks.reportError(error);
+            onError(error);
           }
           if (internals.stoppedImmediately(event)) break;
         }
@@ -169,6 +177,10 @@ export class EventTarget {
       internals.end(event);
     }
     return !event.defaultPrevented;
+  }
+
+  static {
+    eventTargetInternals.dispatch = (target, event, onError) => target.#dispatch(event, onError);
   }
 }
 defineToStringTag(EventTarget, 'EventTarget');

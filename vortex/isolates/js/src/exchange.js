@@ -10,6 +10,7 @@ import { Request, requestInternals } from './request.js';
 import { Response, responseInternals } from './response.js';
 import { URL } from 'whatwg-url';
 import { bytesToBinary, chunkBytes, hostBytes, hostText } from './util.js';
+import { socketInternals } from './websocket.js';
 
 // Bodies up to this size go in the response frame itself; larger ones go as chunks.
 const INLINE_BYTES = 1 << 20;
@@ -50,9 +51,15 @@ export function sendResponse(response, sink, limit) {
   if (!responseInternals.is(response)) {
     throw new InvalidResponse(`The fetch handler must return a Response (or a promise of one), got ${describeValue(response)}`);
   }
-  const { status, statusText, headers, body } = responseInternals.parts(response);
+  const { status, statusText, headers, body, webSocket } = responseInternals.parts(response);
   if (status === 0) throw new InvalidResponse('The fetch handler returned Response.error()');
   const head = JSON.stringify({ status, statusText, headers: headersInternals.list(headers) });
+  if (webSocket !== null) {
+    const problem = socketInternals.attachable(webSocket);
+    if (problem !== null) throw new InvalidResponse(problem);
+    sink.upgrade(head, webSocket);
+    return undefined;
+  }
   if (body === null) {
     sink.head(head, null, false);
     return undefined;
@@ -136,6 +143,10 @@ export function makeFetch(channel) {
   async function fetch(input, init = undefined) {
     channel.check();
     const request = new Request(input, init);
+    const upgrade = request.headers.get('upgrade');
+    if (upgrade !== null && upgrade.toLowerCase().includes('websocket')) {
+      throw new TypeError('fetch() cannot open a WebSocket: outbound WebSockets (Upgrade: websocket) are not supported by Vortex');
+    }
     const { signal } = request;
     signal.throwIfAborted();
     const url = new URL(request.url);

@@ -4,6 +4,7 @@ import { BodyState, bodyUsed, cloneBody, extractBody, installBodyMethods } from 
 import { Headers, headersInternals } from './headers.js';
 import { parseAbsoluteURL } from './request.js';
 import { defineToStringTag, utf8Encode } from './util.js';
+import { socketInternals } from './websocket.js';
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
@@ -17,8 +18,17 @@ function initialize(response, init, body) {
     throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'");
   }
   const status = options.status === undefined ? 200 : Number(options.status);
-  if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw new RangeError(`Failed to construct 'Response': The status provided (${options.status}) is outside the range [200, 599].`);
+  // Workers' extension: status 101 with the end of a WebSocketPair to hand to the client.
+  const webSocket = options.webSocket == null ? null : options.webSocket;
+  if (webSocket !== null && !socketInternals.is(webSocket)) {
+    throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket (an end of a WebSocketPair)");
+  }
+  if (webSocket !== null && status !== 101) {
+    throw new RangeError(`Failed to construct 'Response': a Response with a webSocket must have status 101, not ${options.status}`);
+  }
+  if (webSocket === null && (!Number.isInteger(status) || status < 200 || status > 599)) {
+    const more = status === 101 ? ' (101 only with a webSocket: new Response(null, { status: 101, webSocket }))' : '';
+    throw new RangeError(`Failed to construct 'Response': The status provided (${options.status}) is outside the range [200, 599].${more}`);
   }
   const statusText = options.statusText === undefined ? '' : String(options.statusText);
   if (!REASON_PHRASE.test(statusText)) throw new TypeError('Failed to construct \'Response\': Invalid statusText');
@@ -33,7 +43,7 @@ function initialize(response, init, body) {
     state = extracted;
     if (contentType !== null && !headers.has('content-type')) headers.append('content-type', contentType);
   }
-  internals.set(response, { status, statusText, headers, body: state });
+  internals.set(response, { status, statusText, headers, body: state, webSocket });
 }
 
 export class Response {
@@ -44,6 +54,7 @@ export class Response {
   #body = null;
   #url = '';
   #redirected = false;
+  #webSocket = null;
 
   constructor(body = null, init = undefined) {
     initialize(this, init, body);
@@ -56,8 +67,10 @@ export class Response {
   get ok() { return this.#status >= 200 && this.#status <= 299; }
   get statusText() { return this.#statusText; }
   get headers() { return this.#headers; }
+  get webSocket() { return this.#webSocket; }
 
   clone() {
+    if (this.#webSocket !== null) throw new TypeError('A Response with a webSocket cannot be cloned');
     if (bodyUsed(this.#body)) throw new TypeError('Cannot clone a Response whose body has already been used');
     const copy = new Response(null, { status: this.#status === 0 ? 200 : this.#status });
     copy.#type = this.#type;
@@ -104,7 +117,8 @@ export class Response {
   }
 
   static {
-    internals.set = (response, { status, statusText, headers, body }) => {
+    internals.set = (response, { status, statusText, headers, body, webSocket }) => {
+      response.#webSocket = webSocket ?? null; // callers that make no WebSocket (htmlrewriter.js) leave it out
       response.#status = status;
       response.#statusText = statusText;
       response.#headers = headers;
@@ -116,6 +130,7 @@ export class Response {
       statusText: response.#statusText,
       headers: response.#headers,
       body: response.#body,
+      webSocket: response.#webSocket,
     });
     internals.body = (response) => {
       if (!internals.is(response)) throw new TypeError('Illegal invocation');

@@ -32,6 +32,7 @@ import { Response, responseInternals } from './response.js';
 import { makeScheduler } from './scheduler.js';
 import { bytesToBinary, copyBytes, hostBytes, hostText, isBufferSource } from './util.js';
 import { WebAssembly } from './wasm.js';
+import { CloseEvent, WebSocket, WebSocketPair, socketInternals } from './websocket.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
 // start compartment's global is the one it sees, and no user code can reach it.
@@ -92,11 +93,14 @@ const classes = {
   Cache,
   CacheStorage,
   HTMLRewriter,
+  WebSocket,
+  WebSocketPair,
+  CloseEvent,
   ...streamClasses,
 };
 
 // Registered as before: every class but DOMException and the events (Event's subclasses with it).
-const EVENT_CLASSES = [DOMException, Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageEvent];
+const EVENT_CLASSES = [DOMException, Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageEvent, CloseEvent];
 registerPlatformClasses(Object.values(classes).filter((cls) => !EVENT_CLASSES.includes(cls)));
 
 export const globals = { ...classes, atob, btoa, structuredClone, reportError, WebAssembly, navigator, caches };
@@ -126,6 +130,12 @@ export const internals = {
   readAllChunks,
   bytesStream,
   ReadableStream: streams.ReadableStream,
+  // The end of a WebSocketPair returned in a 101 Response (harness/handlers.js, frames.js).
+  attachSocket: socketInternals.attach,
+  socketReceived: socketInternals.received,
+  socketClosing: socketInternals.closing,
+  socketClosed: socketInternals.closed,
+  failSocket: socketInternals.fail,
 };
 
 // Instances of the shared classes hold objects of classes that are not exported (readers,
@@ -162,6 +172,8 @@ export function samples() {
   out.push(channel, channel.port1, new MessageEvent('message', { data: 1 }), new CustomEvent('x', { detail: 1 }));
   out.push(new ErrorEvent('error'), new PromiseRejectionEvent('unhandledrejection', { promise: Promise.resolve() }));
   out.push(new IdentityTransformStream(), new FixedLengthStream(1), new Crypto.prototype.DigestStream('SHA-256'));
+  const pair = new WebSocketPair();
+  out.push(pair, pair[0], new CloseEvent('close'));
   const crypto = makeCrypto(() => new Uint8Array(0));
   out.push(crypto, crypto.subtle, navigator, caches, caches.default, ...rewriterSamples());
   return out;

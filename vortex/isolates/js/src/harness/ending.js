@@ -24,7 +24,7 @@ export function settleIfIdle(state) {
   if (state.done) return;
   if (state.module) {
     // A KV write not awaited still completes: nothing the function asked for is lost.
-    if (state.responded && state.waiting === 0 && state.calls.size === 0) end(state, null, state.lateError);
+    if (state.responded && state.waiting === 0 && state.calls.size === 0 && !state.socketOpen) end(state, null, state.lateError);
     return;
   }
   if (!state.bodySettled) return;

@@ -1,6 +1,7 @@
 // A module function's runs: a request to its `fetch`, a cron tick to its `scheduled`, and the
 // response sent back, whole or streamed.
 import { JSON, api, host } from './platform.js';
+import { socketWire } from './sockets.js';
 import { describeThrown, errorLine, writeLog } from './logs.js';
 import { end, fail, settleIfIdle } from './ending.js';
 import { guardAlive, newState } from './state.js';
@@ -137,6 +138,15 @@ export function runScheduled(id, script, limitsJson, filename, envJson, bindings
   );
 }
 
+const NOT_ON_THE_LISTENER = 1;
+
+function refusal(code) {
+  if (code === NOT_ON_THE_LISTENER) {
+    return 'A WebSocket can only be accepted on the functions listener (http://NAME.localhost:8787/), not through /execute';
+  }
+  return 'A 101 Response with a webSocket answers only a WebSocket handshake: a GET request with Upgrade: websocket';
+}
+
 export function respond(state, response) {
   if (state.done) return;
   let headSent = false;
@@ -154,6 +164,17 @@ export function respond(state, response) {
     },
     end(errorText) {
       if (!state.done) host.bodyEnd(state.id, errorText);
+    },
+    // A 101 with the end of a WebSocketPair: the host writes the handshake's answer and the
+    // run goes on until the socket closes (sockets.js).
+    upgrade(headJson, socket) {
+      if (state.done) return;
+      const refused = host.wsAccept(state.id, headJson);
+      if (refused !== 0) throw new api.InvalidResponse(refusal(refused));
+      headSent = true;
+      state.socket = socket;
+      state.socketOpen = true;
+      api.attachSocket(socket, socketWire(state));
     },
   };
   const failed = (err) => {

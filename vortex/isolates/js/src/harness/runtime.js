@@ -4,7 +4,7 @@
 // run's compartment gets), bindings.js (KV), random.js, script.js (a classic script),
 // serviceworker.js (a script in Workers' service-worker syntax),
 // instances.js and handlers.js (a module function), frames.js (answers from the supervisor),
-// check.js (syntax at deploy).
+// sockets.js (a run's WebSocket), check.js (syntax at deploy).
 import { ErrorCtor, Math, api, bindHost, host, runs } from './platform.js';
 import { guardHost } from './hostbridge.js';
 import { definePerRun } from './sharedglobal.js';
@@ -17,6 +17,7 @@ import { runWorker } from './serviceworker.js';
 import { runModule, runScheduled, warmModule } from './handlers.js';
 import { abort, answer, deliver, drained } from './frames.js';
 import { check } from './check.js';
+import { wsClosed, wsClosing, wsMessage } from './sockets.js';
 
 export function makeRuntime(pythonHost) {
   bindHost(guardHost(pythonHost));
@@ -73,5 +74,5 @@ export function makeRuntime(pythonHost) {
   definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
   definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(boundTo(runOfThisTurn()))));
 
-  return harden({ run, runWorker, runModule, warmModule, runScheduled, deliver, answer, abort, drained, check, active: () => runs.size });
+  return harden({ run, runWorker, runModule, warmModule, runScheduled, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check, active: () => runs.size });
 }

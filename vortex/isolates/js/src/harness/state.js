@@ -37,6 +37,8 @@ export function newState(id, limitsJson, filename, module) {
     lateError: null,
     timers: new Map(),
     drain: null, // resolves once the client's connection takes more of the body
+    socket: null, // the end of a WebSocketPair given to the client (handlers.js)
+    socketOpen: false, // the run goes on while it is
     internalTimers: new Set(),
     nextTimer: 1,
     logBytes: 0,
