@@ -745,3 +745,21 @@ async def test_kept_alive_connections_are_shared_evenly_by_the_hosts(
         finally:
             for client in clients:
                 client.close()
+
+
+async def test_a_date_the_function_sets_is_the_only_date(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """A proxy's response carries its origin's Date: the listener adds none of its own then."""
+    dated = (
+        "export default { fetch: () => new Response('x', "
+        "{ headers: { Date: 'Wed, 21 Oct 2015 07:28:00 GMT' } }) };"
+    )
+    function_id = str((await _deploy(http, dated))["function_id"])
+    async with aiohttp.ClientSession() as client:
+        async with client.get(server.fn_url(function_id)) as response:
+            assert response.headers.getall("date") == ["Wed, 21 Oct 2015 07:28:00 GMT"]
+    plain = str((await _deploy(http, ECHO))["function_id"])
+    async with aiohttp.ClientSession() as client:
+        async with client.get(server.fn_url(plain)) as response:
+            assert len(response.headers.getall("date")) == 1

@@ -739,12 +739,19 @@ def _head(
     request.status = status
     lines = [
         f"HTTP/1.1 {status} {_reason(status, status_text)}\r\n".encode("latin-1", "replace"),
-        b"date: " + _date_header() + b"\r\n",
+        b"",
     ]
+    dated = False
     for name, value in headers:
-        if name.lower() in HOP_BY_HOP or not (_clean(name) and _clean(value)):
+        lowered = name.lower()
+        if lowered in HOP_BY_HOP or not (_clean(name) and _clean(value)):
             continue
+        # A proxied origin's Date stays the response's only one (RFC 9110 6.6.1), as on
+        # Workers; two Date headers are a malformed response to caches and browsers.
+        dated = dated or lowered == "date"
         lines.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+    if not dated:
+        lines[1] = b"date: " + _date_header() + b"\r\n"
     if request.run_id:
         lines.append(f"x-vortex-run-id: {request.run_id}\r\n".encode("latin-1", "replace"))
     if request.debug_host:
