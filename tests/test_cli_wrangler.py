@@ -443,6 +443,20 @@ def test_a_missing_package_says_to_install_it(invoke: Invoke, tmp_path: Path) ->
     assert json.loads(result.stdout)["error"]["code"] == "build_failed"
 
 
+def test_a_node_builtin_says_what_to_use_instead(invoke: Invoke, tmp_path: Path) -> None:
+    """Cloudflare's examples import node:buffer (nodejs_compat): neither esbuild's advice
+    (--platform=node) nor "npm install" would help."""
+    code = 'import { Buffer } from "node:buffer";\nexport default { fetch() {} };\n'
+    write(tmp_path, {"index.mjs": code})
+    result = invoke("deploy", "index.mjs")
+    assert result.exit_code == ExitCode.FAILED
+    assert 'Could not resolve "node:buffer"' in result.stderr
+    assert "no Node.js built-in modules (Workers' nodejs_compat)" in result.stderr
+    assert "atob/btoa" in result.stderr
+    assert "npm install" not in result.stderr
+    assert "--platform=node" not in result.stderr
+
+
 def test_no_file_and_no_config_is_a_usage_error(invoke: Invoke) -> None:
     result = invoke("deploy")
     assert result.exit_code == ExitCode.USAGE

@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from vortex.cli.errors import CLIError, ExitCode
+from vortex.modules.errors import NODE_BUILTINS_ADVICE
 from vortex.modules.esbuild import esbuild_path
 
 BUNDLE_TIMEOUT = 120.0
 _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
+_NODE_BUILTIN = re.compile(r'Could not resolve "node:')
+_NODE_HINT = re.compile(r"\n\n  The package \"node:[^\n]* built into node\.[^\n]*")
 WRANGLER_FLAGS = (
     "--bundle",
     "--format=esm",
@@ -186,7 +189,11 @@ def _failure(entry: str, stderr: str) -> str:
     # refuse the import it leaves.
     shown = _EXTERNAL_HINT.sub("", stderr).rstrip()
     message = f"esbuild could not bundle {entry}:\n{shown}"
-    if "Could not resolve" in stderr:
+    if _NODE_BUILTIN.search(stderr):
+        # esbuild's advice (--platform=node) and ours for packages would both mislead.
+        message = f"esbuild could not bundle {entry}:\n{_NODE_HINT.sub('', shown)}"
+        message += f"\n\n{NODE_BUILTINS_ADVICE}."
+    elif "Could not resolve" in stderr:
         message += (
             "\n\nA package it imports is not in node_modules: install the project's packages "
             "(npm install) and deploy from the project's folder."

@@ -12,6 +12,14 @@ class InvalidImport(BadRequest):
     code = "invalid_import"
 
 
+NODE_BUILTINS_ADVICE = (
+    "Vortex has no Node.js built-in modules (Workers' nodejs_compat): use the web APIs "
+    "instead, e.g. atob/btoa and TextEncoder/TextDecoder for Buffer's base64 and UTF-8, "
+    "crypto.subtle for node:crypto"
+)
+"""Said wherever a ``node:`` import is refused: Workers examples import ``node:buffer``."""
+
+
 class BuildUnavailable(Exception):
     """esbuild is missing or failed in a way that is the server's fault, not the upload's."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from vortex.modules.errors import InvalidImport
+from vortex.modules.errors import NODE_BUILTINS_ADVICE, InvalidImport
 from vortex.modules.esbuild import Transformed
 
 # Tried after the exact name, so "./lib" finds lib.mjs as bundlers and Deno's sloppy imports do;
@@ -93,6 +93,8 @@ def resolve(importer: str, specifier: str, names: set[str]) -> str:
         if twin is not None and stem + twin in names:
             return stem + twin
         raise InvalidImport(f"{where}: no uploaded file is named {base}")
+    if specifier.startswith("node:"):
+        raise InvalidImport(f"{where}: {NODE_BUILTINS_ADVICE}")
     if specifier.startswith("/") or "://" in specifier or ":" in specifier.split("/")[0]:
         raise InvalidImport(
             f"{where}: only relative imports of files uploaded with the function are allowed "
