@@ -756,10 +756,9 @@ async def test_a_date_the_function_sets_is_the_only_date(
         "{ headers: { Date: 'Wed, 21 Oct 2015 07:28:00 GMT' } }) };"
     )
     function_id = str((await _deploy(http, dated))["function_id"])
+    plain = str((await _deploy(http, ECHO))["function_id"])
     async with aiohttp.ClientSession() as client:
         async with client.get(server.fn_url(function_id)) as response:
             assert response.headers.getall("date") == ["Wed, 21 Oct 2015 07:28:00 GMT"]
-    plain = str((await _deploy(http, ECHO))["function_id"])
-    async with aiohttp.ClientSession() as client:
         async with client.get(server.fn_url(plain)) as response:
             assert len(response.headers.getall("date")) == 1
