@@ -384,3 +384,20 @@ async def test_new_globals_are_frozen_and_shared_safely(run: Run) -> None:
         """,
     )
     assert out == ["TypeError"] * 6
+
+
+async def test_classes_have_their_own_names(run: Run) -> None:
+    """esbuild renamed some classes in the bundle (`_Headers`, `URL5`); code reads the names
+    (`obj.constructor.name === 'Response'`) and console.log shows them."""
+    body = await run(
+        """
+        const names = ['Headers', 'Request', 'Response', 'URL', 'URLSearchParams', 'Blob',
+          'Event', 'AbortController', 'AbortSignal', 'MessagePort', 'Crypto', 'CryptoKey',
+          'SubtleCrypto', 'WebSocket', 'TransformStream', 'ReadableStream', 'FormData'];
+        console.log(new Headers(), new URL('https://a.example/'), new Response('x'));
+        Vortex.return(names.filter((name) => globalThis[name].name !== name)
+          .map((name) => `${name}: ${globalThis[name].name}`));
+        """
+    )
+    assert body["output"] == []
+    assert [line["message"] for line in body["logs"]] == ["Headers {} URL {} Response {}"]

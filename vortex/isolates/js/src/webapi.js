@@ -99,6 +99,13 @@ const classes = {
   ...streamClasses,
 };
 
+// esbuild renames classes whose names collide in the bundle (`_Headers`, `URL5`): user code
+// sees `Headers.name`, `response.constructor.name` (which some libraries test) and console.log
+// output. Named back once here, before lockdown, so nothing is done per run.
+for (const [name, cls] of Object.entries(classes)) {
+  if (cls.name !== name) Object.defineProperty(cls, 'name', { value: name, configurable: true });
+}
+
 // Registered as before: every class but DOMException and the events (Event's subclasses with it).
 const EVENT_CLASSES = [DOMException, Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageEvent, CloseEvent];
 registerPlatformClasses(Object.values(classes).filter((cls) => !EVENT_CLASSES.includes(cls)));
