@@ -401,3 +401,34 @@ async def test_classes_have_their_own_names(run: Run) -> None:
     )
     assert body["output"] == []
     assert [line["message"] for line in body["logs"]] == ["Headers {} URL {} Response {}"]
+
+
+async def test_locale_methods_follow_their_locales_and_options(run: Run) -> None:
+    """SES's default locale taming made them ignore both (toLocaleTimeString gave toString's
+    text); Workers code formats dates and money with them, as Intl does here."""
+    out = await js(
+        run,
+        """
+        const d = new Date(Date.UTC(2024, 0, 15, 13, 5, 9));
+        Vortex.return([
+          d.toLocaleTimeString('en-US', { timeZone: 'Asia/Tokyo' }),
+          d.toLocaleString(),
+          d.toLocaleDateString('de-DE'),
+          (1234567.891).toLocaleString(),
+          (1234.5).toLocaleString('de-DE', { style: 'currency', currency: 'EUR' }),
+          'i'.toLocaleUpperCase('tr'),
+          ['b', 'a', 'ä'].sort((x, y) => x.localeCompare(y)),
+          Object.isFrozen(Date.prototype),
+        ]);
+        """,
+    )
+    assert out == [
+        "10:05:09 PM",
+        "1/15/2024, 1:05:09 PM",
+        "15.1.2024",
+        "1,234,567.891",
+        "1.234,50\u00a0€",
+        "İ",
+        ["a", "ä", "b"],
+        True,
+    ]

@@ -1386,6 +1386,11 @@ export default {
       }
       return new Response('fine');
     }
+    if (pathname === '/clock') {
+      const at = new Date(Date.UTC(2024, 6, 1, 12, 0, 0));
+      const zone = cf.timezone ?? 'America/Chicago';
+      return new Response(`${at.toLocaleTimeString('en-US', { timeZone: zone })} in ${zone}`);
+    }
     const html = `<p>Colo: ${cf.colo}</p><p>Country: ${cf.country}</p><p>City: ${cf.city}</p>
 <p>Continent: ${cf.continent}</p><p>Latitude: ${cf.latitude}</p><p>Timezone: ${cf.timezone}</p>
 <p>Protocol: ${cf.httpProtocol}</p>`;
@@ -1412,6 +1417,8 @@ async def test_geolocation_fields_are_undefined(
         assert (response.status, await response.text()) == (200, "no redirect for undefined")
     async with client.get(edge.fn_url(ref, "/tls")) as response:
         assert response.status == 403
+    async with client.get(edge.fn_url(ref, "/clock")) as response:
+        assert await response.text() == "7:00:00 AM in America/Chicago"
 
 
 # -- WebSockets --------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ export function prepare(webapi) {
     consoleTaming: 'unsafe',
     overrideTaming: 'moderate',
     evalTaming: 'safe-eval',
+    // SES's 'safe' default makes toLocaleString & co. ignore locales and options (a Date's
+    // toLocaleTimeString('en-US', { timeZone }) gave toString()'s text). Intl is endowed and
+    // says the same about the host (en-US, UTC), so the native methods reveal nothing more,
+    // and Workers code formats dates, numbers and currencies with them.
+    localeTaming: 'unsafe',
   });
   // SES leaves these outside its frozen intrinsics; every compartment shares them, so freeze them.
   harden(Intl);
