@@ -442,6 +442,33 @@ async def test_auth_with_headers(
             assert response.status == status, sent
 
 
+PASS_THROUGH = """
+addEventListener('fetch', (event) => event.respondWith(passThrough(event.request)));
+async function passThrough(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    return new Response(`${error.name}: ${error.message}`, { status: 502 });
+  }
+}
+"""
+
+
+async def test_fetch_of_the_incoming_request_says_there_is_no_origin(
+    edge: ServerProcess, api: aiohttp.ClientSession, client: aiohttp.ClientSession
+) -> None:
+    """Many examples end in `return fetch(request)`: on a route, Workers send it on to the
+    origin. Here it names the function itself, and the refusal says so instead of advising to
+    allow the host."""
+    ref = await deploy(api, PASS_THROUGH, filename="worker.js", allow_hosts=["127.0.0.1"])
+    async with client.get(edge.fn_url(ref, "/x")) as response:
+        assert response.status == 502
+        text = await response.text()
+    assert text.startswith(f"TypeError: fetch to {ref}.localhost is refused: it is a function's")
+    assert "fetch your origin's URL instead" in text
+    assert "--allow-host" not in text
+
+
 BASIC_AUTH = """
 const encoder = new TextEncoder();
 

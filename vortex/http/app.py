@@ -88,6 +88,7 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
         allow_private=settings.fetch_allow_private,
         timeout_ms=settings.fetch_timeout_ms,
         max_response_bytes=settings.fetch_max_response_bytes,
+        functions_domain=settings.functions_domain if settings.functions_port else "",
     )
     await fetcher.start()
     pool = IsolatePool(

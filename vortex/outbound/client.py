@@ -37,8 +37,10 @@ class OutboundClient:
         allow_private: bool = False,
         timeout_ms: int = 10_000,
         max_response_bytes: int = 10 << 20,
+        functions_domain: str = "",
     ) -> None:
         self.allow_private = allow_private
+        self.functions_domain = functions_domain.lower().rstrip(".")
         self.timeout_ms = timeout_ms
         self.max_response_bytes = max_response_bytes
         self._session: aiohttp.ClientSession | None = None
@@ -129,6 +131,13 @@ class OutboundClient:
         if url.scheme not in ("http", "https"):
             raise SubrequestRefused(f"fetch to {url} is not allowed: only http and https are")
         if not host_allowed(host, allow_hosts):
+            if self._is_a_function(host):
+                raise SubrequestRefused(
+                    f"fetch to {host} is refused: it is a function's own address on this "
+                    "server. On Workers, fetch(request) goes to the origin behind the route; "
+                    "a Vortex function has none: fetch your origin's URL instead "
+                    "(new Request(originUrl, request))"
+                )
             # Workers fetch anywhere: a Workers user needs to be told how to allow a host.
             raise SubrequestRefused(
                 f"fetch to {host} is not allowed for this function: allow the host at deploy "
@@ -142,6 +151,11 @@ class OutboundClient:
         problem = address_problem(address, self.allow_private)
         if problem is not None:
             raise SubrequestRefused(f"fetch to {host} is refused: it is {problem}")
+
+    def _is_a_function(self, host: str) -> bool:
+        domain = self.functions_domain
+        host = host.lower().rstrip(".")
+        return bool(domain) and host.endswith("." + domain)
 
     async def _read(self, response: aiohttp.ClientResponse, url: URL) -> bytes:
         limit = self.max_response_bytes
