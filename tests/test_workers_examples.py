@@ -1336,7 +1336,7 @@ async def test_multiple_cron_triggers_share_one_handler(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a function has one schedule: wrangler's triggers.crons with several is refused",
+    reason="one schedule per function: a list of crons (wrangler's triggers.crons) is refused",
 )
 async def test_several_schedules_can_be_deployed(api: aiohttp.ClientSession) -> None:
     crons = ["*/3 * * * *", "0 9 * * mon-fri"]
