@@ -260,6 +260,8 @@ class Host:
         limit, so that the growth of every turn since is known (growth.py)."""
         self.measure_again: Callable[[int], int | None] | None = None
         """Set by the turn clock (``GrowthWatch.measure_again``)."""
+        self.on_behalf_of: Callable[[int], None] = lambda invocation: None
+        """Set by the turn clock (``GrowthWatch.on_behalf_of``)."""
         self.expire_turn: Callable[[], None] | None = None
         """Set by the turn clock: ends the running turn at once (``Interrupter.expire``)."""
         self._strings: dict[str, str] = {}

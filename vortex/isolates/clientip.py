@@ -32,9 +32,12 @@ def ip_headers(ip: str) -> IpHeaders | None:
 
 
 def forwarded_ip(forwarded_for: str) -> str | None:
-    """The last hop of an ``X-Forwarded-For`` value, if it is an IP address."""
+    """The last hop of an ``X-Forwarded-For`` value, if it is an IP address (an IPv4-mapped
+    one in its IPv4 form, as ``peer_ip`` gives a peer's: ``ip_address`` writes it in hex)."""
     last = forwarded_for.rsplit(",", 1)[-1].strip()
     try:
-        return peer_ip(str(ipaddress.ip_address(last)))
+        address = ipaddress.ip_address(last)
     except ValueError:
         return None
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return str(mapped or address)

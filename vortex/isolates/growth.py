@@ -48,10 +48,19 @@ class GrowthWatch:
         self._last = 0
         self._faults = -1
         self._top = NO_INVOCATION
+        self._on_behalf = NO_INVOCATION
+
+    def on_behalf_of(self, invocation: int) -> None:
+        """The current turn, of no run, works for ``invocation``: it reads the run's WebSocket,
+        and what it takes (the frames, the message and its copy) is the run's. Unseen, a run that
+        kept the client's messages grew its host past its limit: its own turns took no page."""
+        self._on_behalf = invocation
 
     def after_turn(self, invocation: int, active: Container[int], always: bool) -> int | None:
         """Charge the turn's growth to its run; returns the run's total so far, if measured.
         ``always`` measures whether or not the supervisor watches (runs with a memory limit)."""
+        if invocation == NO_INVOCATION and self._on_behalf != NO_INVOCATION:
+            invocation, self._on_behalf = self._on_behalf, NO_INVOCATION
         if not (always or self.clock.watching_memory()):
             if self._last:
                 self._growth.clear()

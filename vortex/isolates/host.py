@@ -63,6 +63,7 @@ def install_turn_clock(
 ) -> None:
     original = asyncio.events.Handle._run
     host.measure_again = growth.measure_again
+    host.on_behalf_of = growth.on_behalf_of
     host.expire_turn = interrupter.expire if interrupter is not None else None
     loop = asyncio.get_running_loop()
     checkpoint = loop.run_jobs_of if isinstance(loop, MutedJobLoop) else None

@@ -48,6 +48,9 @@ class RunSocketEvents:
         self._inv = inv
         self.socket: LocalSocket | None = None
 
+    def reading(self) -> None:
+        self._host.on_behalf_of(self._inv)
+
     def message(self, data: bytes, text: bool) -> None:
         run = self._host.active.get(self._inv)
         if run is None:

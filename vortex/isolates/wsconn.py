@@ -54,6 +54,10 @@ HANDSHAKE_REFUSED = "bad_websocket_handshake"
 class SocketEvents(Protocol):
     """What the run hears of its WebSocket (bridge.py)."""
 
+    def reading(self) -> None:
+        """The client's bytes are being read, in a turn of no run: its memory is the run's."""
+        ...
+
     def message(self, data: bytes, text: bool) -> None:
         """A whole message; ``delivered`` is expected once the run has dispatched it."""
         ...
@@ -203,6 +207,7 @@ class WebSocketConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._ws.state is ConnectionState.CLOSED:
             return
+        self._events.reading()
         self._heard = self._loop.time()
         self._pinged = False
         self._ws.receive_data(data)
