@@ -31,6 +31,7 @@ import orjson
 
 from vortex.isolates import runsocket, webcrypto
 from vortex.isolates.codecs import Codecs
+from vortex.isolates.digests import Digests
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.idlegc import IdleCollector
 from vortex.isolates.interrupt import MEMORY
@@ -252,6 +253,7 @@ class Host:
         self._handed = 0
         """New Python strings handed to JavaScript since the last collection."""
         self.codecs = Codecs(lambda: CURRENT_INVOCATION.get(NO_INVOCATION))
+        self.digests = Digests(lambda: CURRENT_INVOCATION.get(NO_INVOCATION))
         self.active: dict[int, ActiveRun] = {}
         self.turn_cpu_started = 0.0
         """CPU time of the host's thread when the current turn began."""
@@ -546,6 +548,7 @@ class Host:
         inv = int(invocation)
         run = self.active.pop(inv, None)
         self.codecs.run_ended(inv)
+        self.digests.run_ended(inv)
         if self._idle_collector is not None:
             self._idle_collector.run_ended()
         cpu_s = 0.0
@@ -642,6 +645,7 @@ class Host:
             "clearTimer": self.clear_timer,
             "crypto": self.crypto,
             "codec": self.codecs.call,
+            "digest": self.digests.call,
             "emit": self.emit,
             "respond": self.respond,
             "chunk": self.chunk,

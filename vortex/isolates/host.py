@@ -194,6 +194,7 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
         # crypto.subtle's operations on OpenSSL are the web APIs' own business (subtle.js).
         webapi["internals"]["setCryptoHost"](host["crypto"])
         webapi["internals"]["setCodecHost"](host["codec"])  # Compression Streams (codecs.py)
+        webapi["internals"]["setDigestHost"](host["digest"])  # crypto.DigestStream (digests.py)
         webapi["internals"]["setRewriterWasm"](lambda: _read_or_none(lol_html))
         return prepare(webapi)(host)
 

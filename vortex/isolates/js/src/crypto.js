@@ -5,7 +5,7 @@
 import { DOMException } from './domexception.js';
 import { defineToStringTag } from './util.js';
 import { CryptoKey } from './webcrypto/key.js';
-import { DigestStream } from './webcrypto/digeststream.js';
+import { DigestStream, setDigestHost } from './webcrypto/digeststream.js';
 import { setCryptoHost } from './webcrypto/host.js';
 import { setRandomSource } from './webcrypto/random.js';
 import { SubtleCrypto, subtle } from './webcrypto/subtle.js';
@@ -62,4 +62,4 @@ export function makeCrypto(random) {
   return cryptoInternals.make(random);
 }
 
-export { setRandomSource, setCryptoHost, CryptoKey, DigestStream, SubtleCrypto };
+export { setRandomSource, setCryptoHost, setDigestHost, CryptoKey, DigestStream, SubtleCrypto };

@@ -14,7 +14,7 @@ import { bytesStream, readAllChunks } from './body.js';
 import { Cache, CacheStorage, caches } from './caches.js';
 import { registerPlatformClasses, structuredClone } from './clone.js';
 import { CompressionStream, DecompressionStream, setCodecHost } from './compression.js';
-import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setRandomSource } from './crypto.js';
+import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setDigestHost, setRandomSource } from './crypto.js';
 import { DOMException } from './domexception.js';
 import { describeThrown } from './errors.js';
 import { CustomEvent, ErrorEvent, Event, EventTarget, MessageEvent, PromiseRejectionEvent, reportError } from './events.js';
@@ -119,6 +119,7 @@ export const internals = {
   setRandomSource,
   setCryptoHost,
   setCodecHost,
+  setDigestHost,
   setRewriterWasm,
   makeCrypto,
   makeScheduler,

@@ -1,27 +1,43 @@
 // crypto.DigestStream (Cloudflare's extension): a WritableStream of bytes whose `digest` promise
 // resolves to the hash of everything written, once the stream is closed. The hash is taken as
-// the chunks come, by the @noble/hashes functions subtle.digest uses, so nothing written is
+// the chunks come, by hashlib in the host (vortex/isolates/digests.py), so nothing written is
 // kept: memory stays one block of the hash whatever the stream's length. MD5 too, as in Workers.
-import { md5, sha1 } from '@noble/hashes/legacy.js';
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+// Each chunk goes to the host as a fresh copy, at most CHUNK at a time (so a run's turn can be
+// stopped between two pieces), which the host reads at once and does not keep: user code never
+// holds what Python reads. The handle is opened at the first write or the close, so a stream
+// made and never used costs the host nothing (the web APIs make one before any run, at boot).
 import { WritableStream } from 'web-streams-polyfill';
 import { DOMException } from '../domexception.js';
-import { isBufferSource, viewBytes } from '../util.js';
+import { isBufferSource, utf8Decode, viewBytes } from '../util.js';
 
-const HASHES = new Map([
-  ['SHA-1', sha1],
-  ['SHA-256', sha256],
-  ['SHA-384', sha384],
-  ['SHA-512', sha512],
-  ['MD5', md5],
-]);
+const ALGORITHMS = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512', 'MD5'];
+const CHUNK = 1 << 20;
+const DONE = 0;
+let hostDigest = null;
 
-function hashFor(algorithm) {
+export function setDigestHost(call) {
+  hostDigest = call;
+}
+
+function call(op, handle, data) {
+  let answer;
+  try {
+    answer = new Uint8Array(hostDigest(op, handle, data));
+  } catch {
+    throw new TypeError('The digest stream failed');
+  }
+  if (answer.length === 0) throw new TypeError('The digest stream failed');
+  const body = new Uint8Array(answer.subarray(1));
+  if (answer[0] === DONE) return body;
+  throw new TypeError(utf8Decode(body));
+}
+
+function algorithmOf(algorithm) {
   const name = typeof algorithm === 'object' && algorithm !== null ? algorithm.name : algorithm;
   if (name === undefined) throw new TypeError("Failed to construct 'DigestStream': the algorithm has no name.");
-  const hash = HASHES.get(String(name).toUpperCase());
-  if (hash === undefined) throw new DOMException(`Unrecognized or unsupported digest algorithm: ${String(name)}`, 'NotSupportedError');
-  return hash;
+  const upper = String(name).toUpperCase();
+  if (!ALGORITHMS.includes(upper)) throw new DOMException(`Unrecognized or unsupported digest algorithm: ${String(name)}`, 'NotSupportedError');
+  return upper;
 }
 
 export class DigestStream extends WritableStream {
@@ -32,8 +48,13 @@ export class DigestStream extends WritableStream {
     if (arguments.length === 0) {
       throw new TypeError("Failed to construct 'DigestStream': 1 argument required, but only 0 present.");
     }
-    const state = hashFor(algorithm).create();
+    const name = algorithmOf(algorithm);
     const progress = { bytes: 0 };
+    let handle = 0;
+    const opened = () => {
+      if (handle === 0) handle = Number(utf8Decode(call('open', 0, name)));
+      return handle;
+    };
     let settle;
     const digest = new Promise((resolve, reject) => {
       settle = { resolve, reject };
@@ -45,16 +66,24 @@ export class DigestStream extends WritableStream {
         try {
           if (!isBufferSource(chunk)) throw new TypeError('DigestStream takes ArrayBuffer or ArrayBufferView chunks');
           const bytes = viewBytes(chunk);
-          state.update(bytes);
-          progress.bytes += bytes.length;
+          const length = bytes.length;
+          const at = opened();
+          for (let from = 0; from < length; from += CHUNK) {
+            call('update', at, new Uint8Array(bytes.subarray(from, from + CHUNK)));
+          }
+          progress.bytes += length;
         } catch (error) {
           settle.reject(error);
           throw error;
         }
       },
       close() {
-        const out = state.digest();
-        settle.resolve(out.slice().buffer);
+        try {
+          settle.resolve(call('finish', opened(), null).buffer);
+        } catch (error) {
+          settle.reject(error);
+          throw error;
+        }
       },
       abort(reason) {
         settle.reject(reason);
