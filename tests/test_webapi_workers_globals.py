@@ -281,6 +281,44 @@ async def test_digest_stream_refusals(run: Run) -> None:
     }
 
 
+async def test_message_port_deliveries_count_against_the_timer_limit(run: Run) -> None:
+    # The tests' timer limit is 100: messages waiting for delivery take places a timer would.
+    body = await run(
+        """
+        const { port1, port2 } = new MessageChannel();
+        port2.onmessage = () => {};
+        for (let i = 0; i < 60; i++) port1.postMessage(i);
+        for (let i = 0; i < 40; i++) setTimeout(() => {}, 60000);
+        port1.postMessage('one too many');
+        """
+    )
+    assert body["error"]["code"] == "timer_limit_exceeded", body
+    assert "port messages (limit 100 per run)" in body["error"]["message"]
+
+
+async def test_delivered_or_dropped_port_messages_give_their_place_back(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const { port1, port2 } = new MessageChannel();
+        const dropped = new MessageChannel();
+        for (let i = 0; i < 90; i++) dropped.port1.postMessage(i);  // never started, then closed
+        dropped.port2.close();
+        let got = 0;
+        port2.onmessage = () => {
+          got += 1;
+          if (got < 90) return;
+          const ids = [];
+          for (let i = 0; i < 99; i++) ids.push(setTimeout(() => {}, 60000));
+          ids.forEach(clearTimeout);
+          Vortex.return(got);
+        };
+        for (let i = 0; i < 90; i++) port1.postMessage(i);
+        """,
+    )
+    assert out == 90
+
+
 async def test_message_channel_delivers_clones_later_in_order(run: Run) -> None:
     out = await js(
         run,

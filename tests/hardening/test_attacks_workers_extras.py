@@ -37,20 +37,29 @@ CASES: list[tuple[str, str, str | tuple[str | None, ...] | None]] = [
     # A script that never returns: the ping-pong is a chain of tasks, each a turn; the CPU
     # limit (300 ms) meets it before the wall limit (2 s).
     ("ping-pong", PING_PONG, "cpu_time_exceeded"),
-    # A thousand channels at once: their deliveries are timers of the platform's, not the
-    # run's (the limit of 100 is not theirs), and still end with the run.
+    # A thousand channels at once: each message waiting for delivery takes a place of the
+    # run's timer limit (100), so the 101st post ends the run.
     (
         "many-channels",
         "for (let i = 0; i < 1000; i++) {" + PING_PONG + "}",
-        "cpu_time_exceeded",
+        "timer_limit_exceeded",
     ),
-    # Posting to a port never started queues in the run's memory.
+    # Posting to a port never started queues in the run's memory, a place of its timer limit
+    # each.
     (
         "queue-to-a-port-never-started",
         "const { port1 } = new MessageChannel();"
         "const big = 'x'.repeat(1 << 20);"
         "for (;;) port1.postMessage(big);",
-        ("memory_limit_exceeded", "cpu_time_exceeded"),
+        "timer_limit_exceeded",
+    ),
+    # Many messages posted each turn, the ping-pong doubling: still the timer limit.
+    (
+        "message-flood",
+        "const { port1, port2 } = new MessageChannel();"
+        "port2.onmessage = () => { port1.postMessage(0); port1.postMessage(0); };"
+        "port1.postMessage(0);",
+        "timer_limit_exceeded",
     ),
     # scheduler.wait is a timer of the run: its limit counts it.
     (

@@ -12,6 +12,11 @@ export const hooks = {
   runTimer(callback, ms) {
     throw new Error('no run is active');
   },
+  // Counts a message posted to a MessagePort against the current run's timer limit (or throws
+  // the run's limit error) and returns what gives its place back once it is delivered or dropped.
+  holdDelivery() {
+    return () => {};
+  },
   // An id of the run whose turn it is (never reused in a host), or null between runs.
   currentRun() {
     return null;

@@ -3,8 +3,9 @@
 // other port as a `message` event in a task of its own, on the run's internal timers (cleared
 // when the run ends, as Workers drop what a finished request left). A port delivers once it
 // is started (`start()`, or setting `onmessage`); `close()` disentangles both ports, and a
-// closed port neither sends nor delivers. No transfer list: ports cannot be sent to another
-// worker (there is none), and buffers are copied.
+// closed port neither sends nor delivers. A message waiting for delivery counts against the
+// timer limit of the run that posted it, as a timer would (VORTEX_MAX_TIMERS). No transfer
+// list: ports cannot be sent to another worker (there is none), and buffers are copied.
 import { structuredClone } from './clone.js';
 import { DOMException } from './domexception.js';
 import { EventTarget, MessageEvent, setPortCheck } from './events.js';
@@ -49,7 +50,7 @@ export class MessagePort extends EventTarget {
     const data = structuredClone(message);
     const target = this.#other;
     if (target === null || this.#closed) return;
-    target.#queue.push(data);
+    target.#queue.push({ data, release: hooks.holdDelivery() });
     target.#schedule();
   }
 
@@ -61,6 +62,7 @@ export class MessagePort extends EventTarget {
 
   close() {
     this.#closed = true;
+    for (const queued of this.#queue) queued.release();
     this.#queue = [];
     const other = this.#other;
     this.#other = null;
@@ -102,7 +104,8 @@ export class MessagePort extends EventTarget {
   #deliver() {
     this.#scheduledIn = null;
     if (this.#closed || this.#queue.length === 0) return;
-    const data = this.#queue.shift();
+    const { data, release } = this.#queue.shift();
+    release();
     // One message per task, as each is its own task in a browser: the next waits its turn.
     this.#schedule();
     Reflect.apply(dispatchEvent, this, [new MessageEvent('message', { data })]);

@@ -18,17 +18,23 @@ export function boundTo(state) {
   };
 }
 
+// Timers pending and messages posted to a MessagePort and not yet delivered (each is a task of
+// its own) share the run's timer limit: either could otherwise pile up work without end.
+export function checkTimerRoom(state) {
+  if (state.timers.size + state.deliveries >= state.limits.timers) {
+    const text = 'Too many pending timers and port messages (limit ' + state.limits.timers + ' per run)';
+    fail(state, 'timer_limit_exceeded', text);
+    throw new LimitError(text);
+  }
+}
+
 export function makeTimers(live) {
   function schedule(callback, ms, args, repeat) {
     const state = live();
     if (typeof callback !== 'function') {
       throw new TypeError('The "callback" argument must be of type function');
     }
-    if (state.timers.size >= state.limits.timers) {
-      const text = 'Too many pending timers (limit ' + state.limits.timers + ' per run)';
-      fail(state, 'timer_limit_exceeded', text);
-      throw new LimitError(text);
-    }
+    checkTimerRoom(state);
     const delay = Math.min(Math.max(Number(ms) || 0, 0), 2147483647);
     const id = state.nextTimer;
     state.nextTimer += 1;

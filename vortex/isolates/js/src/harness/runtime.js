@@ -10,7 +10,7 @@ import { guardHost } from './hostbridge.js';
 import { definePerRun } from './sharedglobal.js';
 import { currentState, elapsed, guardAlive, runOfThisTurn } from './state.js';
 import { errorLine, writeLog } from './logs.js';
-import { boundTo, makeFetch, makePerformance, makeQueueMicrotask } from './endowments.js';
+import { boundTo, checkTimerRoom, makeFetch, makePerformance, makeQueueMicrotask } from './endowments.js';
 import { osRandom, prepareMath } from './random.js';
 import { run } from './script.js';
 import { runWorker } from './serviceworker.js';
@@ -45,6 +45,18 @@ export function makeRuntime(pythonHost) {
         if (!state.done) callback();
       }, delay);
       state.internalTimers.add(handle);
+    },
+    holdDelivery() {
+      const state = currentState();
+      if (!state || state.done) return () => {};
+      checkTimerRoom(state);
+      state.deliveries += 1;
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        state.deliveries -= 1;
+      };
     },
     currentRun() {
       const state = currentState();

@@ -40,6 +40,7 @@ export function newState(id, limitsJson, filename, module) {
     socket: null, // the end of a WebSocketPair given to the client (handlers.js)
     socketOpen: false, // the run goes on while it is
     internalTimers: new Set(),
+    deliveries: 0, // MessagePort messages posted and not yet delivered (checkTimerRoom)
     nextTimer: 1,
     logBytes: 0,
     logLines: 0,
