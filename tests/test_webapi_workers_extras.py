@@ -63,6 +63,36 @@ async def test_the_cache_api_is_there_and_always_misses(run: Run) -> None:
     }
 
 
+async def test_cache_put_refuses_what_workers_refuse(run: Run) -> None:
+    out = await js(
+        run,
+        """
+        const url = 'https://example.com/page';
+        const put = (request, response) =>
+          caches.default.put(request, response).then(() => 'ok', (e) => [e.name, e.message]);
+        const { 1: server } = new WebSocketPair();
+        Vortex.return({
+          post: await put(new Request(url, { method: 'POST', body: 'x' }), new Response('r')),
+          head: await put(new Request(url, { method: 'HEAD' }), new Response('r')),
+          partial: await put(url, new Response('r', { status: 206 })),
+          varyStar: await put(url, new Response('r', { headers: { Vary: 'Accept, *' } })),
+          socket: await put(url, new Response(null, { status: 101, webSocket: server })),
+          get: await put(new Request(url), new Response('r', { headers: { Vary: 'Accept' } })),
+          proxy: await put(new Proxy(new Request(url), {}), new Response('r')).then((r) => r[0]),
+        });
+        """,
+    )
+    assert out == {
+        "post": ["TypeError", "Cannot cache response to non-GET request."],
+        "head": ["TypeError", "Cannot cache response to non-GET request."],
+        "partial": ["TypeError", "Cannot cache response to a range request (206 Partial Content)."],
+        "varyStar": ["TypeError", "Cannot cache response with 'Vary: *' header."],
+        "socket": ["TypeError", "Cannot cache WebSocket upgrade response."],
+        "get": "ok",
+        "proxy": "TypeError",
+    }
+
+
 async def test_timing_safe_equal_compares_buffers_of_one_length(run: Run) -> None:
     out = await js(
         run,
