@@ -4,7 +4,9 @@ real listener, and aiohttp's client on the other end (docs/http-functions.md, We
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -383,3 +385,31 @@ async def test_a_subprotocol_the_client_offered_is_answered(
         assert ws.protocol == "chat"
         assert ws._response.headers["x-extra"] == "yes"
         assert (await ws.receive_str(timeout=5)) == "other,chat"
+
+
+async def test_a_101_is_dated_as_every_answer_and_the_functions_own_date_wins(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    code = """export default { fetch(request) {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.send('hi');
+      const own = new URL(request.url).searchParams.get('date');
+      const headers = own ? { Date: own } : {};
+      return new Response(null, { status: 101, webSocket: client, headers });
+    } };"""
+    function_id = await _deploy(http, code)
+    own = "Tue, 01 Jan 2030 00:00:00 GMT"
+    for query, expected in (("", None), ("?date=" + own.replace(" ", "%20"), own)):
+        async with (
+            aiohttp.ClientSession() as client,
+            client.ws_connect(server.fn_url(function_id) + query) as ws,
+        ):
+            dates = ws._response.headers.getall("date")
+            assert len(dates) == 1, dates
+            if expected is None:
+                parsed = email.utils.parsedate_to_datetime(dates[0])
+                assert abs(parsed.timestamp() - time.time()) < 60
+            else:
+                assert dates[0] == expected
+            assert (await ws.receive_str(timeout=5)) == "hi"

@@ -565,6 +565,9 @@ class HttpConnection(asyncio.Protocol):
         if transport is None or self._closing:
             return ClientGone(events)
         subprotocol, extra = answer_headers(headers, shake.subprotocols, HOP_BY_HOP)
+        # Dated as every other answer of the listener is (``_head``): the function's own wins.
+        if not any(name.lower() == b"date" for name, _ in extra):
+            extra.insert(0, (b"date", _date_header()))
         extra.append((b"x-vortex-run-id", request.run_id.encode("latin-1", "replace")))
         if request.debug_host:
             extra.append((b"x-vortex-host", b"%d" % os.getpid()))
