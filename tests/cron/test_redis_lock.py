@@ -44,7 +44,7 @@ async def test_two_nodes_run_each_tick_once(locks: Callable[[], TickLock]) -> No
     runs: list[tuple[str, str, datetime]] = []
 
     def recorder(node: str) -> Callable[[str, datetime], object]:
-        async def run(function_id: str, tick: datetime) -> None:
+        async def run(function_id: str, tick: datetime, cron: str) -> None:
             runs.append((node, function_id, tick))
 
         return run
@@ -71,7 +71,7 @@ async def test_two_looping_nodes_on_one_clock(locks: Callable[[], TickLock]) -> 
     clock = FakeClock(t(0, 30))
     runs: list[tuple[str, datetime]] = []
 
-    async def run(function_id: str, tick: datetime) -> None:
+    async def run(function_id: str, tick: datetime, cron: str) -> None:
         runs.append((function_id, tick))
 
     source = MemorySchedules({FUNCTIONS[0]: "* * * * *"})
@@ -91,7 +91,7 @@ async def test_redis_outage_skips_logs_and_recovers(
 ) -> None:
     runs: list[datetime] = []
 
-    async def run(function_id: str, tick: datetime) -> None:
+    async def run(function_id: str, tick: datetime, cron: str) -> None:
         runs.append(tick)
 
     scheduler = Scheduler(MemorySchedules({FUNCTIONS[0]: "* * * * *"}), locks(), run)

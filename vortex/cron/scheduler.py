@@ -1,12 +1,12 @@
 """The cron scheduler: fires each due tick of each schedule once, across every node.
 
-Each pass (``check``) reads the schedules from its source, and for each expression of each
-function (a function may have several: each fires on its own) looks at the latest tick at or
-before now. A tick that this node has not handled yet and that is at most
-``grace`` old is claimed through the ``TickLock`` (in Redis with several nodes); the one node
-that wins the claim calls ``run(function_id, tick, expression)`` in a task of its own, so a slow run never
-delays other ticks. Between passes the scheduler sleeps until the earliest next tick (or the
-refresh interval, to pick up new schedules).
+Each pass (``check``) reads the schedules from its source, and for each expression of each function
+(a function may have several: each fires on its own) looks at the latest tick at or before now. A
+tick that this node has not handled yet and that is at most ``grace`` old is claimed through the
+``TickLock`` (in Redis with several nodes); the one node that wins the claim calls
+``run(function_id, tick, expression)`` in a task of its own, so a slow run never delays other ticks.
+Between passes the scheduler sleeps until the earliest next tick (or the refresh interval, to pick
+up new schedules).
 
 Missed ticks are never replayed in a burst. Only the *latest* tick is ever considered, and only
 while it is at most ``grace`` old: after a pause of the event loop, a clock jump, or downtime of

@@ -1,16 +1,16 @@
 """Where a scheduler learns which functions have which schedule.
 
-A ``ScheduleSource`` answers with the whole current map (function id → its cron expression, or
-a tuple of them when it has several) each time it is asked; the scheduler asks once per pass, so a schedule deployed through any node is
-picked up within one refresh interval by every node. ``MemorySchedules`` is for tests and for
-embedding; the store-backed source reads the schedules saved with function records.
+A ``ScheduleSource`` answers with the whole current map (function id → its cron expression, or a
+tuple of them when it has several) each time it is asked; the scheduler asks once per pass, so a
+schedule deployed through any node is picked up within one refresh interval by every node.
+``MemorySchedules`` is for tests and for embedding; the store-backed source reads the schedules
+saved with function records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Protocol
-
 
 Schedules = str | tuple[str, ...]
 """One expression, or several: each fires on its own."""
