@@ -115,3 +115,28 @@ def test_a_new_version_keeps_its_settings_unless_cleared(invoke: Invoke) -> None
     assert json.loads(result.stdout)["kept"] == ["schedule"]
     assert "📦 Return Value:\n  null\n" in invoke("run", name).stdout
     assert invoke("delete", name).exit_code == 0
+
+
+def test_deploy_with_several_schedules(invoke: Invoke) -> None:  # noqa: F811
+    name = f"cron-{uuid.uuid4().hex[:10]}"
+    Path("job.js").write_text('console.log("tick");')
+    crons = ("*/5 * * * *", "0 0 * * *")
+    result = invoke("deploy", "job.js", "--name", name, "--cron", crons[0], "--cron", crons[1])
+    assert result.exit_code == 0, result.stderr
+    assert "Schedules: */5 * * * *, 0 0 * * * (UTC)" in result.stdout
+    assert listed(invoke, name)["schedules"] == list(crons)
+    assert listed(invoke, name)["schedule"] == crons[0]
+    six = [arg for m in range(6) for arg in ("--schedule", f"{m} * * * *")]
+    result = invoke("deploy", "job.js", "--name", name, *six)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "at most 5" in result.stderr and "Traceback" not in result.stderr
+    result = invoke("deploy", "job.js", "--name", name, "--clear", "schedule", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert listed(invoke, name)["schedules"] == []
+    assert invoke("delete", name).exit_code == 0
+
+
+def listed(invoke: Invoke, name: str) -> dict[str, object]:  # noqa: F811
+    functions = json.loads(invoke("list", "--json").stdout)["functions"]
+    found: dict[str, object] = next(f for f in functions if f.get("name") == name)
+    return found

@@ -213,17 +213,13 @@ def project(tmp_path: Path, config: str, name: str = "wrangler.toml") -> Path:
     return tmp_path
 
 
-def test_several_crons_are_refused_unless_one_is_chosen(tmp_path: Path) -> None:
+def test_several_crons_are_deployed_unless_the_command_line_gives_some(tmp_path: Path) -> None:
     folder = project(
         tmp_path, 'main = "src/index.js"\n[triggers]\ncrons = ["0 * * * *", "@daily"]\n'
     )
-    with pytest.raises(CLIError) as raised:
-        plan_deploy(Options(None), folder)
-    assert raised.value.exit_code == ExitCode.USAGE
-    assert "triggers.crons has 2 schedules ('0 * * * *', '@daily')" in raised.value.message
-    assert "--schedule CRON" in raised.value.message
-    plan = plan_deploy(Options(None, schedule="*/10 * * * *"), folder)
-    assert plan.schedule == "*/10 * * * *"
+    assert plan_deploy(Options(None), folder).schedules == ("0 * * * *", "@daily")
+    plan = plan_deploy(Options(None, schedules=("*/10 * * * *",)), folder)
+    assert plan.schedules == ("*/10 * * * *",)
     assert plan.warnings == (
         "triggers.crons of wrangler.toml not used: --schedule '*/10 * * * *' wins",
     )

@@ -121,7 +121,7 @@ async def test_list_follows_cursors_and_a_lost_index_is_rebuilt(tmp_path: Path) 
     store = LocalStore(server.data_dir)
     try:
         assert await FunctionIndex(store.index, store).schedules() == {
-            "name:default:ticking": "*/5 * * * *"
+            "name:default:ticking": ("*/5 * * * *",)
         }
     finally:
         await store.close()

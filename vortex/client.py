@@ -408,14 +408,14 @@ class VortexClient:
         secrets: Mapping[str, str] | None = None,
         allow_hosts: Sequence[str] | None = None,
         name: str | None = None,
-        schedule: str | None = None,
+        schedule: str | Sequence[str] | None = None,
         routes: Sequence[str] | None = None,
         clear: Sequence[str] = (),
         beside: Mapping[str, str] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
-        (five-field cron, UTC), also run on it. A setting given as ``None`` is left out: a new
-        version keeps the active one's. ``clear`` names settings to empty
+        (five-field cron, UTC, or several), also run on it (each). A setting given as ``None``
+        is left out: a new version keeps the active one's. ``clear`` names settings to empty
         (``env``, ``secrets``, ``allow_hosts``, ``schedule``, ``routes``). ``routes``: custom-domain
         patterns to claim (``api.example.com/v1/*``). ``beside``: more files of a
         module upload (``.wasm`` files in base64), with ``code`` as its entry ``filename``."""
@@ -426,8 +426,12 @@ class VortexClient:
             body["name"] = name
         for setting in clear:
             body[setting] = None
-        if schedule is not None:
+        if isinstance(schedule, str):
             body["schedule"] = schedule
+        elif schedule is not None and len(schedule) == 1:
+            body["schedule"] = schedule[0]  # as before, so a server older than lists takes it
+        elif schedule is not None:
+            body["schedules"] = list(schedule)
         if env is not None:
             body["env"] = dict(env)
         if secrets is not None:

@@ -31,7 +31,7 @@ class Resolved:
     env: dict[str, str]
     secrets: dict[str, str]
     allow_hosts: tuple[str, ...]
-    schedule: str | None
+    schedules: tuple[str, ...]
     routes: tuple[str, ...]
 
 
@@ -42,7 +42,8 @@ class SettingsChange:
     env: dict[str, str] | Keep = KEEP
     secrets: dict[str, str] | Keep = KEEP
     allow_hosts: tuple[str, ...] | Keep = KEEP
-    schedule: str | Keep | None = KEEP
+    schedule: tuple[str, ...] | Keep = KEEP
+    """Every schedule (``"schedule"`` and ``"schedules"`` of a deploy are one setting)."""
     routes: tuple[str, ...] | Keep = KEEP
 
     @property
@@ -70,13 +71,13 @@ class SettingsChange:
         hosts = self.allow_hosts
         if isinstance(hosts, Keep):
             hosts = active.allow_hosts if active else ()
-        schedule = self.schedule
-        if isinstance(schedule, Keep):
-            schedule = active.schedule if active else None
+        schedules = self.schedule
+        if isinstance(schedules, Keep):
+            schedules = active.schedules if active else ()
         routes = self.routes
         if isinstance(routes, Keep):
             routes = active.routes if active else ()
-        return Resolved(env, secrets, hosts, schedule, routes)
+        return Resolved(env, secrets, hosts, schedules, routes)
 
     def kept(self, record: FunctionRecord) -> list[str]:
         """The settings of ``record`` that came from the version before it, non-empty ones."""

@@ -142,16 +142,17 @@ class FunctionRegistry:
         allow_hosts: Sequence[str] | Keep | None = KEEP,
         namespace: str = "default",
         name: str | None = None,
-        schedule: str | Keep | None = KEEP,
+        schedule: str | Sequence[str] | Keep | None = KEEP,
         routes: Sequence[str] | Keep | None = KEEP,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left
-        ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it."""
+        ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it.
+        ``schedule``: one cron expression or several, already checked (``parse_schedules``)."""
         change = SettingsChange(
             env=env if isinstance(env, Keep) else dict(env or {}),
             secrets=secrets if isinstance(secrets, Keep) else dict(secrets or {}),
             allow_hosts=allow_hosts if isinstance(allow_hosts, Keep) else tuple(allow_hosts or ()),
-            schedule=schedule,
+            schedule=_schedules(schedule),
             routes=routes if isinstance(routes, Keep) else tuple(routes or ()),
         )
         if name is None and not isinstance(change.routes, Keep) and change.routes:
@@ -176,7 +177,7 @@ class FunctionRegistry:
             record = self._with_settings(record, change.applied_to(None))
             await self.store.put(record, data)
             added = record
-            await self._update_index(lambda: self.index.add(entry_of(added), added.schedule))
+            await self._update_index(lambda: self.index.add(entry_of(added), added.schedules))
         else:
             async with self._lock(namespace, name):
                 pointer = await self.store.get_pointer(namespace, name)
@@ -199,7 +200,7 @@ class FunctionRegistry:
                     # A name's entry is made with its first version and never moves; later
                     # versions change the index only when they change the schedule or routes.
                     entry = entry_of(record, _first_created(pointer))
-                    old, new = (None if active is None else active.schedule), record.schedule
+                    old, new = (() if active is None else active.schedules), record.schedules
                     await self._update_index(
                         lambda: self.index.add(entry) if new_name else _nothing(),
                         lambda: self.index.set_schedule(name_key(namespace, name), old, new),
@@ -222,7 +223,7 @@ class FunctionRegistry:
             env=settings.env,
             secrets=settings.secrets,
             allow_hosts=settings.allow_hosts,
-            schedule=settings.schedule,
+            schedules=settings.schedules,
             routes=settings.routes,
         )
 
@@ -252,13 +253,13 @@ class FunctionRegistry:
         except FunctionNotFound:
             return None  # a version record lost by hand: nothing to keep
 
-    async def _schedule_of(self, pointer: NamePointer) -> str | None:
-        """The active version's schedule, as the index has it; None when its record is lost or
-        corrupt (a rebuild removes what such a schedule left in the index)."""
+    async def _schedule_of(self, pointer: NamePointer) -> tuple[str, ...]:
+        """The active version's schedules, as the index has them; none when its record is lost
+        or corrupt (a rebuild removes what such schedules left in the index)."""
         try:
-            return (await self.record(pointer.active_ref.function_id)).schedule
+            return (await self.record(pointer.active_ref.function_id)).schedules
         except (FunctionNotFound, CorruptRecord):
-            return None
+            return ()
 
     @contextlib.asynccontextmanager
     async def _lock(self, namespace: str, name: str) -> AsyncIterator[None]:
@@ -478,7 +479,7 @@ class FunctionRegistry:
             async with self._claiming(active, before) as claim:
                 await self._write_pointer(pointer)
                 await self._update_index(
-                    lambda: self.index.set_schedule(history_key(record), old, active.schedule),
+                    lambda: self.index.set_schedule(history_key(record), old, active.schedules),
                     claim,
                 )
             self._changed(record)
@@ -489,7 +490,7 @@ class FunctionRegistry:
         if record.name is None:
             await self.store.delete(record.id)
             self._records.discard(record.id)
-            await self._update_index(lambda: self.index.remove(entry_of(record), record.schedule))
+            await self._update_index(lambda: self.index.remove(entry_of(record), record.schedules))
             self._changed(record)
             return Deleted((record.id,), record.id)
         async with self._lock(record.namespace, record.name):
@@ -512,8 +513,16 @@ class FunctionRegistry:
 
             await self._update_index(
                 lambda: self.index.remove(entry_of(record, _first_created(pointer))),
-                lambda: self.index.set_schedule(history_key(record), schedule, None),
+                lambda: self.index.set_schedule(history_key(record), schedule, ()),
                 release_routes,
             )
             self._changed(record)
             return Deleted(ids, history_key(record))
+
+
+def _schedules(given: str | Sequence[str] | Keep | None) -> tuple[str, ...] | Keep:
+    if isinstance(given, Keep):
+        return given
+    if isinstance(given, str):
+        return (given,) if given else ()
+    return tuple(given or ())

@@ -266,7 +266,8 @@ function keptSettings(fn) {
   const secrets = names(fn.secrets);
   if (secrets.length) kept.push({ key: "secrets", label: "secrets", detail: secrets.join(", ") });
   if (fn.allow_hosts?.length) kept.push({ key: "allow_hosts", label: "allowed hosts", detail: fn.allow_hosts.join(", ") });
-  if (fn.schedule) kept.push({ key: "schedule", label: "schedule", detail: `${fn.schedule} (UTC)` });
+  const schedules = fn.schedules ?? (fn.schedule ? [fn.schedule] : []);
+  if (schedules.length) kept.push({ key: "schedule", label: "schedule", detail: `${schedules.join(", ")} (UTC)` });
   return kept;
 }
 

@@ -15,6 +15,11 @@ function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** A function's schedules; a server from before several were allowed shows "schedule" only. */
+function schedulesOf(fn) {
+  return fn?.schedules ?? (fn?.schedule ? [fn.schedule] : []);
+}
+
 export class SettingsView {
   constructor(els, { onSaved, onToast }) {
     this.els = els; // {status, body}
@@ -38,7 +43,7 @@ export class SettingsView {
     this.addSecret = h("button", { class: "btn btn-xs btn-ghost", id: "settings-add-secret", type: "button", hidden: true, onclick: () => this.row(this.secretRows, "", "", true, true) }, "+ Secret");
     this.hosts = h("textarea", { class: "mono", id: "settings-hosts", rows: "3", spellcheck: "false", placeholder: "api.example.com\n*.example.org", "aria-label": "Allowed hosts, one a line" });
     this.routes = h("textarea", { class: "mono", id: "settings-routes", rows: "3", spellcheck: "false", placeholder: "api.example.com/v1/*\n*.example.com/*", "aria-label": "Routes, one a line" });
-    this.schedule = h("input", { class: "mono", id: "settings-schedule", spellcheck: "false", autocomplete: "off", placeholder: "none (e.g. */5 * * * *)", "aria-label": "Cron schedule (UTC)" });
+    this.schedule = h("textarea", { class: "mono", id: "settings-schedule", rows: "2", spellcheck: "false", autocomplete: "off", placeholder: "none (e.g. */5 * * * *)", "aria-label": "Cron schedules (UTC), one a line" });
     this.changes = h("div", { class: "settings-changes", id: "settings-changes", "aria-live": "polite" });
     this.problem = h("p", { class: "field-error", id: "settings-error", role: "alert", hidden: true });
     this.save = h("button", { class: "btn btn-primary btn-sm", id: "settings-save", type: "button", onclick: () => this.submit() }, "Save");
@@ -62,7 +67,7 @@ export class SettingsView {
         h("div", { class: "settings-inline" }, this.secretToggle, this.addSecret),
       ),
       section("Allowed hosts", "Hosts fetch() may reach, one a line (*.example.org for its subdomains); none: fetch() is denied.", this.hosts),
-      section("Schedule", "Five-field cron, in UTC: the function also runs on it. Empty: no schedule.", this.schedule),
+      section("Schedule", "Five-field cron, in UTC, one a line (up to 5): the function also runs on each, with event.cron the one that fired. Empty: no schedule.", this.schedule),
       section("Routes", "Custom domains behind your reverse proxy, one a line: host/path, the host exact or *.example.com, the path exact or ending in *. A named function only.", this.routes),
       this.changes,
       this.problem,
@@ -123,7 +128,7 @@ export class SettingsView {
     for (const [name, value] of Object.entries(fn?.env ?? {})) this.row(this.envRows, name, value);
     this.secretRows.replaceChildren();
     this.hosts.value = (fn?.allow_hosts ?? []).join("\n");
-    this.schedule.value = fn?.schedule ?? "";
+    this.schedule.value = schedulesOf(fn).join("\n");
     this.routes.value = (fn?.routes ?? []).join("\n");
     this.render();
   }
@@ -170,10 +175,14 @@ export class SettingsView {
       body.allow_hosts = hosts;
       lines.push(["allowed hosts", hosts.length ? hosts.join(", ") : "none (fetch denied)"]);
     }
-    const schedule = this.schedule.value.trim().replace(/\s+/g, " ");
-    if (schedule !== (fn?.schedule ?? "")) {
-      body.schedule = schedule || null;
-      lines.push(["schedule", `${fn?.schedule ?? "none"} → ${schedule || "none"}`]);
+    // One a line: an expression holds spaces and may hold commas (0,30 * * * *).
+    const schedules = this.schedule.value.split("\n").map((x) => x.trim().replace(/\s+/g, " ")).filter(Boolean);
+    const schedulesBefore = schedulesOf(fn);
+    if (!same(schedules, schedulesBefore)) {
+      // One is sent as "schedule", as before several were allowed.
+      if (schedules.length > 1) body.schedules = schedules;
+      else body.schedule = schedules[0] ?? null;
+      lines.push(["schedule", `${schedulesBefore.join(", ") || "none"} → ${schedules.join(", ") || "none"}`]);
     }
     const routes = this.routes.value.split(/\s+/).map((x) => x.trim()).filter(Boolean);
     const routesBefore = fn?.routes ?? [];

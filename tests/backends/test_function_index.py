@@ -128,14 +128,17 @@ async def test_the_schedule_index_follows_deploys_rollbacks_and_deletes(
     plain = await deploy(registry, CODE, schedule="*/5 * * * *")
     await deploy(registry)
     first = await deploy(registry, CODE, name="ticker", schedule="0 * * * *")
-    assert await index.schedules() == {plain.id: "*/5 * * * *", "name:default:ticker": "0 * * * *"}
+    assert await index.schedules() == {
+        plain.id: ("*/5 * * * *",),
+        "name:default:ticker": ("0 * * * *",),
+    }
     # A new version keeps the schedule unless it clears it (docs/versions.md).
     kept = await deploy(registry, CODE, name="ticker")
-    assert (await index.schedules())["name:default:ticker"] == "0 * * * *"
+    assert (await index.schedules())["name:default:ticker"] == ("0 * * * *",)
     second = await deploy(registry, CODE, name="ticker", schedule=None)
-    assert await index.schedules() == {plain.id: "*/5 * * * *"}
+    assert await index.schedules() == {plain.id: ("*/5 * * * *",)}
     await registry.rollback(second, kept.version)
-    assert (await index.schedules())["name:default:ticker"] == "0 * * * *"
+    assert (await index.schedules())["name:default:ticker"] == ("0 * * * *",)
     await registry.delete(first)
     await registry.delete(plain)
     assert await index.schedules() == {}
@@ -189,8 +192,8 @@ async def test_a_lost_index_is_rebuilt_from_the_records(store: FunctionStore) ->
     assert [r.id for r in await everything(fresh, 10)] == listed
     assert await store.index.keys(ROOT) == before
     assert await fresh.index.schedules() == {
-        unnamed.id: "1 * * * *",
-        "name:default:named": "2 * * * *",
+        unnamed.id: ("1 * * * *",),
+        "name:default:named": ("2 * * * *",),
     }
 
 

@@ -58,8 +58,8 @@ async def test_with_redis_a_deploy_writes_only_code_and_record_to_s3(
     assert READY in members and any(plain.id in m for m in members)
     assert [r.id for r in await everything(registry, 1)] == [newer.id, plain.id]
     assert await registry.index.schedules() == {
-        plain.id: "*/5 * * * *",
-        "name:default:named": "0 * * * *",
+        plain.id: ("*/5 * * * *",),
+        "name:default:named": ("0 * * * *",),
     }
     assert registry._name_locks == {}, "a name's lock outlived its deploys"
 
@@ -82,8 +82,8 @@ async def test_index_keys_lost_from_redis_are_rebuilt_from_the_s3_records(
     assert [r.id for r in await everything(registry, 2)] == listed
     assert await redis_store.index.keys(ROOT) == keys
     assert await registry.index.schedules() == {
-        unnamed.id: "1 * * * *",
-        "name:default:named": "2 * * * *",
+        unnamed.id: ("1 * * * *",),
+        "name:default:named": ("2 * * * *",),
     }
 
 
@@ -142,7 +142,7 @@ async def test_an_index_write_that_failed_makes_it_rebuild(store: FunctionStore)
     missed = await deploy(registry, CODE, schedule="4 * * * *")
     assert await store.index.keys(READY) == []
     assert [r.id for r in await everything(registry, 10)] == [missed.id, kept.id]
-    assert await registry.index.schedules() == {missed.id: "4 * * * *"}
+    assert await registry.index.schedules() == {missed.id: ("4 * * * *",)}
     assert await store.index.keys(READY) == [READY]
 
 

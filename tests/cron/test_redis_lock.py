@@ -43,8 +43,8 @@ async def locks(redis_server: RedisServer) -> AsyncIterator[Callable[[], TickLoc
 async def test_two_nodes_run_each_tick_once(locks: Callable[[], TickLock]) -> None:
     runs: list[tuple[str, str, datetime]] = []
 
-    def recorder(node: str) -> Callable[[str, datetime], object]:
-        async def run(function_id: str, tick: datetime) -> None:
+    def recorder(node: str) -> Callable[[str, datetime, str], object]:
+        async def run(function_id: str, tick: datetime, cron: str) -> None:
             runs.append((node, function_id, tick))
 
         return run
@@ -71,7 +71,7 @@ async def test_two_looping_nodes_on_one_clock(locks: Callable[[], TickLock]) -> 
     clock = FakeClock(t(0, 30))
     runs: list[tuple[str, datetime]] = []
 
-    async def run(function_id: str, tick: datetime) -> None:
+    async def run(function_id: str, tick: datetime, cron: str) -> None:
         runs.append((function_id, tick))
 
     source = MemorySchedules({FUNCTIONS[0]: "* * * * *"})
@@ -91,7 +91,7 @@ async def test_redis_outage_skips_logs_and_recovers(
 ) -> None:
     runs: list[datetime] = []
 
-    async def run(function_id: str, tick: datetime) -> None:
+    async def run(function_id: str, tick: datetime, cron: str) -> None:
         runs.append(tick)
 
     scheduler = Scheduler(MemorySchedules({FUNCTIONS[0]: "* * * * *"}), locks(), run)
@@ -117,3 +117,22 @@ async def test_lock_keys_expire(locks: Callable[[], TickLock], redis_server: Red
     key = RedisTickLock.key(FUNCTIONS[0], t(0))
     ttl = redis_server.client().pttl(key)
     assert 3_500_000 < ttl <= 3_600_000
+
+
+async def test_two_nodes_run_each_expression_of_several_once(
+    locks: Callable[[], TickLock],
+) -> None:
+    runs: list[tuple[str, datetime, str]] = []
+
+    async def run(function_id: str, tick: datetime, cron: str) -> None:
+        runs.append((function_id, tick, cron))
+
+    # Both expressions fire every minute: each is its own tick, claimed once across nodes.
+    source = MemorySchedules({FUNCTIONS[0]: ("* * * * *", "*/1 * * * *")})
+    nodes = [Scheduler(source, locks(), run) for _ in range(2)]
+    for minute in range(3):
+        await asyncio.gather(*(node.check(t(minute, 1)) for node in nodes))
+    await asyncio.sleep(0.01)
+    assert sorted(runs) == sorted(
+        (FUNCTIONS[0], t(m), cron) for m in range(3) for cron in ("* * * * *", "*/1 * * * *")
+    )

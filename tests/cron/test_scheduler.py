@@ -10,6 +10,7 @@ import pytest
 
 from tests.cron.conftest import FakeClock
 from vortex.cron import LocalTickLock, LockUnavailable, MemorySchedules, Scheduler
+from vortex.cron.source import Schedules
 from vortex.health import BackendHealth
 
 A = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
@@ -24,12 +25,14 @@ def t(minutes: float = 0, seconds: float = 0) -> datetime:
 class Recorder:
     def __init__(self) -> None:
         self.runs: list[tuple[str, datetime]] = []
+        self.crons: list[tuple[str, datetime, str]] = []
 
-    async def __call__(self, function_id: str, tick: datetime) -> None:
+    async def __call__(self, function_id: str, tick: datetime, cron: str) -> None:
         self.runs.append((function_id, tick))
+        self.crons.append((function_id, tick, cron))
 
 
-def make(schedules: dict[str, str], **kwargs: object) -> tuple[Scheduler, Recorder]:
+def make(schedules: dict[str, Schedules], **kwargs: object) -> tuple[Scheduler, Recorder]:
     recorder = Recorder()
     scheduler = Scheduler(MemorySchedules(schedules), LocalTickLock(), recorder, **kwargs)  # type: ignore[arg-type]
     return scheduler, recorder
@@ -147,7 +150,7 @@ async def test_lock_outage_waits_then_runs_once_or_skips(caplog: pytest.LogCaptu
 async def test_a_failing_run_is_logged_and_the_scheduler_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def boom(function_id: str, tick: datetime) -> None:
+    async def boom(function_id: str, tick: datetime, cron: str) -> None:
         raise RuntimeError("the function failed")
 
     scheduler = Scheduler(MemorySchedules({A: "* * * * *"}), LocalTickLock(), boom)
@@ -186,7 +189,7 @@ async def test_stop_cancels_a_run_that_does_not_finish(monkeypatch: pytest.Monke
     started = asyncio.Event()
     cancelled = asyncio.Event()
 
-    async def forever(function_id: str, tick: datetime) -> None:
+    async def forever(function_id: str, tick: datetime, cron: str) -> None:
         started.set()
         try:
             await asyncio.Event().wait()
@@ -199,3 +202,54 @@ async def test_stop_cancels_a_run_that_does_not_finish(monkeypatch: pytest.Monke
     await started.wait()
     await scheduler.stop()
     assert cancelled.is_set()
+
+
+async def test_several_schedules_each_fire_with_their_expression() -> None:
+    clock = FakeClock(t(0, 30))
+    scheduler, recorder = make({A: ("*/5 * * * *", "*/2  * * * *")}, clock=clock)
+    scheduler.start()
+    try:
+        await clock.advance(10 * 60)
+    finally:
+        await scheduler.stop()
+    by_cron: dict[str, list[datetime]] = {}
+    for _, tick, cron in recorder.crons:
+        by_cron.setdefault(cron, []).append(tick)
+    # Spaces normalised; 12:00 and 12:10 are ticks of both, and both run.
+    assert by_cron == {
+        "*/5 * * * *": [t(0), t(5), t(10)],
+        "*/2 * * * *": [t(m) for m in range(0, 11, 2)],
+    }
+    assert scheduler.stats.schedules == 2
+
+
+class NamesClaimed(FlakyLock):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    async def claim(self, function_id: str, tick: datetime) -> bool:
+        self.names.append(function_id)
+        return True
+
+
+async def test_one_schedule_claims_as_before_several_claim_each() -> None:
+    lock = NamesClaimed()
+    source = MemorySchedules({A: "0 * * * *"})
+    scheduler = Scheduler(source, lock, Recorder())
+    await scheduler.check(t(0))
+    # One schedule: the lock key of nodes from before several were allowed.
+    assert lock.names == [A]
+    source.set(A, ("0 * * * *", "0 */2 * * *"))
+    await scheduler.check(t(60))  # the new one starts after now
+    await scheduler.check(t(120))
+    assert lock.names[1:2] == [f"{A}:0 * * * *"]
+    assert sorted(lock.names[2:]) == [f"{A}:0 * * * *", f"{A}:0 */2 * * *"]
+
+
+async def test_one_invalid_schedule_of_several_leaves_the_others() -> None:
+    scheduler, recorder = make({A: ("* * * * *", "nope")})
+    await scheduler.check(t(0))
+    await asyncio.sleep(0)
+    assert recorder.crons == [(A, t(0), "* * * * *")]
+    assert "nope" in scheduler.stats.invalid[A]

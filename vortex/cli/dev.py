@@ -107,7 +107,7 @@ class DevLoop:
                     secrets=self.options.secrets or None,
                     allow_hosts=self.allow_hosts or None,
                     name=plan.name,
-                    schedule=plan.schedule,
+                    schedule=plan.schedules or None,
                     beside=beside_entry(plan),
                 )
         except CodeSyntaxError as exc:

@@ -71,8 +71,12 @@ def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
 )
 @click.option(
     "--schedule",
+    "--cron",
+    "schedules",
+    multiple=True,
     metavar="CRON",
-    help='Also run on this five-field cron schedule, in UTC, e.g. "*/5 * * * *".',
+    help='Also run on this five-field cron schedule, in UTC, e.g. "*/5 * * * *" (repeatable: '
+    "up to 5, each tick gets its own as event.cron).",
 )
 @click.option(
     "--route",
@@ -105,7 +109,7 @@ def deploy(
     secrets: tuple[str, ...],
     allow_hosts: tuple[str, ...],
     name: str | None,
-    schedule: str | None,
+    schedules: tuple[str, ...],
     routes: tuple[str, ...],
     clear: tuple[str, ...],
     outdir: Path | None,
@@ -130,7 +134,7 @@ def deploy(
         name=name,
         env=key_values(env, "--env"),
         secrets=key_values(secrets, "--secret"),
-        schedule=schedule,
+        schedules=schedules,
         routes=routes,
     )
     plan = plan_deploy(options, Path.cwd())
@@ -190,7 +194,7 @@ def deploy(
                 secrets=secret_values,
                 allow_hosts=allow_hosts or None,
                 name=plan.name,
-                schedule=plan.schedule,
+                schedule=plan.schedules or None,
                 routes=plan.routes,
                 clear=cleared,
                 beside=beside_entry(plan),
@@ -229,8 +233,9 @@ def deploy(
         if deployed.kept:
             kept = ", ".join(k.replace("_", " ") for k in deployed.kept)
             printer.out(f"  Kept from the previous version: {kept} (--clear to drop)")
-    if plan.schedule:
-        printer.out(f"  Schedule: {plan.schedule} (UTC)")
+    if plan.schedules:
+        label = "Schedule" if len(plan.schedules) == 1 else "Schedules"
+        printer.out(f"  {label}: {', '.join(plan.schedules)} (UTC)")
     if deployed.routes:
         printer.out(f"  Routes: {', '.join(deployed.routes)}")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")

@@ -31,7 +31,8 @@ class Options:
     name: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
-    schedule: str | None = None
+    schedules: tuple[str, ...] = ()
+    """``--schedule`` / ``--cron``, each time given."""
     routes: tuple[str, ...] = ()
 
 
@@ -43,7 +44,8 @@ class Plan:
     filename: str
     name: str | None
     env: dict[str, str]
-    schedule: str | None
+    schedules: tuple[str, ...]
+    """Empty: none given, the active version's are kept."""
     config: Path | None = None
     routes: tuple[str, ...] | None = None
     """Custom-domain routes to claim (--route, else the configuration's); None: kept."""
@@ -70,13 +72,13 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
     # A name given as --secret is kept out of the variables, as it would be refused in both.
     env = {k: v for k, v in (config.vars if config else {}).items() if k not in options.secrets}
     env.update(options.env)
-    schedule = options.schedule
+    schedules = options.schedules
     if config is not None:
-        schedule = _schedule(config, schedule, warnings)
+        schedules = _schedules(config, schedules, warnings)
         warnings.extend(_unmapped(config))
     shown = str(entry.relative_to(folder) if entry.is_relative_to(folder) else entry)
     routes = options.routes or (config.routes if config else ()) or None
-    plan = Plan(entry, source, upload_name(entry), name, env, schedule, config_path, routes, shown)
+    plan = Plan(entry, source, upload_name(entry), name, env, schedules, config_path, routes, shown)
     wants_bundle = (config is not None and not config.no_bundle) or (
         config is None and _IMPORTS.search(source) is not None
     )
@@ -117,22 +119,16 @@ def _check_config_name(config: WorkerConfig, name: str) -> None:
         )
 
 
-def _schedule(config: WorkerConfig, given: str | None, warnings: list[str]) -> str | None:
-    if given is not None:
+def _schedules(
+    config: WorkerConfig, given: tuple[str, ...], warnings: list[str]
+) -> tuple[str, ...]:
+    if given:
         if config.crons:
-            warnings.append(
-                f"triggers.crons of {config.path.name} not used: --schedule {given!r} wins"
-            )
+            shown = " ".join(f"--schedule {cron!r}" for cron in given)
+            warnings.append(f"triggers.crons of {config.path.name} not used: {shown} wins")
         return given
-    if len(config.crons) > 1:
-        crons = ", ".join(repr(cron) for cron in config.crons)
-        raise CLIError(
-            f"{config.path.name}: triggers.crons has {len(config.crons)} schedules ({crons}); "
-            "a Vortex function runs on one: keep one there, or choose it with --schedule CRON",
-            ExitCode.USAGE,
-            "invalid_config",
-        )
-    return config.crons[0] if config.crons else None
+    # More than the server takes is refused by it (too_many_schedules), which names the limit.
+    return config.crons
 
 
 def _unmapped(config: WorkerConfig) -> list[str]:

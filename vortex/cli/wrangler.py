@@ -2,7 +2,7 @@
 read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by name.
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
-``triggers.crons`` (→ the schedule), ``routes``/``route`` (→ the routes: a pattern, or a table's
+``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
 ``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``. Accepted and ignored:
 the keys in ``IGNORED``. Any other key is listed back to the user as not used, so nothing is
 dropped without a word.

@@ -11,5 +11,11 @@ class InvalidCron(BadRequest):
     code = "invalid_cron"
 
 
+class TooManySchedules(BadRequest):
+    """More schedules than a function may have (``MAX_SCHEDULES``: 400)."""
+
+    code = "too_many_schedules"
+
+
 class LockUnavailable(Exception):
     """The shared lock store (Redis) cannot say whether a tick is taken: the tick waits."""

@@ -1,10 +1,11 @@
 """Claiming a tick, so that with several nodes each tick runs on exactly one.
 
-``claim(function_id, tick)`` is true for the one node that gets there first. With Redis, that
-is ``SET vortex:cron:{<id>}:<tick> <node> NX PX <ttl>``: atomic, and the key outlives the
+``claim(function_id, tick)`` is true for the one node that gets there first (the scheduler passes
+``<id>:<expression>`` for a function with several schedules, each claimed on its own). With Redis,
+that is ``SET vortex:cron:{<id>}:<tick> <node> NX PX <ttl>``: atomic, and the key outlives the
 window in which any node could still consider that tick (the scheduler's grace, plus clock skew
-between nodes), then disappears by itself. The embedded default has one node, so it needs no
-lock at all.
+between nodes), then disappears by itself. The embedded default has one node, so it needs no lock at
+all.
 """
 
 from __future__ import annotations

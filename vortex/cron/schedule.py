@@ -10,12 +10,13 @@ schedule never fires twice or not at all on a daylight-saving change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cronsim import CronSim, CronSimError
 
-from vortex.cron.errors import InvalidCron
+from vortex.cron.errors import InvalidCron, TooManySchedules
 
 MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -27,6 +28,8 @@ MACROS = {
     "@hourly": "0 * * * *",
 }
 MAX_LENGTH = 256
+MAX_SCHEDULES = 5
+"""Schedules one function may have: as a paid Workers plan allows cron triggers per Worker."""
 _EPSILON = timedelta(microseconds=1)
 
 
@@ -67,3 +70,16 @@ class CronSchedule:
         """The last tick at or before ``moment``."""
         # cronsim walks backwards from strictly before its start: start just after the moment.
         return next(CronSim(self.fields, moment.astimezone(UTC) + _EPSILON, reverse=True))
+
+
+def parse_schedules(expressions: Iterable[str]) -> tuple[str, ...]:
+    """Each expression checked and normalised, in the order given; one written twice (after
+    normalising spaces) is kept once, as it could only fire twice in the same minute."""
+    found: dict[str, None] = {}
+    for expression in expressions:
+        found.setdefault(CronSchedule.parse(expression).expression)
+    if len(found) > MAX_SCHEDULES:
+        raise TooManySchedules(
+            f"a function has at most {MAX_SCHEDULES} cron schedules, not {len(found)}"
+        )
+    return tuple(found)

@@ -1,11 +1,12 @@
 """The cron scheduler: fires each due tick of each schedule once, across every node.
 
-Each pass (``check``) reads the schedules from its source, and for each function looks at the
-latest tick at or before now. A tick that this node has not handled yet and that is at most
-``grace`` old is claimed through the ``TickLock`` (in Redis with several nodes); the one node
-that wins the claim calls ``run(function_id, tick)`` in a task of its own, so a slow run never
-delays other ticks. Between passes the scheduler sleeps until the earliest next tick (or the
-refresh interval, to pick up new schedules).
+Each pass (``check``) reads the schedules from its source, and for each expression of each function
+(a function may have several: each fires on its own) looks at the latest tick at or before now. A
+tick that this node has not handled yet and that is at most ``grace`` old is claimed through the
+``TickLock`` (in Redis with several nodes); the one node that wins the claim calls
+``run(function_id, tick, expression)`` in a task of its own, so a slow run never delays other ticks.
+Between passes the scheduler sleeps until the earliest next tick (or the refresh interval, to pick
+up new schedules).
 
 Missed ticks are never replayed in a burst. Only the *latest* tick is ever considered, and only
 while it is at most ``grace`` old: after a pause of the event loop, a clock jump, or downtime of
@@ -35,11 +36,12 @@ from vortex.cron.clock import Clock, SystemClock
 from vortex.cron.errors import InvalidCron, LockUnavailable
 from vortex.cron.lock import TickLock
 from vortex.cron.schedule import CronSchedule
-from vortex.cron.source import ScheduleSource
+from vortex.cron.source import Schedules, ScheduleSource, as_tuple
 
 log = logging.getLogger(__name__)
 
-RunCallback = Callable[[str, datetime], Awaitable[None]]
+RunCallback = Callable[[str, datetime, str], Awaitable[None]]
+"""``(function id, tick, expression that fired)``."""
 
 DEFAULT_GRACE = timedelta(seconds=60)
 DEFAULT_REFRESH = timedelta(seconds=15)
@@ -55,6 +57,10 @@ class _Entry:
     schedule: CronSchedule
     handled_until: datetime
     """Ticks at or before this moment are done: run, claimed elsewhere, or skipped."""
+    lock_name: str = ""
+    """What its ticks are claimed under: the function id when it has one schedule (as before
+    several were allowed, so nodes of both kinds claim the same key), else the id and the
+    expression, so that two expressions firing in the same minute both run."""
 
 
 @dataclass
@@ -69,7 +75,7 @@ class SchedulerStats:
     """Runs whose callback raised."""
     schedules: int = 0
     invalid: dict[str, str] = field(default_factory=dict)
-    """Function id → the error of its schedule."""
+    """Function id → the error of its schedule (of each invalid one, when several)."""
 
 
 class Scheduler:
@@ -90,8 +96,8 @@ class Scheduler:
         self.grace = grace
         self.refresh = refresh
         self.stats = SchedulerStats()
-        self._entries: dict[str, _Entry] = {}
-        self._known: Mapping[str, str] = {}
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._known: Mapping[str, Schedules] = {}
         self._first_pass = True
         self._retrying = False
         self._lock_down = False
@@ -101,14 +107,14 @@ class Scheduler:
 
     # -- one pass -------------------------------------------------------------------------------
     async def check(self, now: datetime | None = None) -> list[tuple[str, datetime]]:
-        """Fire what is due at ``now``; the ticks this node fired."""
+        """Fire what is due at ``now``; the ticks this node fired (one per expression)."""
         now = now or self.clock.now()
         schedules = await self._schedules()
         self._sync(schedules, now)
         self._first_pass = False
         self._retrying = False
         fired: list[tuple[str, datetime]] = []
-        for function_id, entry in list(self._entries.items()):
+        for (function_id, expression), entry in list(self._entries.items()):
             tick = entry.schedule.latest_at_or_before(now)
             if tick <= entry.handled_until:
                 continue
@@ -125,7 +131,7 @@ class Scheduler:
                 )
                 continue
             try:
-                mine = await self.lock.claim(function_id, tick)
+                mine = await self.lock.claim(entry.lock_name, tick)
             except LockUnavailable as exc:
                 # Not handled: claimed again on the next passes while still within the grace.
                 self.stats.lock_errors += 1
@@ -140,13 +146,13 @@ class Scheduler:
             self.stats.fired += 1
             fired.append((function_id, tick))
             task = asyncio.create_task(
-                self._run(function_id, tick), name=f"vortex-cron-{function_id}"
+                self._run(function_id, tick, expression), name=f"vortex-cron-{function_id}"
             )
             self._runs.add(task)
             task.add_done_callback(self._runs.discard)
         return fired
 
-    async def _schedules(self) -> Mapping[str, str]:
+    async def _schedules(self) -> Mapping[str, Schedules]:
         try:
             self._known = dict(await self.source.schedules())
         except Exception:
@@ -156,28 +162,36 @@ class Scheduler:
             )
         return self._known
 
-    def _sync(self, schedules: Mapping[str, str], now: datetime) -> None:
-        for function_id in set(self._entries) - set(schedules):
-            del self._entries[function_id]
-        for function_id in set(self.stats.invalid) - set(schedules):
-            del self.stats.invalid[function_id]
-        for function_id, expression in schedules.items():
-            entry = self._entries.get(function_id)
-            if entry is not None and entry.schedule.expression == " ".join(expression.split()):
+    def _sync(self, schedules: Mapping[str, Schedules], now: datetime) -> None:
+        wanted: dict[tuple[str, str], str] = {}
+        for function_id, given in schedules.items():
+            expressions = {" ".join(e.split()) for e in as_tuple(given)}
+            several = len(expressions) > 1
+            for expression in expressions:
+                lock_name = f"{function_id}:{expression}" if several else function_id
+                wanted[(function_id, expression)] = lock_name
+        for key in set(self._entries) - set(wanted):
+            del self._entries[key]
+        errors: dict[str, list[str]] = {}
+        for (function_id, expression), lock_name in wanted.items():
+            entry = self._entries.get((function_id, expression))
+            if entry is not None:
+                entry.lock_name = lock_name
                 continue
             try:
                 schedule = CronSchedule.parse(expression)
             except InvalidCron as exc:
-                if self.stats.invalid.get(function_id) != exc.message:
-                    log.error("cron: function %s has an invalid schedule: %s", function_id, exc)
-                self.stats.invalid[function_id] = exc.message
-                self._entries.pop(function_id, None)
+                errors.setdefault(function_id, []).append(exc.message)
                 continue
-            self.stats.invalid.pop(function_id, None)
             # At start, ticks up to the grace old are due (a short restart loses none); a new or
             # changed schedule starts after now (never a tick from before it existed).
-            start = now - self.grace if self._first_pass and entry is None else now
-            self._entries[function_id] = _Entry(schedule, start)
+            start = now - self.grace if self._first_pass else now
+            self._entries[(function_id, expression)] = _Entry(schedule, start, lock_name)
+        for function_id, messages in errors.items():
+            message = "; ".join(sorted(messages))
+            if self.stats.invalid.get(function_id) != message:
+                log.error("cron: function %s has an invalid schedule: %s", function_id, message)
+        self.stats.invalid = {f: "; ".join(sorted(m)) for f, m in errors.items()}
         self.stats.schedules = len(self._entries)
 
     def _note_lock_down(self, exc: Exception) -> None:
@@ -190,9 +204,9 @@ class Scheduler:
             log.warning("cron: the tick lock store is reachable again")
             self._lock_down = False
 
-    async def _run(self, function_id: str, tick: datetime) -> None:
+    async def _run(self, function_id: str, tick: datetime, expression: str) -> None:
         try:
-            await self.run(function_id, tick)
+            await self.run(function_id, tick, expression)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -38,22 +38,22 @@ class CronTriggers:
             self.scheduler.wake()
 
 
-async def run_tick(app: web.Application, key: str, tick: datetime) -> None:
+async def run_tick(app: web.Application, key: str, tick: datetime, cron: str) -> None:
+    """``cron``: the expression that fired, the event's ``cron``."""
     registry = app[REGISTRY]
     try:
         record = await registry.by_history_key(key)
     except FunctionNotFound:
         return  # deleted since the schedules were read
-    schedule = record.schedule
-    if schedule is None:
-        return  # rolled back to a version without one
+    if cron not in record.schedules:
+        return  # rolled back to, or redeployed as, a version without it
     record, code = await registry.code_of(record)
     started = await start_scheduled(
         app[RUNS],
         record,
         code,
         str(uuid.uuid4()),
-        cron=schedule,
+        cron=cron,
         scheduled_time_ms=epoch_ms(tick),
     )
     await started.recorded
@@ -66,8 +66,8 @@ async def cron_ctx(app: web.Application) -> AsyncIterator[None]:
     source = RegistrySchedules(app[REGISTRY], fresh_for=refresh.total_seconds() * 0.9)
     lock = make_tick_lock(settings)
 
-    async def run(key: str, tick: datetime) -> None:
-        await run_tick(app, key, tick)
+    async def run(key: str, tick: datetime, cron: str) -> None:
+        await run_tick(app, key, tick, cron)
 
     triggers = CronTriggers(Scheduler(source, lock, run, refresh=refresh), source, settings.cron)
     app[CRON] = triggers

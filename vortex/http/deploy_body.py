@@ -5,7 +5,8 @@
 {"files": {"index.mjs": "...", "lib.mjs": "..."}, "entry": "index.mjs"}    a module upload
 {"files": {"index.ts": "...", "lib.ts": "..."}}                        the same in TypeScript
 + optional "env": {"KEY": "value"}, "secrets": {"KEY": "value"},
-  "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *",
+  "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *"
+  (or "schedules": ["*/5 * * * *", "0 0 * * *"], up to MAX_SCHEDULES; "schedule" takes a list too),
   "routes": ["api.example.com/v1/*"] (with a "name" only: vortex.domainroutes)
   each left out: the active version's (a new version of a name keeps it); null or empty: none
 """
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from vortex.cron.schedule import CronSchedule
+from vortex.cron.schedule import parse_schedules
 from vortex.deploysettings import KEEP, MAX_ENV_BYTES, Keep, SettingsChange
 from vortex.domainroutes import parse_routes
 from vortex.errors import InvalidRequest, PayloadTooLarge, size_phrase
@@ -46,7 +47,7 @@ class DeployRequest:
     grammar refuses it and a top-level ``export`` is there (``maybe_module``)."""
     maybe_module: bool
     settings: SettingsChange
-    """The schedule normalised (single spaces), checked by ``CronSchedule.parse``."""
+    """The schedules normalised (single spaces), checked by ``parse_schedules``."""
 
     @property
     def code(self) -> str:
@@ -77,15 +78,23 @@ def _variables(body: dict[str, Any], key: str) -> dict[str, str] | Keep:
     return dict(value)
 
 
-def _schedule(body: dict[str, Any]) -> str | Keep | None:
-    if "schedule" not in body:
+def _schedule(body: dict[str, Any]) -> tuple[str, ...] | Keep:
+    given = [key for key in ("schedule", "schedules") if key in body]
+    if not given:
         return KEEP
-    value = body["schedule"]
+    if len(given) > 1:
+        raise InvalidRequest('give "schedule" or "schedules", not both')
+    key = given[0]
+    value = body[key]
     if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidRequest('"schedule" must be a cron expression such as "*/5 * * * *"')
-    return CronSchedule.parse(value).expression
+        return ()
+    if isinstance(value, str) and key == "schedule":
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidRequest(
+            f'"{key}" must be a cron expression such as "*/5 * * * *", or a list of them'
+        )
+    return parse_schedules(value)
 
 
 def _allow_hosts(body: dict[str, Any]) -> tuple[str, ...] | Keep:

@@ -39,8 +39,8 @@ class FunctionRecord:
     name: str | None = None
     """Set for a version of a named function (``vortex.storage.names``); its id stays its own."""
     version: int | None = None
-    schedule: str | None = None
-    """A five-field cron expression (UTC): the function also runs on it (docs/cron.md)."""
+    schedules: tuple[str, ...] = ()
+    """Five-field cron expressions (UTC): the function also runs on each (docs/cron.md)."""
     routes: tuple[str, ...] = ()
     """Custom-domain routes a named function claims while this version is active
     (``api.example.com/v1/*``: ``vortex.domainroutes``)."""
@@ -48,15 +48,26 @@ class FunctionRecord:
     """Why the secrets' values could not be read (sealed with another key: see
     ``vortex.storage.sealing``); ``secrets`` then holds their names only, and runs refuse."""
 
+    @property
+    def schedule(self) -> str | None:
+        """The first schedule: what a record held before several were allowed, still written
+        and shown so that older nodes and clients read what they always did."""
+        return self.schedules[0] if self.schedules else None
+
     def to_json(self) -> dict[str, Any]:
         """Everything, secrets included: this is what stores write."""
-        return asdict(self)
+        return self._with_schedule(asdict(self))
 
     def public_json(self) -> dict[str, Any]:
         """What the API shows: secret names, never their values."""
-        data = asdict(self)
+        data = self._with_schedule(asdict(self))
         data["secrets"] = sorted(self.secrets)
         del data["secrets_error"]
+        return data
+
+    def _with_schedule(self, data: dict[str, Any]) -> dict[str, Any]:
+        data["schedules"] = list(self.schedules)
+        data["schedule"] = self.schedule
         return data
 
     @classmethod
@@ -76,9 +87,17 @@ class FunctionRecord:
             namespace=fields.get("namespace") or "default",
             name=fields.get("name"),
             version=fields.get("version"),
-            schedule=fields.get("schedule"),
+            schedules=_schedules_of(fields),
             routes=tuple(fields.get("routes") or ()),
         )
+
+
+def _schedules_of(fields: dict[str, Any]) -> tuple[str, ...]:
+    # Records written before several schedules were allowed hold "schedule" alone.
+    if "schedules" in fields:
+        return tuple(fields["schedules"] or ())
+    single = fields.get("schedule")
+    return (single,) if single else ()
 
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ operator sees every namespace), in two orders, and each function with a schedule
 
     index/time/<scope>/<age>/<namespace>/<slot>   newest first (``age`` falls as time goes on)
     index/name/<scope>/<slot>/<age>/<namespace>   by name or id, for prefix searches
-    index/cron/<history key>/<expression, base64url>
+    index/cron/<history key>/<expression, base64url>   one per schedule of the function
     index/route/<host>/<path, base64url>/<namespace>/<name>   a custom-domain route's claim
     index/ready                                   written when a rebuild completes
 
@@ -125,8 +125,8 @@ def _encode(expression: str) -> str:
     return base64.urlsafe_b64encode(expression.encode()).decode().rstrip("=")
 
 
-def _cron_keys(history_key: str, expression: str | None) -> list[str]:
-    return [] if expression is None else [f"{CRON}{history_key}/{_encode(expression)}"]
+def _cron_keys(history_key: str, expressions: Iterable[str]) -> list[str]:
+    return [f"{CRON}{history_key}/{_encode(expression)}" for expression in expressions]
 
 
 def _route_keys(namespace: str, name: str, patterns: Iterable[str]) -> list[str]:
@@ -186,16 +186,16 @@ class FunctionIndex:
             matches = [e for e in matches if e.position > after.position]
         return matches[:limit]
 
-    async def schedules(self) -> dict[str, str]:
-        """History key → cron expression, for every function with a schedule."""
-        found: dict[str, str] = {}
+    async def schedules(self) -> dict[str, tuple[str, ...]]:
+        """History key → its cron expressions (sorted), for every function with a schedule."""
+        found: dict[str, list[str]] = {}
         for key in await self.keys.keys(CRON):
             history_key, _, encoded = key[len(CRON) :].partition("/")
             try:
-                found[history_key] = _decode(encoded)
+                found.setdefault(history_key, []).append(_decode(encoded))
             except (binascii.Error, UnicodeDecodeError):
                 log.warning("index: skipping the unreadable schedule key %s", key)
-        return found
+        return {key: tuple(sorted(expressions)) for key, expressions in found.items()}
 
     async def routes(self) -> list[tuple[str, str, str]]:
         """(pattern, namespace, name) of every custom-domain route claimed
@@ -238,22 +238,21 @@ class FunctionIndex:
             await self.keys.remove([READY])
 
     # -- writing --------------------------------------------------------------------------------
-    async def add(self, entry: Entry, schedule: str | None = None) -> None:
-        """A new slot, with the schedule of an unnamed function (a name's: ``set_schedule``)."""
-        await self.keys.add(entry.keys() + _cron_keys(entry.history_key, schedule))
+    async def add(self, entry: Entry, schedules: Iterable[str] = ()) -> None:
+        """A new slot, with the schedules of an unnamed function (a name's: ``set_schedule``)."""
+        await self.keys.add(entry.keys() + _cron_keys(entry.history_key, schedules))
 
-    async def remove(self, entry: Entry, schedule: str | None = None) -> None:
-        await self.keys.remove(entry.keys() + _cron_keys(entry.history_key, schedule))
+    async def remove(self, entry: Entry, schedules: Iterable[str] = ()) -> None:
+        await self.keys.remove(entry.keys() + _cron_keys(entry.history_key, schedules))
 
-    async def set_schedule(self, history_key: str, old: str | None, new: str | None) -> None:
-        """A function's or name's schedule changed from ``old`` to ``new`` (``None``: none).
+    async def set_schedule(self, history_key: str, old: Iterable[str], new: Iterable[str]) -> None:
+        """A function's or name's schedules changed from ``old`` to ``new`` (empty: none).
 
         Both are known to the caller (the records of the previous and the new active version),
         so no listing is needed; a key a failure left behind is removed by a rebuild."""
-        if old == new:
-            return
-        await self.keys.remove(_cron_keys(history_key, old))
-        await self.keys.add(_cron_keys(history_key, new))
+        before, after = set(old), set(new)
+        await self.keys.remove(_cron_keys(history_key, sorted(before - after)))
+        await self.keys.add(_cron_keys(history_key, sorted(after - before)))
 
     async def set_routes(
         self, namespace: str, name: str, old: Iterable[str], new: Iterable[str]
@@ -292,9 +291,8 @@ class FunctionIndex:
             if record.name is None:
                 entries += 1
                 wanted.update(Entry(_age(record.created_at), record.namespace, record.id).keys())
-                if record.schedule is not None:
-                    schedules += 1
-                    wanted.update(_cron_keys(record.id, record.schedule))
+                schedules += len(record.schedules)
+                wanted.update(_cron_keys(record.id, record.schedules))
             else:
                 named.setdefault((record.namespace, record.name), []).append(record)
         for (namespace, name), versions in named.items():
@@ -304,9 +302,8 @@ class FunctionIndex:
             entries += 1
             first = min(r.created_at for r in versions)
             wanted.update(Entry(_age(first), namespace, name).keys())
-            if current.schedule is not None:
-                schedules += 1
-                wanted.update(_cron_keys(f"name:{namespace}:{name}", current.schedule))
+            schedules += len(current.schedules)
+            wanted.update(_cron_keys(f"name:{namespace}:{name}", current.schedules))
             routes += len(current.routes)
             wanted.update(_route_keys(namespace, name, current.routes))
         await self.keys.add(sorted(wanted - existing))
