@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import orjson
@@ -57,13 +58,17 @@ class RunSocketEvents:
             return
         run.cpu_before_s += run.cpu_s
         run.cpu_s = 0.0
+        # Looked up here, outside the run's turn: a property read of the runtime that the run's
+        # interrupt (CPU or memory) cuts short fails as a SystemError no handler expects, where
+        # a cut-short call raises pythonmonkey's own error, which the host's loop ignores.
+        dispatch = self._host.runtime.wsMessage
         asyncio.get_running_loop().call_soon(
-            self._dispatch, bytearray(data), text, context=run.context
+            self._dispatch, dispatch, bytearray(data), text, context=run.context
         )
 
-    def _dispatch(self, data: bytearray, text: bool) -> None:
+    def _dispatch(self, dispatch: Callable[..., object], data: bytearray, text: bool) -> None:
         try:
-            self._host.runtime.wsMessage(self._inv, text, data)
+            dispatch(self._inv, text, data)
         finally:
             if self.socket is not None:
                 # Outside the run: resuming the client's reads makes the transport's read
