@@ -14,38 +14,29 @@ heap, where its memory limit sees it. A run's streams are dropped when it ends.
 
 from __future__ import annotations
 
-import itertools
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vortex.isolates.runhandles import DONE, FAILED, MORE, RunHandles, failed, tagged
+
 WBITS = {"gzip": 31, "deflate": 15, "deflate-raw": -15}
 OUTPUT_PER_CALL = 1 << 20
 STREAMS_PER_RUN = 256
 """Open streams one run may hold: each holds zlib's state (~270 KB to compress)."""
-
-DONE = 0
-"""Tag: the bytes that follow are all the output for now."""
-MORE = 1
-"""Tag: the bytes that follow are output, and there is more: ask again (``more``)."""
-FAILED = 2
-"""Tag: the stream failed; UTF-8 text follows, for a TypeError."""
+__all__ = ["DONE", "FAILED", "MORE", "OUTPUT_PER_CALL", "STREAMS_PER_RUN", "WBITS", "Codecs"]
 
 
 @dataclass
 class _Stream:
-    owner: int
     compress: bool
     codec: Any
 
 
 class Codecs:
     def __init__(self, owner: Callable[[], int]) -> None:
-        self._owner = owner
-        self._streams: dict[int, _Stream] = {}
-        self._ids = itertools.count(1)
-        self._per_run: dict[int, int] = {}
+        self._streams: RunHandles[_Stream] = RunHandles(owner, STREAMS_PER_RUN)
 
     def call(self, op: str, handle: float, data: object) -> bytearray:
         """One operation for JavaScript; never raises."""
@@ -55,50 +46,48 @@ class Codecs:
                 return self._open(op == "compress", str(data))
             stream = self._streams.get(key)
             if stream is None:
-                return _failed("The stream is closed (it belongs to a run that has ended)")
+                return failed("The stream is closed (it belongs to a run that has ended)")
             if op == "push":
                 return self._push(key, stream, _bytes(data))
             if op == "more":
                 return self._more(key, stream)
             if op == "finish":
                 return self._finish(key, stream)
-            return _failed("Unknown operation")
+            return failed("Unknown operation")
         except zlib.error:
             self._close(key)
-            return _failed("The compressed data is not valid")
+            return failed("The compressed data is not valid")
         except Exception:  # the text stays here
             self._close(key)
-            return _failed("The compression stream failed")
+            return failed("The compression stream failed")
 
     def run_ended(self, owner: int) -> None:
-        if self._per_run.pop(owner, None) is None:
-            return
-        for handle in [h for h, s in self._streams.items() if s.owner == owner]:
-            del self._streams[handle]
+        self._streams.run_ended(owner)
 
     def _open(self, compress: bool, format_name: str) -> bytearray:
         wbits = WBITS.get(format_name)
         if wbits is None:
-            return _failed(f"'{format_name}' is not a valid CompressionFormat")
-        owner = self._owner()
-        if self._per_run.get(owner, 0) >= STREAMS_PER_RUN:
-            return _failed(
+            return failed(f"'{format_name}' is not a valid CompressionFormat")
+        handle = self._streams.open(
+            lambda: _Stream(
+                compress,
+                zlib.compressobj(wbits=wbits) if compress else zlib.decompressobj(wbits=wbits),
+            )
+        )
+        if handle is None:
+            return failed(
                 f"Too many compression streams open in this run (limit {STREAMS_PER_RUN})"
             )
-        codec = zlib.compressobj(wbits=wbits) if compress else zlib.decompressobj(wbits=wbits)
-        handle = next(self._ids)
-        self._streams[handle] = _Stream(owner, compress, codec)
-        self._per_run[owner] = self._per_run.get(owner, 0) + 1
-        return bytearray(bytes([DONE]) + str(handle).encode())
+        return tagged(DONE, str(handle).encode())
 
     def _push(self, handle: int, stream: _Stream, data: bytes) -> bytearray:
         if stream.compress:
-            return _output(DONE, stream.codec.compress(data))
+            return tagged(DONE, stream.codec.compress(data))
         if stream.codec.eof:
             if data:
                 self._close(handle)
-                return _failed("Data found after the end of the compressed stream")
-            return _output(DONE, b"")
+                return failed("Data found after the end of the compressed stream")
+            return tagged(DONE, b"")
         return self._inflated(handle, stream, stream.codec.decompress(data, OUTPUT_PER_CALL))
 
     def _more(self, handle: int, stream: _Stream) -> bytearray:
@@ -111,33 +100,20 @@ class Codecs:
         codec = stream.codec
         if codec.eof and codec.unused_data:
             self._close(handle)
-            return _failed("Data found after the end of the compressed stream")
-        return _output(MORE if codec.unconsumed_tail else DONE, out)
+            return failed("Data found after the end of the compressed stream")
+        return tagged(MORE if codec.unconsumed_tail else DONE, out)
 
     def _finish(self, handle: int, stream: _Stream) -> bytearray:
         self._close(handle)
         if stream.compress:
-            return _output(DONE, stream.codec.flush())
+            return tagged(DONE, stream.codec.flush())
         if not stream.codec.eof:
-            return _failed("The compressed data ended before the end of its stream")
-        return _output(DONE, b"")
+            return failed("The compressed data ended before the end of its stream")
+        return tagged(DONE, b"")
 
     def _close(self, handle: int) -> None:
-        stream = self._streams.pop(handle, None)
-        if stream is not None:
-            self._per_run[stream.owner] -= 1
+        self._streams.close(handle)
 
 
 def _bytes(value: object) -> bytes:
     return str(value).encode("latin-1") if isinstance(value, str) else b""
-
-
-def _output(tag: int, data: bytes) -> bytearray:
-    out = bytearray(1 + len(data))
-    out[0] = tag
-    out[1:] = data
-    return out
-
-
-def _failed(message: str) -> bytearray:
-    return bytearray(bytes([FAILED]) + message.encode())
