@@ -5,7 +5,6 @@ upstream is a local aiohttp server started by the test."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,8 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import TEST_SERVER_ENV
-from tests.server import ServerProcess, free_port, start_server, stop_and_check
+from tests.server import ServerProcess, start_server, stop_and_check
+from tests.threaded_app import app_in_thread
 
 FETCH_ENV = {
     **TEST_SERVER_ENV,
@@ -83,26 +83,8 @@ def _upstream_app(requests: list[dict[str, Any]]) -> web.Application:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[Upstream]:
     requests: list[dict[str, Any]] = []
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    runner = web.AppRunner(_upstream_app(requests), access_log=None)
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield Upstream(port, requests)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with app_in_thread(_upstream_app(requests)) as port:
+        yield Upstream(port, requests)
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,9 @@ function that fetches allows 127.0.0.1 only.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
-import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,7 +25,8 @@ from aiohttp import web
 
 from tests.conftest import TEST_SERVER_ENV
 from tests.runs import recorded
-from tests.server import ServerProcess, free_port, start_server, stop_and_check
+from tests.server import ServerProcess, start_server, stop_and_check
+from tests.threaded_app import app_in_thread
 
 PAGE = """<!DOCTYPE html>
 <html><head><title>Origin</title></head>
@@ -103,26 +102,8 @@ def _origin_app(hits: Counter[str]) -> web.Application:
 @pytest.fixture(scope="module")
 def origin() -> Iterator[Origin]:
     hits: Counter[str] = Counter()
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    runner = web.AppRunner(_origin_app(hits), access_log=None)
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield Origin(port, hits)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with app_in_thread(_origin_app(hits)) as port:
+        yield Origin(port, hits)
 
 
 @pytest.fixture(scope="module")
