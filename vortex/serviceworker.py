@@ -13,9 +13,9 @@ goes there, so plain scripts run exactly as they always have.
 
 from __future__ import annotations
 
-import functools
 import re
 
+from vortex.cache import BoundedCache
 from vortex.functions import Code
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript
@@ -23,9 +23,20 @@ from vortex.modules.script import BuiltScript
 _REGISTERS = re.compile(r"""\baddEventListener\s*\(\s*(['"`])(?:fetch|scheduled)\1""")
 
 
-@functools.lru_cache(maxsize=256)
+_SEEN: BoundedCache[tuple[int, int], bool] = BoundedCache(1024)
+"""Answers by the script's length and hash, not by the script: a cache keyed on the text kept
+up to its size of scripts alive (each up to the code limit) after the code cache dropped them.
+Python's string hash is keyed per process and cached on the string, so the key costs nothing
+after a script's first run and no one can make two scripts collide on purpose."""
+
+
 def _registers(script: str) -> bool:
-    return _REGISTERS.search(script) is not None
+    key = (len(script), hash(script))
+    found = _SEEN.get(key)
+    if found is None:
+        found = _REGISTERS.search(script) is not None
+        _SEEN.put(key, found)
+    return found
 
 
 def is_service_worker(code: Code) -> bool:
