@@ -50,20 +50,31 @@ async def main(n: int, env: dict[str, str]) -> None:
             pids = [server.process.pid, *children_of(server.process.pid)]
             burst(server.functions_port, 200, hostname="sleep.localhost", timeout=30)  # warm
             before = cpu_seconds(pids)
-            seen = burst(server.functions_port, n, hostname="sleep.localhost", timeout=30)
+            ready: dict[int, float] = {}
+            seen = burst(
+                server.functions_port,
+                n,
+                hostname="sleep.localhost",
+                timeout=30,
+                on_ready=lambda: ready.update(cpu_seconds(pids)),
+            )
             after = cpu_seconds(pids)
         finally:
             stop_and_check(server)
     print(
         f"{n:,} connections: first to last answer {seen.first_to_last_s:.2f} s, "
         f"answered {seen.answered:,}, errors {len(seen.errors)}, "
-        f"generator connecting {seen.connect_s:.2f} s"
+        f"generator connecting {seen.connect_s:.2f} s, go to last {seen.go_to_last_s:.2f} s"
     )
-    print("| process | CPU s | µs per connection of the burst |\n|---|---|---|")
+    print("| process | CPU s | µs per connection of the burst | of which after the go |")
+    print("|---|---|---|---|")
     for pid in pids:
         spent = after.get(pid, 0.0) - before.get(pid, 0.0)
+        after_go = after.get(pid, 0.0) - ready.get(pid, 0.0)
         who = "server (supervisor)" if pid == server.process.pid else f"host {pid}"
-        print(f"| {who} | {spent:.2f} | {spent / n * 1e6:.0f} |")
+        print(f"| {who} | {spent:.2f} | {spent / n * 1e6:.0f} | {after_go / n * 1e6:.0f} |")
+    generator = seen.generator_cpu_s
+    print(f"| generator, after the go | {generator:.2f} | | {generator / n * 1e6:.0f} |")
 
 
 if __name__ == "__main__":

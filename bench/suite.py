@@ -315,6 +315,7 @@ def add_burst(figures: Figures, who: str, seen: Burst) -> None:
     figures.add(f"{who} burst errors", "", len(seen.errors))
     figures.add(f"{who} burst connect", "s", seen.connect_s)
     figures.add(f"{who} burst send", "s", seen.send_s)
+    figures.add(f"{who} burst generator CPU", "s", seen.generator_cpu_s)
     figures.add(f"{who} burst KiB per request", "KiB", seen.peak_kib / seen.n)
     if seen.errors:
         kinds: dict[str, int] = {}
@@ -527,6 +528,7 @@ def tables(figures: Figures, args: argparse.Namespace) -> str:
         row("burst: first request written to last answer", "burst go to last")
         row("burst: the generator opening its connections (before the requests)", "burst connect")
         row("burst: the generator writing its requests", "burst send")
+        row("burst: the generator's CPU, go to last answer (2 cores in all)", "burst generator CPU")
         row("burst: server memory per request (peak RSS rise)", "burst KiB per request")
     for label, name, target in [
         (
