@@ -135,9 +135,11 @@ class Settings:
     """Hosts started and locked down ahead of need, to replace a killed one at once."""
     host_memory_mb: int = 1024
     """Resident memory a host may reach before it is replaced."""
-    host_max_runs: int = 20_000
-    """Runs after which a host is recycled gracefully (0: never): pythonmonkey keeps a few KB
-    of every run, so a host that served many grows until the memory limit would kill it."""
+    host_max_runs: int = 100_000
+    """Runs after which a host is recycled gracefully (0: never): pythonmonkey keeps under a
+    KB of every run of a warm module (76 MiB per 100,000 hello-world requests), so a host that
+    served many grows until the memory limit would kill it. ``host_recycle_mb`` catches a
+    function that leaks faster; a recycle costs a host start (0.5-0.7 s of CPU)."""
     host_recycle_mb: int = 0
     """Resident memory past which a host is recycled gracefully; 0: three quarters of
     ``host_memory_mb`` (see ``host_recycle_bytes``)."""

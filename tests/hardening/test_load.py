@@ -160,7 +160,7 @@ async def run_many(
 # 95c479b it was worse: every Python str handed to JavaScript became a JSExternalString that
 # pythonmonkey 1.4.1 finalizes with a linear scan (PythonExternalString::finalize), so one GC
 # sweep froze a host for seconds and the watchdog killed it as cpu_time_exceeded. What keeps
-# hosts flat is recycling: after VORTEX_HOST_MAX_RUNS runs (default 20,000) a host is retired
+# hosts flat is recycling: after VORTEX_HOST_MAX_RUNS runs (default 100,000) a host is retired
 # behind a warm spare, finishes its runs and stops, as gunicorn's max_requests does. The load
 # tests use a small N so that "flat" can be measured in a few thousand runs.
 RECYCLE_AFTER = 1_000
