@@ -48,8 +48,10 @@ export function makeTimers(live) {
         if (!state.done) end(state, null, describeThrown(state, err));
         return;
       }
-      // Not at once: what the callback awaited or chained runs before the run may end.
-      settleLater(state);
+      // Not at once: what the callback awaited or chained runs before the run may end. A
+      // module run ends by its response, waitUntil promises and calls, each of which checks
+      // for itself, so a timer changes nothing there: no check (a timer and a turn less).
+      if (!state.module) settleLater(state);
     };
     state.timers.set(id, host.setTimer(fire, delay));
     return id;
@@ -67,7 +69,7 @@ export function makeTimers(live) {
     state.timers.delete(id);
     // Cleared from a callback (or a promise reaction), the rest of it still runs: the run
     // may end only after it.
-    settleLater(state);
+    if (!state.module) settleLater(state);
   }
   return {
     setTimeout: (callback, ms, ...args) => schedule(callback, ms, args, false),
@@ -142,7 +144,7 @@ export function makeFetch(state) {
     },
     cancel(fid) {
       host.fetchAbort(state.id, fid);
-      settleLater(state);
+      if (!state.module) settleLater(state);
     },
     check() {
       guardAlive(state);

@@ -7,7 +7,9 @@ export function deliver(id, fid, resultJson, bodyBytes) {
   const state = runs.get(id);
   if (!state) return;
   if (state.fetcher !== null) state.fetcher.deliver(fid, resultJson, bodyBytes);
-  settleLater(state);
+  // A module run does not wait for its fetches (only for its response, waitUntil promises
+  // and binding calls, which check for themselves): no check for it.
+  if (!state.module) settleLater(state);
 }
 
 export function answer(id, cid, answerJson, bodyBytes) {
