@@ -337,3 +337,14 @@ async def test_the_global_of_a_service_worker(
                 "crypto": "function",
                 "now": "number",
             }
+
+
+async def test_the_api_shows_a_service_worker_as_one(http: aiohttp.ClientSession) -> None:
+    worker = await deployed(http, HELLO)
+    plain = await deployed(http, "Vortex.return(1);")
+    for name, kind in ((worker, "service-worker"), (plain, "script")):
+        async with http.get(f"/functions/{name}") as response:
+            assert (await response.json())["kind"] == kind, name
+        async with http.get("/functions", params={"prefix": name}) as response:
+            listed = (await response.json())["functions"]
+        assert {f["name"]: f["kind"] for f in listed}[name] == kind
