@@ -227,3 +227,86 @@ async def test_typescript_scripts_get_kv_too(http: aiohttp.ClientSession) -> Non
         body = await response.json()
         assert response.status == 200, body
     assert (await execute(http, body["function_id"]))["output"] == "typed"
+
+
+async def test_a_bulk_get_answers_a_map_of_up_to_100_keys(
+    run: Callable[[str], Awaitable[dict[str, Any]]],
+) -> None:
+    body = await run(
+        """
+        await Vortex.kv.put("a", "apple");
+        await Vortex.kv.put("b", JSON.stringify({ n: 2 }), { metadata: { owner: "Ada" } });
+        const texts = await Vortex.kv.get(["b", "missing", "a", "b"]);
+        const jsons = await Vortex.kv.get(["b", "nope"], "json");
+        const typed = await Vortex.kv.get(["b"], { type: "json", cacheTtl: 60 });
+        const meta = await Vortex.kv.getWithMetadata(["a", "b", "missing"], "json").catch((e) => e.name);
+        const metaText = await Vortex.kv.getWithMetadata(["a", "b", "missing"]);
+        const hundred = Array.from({ length: 100 }, (_, i) => "k" + i);
+        const full = await Vortex.kv.get(hundred);
+        const errors = {};
+        const attempt = async (label, f) => {
+          try { await f(); errors[label] = "no error"; }
+          catch (e) { errors[label] = e.code || e.name; }
+        };
+        await attempt("101 keys", () => Vortex.kv.get([...hundred, "k100"]));
+        await attempt("no keys", () => Vortex.kv.get([]));
+        await attempt("arrayBuffer", () => Vortex.kv.get(["a"], "arrayBuffer"));
+        await attempt("stream", () => Vortex.kv.getWithMetadata(["a"], { type: "stream" }));
+        await attempt("empty key", () => Vortex.kv.get(["a", ""]));
+        await attempt("not json", () => Vortex.kv.get(["a"], "json"));
+        Vortex.return({
+          isMap: texts instanceof Map,
+          texts: [...texts.entries()],
+          jsons: Object.fromEntries(jsons),
+          typed: Object.fromEntries(typed),
+          meta,
+          metaText: [...metaText.entries()],
+          full: [full.size, full.get("k0"), full.get("k99")],
+          errors,
+        });
+        """
+    )
+    assert body.get("error") is None, body
+    assert body["output"] == {
+        "isMap": True,
+        # In the order asked, each key once.
+        "texts": [["b", '{"n":2}'], ["missing", None], ["a", "apple"]],
+        "jsons": {"b": {"n": 2}, "nope": None},
+        "typed": {"b": {"n": 2}},
+        "meta": "SyntaxError",  # "apple" is no JSON: the whole get fails, as in Workers
+        "metaText": [
+            ["a", {"value": "apple", "metadata": None}],
+            ["b", {"value": '{"n":2}', "metadata": {"owner": "Ada"}}],
+            ["missing", None],
+        ],
+        "full": [100, None, None],
+        "errors": {
+            "101 keys": "TypeError",
+            "no keys": "TypeError",
+            "arrayBuffer": "TypeError",
+            "stream": "TypeError",
+            "empty key": "kv_invalid_key",
+            "not json": "SyntaxError",
+        },
+    }, body
+
+
+async def test_a_bulk_get_is_one_operation(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # As in Workers, where a bulk read counts once against the operations of an invocation.
+    proc = server_factory({"VORTEX_KV_MAX_OPERATIONS": "2"})
+    code = """
+    const keys = Array.from({ length: 100 }, (_, i) => "k" + i);
+    const results = [];
+    for (let i = 0; i < 3; i++) {
+      try { results.push((await Vortex.kv.get(keys)).size); }
+      catch (e) { results.push(e.code); }
+    }
+    Vortex.return(results);
+    """
+    async with aiohttp.ClientSession(base_url=proc.url) as http:
+        async with http.post("/deploy", json={"code": code}) as response:
+            function_id = (await response.json())["function_id"]
+        body = await execute(http, function_id)
+    assert body["output"] == [100, 100, "binding_call_limit_exceeded"], body

@@ -147,10 +147,10 @@ class DataPlane:
         return None if namespace is None else self.pool.host_for_connection_now(namespace)
 
     def warm(self, record: FunctionRecord) -> None:
-        """A module just deployed: its route goes to the hosts now, and each makes an instance,
-        so that the first request finds one (a hostname's first route would otherwise be asked
-        for, and the instance made, on the request's path)."""
-        if not self.port or record.kind != "module" or self.pool.dedicated_hosts:
+        """A module or service worker just deployed: its route goes to the hosts now, and each
+        makes an instance, so that the first request finds one (a hostname's first route would
+        otherwise be asked for, and the instance made, on the request's path)."""
+        if not self.port or record.kind == "script" or self.pool.dedicated_hosts:
             return
         cached = self.registry.cached(record.id)
         if cached is None:

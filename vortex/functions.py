@@ -32,6 +32,7 @@ from vortex.errors import (
 from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript, is_built_script
+from vortex.serviceworker import kind_of
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
 from vortex.storage.index import Entry, FunctionIndex, entry_of
 from vortex.storage.names import NAME, TRIGGER_SEPARATOR, NamePointer, VersionRef, parse_ref
@@ -170,7 +171,7 @@ class FunctionRegistry:
             size=size,
             created_at=iso_utc(time.time()),
             filename=filename,
-            kind="module" if isinstance(code, ModuleBundle) else "script",
+            kind=kind_of(code),
             namespace=namespace,
         )
         if name is None:

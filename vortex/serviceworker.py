@@ -14,11 +14,15 @@ goes there, so plain scripts run exactly as they always have.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from vortex.cache import BoundedCache
-from vortex.functions import Code
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript
+from vortex.storage.base import FunctionKind
+
+if TYPE_CHECKING:
+    from vortex.functions import Code  # which imports this module
 
 _REGISTERS = re.compile(r"""\baddEventListener\s*\(\s*(['"`])(?:fetch|scheduled)\1""")
 
@@ -44,6 +48,13 @@ def is_service_worker(code: Code) -> bool:
     if isinstance(code, ModuleBundle):
         return False
     return _registers(code.script if isinstance(code, BuiltScript) else code)
+
+
+def kind_of(code: Code) -> FunctionKind:
+    """What a function of ``code`` is, as its record keeps it and the API shows it."""
+    if isinstance(code, ModuleBundle):
+        return "module"
+    return "service-worker" if is_service_worker(code) else "script"
 
 
 def takes_events(code: Code) -> bool:

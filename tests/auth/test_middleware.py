@@ -91,8 +91,12 @@ async def test_no_keys_beyond_loopback_refuses(
     aiohttp_client: ClientFactory, keys: ApiKeys
 ) -> None:
     client = await aiohttp_client(make_app(keys, open_without_keys=False))
-    assert await error_of(await client.get("/functions")) == (401, "unauthorized")
-    assert (await client.get("/health")).status == 200
+    refused = await client.get("/functions")
+    assert await error_of(refused) == (401, "unauthorized")
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="vortex"'
+    healthy = await client.get("/health")
+    assert healthy.status == 200
+    assert "WWW-Authenticate" not in healthy.headers
 
 
 async def test_with_keys_every_api_route_needs_one(
@@ -103,9 +107,12 @@ async def test_with_keys_every_api_route_needs_one(
     for method, path in [("GET", "/functions"), ("POST", "/deploy"), ("GET", "/nowhere")]:
         response = await client.request(method, path)
         assert await error_of(response) == (401, "unauthorized"), path
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="vortex"', path
     for header in [f"Bearer {token}x", "Bearer", f"Basic {token}", token, "Bearer vx_acme_"]:
         response = await client.get("/functions", headers={"Authorization": header})
         assert await error_of(response) == (401, "unauthorized"), header
+        # RFC 9110: a 401 names the scheme it takes.
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="vortex"', header
     for header in [f"Bearer {token}", f"bearer   {token} "]:
         response = await client.get("/functions", headers={"Authorization": header})
         assert response.status == 200
@@ -139,10 +146,9 @@ async def test_scopes(aiohttp_client: ClientFactory, keys: ApiKeys) -> None:
         403,
         "forbidden",
     )
-    assert await error_of(await client.get("/functions", headers=bearer(metrics_token))) == (
-        403,
-        "forbidden",
-    )
+    wrong_scope = await client.get("/functions", headers=bearer(metrics_token))
+    assert await error_of(wrong_scope) == (403, "forbidden")
+    assert "WWW-Authenticate" not in wrong_scope.headers  # the key was fine: only 401 asks
 
 
 async def test_websocket_by_header_or_subprotocol(

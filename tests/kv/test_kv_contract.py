@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from vortex.kv import KV
+from vortex.kv import KV, service
+from vortex.kv.errors import KVInvalidKey, KVKeyTooLong, KVValueTooLarge
 
 FN = "11111111-1111-4111-8111-111111111111"
 OTHER = "22222222-2222-4222-8222-222222222222"
@@ -23,6 +24,34 @@ async def test_put_get_overwrite_delete(kv: KV) -> None:
     await kv.delete(FN, "greeting")
     assert await kv.get(FN, "greeting") is None
     await kv.delete(FN, "greeting")  # deleting an absent key is fine
+
+
+async def test_a_bulk_get_answers_each_key_in_order(kv: KV) -> None:
+    await kv.put(FN, "a", "apple", metadata={"n": 1})
+    await kv.put(FN, "b", "")
+    await kv.put(OTHER, "c", "not this function's")
+    entries = await kv.get_entries(FN, ["b", "c", "a"])
+    assert [None if e is None else (e.text(), e.metadata_value()) for e in entries] == [
+        ("", None),
+        None,
+        ("apple", {"n": 1}),
+    ]
+    # Every key is checked before any is read; 1 to 100 keys.
+    for keys in (["a", ""], [], ["k"] * 101, "a"):
+        with pytest.raises(KVInvalidKey):
+            await kv.get_entries(FN, keys)
+    with pytest.raises(KVKeyTooLong):
+        await kv.get_entries(FN, ["a", "k" * 513])
+
+
+async def test_a_bulk_get_is_bounded_in_bytes(kv: KV, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What one answer may carry to a host: a value limit raised far enough would pass it.
+    monkeypatch.setattr(service, "MAX_BULK_BYTES", 10)
+    await kv.put(FN, "a", "12345")
+    await kv.put(FN, "b", "123456")
+    assert len(await kv.get_entries(FN, ["a", "a"])) == 2
+    with pytest.raises(KVValueTooLarge):
+        await kv.get_entries(FN, ["a", "b"])
 
 
 async def test_unicode_and_empty_values(kv: KV) -> None:

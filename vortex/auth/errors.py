@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from vortex.errors import BadRequest, NotFound, Unavailable, VortexError
 
 
@@ -10,6 +13,8 @@ class Unauthorized(VortexError):
 
     status = 401
     code = "unauthorized"
+    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": 'Bearer realm="vortex"'}
+    """RFC 9110 requires it on a 401: the scheme the API takes (``Authorization: Bearer``)."""
 
 
 class Forbidden(VortexError):

@@ -33,6 +33,7 @@ from vortex.modules.errors import BuildUnavailable
 from vortex.modules.refusals import column_in, refusal_of
 from vortex.modules.script import BuiltScript, build_script
 from vortex.modules.sourcemap import BundleMap
+from vortex.serviceworker import kind_of
 from vortex.storage.base import FunctionRecord
 from vortex.storage.index import check_prefix
 from vortex.storage.names import check_name
@@ -228,6 +229,8 @@ async def list_functions(request: web.Request) -> web.Response:
 async def show_function(request: web.Request) -> web.Response:
     record, code = await request.app[REGISTRY].code_of(await resolve(request))
     shown = await _shown(request, record)
+    # From the code itself: a service worker deployed before records kept the kind says so too.
+    shown["kind"] = kind_of(code)
     if isinstance(code, ModuleBundle):
         shown.update(code=code.files[code.entry], entry=code.entry, files=code.files)
     elif isinstance(code, BuiltScript):

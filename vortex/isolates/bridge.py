@@ -748,16 +748,18 @@ class Host:
             loop.call_soon(self.runtime.run, *common, context=run.context)
 
     def warm(self, route: Route) -> None:
-        """Make an instance of ``route``'s module before its first request (after a deploy), so
-        that request finds it warm, as Workers start an isolate ahead of traffic: its top-level
-        code runs now, under the function's limits; its logs, fetches and record are dropped."""
-        if not route.module or not route.instance:
+        """Make an instance of ``route``'s module or service worker before its first request
+        (after a deploy), so that request finds it warm, as Workers start an isolate ahead of
+        traffic: its top-level code runs now, under the function's limits; its logs, fetches,
+        binding calls and record are dropped (a script that turns out to be no worker ends
+        there, and keeps nothing)."""
+        if not (route.module or route.service_worker) or not route.instance:
             return
         inv = next(self._local_ids)
         run = self._begin(inv, route.limits)
         self.local[inv] = LocalRun(_NoAnswer(), route.function_id, "", silent=True)
         asyncio.get_running_loop().call_soon(
-            self.runtime.warmModule,
+            self.runtime.warmModule if route.module else self.runtime.warmWorker,
             inv,
             route.code,
             route.limits_json,

@@ -9,7 +9,10 @@ What crosses (harness: ``js/src/harness/bindings.js``): ``put`` sends a text val
 arguments, or bytes (an ArrayBuffer, a view, a stream read whole) as the call's body. ``get``
 asks ``as`` ``"text"`` or ``"bytes"`` and is answered ``null`` when the key is absent, else
 ``{value?, metadata?}``: text in ``value`` (decoded here, once, as Workers KV decodes it), bytes
-as the answer's body; ``metadata`` only when the key has some.
+as the answer's body; ``metadata`` only when the key has some. ``getMany`` (a bulk get, text only
+as in Workers) takes ``keys``, up to 100, and is answered a list of what ``get`` answers, one per
+key in their order: one call, so one operation against the run's limit, as a bulk read is one
+in Workers.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ def kv_binding(kv: KV, namespace: str) -> Binding:
             if op == "get":
                 entry = await kv.get_entry(namespace, args.get("key"))  # type: ignore[arg-type]
                 return _answer(entry, args.get("as") == "bytes")
+            if op == "getMany":
+                entries = await kv.get_entries(namespace, args.get("keys"))
+                return [_answer(entry, False) for entry in entries]
             if op == "put":
                 await kv.put(
                     namespace,

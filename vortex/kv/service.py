@@ -11,6 +11,7 @@ and no call takes a key without one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import math
@@ -40,6 +41,12 @@ MIN_TTL_SECONDS = 1
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
 """Past ten years, a TTL is a mistake (milliseconds given for seconds) rather than a wish."""
 _CURSOR_PREFIX = "k1."
+MAX_BULK_KEYS = 100
+"""Keys in one bulk get (``get([...])``), as in Workers KV."""
+MAX_BULK_BYTES = 16 << 20
+"""Bytes of the values one bulk get answers, as Workers KV bounds the total: the answer crosses
+to the host as one frame (``protocol.MAX_FRAME``, 64 MiB), and text that is not UTF-8 may
+triple as it is decoded. Never reached with the default value limit (100 × 128 KiB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,22 @@ class KV:
     async def get_entry(self, function_id: str, key: str) -> KVEntry | None:
         """The value's bytes and its metadata, or ``None``."""
         return await self.store.get(function_id, self._key(key))
+
+    async def get_entries(self, function_id: str, keys: object) -> list[KVEntry | None]:
+        """The entries of up to ``MAX_BULK_KEYS`` keys, in their order (``None`` for each absent
+        one): every key is checked before any is read, and the reads go to the store together."""
+        if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_BULK_KEYS:
+            raise KVInvalidKey(f"a bulk get takes a list of 1 to {MAX_BULK_KEYS} keys")
+        checked = [self._key(key) for key in keys]
+        entries = await asyncio.gather(*(self.store.get(function_id, k) for k in checked))
+        total = sum(len(entry.value) for entry in entries if entry is not None)
+        if total > MAX_BULK_BYTES:
+            raise KVValueTooLarge(
+                f"the values of a bulk get add up to {total} bytes; the limit is "
+                f"{MAX_BULK_BYTES} bytes: get fewer keys at once",
+                limit=MAX_BULK_BYTES,
+            )
+        return entries
 
     async def put(
         self,

@@ -18,6 +18,9 @@ from vortex.health import BackendHealth
 from vortex.storage.keyindex import KeyIndex
 from vortex.storage.names import NamePointer
 
+FunctionKind = Literal["script", "module", "service-worker"]
+"""What a function is, as the API shows it."""
+
 
 @dataclass(frozen=True, slots=True)
 class FunctionRecord:
@@ -26,8 +29,10 @@ class FunctionRecord:
     size: int
     created_at: str
     filename: str = "index.js"
-    kind: Literal["script", "module"] = "script"
-    """A module's code blob is a ``vortex.modules.bundle`` (its files and built script)."""
+    kind: FunctionKind = "script"
+    """A module's code blob is a ``vortex.modules.bundle`` (its files and built script);
+    ``"service-worker"`` is a script in Workers' service-worker syntax (``vortex.serviceworker``),
+    stored as any script is."""
     env: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     """Stored with the record (the data directory or bucket must be protected accordingly) and
@@ -80,7 +85,7 @@ class FunctionRecord:
             size=fields["size"],
             created_at=fields["created_at"],
             filename=fields.get("filename", "index.js"),
-            kind="module" if fields.get("kind") == "module" else "script",
+            kind=_kind_of(fields),
             env=dict(fields.get("env") or {}),
             secrets=dict(fields.get("secrets") or {}),
             allow_hosts=tuple(fields.get("allow_hosts") or ()),
@@ -90,6 +95,17 @@ class FunctionRecord:
             schedules=_schedules_of(fields),
             routes=tuple(fields.get("routes") or ()),
         )
+
+
+def _kind_of(fields: dict[str, Any]) -> FunctionKind:
+    # Older nodes wrote "script" for service workers too; they read "service-worker" as one.
+    match fields.get("kind"):
+        case "module":
+            return "module"
+        case "service-worker":
+            return "service-worker"
+        case _:
+            return "script"
 
 
 def _schedules_of(fields: dict[str, Any]) -> tuple[str, ...]:

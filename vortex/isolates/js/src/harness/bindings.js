@@ -27,6 +27,9 @@ function callBinding(state, binding, op, args, body) {
 }
 
 const GET_TYPES = ['text', 'json', 'arrayBuffer', 'stream'];
+// A bulk get (`get([...keys])`), as in Workers: up to 100 keys, as text or JSON only.
+const MAX_BULK_KEYS = 100;
+const BULK_TYPES = ['text', 'json'];
 
 function typeOf(options) {
   // `cacheTtl` is accepted and ignored: reads go to the store itself, there is no edge cache.
@@ -96,11 +99,44 @@ export function makeKv(live, describe) {
     const bytes = type === 'arrayBuffer' || type === 'stream';
     return call('get', { key, as: bytes ? 'bytes' : 'text' }).then((answer) => shape(type, answer));
   };
+  // A bulk get: one call for every key (one operation, as in Workers), answered a list in the
+  // keys' order; resolves to a Map of key → shape(value, metadata), null for an absent key.
+  const readMany = (keys, options, shape) => {
+    let type;
+    let list;
+    try {
+      type = typeOf(options);
+      if (!BULK_TYPES.includes(type)) {
+        throw new TypeError('KV get of several keys takes type "text" or "json", got "' + type + '"');
+      }
+      list = Array.from(keys);
+      if (list.length === 0 || list.length > MAX_BULK_KEYS) {
+        throw new TypeError('KV get takes 1 to ' + MAX_BULK_KEYS + ' keys at once, got ' + list.length);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return call('getMany', { keys: list }).then((answer) => {
+      const found = new Map();
+      list.forEach((key, at) => {
+        const entry = answer.result[at];
+        if (entry === null) {
+          found.set(key, null);
+          return;
+        }
+        const value = type === 'json' ? JSON.parse(entry.value) : entry.value;
+        found.set(key, shape(value, entry.metadata === undefined ? null : entry.metadata));
+      });
+      return found;
+    });
+  };
   return harden({
     get(key, options) {
+      if (Array.isArray(key)) return readMany(key, options, (value) => value);
       return read(key, options, (type, answer) => (answer.result === null ? null : valueOf(type, answer)));
     },
     getWithMetadata(key, options) {
+      if (Array.isArray(key)) return readMany(key, options, (value, metadata) => ({ value, metadata }));
       return read(key, options, (type, answer) => {
         if (answer.result === null) return { value: null, metadata: null };
         const metadata = answer.result.metadata === undefined ? null : answer.result.metadata;

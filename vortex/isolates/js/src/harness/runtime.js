@@ -13,7 +13,7 @@ import { errorLine, writeLog } from './logs.js';
 import { boundTo, checkTimerRoom, makeFetch, makePerformance, makeQueueMicrotask } from './endowments.js';
 import { osRandom, prepareMath } from './random.js';
 import { run } from './script.js';
-import { runWorker } from './serviceworker.js';
+import { runWorker, warmWorker } from './serviceworker.js';
 import { runModule, runScheduled, warmModule } from './handlers.js';
 import { abort, answer, deliver, drained } from './frames.js';
 import { check } from './check.js';
@@ -86,5 +86,5 @@ export function makeRuntime(pythonHost) {
   definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
   definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(boundTo(runOfThisTurn()))));
 
-  return harden({ run, runWorker, runModule, warmModule, runScheduled, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check, active: () => runs.size });
+  return harden({ run, runWorker, warmWorker, runModule, warmModule, runScheduled, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check, active: () => runs.size });
 }

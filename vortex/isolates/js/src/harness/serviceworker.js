@@ -233,6 +233,31 @@ export function runWorker(id, code, limitsJson, filename, envJson, bindingsJson,
     serve(state, kept, requestJson, bodyBytes, scheduledJson);
     return;
   }
+  startWorker(state, code, instanceKey, envJson, bindingsJson, (worker) => {
+    if (!state.returned && worker.registry.serves()) {
+      serve(state, worker, requestJson, bodyBytes, scheduledJson);
+      return;
+    }
+    // Not a service worker after all: it ends as any script does (script.js).
+    if (state.returned) settleIfIdle(state);
+    else settleLater(state);
+  });
+}
+
+// An instance made ahead of the first event, after a deploy (as handlers.js warmModule): the
+// top level runs now, silently, and the instance is kept if it registered a listener and left
+// nothing pending. A script that turns out not to be a worker ends here, whatever it left
+// running: its work is a run's, and none was asked for.
+export function warmWorker(id, code, limitsJson, filename, envJson, bindingsJson, instanceKey) {
+  const state = newState(id, limitsJson, filename, false);
+  startWorker(state, code, instanceKey, envJson, bindingsJson, (worker) => {
+    if (!state.returned && worker.registry.serves()) serve(state, worker, null, null, null);
+    else end(state, null, null);
+  });
+}
+
+// Evaluates a new instance's top level; `settled(worker)` once its body has settled.
+function startWorker(state, code, instanceKey, envJson, bindingsJson, settled) {
   let worker;
   let body;
   try {
@@ -245,13 +270,7 @@ export function runWorker(id, code, limitsJson, filename, envJson, bindingsJson,
   body().then(
     () => {
       state.bodySettled = true;
-      if (!state.returned && worker.registry.serves()) {
-        serve(state, worker, requestJson, bodyBytes, scheduledJson);
-        return;
-      }
-      // Not a service worker after all: it ends as any script does (script.js).
-      if (state.returned) settleIfIdle(state);
-      else settleLater(state);
+      if (!state.done) settled(worker);
     },
     (err) => {
       if (!state.done) end(state, null, describeThrown(state, err));
