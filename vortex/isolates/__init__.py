@@ -35,6 +35,8 @@ In a host:
     hostroutes.py, route.py   hostnames to functions, asked of the supervisor and kept
     interrupt.py      stopping a runaway turn from a CPU-time timer (SpiderMonkey's interrupt)
     growth.py         memory growth per run, turn by turn
+    idlegc.py, collection.py   collecting when idle; every collection asked beneath a
+                      frame of JavaScript, which keeps the compiled code
     jobloop.py        pythonmonkey's promise jobs: a queue of their own, run at the end of
                       the turn of the run that queued them (the microtask checkpoint)
     js/               the JavaScript side: js/src/harness (runs, instances; its runtime.js

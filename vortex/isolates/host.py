@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import ctypes
 import gc
 import os
 import socket
@@ -23,6 +22,7 @@ from typing import Any
 
 from vortex.isolates import protocol
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
+from vortex.isolates.collection import beneath_javascript, collect_garbage
 from vortex.isolates.growth import GrowthWatch
 from vortex.isolates.hostroutes import RouteTable
 from vortex.isolates.httpserve import FunctionServer, ListenerConfig
@@ -37,10 +37,6 @@ HARNESS_NAME = "harness.js"
 bundle: js/dist in a checkout, where the Dockerfile installs both in an image."""
 LOL_HTML_NAME = "lol_html.wasm"
 """lol-html's WebAssembly, for HTMLRewriter (js/src/lolhtml.js), lies beside them too."""
-try:
-    _MALLOC_TRIM: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
-except (OSError, AttributeError):  # not glibc: freed memory shows later, if at all
-    _MALLOC_TRIM = None
 # pythonmonkey's own web globals are backed by Python objects (its atob, URL, XMLHttpRequest...).
 # They are deleted before the web APIs bundle loads, so no library in it can pick one up.
 PYTHONMONKEY_WEB_GLOBALS = (
@@ -143,15 +139,6 @@ def _ignore_js_rejections(loop: asyncio.AbstractEventLoop, context: dict[str, An
     if exception is not None and type(exception).__module__.startswith("pythonmonkey"):
         return
     loop.default_exception_handler(context)
-
-
-def collect_garbage(collect: Callable[[], Any]) -> None:
-    """A full collection, then what it freed handed back to the system: the engine frees with
-    malloc, which keeps freed memory (big buffers included) in its arenas, so the host's
-    resident size, by which runs and hosts are measured, would not show what was freed."""
-    collect()
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 def _read_or_none(path: Path) -> bytearray | None:
@@ -272,10 +259,12 @@ async def serve(
     loop.set_exception_handler(_ignore_js_rejections)
     import pythonmonkey as pm  # loaded by boot() already
 
-    host = Host(None, send, collect=lambda: collect_garbage(pm.collect))
+    keeping_code = beneath_javascript(pm.collect)
+    host = Host(None, send, collect=lambda: collect_garbage(keeping_code))
     host.backlog = write_transport.get_write_buffer_size
     host.runtime = prepare()(host.for_javascript())
     growth = GrowthWatch(clock)
+    # Called inside the interrupt callback, beneath the running script already.
     interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
     install_turn_clock(clock, host, growth, interrupter)
     for problem in (check_muting(loop), check_job_wrappers(loop)):
