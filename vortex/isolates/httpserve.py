@@ -45,6 +45,7 @@ from vortex.isolates.outcome import (
 from vortex.isolates.protocol import AccessRecord, Listen
 from vortex.isolates.route import Route
 from vortex.isolates.runsocket import LocalSocket
+from vortex.isolates.subrequests import LOOP_DETECTED, LOOP_HEADER, MAX_HOPS, hops_of
 from vortex.isolates.wsconn import (
     HANDSHAKE_REFUSED,
     ClientGone,
@@ -152,6 +153,8 @@ class _Request:
     forwarded_proto: str = ""
     forwarded_for: str = ""
     run_id: str = ""
+    hops: int = 0
+    """Its ``x-vortex-loop`` hop count: how many runs of functions fetched their way to it."""
     body: list[bytes] = field(default_factory=list)
     body_size: int = 0
     keep_alive: bool = True
@@ -411,6 +414,8 @@ class HttpConnection(asyncio.Protocol):
             request.forwarded_proto = text
         elif lower == "x-vortex-run-id":
             request.run_id = text[:64]
+        elif lower == LOOP_HEADER:
+            request.hops = max(request.hops, hops_of(text))
         elif lower in CLIENT_IP_HEADERS:
             return  # the listener's to set (_run): a client must not choose its address
         elif lower == "x-forwarded-for":
@@ -489,6 +494,15 @@ class HttpConnection(asyncio.Protocol):
         request.function_id = route.function_id
         if self._server.draining:
             request.keep_alive = False
+        if request.hops >= MAX_HOPS:
+            self._write_error(
+                request,
+                508,
+                LOOP_DETECTED,
+                f"The request went through {request.hops} runs of functions that fetched it "
+                f"on (its {LOOP_HEADER} header): a loop, refused at {MAX_HOPS}",
+            )
+            return
         if route.elsewhere:
             request.keep_alive = False
             self._write_error(
@@ -533,7 +547,7 @@ class HttpConnection(asyncio.Protocol):
         request.run_id = run_id
         request.ran = True
         responder = _Responder(self, request)
-        self._server.host.start_local_run(route, meta, body, responder, run_id)
+        self._server.host.start_local_run(route, meta, body, responder, run_id, request.hops)
 
     def response_done(self, request: _Request) -> None:
         """The response to ``request`` is written whole: on to the next one, if any."""

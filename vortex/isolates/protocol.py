@@ -274,6 +274,8 @@ class Fetch(RunFrame, tag="fetch"):
     headers: list[tuple[str, str]]
     redirect: str
     body: bytes | None
+    hops: int = 0
+    """The hop count of the request that started the run (``subrequests.LOOP_HEADER``)."""
 
 
 class FetchAbort(RunFrame, tag="fetch_abort"):
