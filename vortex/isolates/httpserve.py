@@ -48,6 +48,7 @@ from vortex.isolates.runsocket import LocalSocket
 from vortex.isolates.subrequests import LOOP_DETECTED, LOOP_HEADER, MAX_HOPS, hops_of
 from vortex.isolates.wsconn import (
     HANDSHAKE_REFUSED,
+    MAX_LIFETIME,
     ClientGone,
     Handshake,
     Refusal,
@@ -107,6 +108,8 @@ class ListenerConfig:
     client's address from ``X-Forwarded-For`` (``clientip.py``)."""
     debug_host_header: bool = False
     """Answer with ``x-vortex-host``, this host's pid (tests of dedicated hosts)."""
+    ws_lifetime: float = MAX_LIFETIME
+    """Seconds a WebSocket stays open at most; its idle limit is ``idle_timeout``."""
 
     @classmethod
     def from_frame(cls, frame: Listen) -> ListenerConfig:
@@ -116,6 +119,7 @@ class ListenerConfig:
             idle_timeout=frame.idle_timeout,
             trust_proxy=frame.trust_proxy,
             debug_host_header=frame.debug_host_header,
+            ws_lifetime=frame.ws_lifetime,
         )
 
 
@@ -593,6 +597,7 @@ class HttpConnection(asyncio.Protocol):
             events,
             server.config.idle_timeout,
             lambda gone: server.socket_gone(gone, address),
+            server.config.ws_lifetime,
         )
         request.status = 101
         self.logged(request)

@@ -212,6 +212,8 @@ class Listen(Frame, tag="listen"):
     debug_host_header: bool
     access_records: bool = True
     """Whether to send an ``AccessRecord`` per request (the server logs access lines)."""
+    ws_lifetime: float = 3600.0
+    """Seconds a WebSocket stays open at most (``wsconn.MAX_LIFETIME``)."""
 
 
 class Drain(Frame, tag="drain"):
