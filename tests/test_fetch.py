@@ -5,6 +5,8 @@ upstream is a local aiohttp server started by the test."""
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -98,11 +100,9 @@ def fetch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 Runner = Callable[..., Awaitable[dict[str, Any]]]
 
 
-@pytest.fixture
-async def run_with(fetch_server: ServerProcess) -> Any:
-    async with aiohttp.ClientSession(base_url=fetch_server.url) as http:
-
-        async def _run(code: str, **deploy: Any) -> dict[str, Any]:
+def _runner(server: ServerProcess) -> Runner:
+    async def _run(code: str, **deploy: Any) -> dict[str, Any]:
+        async with aiohttp.ClientSession(base_url=server.url) as http:
             async with http.post("/deploy", json={"code": code, **deploy}) as response:
                 body = await response.json()
                 assert response.status == 200, body
@@ -110,7 +110,12 @@ async def run_with(fetch_server: ServerProcess) -> Any:
                 result: dict[str, Any] = await response.json()
                 return result
 
-        yield _run
+    return _run
+
+
+@pytest.fixture
+async def run_with(fetch_server: ServerProcess) -> Any:
+    return _runner(fetch_server)
 
 
 async def outcome_of(run: Runner, expr: str, **deploy: Any) -> Any:
@@ -308,6 +313,102 @@ async def test_fetch_from_a_module_function(
             function_id = (await response.json())["function_id"]
         async with http.get(fetch_server.fn_url(function_id)) as response:
             assert await response.text() == "upstream saw t0k"
+
+
+async def test_every_fetch_carries_one_hop_more_than_its_runs_request(
+    fetch_server: ServerProcess, upstream: Upstream
+) -> None:
+    """``x-vortex-loop``: 1 from a run no request started, the request's count + 1 from a
+    listener run; a function cannot set it itself."""
+    out = await outcome_of(
+        _runner(fetch_server),
+        f"""
+        const seen = await (await fetch('{upstream.url}/echo', {{
+          headers: {{ 'X-Vortex-Loop': '0' }} }})).json();
+        return seen.headers['x-vortex-loop'];
+        """,
+        allow_hosts=["127.0.0.1"],
+    )
+    assert out == "1"
+    code = (
+        "export default {\n"
+        "  async fetch(request) {\n"
+        f"    const r = await fetch('{upstream.url}/echo', {{ headers: request.headers }});\n"
+        "    return new Response((await r.json()).headers['x-vortex-loop']);\n"
+        "  },\n"
+        "};\n"
+    )
+    async with aiohttp.ClientSession(base_url=fetch_server.url) as http:
+        async with http.post(
+            "/deploy", json={"code": code, "filename": "index.mjs", "allow_hosts": ["127.0.0.1"]}
+        ) as response:
+            function_id = (await response.json())["function_id"]
+        url = fetch_server.fn_url(function_id)
+        for sent, expected in ((None, "1"), ("0", "1"), ("7", "8"), ("x", "1"), ("15", "16")):
+            headers = {} if sent is None else {"X-Vortex-Loop": sent}
+            async with http.get(url, headers=headers) as response:
+                assert (response.status, await response.text()) == (200, expected), sent
+        for sent in ("16", "99", "1" * 5000):
+            async with http.get(url, headers={"X-Vortex-Loop": sent}) as response:
+                assert response.status == 508, sent
+                assert (await response.json())["error"]["code"] == "loop_detected"
+
+
+LOOP = """
+export default {
+  async fetch(request, env) {
+    const hops = request.headers.get('x-vortex-loop');
+    const inner = await fetch(env.SELF, { headers: { host: new URL(request.url).host } });
+    return Response.json({ hops, status: inner.status, inner: await inner.json() });
+  },
+};
+"""
+
+
+async def test_a_function_that_fetches_itself_through_its_route_stops_at_16_runs(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """The loop the hop count exists for: a route whose host is in the function's allow-list
+    (here the listener's address, with the route's Host, as a proxy in front would send it)."""
+    server = server_factory({"VORTEX_FETCH_ALLOW_PRIVATE": "1", "VORTEX_WALL_LIMIT_MS": "20000"})
+    host = f"loop-{uuid.uuid4().hex[:8]}.example.com"
+    name = f"loop-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        deploy = {
+            "code": LOOP,
+            "filename": "index.mjs",
+            "name": name,
+            "routes": [f"{host}/*"],
+            "allow_hosts": ["127.0.0.1"],
+            "env": {"SELF": f"http://127.0.0.1:{server.functions_port}/again"},
+        }
+        async with http.post("/deploy", json=deploy) as response:
+            assert response.status == 200, await response.text()
+        started = time.monotonic()
+        async with http.get(
+            f"http://127.0.0.1:{server.functions_port}/", headers={"Host": host}
+        ) as response:
+            assert response.status == 200, await response.text()
+            answer = await response.json()
+        elapsed = time.monotonic() - started
+        chain = []
+        while "hops" in answer:
+            chain.append((answer["hops"], answer["status"]))
+            answer = answer["inner"]
+        assert chain == [(None if i == 0 else str(i), 508 if i == 15 else 200) for i in range(16)]
+        assert answer["error"]["code"] == "loop_detected"
+        runs: list[Any] = []
+        for _ in range(50):  # records reach the history in batches
+            async with http.get(f"/functions/{name}/runs") as response:
+                runs = (await response.json())["runs"]
+            if len(runs) >= 16:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)
+        async with http.get(f"/functions/{name}/runs") as response:
+            runs = (await response.json())["runs"]
+        assert len(runs) == 16
+        print(f"16 runs of the loop in {elapsed * 1000:.0f} ms")
 
 
 async def test_private_addresses_are_refused_unless_the_operator_opts_in(

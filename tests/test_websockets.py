@@ -413,3 +413,69 @@ async def test_a_101_is_dated_as_every_answer_and_the_functions_own_date_wins(
             else:
                 assert dates[0] == expected
             assert (await ws.receive_str(timeout=5)) == "hi"
+
+
+async def test_idle_and_lifetime_limits_close_with_1001(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """The idle limit (``VORTEX_FUNCTIONS_IDLE_TIMEOUT_MS``) and the lifetime
+    (``VORTEX_FUNCTIONS_WS_LIFETIME_MS``), shortened: a client that leaves the host's ping
+    unanswered is closed after the idle limit; one that answers stays open past it, until the
+    lifetime closes it, however it answers."""
+    idle, lifetime = 1.0, 3.0
+    server = server_factory(
+        {
+            "VORTEX_FUNCTIONS_IDLE_TIMEOUT_MS": str(int(idle * 1000)),
+            "VORTEX_FUNCTIONS_WS_LIFETIME_MS": str(int(lifetime * 1000)),
+        }
+    )
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        function_id = await _deploy(http, ECHO)
+    async with aiohttp.ClientSession() as client:
+
+        async def silent() -> float:
+            ws = await client.ws_connect(server.fn_url(function_id), autoping=False)
+            opened = time.monotonic()
+            assert (await ws.receive_str(timeout=5)) == "hello"
+            ping = await ws.receive(timeout=5)
+            assert ping.type == aiohttp.WSMsgType.PING, ping
+            pinged = time.monotonic() - opened
+            assert idle / 2 - 0.2 <= pinged <= idle, pinged
+            closed = await ws.receive(timeout=5)
+            assert closed.type == aiohttp.WSMsgType.CLOSE, closed
+            assert (closed.data, closed.extra) == (1001, "The client answered nothing for 1 s")
+            await ws.close()
+            return time.monotonic() - opened
+
+        async def answering() -> float:
+            ws = await client.ws_connect(server.fn_url(function_id))  # autoping: pongs
+            opened = time.monotonic()
+            assert (await ws.receive_str(timeout=5)) == "hello"
+            closed = await ws.receive(timeout=lifetime + 5)
+            assert closed.type == aiohttp.WSMsgType.CLOSE, closed
+            assert (closed.data, closed.extra) == (
+                1001,
+                "The WebSocket was open for its maximum of 3 s",
+            )
+            await ws.close()
+            return time.monotonic() - opened
+
+        async def talking() -> None:
+            """Pongs answer the idle limit; it is still the same open socket past it."""
+            ws = await client.ws_connect(server.fn_url(function_id))
+            assert (await ws.receive_str(timeout=5)) == "hello"
+            # aiohttp answers pings inside receive() (a client that reads nothing answers none),
+            # whose timeout starts again after each ping.
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(idle * 2):
+                    await ws.receive()
+            await ws.send_str("still here")
+            assert (await ws.receive_str(timeout=5)) == "echo: still here"
+            await ws.close()
+
+        silent_for, answered_for, _ = await asyncio.gather(silent(), answering(), talking())
+    assert idle - 0.1 <= silent_for <= idle + 1.0, silent_for
+    assert lifetime - 0.1 <= answered_for <= lifetime + 1.0, answered_for
+    print(
+        f"silent client closed after {silent_for:.2f} s, answering one after {answered_for:.2f} s"
+    )

@@ -166,6 +166,10 @@ class Settings:
     """Take ``request.url``'s scheme from ``X-Forwarded-Proto``: only behind a proxy setting it."""
     functions_header_timeout_ms: int = 10_000
     functions_idle_timeout_ms: int = 30_000
+    """A kept-alive connection's time between requests; a WebSocket's client that sends
+    nothing for half of it is pinged, and closed (1001) if it answers nothing for all of it."""
+    functions_ws_lifetime_ms: int = 3_600_000
+    """The longest a function's WebSocket stays open: then it is closed with 1001."""
     api_idle_timeout_ms: int = 15_000
     """The API's port: time for a request head on a new connection, and between requests."""
     api_connections_per_address: int = 256
@@ -302,6 +306,9 @@ class Settings:
             ),
             functions_idle_timeout_ms=_int(
                 env, "VORTEX_FUNCTIONS_IDLE_TIMEOUT_MS", defaults.functions_idle_timeout_ms, 1
+            ),
+            functions_ws_lifetime_ms=_int(
+                env, "VORTEX_FUNCTIONS_WS_LIFETIME_MS", defaults.functions_ws_lifetime_ms, 1
             ),
             api_idle_timeout_ms=_int(
                 env, "VORTEX_API_IDLE_TIMEOUT_MS", defaults.api_idle_timeout_ms, 1

@@ -240,6 +240,7 @@ class DataPlane:
             max_body_bytes=settings.max_body_bytes,
             header_timeout=settings.functions_header_timeout_ms / 1000,
             idle_timeout=settings.functions_idle_timeout_ms / 1000,
+            ws_lifetime=settings.functions_ws_lifetime_ms / 1000,
             trust_proxy=settings.functions_trust_proxy,
             debug_host_header=settings.debug_host_header,
             access_records=oplog.access_logged(),

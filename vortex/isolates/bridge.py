@@ -209,6 +209,9 @@ class ActiveRun:
     """CPU time used before the budget in ``cpu_s`` began: each WebSocket message begins one."""
     socket_open: bool = False
     """Its WebSocket is open: no wall limit meanwhile (runsocket.py)."""
+    hops: int = 0
+    """The hop count of the request that started it (``subrequests.LOOP_HEADER``), 0 if none:
+    its fetches carry one more."""
 
 
 def _cpu_message(run: ActiveRun) -> str:
@@ -513,15 +516,18 @@ class Host:
 
     def fetch(self, invocation: float, fid: float, meta: str, body: object) -> None:
         request = orjson.loads(str(meta))
+        inv = int(invocation)
+        run = self.active.get(inv)
         self.send(
             Fetch(
-                int(invocation),
+                inv,
                 int(fid),
                 str(request["method"]),
                 str(request["url"]),
                 [(str(name), str(value)) for name, value in request.get("headers") or []],
                 str(request.get("redirect") or "follow"),
                 binary_to_bytes(body),
+                0 if run is None else run.hops,
             )
         )
 
@@ -711,10 +717,13 @@ class Host:
         body: bytes | None,
         responder: LocalResponder,
         run_id: str,
+        hops: int = 0,
     ) -> None:
-        """Run ``route``'s function for a request of this host's own listener."""
+        """Run ``route``'s function for a request of this host's own listener, whose hop count
+        was ``hops``."""
         inv = next(self._local_ids)
         run = self._begin(inv, route.limits)
+        run.hops = hops
         self.local[inv] = LocalRun(responder, route.function_id, run_id)
         common = (
             inv,

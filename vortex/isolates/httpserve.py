@@ -45,8 +45,10 @@ from vortex.isolates.outcome import (
 from vortex.isolates.protocol import AccessRecord, Listen
 from vortex.isolates.route import Route
 from vortex.isolates.runsocket import LocalSocket
+from vortex.isolates.subrequests import LOOP_DETECTED, LOOP_HEADER, MAX_HOPS, hops_of
 from vortex.isolates.wsconn import (
     HANDSHAKE_REFUSED,
+    MAX_LIFETIME,
     ClientGone,
     Handshake,
     Refusal,
@@ -106,6 +108,8 @@ class ListenerConfig:
     client's address from ``X-Forwarded-For`` (``clientip.py``)."""
     debug_host_header: bool = False
     """Answer with ``x-vortex-host``, this host's pid (tests of dedicated hosts)."""
+    ws_lifetime: float = MAX_LIFETIME
+    """Seconds a WebSocket stays open at most; its idle limit is ``idle_timeout``."""
 
     @classmethod
     def from_frame(cls, frame: Listen) -> ListenerConfig:
@@ -115,6 +119,7 @@ class ListenerConfig:
             idle_timeout=frame.idle_timeout,
             trust_proxy=frame.trust_proxy,
             debug_host_header=frame.debug_host_header,
+            ws_lifetime=frame.ws_lifetime,
         )
 
 
@@ -152,6 +157,8 @@ class _Request:
     forwarded_proto: str = ""
     forwarded_for: str = ""
     run_id: str = ""
+    hops: int = 0
+    """Its ``x-vortex-loop`` hop count: how many runs of functions fetched their way to it."""
     body: list[bytes] = field(default_factory=list)
     body_size: int = 0
     keep_alive: bool = True
@@ -411,6 +418,8 @@ class HttpConnection(asyncio.Protocol):
             request.forwarded_proto = text
         elif lower == "x-vortex-run-id":
             request.run_id = text[:64]
+        elif lower == LOOP_HEADER:
+            request.hops = max(request.hops, hops_of(text))
         elif lower in CLIENT_IP_HEADERS:
             return  # the listener's to set (_run): a client must not choose its address
         elif lower == "x-forwarded-for":
@@ -489,6 +498,15 @@ class HttpConnection(asyncio.Protocol):
         request.function_id = route.function_id
         if self._server.draining:
             request.keep_alive = False
+        if request.hops >= MAX_HOPS:
+            self._write_error(
+                request,
+                508,
+                LOOP_DETECTED,
+                f"The request went through {request.hops} runs of functions that fetched it "
+                f"on (its {LOOP_HEADER} header): a loop, refused at {MAX_HOPS}",
+            )
+            return
         if route.elsewhere:
             request.keep_alive = False
             self._write_error(
@@ -533,7 +551,7 @@ class HttpConnection(asyncio.Protocol):
         request.run_id = run_id
         request.ran = True
         responder = _Responder(self, request)
-        self._server.host.start_local_run(route, meta, body, responder, run_id)
+        self._server.host.start_local_run(route, meta, body, responder, run_id, request.hops)
 
     def response_done(self, request: _Request) -> None:
         """The response to ``request`` is written whole: on to the next one, if any."""
@@ -579,6 +597,7 @@ class HttpConnection(asyncio.Protocol):
             events,
             server.config.idle_timeout,
             lambda gone: server.socket_gone(gone, address),
+            server.config.ws_lifetime,
         )
         request.status = 101
         self.logged(request)

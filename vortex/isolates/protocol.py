@@ -212,6 +212,8 @@ class Listen(Frame, tag="listen"):
     debug_host_header: bool
     access_records: bool = True
     """Whether to send an ``AccessRecord`` per request (the server logs access lines)."""
+    ws_lifetime: float = 3600.0
+    """Seconds a WebSocket stays open at most (``wsconn.MAX_LIFETIME``)."""
 
 
 class Drain(Frame, tag="drain"):
@@ -274,6 +276,8 @@ class Fetch(RunFrame, tag="fetch"):
     headers: list[tuple[str, str]]
     redirect: str
     body: bytes | None
+    hops: int = 0
+    """The hop count of the request that started the run (``subrequests.LOOP_HEADER``)."""
 
 
 class FetchAbort(RunFrame, tag="fetch_abort"):

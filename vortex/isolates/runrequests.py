@@ -53,6 +53,7 @@ class RunRequests:
             headers=message.headers,
             body=message.body,
             redirect=message.redirect or "follow",
+            hops=message.hops,
         )
         task = asyncio.create_task(self._fetch(host, invocation, fid, request))
         invocation.fetches[fid] = task

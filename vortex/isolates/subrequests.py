@@ -11,6 +11,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+LOOP_HEADER = "x-vortex-loop"
+"""The hop count of a request: the functions listener reads it, every outbound ``fetch()`` of a
+run sends it, one more than the run's own request had (0 when it had none). It counts up, so a
+client that sends it can only shorten its own chain, never lengthen it."""
+MAX_HOPS = 16
+"""A request whose hop count is this or more is refused (``508 loop_detected``): a function
+that reaches itself through a route, however indirectly, runs at most this many times per
+chain, as a Worker calls itself or another Worker at most 16 times (Workers' ``CF-EW-Via``)."""
+LOOP_DETECTED = "loop_detected"
+
+
+def hops_of(value: str) -> int:
+    """The hop count an ``x-vortex-loop`` value says; one that is no count is 0, and a count
+    too long to be small is ``MAX_HOPS`` (``int()`` of thousands of digits would raise)."""
+    value = value.strip()
+    if not value.isdigit() or not value.isascii():
+        return 0
+    return int(value) if len(value) <= 4 else MAX_HOPS
+
 
 @dataclass(frozen=True, slots=True)
 class Subrequest:
@@ -20,6 +39,9 @@ class Subrequest:
     body: bytes | None
     redirect: str
     """"follow", "manual" or "error", as in ``RequestInit.redirect``."""
+    hops: int = 0
+    """The hop count of the request that started the run (``LOOP_HEADER``); the sub-request
+    carries one more."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,8 @@ a client that sends faster than its handlers run waits in its own TCP buffers, n
 CLOSE_TIMEOUT = 5.0
 """Seconds the other side has to answer a close frame before the connection is cut."""
 MAX_LIFETIME = 3600.0
-"""Seconds a WebSocket may stay open at most; then it is closed with 1001."""
+"""Seconds a WebSocket may stay open at most, by default; then it is closed with 1001
+(``VORTEX_FUNCTIONS_WS_LIFETIME_MS``)."""
 
 NORMAL = 1000
 GOING_AWAY = 1001
@@ -169,6 +170,7 @@ class WebSocketConnection(asyncio.Protocol):
         events: SocketEvents,
         idle_timeout: float,
         gone: Callable[[WebSocketConnection], None],
+        max_lifetime: float = MAX_LIFETIME,
     ) -> None:
         self._ws = connection
         self._transport = transport
@@ -180,7 +182,8 @@ class WebSocketConnection(asyncio.Protocol):
         self._heard = now
         """When the client last sent anything (a pong to our ping included)."""
         self._pinged = False
-        self._end_by = now + MAX_LIFETIME
+        self._max_lifetime = max_lifetime
+        self._end_by = now + max_lifetime
         self._close_by = 0.0
         """While a close frame waits for its answer: when the connection is cut instead."""
         self._parts: list[bytes | bytearray | str] = []
@@ -287,9 +290,9 @@ class WebSocketConnection(asyncio.Protocol):
         if self._paused:
             self._heard = now  # not read meanwhile, by the host's choice: not the client's silence
         if now > self._end_by:
-            self.shut(f"The WebSocket was open for its maximum of {MAX_LIFETIME:.0f} s")
+            self.shut(f"The WebSocket was open for its maximum of {self._max_lifetime:g} s")
         elif now > self._heard + self._idle_timeout:
-            self.shut(f"The client answered nothing for {self._idle_timeout:.0f} s")
+            self.shut(f"The client answered nothing for {self._idle_timeout:g} s")
         elif not self._pinged and now > self._heard + self._idle_timeout / 2:
             # Browsers answer pings but send none: a quiet client that still answers stays open.
             self._pinged = True

@@ -15,15 +15,29 @@ from collections.abc import Sequence
 import aiohttp
 from yarl import URL
 
-from vortex.isolates.subrequests import Subrequest, SubrequestRefused, SubrequestResponse
+from vortex.isolates.subrequests import (
+    LOOP_HEADER,
+    Subrequest,
+    SubrequestRefused,
+    SubrequestResponse,
+)
 from vortex.outbound.policy import address_problem, host_allowed
 from vortex.outbound.resolver import AddressRefused, GuardedResolver
 
 MAX_REDIRECTS = 20
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Set by aiohttp from the body and the connection; a function's values would only conflict.
+# The hop count is the server's to set (below): a function must not reset its chain.
 _DROPPED_REQUEST_HEADERS = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te"}
+    {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        LOOP_HEADER,
+    }
 )
 _BODY_HEADERS = frozenset(
     {"content-type", "content-length", "content-encoding", "content-language"}
@@ -77,6 +91,7 @@ class OutboundClient:
         method = request.method
         body = request.body
         headers = [(k, v) for k, v in request.headers if k.lower() not in _DROPPED_REQUEST_HEADERS]
+        headers.append((LOOP_HEADER, str(request.hops + 1)))
         redirected = False
         for _ in range(MAX_REDIRECTS + 1):
             self._check(url, allow_hosts)
