@@ -214,9 +214,20 @@ class WebSocketConnection(asyncio.Protocol):
         self._heard = self._loop.time()
         self._pinged = False
         self._ws.receive_data(data)
+        self._take_events()
+
+    def _take_events(self) -> None:
+        """Parse what the client sent while the run may take more messages; the rest waits in
+        wsproto's buffer, parsed as the run takes them (``delivered``). One read holds up to
+        256 KiB: ~37,000 one-byte messages, whose parsing and dispatch in one turn took more
+        than a run's CPU limit, on the run's account (the supervisor killed the host)."""
+        if self._ws.state is ConnectionState.CLOSED:
+            return
         for event in self._ws.events():
             if isinstance(event, TextMessage | BytesMessage):
                 self._part(event)
+                if self._paused:
+                    return
             elif isinstance(event, Ping):
                 self._write(self._ws.send(event.response()))
             elif isinstance(event, CloseConnection):
@@ -257,11 +268,13 @@ class WebSocketConnection(asyncio.Protocol):
             self._begin_close(code or NO_STATUS, reason, tell=None)
 
     def delivered(self) -> None:
-        """The run has dispatched one message: the client may be read again."""
+        """The run has dispatched one message: what the client sent meanwhile may be taken."""
         self._pending -= 1
         if self._paused and self._pending < PENDING_MESSAGES and not self._transport.is_closing():
             self._paused = False
-            self._transport.resume_reading()
+            self._take_events()  # parsed already, waiting: before anything new is read
+            if not self._paused and not self._transport.is_closing():
+                self._transport.resume_reading()
 
     def run_ended(self, failed: bool) -> None:
         """The run is over with its socket open (a limit stopped it, say): close it at once."""
