@@ -3,11 +3,7 @@ on pythonmonkey's engine in a process of its own, as the hosts use it."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-from tests.server import REPO
+from tests.engine import run_on_engine
 
 CHECK = """
 import json, os, statistics, time
@@ -44,17 +40,8 @@ os._exit(0)  # as a host does: pythonmonkey's teardown has crashed at exit
 """
 
 
-def run_check() -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHECK], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def test_collections_run_beneath_javascript_and_keep_the_compiled_code() -> None:
-    seen = run_check()
+    seen = run_on_engine(CHECK)
     assert "collectKeepingCode" in str(seen["stack"])
     # Cold code costs ~15x as much as hot (8 µs a call against 1.2, the first call 280 µs);
     # the margin leaves room for a busy machine.

@@ -5,12 +5,9 @@ for (if a pythonmonkey release changes that, these say so)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Any
 
-from tests.server import REPO
+from tests.engine import run_on_engine
 
 PROBE = """
 import json, os, time
@@ -57,12 +54,7 @@ os._exit(0)  # as a host does: pythonmonkey's teardown has crashed at exit
 
 
 def probe() -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_on_engine(PROBE)
 
 
 def test_the_interrupter_on_the_engine() -> None:
