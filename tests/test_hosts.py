@@ -81,6 +81,41 @@ async def test_hosts_get_no_environment(server_factory: Callable[..., ServerProc
         assert names <= {b"PATH", b"LANG", b"PYTHONPATH"}
 
 
+LOCALE_PROBE = """
+const options = Intl.DateTimeFormat().resolvedOptions();
+Vortex.return({
+  timeZone: options.timeZone,
+  locale: options.locale,
+  date: new Date(0).toLocaleString(),
+  number: (1234567.891).toLocaleString(),
+  german: (1234567.891).toLocaleString('de-DE'),
+  frozen: Object.isFrozen(Date.prototype) && Object.isFrozen(Number.prototype),
+});
+"""
+
+
+async def test_locale_methods_say_nothing_of_the_servers_zone_or_language(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # Lockdown keeps the engine's own toLocaleString & co. (localeTaming 'unsafe', for Workers
+    # code that formats dates and money): they must answer as Intl does, UTC and en-US,
+    # whatever the operator's environment says.
+    server = server_factory(env={"TZ": "America/New_York", "LANG": "de_DE.UTF-8"}, workers=1)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with http.post("/deploy", json={"code": LOCALE_PROBE}) as r:
+            function_id = (await r.json())["function_id"]
+        async with http.post(f"/execute/{function_id}") as r:
+            output = (await r.json())["output"]
+    assert output == {
+        "timeZone": "UTC",
+        "locale": "en-US",
+        "date": "1/1/1970, 12:00:00 AM",
+        "number": "1,234,567.891",
+        "german": "1.234.567,891",
+        "frozen": True,
+    }
+
+
 # Hosts pinged every 100 ms, replaced after 1 s without an answer (outside their turns).
 PINGED = {
     "VORTEX_HOST_PING_MS": "100",
