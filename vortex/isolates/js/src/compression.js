@@ -5,12 +5,10 @@
 // between two pieces); what comes back is a tagged bytearray, copied at once. Anything going
 // wrong on the way is a TypeError of ours: no Python text or object reaches user code.
 import { TransformStream } from 'web-streams-polyfill';
-import { bytesToBinary, copyBytes, defineToStringTag, isBufferSource, utf8Decode } from './util.js';
+import { bytesToBinary, copyBytes, defineToStringTag, isBufferSource, taggedAnswer, utf8Decode } from './util.js';
 
 const FORMATS = ['gzip', 'deflate', 'deflate-raw'];
 const CHUNK = 1 << 20;
-const DONE = 0;
-const MORE = 1;
 let hostCodec = null;
 
 export function setCodecHost(call) {
@@ -18,16 +16,7 @@ export function setCodecHost(call) {
 }
 
 function call(op, handle, data) {
-  let answer;
-  try {
-    answer = new Uint8Array(hostCodec(op, handle, data));
-  } catch {
-    throw new TypeError('The compression stream failed');
-  }
-  if (answer.length === 0) throw new TypeError('The compression stream failed');
-  const body = answer.subarray(1);
-  if (answer[0] === DONE || answer[0] === MORE) return { more: answer[0] === MORE, bytes: new Uint8Array(body) };
-  throw new TypeError(utf8Decode(body));
+  return taggedAnswer(() => hostCodec(op, handle, data), 'The compression stream failed');
 }
 
 function formatOf(args, className) {

@@ -13,6 +13,26 @@ export function utf8Decode(bytes) {
   return decoder.decode(bytes);
 }
 
+// What the host answers for a per-run handle (vortex/isolates/runhandles.py): bytes whose first
+// byte says what follows, DONE or MORE and the result, or FAILED and the message of the
+// TypeError to throw. A call that throws, or answers nothing, throws `failure` as a TypeError:
+// no Python text or object reaches user code.
+export const DONE = 0;
+export const MORE = 1;
+
+export function taggedAnswer(call, failure) {
+  let answer;
+  try {
+    answer = new Uint8Array(call());
+  } catch {
+    throw new TypeError(failure);
+  }
+  if (answer.length === 0) throw new TypeError(failure);
+  const body = new Uint8Array(answer.subarray(1));
+  if (answer[0] !== DONE && answer[0] !== MORE) throw new TypeError(utf8Decode(body));
+  return { more: answer[0] === MORE, bytes: body };
+}
+
 // "UTF-8 decode without BOM", as the urlencoded parser does: a leading U+FEFF is kept.
 const keepingBOM = new TextDecoder('utf-8', { ignoreBOM: true });
 

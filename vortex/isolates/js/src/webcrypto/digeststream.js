@@ -8,11 +8,10 @@
 // made and never used costs the host nothing (the web APIs make one before any run, at boot).
 import { WritableStream } from 'web-streams-polyfill';
 import { DOMException } from '../domexception.js';
-import { isBufferSource, utf8Decode, viewBytes } from '../util.js';
+import { isBufferSource, taggedAnswer, utf8Decode, viewBytes } from '../util.js';
 
 const ALGORITHMS = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512', 'MD5'];
 const CHUNK = 1 << 20;
-const DONE = 0;
 let hostDigest = null;
 
 export function setDigestHost(call) {
@@ -20,16 +19,7 @@ export function setDigestHost(call) {
 }
 
 function call(op, handle, data) {
-  let answer;
-  try {
-    answer = new Uint8Array(hostDigest(op, handle, data));
-  } catch {
-    throw new TypeError('The digest stream failed');
-  }
-  if (answer.length === 0) throw new TypeError('The digest stream failed');
-  const body = new Uint8Array(answer.subarray(1));
-  if (answer[0] === DONE) return body;
-  throw new TypeError(utf8Decode(body));
+  return taggedAnswer(() => hostDigest(op, handle, data), 'The digest stream failed').bytes;
 }
 
 function algorithmOf(algorithm) {
