@@ -1,8 +1,10 @@
 // Builds the two bundles every host loads (`npm run build`, from script/bootstrap and the
-// Dockerfile): dist/webapi.js, the web APIs, and dist/harness.js, the harness. Beside them goes
+// Dockerfile): dist/webapi.js, the web APIs, and dist/harness.js, the harness; and the Node.js
+// built-ins a deploy links into the functions that import them (dist/node, see
+// vortex/modules/nodebuiltins.py). Beside them goes
 // lol-html's WebAssembly (html-rewriter-wasm), which the host reads at boot and HTMLRewriter
 // compiles on first use: kept out of webapi.js, it costs nothing to hosts that never rewrite.
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // html-rewriter-wasm's glue is a CommonJS module whose state (the wasm instance, its table of
@@ -51,3 +53,34 @@ await build({
 });
 mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/html-rewriter-wasm/dist/html_rewriter_bg.wasm', 'dist/lol_html.wasm');
+
+// Each Node.js built-in is one CommonJS file whose body the linker makes a module of the
+// function, like an uploaded file: `require("node:x")` of another built-in stays a require, so
+// every built-in a function imports exists once in it (string_decoder's Buffer is node:buffer's).
+const NODE_BUILTINS = ['buffer', 'events', 'path', 'process', 'string_decoder', 'util'];
+const builtinImports = (own) => ({
+  name: 'builtin-imports',
+  setup(builder) {
+    builder.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, external: true }));
+    if (own !== 'buffer') {
+      builder.onResolve({ filter: /^buffer$/ }, () => ({ path: 'node:buffer', external: true }));
+    }
+  },
+});
+const modules = {};
+mkdirSync('dist/node', { recursive: true });
+for (const name of NODE_BUILTINS) {
+  const result = await build({
+    ...common,
+    format: 'cjs',
+    entryPoints: [`src/node/${name}.js`],
+    mainFields: ['module', 'main'],
+    inject: name === 'path' ? ['src/node/cwd.js'] : [],
+    plugins: [builtinImports(name)],
+    metafile: true,
+    outfile: `dist/node/${name}.js`,
+  });
+  const [output] = Object.values(result.metafile.outputs);
+  modules[name] = { imports: [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))] };
+}
+writeFileSync('dist/node/modules.json', JSON.stringify(modules, null, 2) + '\n');

@@ -1,0 +1,56 @@
+// util.isDeepStrictEqual, as assert.deepStrictEqual compares: same prototypes, own enumerable
+// keys (symbols too), Object.is for primitives, Dates by time, RegExps by source and flags,
+// typed arrays by bytes, Maps and Sets by content. Cycles compare equal where they meet again.
+function same(a, b, seen) {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  const tag = Object.prototype.toString.call(a);
+  if (tag !== Object.prototype.toString.call(b)) return false;
+  const known = seen.get(a);
+  if (known !== undefined && known.has(b)) return true;
+  if (known === undefined) seen.set(a, new Set([b]));
+  else known.add(b);
+  if (a instanceof Date && a.getTime() !== b.getTime()) return false;
+  if (a instanceof RegExp && (a.source !== b.source || a.flags !== b.flags)) return false;
+  if (ArrayBuffer.isView(a) || a instanceof ArrayBuffer) {
+    const x = ArrayBuffer.isView(a) ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : new Uint8Array(a);
+    const y = ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+    if (x.length !== y.length || x.some((byte, i) => byte !== y[i])) return false;
+  }
+  if (a instanceof Map) {
+    if (a.size !== b.size) return false;
+    for (const [key, value] of a) {
+      if (!b.has(key) || !same(value, b.get(key), seen)) return false;
+    }
+  }
+  if (a instanceof Set) {
+    if (a.size !== b.size) return false;
+    for (const value of a) {
+      if (b.has(value)) continue;
+      if (typeof value !== 'object' || value === null) return false;
+      let found = false;
+      for (const other of b) if (typeof other === 'object' && same(value, other, seen)) found = true;
+      if (!found) return false;
+    }
+  }
+  if ((a instanceof Error) && (a.message !== b.message || a.name !== b.name)) return false;
+  const keysA = ownKeys(a);
+  const keysB = ownKeys(b);
+  if (keysA.length !== keysB.length) return false;
+  for (const key of keysA) {
+    if (!Object.prototype.propertyIsEnumerable.call(b, key)) return false;
+    if (!same(a[key], b[key], seen)) return false;
+  }
+  return true;
+}
+
+function ownKeys(value) {
+  const keys = Reflect.ownKeys(value).filter((key) => Object.prototype.propertyIsEnumerable.call(value, key));
+  // A typed array's indices were compared as bytes above.
+  return ArrayBuffer.isView(value) ? keys.filter((key) => typeof key === 'symbol' || !/^\d+$/.test(key)) : keys;
+}
+
+export function isDeepStrictEqual(a, b) {
+  return same(a, b, new Map());
+}
