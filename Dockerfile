@@ -27,7 +27,7 @@ RUN npm run --prefix vortex/isolates/js --silent build
 # .gitignore comes along because hatchling honours it: the wheel is the same as a local build.
 # The wheel carries neither node_modules nor dist (ignored by git, so by hatchling): SES, the web
 # APIs and harness bundles and lol-html's WebAssembly (side by side: hosts find the harness and
-# lol_html.wasm beside VORTEX_WEBAPI_PATH) and
+# lol_html.wasm beside VORTEX_WEBAPI_PATH, deploys the Node.js built-ins in node/ there) and
 # esbuild's native binary (which builds module functions at deploy) go beside the venv, and the
 # VORTEX_*_PATH variables below point at them.
 # The last line fails the build if pythonmonkey or a backend cannot be imported.
@@ -41,6 +41,7 @@ RUN python -m venv /opt/vortex \
  && install -D -m 0644 vortex/isolates/js/dist/webapi.js /opt/vortex/share/vortex/webapi.js \
  && install -D -m 0644 vortex/isolates/js/dist/harness.js /opt/vortex/share/vortex/harness.js \
  && install -D -m 0644 vortex/isolates/js/dist/lol_html.wasm /opt/vortex/share/vortex/lol_html.wasm \
+ && install -D -m 0644 -t /opt/vortex/share/vortex/node vortex/isolates/js/dist/node/* \
  && install -D -m 0755 vortex/isolates/js/node_modules/@esbuild/linux-*/bin/esbuild \
       /opt/vortex/share/vortex/esbuild \
  && /opt/vortex/bin/python -c "import pythonmonkey, vortex.http.app, vortex.storage.s3, vortex.logbus.redis"

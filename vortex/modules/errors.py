@@ -13,11 +13,13 @@ class InvalidImport(BadRequest):
 
 
 NODE_BUILTINS_ADVICE = (
-    "Vortex has no Node.js built-in modules (Workers' nodejs_compat): use the web APIs "
-    "instead, e.g. atob/btoa and TextEncoder/TextDecoder for Buffer's base64 and UTF-8, "
-    "crypto.subtle for node:crypto"
+    "Vortex has only these Node.js built-in modules of Workers' nodejs_compat: node:buffer, "
+    "node:events, node:path, node:process, node:string_decoder and node:util; for the others "
+    "use the web APIs (fetch for node:http, crypto.subtle and crypto.getRandomValues for "
+    "node:crypto, ReadableStream for node:stream)"
 )
-"""Said wherever a ``node:`` import is refused: Workers examples import ``node:buffer``."""
+"""Said wherever a ``node:`` import is refused: which ones are supported, and what replaces the
+usual others. Kept in step with ``nodebuiltins.SUPPORTED`` (a test checks it)."""
 
 
 class BuildUnavailable(Exception):

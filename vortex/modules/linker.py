@@ -2,8 +2,10 @@
 exports, with a ``require`` that knows only the uploaded files.
 
 The script is evaluated in the run's Compartment like any user code; the linker part is ours
-but has no more power than the files it links. Where each file's code starts is recorded so
-that positions in the script map back to the uploaded files (``sourcemap.py``).
+but has no more power than the files it links. The Node.js built-ins a file imports
+(``node:buffer``...) are linked in as modules of their own (``nodebuiltins.py``). Where each
+file's code starts is recorded so that positions in the script map back to the uploaded files
+(``sourcemap.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import orjson
 
 from vortex.modules.errors import NODE_BUILTINS_ADVICE, InvalidImport
 from vortex.modules.esbuild import Transformed
+from vortex.modules.nodebuiltins import builtin_name, with_dependencies
 
 # Tried after the exact name, so "./lib" finds lib.mjs as bundlers and Deno's sloppy imports do;
 # then lib.ts, so TypeScript files import each other as their authors write it ("./lib").
@@ -79,8 +82,12 @@ class Linked:
 
 
 def resolve(importer: str, specifier: str, names: set[str]) -> str:
-    """The uploaded file that ``specifier`` in ``importer`` names, or InvalidImport."""
+    """The uploaded file (or the ``node:`` built-in) that ``specifier`` in ``importer`` names,
+    or InvalidImport."""
     where = f'import of "{specifier}" in {importer}'
+    builtin = builtin_name(specifier)
+    if builtin is not None:
+        return builtin
     if specifier.startswith(("./", "../")):
         base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
         if base.startswith("../") or base == "..":
@@ -98,7 +105,7 @@ def resolve(importer: str, specifier: str, names: set[str]) -> str:
     if specifier.startswith("/") or "://" in specifier or ":" in specifier.split("/")[0]:
         raise InvalidImport(
             f"{where}: only relative imports of files uploaded with the function are allowed "
-            "(no absolute paths, URLs or node: built-ins)"
+            "(no absolute paths or URLs)"
         )
     raise InvalidImport(
         f"{where}: packages cannot be imported on the server; run `vortex deploy` in the "
@@ -112,11 +119,13 @@ def link(files: dict[str, Transformed], entry: str) -> Linked:
     parts = [_PRELUDE]
     line = _PRELUDE.count("\n") + 1
     placements = []
+    builtins: set[str] = set()
     for name in sorted(files, key=lambda n: (n != entry, n)):
         transformed = files[name]
         resolved: dict[str, str] = {}
         for item in transformed.imports:
             resolved[item.specifier] = resolve(name, item.specifier, names)
+        builtins.update(target for target in resolved.values() if target not in names)
         header = f"  {orjson.dumps(name).decode()}: [function (exports, require, module) {{\n"
         code = transformed.code if transformed.code.endswith("\n") else transformed.code + "\n"
         footer = f"  }}, {orjson.dumps(resolved).decode()}],\n"
@@ -125,5 +134,15 @@ def link(files: dict[str, Transformed], entry: str) -> Linked:
         count = code.count("\n")
         placements.append(Placement(name, line, count, transformed.mappings))
         line += count + 1
+    # After the files, with no placement: a frame in a built-in maps to no uploaded file and is
+    # left out of stacks, as the linker's own are.
+    for builtin in with_dependencies(builtins):
+        resolved = {specifier: specifier for specifier in builtin.imports}
+        code = builtin.code if builtin.code.endswith("\n") else builtin.code + "\n"
+        parts += [
+            f"  {orjson.dumps(builtin.name).decode()}: [function (exports, require, module) {{\n",
+            code,
+            f"  }}, {orjson.dumps(resolved).decode()}],\n",
+        ]
     parts.append(_LINKER % orjson.dumps(entry).decode())
     return Linked("".join(parts), tuple(placements))

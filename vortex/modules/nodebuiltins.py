@@ -1,0 +1,89 @@
+"""The Node.js built-ins a function may import (a subset of Workers' ``nodejs_compat``).
+
+Each is a CommonJS file built from vortex/isolates/js/src/node by ``npm run build``
+(dist/node, beside the web APIs bundle). The linker puts the ones a function imports into its
+script as modules of their own, so they are evaluated in the function's compartment, per
+instance, as its own files are: their mutable state (``Buffer.poolSize``,
+``EventEmitter.defaultMaxListeners``, prototypes) is that instance's alone, they can reach
+nothing its code cannot, and a function that imports none carries none. A version keeps the
+built-ins of its deploy, as it keeps its code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from vortex.modules.errors import BuildUnavailable
+
+SUPPORTED = ("buffer", "events", "path", "process", "string_decoder", "util")
+_ALIASES = {"path/posix": "path"}
+PREFIX = "node:"
+
+
+@dataclass(frozen=True, slots=True)
+class Builtin:
+    name: str
+    """The module's name in the linked script, ``node:buffer``: no uploaded file has a colon."""
+    code: str
+    imports: tuple[str, ...]
+    """The other built-ins it requires, by their ``node:`` names."""
+
+
+def builtin_name(specifier: str) -> str | None:
+    """``node:buffer`` for ``node:buffer`` or ``buffer`` (workerd takes both with
+    nodejs_compat), None for anything that is not a supported built-in."""
+    bare = specifier.removeprefix(PREFIX)
+    bare = _ALIASES.get(bare, bare)
+    return PREFIX + bare if bare in SUPPORTED else None
+
+
+def builtins_dir() -> Path:
+    """dist/node in a checkout; beside the web APIs bundle where ``VORTEX_WEBAPI_PATH`` puts it
+    (the Docker image)."""
+    configured = os.environ.get("VORTEX_WEBAPI_PATH")
+    if configured:
+        return Path(configured).parent / "node"
+    return Path(__file__).resolve().parent.parent / "isolates" / "js" / "dist" / "node"
+
+
+@functools.cache
+def _manifest(directory: Path) -> dict[str, list[str]]:
+    try:
+        data = orjson.loads((directory / "modules.json").read_bytes())
+    except OSError as exc:
+        raise BuildUnavailable(
+            f"the Node.js built-ins were not found in {directory}: run script/bootstrap"
+        ) from exc
+    return {name: list(info["imports"]) for name, info in data.items()}
+
+
+@functools.cache
+def _builtin(directory: Path, name: str) -> Builtin:
+    bare = name.removeprefix(PREFIX)
+    imports = _manifest(directory).get(bare)
+    if imports is None:
+        raise BuildUnavailable(f"{name} is missing from {directory}: run script/bootstrap")
+    try:
+        code = (directory / f"{bare}.js").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BuildUnavailable(f"{name} could not be read: run script/bootstrap") from exc
+    return Builtin(name, code, tuple(imports))
+
+
+def with_dependencies(names: set[str]) -> list[Builtin]:
+    """The built-ins ``names`` and those they import, each once, sorted by name."""
+    directory = builtins_dir()
+    found: dict[str, Builtin] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found[name] = _builtin(directory, name)
+        pending.extend(found[name].imports)
+    return [found[name] for name in sorted(found)]
