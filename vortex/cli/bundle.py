@@ -5,6 +5,9 @@ bundles the entry with the files and npm packages it imports, found in the proje
 ``node_modules`` as Node finds them, into one ES module. The server never resolves a package:
 it refuses bare imports, so this is where they are met.
 
+An import of a supported Node.js built-in (``node:buffer``, ``vortex.modules.nodebuiltins``)
+stays an import too: the server links it. Other ``node:`` imports fail here, with the list.
+
 A ``.wasm`` file imported by relative path stays an import, as wrangler's CompiledWasm rule
 keeps it: the file is uploaded beside the bundle, which imports it by its upload name, and the
 server makes it a ``WebAssembly.Module`` (vortex/modules/wasm.py).
@@ -22,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from vortex.cli.errors import CLIError, ExitCode
+from vortex.cli.noderequires import requires_imported
 from vortex.modules.errors import NODE_BUILTINS_ADVICE
 from vortex.modules.esbuild import esbuild_path
+from vortex.modules.nodebuiltins import PREFIX, SUPPORTED
 
 BUNDLE_TIMEOUT = 120.0
 _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
@@ -46,6 +51,9 @@ WRANGLER_FLAGS = (
     "--log-level=warning",
     "--color=false",
     "--external:*.wasm",
+    # The Node.js built-ins the server links (nodejs_compat's subset): left as imports, as
+    # wrangler leaves those workerd provides.
+    *(f"--external:{PREFIX}{name}" for name in SUPPORTED),
 )
 
 
@@ -110,7 +118,7 @@ def _read(out: Path, meta: Path, warnings: str) -> Bundle:
         (info["entryPoint"] for info in metafile["outputs"].values() if "entryPoint" in info), None
     )
     entry_info = metafile["inputs"].get(entry_key, {}) if entry_key else {}
-    code = out.read_text(encoding="utf-8")
+    code = requires_imported(out.read_text(encoding="utf-8"))
     wasm = _wasm_imports(metafile["inputs"])
     names = _upload_names(wasm)
     if names:
