@@ -439,18 +439,73 @@ def test_a_missing_package_says_to_install_it(invoke: Invoke, tmp_path: Path) ->
     assert json.loads(result.stdout)["error"]["code"] == "build_failed"
 
 
-def test_a_node_builtin_says_what_to_use_instead(invoke: Invoke, tmp_path: Path) -> None:
-    """Cloudflare's examples import node:buffer (nodejs_compat): neither esbuild's advice
-    (--platform=node) nor "npm install" would help."""
-    code = 'import { Buffer } from "node:buffer";\nexport default { fetch() {} };\n'
+def test_an_unsupported_node_builtin_says_which_are_supported(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """node:fs has no place in a function: neither esbuild's advice (--platform=node) nor
+    "npm install" would help; the message lists the built-ins there are."""
+    code = 'import { readFileSync } from "node:fs";\nexport default { fetch() {} };\n'
     write(tmp_path, {"index.mjs": code})
     result = invoke("deploy", "index.mjs")
     assert result.exit_code == ExitCode.FAILED
-    assert 'Could not resolve "node:buffer"' in result.stderr
-    assert "no Node.js built-in modules (Workers' nodejs_compat)" in result.stderr
-    assert "atob/btoa" in result.stderr
+    assert 'Could not resolve "node:fs"' in result.stderr
+    assert "only these Node.js built-in modules of Workers' nodejs_compat" in result.stderr
+    assert "node:buffer, node:events, node:path" in result.stderr
     assert "npm install" not in result.stderr
     assert "--platform=node" not in result.stderr
+
+
+NODE_PROJECT = {
+    # A package of the project's that uses node:events and node:util, as many npm packages
+    # written for Node do; esbuild bundles it and leaves the node: imports to the server.
+    "node_modules/ticker/package.json": json.dumps({"name": "ticker", "main": "index.js"}),
+    "node_modules/ticker/index.js": (
+        "const { EventEmitter, once } = require('node:events');\n"
+        "const util = require('node:util');\n"
+        "class Ticker extends EventEmitter {\n"
+        "  tick(n) { queueMicrotask(() => this.emit('tick', util.format('tick %d of %s', n, 'x'))); }\n"
+        "}\n"
+        "const wait = util.promisify((ms, done) => setTimeout(() => done(null, ms), ms));\n"
+        "module.exports = { Ticker, once, wait, isDate: util.types.isDate };\n"
+    ),
+    "src/index.mjs": (
+        'import { Buffer } from "node:buffer";\n'
+        'import { Ticker, once, wait, isDate } from "ticker";\n'
+        "export default {\n"
+        "  async fetch(request) {\n"
+        "    const ticker = new Ticker();\n"
+        "    ticker.tick(3);\n"
+        "    const [said] = await once(ticker, 'tick');\n"
+        "    return Response.json({\n"
+        "      said, waited: await wait(5), date: isDate(new Date()),\n"
+        "      hex: Buffer.from('héllo').toString('hex'),\n"
+        "      b64: Buffer.from(new URL(request.url).pathname).toString('base64url'),\n"
+        "    });\n"
+        "  },\n"
+        "};\n"
+    ),
+    "wrangler.toml": (
+        'name = "wr-node"\nmain = "src/index.mjs"\ncompatibility_date = "2025-01-01"\n'
+        'compatibility_flags = ["nodejs_compat"]\n'
+    ),
+}
+
+
+def test_a_project_importing_node_builtins_is_bundled_and_runs(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    write(tmp_path, NODE_PROJECT)
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    status, body = call(server, "wr-node", "/a/b")
+    assert status == 200
+    assert body == {
+        "said": "tick 3 of x",
+        "waited": 5,
+        "date": True,
+        "hex": "68c3a96c6c6f",
+        "b64": "L2EvYg",
+    }
 
 
 def test_no_file_and_no_config_is_a_usage_error(invoke: Invoke) -> None:

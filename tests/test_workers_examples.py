@@ -1,7 +1,7 @@
 """Cloudflare's Workers examples (developers.cloudflare.com/workers/examples/), ported as a user
 would port them: each written anew, small and in the example's spirit, deployed through the
 HTTP API to a real server and called on the functions listener. What differs from Workers on
-purpose (no `node:` modules, no geolocation in `request.cf`, a no-op Cache API, one schedule per
+purpose (only some `node:` modules, no geolocation in `request.cf`, a no-op Cache API, one schedule per
 function) is asserted as it is, and told in docs/http-functions.md ("Porting Workers examples").
 
 Outbound fetches go to a local aiohttp server (the "origin"), never to the internet: the
@@ -571,20 +571,144 @@ async def test_using_timing_safe_equal(
         assert await response.text() == "Missing secret binding"
 
 
-async def test_node_buffer_import_of_the_docs_is_refused_with_a_way_out(
+CLOUDFLARE_BASIC_AUTH = """
+/**
+ * Shows how to restrict access using the HTTP Basic schema.
+ * @see https://developer.mozilla.org/en-US/docs/Web/HTTP/Authentication
+ * @see https://tools.ietf.org/html/rfc7617
+ */
+
+import { Buffer } from "node:buffer";
+
+const encoder = new TextEncoder();
+
+/**
+ * Protect against timing attacks by safely comparing values using `timingSafeEqual`.
+ */
+function timingSafeEqual(a, b) {
+  const aBytes = encoder.encode(a);
+  const bBytes = encoder.encode(b);
+
+  if (aBytes.byteLength !== bBytes.byteLength) {
+    // Strings must be the same length in order to compare
+    // with crypto.subtle.timingSafeEqual
+    return false;
+  }
+
+  return crypto.subtle.timingSafeEqual(aBytes, bBytes);
+}
+
+export default {
+  async fetch(request, env) {
+    const BASIC_USER = "admin";
+
+    // You will need an admin password. This should be
+    // attached to your Worker as an encrypted secret.
+    const BASIC_PASS = env.PASSWORD ?? "password";
+
+    const url = new URL(request.url);
+
+    switch (url.pathname) {
+      case "/":
+        return new Response("Anyone can access the homepage.");
+
+      case "/logout":
+        // Invalidate the "Authorization" header by returning a HTTP 401.
+        return new Response("Logged out.", { status: 401 });
+
+      case "/admin": {
+        // The "Authorization" header is sent when authenticated.
+        const authorization = request.headers.get("Authorization");
+        if (!authorization) {
+          return new Response("You need to login.", {
+            status: 401,
+            headers: {
+              // Prompts the user for credentials.
+              "WWW-Authenticate": 'Basic realm="my scope", charset="UTF-8"',
+            },
+          });
+        }
+        const [scheme, encoded] = authorization.split(" ");
+
+        // The Authorization header must start with Basic, followed by a space.
+        if (!encoded || scheme !== "Basic") {
+          return new Response("Malformed authorization header.", {
+            status: 400,
+          });
+        }
+
+        const credentials = Buffer.from(encoded, "base64").toString();
+
+        // The username & password are split by the first colon.
+        //=> example: "username:password"
+        const index = credentials.indexOf(":");
+        const user = credentials.substring(0, index);
+        const pass = credentials.substring(index + 1);
+
+        if (
+          !timingSafeEqual(BASIC_USER, user) ||
+          !timingSafeEqual(BASIC_PASS, pass)
+        ) {
+          return new Response("You need to login.", {
+            status: 401,
+            headers: {
+              // Prompts the user for credentials.
+              "WWW-Authenticate": 'Basic realm="my scope", charset="UTF-8"',
+            },
+          });
+        }
+
+        return new Response("🎉 You have private access!", {
+          status: 200,
+          headers: {
+            "Cache-Control": "no-store",
+          },
+        });
+      }
+    }
+
+    return new Response("Not Found.", { status: 404 });
+  },
+};
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "auth", "status", "text"),
+    [
+        ("/", None, 200, "Anyone can access the homepage."),
+        ("/admin", None, 401, "You need to login."),
+        ("/admin", ("admin", "pässwörd"), 200, "🎉 You have private access!"),
+        ("/admin", ("admin", "wrong"), 401, "You need to login."),
+        ("/admin", ("root", "pässwörd"), 401, "You need to login."),
+        ("/admin", "Bearer x", 400, "Malformed authorization header."),
+        ("/logout", None, 401, "Logged out."),
+        ("/nope", None, 404, "Not Found."),
+    ],
+)
+async def test_cloudflare_basic_auth_with_node_buffer(
+    edge: ServerProcess,
     api: aiohttp.ClientSession,
+    client: aiohttp.ClientSession,
+    path: str,
+    auth: tuple[str, str] | str | None,
+    status: int,
+    text: str,
 ) -> None:
-    """Cloudflare's basic-auth and signing examples start with `import { Buffer } from
-    "node:buffer"` (nodejs_compat); Vortex has no Node.js modules, and the refusal says what to
-    use instead."""
-    code = 'import { Buffer } from "node:buffer";\n' + BASIC_AUTH
-    async with api.post("/deploy", json={"code": code, "filename": "index.mjs"}) as answer:
-        assert answer.status == 400
-        error = (await answer.json())["error"]
-    assert error["code"] == "invalid_import"
-    assert "node:buffer" in error["message"]
-    assert "nodejs_compat" in error["message"]
-    assert "atob" in error["message"]
+    """Cloudflare's basic-auth example as published, with `import { Buffer } from
+    "node:buffer"` (nodejs_compat): Buffer decodes the UTF-8 credentials from base64."""
+    ref = await deploy(api, CLOUDFLARE_BASIC_AUTH, secrets={"PASSWORD": "pässwörd"})
+    headers = {}
+    if isinstance(auth, tuple):
+        credentials = base64.b64encode(":".join(auth).encode()).decode()
+        headers["Authorization"] = f"Basic {credentials}"
+    elif auth is not None:
+        headers["Authorization"] = auth
+    async with client.get(edge.fn_url(ref, path), headers=headers) as response:
+        assert response.status == status
+        assert await response.text() == text
+        if status == 200 and path == "/admin":
+            assert response.headers["cache-control"] == "no-store"
 
 
 # -- Read request body, post JSON --------------------------------------------------------------
