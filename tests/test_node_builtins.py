@@ -159,6 +159,7 @@ export default {
         format("%s is %d years and %j", "Bob", 42, { a: 1 }),
         inspect({ a: [1, "two"], b: new Map([[1, 2]]) }),
         inspect("str"),
+        inspect({ a: [1, { b: { c: 1 } }] }),
         [types.isPromise(Promise.resolve()), types.isDate(new Date()), types.isRegExp(/x/), types.isUint8Array(new Uint8Array()), types.isUint8Array([]), types.isAsyncFunction(async () => {})],
         [isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), isDeepStrictEqual({ a: 1 }, { a: "1" }), isDeepStrictEqual(new Set([1]), new Set([1]))],
         util.TextEncoder === TextEncoder,
@@ -184,6 +185,8 @@ async def test_events_util_path_string_decoder_and_process(
         'Bob is 42 years and {"a":1}',
         "{ a: [ 1, 'two' ], b: Map(1) { 1 => 2 } }",
         "'str'",
+        # Node's default depth of 2, counted from the value itself
+        "{ a: [ 1, { b: [Object] } ] }",
         [True, True, True, True, False, True],
         [True, False, True],
         True,

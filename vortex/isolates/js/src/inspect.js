@@ -120,6 +120,12 @@ export function makeInspector(where) {
     }
   }
 
+  // A value on its own, as util.inspect and %o show it: a string quoted, nesting counted from
+  // the value itself (Node's default depth of 2 shows { a: [1, { b: 2 }] } whole).
+  function inspectOne(value) {
+    return typeof value === 'string' ? quote(value) : inspect(value, 0, [], 0);
+  }
+
   function formatArgs(args) {
     if (typeof args[0] === 'string' && args[0].includes('%') && args.length > 1) {
       let i = 1;
@@ -128,13 +134,13 @@ export function makeInspector(where) {
         if (i >= args.length) return match;
         const arg = args[i++];
         switch (spec) {
-          case 's': return typeof arg === 'string' ? arg : inspect(arg, 1, [], 0);
+          case 's': return typeof arg === 'string' ? arg : inspectOne(arg);
           case 'd':
           case 'i': return typeof arg === 'bigint' ? arg + 'n' : String(spec === 'i' ? parseInt(arg, 10) : Number(arg));
           case 'f': return String(parseFloat(arg));
           case 'j': try { return JSON.stringify(arg); } catch (e) { return '[Circular]'; }
           case 'c': return '';
-          default: return inspect(arg, 1, [], 0);
+          default: return inspectOne(arg);
         }
       });
       const rest = args.slice(i);
@@ -143,5 +149,5 @@ export function makeInspector(where) {
     return args.map((a) => inspect(a, 0, [], 0)).join(' ');
   }
 
-  return { formatArgs, inspectValue: (value) => inspect(value, 1, [], 0) };
+  return { formatArgs, inspectValue: inspectOne };
 }
