@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from tests.server import ServerProcess
 from tests.test_wasm import ADD_WASM
+from vortex.cli.bundle import bundle
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.main import cli
 from vortex.cli.project import Options, plan_deploy
@@ -605,3 +606,75 @@ def test_a_wasm_import_by_package_name_is_refused(invoke: Invoke, tmp_path: Path
     result = invoke("deploy", "index.mjs")
     assert result.exit_code == ExitCode.FAILED
     assert 'import a .wasm file by its relative path ("./add.wasm")' in result.stderr
+
+
+GLOBALS_PROJECT = {
+    # As Workers code written for nodejs_compat uses them: no import of Buffer or process.
+    "src/index.js": (
+        "export default {\n"
+        "  fetch() {\n"
+        "    return Response.json({\n"
+        "      b64: Buffer.from('hi').toString('base64'),\n"
+        "      region: process.env.REGION,\n"
+        "      isBuffer: Buffer.isBuffer(Buffer.alloc(1)),\n"
+        "    });\n"
+        "  },\n"
+        "};\n"
+    ),
+    "wrangler.toml": (
+        'name = "wr-globals"\nmain = "src/index.js"\ncompatibility_date = "2024-09-23"\n'
+        'compatibility_flags = ["nodejs_compat"]\n[vars]\nREGION = "eu"\n'
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("flags", "date", "expected"),
+    [
+        ('["nodejs_compat"]', "2024-09-23", True),
+        ('["nodejs_compat"]', "2024-09-22", False),
+        ('["nodejs_compat_v2"]', "2024-01-01", True),
+        ('["nodejs_compat", "no_nodejs_compat_v2"]', "2025-01-01", False),
+        ("[]", "2025-01-01", False),
+    ],
+)
+def test_nodejs_compat_makes_globals_as_workerd_decides(
+    tmp_path: Path, flags: str, date: str, expected: bool
+) -> None:
+    (tmp_path / "wrangler.toml").write_text(
+        f'name = "x"\ncompatibility_date = "{date}"\ncompatibility_flags = {flags}\n'
+    )
+    config = load_config(tmp_path / "wrangler.toml")
+    assert config.node_globals is expected
+    assert config.unused == ()
+
+
+def test_buffer_and_process_are_globals_under_nodejs_compat(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    write(tmp_path, GLOBALS_PROJECT)
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    status, body = call(server, "wr-globals", "/")
+    assert status == 200
+    assert body == {"b64": "aGk=", "region": "eu", "isBuffer": True}
+
+
+def test_globals_the_code_does_not_use_are_not_imported(tmp_path: Path) -> None:
+    """An import of node:buffer costs each instance its evaluation: only a global the code
+    names is imported for it, and a project that names none is uploaded as it is."""
+    write(
+        tmp_path,
+        {
+            "plain.js": "export default { fetch() { return new Response('x'); } };\n",
+            "env.js": "export default { fetch() { return new Response(process.env.A); } };\n",
+        },
+    )
+    plain = bundle(tmp_path / "plain.js", tmp_path, node_globals=True)
+    assert plain.node_globals == ()
+    assert "node:" not in plain.code
+    assert plain.inputs == ("plain.js",)
+    used = bundle(tmp_path / "env.js", tmp_path, node_globals=True)
+    assert used.node_globals == ("process",)
+    assert 'from "node:process"' in used.code
+    assert "node:buffer" not in used.code

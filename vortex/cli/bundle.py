@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from vortex.cli.errors import CLIError, ExitCode
+from vortex.cli.nodeglobals import is_shim, unused_dropped, write_shims
 from vortex.cli.noderequires import requires_imported
 from vortex.modules.errors import NODE_BUILTINS_ADVICE
 from vortex.modules.esbuild import esbuild_path
@@ -69,11 +70,15 @@ class Bundle:
     wasm: tuple[tuple[str, Path], ...] = ()
     """The ``.wasm`` files it imports: the name each is uploaded (and imported) under, and the
     file, relative to the project folder."""
+    node_globals: tuple[str, ...] = ()
+    """``Buffer``, ``process``: the globals of nodejs_compat the code uses, imported for it."""
 
 
-def bundle(entry: Path, project: Path) -> Bundle:
+def bundle(entry: Path, project: Path, *, node_globals: bool = False) -> Bundle:
     """``entry`` with what it imports, resolved from ``project`` (the folder of the config, or
-    the current one); CLIError (exit 1, ``build_failed``) with esbuild's own message."""
+    the current one); CLIError (exit 1, ``build_failed``) with esbuild's own message.
+    ``node_globals``: ``Buffer`` and ``process`` are globals, as nodejs_compat makes them
+    (nodeglobals.py)."""
     binary = esbuild_path()
     if not binary.is_file():
         raise CLIError(
@@ -84,12 +89,14 @@ def bundle(entry: Path, project: Path) -> Bundle:
     relative = os.path.relpath(entry, project)  # as esbuild names it in its messages
     with tempfile.TemporaryDirectory(prefix="vortex-bundle-") as work:
         out, meta = Path(work) / "index.mjs", Path(work) / "meta.json"
+        injected = write_shims(Path(work)) if node_globals else []
         try:
             done = subprocess.run(
                 [
                     str(binary),
                     relative,
                     *WRANGLER_FLAGS,
+                    *(f"--inject:{path}" for path in injected),
                     f"--outfile={out}",
                     f"--metafile={meta}",
                 ],
@@ -118,17 +125,19 @@ def _read(out: Path, meta: Path, warnings: str) -> Bundle:
         (info["entryPoint"] for info in metafile["outputs"].values() if "entryPoint" in info), None
     )
     entry_info = metafile["inputs"].get(entry_key, {}) if entry_key else {}
-    code = requires_imported(out.read_text(encoding="utf-8"))
+    code, node_globals = unused_dropped(out.read_text(encoding="utf-8"))
+    code = requires_imported(code)
     wasm = _wasm_imports(metafile["inputs"])
     names = _upload_names(wasm)
     if names:
         code = _imports_renamed(code, {specifier: "./" + name for specifier, name in names.items()})
     return Bundle(
         code=code,
-        inputs=tuple(metafile["inputs"]),
+        inputs=tuple(path for path in metafile["inputs"] if not is_shim(path)),
         entry_is_module=entry_info.get("format") == "esm",
         warnings=warnings.strip(),
         wasm=tuple((name, Path(wasm[specifier])) for specifier, name in names.items()),
+        node_globals=node_globals,
     )
 
 

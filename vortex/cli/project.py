@@ -83,7 +83,9 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
         config is None and _IMPORTS.search(source) is not None
     )
     if wants_bundle:
-        plan = _bundled(plan, config.folder if config else folder)
+        plan = _bundled(
+            plan, config.folder if config else folder, config is not None and config.node_globals
+        )
     return _with_warnings(plan, warnings)
 
 
@@ -145,10 +147,10 @@ def _unmapped(config: WorkerConfig) -> list[str]:
     return lines
 
 
-def _bundled(plan: Plan, project: Path) -> Plan:
-    built = bundle(plan.entry, project)
+def _bundled(plan: Plan, project: Path, node_globals: bool = False) -> Plan:
+    built = bundle(plan.entry, project, node_globals=node_globals)
     warnings = (built.warnings,) if built.warnings else ()
-    if len(built.inputs) == 1 and not built.wasm:
+    if len(built.inputs) == 1 and not built.wasm and not built.node_globals:
         return _with_warnings(plan, warnings)  # nothing imported: the server builds it as it is
     if not built.entry_is_module:
         raise CLIError(

@@ -3,7 +3,9 @@ read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by na
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
 ``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
-``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``. Accepted and ignored:
+``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, and
+``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
+``Buffer`` and ``process`` globals (``node_globals``). Accepted and ignored:
 the keys in ``IGNORED``. Any other key is listed back to the user as not used, so nothing is
 dropped without a word.
 """
@@ -21,13 +23,22 @@ from vortex.cli.errors import CLIError, ExitCode
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 """Looked for in this order, as wrangler does."""
 USED = frozenset(
-    {"name", "main", "vars", "kv_namespaces", "triggers", "routes", "route", "no_bundle"}
+    {
+        "name",
+        "main",
+        "vars",
+        "kv_namespaces",
+        "triggers",
+        "routes",
+        "route",
+        "no_bundle",
+        "compatibility_date",
+        "compatibility_flags",
+    }
 )
 IGNORED = frozenset(
     {
         "$schema",
-        "compatibility_date",
-        "compatibility_flags",
         "account_id",
         "workers_dev",
         "preview_urls",
@@ -41,6 +52,9 @@ IGNORED = frozenset(
     }
 )
 """What describes Cloudflare's account, dashboard or local tools, not the Worker's behaviour."""
+NODE_GLOBALS_SINCE = "2024-09-23"
+"""workerd's nodejs_compat makes ``Buffer`` and ``process`` globals from this compatibility
+date (nodejs_compat_v2 before it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +67,8 @@ class WorkerConfig:
     crons: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     no_bundle: bool = False
+    node_globals: bool = False
+    """``Buffer`` and ``process`` are globals for the code, as nodejs_compat makes them."""
     unused: tuple[str, ...] = ()
     """Top-level keys Vortex has no use for (``d1_databases``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
@@ -111,9 +127,22 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         crons=_crons(path, data.get("triggers")),
         routes=_routes(path, data),
         no_bundle=no_bundle,
+        node_globals=_node_globals(path, data),
         unused=tuple(unused),
         notes=tuple(notes),
     )
+
+
+def _node_globals(path: Path, data: dict[str, Any]) -> bool:
+    """As workerd decides: nodejs_compat_v2, or nodejs_compat with a date from
+    ``NODE_GLOBALS_SINCE``, unless no_nodejs_compat_v2 says otherwise."""
+    flags = data.get("compatibility_flags", [])
+    if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
+        raise _invalid(path, '"compatibility_flags" must be a list of flag names')
+    date = _optional_str(path, data, "compatibility_date") or ""
+    if "no_nodejs_compat_v2" in flags:
+        return False
+    return "nodejs_compat_v2" in flags or ("nodejs_compat" in flags and date >= NODE_GLOBALS_SINCE)
 
 
 def _optional_str(path: Path, data: dict[str, Any], key: str) -> str | None:
