@@ -216,6 +216,38 @@ async def test_keep_alive_and_pipelined_requests_answer_in_order(
     assert b"connection: close" in answer.split(b"/last")[-1] or answer.count(b"close") >= 1
 
 
+async def test_the_function_a_request_names_is_read_as_http_says(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """RFC 9112: more than one Host header, or a Host that is not a host, is a 400 (and the
+    connection ends: a server in front may have read the other Host); an absolute-form target
+    names the function, and the function sees that host as its Host and in its URL."""
+    port = server.functions_port
+    echo = str((await _deploy(http, ECHO))["function_id"])
+    other = str((await _deploy(http, ECHO))["function_id"])
+    two = (
+        b"GET / HTTP/1.1\r\nHost: %s.localhost\r\nHost: %s.localhost\r\n\r\n"
+        b"GET / HTTP/1.1\r\nHost: %s.localhost\r\n\r\n"
+        % (other.encode(), echo.encode(), echo.encode())
+    )
+    answer = _raw(port, two)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"more than one Host header" in answer
+    assert answer.count(b"HTTP/1.1 ") == 1, "the connection must end after the 400"
+    for host in (b"%s.localhost/x" % echo.encode(), b"u@%s.localhost" % echo.encode(), b"a b"):
+        answer = _raw(port, b"GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host)
+        assert answer.startswith(b"HTTP/1.1 400 ") and b"not a host name" in answer, host
+    absolute = b"http://%s.localhost:%d/abs?q=1" % (echo.encode(), port)
+    answer = _raw(
+        port,
+        b"GET %s HTTP/1.1\r\nHost: %s.localhost\r\nConnection: close\r\n\r\n"
+        % (absolute, other.encode()),
+    )
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    seen = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert seen["url"] == absolute.decode()
+    assert seen["host"] == f"{echo}.localhost:{port}"
+
+
 async def test_chunked_request_bodies_head_and_100_continue(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

@@ -130,6 +130,36 @@ async def test_what_names_no_function_or_is_not_http_is_answered_here() -> None:
         await listener.close()
 
 
+async def test_the_host_is_read_as_the_hosts_read_it() -> None:
+    """Two Host headers, or one that is not a host, are refused here as the hosts refuse them
+    (hostheader.py); an absolute-form target names its host, whatever the Host header says."""
+    host = StandInHost()
+    directory = Directory(host)
+    listener = await started(directory)
+    try:
+        for head, message in (
+            (
+                b"GET / HTTP/1.1\r\nHost: nobody.localhost\r\nHost: hello.localhost\r\n\r\n",
+                "more than one Host header",
+            ),
+            (b"GET / HTTP/1.1\r\nHost: hello.localhost/x\r\n\r\n", "not a host name"),
+            (b"GET / HTTP/1.1\r\nHost: me@hello.localhost\r\n\r\n", "not a host name"),
+        ):
+            reader, writer = await send(listener.port, head)
+            status, body = await answer_of(reader)
+            assert (status, body["error"]["code"]) == (400, "bad_request")
+            assert message in body["error"]["message"]
+            writer.close()
+        absolute = b"GET http://hello.localhost:8787/x HTTP/1.1\r\nHost: nobody.localhost\r\n\r\n"
+        _, writer = await send(listener.port, absolute)
+        connection, data = await asyncio.wait_for(host.handed.get(), 10)
+        assert data == absolute and directory.lookups == ["hello.localhost"]
+        connection.close()
+        writer.close()
+    finally:
+        await listener.close()
+
+
 async def test_a_head_that_never_ends_is_cut_at_the_timeout() -> None:
     directory = Directory(StandInHost())
     listener = await started(directory, head_timeout=0.3)

@@ -35,6 +35,7 @@ import orjson
 from vortex.isolates.access import CLIENT_CLOSED, HEADER_TIMEOUT, hostname_of, logged_path
 from vortex.isolates.bridge import Host
 from vortex.isolates.clientip import CLIENT_IP_HEADERS, forwarded_ip, ip_headers, peer_ip
+from vortex.isolates.hostheader import NO_HOST, TWO_HOSTS, authority_of, host_problem
 from vortex.isolates.hostroutes import RouteError, RouteTable
 from vortex.isolates.outcome import (
     HOST_CRASHED,
@@ -153,7 +154,10 @@ class _Request:
     target: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     hostname: str = ""
+    """The host it names, as routes are kept (empty: ``host_error`` says why it names none)."""
     host_header: str = ""
+    host_lines: int = 0
+    host_error: str = ""
     forwarded_proto: str = ""
     forwarded_for: str = ""
     run_id: str = ""
@@ -414,6 +418,7 @@ class HttpConnection(asyncio.Protocol):
         lower = key.lower()
         if lower == "host":
             request.host_header = text
+            request.host_lines += 1
         elif lower == "x-forwarded-proto":
             request.forwarded_proto = text
         elif lower == "x-vortex-run-id":
@@ -439,7 +444,7 @@ class HttpConnection(asyncio.Protocol):
             request.keep_alive = False  # what follows is not HTTP, unless a WebSocket's
         request.debug_host = self._server.config.debug_host_header
         request.http11 = parser.get_http_version() == "1.1"
-        request.hostname = hostname_of(request.host_header)
+        self._name_host(request)
         config = self._server.config
         length = next((v for k, v in request.headers if k.lower() == "content-length"), None)
         if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
@@ -448,6 +453,21 @@ class HttpConnection(asyncio.Protocol):
         expect = next((v for k, v in request.headers if k.lower() == "expect"), "")
         if expect.lower() == "100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _name_host(self, request: _Request) -> None:
+        """``request.hostname`` from its one Host header, or from its target's authority
+        (hostheader.py), which the function then sees as its Host too."""
+        authority = authority_of(request.target)
+        named = request.host_header if authority is None else authority
+        problem = host_problem(named, request.host_lines, request.http11)
+        if problem is not None:
+            request.host_error = problem
+            return
+        if authority is not None and authority != request.host_header:
+            request.host_header = authority
+            request.headers = [(k, v) for k, v in request.headers if k.lower() != "host"]
+            request.headers.append(("Host", authority))
+        request.hostname = hostname_of(request.host_header)
 
     def on_body(self, body: bytes) -> None:
         request = self._request
@@ -474,7 +494,7 @@ class HttpConnection(asyncio.Protocol):
         self._busy = True
         self._serving = request
         if not request.hostname:
-            self._write_error(request, 400, "bad_request", "The request has no Host header")
+            self._refuse_host(request)
             return
         route = self._server.routes.lookup(request.hostname, request.target)
         if route is not None:
@@ -482,6 +502,13 @@ class HttpConnection(asyncio.Protocol):
             return
         future = self._server.routes.resolve(request.hostname, request.target)
         future.add_done_callback(lambda done: self._resolved(request, done))
+
+    def _refuse_host(self, request: _Request) -> None:
+        if request.host_error == TWO_HOSTS:
+            # Another server in front may have read the other one: nothing more of this
+            # connection can be trusted to mean what it says.
+            request.keep_alive = False
+        self._write_error(request, 400, "bad_request", request.host_error or NO_HOST)
 
     def _resolved(self, request: _Request, done: asyncio.Future[Route]) -> None:
         if self._closing:
@@ -680,7 +707,7 @@ class HttpConnection(asyncio.Protocol):
         the hostname is what a client most needs to hear is wrong."""
         request = self._request
         if not request.hostname:
-            self._refuse(400, "bad_request", "The request has no Host header")
+            self._refuse(400, "bad_request", request.host_error or NO_HOST)
             return
         routes = self._server.routes
         if routes.lookup(request.hostname, request.target) is not None:

@@ -37,6 +37,7 @@ from vortex.isolates.access import (
     logged_path,
 )
 from vortex.isolates.host_process import HostProcess
+from vortex.isolates.hostheader import authority_of, host_problem
 from vortex.isolates.protocol import AccessRecord
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class _Head:
 
     def __init__(self) -> None:
         self.host = ""
+        self.host_lines = 0
         self.target = b""
         self.complete = False
 
@@ -83,8 +85,9 @@ class _Head:
         self.target += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if not self.host and name.lower() == b"host":
+        if name.lower() == b"host":
             self.host = value.decode("latin-1")
+            self.host_lines += 1
 
     def on_headers_complete(self) -> None:
         self.complete = True
@@ -288,13 +291,14 @@ class FunctionsListener:
                 self._watch(reading)
             return
         self._unwatch(reading)
-        if not head.host:
-            refusal = Refusal(
-                400, "bad_request", "The request has no Host header: it names the function"
-            )
-            self._spawn(self._answer_and_close(reading, refusal))
+        authority = authority_of(head.target)
+        named = head.host if authority is None else authority
+        http11 = reading.parser.get_http_version() == "1.1"
+        problem = host_problem(named, head.host_lines, http11)
+        if problem is not None:
+            self._spawn(self._answer_and_close(reading, Refusal(400, "bad_request", problem)))
             return
-        hostname = hostname_of(head.host)
+        hostname = hostname_of(named)
         data = bytes(reading.received)
         host = self._pick_host_now(hostname)
         if host is None:
