@@ -57,7 +57,7 @@ copyFileSync('node_modules/html-rewriter-wasm/dist/html_rewriter_bg.wasm', 'dist
 // Each Node.js built-in is one CommonJS file whose body the linker makes a module of the
 // function, like an uploaded file: `require("node:x")` of another built-in stays a require, so
 // every built-in a function imports exists once in it (string_decoder's Buffer is node:buffer's).
-const NODE_BUILTINS = ['buffer', 'events', 'path', 'process', 'string_decoder', 'util'];
+const NODE_BUILTINS = ['buffer', 'crypto', 'events', 'path', 'process', 'string_decoder', 'util'];
 const builtinImports = (own) => ({
   name: 'builtin-imports',
   setup(builder) {
