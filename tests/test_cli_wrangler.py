@@ -451,14 +451,15 @@ def test_an_unsupported_node_builtin_says_which_are_supported(
     assert result.exit_code == ExitCode.FAILED
     assert 'Could not resolve "node:fs"' in result.stderr
     assert "only these Node.js built-in modules of Workers' nodejs_compat" in result.stderr
-    assert "node:buffer, node:events, node:path" in result.stderr
+    assert "node:buffer, node:crypto, node:events, node:path" in result.stderr
     assert "npm install" not in result.stderr
     assert "--platform=node" not in result.stderr
 
 
 NODE_PROJECT = {
-    # A package of the project's that uses node:events and node:util, as many npm packages
-    # written for Node do; esbuild bundles it and leaves the node: imports to the server.
+    # A package of the project's that uses node:events, node:util, node:crypto and
+    # node:assert/strict, as many npm packages written for Node do; esbuild bundles it and
+    # leaves the node: imports to the server.
     "node_modules/ticker/package.json": json.dumps({"name": "ticker", "main": "index.js"}),
     "node_modules/ticker/index.js": (
         "const { EventEmitter, once } = require('node:events');\n"
@@ -469,9 +470,20 @@ NODE_PROJECT = {
         "const wait = util.promisify((ms, done) => setTimeout(() => done(null, ms), ms));\n"
         "module.exports = { Ticker, once, wait, isDate: util.types.isDate };\n"
     ),
+    "node_modules/signer/package.json": json.dumps({"name": "signer", "main": "index.js"}),
+    "node_modules/signer/index.js": (
+        "const crypto = require('node:crypto');\n"
+        "const assert = require('node:assert/strict');\n"
+        "exports.sign = (secret, body) => {\n"
+        "  assert.equal(typeof secret, 'string', 'the secret is a string');\n"
+        "  return crypto.createHmac('sha256', secret).update(body).digest('hex');\n"
+        "};\n"
+    ),
     "src/index.mjs": (
         'import { Buffer } from "node:buffer";\n'
         'import { Ticker, once, wait, isDate } from "ticker";\n'
+        'import { sign } from "signer";\n'
+        'import { createHash, randomUUID } from "node:crypto";\n'
         "export default {\n"
         "  async fetch(request) {\n"
         "    const ticker = new Ticker();\n"
@@ -481,6 +493,9 @@ NODE_PROJECT = {
         "      said, waited: await wait(5), date: isDate(new Date()),\n"
         "      hex: Buffer.from('héllo').toString('hex'),\n"
         "      b64: Buffer.from(new URL(request.url).pathname).toString('base64url'),\n"
+        "      md5: createHash('md5').update('abc').digest('hex'),\n"
+        "      signed: sign('Jefe', 'what do ya want for nothing?'),\n"
+        "      uuid: randomUUID().length,\n"
         "    });\n"
         "  },\n"
         "};\n"
@@ -506,6 +521,10 @@ def test_a_project_importing_node_builtins_is_bundled_and_runs(
         "date": True,
         "hex": "68c3a96c6c6f",
         "b64": "L2EvYg",
+        "md5": "900150983cd24fb0d6963f7d28e17f72",
+        # RFC 4231, test case 2
+        "signed": "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        "uuid": 36,
     }
 
 

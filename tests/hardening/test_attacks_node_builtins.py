@@ -1,5 +1,5 @@
 """A hostile tenant against the Node.js built-ins (node:buffer, node:events, node:util,
-node:process...): each attack ends in the run's own limit or a function error, its host kept,
+node:process, node:crypto, node:assert...): each attack ends in the run's own limit or a function error, its host kept,
 and nothing of the host (Python, its env, its files, other tenants) is reached through them."""
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ IMPORTS = (
     'import util from "node:util";\n'
     'import process from "node:process";\n'
     'import { StringDecoder } from "node:string_decoder";\n'
+    'import crypto from "node:crypto";\n'
+    'import assert from "node:assert";\n'
 )
 
 
@@ -75,6 +77,37 @@ CASES: list[tuple[str, str, str]] = [
         "const d = new StringDecoder('utf8'); const chunk = Buffer.alloc(1 << 20, 0xe2);"
         "let s = ''; for (;;) s += d.write(chunk);",
         "memory_limit_exceeded",
+    ),
+    (
+        # Hashing is the function's own CPU: a huge input hashed again and again ends in the
+        # run's CPU limit, in the function's own thread, like any loop.
+        "hashing-a-huge-input-without-end",
+        "const chunk = Buffer.alloc(8 << 20, 7);"
+        "for (;;) crypto.createHash('sha512').update(chunk).update(chunk).digest();",
+        "cpu_time_exceeded",
+    ),
+    (
+        "hmac-of-a-huge-key-without-end",
+        "const key = crypto.randomBytes(4 << 20);"
+        "for (;;) crypto.createHmac('sha256', key).update('x').digest('hex');",
+        "cpu_time_exceeded",
+    ),
+    (
+        "random-bytes-past-their-maximum",
+        "crypto.randomBytes(2 ** 31);",
+        "function_error",
+    ),
+    (
+        "pbkdf2-of-a-billion-iterations",
+        "await new Promise((resolve, reject) => crypto.pbkdf2('pw', 'salt', 2 ** 31 - 1, 64,"
+        " 'sha512', (err, key) => (err ? reject(err) : resolve(key))));",
+        "cpu_time_exceeded",
+    ),
+    (
+        "an-assertion-whose-message-is-a-hostile-proxy",
+        "const p = new Proxy({}, { ownKeys() { throw new Error('no'); } });"
+        "assert.deepStrictEqual(p, {});",
+        "function_error",
     ),
 ]
 

@@ -23,5 +23,10 @@ def requires_imported(code: str) -> str:
     names = sorted(set(_CALL.findall(code)))
     if not names:
         return code
-    imports = "".join(f'import __vortex_node_{name} from "{PREFIX}{name}";\n' for name in names)
-    return imports + _CALL.sub(lambda m: f"__vortex_node_{m[1]}", code)
+    imports = "".join(f'import {_binding(name)} from "{PREFIX}{name}";\n' for name in names)
+    return imports + _CALL.sub(lambda m: _binding(m[1]), code)
+
+
+def _binding(name: str) -> str:
+    """A JavaScript name for the built-in: ``assert/strict`` has a slash."""
+    return "__vortex_node_" + name.replace("/", "_")

@@ -20,7 +20,17 @@ import orjson
 
 from vortex.modules.errors import BuildUnavailable
 
-SUPPORTED = ("buffer", "events", "path", "process", "string_decoder", "util")
+SUPPORTED = (
+    "assert",
+    "assert/strict",
+    "buffer",
+    "crypto",
+    "events",
+    "path",
+    "process",
+    "string_decoder",
+    "util",
+)
 _ALIASES = {"path/posix": "path"}
 PREFIX = "node:"
 
@@ -52,24 +62,28 @@ def builtins_dir() -> Path:
 
 
 @functools.cache
-def _manifest(directory: Path) -> dict[str, list[str]]:
+def _manifest(directory: Path) -> dict[str, tuple[str, list[str]]]:
+    """Each built-in's file (``assert/strict`` is the flat ``assert_strict.js``) and imports."""
     try:
         data = orjson.loads((directory / "modules.json").read_bytes())
     except OSError as exc:
         raise BuildUnavailable(
             f"the Node.js built-ins were not found in {directory}: run script/bootstrap"
         ) from exc
-    return {name: list(info["imports"]) for name, info in data.items()}
+    return {
+        name: (info.get("file", f"{name}.js"), list(info["imports"])) for name, info in data.items()
+    }
 
 
 @functools.cache
 def _builtin(directory: Path, name: str) -> Builtin:
     bare = name.removeprefix(PREFIX)
-    imports = _manifest(directory).get(bare)
-    if imports is None:
+    entry = _manifest(directory).get(bare)
+    if entry is None:
         raise BuildUnavailable(f"{name} is missing from {directory}: run script/bootstrap")
+    file, imports = entry
     try:
-        code = (directory / f"{bare}.js").read_text(encoding="utf-8")
+        code = (directory / file).read_text(encoding="utf-8")
     except OSError as exc:
         raise BuildUnavailable(f"{name} could not be read: run script/bootstrap") from exc
     return Builtin(name, code, tuple(imports))

@@ -57,7 +57,9 @@ copyFileSync('node_modules/html-rewriter-wasm/dist/html_rewriter_bg.wasm', 'dist
 // Each Node.js built-in is one CommonJS file whose body the linker makes a module of the
 // function, like an uploaded file: `require("node:x")` of another built-in stays a require, so
 // every built-in a function imports exists once in it (string_decoder's Buffer is node:buffer's).
-const NODE_BUILTINS = ['buffer', 'events', 'path', 'process', 'string_decoder', 'util'];
+// A name with a slash (assert/strict) is built from src/node/assert/strict.js into a flat file,
+// assert_strict.js; the manifest says which file each is.
+const NODE_BUILTINS = ['assert', 'assert/strict', 'buffer', 'crypto', 'events', 'path', 'process', 'string_decoder', 'util'];
 const builtinImports = (own) => ({
   name: 'builtin-imports',
   setup(builder) {
@@ -70,6 +72,7 @@ const builtinImports = (own) => ({
 const modules = {};
 mkdirSync('dist/node', { recursive: true });
 for (const name of NODE_BUILTINS) {
+  const file = name.replace('/', '_') + '.js';
   const result = await build({
     ...common,
     format: 'cjs',
@@ -78,9 +81,9 @@ for (const name of NODE_BUILTINS) {
     inject: name === 'path' ? ['src/node/cwd.js'] : [],
     plugins: [builtinImports(name)],
     metafile: true,
-    outfile: `dist/node/${name}.js`,
+    outfile: `dist/node/${file}`,
   });
   const [output] = Object.values(result.metafile.outputs);
-  modules[name] = { imports: [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))] };
+  modules[name] = { file, imports: [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))] };
 }
 writeFileSync('dist/node/modules.json', JSON.stringify(modules, null, 2) + '\n');

@@ -1,10 +1,14 @@
 // util.isDeepStrictEqual, as assert.deepStrictEqual compares: same prototypes, own enumerable
 // keys (symbols too), Object.is for primitives, Dates by time, RegExps by source and flags,
 // typed arrays by bytes, Maps and Sets by content. Cycles compare equal where they meet again.
-function same(a, b, seen) {
+// Not `strict` (assert.deepEqual): primitives compare by ==, prototypes are not compared.
+const isPrimitive = (value) => value === null || (typeof value !== 'object' && typeof value !== 'function');
+
+function same(a, b, seen, strict) {
   if (Object.is(a, b)) return true;
+  if (!strict && isPrimitive(a) && isPrimitive(b)) return a == b;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
   const tag = Object.prototype.toString.call(a);
   if (tag !== Object.prototype.toString.call(b)) return false;
   const known = seen.get(a);
@@ -21,16 +25,16 @@ function same(a, b, seen) {
   if (a instanceof Map) {
     if (a.size !== b.size) return false;
     for (const [key, value] of a) {
-      if (!b.has(key) || !same(value, b.get(key), seen)) return false;
+      if (!b.has(key) || !same(value, b.get(key), seen, strict)) return false;
     }
   }
   if (a instanceof Set) {
     if (a.size !== b.size) return false;
     for (const value of a) {
       if (b.has(value)) continue;
-      if (typeof value !== 'object' || value === null) return false;
+      if (strict && isPrimitive(value)) return false;
       let found = false;
-      for (const other of b) if (typeof other === 'object' && same(value, other, seen)) found = true;
+      for (const other of b) if ((!strict || typeof other === 'object') && same(value, other, seen, strict)) found = true;
       if (!found) return false;
     }
   }
@@ -40,7 +44,7 @@ function same(a, b, seen) {
   if (keysA.length !== keysB.length) return false;
   for (const key of keysA) {
     if (!Object.prototype.propertyIsEnumerable.call(b, key)) return false;
-    if (!same(a[key], b[key], seen)) return false;
+    if (!same(a[key], b[key], seen, strict)) return false;
   }
   return true;
 }
@@ -52,5 +56,9 @@ function ownKeys(value) {
 }
 
 export function isDeepStrictEqual(a, b) {
-  return same(a, b, new Map());
+  return same(a, b, new Map(), true);
+}
+
+export function isDeepEqual(a, b) {
+  return same(a, b, new Map(), false);
 }
