@@ -156,6 +156,17 @@ export default {
     let exited = "";
     try { process.exit(1); } catch (err) { exited = err.message; }
     const ticked = await new Promise((resolve) => process.nextTick(resolve, "tick"));
+    // A pair that failed inside a Set's search is not equal when met again.
+    const failedInSet = () => {
+      const o = { x: 1 }, p = { x: 2 };
+      return isDeepStrictEqual([new Set([o, { x: 2 }]), o], [new Set([p, { x: 1 }]), p]);
+    };
+    const cyclesMeet = () => {
+      const c1 = { n: 1 }, c2 = { n: 1 };
+      c1.self = c1;
+      c2.self = c2;
+      return isDeepStrictEqual(c1, c2);
+    };
     return Response.json({
       events: [seen, args, iterated, legacyHeard, EE === EventEmitter, EventEmitter.defaultMaxListeners],
       util: [
@@ -166,7 +177,7 @@ export default {
         inspect("str"),
         inspect({ a: [1, { b: { c: 1 } }] }),
         [types.isPromise(Promise.resolve()), types.isDate(new Date()), types.isRegExp(/x/), types.isUint8Array(new Uint8Array()), types.isUint8Array([]), types.isAsyncFunction(async () => {})],
-        [isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), isDeepStrictEqual({ a: 1 }, { a: "1" }), isDeepStrictEqual(new Set([1]), new Set([1]))],
+        [isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), isDeepStrictEqual({ a: 1 }, { a: "1" }), isDeepStrictEqual(new Set([1]), new Set([1])), failedInSet(), cyclesMeet()],
         util.TextEncoder === TextEncoder,
       ],
       path: [path.join("/a/b", "../c", "./d.txt"), path.resolve("x", "y"), path.extname("f.tar.gz"), path.basename("/a/b.js", ".js"), path.relative("/a/b", "/a/c/d"), path.sep, posix === path, path.isAbsolute("x")],
@@ -193,7 +204,7 @@ async def test_events_util_path_string_decoder_and_process(
         # Node's default depth of 2, counted from the value itself
         "{ a: [ 1, { b: [Object] } ] }",
         [True, True, True, True, False, True],
-        [True, False, True],
+        [True, False, True, False, True],
         True,
     ]
     assert body["path"] == ["/a/c/d.txt", "/x/y", ".gz", "b", "../c/d", "/", True, False]

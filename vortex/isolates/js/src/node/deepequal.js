@@ -11,10 +11,21 @@ function same(a, b, seen, strict) {
   if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
   const tag = Object.prototype.toString.call(a);
   if (tag !== Object.prototype.toString.call(b)) return false;
-  const known = seen.get(a);
+  // A pair being compared further up is taken as equal where a cycle meets it again; once its
+  // comparison is over it is forgotten, whatever the answer: a pair that failed inside a Set's
+  // search for a match must not count as equal the next time it is met.
+  let known = seen.get(a);
   if (known !== undefined && known.has(b)) return true;
-  if (known === undefined) seen.set(a, new Set([b]));
-  else known.add(b);
+  if (known === undefined) seen.set(a, (known = new Set()));
+  known.add(b);
+  try {
+    return sameObjects(a, b, seen, strict);
+  } finally {
+    known.delete(b);
+  }
+}
+
+function sameObjects(a, b, seen, strict) {
   if (a instanceof Date && a.getTime() !== b.getTime()) return false;
   if (a instanceof RegExp && (a.source !== b.source || a.flags !== b.flags)) return false;
   if (ArrayBuffer.isView(a) || a instanceof ArrayBuffer) {
