@@ -10,6 +10,7 @@ and one host, so that whatever shares the host with the culprit is known.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 
 import aiohttp
@@ -249,3 +250,44 @@ async def test_a_neighbour_of_a_memory_hog_is_told_host_restarted(
         neighbour_result = await waiting
         assert hog_result.code == "memory_limit_exceeded", hog_result.body
         assert neighbour_result.code == "host_restarted", neighbour_result.body
+
+
+async def test_runs_each_within_their_limit_cannot_take_their_host_down(
+    private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession, gate: Gate
+) -> None:
+    """Twenty runs that each keep 56 MiB, under their limit of 64 MiB, would hold more than
+    the host's 1 GiB together: near it, the host ends the run that grew it most, one at a
+    time, itself (pressure.py), and the host, its neighbour and the other runs go on. Before,
+    the supervisor killed the host with all of them (``host_restarted``)."""
+    server = private_server(RUN_LIMIT_ENV, workers=1)
+    api = api_for(client, server)
+    await api.wait_healthy()
+    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
+    neighbour = asyncio.create_task(api.execute(neighbour_id))
+    await gate.arrival()
+    keeper = await api.deploy(
+        "const keep = [];"
+        " for (let i = 0; i < 7; i++) {"
+        "   keep.push(new Uint8Array(8 << 20).fill(1));"
+        "   await new Promise((r) => setTimeout(r, 20)); }"
+        " await new Promise((r) => setTimeout(r, 1500));"
+        " Vortex.return(keep.length)"
+    )
+    try:
+        results = await asyncio.gather(*(api.execute(keeper) for _ in range(20)))
+        codes = Counter(result.code for result in results)
+        print(f"\nkeepers: {dict(codes)}")
+        ended = [result for result in results if result.code is not None]
+        assert ended, "together they held more than the host's limit: some must be ended"
+        for result in ended:
+            assert result.code == "memory_limit_exceeded", result.body
+            assert "near its memory limit" in result.body["error"]["message"], result.body
+        assert codes[None] >= 5, "only the runs that grew the host most are ended"
+        assert all(result.body["output"] == 7 for result in results if result.code is None)
+        assert (await api.health())["host_restarts"] == 0
+        gate.open()
+        assert (await neighbour).body["output"] == "opened"
+    finally:
+        gate.open()
+        await asyncio.gather(neighbour, return_exceptions=True)
+        await api.assert_serves_normally()

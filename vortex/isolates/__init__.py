@@ -35,6 +35,7 @@ In a host:
     hostroutes.py, route.py   hostnames to functions, asked of the supervisor and kept
     interrupt.py      stopping a runaway turn from a CPU-time timer (SpiderMonkey's interrupt)
     growth.py         memory growth per run, turn by turn
+    pressure.py       near its memory limit, the host ends the run growing it most itself
     idlegc.py, collection.py   collecting when idle; every collection asked beneath a
                       frame of JavaScript, which keeps the compiled code
     jobloop.py        pythonmonkey's promise jobs: a queue of their own, run at the end of
@@ -46,7 +47,8 @@ Between them (both sides import these):
     protocol.py       the frames over the pipes, one msgspec Struct per kind, in MessagePack
                       (bytes cross as bytes): which side sends each and why; each side decodes
                       only what the other may send, and anything else is a dead host
-    turnclock.py      shared memory: the running turn, its run and CPU, the routes' counter
+    turnclock.py      shared memory: the running turn, its run and CPU, the routes' counter,
+                      the host's memory ceiling
     outcome.py        the error codes a run ends with
     exchange.py, limits.py   a request and a response head; a run's limits (and the
                       backstop's grace): carried in frames

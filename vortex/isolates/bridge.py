@@ -34,10 +34,11 @@ from vortex.isolates.codecs import Codecs
 from vortex.isolates.digests import Digests
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.idlegc import IdleCollector
-from vortex.isolates.interrupt import MEMORY
+from vortex.isolates.interrupt import HOST_MEMORY, MEMORY
 from vortex.isolates.jobloop import MutedJobLoop
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import CPU_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED, WALL_TIME_EXCEEDED
+from vortex.isolates.pressure import host_memory_message
 from vortex.isolates.protocol import (
     AccessRecord,
     Adopt,
@@ -344,6 +345,8 @@ class Host:
                 f"Memory limit of {run.memory_limit_bytes >> 20} MiB per run exceeded in one "
                 f"turn (it had added {charged >> 20} MiB to the host)"
             )
+        elif why == HOST_MEMORY:
+            code, message = MEMORY_LIMIT_EXCEEDED, host_memory_message(charged)
         else:
             code, message = CPU_TIME_EXCEEDED, _cpu_message(run)
         self.abort(invocation, code, message)
@@ -351,7 +354,7 @@ class Host:
             # Stopped before the harness had its state (or in the middle of ending it).
             error = {"code": code, "name": "Error", "message": message, "stack": ""}
             self.finish(invocation, None, orjson.dumps(error).decode())
-        if why == MEMORY and self._collect is not None:
+        if why in (MEMORY, HOST_MEMORY) and self._collect is not None:
             # What the stopped turn allocated is garbage now: give it back before the
             # supervisor finds the host big.
             asyncio.get_running_loop().call_soon(self._collect, context=contextvars.Context())

@@ -107,6 +107,20 @@ class GrowthWatch:
         charged = self._charged[invocation] = min(total, resident - self._start[invocation])
         return charged
 
+    @property
+    def last_resident(self) -> int:
+        """The host's resident size at the last reading (0: none since it stopped measuring)."""
+        return self._last
+
+    def charged(self, invocation: int) -> int:
+        return self._charged.get(invocation, 0)
+
+    def most_charged(self, active: Container[int]) -> int | None:
+        """The running run charged the most, if any is charged anything."""
+        running = [(charged, run) for run, charged in self._charged.items() if run in active]
+        best = max(running, default=None)
+        return best[1] if best is not None and best[0] > 0 else None
+
     def resident(self) -> int:
         """The host's resident size now, in bytes."""
         return int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE

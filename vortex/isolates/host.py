@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import gc
 import os
 import socket
@@ -29,6 +30,7 @@ from vortex.isolates.httpserve import FunctionServer, ListenerConfig
 from vortex.isolates.intake import Intake
 from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
 from vortex.isolates.jobloop import MutedJobLoop, check_job_wrappers, check_muting
+from vortex.isolates.pressure import MemoryPressure
 from vortex.isolates.protocol import Drain, Frame, Listen, Log, Ping, Pong, Ready, Routed, Warm
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
@@ -55,7 +57,11 @@ PYTHONMONKEY_WEB_GLOBALS = (
 
 
 def install_turn_clock(
-    clock: TurnClock, host: Host, growth: GrowthWatch, interrupter: Interrupter | None = None
+    clock: TurnClock,
+    host: Host,
+    growth: GrowthWatch,
+    interrupter: Interrupter | None = None,
+    pressure: MemoryPressure | None = None,
 ) -> None:
     original = asyncio.events.Handle._run
     host.measure_again = growth.measure_again
@@ -97,6 +103,7 @@ def install_turn_clock(
                 run.memory_limit_bytes if host.measure_memory else 0,
                 resident_before,
                 charged_before,
+                clock.memory_ceiling() if host.measure_memory else 0,
             )
         try:
             original(handle)
@@ -114,6 +121,8 @@ def install_turn_clock(
             stopped = armed.disarm() if armed is not None else None
             clock.leave()
             grown = growth.after_turn(invocation, host.active, host.measure_memory)
+            if pressure is not None and host.measure_memory:
+                pressure.after_turn()
             if armed is not None and stopped is not None:
                 host.stopped(invocation, stopped, armed.charged)
             elif invocation != NO_INVOCATION:
@@ -260,13 +269,15 @@ async def serve(
     import pythonmonkey as pm  # loaded by boot() already
 
     keeping_code = beneath_javascript(pm.collect)
-    host = Host(None, send, collect=lambda: collect_garbage(keeping_code))
+    collect = functools.partial(collect_garbage, keeping_code)
+    host = Host(None, send, collect=collect)
     host.backlog = write_transport.get_write_buffer_size
     host.runtime = prepare()(host.for_javascript())
     growth = GrowthWatch(clock)
     # Called inside the interrupt callback, beneath the running script already.
     interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
-    install_turn_clock(clock, host, growth, interrupter)
+    pressure = MemoryPressure(clock, growth, host.active, host.abort, collect)
+    install_turn_clock(clock, host, growth, interrupter, pressure)
     for problem in (check_muting(loop), check_job_wrappers(loop)):
         if problem is not None:
             print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)

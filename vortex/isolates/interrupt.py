@@ -42,9 +42,13 @@ from collections.abc import Callable
 
 CPU = "cpu"
 MEMORY = "memory"
+HOST_MEMORY = "host_memory"
+"""The turn grew the host past its ceiling (pressure.py), whatever its run's own limit."""
 TICK = 0.05
 """CPU seconds between two measures of memory in a long turn of a run with a memory limit."""
 QUIET_TICKS = 3
+NEAR_CEILING_TICKS = 10
+"""Ticks per ``TICK`` for a turn that could take the host past its ceiling (pressure.py)."""
 """Ticks in a row that see the turn grow less than ``quiet_bytes`` before the turn gets no more."""
 RETRY = 0.01
 """CPU seconds after which a stop is asked for again, should the engine not have ended the
@@ -172,15 +176,19 @@ class Interrupter:
         self._deadline = 0.0
         self._stopped: str | None = None
         self._memory_limit = 0
+        self._ceiling = 0
         self._resident_before = 0
         self._charged_before = 0
         self._quiet_bytes = 0
         self._next_tick = math.inf
         self._interval = TICK
+        self._busy_interval = TICK
         self._quiet = 0
         self._tick_resident = 0
         self.charged = 0
         """What the stopped turn's run had added to the host, when it was stopped for memory."""
+        self.host_resident = 0
+        """The host's resident size when a turn was stopped for ``HOST_MEMORY``."""
 
     def arm(
         self,
@@ -189,21 +197,30 @@ class Interrupter:
         memory_limit: int = 0,
         resident_before: int = 0,
         charged_before: int = 0,
+        ceiling: int = 0,
     ) -> None:
         """Before a turn: stop it once the thread has used ``budget`` more CPU seconds than
         ``cpu_now`` (its ``time.thread_time()``), or, with a ``memory_limit`` and the host's
-        resident size and the run's charge before the turn, once it is past that limit."""
+        resident size and the run's charge before the turn, once it is past that limit, or
+        once the host is past its ``ceiling`` (0: none)."""
         self._armed = True
         self._stopped = None
         self._deadline = cpu_now + budget
         if memory_limit and resident_before:
             self._memory_limit = memory_limit
+            self._ceiling = ceiling
             self._resident_before = self._tick_resident = resident_before
             self._charged_before = charged_before
             self._quiet_bytes = max(1 << 20, memory_limit >> 6)
-            self._interval = self._tick_every
+            # Near the ceiling, a turn that allocates at full speed (1-3 GB/s) would pass the
+            # host's limit itself between two ticks: it is measured ten times as often.
+            near = ceiling and resident_before + memory_limit > ceiling
+            self._busy_interval = (
+                self._tick_every / NEAR_CEILING_TICKS if near else self._tick_every
+            )
+            self._interval = self._busy_interval
             self._quiet = 0
-            self._next_tick = cpu_now + self._tick_every
+            self._next_tick = cpu_now + self._interval
         else:
             self._memory_limit = 0
             self._next_tick = math.inf
@@ -262,15 +279,29 @@ class Interrupter:
             return self._stop(CPU)
         # Every interrupt of a run with a memory limit is a tick, early ones too: a match of a
         # regular expression counts interrupts, not ticks (see the module's docstring).
-        if self._memory_limit and not self._tick(now):
-            return self._stop(MEMORY)
+        if self._memory_limit:
+            stop = self._tick(now)
+            if stop is not None:
+                return self._stop(stop)
         self._program(min(self._deadline, self._next_tick))
         return True
 
-    def _tick(self, now: float) -> bool:
-        """Measure the turn's growth; False if its run is past its memory limit."""
+    def _tick(self, now: float) -> str | None:
+        """Measure the turn's growth: ``MEMORY`` if its run is past its memory limit,
+        ``HOST_MEMORY`` if the host is past its ceiling, else None."""
         resident = self._resident()
         charged = self._charged_before + resident - self._resident_before
+        if self._ceiling and resident > self._ceiling and self._collect is not None:
+            self._collect()
+            resident = self._resident()
+            charged = self._charged_before + resident - self._resident_before
+        grew = resident - self._resident_before
+        if self._ceiling and resident > self._ceiling and grew >= self._ceiling >> 5:
+            # Past the ceiling, and this very turn grew the host by a thirty-second of it: the
+            # run to end is this one, not the others, which have not run meanwhile (nor one
+            # that took a few pages of a host that others, or leftovers, filled).
+            self.charged, self.host_resident = charged, resident
+            return HOST_MEMORY
         if charged > self._memory_limit and self._collect is not None:
             # Garbage first, as after a turn (bridge.py) and as V8 does at its heap limit: a
             # turn that allocates and drops big buffers holds far less than it grew the host.
@@ -280,15 +311,15 @@ class Interrupter:
             charged = self._charged_before + resident - self._resident_before
         if charged > self._memory_limit:
             self.charged = charged
-            return False
+            return MEMORY
         if resident - self._tick_resident >= self._quiet_bytes:
-            self._quiet, self._interval = 0, self._tick_every
+            self._quiet, self._interval = 0, self._busy_interval
         else:
             self._quiet += 1
             self._interval *= 2
         self._tick_resident = resident
         self._next_tick = math.inf if self._quiet >= self._quiet_ticks else now + self._interval
-        return True
+        return None
 
     def _stop(self, why: str) -> bool:
         self._stopped = why

@@ -19,6 +19,7 @@ from vortex.isolates.backstop import rss_bytes
 from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.host_process import HostProcess, HostStartError
 from vortex.isolates.pids import left_by_dead_process
+from vortex.isolates.pressure import SHED_FROM
 from vortex.isolates.runrequests import RunRequests
 
 # The host's lines keep the logger name they had when this was part of pool.py: operators filter
@@ -100,13 +101,15 @@ class HostLauncher:
     async def start(self) -> HostProcess:
         """A new host, booted and ready for frames."""
         assert self._workdir is not None
-        return await HostProcess.start(
+        host = await HostProcess.start(
             self.ses_path,
             self.webapi_path,
             self._workdir,
             self.requests.on_fetch,
             on_call=self.requests.on_call,
         )
+        host.clock.set_memory_ceiling(int(self.host_memory_bytes * SHED_FROM))
+        return host
 
     def limit_memory(self, host: HostProcess) -> None:
         """Put a booted ``host`` in a memory cgroup of its own, when the server has cgroups."""

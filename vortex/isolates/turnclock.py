@@ -32,7 +32,8 @@ _GROWER_AT = _WATCH_AT + _WORD.size  # set by the host: the run that grew it mos
 _TURN_MEMORY = struct.Struct("=qqq")  # set by the host: invocation, resident size, charged
 _TURN_MEMORY_AT = _GROWER_AT + _WORD.size
 _ROUTES_AT = _TURN_MEMORY_AT + _TURN_MEMORY.size  # set by the supervisor: routes changed
-_SIZE = _ROUTES_AT + _WORD.size
+_CEILING_AT = _ROUTES_AT + _WORD.size  # set by the supervisor: where the host sheds runs
+_SIZE = _CEILING_AT + _WORD.size
 NO_INVOCATION = -1
 
 
@@ -52,6 +53,7 @@ class TurnClock:
             _WORD.pack_into(self._map, _GROWER_AT, NO_INVOCATION)
             _TURN_MEMORY.pack_into(self._map, _TURN_MEMORY_AT, NO_INVOCATION, 0, 0)
             _WORD.pack_into(self._map, _ROUTES_AT, 0)
+            _WORD.pack_into(self._map, _CEILING_AT, 0)
 
     def enter(self, started: float, invocation: int, cpu_started: float) -> None:
         _LAYOUT.pack_into(self._map, 0, started, invocation, cpu_started)
@@ -97,6 +99,14 @@ class TurnClock:
 
     def routes_generation(self) -> int:
         return int(_WORD.unpack_from(self._map, _ROUTES_AT)[0])
+
+    def set_memory_ceiling(self, size: int) -> None:
+        """The resident size past which the host ends the run that grows it most, itself
+        (pressure.py), before the supervisor would kill it with all its runs; 0: none."""
+        _WORD.pack_into(self._map, _CEILING_AT, size)
+
+    def memory_ceiling(self) -> int:
+        return int(_WORD.unpack_from(self._map, _CEILING_AT)[0])
 
     def close(self) -> None:
         self._map.close()
