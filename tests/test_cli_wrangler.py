@@ -455,6 +455,21 @@ def test_an_unsupported_node_builtin_says_which_are_supported(
     assert "--platform=node" not in result.stderr
 
 
+def test_workers_sites_manifest_says_there_are_no_sites(invoke: Invoke, tmp_path: Path) -> None:
+    """kv-asset-handler's module-worker setup imports wrangler's manifest of the [site] bucket;
+    "npm install" would not bring it."""
+    code = (
+        'import manifestJSON from "__STATIC_CONTENT_MANIFEST";\n'
+        "export default { fetch() { return new Response(manifestJSON); } };\n"
+    )
+    write(tmp_path, {"index.mjs": code})
+    result = invoke("deploy", "index.mjs")
+    assert result.exit_code == ExitCode.FAILED
+    assert 'Could not resolve "__STATIC_CONTENT_MANIFEST"' in result.stderr
+    assert "the manifest of Workers Sites" in result.stderr
+    assert "npm install" not in result.stderr
+
+
 NODE_PROJECT = {
     # A package of the project's that uses node:events and node:util, as many npm packages
     # written for Node do; esbuild bundles it and leaves the node: imports to the server.

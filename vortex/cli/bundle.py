@@ -34,6 +34,13 @@ BUNDLE_TIMEOUT = 120.0
 _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
 _NODE_BUILTIN = re.compile(r'Could not resolve "node:')
 _NODE_HINT = re.compile(r"\n\n  The package \"node:[^\n]* built into node\.[^\n]*")
+_SITES_MANIFEST = 'Could not resolve "__STATIC_CONTENT_MANIFEST"'
+"""The module wrangler makes from a ``[site]`` bucket for Workers Sites (kv-asset-handler)."""
+SITES_ADVICE = (
+    "__STATIC_CONTENT_MANIFEST is the manifest of Workers Sites, which wrangler makes from the "
+    "[site] bucket it uploads to the __STATIC_CONTENT namespace: Vortex has neither. Import "
+    "small files as text modules (.html, .txt) or keep them in the function's KV (env.KV)"
+)
 WRANGLER_FLAGS = (
     "--bundle",
     "--format=esm",
@@ -201,6 +208,9 @@ def _failure(entry: str, stderr: str) -> str:
         # esbuild's advice (--platform=node) and ours for packages would both mislead.
         message = f"esbuild could not bundle {entry}:\n{_NODE_HINT.sub('', shown)}"
         message += f"\n\n{NODE_BUILTINS_ADVICE}."
+    elif _SITES_MANIFEST in stderr:
+        # not a package: "npm install" would not help
+        message += f"\n\n{SITES_ADVICE}."
     elif "Could not resolve" in stderr:
         message += (
             "\n\nA package it imports is not in node_modules: install the project's packages "
