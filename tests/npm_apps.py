@@ -20,6 +20,7 @@ from tests.server import ServerProcess
 
 APPS = Path(__file__).resolve().parent / "apps"
 PROJECT = pytest.StashKey[Path]()
+ENTRIES = ("index.mjs", "index.tsx")
 
 
 def install_packages(cache_root: Path) -> Path:
@@ -60,10 +61,15 @@ def apps_project(request: pytest.FixtureRequest, factory: pytest.TempPathFactory
     (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
     shutil.copy(APPS / "package.json", project)
     for app in APPS.iterdir():
-        if (app / "index.mjs").exists():
+        if entry_of(app) is not None:
             shutil.copytree(app, project / app.name)
     request.config.stash[PROJECT] = project
     return project
+
+
+def entry_of(app: Path) -> Path | None:
+    """The app's entry: ``index.mjs``, or ``index.tsx`` for JSX."""
+    return next((app / name for name in ENTRIES if (app / name).exists()), None)
 
 
 def cli_deploy(server: ServerProcess, folder: Path, *args: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.npm_apps import APPS, apps_project, call, cli_deploy, run_logs
+from tests.npm_apps import APPS, apps_project, call, cli_deploy, entry_of, run_logs
 from tests.server import ServerProcess
 from vortex.cli.bundle import bundle
 
@@ -45,8 +45,9 @@ def bundles(
     project = apps_project(request, tmp_path_factory)
     installed = time.monotonic()
     built = {
-        app.name: bundle(app / "index.mjs", project).code
-        for app in sorted(path for path in project.iterdir() if (path / "index.mjs").exists())
+        app.name: bundle(entry, project).code
+        for app in sorted(project.iterdir())
+        if (entry := entry_of(app)) is not None
     }
     request.config.stash[BUNDLE_TIMINGS] = {
         "install": installed - started,
@@ -517,6 +518,39 @@ async def test_hono_logger_middleware(
     # Colours on, as on workerd: hono colours the status unless NO_COLOR is set (on workerd it
     # looks in the env of an import("cloudflare:workers"), which here rejects and means unset).
     assert logs[1].startswith("--> GET / \x1b[32m200\x1b[0m "), logs
+
+
+HONO_JSX_TOML = """\
+name = "hono-jsx-app"
+main = "index.tsx"
+compatibility_date = "2024-11-01"
+"""
+
+
+async def test_hono_jsx(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    server: ServerProcess,
+    client: aiohttp.ClientSession,
+) -> None:
+    """A .tsx entry: esbuild takes the JSX import source from the app's tsconfig.json, as
+    wrangler's does."""
+    folder = apps_project(request, tmp_path_factory) / "hono-jsx"
+    (folder / "wrangler.toml").write_text(HONO_JSX_TOML)
+    assert cli_deploy(server, folder).get("name") == "hono-jsx-app"
+    page = await call(client, "GET", server.fn_url("hono-jsx-app", "/"))
+    assert page.text == (
+        "<html><body><h1>Hello Hono!</h1><ul><li>Good Morning!!</li><li>Good Evening!!</li>"
+        "<li>&lt;Good Night&gt;!!</li></ul></body></html>"
+    )
+    assert page.headers["Content-Type"] == "text/html; charset=UTF-8"
+    later = await call(client, "GET", server.fn_url("hono-jsx-app", "/async"))
+    assert later.text == "<div><p>loaded later</p></div>"
+    rendered = await call(client, "GET", server.fn_url("hono-jsx-app", "/page/about"))
+    assert rendered.text == (
+        "<!DOCTYPE html><html><head><title>Rendered</title></head>"
+        '<body><p class="about">About</p></body></html>'
+    )
 
 
 # ------------------------------------------------------------------------------------ itty-router
