@@ -523,6 +523,30 @@ def test_a_project_importing_node_builtins_is_bundled_and_runs(
     }
 
 
+def test_minify_as_wrangler_minifies_and_keeps_node_builtins(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    """``minify = true`` (or ``--minify``) minifies the bundle after the node: requires became
+    imports, so a minified package's require("node:events") still links."""
+    toml = NODE_PROJECT["wrangler.toml"].replace('name = "wr-node"', 'name = "wr-min"')
+    write(tmp_path, {**NODE_PROJECT, "wrangler.toml": toml + "minify = true\n"})
+    result = invoke("deploy", "--outdir", "dist")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "not used by Vortex" not in result.stderr
+    minified = (tmp_path / "dist" / "index.mjs").read_text()
+    assert "// node_modules/ticker/index.js" not in minified
+    assert minified.count("\n") < 10
+    status, body = call(server, "wr-min", "/a/b")
+    assert (status, body["said"], body["hex"]) == (200, "tick 3 of x", "68c3a96c6c6f")
+    write(tmp_path, {"wrangler.toml": toml})
+    plain = invoke("deploy", "--dry-run", "--outdir", "plain")
+    assert plain.exit_code == 0, plain.output + plain.stderr
+    flagged = invoke("deploy", "--dry-run", "--outdir", "flagged", "--minify")
+    assert (tmp_path / "flagged" / "index.mjs").read_text() == minified
+    assert len((tmp_path / "plain" / "index.mjs").read_text()) > len(minified)
+    assert flagged.exit_code == 0
+
+
 def test_no_file_and_no_config_is_a_usage_error(invoke: Invoke) -> None:
     result = invoke("deploy")
     assert result.exit_code == ExitCode.USAGE

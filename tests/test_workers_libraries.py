@@ -9,7 +9,7 @@ and called on the functions listener.
 The server here is one an operator configured for them: its functions may fetch loopback (the
 JWKS and the fake Sentry are local servers of the test), and its code limit is raised, since
 chanfana's bundle with zod 4 is 1.07 MB, over Vortex's default of 1 MiB (Workers take 3 MB
-compressed).
+compressed); minified, as wrangler's ``minify = true`` does, it fits the default.
 """
 
 from __future__ import annotations
@@ -388,6 +388,28 @@ async def test_chanfana_openapi_schema_and_docs(client: aiohttp.ClientSession, u
     assert "swagger-ui" in docs.text and "/openapi.json" in docs.text
     redoc = await call(client, "GET", url("chanfana", "/redocs"))
     assert "redoc" in redoc.text.lower()
+
+
+async def test_chanfana_minified_fits_the_default_code_limit(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    server: ServerProcess,
+    client: aiohttp.ClientSession,
+) -> None:
+    """On a server with the default limit of 1 MiB, the template deploys with wrangler's
+    ``minify = true`` (0.6 MB)."""
+    folder = apps_project(request, tmp_path_factory) / "chanfana"
+    (folder / "wrangler.toml").write_text(
+        'name = "chanfana-min"\nmain = "index.mjs"\nminify = true\n'
+    )
+    try:
+        assert cli_deploy(server, folder).get("name") == "chanfana-min"
+    finally:
+        (folder / "wrangler.toml").unlink()
+    answer = await call(client, "GET", server.fn_url("chanfana-min", "/api/tasks/build"))
+    assert answer.json()["result"]["task"]["name"] == "Build something awesome"
+    schema = (await call(client, "GET", server.fn_url("chanfana-min", "/openapi.json"))).json()
+    assert sorted(schema["paths"]) == ["/api/tasks", "/api/tasks/{taskSlug}"]
 
 
 # ------------------------------------------------------------------------------------------ toucan

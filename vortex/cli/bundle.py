@@ -21,7 +21,7 @@ import posixpath
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from vortex.cli.errors import CLIError, ExitCode
@@ -78,9 +78,10 @@ class Bundle:
     file, relative to the project folder."""
 
 
-def bundle(entry: Path, project: Path) -> Bundle:
+def bundle(entry: Path, project: Path, *, minify: bool = False) -> Bundle:
     """``entry`` with what it imports, resolved from ``project`` (the folder of the config, or
-    the current one); CLIError (exit 1, ``build_failed``) with esbuild's own message."""
+    the current one); CLIError (exit 1, ``build_failed``) with esbuild's own message.
+    ``minify``: as wrangler's ``minify = true`` (``--minify``)."""
     binary = esbuild_path()
     if not binary.is_file():
         raise CLIError(
@@ -116,7 +117,33 @@ def bundle(entry: Path, project: Path) -> Bundle:
             ) from None
         if done.returncode != 0:
             raise CLIError(_failure(relative, done.stderr), ExitCode.FAILED, "build_failed")
-        return _read(out, meta, done.stderr)
+        built = _read(out, meta, done.stderr)
+    return replace(built, code=minified(binary, built.code)) if minify else built
+
+
+def minified(binary: Path, code: str) -> str:
+    """The finished bundle minified, in a second esbuild pass: minifying while bundling would
+    rename esbuild's ``__require`` helper, which ``requires_imported`` finds by its name."""
+    try:
+        done = subprocess.run(
+            [str(binary), "--minify", "--keep-names", "--format=esm", "--target=es2022"],
+            input=code,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=BUNDLE_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise CLIError(
+            f"minifying took longer than {BUNDLE_TIMEOUT:g} s", ExitCode.FAILED, "build_failed"
+        ) from None
+    if done.returncode != 0:
+        raise CLIError(
+            f"esbuild could not minify the bundle:\n{done.stderr.rstrip()}",
+            ExitCode.FAILED,
+            "build_failed",
+        )
+    return done.stdout
 
 
 def _read(out: Path, meta: Path, warnings: str) -> Bundle:

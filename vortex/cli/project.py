@@ -34,6 +34,8 @@ class Options:
     schedules: tuple[str, ...] = ()
     """``--schedule`` / ``--cron``, each time given."""
     routes: tuple[str, ...] = ()
+    minify: bool = False
+    """``--minify``; else the configuration's ``minify``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,8 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
         config is None and _IMPORTS.search(source) is not None
     )
     if wants_bundle:
-        plan = _bundled(plan, config.folder if config else folder)
+        minify = options.minify or (config is not None and config.minify)
+        plan = _bundled(plan, config.folder if config else folder, minify)
     return _with_warnings(plan, warnings)
 
 
@@ -145,8 +148,8 @@ def _unmapped(config: WorkerConfig) -> list[str]:
     return lines
 
 
-def _bundled(plan: Plan, project: Path) -> Plan:
-    built = bundle(plan.entry, project)
+def _bundled(plan: Plan, project: Path, minify: bool) -> Plan:
+    built = bundle(plan.entry, project, minify=minify)
     warnings = (built.warnings,) if built.warnings else ()
     if len(built.inputs) == 1 and not built.wasm:
         return _with_warnings(plan, warnings)  # nothing imported: the server builds it as it is

@@ -3,9 +3,9 @@ read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by na
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
 ``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
-``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``. Accepted and ignored:
-the keys in ``IGNORED``. Any other key is listed back to the user as not used, so nothing is
-dropped without a word.
+``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, ``minify``. Accepted
+and ignored: the keys in ``IGNORED``. Any other key is listed back to the user as not used, so
+nothing is dropped without a word.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from vortex.cli.errors import CLIError, ExitCode
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 """Looked for in this order, as wrangler does."""
 USED = frozenset(
-    {"name", "main", "vars", "kv_namespaces", "triggers", "routes", "route", "no_bundle"}
+    {"name", "main", "vars", "kv_namespaces", "triggers", "routes", "route", "no_bundle", "minify"}
 )
 IGNORED = frozenset(
     {
@@ -33,7 +33,6 @@ IGNORED = frozenset(
         "preview_urls",
         "send_metrics",
         "keep_vars",
-        "minify",
         "observability",
         "upload_source_maps",
         "dev",
@@ -53,6 +52,7 @@ class WorkerConfig:
     crons: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     no_bundle: bool = False
+    minify: bool = False
     unused: tuple[str, ...] = ()
     """Top-level keys Vortex has no use for (``d1_databases``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
@@ -98,9 +98,7 @@ def _invalid(path: Path, why: str) -> CLIError:
 def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
     name, main = _optional_str(path, data, "name"), _optional_str(path, data, "main")
     variables, notes = _vars(path, data.get("vars"))
-    no_bundle = data.get("no_bundle", False)
-    if not isinstance(no_bundle, bool):
-        raise _invalid(path, '"no_bundle" must be true or false')
+    no_bundle, minify = _flag(path, data, "no_bundle"), _flag(path, data, "minify")
     unused = sorted(key for key in data if key not in USED and key not in IGNORED)
     return WorkerConfig(
         path=path,
@@ -111,9 +109,17 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         crons=_crons(path, data.get("triggers")),
         routes=_routes(path, data),
         no_bundle=no_bundle,
+        minify=minify,
         unused=tuple(unused),
         notes=tuple(notes),
     )
+
+
+def _flag(path: Path, data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise _invalid(path, f'"{key}" must be true or false')
+    return value
 
 
 def _optional_str(path: Path, data: dict[str, Any], key: str) -> str | None:
