@@ -456,6 +456,21 @@ def test_an_unsupported_node_builtin_says_which_are_supported(
     assert "--platform=node" not in result.stderr
 
 
+def test_workers_sites_manifest_says_there_are_no_sites(invoke: Invoke, tmp_path: Path) -> None:
+    """kv-asset-handler's module-worker setup imports wrangler's manifest of the [site] bucket;
+    "npm install" would not bring it."""
+    code = (
+        'import manifestJSON from "__STATIC_CONTENT_MANIFEST";\n'
+        "export default { fetch() { return new Response(manifestJSON); } };\n"
+    )
+    write(tmp_path, {"index.mjs": code})
+    result = invoke("deploy", "index.mjs")
+    assert result.exit_code == ExitCode.FAILED
+    assert 'Could not resolve "__STATIC_CONTENT_MANIFEST"' in result.stderr
+    assert "the manifest of Workers Sites" in result.stderr
+    assert "npm install" not in result.stderr
+
+
 NODE_PROJECT = {
     # A package of the project's that uses node:events, node:util, node:crypto and
     # node:assert/strict, as many npm packages written for Node do; esbuild bundles it and
@@ -526,6 +541,30 @@ def test_a_project_importing_node_builtins_is_bundled_and_runs(
         "signed": "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
         "uuid": 36,
     }
+
+
+def test_minify_as_wrangler_minifies_and_keeps_node_builtins(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    """``minify = true`` (or ``--minify``) minifies the bundle after the node: requires became
+    imports, so a minified package's require("node:events") still links."""
+    toml = NODE_PROJECT["wrangler.toml"].replace('name = "wr-node"', 'name = "wr-min"')
+    write(tmp_path, {**NODE_PROJECT, "wrangler.toml": toml + "minify = true\n"})
+    result = invoke("deploy", "--outdir", "dist")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "not used by Vortex" not in result.stderr
+    minified = (tmp_path / "dist" / "index.mjs").read_text()
+    assert "// node_modules/ticker/index.js" not in minified
+    assert minified.count("\n") < 10
+    status, body = call(server, "wr-min", "/a/b")
+    assert (status, body["said"], body["hex"]) == (200, "tick 3 of x", "68c3a96c6c6f")
+    write(tmp_path, {"wrangler.toml": toml})
+    plain = invoke("deploy", "--dry-run", "--outdir", "plain")
+    assert plain.exit_code == 0, plain.output + plain.stderr
+    flagged = invoke("deploy", "--dry-run", "--outdir", "flagged", "--minify")
+    assert (tmp_path / "flagged" / "index.mjs").read_text() == minified
+    assert len((tmp_path / "plain" / "index.mjs").read_text()) > len(minified)
+    assert flagged.exit_code == 0
 
 
 def test_no_file_and_no_config_is_a_usage_error(invoke: Invoke) -> None:

@@ -395,6 +395,21 @@ async def test_direct_eval_in_any_spelling_is_refused_at_deploy(
             assert response.status == 200, (fine, await response.json())
 
 
+async def test_the_direct_eval_check_is_linear_in_comments(http: aiohttp.ClientSession) -> None:
+    """Runs of comments after a ``(`` (esbuild writes ``/* @__PURE__ */`` before calls) and
+    ``//`` inside line comments once made the check backtrack for minutes (toucan-js's bundle)."""
+    comments = " ".join(f"/* {i} */" for i in range(60))
+    slashes = "// " + "//".join("x" * 60)
+    code = f"const f = (x) => x;\nconst a = f({comments}\n{slashes}\n 1);\nVortex.return(a);"
+    async with http.post("/deploy", json={"code": code}) as response:
+        assert response.status == 200, await response.json()
+    # the same comments around a direct eval still find it
+    code = f"const a = 1;\n( {comments}\n{slashes}\n eval {comments} )('1');"
+    async with http.post("/deploy", json={"code": code}) as response:
+        body = await response.json()
+    assert (response.status, body["error"]["line"]) == (400, 2), body
+
+
 async def test_math_random_is_a_stream_of_each_run(
     server_factory: Callable[..., Any],
 ) -> None:

@@ -12,60 +12,27 @@ first run on a machine reaches the npm registry.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from tests.npm_apps import APPS, apps_project, call, cli_deploy, entry_of, run_logs
 from tests.server import ServerProcess
 from vortex.cli.bundle import bundle
 
-APPS = Path(__file__).resolve().parent / "apps"
 APP_NAMES = {"hono": "hono-app", "itty": "itty-app", "itty-classic": "itty-classic-app"}
 """App directory under tests/apps/ -> the name it is deployed under."""
 BUNDLE_TIMINGS = pytest.StashKey[dict[str, float]]()
-PROJECT = pytest.StashKey[Path]()
 """Seconds the npm install (or finding it cached) and the bundling took, for the report."""
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
-
-
-def install_packages(cache_root: Path) -> Path:
-    """``node_modules`` with the packages of tests/apps/package-lock.json, installed once per lock."""
-    manifests = [APPS / "package.json", APPS / "package-lock.json"]
-    key = hashlib.sha256(b"".join(path.read_bytes() for path in manifests)).hexdigest()[:16]
-    installed = cache_root / key
-    if not (installed / "node_modules" / ".package-lock.json").exists():
-        staging = cache_root / f"{key}.{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for path in manifests:
-            shutil.copy(path, staging)
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--no-update-notifier"],
-            cwd=staging,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        shutil.rmtree(installed, ignore_errors=True)
-        try:
-            staging.rename(installed)
-        except OSError:  # another session installed the same lock meanwhile
-            shutil.rmtree(staging, ignore_errors=True)
-    return installed / "node_modules"
 
 
 @pytest.fixture(scope="session")
@@ -78,47 +45,15 @@ def bundles(
     project = apps_project(request, tmp_path_factory)
     installed = time.monotonic()
     built = {
-        app.name: bundle(app / "index.mjs", project).code
-        for app in sorted(path for path in project.iterdir() if (path / "index.mjs").exists())
+        app.name: bundle(entry, project).code
+        for app in sorted(project.iterdir())
+        if (entry := entry_of(app)) is not None
     }
     request.config.stash[BUNDLE_TIMINGS] = {
         "install": installed - started,
         "bundle": time.monotonic() - installed,
     }
     return built
-
-
-def apps_project(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Path:
-    """A project folder as npm leaves one: package.json, node_modules, and each app's folder."""
-    project = request.config.stash.get(PROJECT, None)
-    if project is not None:
-        return project
-    cache = getattr(request.config, "cache", None)
-    cache_root = cache.mkdir("vortex-npm-apps") if cache else factory.mktemp("npm")
-    node_modules = install_packages(Path(cache_root))
-    project = factory.mktemp("apps")
-    (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
-    shutil.copy(APPS / "package.json", project)
-    for app in APPS.iterdir():
-        if (app / "index.mjs").exists():
-            shutil.copytree(app, project / app.name)
-    request.config.stash[PROJECT] = project
-    return project
-
-
-def cli_deploy(server: ServerProcess, folder: Path, *args: str) -> dict[str, Any]:
-    """``vortex deploy ARGS --json``, run in ``folder`` as a user would; its JSON answer."""
-    done = subprocess.run(
-        [sys.executable, "-m", "vortex", "deploy", *args, "--json"],
-        cwd=folder,
-        env={**os.environ, "VORTEX_URL": server.url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    answer: dict[str, Any] = json.loads(done.stdout)
-    return answer
 
 
 HONO_TOML = """\
@@ -166,26 +101,6 @@ async def client() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-class Answer:
-    def __init__(self, status: int, headers: Any, body: bytes) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-async def call(client: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> Answer:
-    kwargs.setdefault("allow_redirects", False)
-    async with client.request(method, url, **kwargs) as response:
-        return Answer(response.status, response.headers, await response.read())
-
-
 @pytest.fixture
 def hono(server: ServerProcess, deployed: dict[str, dict[str, Any]]) -> Any:
     return lambda path: server.fn_url(APP_NAMES["hono"], path)
@@ -199,19 +114,6 @@ def itty(server: ServerProcess, deployed: dict[str, dict[str, Any]]) -> Any:
 @pytest.fixture
 def classic(server: ServerProcess, deployed: dict[str, dict[str, Any]]) -> Any:
     return lambda path: server.fn_url(APP_NAMES["itty-classic"], path)
-
-
-async def run_logs(server: ServerProcess, function: str, run_id: str) -> list[str]:
-    """The console lines of one run (they may land a moment after the response)."""
-    async with aiohttp.ClientSession(base_url=server.url) as http:
-        for _ in range(50):
-            async with http.get(f"/functions/{function}/runs/{run_id}") as response:
-                if response.status == 200:
-                    lines = [entry["message"] for entry in (await response.json())["logs"]]
-                    if lines:
-                        return lines
-            await asyncio.sleep(0.1)
-    return []
 
 
 # ------------------------------------------------------------------------------------------- build
@@ -494,6 +396,112 @@ async def test_hono_parse_body_multipart(client: aiohttp.ClientSession, hono: An
     assert (answer.status, answer.json()) == (200, {"name": "ann", "note": "multi\npart"})
 
 
+async def test_hono_stream_sse(client: aiohttp.ClientSession, hono: Any) -> None:
+    answer = await call(client, "GET", hono("/sse"))
+    assert answer.status == 200
+    assert answer.headers["Content-Type"] == "text/event-stream"
+    assert answer.headers["Cache-Control"] == "no-cache"
+    assert answer.text == "".join(
+        f"event: time-update\ndata: tick {i}\nid: {i}\n\n" for i in range(3)
+    )
+
+
+async def test_hono_stream_text(client: aiohttp.ClientSession, hono: Any) -> None:
+    answer = await call(client, "GET", hono("/stream-text"))
+    assert (answer.status, answer.text) == (200, "Hello\nHono!")
+    assert answer.headers["Content-Type"] == "text/plain; charset=UTF-8"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_hono_compress(client: aiohttp.ClientSession, hono: Any) -> None:
+    # CompressionStream gzips the body; the client inflates it
+    answer = await call(client, "GET", hono("/compress/text"), headers={"Accept-Encoding": "gzip"})
+    assert (answer.status, answer.text) == (200, "compress me " * 200)
+    assert answer.headers["Content-Encoding"] == "gzip"
+    answer = await call(
+        client, "GET", hono("/compress/text"), headers={"Accept-Encoding": "identity"}
+    )
+    assert answer.text == "compress me " * 200
+    assert "Content-Encoding" not in answer.headers
+
+
+async def test_hono_pretty_json_timing_and_request_id(
+    client: aiohttp.ClientSession, hono: Any
+) -> None:
+    pretty = await call(client, "GET", hono("/pretty/data?pretty"))
+    assert pretty.text == '{\n  "project": {\n    "name": "hono",\n    "stars": 1\n  }\n}'
+    assert (await call(client, "GET", hono("/pretty/data"))).text == (
+        '{"project":{"name":"hono","stars":1}}'
+    )
+    timed = await call(client, "GET", hono("/timing/work"))
+    assert timed.text == "timed"
+    metrics = [part.strip() for part in timed.headers["Server-Timing"].split(",")]
+    assert re.fullmatch(r"db;dur=[\d.]+", metrics[0]), metrics
+    assert metrics[1] == 'region;desc="local"'
+    assert metrics[2].startswith("total;dur="), metrics
+    first = await call(client, "GET", hono("/request-id/echo"))
+    second = await call(client, "GET", hono("/request-id/echo"))
+    assert first.text == first.headers["X-Request-Id"] != second.text
+    assert re.fullmatch(r"[0-9a-f-]{36}", first.text)
+
+
+async def test_hono_body_limit(client: aiohttp.ClientSession, hono: Any) -> None:
+    small = await call(client, "POST", hono("/limited/upload"), data=b"short")
+    assert (small.status, small.text) == (200, "got 5 bytes")
+    large = await call(client, "POST", hono("/limited/upload"), data=b"x" * 17)
+    assert (large.status, large.text) == (413, "overflow :(")
+
+
+async def test_hono_conninfo_and_html_helper(client: aiohttp.ClientSession, hono: Any) -> None:
+    # getConnInfo of hono/cloudflare-workers reads CF-Connecting-IP
+    assert (await call(client, "GET", hono("/ip"))).json() == {"address": "127.0.0.1"}
+    answer = await call(client, "GET", hono("/template/%3Cb%3Eann"))
+    assert answer.text == "<!doctype html><p>Hello, &lt;b&gt;ann!</p>"
+
+
+async def test_hono_validator(client: aiohttp.ClientSession, hono: Any) -> None:
+    answer = await call(client, "POST", hono("/validated/form"), data={"body": "hi"})
+    assert (answer.status, answer.json()) == (201, {"message": "Created!", "body": "hi"})
+    answer = await call(client, "POST", hono("/validated/form"), data={"other": "hi"})
+    assert (answer.status, answer.text) == (400, "Invalid!")
+
+
+async def test_hono_zod_validator(client: aiohttp.ClientSession, hono: Any) -> None:
+    good = {"name": "ann", "age": 7}
+    answer = await call(client, "POST", hono("/validated/author"), json=good)
+    assert (answer.status, answer.json()) == (200, {"success": True, "message": "ann is 7"})
+    answer = await call(client, "POST", hono("/validated/author"), json={"name": "", "age": -1})
+    assert answer.status == 400
+    error = answer.json()
+    assert error["success"] is False and error["error"]["name"] == "ZodError"
+    issues = json.loads(error["error"]["message"])
+    assert [(issue["path"], issue["code"]) for issue in issues] == [
+        (["name"], "too_small"),
+        (["age"], "too_small"),
+    ]
+    answer = await call(client, "GET", hono("/validated/search?q=edge&page=3"))
+    assert answer.json() == {"q": "edge", "page": 3}
+    assert (await call(client, "GET", hono("/validated/search?page=3"))).status == 400
+
+
+async def test_hono_cookie_helpers(client: aiohttp.ClientSession, hono: Any) -> None:
+    first = await call(client, "GET", hono("/signed-cookie"))
+    assert first.json() == {"seen": None}
+    value = first.headers["Set-Cookie"].split(";")[0].removeprefix("session=")
+    assert value.startswith("ann.")  # the value, then its HMAC-SHA256 signature
+    # the client's jar sends it back; a tampered signature reads as no cookie
+    assert (await call(client, "GET", hono("/signed-cookie"))).json() == {"seen": "ann"}
+    forged = {"Cookie": "session=bob." + value.split(".", 1)[1]}
+    async with aiohttp.ClientSession() as fresh:
+        answer = await call(fresh, "GET", hono("/signed-cookie"), headers=forged)
+        assert answer.json() == {"seen": False}
+        answer = await call(fresh, "GET", hono("/cookies/all"), headers={"Cookie": "a=1; b=two"})
+        assert answer.json() == {"a": "1", "b": "two"}
+        answer = await call(fresh, "GET", hono("/cookies/clear"), headers={"Cookie": "visits=4"})
+        assert answer.text == "removed 4"
+        assert answer.headers["Set-Cookie"] == "visits=; Max-Age=0; Path=/"
+
+
 async def test_hono_logger_middleware(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -510,6 +518,39 @@ async def test_hono_logger_middleware(
     # Colours on, as on workerd: hono colours the status unless NO_COLOR is set (on workerd it
     # looks in the env of an import("cloudflare:workers"), which here rejects and means unset).
     assert logs[1].startswith("--> GET / \x1b[32m200\x1b[0m "), logs
+
+
+HONO_JSX_TOML = """\
+name = "hono-jsx-app"
+main = "index.tsx"
+compatibility_date = "2024-11-01"
+"""
+
+
+async def test_hono_jsx(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    server: ServerProcess,
+    client: aiohttp.ClientSession,
+) -> None:
+    """A .tsx entry: esbuild takes the JSX import source from the app's tsconfig.json, as
+    wrangler's does."""
+    folder = apps_project(request, tmp_path_factory) / "hono-jsx"
+    (folder / "wrangler.toml").write_text(HONO_JSX_TOML)
+    assert cli_deploy(server, folder).get("name") == "hono-jsx-app"
+    page = await call(client, "GET", server.fn_url("hono-jsx-app", "/"))
+    assert page.text == (
+        "<html><body><h1>Hello Hono!</h1><ul><li>Good Morning!!</li><li>Good Evening!!</li>"
+        "<li>&lt;Good Night&gt;!!</li></ul></body></html>"
+    )
+    assert page.headers["Content-Type"] == "text/html; charset=UTF-8"
+    later = await call(client, "GET", server.fn_url("hono-jsx-app", "/async"))
+    assert later.text == "<div><p>loaded later</p></div>"
+    rendered = await call(client, "GET", server.fn_url("hono-jsx-app", "/page/about"))
+    assert rendered.text == (
+        "<!DOCTYPE html><html><head><title>Rendered</title></head>"
+        '<body><p class="about">About</p></body></html>'
+    )
 
 
 # ------------------------------------------------------------------------------------ itty-router

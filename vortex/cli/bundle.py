@@ -21,7 +21,7 @@ import posixpath
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from vortex.cli.errors import CLIError, ExitCode
@@ -35,6 +35,13 @@ BUNDLE_TIMEOUT = 120.0
 _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
 _NODE_BUILTIN = re.compile(r'Could not resolve "node:')
 _NODE_HINT = re.compile(r"\n\n  The package \"node:[^\n]* built into node\.[^\n]*")
+_SITES_MANIFEST = 'Could not resolve "__STATIC_CONTENT_MANIFEST"'
+"""The module wrangler makes from a ``[site]`` bucket for Workers Sites (kv-asset-handler)."""
+SITES_ADVICE = (
+    "__STATIC_CONTENT_MANIFEST is the manifest of Workers Sites, which wrangler makes from the "
+    "[site] bucket it uploads to the __STATIC_CONTENT namespace: Vortex has neither. Import "
+    "small files as text modules (.html, .txt) or keep them in the function's KV (env.KV)"
+)
 WRANGLER_FLAGS = (
     "--bundle",
     "--format=esm",
@@ -74,11 +81,13 @@ class Bundle:
     """``Buffer``, ``process``: the globals of nodejs_compat the code uses, imported for it."""
 
 
-def bundle(entry: Path, project: Path, *, node_globals: bool = False) -> Bundle:
+def bundle(
+    entry: Path, project: Path, *, node_globals: bool = False, minify: bool = False
+) -> Bundle:
     """``entry`` with what it imports, resolved from ``project`` (the folder of the config, or
     the current one); CLIError (exit 1, ``build_failed``) with esbuild's own message.
     ``node_globals``: ``Buffer`` and ``process`` are globals, as nodejs_compat makes them
-    (nodeglobals.py)."""
+    (nodeglobals.py); ``minify``: as wrangler's ``minify = true`` (``--minify``)."""
     binary = esbuild_path()
     if not binary.is_file():
         raise CLIError(
@@ -116,7 +125,33 @@ def bundle(entry: Path, project: Path, *, node_globals: bool = False) -> Bundle:
             ) from None
         if done.returncode != 0:
             raise CLIError(_failure(relative, done.stderr), ExitCode.FAILED, "build_failed")
-        return _read(out, meta, done.stderr)
+        built = _read(out, meta, done.stderr)
+    return replace(built, code=minified(binary, built.code)) if minify else built
+
+
+def minified(binary: Path, code: str) -> str:
+    """The finished bundle minified, in a second esbuild pass: minifying while bundling would
+    rename esbuild's ``__require`` helper, which ``requires_imported`` finds by its name."""
+    try:
+        done = subprocess.run(
+            [str(binary), "--minify", "--keep-names", "--format=esm", "--target=es2022"],
+            input=code,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=BUNDLE_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise CLIError(
+            f"minifying took longer than {BUNDLE_TIMEOUT:g} s", ExitCode.FAILED, "build_failed"
+        ) from None
+    if done.returncode != 0:
+        raise CLIError(
+            f"esbuild could not minify the bundle:\n{done.stderr.rstrip()}",
+            ExitCode.FAILED,
+            "build_failed",
+        )
+    return done.stdout
 
 
 def _read(out: Path, meta: Path, warnings: str) -> Bundle:
@@ -210,6 +245,9 @@ def _failure(entry: str, stderr: str) -> str:
         # esbuild's advice (--platform=node) and ours for packages would both mislead.
         message = f"esbuild could not bundle {entry}:\n{_NODE_HINT.sub('', shown)}"
         message += f"\n\n{NODE_BUILTINS_ADVICE}."
+    elif _SITES_MANIFEST in stderr:
+        # not a package: "npm install" would not help
+        message += f"\n\n{SITES_ADVICE}."
     elif "Could not resolve" in stderr:
         message += (
             "\n\nA package it imports is not in node_modules: install the project's packages "

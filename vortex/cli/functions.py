@@ -99,6 +99,11 @@ def key_values(values: tuple[str, ...], option: str) -> dict[str, str]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write what is uploaded (the bundle, for a project) into this folder.",
 )
+@click.option(
+    "--minify",
+    is_flag=True,
+    help='Minify the bundle, as wrangler deploy --minify (or "minify" in its configuration).',
+)
 @click.option("--dry-run", is_flag=True, help="Bundle and check, but upload nothing.")
 @url_option
 @json_option
@@ -113,6 +118,7 @@ def deploy(
     routes: tuple[str, ...],
     clear: tuple[str, ...],
     outdir: Path | None,
+    minify: bool,
     dry_run: bool,
     url: str,
     as_json: bool,
@@ -136,6 +142,7 @@ def deploy(
         secrets=key_values(secrets, "--secret"),
         schedules=schedules,
         routes=routes,
+        minify=minify,
     )
     plan = plan_deploy(options, Path.cwd())
     if plan.routes and plan.name is None:

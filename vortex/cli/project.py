@@ -34,6 +34,8 @@ class Options:
     schedules: tuple[str, ...] = ()
     """``--schedule`` / ``--cron``, each time given."""
     routes: tuple[str, ...] = ()
+    minify: bool = False
+    """``--minify``; else the configuration's ``minify``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +85,9 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
         config is None and _IMPORTS.search(source) is not None
     )
     if wants_bundle:
-        plan = _bundled(
-            plan, config.folder if config else folder, config is not None and config.node_globals
-        )
+        minify = options.minify or (config is not None and config.minify)
+        node_globals = config is not None and config.node_globals
+        plan = _bundled(plan, config.folder if config else folder, minify, node_globals)
     return _with_warnings(plan, warnings)
 
 
@@ -147,8 +149,8 @@ def _unmapped(config: WorkerConfig) -> list[str]:
     return lines
 
 
-def _bundled(plan: Plan, project: Path, node_globals: bool = False) -> Plan:
-    built = bundle(plan.entry, project, node_globals=node_globals)
+def _bundled(plan: Plan, project: Path, minify: bool, node_globals: bool = False) -> Plan:
+    built = bundle(plan.entry, project, node_globals=node_globals, minify=minify)
     warnings = (built.warnings,) if built.warnings else ()
     if len(built.inputs) == 1 and not built.wasm and not built.node_globals:
         return _with_warnings(plan, warnings)  # nothing imported: the server builds it as it is

@@ -3,11 +3,11 @@ read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by na
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
 ``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
-``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, and
+``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, ``minify``, and
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
-``Buffer`` and ``process`` globals (``node_globals``). Accepted and ignored:
-the keys in ``IGNORED``. Any other key is listed back to the user as not used, so nothing is
-dropped without a word.
+``Buffer`` and ``process`` globals (``node_globals``). Accepted and ignored: the keys in
+``IGNORED``. Any other key is listed back to the user as not used, so nothing is dropped
+without a word.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ USED = frozenset(
         "routes",
         "route",
         "no_bundle",
+        "minify",
         "compatibility_date",
         "compatibility_flags",
     }
@@ -44,7 +45,6 @@ IGNORED = frozenset(
         "preview_urls",
         "send_metrics",
         "keep_vars",
-        "minify",
         "observability",
         "upload_source_maps",
         "dev",
@@ -69,6 +69,7 @@ class WorkerConfig:
     no_bundle: bool = False
     node_globals: bool = False
     """``Buffer`` and ``process`` are globals for the code, as nodejs_compat makes them."""
+    minify: bool = False
     unused: tuple[str, ...] = ()
     """Top-level keys Vortex has no use for (``d1_databases``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
@@ -114,9 +115,7 @@ def _invalid(path: Path, why: str) -> CLIError:
 def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
     name, main = _optional_str(path, data, "name"), _optional_str(path, data, "main")
     variables, notes = _vars(path, data.get("vars"))
-    no_bundle = data.get("no_bundle", False)
-    if not isinstance(no_bundle, bool):
-        raise _invalid(path, '"no_bundle" must be true or false')
+    no_bundle, minify = _flag(path, data, "no_bundle"), _flag(path, data, "minify")
     unused = sorted(key for key in data if key not in USED and key not in IGNORED)
     return WorkerConfig(
         path=path,
@@ -128,6 +127,7 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         routes=_routes(path, data),
         no_bundle=no_bundle,
         node_globals=_node_globals(path, data),
+        minify=minify,
         unused=tuple(unused),
         notes=tuple(notes),
     )
@@ -143,6 +143,13 @@ def _node_globals(path: Path, data: dict[str, Any]) -> bool:
     if "no_nodejs_compat_v2" in flags:
         return False
     return "nodejs_compat_v2" in flags or ("nodejs_compat" in flags and date >= NODE_GLOBALS_SINCE)
+
+
+def _flag(path: Path, data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise _invalid(path, f'"{key}" must be true or false')
+    return value
 
 
 def _optional_str(path: Path, data: dict[str, Any], key: str) -> str | None:

@@ -1,14 +1,24 @@
 // A Hono app written the way Hono's documentation shows (https://hono.dev/docs/), unmodified
 // for Vortex: bundled with the real package as wrangler bundles it, then deployed as one file.
+import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
 import { basicAuth } from 'hono/basic-auth'
-import { getCookie, setCookie } from 'hono/cookie'
+import { bodyLimit } from 'hono/body-limit'
+import { getConnInfo } from 'hono/cloudflare-workers'
+import { compress } from 'hono/compress'
+import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie'
 import { cors } from 'hono/cors'
 import { etag } from 'hono/etag'
+import { html } from 'hono/html'
 import { HTTPException } from 'hono/http-exception'
 import { jwt, sign } from 'hono/jwt'
+import { prettyJSON } from 'hono/pretty-json'
+import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
-import { stream } from 'hono/streaming'
+import { stream, streamSSE, streamText } from 'hono/streaming'
+import { endTime, setMetric, startTime, timing } from 'hono/timing'
+import { validator } from 'hono/validator'
+import { z } from 'zod'
 
 const app = new Hono()
 
@@ -24,6 +34,11 @@ app.use(
     password: 'acoolproject',
   })
 )
+app.use('/compress/*', compress())
+app.use('/pretty/*', prettyJSON())
+app.use('/timing/*', timing())
+app.use('/request-id/*', requestId())
+app.use('/limited/*', bodyLimit({ maxSize: 16, onError: (c) => c.text('overflow :(', 413) }))
 app.use('*', async (c, next) => {
   const start = Date.now()
   await next()
@@ -96,6 +111,85 @@ app.get('/stream', (c) =>
     await stream.write('streamed!')
   })
 )
+
+app.get('/sse', (c) =>
+  streamSSE(c, async (stream) => {
+    for (let id = 0; id < 3; id++) {
+      await stream.writeSSE({ data: `tick ${id}`, event: 'time-update', id: String(id) })
+      await stream.sleep(10)
+    }
+  })
+)
+
+app.get('/stream-text', (c) =>
+  streamText(c, async (stream) => {
+    await stream.writeln('Hello')
+    await stream.sleep(10)
+    await stream.write('Hono!')
+  })
+)
+
+app.get('/compress/text', (c) => c.text('compress me '.repeat(200)))
+
+app.get('/pretty/data', (c) => c.json({ project: { name: 'hono', stars: 1 } }))
+
+app.get('/timing/work', async (c) => {
+  startTime(c, 'db')
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  endTime(c, 'db')
+  setMetric(c, 'region', 'local')
+  return c.text('timed')
+})
+
+app.get('/request-id/echo', (c) => c.text(c.get('requestId')))
+
+app.post('/limited/upload', async (c) => c.text(`got ${(await c.req.text()).length} bytes`))
+
+app.get('/ip', (c) => c.json(getConnInfo(c).remote))
+
+app.get('/template/:name', (c) => {
+  const name = c.req.param('name')
+  return c.html(html`<!doctype html><p>Hello, ${name}!</p>`)
+})
+
+app.post(
+  '/validated/form',
+  validator('form', (value, c) => {
+    const body = value['body']
+    if (!body || typeof body !== 'string') {
+      return c.text('Invalid!', 400)
+    }
+    return { body }
+  }),
+  (c) => c.json({ message: 'Created!', body: c.req.valid('form').body }, 201)
+)
+
+const Author = z.object({ name: z.string().min(1), age: z.number().int().positive() })
+app.post('/validated/author', zValidator('json', Author), (c) => {
+  const author = c.req.valid('json')
+  return c.json({ success: true, message: `${author.name} is ${author.age}` })
+})
+app.get(
+  '/validated/search',
+  zValidator('query', z.object({ q: z.string(), page: z.coerce.number().default(1) })),
+  (c) => c.json(c.req.valid('query'))
+)
+
+app.get('/signed-cookie', async (c) => {
+  const secret = 'a-cookie-secret'
+  const seen = await getSignedCookie(c, secret, 'session')
+  if (seen === undefined) {
+    await setSignedCookie(c, 'session', 'ann', secret, { path: '/', httpOnly: true })
+  }
+  return c.json({ seen: seen ?? null })
+})
+
+app.get('/cookies/all', (c) => c.json(getCookie(c)))
+
+app.get('/cookies/clear', (c) => {
+  const removed = deleteCookie(c, 'visits', { path: '/' })
+  return c.text(`removed ${removed}`)
+})
 
 app.get('/etag/data', (c) => c.text('Hono is cool'))
 

@@ -1,0 +1,120 @@
+"""The npm project of tests/apps/, installed once, and what the tests of its apps share: a
+``vortex deploy`` run in an app's folder, and calls of the functions listener."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.server import ServerProcess
+
+APPS = Path(__file__).resolve().parent / "apps"
+PROJECT = pytest.StashKey[Path]()
+ENTRIES = ("index.mjs", "index.tsx")
+
+
+def install_packages(cache_root: Path) -> Path:
+    """``node_modules`` with the packages of tests/apps/package-lock.json, installed once per lock."""
+    manifests = [APPS / "package.json", APPS / "package-lock.json"]
+    key = hashlib.sha256(b"".join(path.read_bytes() for path in manifests)).hexdigest()[:16]
+    installed = cache_root / key
+    if not (installed / "node_modules" / ".package-lock.json").exists():
+        staging = cache_root / f"{key}.{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for path in manifests:
+            shutil.copy(path, staging)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--no-update-notifier"],
+            cwd=staging,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        shutil.rmtree(installed, ignore_errors=True)
+        try:
+            staging.rename(installed)
+        except OSError:  # another session installed the same lock meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+    return installed / "node_modules"
+
+
+def apps_project(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Path:
+    """A project folder as npm leaves one: package.json, node_modules, and each app's folder."""
+    project = request.config.stash.get(PROJECT, None)
+    if project is not None:
+        return project
+    cache = getattr(request.config, "cache", None)
+    cache_root = cache.mkdir("vortex-npm-apps") if cache else factory.mktemp("npm")
+    node_modules = install_packages(Path(cache_root))
+    project = factory.mktemp("apps")
+    (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
+    shutil.copy(APPS / "package.json", project)
+    for app in APPS.iterdir():
+        if entry_of(app) is not None:
+            shutil.copytree(app, project / app.name)
+    request.config.stash[PROJECT] = project
+    return project
+
+
+def entry_of(app: Path) -> Path | None:
+    """The app's entry: ``index.mjs``, or ``index.tsx`` for JSX."""
+    return next((app / name for name in ENTRIES if (app / name).exists()), None)
+
+
+def cli_deploy(server: ServerProcess, folder: Path, *args: str) -> dict[str, Any]:
+    """``vortex deploy ARGS --json``, run in ``folder`` as a user would; its JSON answer."""
+    done = subprocess.run(
+        [sys.executable, "-m", "vortex", "deploy", *args, "--json"],
+        cwd=folder,
+        env={**os.environ, "VORTEX_URL": server.url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+class Answer:
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def call(client: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> Answer:
+    kwargs.setdefault("allow_redirects", False)
+    async with client.request(method, url, **kwargs) as response:
+        return Answer(response.status, response.headers, await response.read())
+
+
+async def run_logs(server: ServerProcess, function: str, run_id: str) -> list[str]:
+    """The console lines of one run (they may land a moment after the response)."""
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        for _ in range(50):
+            async with http.get(f"/functions/{function}/runs/{run_id}") as response:
+                if response.status == 200:
+                    lines = [entry["message"] for entry in (await response.json())["logs"]]
+                    if lines:
+                        return lines
+            await asyncio.sleep(0.1)
+    return []
