@@ -736,3 +736,17 @@ def test_globals_the_code_does_not_use_are_not_imported(tmp_path: Path) -> None:
     assert used.node_globals == ("process",)
     assert 'from "node:process"' in used.code
     assert "node:buffer" not in used.code
+
+
+def test_a_bundle_with_node_globals_is_the_same_each_time_and_names_no_folder(
+    tmp_path: Path,
+) -> None:
+    """The injected files lie in a temporary folder, which esbuild names in the bundle (in
+    comments, and as keys where it wraps CommonJS packages): it is replaced by a fixed name,
+    which is no use of ``process`` either."""
+    write(tmp_path, NODE_PROJECT)
+    entry = tmp_path / "src" / "index.mjs"
+    first, second = (bundle(entry, tmp_path, node_globals=True) for _ in range(2))
+    assert first.code == second.code
+    assert "vortex-bundle-" not in first.code and str(tmp_path.parent) not in first.code
+    assert first.node_globals == ()  # it imports Buffer itself and names no process

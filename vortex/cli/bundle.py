@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from vortex.cli.errors import CLIError, ExitCode
-from vortex.cli.nodeglobals import is_shim, unused_dropped, write_shims
+from vortex.cli.nodeglobals import finished, is_shim, write_shims
 from vortex.cli.noderequires import requires_imported
 from vortex.modules.errors import NODE_BUILTINS_ADVICE
 from vortex.modules.esbuild import esbuild_path
@@ -125,7 +125,7 @@ def bundle(
             ) from None
         if done.returncode != 0:
             raise CLIError(_failure(relative, done.stderr), ExitCode.FAILED, "build_failed")
-        built = _read(out, meta, done.stderr)
+        built = _read(out, meta, done.stderr, os.path.relpath(work, project) + "/")
     return replace(built, code=minified(binary, built.code)) if minify else built
 
 
@@ -154,13 +154,14 @@ def minified(binary: Path, code: str) -> str:
     return done.stdout
 
 
-def _read(out: Path, meta: Path, warnings: str) -> Bundle:
+def _read(out: Path, meta: Path, warnings: str, work: str) -> Bundle:
+    """The bundle esbuild wrote; ``work``: its temporary folder, as esbuild names it."""
     metafile = json.loads(meta.read_text(encoding="utf-8"))
     entry_key = next(
         (info["entryPoint"] for info in metafile["outputs"].values() if "entryPoint" in info), None
     )
     entry_info = metafile["inputs"].get(entry_key, {}) if entry_key else {}
-    code, node_globals = unused_dropped(out.read_text(encoding="utf-8"))
+    code, node_globals = finished(out.read_text(encoding="utf-8"), work)
     code = requires_imported(code)
     wasm = _wasm_imports(metafile["inputs"])
     names = _upload_names(wasm)
