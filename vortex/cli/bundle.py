@@ -99,30 +99,18 @@ def bundle(
     with tempfile.TemporaryDirectory(prefix="vortex-bundle-") as work:
         out, meta = Path(work) / "index.mjs", Path(work) / "meta.json"
         injected = write_shims(Path(work)) if node_globals else []
-        try:
-            done = subprocess.run(
-                [
-                    str(binary),
-                    relative,
-                    *WRANGLER_FLAGS,
-                    *(f"--inject:{path}" for path in injected),
-                    f"--outfile={out}",
-                    f"--metafile={meta}",
-                ],
-                cwd=project,
-                capture_output=True,
-                # esbuild writes UTF-8 (its ✘ and ▲, the project's own text), whatever the
-                # locale says.
-                encoding="utf-8",
-                errors="replace",
-                timeout=BUNDLE_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
-            raise CLIError(
-                f"bundling {relative} took longer than {BUNDLE_TIMEOUT:g} s",
-                ExitCode.FAILED,
-                "build_failed",
-            ) from None
+        done = _esbuild(
+            [
+                str(binary),
+                relative,
+                *WRANGLER_FLAGS,
+                *(f"--inject:{path}" for path in injected),
+                f"--outfile={out}",
+                f"--metafile={meta}",
+            ],
+            f"bundling {relative}",
+            cwd=project,
+        )
         if done.returncode != 0:
             raise CLIError(_failure(relative, done.stderr), ExitCode.FAILED, "build_failed")
         built = _read(out, meta, done.stderr, os.path.relpath(work, project) + "/")
@@ -132,19 +120,11 @@ def bundle(
 def minified(binary: Path, code: str) -> str:
     """The finished bundle minified, in a second esbuild pass: minifying while bundling would
     rename esbuild's ``__require`` helper, which ``requires_imported`` finds by its name."""
-    try:
-        done = subprocess.run(
-            [str(binary), "--minify", "--keep-names", "--format=esm", "--target=es2022"],
-            input=code,
-            capture_output=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=BUNDLE_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
-        raise CLIError(
-            f"minifying took longer than {BUNDLE_TIMEOUT:g} s", ExitCode.FAILED, "build_failed"
-        ) from None
+    done = _esbuild(
+        [str(binary), "--minify", "--keep-names", "--format=esm", "--target=es2022"],
+        "minifying",
+        stdin=code,
+    )
     if done.returncode != 0:
         raise CLIError(
             f"esbuild could not minify the bundle:\n{done.stderr.rstrip()}",
@@ -152,6 +132,28 @@ def minified(binary: Path, code: str) -> str:
             "build_failed",
         )
     return done.stdout
+
+
+def _esbuild(
+    command: list[str], doing: str, *, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """esbuild run to its end; CLIError (``build_failed``) if ``doing`` outlasts the timeout."""
+    try:
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            # esbuild writes UTF-8 (its ✘ and ▲, the project's own text), whatever the locale
+            # says.
+            encoding="utf-8",
+            errors="replace",
+            timeout=BUNDLE_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise CLIError(
+            f"{doing} took longer than {BUNDLE_TIMEOUT:g} s", ExitCode.FAILED, "build_failed"
+        ) from None
 
 
 def _read(out: Path, meta: Path, warnings: str, work: str) -> Bundle:
