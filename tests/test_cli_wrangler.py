@@ -750,3 +750,40 @@ def test_a_bundle_with_node_globals_is_the_same_each_time_and_names_no_folder(
     assert first.code == second.code
     assert "vortex-bundle-" not in first.code and str(tmp_path.parent) not in first.code
     assert first.node_globals == ()  # it imports Buffer itself and names no process
+
+
+def test_a_bundle_too_large_for_the_server_is_told_of_minify(
+    server_factory: Callable[..., ServerProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle of packages is mostly comments and blanks (a CommonJS package is bundled whole):
+    refused as too large, the CLI says that minified it may fit, and minified it does."""
+    small = server_factory({"VORTEX_MAX_CODE_BYTES": "20000"})
+    commented = "".join(
+        f"/**\n * Part {i} of a library that explains itself at length, as packages do.\n */\n"
+        f"exports.part{i} = function part{i}(value) {{\n  return value + {i};\n}};\n"
+        for i in range(200)
+    )
+    write(
+        tmp_path,
+        {
+            "node_modules/verbose/package.json": json.dumps(
+                {"name": "verbose", "main": "index.js"}
+            ),
+            "node_modules/verbose/index.js": commented,
+            "index.mjs": (
+                'import { part7 } from "verbose";\n'
+                "export default { fetch() { return new Response(String(part7(1))); } };\n"
+            ),
+            "wrangler.toml": 'name = "wr-big"\nmain = "index.mjs"\n',
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    env: dict[str, str | None] = {"VORTEX_URL": small.url, "NO_COLOR": None}
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["deploy"], env=env, catch_exceptions=False)
+    assert refused.exit_code != 0
+    assert "is over the limit" in refused.stderr
+    assert "vortex deploy --minify" in refused.stderr, refused.stderr
+    minified = runner.invoke(cli, ["deploy", "--minify"], env=env, catch_exceptions=False)
+    assert minified.exit_code == 0, minified.output + minified.stderr
+    assert call(small, "wr-big", "/") == (200, 8)

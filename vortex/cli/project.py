@@ -55,6 +55,7 @@ class Plan:
     """The entry as the user would name it: relative to the folder of the command."""
     bundled_files: int = 0
     """Files in the bundle (0: the entry was uploaded as it is)."""
+    minified: bool = False
     packages: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     wasm: tuple[tuple[str, bytes], ...] = ()
@@ -167,6 +168,7 @@ def _bundled(plan: Plan, project: Path, minify: bool, node_globals: bool = False
         source=built.code,
         filename=str(PurePosixPath(upload_name(plan.entry)).with_suffix(".mjs")),
         bundled_files=len(built.inputs),
+        minified=minify,
         packages=tuple(packages),
         warnings=plan.warnings + warnings,
         wasm=tuple((name, read_bytes(project / path)) for name, path in built.wasm),
