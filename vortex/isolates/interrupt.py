@@ -291,7 +291,11 @@ class Interrupter:
         ``HOST_MEMORY`` if the host is past its ceiling, else None."""
         resident = self._resident()
         charged = self._charged_before + resident - self._resident_before
-        if self._ceiling and resident > self._ceiling and self._collect is not None:
+        over_ceiling = self._ceiling and resident > self._ceiling
+        if (over_ceiling or charged > self._memory_limit) and self._collect is not None:
+            # Garbage first, as after a turn (bridge.py) and as V8 does at its heap limit: a
+            # turn that allocates and drops big buffers holds far less than it grew the host.
+            # An interrupt is a point where the engine itself collects, so it may here.
             self._collect()
             resident = self._resident()
             charged = self._charged_before + resident - self._resident_before
@@ -302,13 +306,6 @@ class Interrupter:
             # that took a few pages of a host that others, or leftovers, filled).
             self.charged, self.host_resident = charged, resident
             return HOST_MEMORY
-        if charged > self._memory_limit and self._collect is not None:
-            # Garbage first, as after a turn (bridge.py) and as V8 does at its heap limit: a
-            # turn that allocates and drops big buffers holds far less than it grew the host.
-            # An interrupt is a point where the engine itself collects, so it may here.
-            self._collect()
-            resident = self._resident()
-            charged = self._charged_before + resident - self._resident_before
         if charged > self._memory_limit:
             self.charged = charged
             return MEMORY
