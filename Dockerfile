@@ -68,7 +68,10 @@ USER vortex
 WORKDIR /var/lib/vortex
 # The local store (when no S3 is configured) keeps functions here: mount a volume to keep them.
 VOLUME ["/var/lib/vortex/data"]
-EXPOSE 8080
+# 8080: the API and dashboard; 8787: the functions listener (http://{name}.DOMAIN:8787), served by
+# the host processes themselves. Behind a proxy, VORTEX_FUNCTIONS_DOMAIN and
+# VORTEX_FUNCTIONS_PUBLIC_URL say where clients reach it (docs/http-functions.md).
+EXPOSE 8080 8787
 # /health answers 503 only when no host process can run anything; "degraded" (S3 or Redis down)
 # is still 200, because the node keeps serving the code it has cached.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

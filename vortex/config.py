@@ -8,6 +8,7 @@ log bus. The original Vortex's names (``MINIO_ENDPOINT``, ``MINIO_ACCESS_KEY``,
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -100,6 +101,43 @@ def _s3_endpoint_url(env: Mapping[str, str]) -> str | None:
     return url
 
 
+def public_origin(raw: str, name: str = "VORTEX_FUNCTIONS_PUBLIC_URL") -> str | None:
+    """The functions' public origin, normalised (``https://fn.example.com``); None when
+    ``raw`` is empty. An origin, not a URL with a path: each function has its own subdomain."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name} must be the http or https origin of the functions' domain, such as "
+            f"https://fn.example.com, got {raw!r}"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(
+            f"{name} is an origin (scheme, domain and port): no path, query or user, got {raw!r}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {raw!r}") from None
+    host = parts.hostname.rstrip(".")
+    if _is_address(host):
+        raise ConfigError(
+            f"{name} must name a domain (functions are its subdomains), not an address: {raw!r}"
+        )
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _redis_url(env: Mapping[str, str]) -> str | None:
     """``VORTEX_REDIS_URL`` (any redis-py URL: redis://, rediss://, unix://) wins over the
     original's ``REDIS_ADDR`` (host:port, port 6379 when left out)."""
@@ -162,6 +200,11 @@ class Settings:
     """The address the functions listener binds; ``None``: the API's (``host``)."""
     functions_domain: str = "localhost"
     """Functions answer at ``{name}.{domain}`` and ``{function-id}.{domain}``."""
+    functions_public_url: str | None = None
+    """Where clients reach the listener from outside, behind a proxy: the origin of the
+    functions' domain (``https://fn.example.com``, normalised: no default port, no slash), so
+    that ``hello`` is shown at ``https://hello.fn.example.com``; None: the listener's own
+    ``http://{name}.{domain}:{port}``."""
     functions_trust_proxy: bool = False
     """Take ``request.url``'s scheme from ``X-Forwarded-Proto``: only behind a proxy setting it."""
     functions_header_timeout_ms: int = 10_000
@@ -243,9 +286,29 @@ class Settings:
     """Time of one sub-request, redirects and body included."""
     fetch_max_response_bytes: int = 10 << 20
 
+    def __post_init__(self) -> None:
+        public = self.functions_public_url
+        if public is not None and urlsplit(public).hostname != self.functions_domain:
+            raise ConfigError(
+                f"the domain of VORTEX_FUNCTIONS_PUBLIC_URL ({public}) must be the functions "
+                f"domain, {self.functions_domain!r} (VORTEX_FUNCTIONS_DOMAIN): functions are "
+                "told apart by the Host their requests carry, and a proxy passes it on"
+            )
+
     @property
     def functions_listen_host(self) -> str:
         return self.functions_host or self.host
+
+    def function_origin(self, hostname: str) -> str:
+        """The URL where clients reach the function that answers at ``hostname`` (a name or an
+        id under the functions domain): shown in deploy answers, ``/health`` and ``/fn/``'s
+        redirects; not the URL a request's ``request.url`` is made of (its Host is)."""
+        if self.functions_public_url is None:
+            port = "" if self.functions_port == 80 else f":{self.functions_port}"
+            return f"http://{hostname}{port}"
+        scheme, _, authority = self.functions_public_url.partition("://")
+        port = authority.partition(":")[2]
+        return f"{scheme}://{hostname}" + (f":{port}" if port else "")
 
     @property
     def host_recycle_bytes(self) -> int:
@@ -264,6 +327,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
         defaults = cls()
+        public_url = public_origin(env.get("VORTEX_FUNCTIONS_PUBLIC_URL", ""))
         limits = Limits(
             cpu_ms=_int(env, "VORTEX_CPU_LIMIT_MS", defaults.limits.cpu_ms, 1),
             wall_ms=_int(env, "VORTEX_WALL_LIMIT_MS", defaults.limits.wall_ms, 1),
@@ -298,8 +362,10 @@ class Settings:
             functions_host=env.get("VORTEX_FUNCTIONS_HOST") or None,
             functions_domain=(
                 env.get("VORTEX_FUNCTIONS_DOMAIN", "").strip().lower().strip(".")
+                or (urlsplit(public_url).hostname if public_url else None)
                 or defaults.functions_domain
             ),
+            functions_public_url=public_url,
             functions_trust_proxy=bool(_bool(env, "VORTEX_FUNCTIONS_TRUST_PROXY")),
             functions_header_timeout_ms=_int(
                 env, "VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS", defaults.functions_header_timeout_ms, 1

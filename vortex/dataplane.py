@@ -64,8 +64,7 @@ class DataPlane:
     def url_of(self, record: FunctionRecord, *, by_id: bool = False) -> str:
         """The function's own origin on the listener: by name (its active version) when it has
         one, else (or ``by_id``: this very version) by id."""
-        port = "" if self.port == 80 else f":{self.port}"
-        return f"http://{self.hostname_of(record, by_id=by_id)}{port}"
+        return self.settings.function_origin(self.hostname_of(record, by_id=by_id))
 
     def hostname_of(self, record: FunctionRecord, *, by_id: bool = False) -> str:
         if record.name is None or by_id:
@@ -89,7 +88,7 @@ class DataPlane:
             "address": self.settings.functions_listen_host,
             "port": self.port,
             "domain": self.domain,
-            "url": f"http://{{name}}.{self.domain}:{self.port}",
+            "url": self.settings.function_origin(f"{{name}}.{self.domain}"),
         }
 
     def _label(self, hostname: str) -> str | None:

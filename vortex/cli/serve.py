@@ -8,6 +8,7 @@ import logging
 import os
 import resource
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import click
 from aiohttp import web
@@ -15,7 +16,7 @@ from aiohttp import web
 from vortex import oplog
 from vortex.auth.exposure import ExposureRefused, startup_notice
 from vortex.backends import make_api_keys
-from vortex.config import ConfigError, Settings
+from vortex.config import ConfigError, Settings, public_origin
 
 
 @click.command()
@@ -55,6 +56,13 @@ from vortex.config import ConfigError, Settings
     help="Functions answer at {name}.DOMAIN (VORTEX_FUNCTIONS_DOMAIN, default localhost).",
 )
 @click.option(
+    "--functions-public-url",
+    default=None,
+    help="Where clients reach the functions behind a proxy, as the origin of their domain "
+    "(https://fn.example.com: hello is https://hello.fn.example.com); sets the domain too "
+    "(VORTEX_FUNCTIONS_PUBLIC_URL, default: the listener itself).",
+)
+@click.option(
     "--log-format",
     type=click.Choice(oplog.LOG_FORMATS),
     default=None,
@@ -69,6 +77,7 @@ def serve(
     functions_port: int | None,
     functions_host: str | None,
     functions_domain: str | None,
+    functions_public_url: str | None,
     log_format: str | None,
 ) -> None:
     """Serve the Vortex API and dashboard."""
@@ -77,19 +86,25 @@ def serve(
 
     try:
         settings = Settings.from_env()
+        public_url = public_origin(functions_public_url or "", "--functions-public-url")
+        if public_url is None:
+            public_url = settings.functions_public_url
+        elif not functions_domain:
+            functions_domain = urlsplit(public_url).hostname
+        settings = replace(
+            settings,
+            host=host or settings.host,
+            port=settings.port if port is None else port,
+            workers=workers or settings.workers,
+            allow_unauthenticated=allow_unauthenticated or settings.allow_unauthenticated,
+            dedicated_hosts=dedicated_hosts or settings.dedicated_hosts,
+            functions_port=settings.functions_port if functions_port is None else functions_port,
+            functions_host=functions_host or settings.functions_host,
+            functions_domain=(functions_domain or settings.functions_domain).lower().strip("."),
+            functions_public_url=public_url,
+        )
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    settings = replace(
-        settings,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
-        workers=workers or settings.workers,
-        allow_unauthenticated=allow_unauthenticated or settings.allow_unauthenticated,
-        dedicated_hosts=dedicated_hosts or settings.dedicated_hosts,
-        functions_port=settings.functions_port if functions_port is None else functions_port,
-        functions_host=functions_host or settings.functions_host,
-        functions_domain=(functions_domain or settings.functions_domain).lower().strip("."),
-    )
     _raise_open_files_limit()
     try:
         access = asyncio.run(_access_notice(settings))
@@ -115,8 +130,8 @@ def serve(
     )
     if settings.functions_port:
         say(
-            f"Functions answer on http://{{name}}.{settings.functions_domain}:"
-            f"{settings.functions_port} (listening on {settings.functions_listen_host})"
+            f"Functions answer on {settings.function_origin('{name}.' + settings.functions_domain)}"
+            f" (listening on {settings.functions_listen_host}:{settings.functions_port})"
         )
     say(access)
     try:
