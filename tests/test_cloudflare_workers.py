@@ -466,3 +466,31 @@ async def test_vortex_deploy_bundles_a_class_app_that_imports_cloudflare_workers
         "legacy": "function",
         "same": True,
     }
+
+
+async def test_a_default_export_that_throws_when_looked_at_fails_the_run_at_once(
+    one_host: ServerProcess, api: aiohttp.ClientSession
+) -> None:
+    """A Proxy's trap (on the export or on a class's prototype) and a throwing constructor are
+    the function's own errors, not a run left hanging until its wall limit."""
+    cases = {
+        "export default new Proxy(function () {}, { get(t, k) { throw new Error('trap ' + String(k)); } });": (
+            "Error",
+            "trap fetch",
+        ),
+        "function F() {}\nF.prototype = new Proxy({}, { get() { throw new Error('proto trap'); } });\n"
+        "export default F;": ("Error", "proto trap"),
+        'import { WorkerEntrypoint } from "cloudflare:workers";\n'
+        "export default class extends WorkerEntrypoint { constructor(ctx, env) { super(ctx, env); "
+        "throw new RangeError('in the constructor'); } fetch() { return new Response('x'); } };": (
+            "RangeError",
+            "in the constructor",
+        ),
+    }
+    for code, (name, message) in cases.items():
+        ref = await deploy(api, code)
+        started = asyncio.get_running_loop().time()
+        status, body = await get(one_host, ref)
+        assert (status, body["error"]["code"]) == (500, "function_error"), code
+        assert (body["error"]["name"], body["error"]["message"]) == (name, message)
+        assert asyncio.get_running_loop().time() - started < 2, code

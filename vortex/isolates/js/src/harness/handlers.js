@@ -31,6 +31,20 @@ function defaultExport(instance) {
   return exports ? exports.default : undefined;
 }
 
+// The shape, or NONE once the run has failed: the default export does not serve `method`, or
+// looking threw (a Proxy's trap, a getter), which would otherwise escape the run and leave it
+// hanging until its wall limit.
+function servingShape(state, handler, method) {
+  try {
+    const shape = shapeOf(handler, method);
+    if (shape === NONE) refuse(state, handler, method);
+    return shape;
+  } catch (err) {
+    end(state, null, describeThrown(state, err));
+    return NONE;
+  }
+}
+
 // The run fails: the default export does not serve `method`. Both shapes are said.
 function refuse(state, handler, method) {
   let message;
@@ -66,11 +80,8 @@ export function runModule(id, script, limitsJson, filename, envJson, bindingsJso
   if (instance === undefined) return;
   const env = instance.env;
   const handler = defaultExport(instance);
-  const shape = shapeOf(handler, 'fetch');
-  if (shape === NONE) {
-    refuse(state, handler, 'fetch');
-    return;
-  }
+  const shape = servingShape(state, handler, 'fetch');
+  if (shape === NONE) return;
   const ctx = makeContext(state);
   let result;
   try {
@@ -111,11 +122,8 @@ export function runScheduled(id, script, limitsJson, filename, envJson, bindings
   if (instance === undefined) return;
   const env = instance.env;
   const handler = defaultExport(instance);
-  const shape = shapeOf(handler, 'scheduled');
-  if (shape === NONE) {
-    refuse(state, handler, 'scheduled');
-    return;
-  }
+  const shape = servingShape(state, handler, 'scheduled');
+  if (shape === NONE) return;
   const tick = JSON.parse(api.hostText(eventJson));
   const event = harden({
     type: 'scheduled',
