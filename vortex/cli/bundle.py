@@ -5,8 +5,9 @@ bundles the entry with the files and npm packages it imports, found in the proje
 ``node_modules`` as Node finds them, into one ES module. The server never resolves a package:
 it refuses bare imports, so this is where they are met.
 
-An import of a supported Node.js built-in (``node:buffer``, ``vortex.modules.nodebuiltins``)
-stays an import too: the server links it. Other ``node:`` imports fail here, with the list.
+An import of a supported Node.js built-in (``node:buffer``, ``vortex.modules.nodebuiltins``) or
+of ``cloudflare:workers`` stays an import too: the server links it. Other ``node:`` and
+``cloudflare:`` imports fail here, with the list.
 
 A ``.wasm`` file imported by relative path stays an import, as wrangler's CompiledWasm rule
 keeps it: the file is uploaded beside the bundle, which imports it by its upload name, and the
@@ -27,13 +28,14 @@ from pathlib import Path, PurePosixPath
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.nodeglobals import finished, is_shim, write_shims
 from vortex.cli.noderequires import requires_imported
-from vortex.modules.errors import NODE_BUILTINS_ADVICE
+from vortex.modules.errors import CLOUDFLARE_MODULES_ADVICE, NODE_BUILTINS_ADVICE
 from vortex.modules.esbuild import esbuild_path
-from vortex.modules.nodebuiltins import PREFIX, SUPPORTED
+from vortex.modules.nodebuiltins import CLOUDFLARE_MODULES, PREFIX, SUPPORTED
 
 BUNDLE_TIMEOUT = 120.0
 _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
 _NODE_BUILTIN = re.compile(r'Could not resolve "node:')
+_CLOUDFLARE_MODULE = re.compile(r'Could not resolve "cloudflare:')
 _NODE_HINT = re.compile(r"\n\n  The package \"node:[^\n]* built into node\.[^\n]*")
 _SITES_MANIFEST = 'Could not resolve "__STATIC_CONTENT_MANIFEST"'
 """The module wrangler makes from a ``[site]`` bucket for Workers Sites (kv-asset-handler)."""
@@ -62,6 +64,8 @@ WRANGLER_FLAGS = (
     # The Node.js built-ins the server links (nodejs_compat's subset): left as imports, as
     # wrangler leaves those workerd provides.
     *(f"--external:{PREFIX}{name}" for name in SUPPORTED),
+    # and cloudflare:workers, which the server links as it does them
+    *(f"--external:{name}" for name in CLOUDFLARE_MODULES),
 )
 
 
@@ -248,6 +252,9 @@ def _failure(entry: str, stderr: str) -> str:
         # esbuild's advice (--platform=node) and ours for packages would both mislead.
         message = f"esbuild could not bundle {entry}:\n{_NODE_HINT.sub('', shown)}"
         message += f"\n\n{NODE_BUILTINS_ADVICE}."
+    elif _CLOUDFLARE_MODULE.search(stderr):
+        # not a package either
+        message += f"\n\n{CLOUDFLARE_MODULES_ADVICE}."
     elif _SITES_MANIFEST in stderr:
         # not a package: "npm install" would not help
         message += f"\n\n{SITES_ADVICE}."

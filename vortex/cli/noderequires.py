@@ -4,18 +4,19 @@ esbuild leaves a ``require`` of an external module in an ES module bundle as a c
 ``__require`` helper, which only works where a global ``require`` exists: on the server the
 call would name a module the linker was never told of. As wrangler's nodejs_compat does, each
 such call becomes a default import of the built-in, which is its ``module.exports``: what the
-``require`` gave in Node.
+``require`` gave in Node. ``require("cloudflare:workers")`` becomes a namespace import: that
+module has named exports only, as on workerd, and Node's ``require`` of an ES module gives its
+namespace.
 """
 
 from __future__ import annotations
 
 import re
 
-from vortex.modules.nodebuiltins import PREFIX, SUPPORTED
+from vortex.modules.nodebuiltins import CLOUDFLARE_MODULES, PREFIX, SUPPORTED
 
-_CALL = re.compile(
-    r"\b__require\(\"" + re.escape(PREFIX) + "(" + "|".join(map(re.escape, SUPPORTED)) + r")\"\)"
-)
+_LINKED = (*(PREFIX + name for name in SUPPORTED), *CLOUDFLARE_MODULES)
+_CALL = re.compile(r"\b__require\(\"(" + "|".join(map(re.escape, _LINKED)) + r")\"\)")
 
 
 def requires_imported(code: str) -> str:
@@ -23,10 +24,15 @@ def requires_imported(code: str) -> str:
     names = sorted(set(_CALL.findall(code)))
     if not names:
         return code
-    imports = "".join(f'import {_binding(name)} from "{PREFIX}{name}";\n' for name in names)
+    imports = "".join(f'import {_clause(name)} from "{name}";\n' for name in names)
     return imports + _CALL.sub(lambda m: _binding(m[1]), code)
 
 
-def _binding(name: str) -> str:
-    """A JavaScript name for the built-in: ``assert/strict`` has a slash."""
-    return "__vortex_node_" + name.replace("/", "_")
+def _clause(specifier: str) -> str:
+    binding = _binding(specifier)
+    return f"* as {binding}" if specifier in CLOUDFLARE_MODULES else binding
+
+
+def _binding(specifier: str) -> str:
+    """A JavaScript name for the built-in: ``node:assert/strict`` has a colon and a slash."""
+    return "__vortex_" + re.sub(r"[:/]", "_", specifier)

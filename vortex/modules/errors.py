@@ -22,6 +22,15 @@ NODE_BUILTINS_ADVICE = (
 usual others. Kept in step with ``nodebuiltins.SUPPORTED`` (a test checks it)."""
 
 
+CLOUDFLARE_MODULES_ADVICE = (
+    "Vortex has only cloudflare:workers of Workers' cloudflare: modules (WorkerEntrypoint, env, "
+    "waitUntil, and DurableObject, WorkflowEntrypoint, RpcTarget to extend); cloudflare:sockets, "
+    "cloudflare:email and the others need services Vortex does not have"
+)
+"""Said wherever another ``cloudflare:`` import is refused. Kept in step with
+``nodebuiltins.CLOUDFLARE_MODULES`` (a test checks it)."""
+
+
 class BuildUnavailable(Exception):
     """esbuild is missing or failed in a way that is the server's fault, not the upload's."""
 

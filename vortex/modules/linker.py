@@ -2,8 +2,8 @@
 exports, with a ``require`` that knows only the uploaded files.
 
 The script is evaluated in the run's Compartment like any user code; the linker part is ours
-but has no more power than the files it links. The Node.js built-ins a file imports
-(``node:buffer``...) are linked in as modules of their own (``nodebuiltins.py``). Where each
+but has no more power than the files it links. The built-ins a file imports (``node:buffer``...,
+``cloudflare:workers``) are linked in as modules of their own (``nodebuiltins.py``). Where each
 file's code starts is recorded so that positions in the script map back to the uploaded files
 (``sourcemap.py``).
 """
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import orjson
 
-from vortex.modules.errors import NODE_BUILTINS_ADVICE, InvalidImport
+from vortex.modules.errors import CLOUDFLARE_MODULES_ADVICE, NODE_BUILTINS_ADVICE, InvalidImport
 from vortex.modules.esbuild import Transformed
-from vortex.modules.nodebuiltins import builtin_name, with_dependencies
+from vortex.modules.nodebuiltins import CLOUDFLARE_PREFIX, builtin_name, with_dependencies
 
 # Tried after the exact name, so "./lib" finds lib.mjs as bundlers and Deno's sloppy imports do;
 # then lib.ts, so TypeScript files import each other as their authors write it ("./lib").
@@ -102,6 +102,8 @@ def resolve(importer: str, specifier: str, names: set[str]) -> str:
         raise InvalidImport(f"{where}: no uploaded file is named {base}")
     if specifier.startswith("node:"):
         raise InvalidImport(f"{where}: {NODE_BUILTINS_ADVICE}")
+    if specifier.startswith(CLOUDFLARE_PREFIX):
+        raise InvalidImport(f"{where}: {CLOUDFLARE_MODULES_ADVICE}")
     if specifier.startswith("/") or "://" in specifier or ":" in specifier.split("/")[0]:
         raise InvalidImport(
             f"{where}: only relative imports of files uploaded with the function are allowed "

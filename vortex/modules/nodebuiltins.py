@@ -1,4 +1,5 @@
-"""The Node.js built-ins a function may import (a subset of Workers' ``nodejs_compat``).
+"""The built-in modules a function may import: Node.js's of a subset of Workers'
+``nodejs_compat``, and ``cloudflare:workers`` (its entrypoint classes, ``env``, ``waitUntil``).
 
 Each is a CommonJS file built from vortex/isolates/js/src/node by ``npm run build``
 (dist/node, beside the web APIs bundle). The linker puts the ones a function imports into its
@@ -33,12 +34,17 @@ SUPPORTED = (
 )
 _ALIASES = {"path/posix": "path"}
 PREFIX = "node:"
+CLOUDFLARE_PREFIX = "cloudflare:"
+CLOUDFLARE_MODULES = ("cloudflare:workers",)
+"""Imported by their full name only, as on workerd; linked like the Node.js ones, from
+src/cloudflare."""
 
 
 @dataclass(frozen=True, slots=True)
 class Builtin:
     name: str
-    """The module's name in the linked script, ``node:buffer``: no uploaded file has a colon."""
+    """The module's name in the linked script, ``node:buffer`` or ``cloudflare:workers``: no
+    uploaded file has a colon."""
     code: str
     imports: tuple[str, ...]
     """The other built-ins it requires, by their ``node:`` names."""
@@ -46,7 +52,10 @@ class Builtin:
 
 def builtin_name(specifier: str) -> str | None:
     """``node:buffer`` for ``node:buffer`` or ``buffer`` (workerd takes both with
-    nodejs_compat), None for anything that is not a supported built-in."""
+    nodejs_compat), ``cloudflare:workers`` for itself, None for anything that is not a supported
+    built-in."""
+    if specifier in CLOUDFLARE_MODULES:
+        return specifier
     bare = specifier.removeprefix(PREFIX)
     bare = _ALIASES.get(bare, bare)
     return PREFIX + bare if bare in SUPPORTED else None
@@ -63,7 +72,8 @@ def builtins_dir() -> Path:
 
 @functools.cache
 def _manifest(directory: Path) -> dict[str, tuple[str, list[str]]]:
-    """Each built-in's file (``assert/strict`` is the flat ``assert_strict.js``) and imports."""
+    """Each built-in's file (``assert/strict`` is the flat ``assert_strict.js``) and imports,
+    by its bare name for Node.js's (``buffer``), by its full name for ``cloudflare:workers``."""
     try:
         data = orjson.loads((directory / "modules.json").read_bytes())
     except OSError as exc:

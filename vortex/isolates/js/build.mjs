@@ -1,7 +1,7 @@
 // Builds the two bundles every host loads (`npm run build`, from script/bootstrap and the
 // Dockerfile): dist/webapi.js, the web APIs, and dist/harness.js, the harness; and the Node.js
-// built-ins a deploy links into the functions that import them (dist/node, see
-// vortex/modules/nodebuiltins.py). Beside them goes
+// built-ins and cloudflare:workers, which a deploy links into the functions that import them
+// (dist/node, see vortex/modules/nodebuiltins.py). Beside them goes
 // lol-html's WebAssembly (html-rewriter-wasm), which the host reads at boot and HTMLRewriter
 // compiles on first use: kept out of webapi.js, it costs nothing to hosts that never rewrite.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,5 +85,13 @@ for (const name of NODE_BUILTINS) {
   });
   const [output] = Object.values(result.metafile.outputs);
   modules[name] = { file, imports: [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))] };
+}
+// cloudflare:workers (src/cloudflare/workers.js) is linked the same way and listed in the same
+// manifest, under its full name: it imports nothing.
+const CLOUDFLARE_MODULES = ['workers'];
+for (const name of CLOUDFLARE_MODULES) {
+  const file = `cloudflare_${name}.js`;
+  await build({ ...common, format: 'cjs', entryPoints: [`src/cloudflare/${name}.js`], outfile: `dist/node/${file}` });
+  modules[`cloudflare:${name}`] = { file, imports: [] };
 }
 writeFileSync('dist/node/modules.json', JSON.stringify(modules, null, 2) + '\n');

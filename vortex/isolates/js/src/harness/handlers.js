@@ -2,55 +2,63 @@
 // response sent back, whole or streamed.
 import { JSON, api, host } from './platform.js';
 import { socketWire } from './sockets.js';
-import { describeThrown, errorLine, writeLog } from './logs.js';
+import { describeThrown } from './logs.js';
 import { end, fail, settleIfIdle } from './ending.js';
-import { guardAlive, newState } from './state.js';
+import { newState } from './state.js';
 import { instanceOrFail } from './instances.js';
+import { makeWaitUntil } from './waituntil.js';
 
-// The default export of the module, if it has `method`; otherwise the run has failed.
-function loadHandler(state, instance, method) {
-  const exports = instance.exports;
-  const handler = exports ? exports.default : undefined;
-  if ((typeof handler !== 'object' && typeof handler !== 'function') || handler === null || typeof handler[method] !== 'function') {
-    const signature = method === 'fetch' ? 'fetch(request, env, ctx)' : method + '(event, env, ctx)';
-    let message = 'The module must export a default object with a ' + method + ' method: export default { async ' + signature + ' { ... } }';
-    // A cron-only Worker is valid: what is refused is reaching it by HTTP (or /execute).
-    if (method === 'fetch' && handler && typeof handler.scheduled === 'function') {
-      message = 'This module has a scheduled handler only: it runs on its cron schedule, and requests (and vortex run) need a fetch method too: export default { async fetch(request, env, ctx) { ... }, scheduled }';
-    }
-    fail(state, 'invalid_module', message);
-    return undefined;
-  }
-  return handler;
+// How the default export serves `method`. OBJECT: it has the method, its own or inherited
+// (`export default { fetch }`), called as `handler.fetch(request, env, ctx)`. CLASS: a class
+// whose prototype has it (`export default class extends WorkerEntrypoint`): each run makes an
+// instance, `new Cls(ctx, env)`, and calls its method with the request (or the controller)
+// alone, as workerd does. NONE: the run fails.
+const NONE = 0;
+const OBJECT = 1;
+const CLASS = 2;
+
+function shapeOf(handler, method) {
+  // The object form first and with nothing more than before: it is the hello-world hot path.
+  if (typeof handler === 'object') return handler !== null && typeof handler[method] === 'function' ? OBJECT : NONE;
+  if (typeof handler !== 'function') return NONE;
+  if (typeof handler[method] === 'function') return OBJECT;
+  const prototype = handler.prototype;
+  return typeof prototype === 'object' && prototype !== null && typeof prototype[method] === 'function' ? CLASS : NONE;
 }
 
-// `ctx.waitUntil` of a module run, `event.waitUntil` of a service worker's: the run goes on
-// until the promise settles; a rejection is logged and fails the run, not its response.
-export function makeWaitUntil(state) {
-  // A concise method: no .prototype object to freeze.
-  return {
-    waitUntil(promise) {
-      guardAlive(state);
-      state.waiting += 1;
-      Promise.resolve(promise).then(
-        () => {
-          state.waiting -= 1;
-          settleIfIdle(state);
-        },
-        (err) => {
-          state.waiting -= 1;
-          if (state.done) return;
-          if (state.lateError === null) state.lateError = describeThrown(state, err);
-          try {
-            writeLog(state, 'error', 'Uncaught (in waitUntil) ' + errorLine(state, err));
-          } catch (e) {
-            return;
-          }
-          settleIfIdle(state);
-        },
-      );
-    },
-  }.waitUntil;
+function defaultExport(instance) {
+  const exports = instance.exports;
+  return exports ? exports.default : undefined;
+}
+
+// The shape, or NONE once the run has failed: the default export does not serve `method`, or
+// looking threw (a Proxy's trap, a getter), which would otherwise escape the run and leave it
+// hanging until its wall limit.
+function servingShape(state, handler, method) {
+  try {
+    const shape = shapeOf(handler, method);
+    if (shape === NONE) refuse(state, handler, method);
+    return shape;
+  } catch (err) {
+    end(state, null, describeThrown(state, err));
+    return NONE;
+  }
+}
+
+// The run fails: the default export does not serve `method`. Both shapes are said.
+function refuse(state, handler, method) {
+  let message;
+  if (method === 'fetch' && shapeOf(handler, 'scheduled') !== NONE) {
+    // A cron-only Worker is valid: what is refused is reaching it by HTTP (or /execute).
+    message =
+      'This module has a scheduled handler only: it runs on its cron schedule, and requests (and vortex run) need a fetch method too: export default { async fetch(request, env, ctx) { ... }, scheduled }, or a fetch(request) method in its class';
+  } else {
+    const signature = method === 'fetch' ? 'fetch(request, env, ctx)' : method + '(event, env, ctx)';
+    const classSignature = method === 'fetch' ? 'fetch(request)' : method + '(controller)';
+    message =
+      'The module must export a default object with a ' + method + ' method, or a class with one: export default { async ' + signature + ' { ... } }, or export default class extends WorkerEntrypoint { async ' + classSignature + ' { ... } } (WorkerEntrypoint from "cloudflare:workers", this.env and this.ctx set)';
+  }
+  fail(state, 'invalid_module', message);
 }
 
 // Frozen by hand rather than hardened: harden's bookkeeping cost ~7 µs per request, and
@@ -71,13 +79,14 @@ export function runModule(id, script, limitsJson, filename, envJson, bindingsJso
   const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
   if (instance === undefined) return;
   const env = instance.env;
-  const handler = loadHandler(state, instance, 'fetch');
-  if (handler === undefined) return;
+  const handler = defaultExport(instance);
+  const shape = servingShape(state, handler, 'fetch');
+  if (shape === NONE) return;
   const ctx = makeContext(state);
   let result;
   try {
     const request = api.incomingRequest(requestJson, bodyBytes);
-    result = handler.fetch(request, env, ctx);
+    result = shape === OBJECT ? handler.fetch(request, env, ctx) : new handler(ctx, env).fetch(request);
   } catch (err) {
     end(state, null, describeThrown(state, err));
     return;
@@ -104,15 +113,17 @@ export function warmModule(id, script, limitsJson, filename, envJson, bindingsJs
   end(state, null, null);
 }
 
-// A cron tick: `scheduled(event, env, ctx)`; the run ends once its promise and every
-// waitUntil have settled. Its return value is not kept, as in Workers.
+// A cron tick: `scheduled(event, env, ctx)` (a class's `scheduled(controller)`); the run ends
+// once its promise and every waitUntil have settled. Its return value is not kept, as in
+// Workers.
 export function runScheduled(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, eventJson) {
   const state = newState(id, limitsJson, filename, true);
   const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
   if (instance === undefined) return;
   const env = instance.env;
-  const handler = loadHandler(state, instance, 'scheduled');
-  if (handler === undefined) return;
+  const handler = defaultExport(instance);
+  const shape = servingShape(state, handler, 'scheduled');
+  if (shape === NONE) return;
   const tick = JSON.parse(api.hostText(eventJson));
   const event = harden({
     type: 'scheduled',
@@ -120,9 +131,10 @@ export function runScheduled(id, script, limitsJson, filename, envJson, bindings
     scheduledTime: Number(tick.scheduledTime),
     noRetry() {},
   });
+  const ctx = makeContext(state);
   let result;
   try {
-    result = handler.scheduled(event, env, makeContext(state));
+    result = shape === OBJECT ? handler.scheduled(event, env, ctx) : new handler(ctx, env).scheduled(event);
   } catch (err) {
     end(state, null, describeThrown(state, err));
     return;

@@ -3,6 +3,7 @@ import { LimitError, host, runs } from './platform.js';
 import { describeThrown, makeConsole } from './logs.js';
 import { end } from './ending.js';
 import { boundTo, compartmentFor, lastingEndowments, makeEnv, makeTimers } from './endowments.js';
+import { WAIT_UNTIL, moduleWaitUntil } from './waituntil.js';
 
 // A module instance (its evaluated exports) serves one run at a time. With an `instanceKey`
 // (the function version's id, given by the server) it is kept after a run that ended clean,
@@ -40,7 +41,7 @@ function versionFor(instanceKey, script, envJson, bindingsJson) {
   const compartment = compartmentFor({
     console: makeConsole(runOfTurn),
     ...makeTimers(runOfTurn),
-    Vortex: { env },
+    Vortex: moduleVortex(env),
     ...lastingEndowments(runOfTurn),
   });
   // On one line with the script's first: positions in it keep their line numbers.
@@ -50,16 +51,36 @@ function versionFor(instanceKey, script, envJson, bindingsJson) {
   return version;
 }
 
+// A module's `Vortex`: its env, and the waitUntil of cloudflare:workers under a symbol, not
+// enumerable: console.log(Vortex) shows what it showed.
+function moduleVortex(env) {
+  const vortex = { env };
+  Object.defineProperty(vortex, WAIT_UNTIL, { value: moduleWaitUntil });
+  return vortex;
+}
+
+// The module's top level runs in no request, whichever run made the instance: what it may not
+// do there (cloudflare:workers' waitUntil) asks `state.evaluating`.
+function evaluated(state, evaluate) {
+  state.evaluating = true;
+  try {
+    return evaluate();
+  } finally {
+    state.evaluating = false;
+  }
+}
+
 function newInstance(state, instanceKey, script, envJson, bindingsJson) {
   if (instanceKey) {
     const version = versionFor(instanceKey, script, envJson, bindingsJson);
-    return { key: instanceKey, env: version.env, exports: version.factory() };
+    return { key: instanceKey, env: version.env, exports: evaluated(state, version.factory) };
   }
   // No key (warm instances turned off): everything afresh, bound to this one run.
   const live = boundTo(state);
   const env = makeEnv(live, envJson, bindingsJson);
-  const globals = { console: makeConsole(live), ...makeTimers(live), Vortex: { env } };
-  return { key: instanceKey, env, exports: compartmentFor(globals).evaluate(script) };
+  const globals = { console: makeConsole(live), ...makeTimers(live), Vortex: moduleVortex(env) };
+  const compartment = compartmentFor(globals);
+  return { key: instanceKey, env, exports: evaluated(state, () => compartment.evaluate(script)) };
 }
 
 // An idle instance kept under `instanceKey`, taken out of the pool, or undefined.

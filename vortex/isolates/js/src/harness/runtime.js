@@ -2,9 +2,9 @@
 // bridge, after the web classes are hardened. The runtime's parts are the modules beside this
 // one: state.js (a run's state), logs.js, ending.js (how a run ends), endowments.js (what a
 // run's compartment gets), bindings.js (KV), random.js, script.js (a classic script),
-// serviceworker.js (a script in Workers' service-worker syntax),
-// instances.js and handlers.js (a module function), frames.js (answers from the supervisor),
-// sockets.js (a run's WebSocket), check.js (syntax at deploy).
+// serviceworker.js (a script in Workers' service-worker syntax), instances.js, handlers.js
+// and waituntil.js (a module function), frames.js (answers from the supervisor), sockets.js
+// (a run's WebSocket), check.js (syntax at deploy).
 import { ErrorCtor, Math, api, bindHost, host, runs } from './platform.js';
 import { guardHost } from './hostbridge.js';
 import { definePerRun } from './sharedglobal.js';

@@ -15,7 +15,8 @@ import { end, fail, settleIfIdle, settleLater } from './ending.js';
 import { compartmentFor, lastingEndowments, makeEnv, makeTimers, makeVortex } from './endowments.js';
 import { guardAlive, newState } from './state.js';
 import { takeIdle } from './instances.js';
-import { makeWaitUntil, respond } from './handlers.js';
+import { respond } from './handlers.js';
+import { makeWaitUntil } from './waituntil.js';
 
 const NO_EVENT_LISTENER = 'no_event_listener';
 const NO_RESPONSE = 'no_response';

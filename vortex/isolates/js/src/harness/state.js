@@ -49,6 +49,7 @@ export function newState(id, limitsJson, filename, module) {
     calls: new Map(),
     nextCall: 1,
     instance: null,
+    evaluating: false, // the module's top level is running (instances.js)
     startedAt: host.now(),
     timeOrigin: Date.now(),
   };
