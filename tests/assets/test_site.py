@@ -154,6 +154,9 @@ async def test_a_rollback_brings_back_that_versions_assets(
         assert response.status == 200, await response.text()
     assert (await _get(http, url(name, "/")))[2] == b"v1"
     assert (await _get(http, url(name, "/only-v1.txt")))[2] == b"old"
+    async with http.get(f"/functions/{name}") as response:
+        shown = (await response.json())["assets"]
+    assert (shown["files"], shown["size"], shown["config"]["binding"]) == (2, 5, "ASSETS")
     # A deploy without assets has none: they are the version's, as its code is.
     async with http.post(
         "/deploy",

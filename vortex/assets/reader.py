@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from vortex.assets.bytecache import ByteCache
 from vortex.assets.manifest import AssetsRef, Manifest, manifest_from_bytes
 from vortex.cache import BoundedCache
-from vortex.errors import StorageUnavailable
+from vortex.errors import NotFound, StorageUnavailable
 from vortex.storage.base import FunctionStore
 
 MANIFESTS = 256
@@ -69,3 +69,12 @@ class AssetReader:
             raise StorageUnavailable(f"the asset {digest} is missing from the store")
         self.bytes.put(key, data)
         return data
+
+    async def content_of(self, namespace: str, ref: AssetsRef, digest: str) -> bytes:
+        """The bytes of ``digest`` for a host serving the version of ``ref``: only a hash of
+        that version's own manifest. A host runs untrusted code; whatever it asks, it gets no
+        content its function could not serve."""
+        manifest = await self.manifest(namespace, ref)
+        if digest not in manifest.digests:
+            raise NotFound(f"the version has no asset {digest[:16]}")
+        return await self.content(namespace, digest)
