@@ -29,10 +29,13 @@ WORKER = {
 };
 """,
 }
+# Contents of this module alone: the shared server may hold other tests' files already.
+RUN = uuid.uuid4().hex[:8]
+HOME = f"<h1>home {RUN}</h1>"
 PUBLIC = {
-    "public/index.html": "<h1>home</h1>",
-    "public/about.html": "<h1>about</h1>",
-    "public/css/site.css": "h1 { color: red }",
+    "public/index.html": HOME,
+    "public/about.html": f"<h1>about {RUN}</h1>",
+    "public/css/site.css": f"h1 {{ color: red }} /* {RUN} */",
     "public/app.js.map": "{}",
     "public/drafts/wip.html": "secret draft",
     "public/.env": "TOKEN=secret",
@@ -103,21 +106,21 @@ def test_deploy_uploads_what_the_server_lacks_and_the_site_is_served(
     assert "Uploaded 4 of 4 assets from" in result.stdout
     assert "  + /index.html" in result.stdout
     assert "_headers not uploaded" in result.stderr
-    assert fetch(server, name, "/") == (200, b"<h1>home</h1>")
-    assert fetch(server, name, "/about") == (200, b"<h1>about</h1>")
-    assert fetch(server, name, "/css/site.css") == (200, b"h1 { color: red }")
+    assert fetch(server, name, "/") == (200, HOME.encode())
+    assert fetch(server, name, "/about") == (200, PUBLIC["public/about.html"].encode())
+    assert fetch(server, name, "/css/site.css") == (200, PUBLIC["public/css/site.css"].encode())
     assert fetch(server, name, "/api/users") == (200, b'{"api":"/api/users"}')
     # Not uploaded: the SPA's shell answers those paths instead.
     for path in ["/.env", "/app.js.map", "/drafts/wip.html"]:
-        assert fetch(server, name, path) == (200, b"<h1>home</h1>"), path
+        assert fetch(server, name, path) == (200, HOME.encode()), path
     # Again, with one file changed: that one is uploaded, the rest was there.
-    (tmp_path / "public/about.html").write_text("<h1>about us</h1>")
+    (tmp_path / "public/about.html").write_text(f"<h1>about us {RUN}</h1>")
     result = invoke("deploy")
     assert result.exit_code == 0, result.output + result.stderr
     assert "Uploaded 1 of 4 assets" in result.stdout
     assert "3 unchanged, on the server already" in result.stdout
     assert "  + /about.html" in result.stdout
-    assert fetch(server, name, "/about") == (200, b"<h1>about us</h1>")
+    assert fetch(server, name, "/about") == (200, f"<h1>about us {RUN}</h1>".encode())
     result = invoke("deploy", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["assets"] == {"files": 4, "uploaded": []}
