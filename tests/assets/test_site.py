@@ -147,10 +147,11 @@ async def test_a_rollback_brings_back_that_versions_assets(
     name = _name("versions")
     await deploy_site(http, name, {"/index.html": b"v1", "/only-v1.txt": b"old"})
     await deploy_site(http, name, {"/index.html": b"v2"})
+    await deploy_site(http, name, {"/index.html": b"v3"})
     url = server.fn_url
-    assert (await _get(http, url(name, "/")))[2] == b"v2"
+    assert (await _get(http, url(name, "/")))[2] == b"v3"
     assert (await _get(http, url(name, "/only-v1.txt")))[0] == 404
-    async with http.post(f"/functions/{name}/rollback", json={"version": 1}) as response:
+    async with http.post(f"/functions/{name}/rollback", json={"to": 1}) as response:
         assert response.status == 200, await response.text()
     assert (await _get(http, url(name, "/")))[2] == b"v1"
     assert (await _get(http, url(name, "/only-v1.txt")))[2] == b"old"

@@ -54,5 +54,5 @@ async def test_a_site_deployed_on_a_is_served_by_b(
     )
     assert await _get(client, url("site", "/nope/x")) == (404, SITE["/404.html"])
     assert await _get(client, url("site", "/v.txt")) == (200, b"v2")
-    await call(client, "POST", f"{a.url}/functions/site/rollback", json={"version": 1})
+    await call(client, "POST", f"{a.url}/functions/site/rollback", json={"to": 1})
     await _eventually(client, url("site", "/v.txt"), b"v1")
