@@ -461,7 +461,8 @@ class VortexClient:
         )
 
     async def missing_assets(self, hashes: Sequence[str]) -> list[str]:
-        """Which of these static assets' SHA-256 hashes the server lacks (docs/http-functions.md#static-assets)."""
+        """Which of these static assets' SHA-256 hashes the server lacks
+        (docs/http-functions.md#static-assets)."""
         data = await self._request(
             "POST", ("assets", "missing"), json_body={"hashes": list(hashes)}
         )
