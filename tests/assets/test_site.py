@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
@@ -229,8 +232,6 @@ async def test_a_request_cannot_leave_the_manifest(
     await deploy_site(http, name, {"/index.html": b"mine"})
     port = server.functions_port
     for target in ["/../secret.txt", "/%2e%2e/secret.txt", "/secret.txt", "/..%2fsecret.txt"]:
-        import socket
-
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(
                 f"GET {target} HTTP/1.1\r\nHost: {name}.localhost\r\nConnection: close\r\n\r\n".encode()
@@ -239,3 +240,32 @@ async def test_a_request_cannot_leave_the_manifest(
             while chunk := sock.recv(65536):
                 data += chunk
         assert b"other's secret" not in data, target
+
+
+async def test_the_operators_limits_are_kept(server_factory: Callable[..., ServerProcess]) -> None:
+    limited = server_factory(
+        {
+            "VORTEX_ASSETS_MAX_FILE_BYTES": "1000",
+            "VORTEX_ASSETS_MAX_FILES": "2",
+            "VORTEX_ASSETS_MAX_TOTAL_BYTES": "1500",
+        }
+    )
+    async with aiohttp.ClientSession(base_url=limited.url) as http:
+
+        async def error(method: str, path: str, **kwargs: Any) -> tuple[int, str]:
+            async with http.request(method, path, **kwargs) as response:
+                return response.status, (await response.json())["error"]["code"]
+
+        big = b"x" * 1001
+        assert await error("PUT", f"/assets/{sha(big)}", data=big) == (413, "asset_too_large")
+        files = {"/a": b"a" * 800, "/b": b"b" * 800}
+        manifest = await upload(http, files)
+        body = {"code": "export default {fetch(){return new Response('x')}}", "filename": "a.mjs"}
+        too_much = {**body, "assets": {"manifest": manifest}}
+        assert await error("POST", "/deploy", json=too_much) == (413, "assets_too_large")
+        three = {**manifest, "/c": manifest["/a"]}
+        too_many = {**body, "assets": {"manifest": three}}
+        assert await error("POST", "/deploy", json=too_many) == (400, "too_many_assets")
+        one = {**body, "assets": {"manifest": {"/a": manifest["/a"]}}}
+        async with http.post("/deploy", json=one) as response:
+            assert response.status == 200, await response.text()
