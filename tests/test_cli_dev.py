@@ -261,3 +261,21 @@ def test_dev_of_a_missing_file_is_a_usage_error(server: ServerProcess, tmp_path:
     )
     assert done.returncode == 2, done
     assert "nope.js: no such file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_dev_uploads_assets_and_redeploys_when_one_changes(
+    server: ServerProcess, start_dev: object, tmp_path: Path
+) -> None:
+    name = f"site-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "wrangler.toml").write_text(f'name = "{name}"\n[assets]\ndirectory = "./public"\n')
+    page = tmp_path / "public" / "index.html"
+    page.parent.mkdir()
+    page.write_text(f"{name} one")
+    dev: Dev = start_dev(cwd=tmp_path)  # type: ignore[operator]
+    dev.wait_for(rf"✓ Deployed {name} v1 ")
+    url = dev.wait_for(r"^  URL: (http://\S+)$")[1]
+    dev.wait_for(r"Watching .* for changes")
+    assert answer(server, url) == f"{name} one"
+    page.write_text(f"{name} two")
+    dev.wait_for(rf"✓ Redeployed {name} v2 .*\(public/index\.html changed\)$")
+    answers(server, url, f"{name} two")

@@ -412,13 +412,16 @@ class VortexClient:
         routes: Sequence[str] | None = None,
         clear: Sequence[str] = (),
         beside: Mapping[str, str] | None = None,
+        assets: Mapping[str, Any] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
         (five-field cron, UTC, or several), also run on it (each). A setting given as ``None``
         is left out: a new version keeps the active one's. ``clear`` names settings to empty
         (``env``, ``secrets``, ``allow_hosts``, ``schedule``, ``routes``). ``routes``: custom-domain
         patterns to claim (``api.example.com/v1/*``). ``beside``: more files of a
-        module upload (``.wasm`` files in base64), with ``code`` as its entry ``filename``."""
+        module upload (``.wasm`` files in base64), with ``code`` as its entry ``filename``.
+        ``assets``: the version's static assets, ``{"manifest", "config"}``, their files
+        uploaded first (``missing_assets``, ``upload_asset``)."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if beside:
             body = {"files": {filename: code, **beside}, "entry": filename}
@@ -440,6 +443,8 @@ class VortexClient:
             body["allow_hosts"] = list(allow_hosts)
         if routes is not None:
             body["routes"] = list(routes)
+        if assets is not None:
+            body["assets"] = dict(assets)
         data = await self._request("POST", ("deploy",), json_body=body)
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
@@ -453,6 +458,27 @@ class VortexClient:
             tuple(k for k in kept if isinstance(k, str)) if isinstance(kept, list) else (),
             url if isinstance(url, str) else None,
             tuple(r for r in claimed if isinstance(r, str)) if isinstance(claimed, list) else (),
+        )
+
+    async def missing_assets(self, hashes: Sequence[str]) -> list[str]:
+        """Which of these static assets' SHA-256 hashes the server lacks
+        (docs/http-functions.md#static-assets)."""
+        data = await self._request(
+            "POST", ("assets", "missing"), json_body={"hashes": list(hashes)}
+        )
+        missing = data.get("missing")
+        if not isinstance(missing, list):
+            raise UnexpectedResponse(f"{self._url('assets', 'missing')} answered no list")
+        return [h for h in missing if isinstance(h, str)]
+
+    async def upload_asset(self, digest: str, data: bytes) -> None:
+        """One static asset's bytes, under their SHA-256 ``digest``."""
+        await self._request(
+            "PUT",
+            ("assets", digest),
+            raw_body=data,
+            ok_statuses=(201,),
+            client_timeout=_LONG,
         )
 
     async def execute(self, function_id: str, *, run_id: str | None = None) -> RunResult:
@@ -599,10 +625,14 @@ class VortexClient:
         client_timeout: aiohttp.ClientTimeout = _QUICK,
         ok_statuses: tuple[int, ...] = (200,),
         params: Mapping[str, str] | None = None,
+        raw_body: bytes | None = None,
     ) -> dict[str, Any]:
         url = self._url(*segments)
         sent_headers = dict(headers or {})
         sent: io.BytesIO | None = None
+        if raw_body is not None:
+            sent = io.BytesIO(raw_body)
+            sent_headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
         if json_body is not None:
             # UTF-8 as it is, not \u-escaped (aiohttp's json=): escaped, non-ASCII code takes up
             # to three times its size (😀 is 12 bytes), and code under the server's code limit

@@ -220,6 +220,14 @@ class Settings:
     quarter of what the open-files limit leaves, ``vortex/http/admission.py``)."""
     max_code_bytes: int = 1 << 20
     max_body_bytes: int = 2 << 20
+    assets_max_file_bytes: int = 25 << 20
+    """One static asset at most (Workers' limit: 25 MiB); docs/http-functions.md#static-assets."""
+    assets_max_files: int = 10_000
+    """Static assets of one version at most (their manifest must fit in a deploy's body)."""
+    assets_max_total_bytes: int = 512 << 20
+    """A version's static assets together at most."""
+    assets_cache_bytes: int = 64 << 20
+    """Asset bytes the supervisor keeps in memory (each host keeps a quarter of this)."""
     limits: Limits = field(default_factory=Limits)
     code_cache_entries: int = 1024
     log_queue_lines: int = 10_000
@@ -403,6 +411,16 @@ class Settings:
             host_cgroups=_bool(env, "VORTEX_HOST_CGROUPS") is not False,
             cron_refresh_ms=_int(env, "VORTEX_CRON_REFRESH_MS", defaults.cron_refresh_ms, 100),
             max_body_bytes=_int(env, "VORTEX_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
+            assets_max_file_bytes=_int(
+                env, "VORTEX_ASSETS_MAX_FILE_BYTES", defaults.assets_max_file_bytes, 1
+            ),
+            assets_max_files=_int(env, "VORTEX_ASSETS_MAX_FILES", defaults.assets_max_files, 1),
+            assets_max_total_bytes=_int(
+                env, "VORTEX_ASSETS_MAX_TOTAL_BYTES", defaults.assets_max_total_bytes, 1
+            ),
+            assets_cache_bytes=_int(
+                env, "VORTEX_ASSETS_CACHE_BYTES", defaults.assets_cache_bytes, 0
+            ),
             limits=limits,
             **_backend_settings(env, defaults),
             fetch_allow_private=bool(_bool(env, "VORTEX_FETCH_ALLOW_PRIVATE")),

@@ -32,6 +32,8 @@ from vortex.isolates.pool import IsolatePool
 from vortex.isolates.protocol import (
     AccessRecord,
     Adopt,
+    AssetData,
+    AssetRead,
     ErrorBody,
     Listen,
     Resolve,
@@ -157,8 +159,14 @@ class DataPlane:
         # Sent now, before the deploy is answered: the hosts make the instance while the
         # client reads the answer and connects (sent from a task, the frame often came after
         # the request, whose run then made the instance: 1.87 ms server-side p50, not 0.88).
+        files = None
+        if record.assets is not None:
+            loaded = self.registry.assets.cached(record.namespace, record.assets)
+            if loaded is None:
+                return  # the first request will ask
+            files = loaded.files
         try:
-            route = self.runs.route_spec(*cached, None, elsewhere=False)
+            route = self.runs.route_spec(*cached, None, elsewhere=False, asset_files=files)
         except VortexError:
             return  # the first request will ask, and be told
         hostnames = [self.hostname_of(record, by_id=True)]
@@ -204,6 +212,24 @@ class DataPlane:
         if host.alive:
             host.send(answer)
 
+    def read_asset(self, host: HostProcess, message: AssetRead) -> None:
+        task = asyncio.create_task(self._read_asset(host, message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read_asset(self, host: HostProcess, message: AssetRead) -> None:
+        try:
+            record = await self.registry.record(message.function_id)
+            if record.assets is None:
+                raise NotFound(f"function {record.id} has no static assets")
+            reader = self.registry.assets
+            content = await reader.content_of(record.namespace, record.assets, message.digest)
+            answer = AssetData(message.rid, content)
+        except VortexError as exc:
+            answer = AssetData(message.rid, error=ErrorBody(exc.code, exc.message))
+        if host.alive:
+            host.send(answer)
+
     def adopt(self, host: HostProcess, message: Adopt) -> Invocation | None:
         self.pool.count_listener_runs(host, 1)
         return self.runs.adopt(message.function_id, message.run_id, time.time())
@@ -243,6 +269,7 @@ class DataPlane:
             trust_proxy=settings.functions_trust_proxy,
             debug_host_header=settings.debug_host_header,
             access_records=oplog.access_logged(),
+            asset_cache_bytes=settings.assets_cache_bytes // 4,
         )
 
 

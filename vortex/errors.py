@@ -10,6 +10,11 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     │   ├── InvalidRequest                  invalid_request
     │   ├── InvalidFunctionId               invalid_function_id
     │   ├── InvalidRoute                    invalid_route
+    │   ├── InvalidAssets                   invalid_assets (the deploy's "assets" object)
+    │   ├── InvalidAssetPath                invalid_asset_path
+    │   ├── TooManyAssets                   too_many_assets
+    │   ├── AssetMissing                    asset_missing (a manifest's hash never uploaded)
+    │   ├── AssetHashMismatch               asset_hash_mismatch
     │   └── SyntaxErrorInCode               syntax_error (with line and column)
     ├── NotFound                        404
     │   ├── RouteNotFound                   not_found
@@ -23,6 +28,8 @@ API: clients branch on it) and the HTTP status it maps to. The HTTP layer turns 
     ├── RouteTaken                      409 route_taken (a custom-domain route of another function)
     ├── UpgradeRequired                 426 upgrade_required (a WebSocket route got plain HTTP)
     ├── PayloadTooLarge                 413 payload_too_large
+    │   ├── AssetTooLarge                   asset_too_large (one file)
+    │   └── AssetsTooLarge                  assets_too_large (a version's files together)
     ├── UnsupportedMediaType            415 unsupported_media_type
     ├── ListenerUnreachable             502 listener_unreachable (the request tester)
     ├── Unavailable                     503
@@ -96,6 +103,30 @@ class NotAModule(BadRequest):
 
 class SyntaxErrorInCode(BadRequest):
     code = "syntax_error"
+
+
+class InvalidAssets(BadRequest):
+    code = "invalid_assets"
+
+
+class InvalidAssetPath(BadRequest):
+    """A static asset's path that is not one normalised absolute path (``..``, ``//``, NUL)."""
+
+    code = "invalid_asset_path"
+
+
+class TooManyAssets(BadRequest):
+    code = "too_many_assets"
+
+
+class AssetMissing(BadRequest):
+    """A deploy's manifest names content the server does not hold: upload it first."""
+
+    code = "asset_missing"
+
+
+class AssetHashMismatch(BadRequest):
+    code = "asset_hash_mismatch"
 
 
 class NotFound(VortexError):
@@ -178,6 +209,14 @@ def size_phrase(size: int) -> str:
             whole = size % (1 << shift) == 0
             return f"{size / (1 << shift):.{0 if whole else 1}f} {unit} ({exact})"
     return exact
+
+
+class AssetTooLarge(PayloadTooLarge):
+    code = "asset_too_large"
+
+
+class AssetsTooLarge(PayloadTooLarge):
+    code = "assets_too_large"
 
 
 class UnsupportedMediaType(VortexError):

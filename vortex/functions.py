@@ -16,6 +16,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from vortex.assets.manifest import AssetsRef
+from vortex.assets.reader import AssetReader
 from vortex.cache import BoundedCache
 from vortex.deploysettings import KEEP, Keep, Resolved, SettingsChange
 from vortex.domainroutes import RouteMap
@@ -102,8 +104,12 @@ class Deleted:
 
 
 class FunctionRegistry:
-    def __init__(self, store: FunctionStore, cache_entries: int = 1024) -> None:
+    def __init__(
+        self, store: FunctionStore, cache_entries: int = 1024, asset_cache_bytes: int = 64 << 20
+    ) -> None:
         self.store = store
+        self.assets = AssetReader(store, asset_cache_bytes)
+        """Static assets' manifests and bytes, read for the hosts (``vortex.assets.reader``)."""
         self.index = FunctionIndex(store.index, store)
         self.routes = RouteMap(self.index)
         """Custom-domain routes claimed by named functions (``vortex.domainroutes``)."""
@@ -145,10 +151,13 @@ class FunctionRegistry:
         name: str | None = None,
         schedule: str | Sequence[str] | Keep | None = KEEP,
         routes: Sequence[str] | Keep | None = KEEP,
+        assets: AssetsRef | None = None,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left
         ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it.
-        ``schedule``: one cron expression or several, already checked (``parse_schedules``)."""
+        ``schedule``: one cron expression or several, already checked (``parse_schedules``).
+        ``assets``: the version's static assets, stored already (``vortex.assets.deploying``);
+        like the code, they are the version's own, never kept from the one before."""
         change = SettingsChange(
             env=env if isinstance(env, Keep) else dict(env or {}),
             secrets=secrets if isinstance(secrets, Keep) else dict(secrets or {}),
@@ -173,6 +182,7 @@ class FunctionRegistry:
             filename=filename,
             kind=kind_of(code),
             namespace=namespace,
+            assets=assets,
         )
         if name is None:
             record = self._with_settings(record, change.applied_to(None))

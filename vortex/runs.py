@@ -21,6 +21,8 @@ from typing import Any, Literal
 import orjson
 
 from vortex import oplog
+from vortex.assets.binding import ASSETS_BINDING, assets_binding
+from vortex.assets.manifest import Manifest
 from vortex.config import Settings
 from vortex.errors import SecretsUnavailable
 from vortex.functions import Code, FunctionRegistry, history_key, iso_utc, public_name
@@ -30,7 +32,7 @@ from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
 from vortex.isolates.pool import IsolatePool
-from vortex.isolates.protocol import RouteSpec, RunRecord
+from vortex.isolates.protocol import AssetSpec, RouteSpec, RunRecord
 from vortex.kv import KV
 from vortex.kv.binding import kv_binding
 from vortex.logbus.base import LogBus
@@ -115,6 +117,10 @@ class RunService:
         positions = code.positions if isinstance(code, ModuleBundle | BuiltScript) else None
         # The KV namespace is the history key: a name's versions share their data.
         bindings = {"kv": kv_binding(self.kv, history_key(record))}
+        assets = record.assets
+        if assets is not None and assets.config.binding is not None:
+            reader = self.registry.assets
+            bindings[ASSETS_BINDING] = assets_binding(reader, record.namespace, assets)
         if isinstance(code, ModuleBundle):
             script, filename, module = code.script, code.entry, True
         elif isinstance(code, BuiltScript):
@@ -270,14 +276,35 @@ class RunService:
     ) -> RouteSpec:
         """What a host needs to serve ``record``'s requests itself (``isolates.route``)."""
         record, code = await self.registry.code_of(hostname_record)
-        return self.route_spec(record, code, known, elsewhere)
+        files = None
+        if record.assets is not None and known != record.id:
+            loaded = await self.registry.assets.manifest(record.namespace, record.assets)
+            files = loaded.files
+        return self.route_spec(record, code, known, elsewhere, files)
 
     def route_spec(
-        self, record: FunctionRecord, code: Code, known: str | None, elsewhere: bool
+        self,
+        record: FunctionRecord,
+        code: Code,
+        known: str | None,
+        elsewhere: bool,
+        asset_files: Manifest | None = None,
     ) -> RouteSpec:
-        """``route_frame`` of a record whose code is at hand."""
+        """``route_frame`` of a record whose code (and asset manifest) is at hand. The
+        manifest, as the code, is left out for a host that has this version (``known``)."""
         _check_secrets(record)
         shape = self._shape(record, code)
+        assets = None
+        if record.assets is not None:
+            config = record.assets.config
+            first = config.run_worker_first
+            assets = AssetSpec(
+                files=None if known == record.id else asset_files,
+                binding=config.binding,
+                not_found_handling=config.not_found_handling,
+                html_handling=config.html_handling,
+                run_worker_first=first if isinstance(first, bool) else list(first),
+            )
         return RouteSpec(
             function_id=record.id,
             module=shape.module,
@@ -289,6 +316,7 @@ class RunService:
             bindings={name: dict(b.describe) for name, b in shape.bindings.items()},
             instance=self._instance(record) or "",
             elsewhere=elsewhere,
+            assets=assets,
         )
 
     def adopt(self, function_id: str, run_id: str, started_at: float) -> Invocation | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 from watchfiles import Change, DefaultFilter, awatch
 
+from vortex.cli.assetupload import upload_assets
 from vortex.cli.errors import CLIError, ExitCode, command_errors, refused_key, report
 from vortex.cli.functions import key_values, show_syntax_error
 from vortex.cli.logs import tail_forever
@@ -51,6 +52,15 @@ def dev_name(entry: Path) -> str:
     return slug if NAME.fullmatch(slug) else f"dev-{slug}"[:63]
 
 
+UploadKey = tuple[str, tuple[tuple[str, bytes], ...], tuple[tuple[str, str], ...]]
+"""What an upload is made of: the code, its .wasm files, and each asset's path and hash."""
+
+
+def _upload_key(plan: Plan) -> UploadKey:
+    files = () if plan.assets is None else plan.assets.collected.files
+    return plan.source, plan.wasm, tuple((f.path, f.digest) for f in files)
+
+
 @dataclass
 class DevLoop:
     url: str
@@ -58,9 +68,9 @@ class DevLoop:
     allow_hosts: tuple[str, ...]
     printer: Printer
     folder: Path
-    deployed: tuple[str, tuple[tuple[str, bytes], ...]] | None = None
-    """What was uploaded last: the entry (or bundle) and its .wasm files."""
-    attempted: tuple[str, tuple[tuple[str, bytes], ...]] | None = None
+    deployed: UploadKey | None = None
+    """What was uploaded last: the entry (or bundle), its .wasm files and assets."""
+    attempted: UploadKey | None = None
     """What an upload was last tried with, whether the server took it or not."""
     warned: set[str] = field(default_factory=set)
     """Warnings already printed: the configuration's are the same at every save."""
@@ -84,11 +94,12 @@ class DevLoop:
         except CLIError as exc:
             report(exc, printer, as_json=False)
             return
-        if (plan.source, plan.wasm) == self.deployed:
+        key = _upload_key(plan)
+        if key == self.deployed:
             return
-        if not retry and (plan.source, plan.wasm) == self.attempted:
+        if not retry and key == self.attempted:
             return
-        self.attempted = (plan.source, plan.wasm)
+        self.attempted = key
         if not plan.source.strip():
             printer.warn(f"{plan.shown} is empty: not deployed")
             return
@@ -99,6 +110,8 @@ class DevLoop:
         started = time.perf_counter()
         try:
             async with connect(self.url) as client:
+                if plan.assets is not None:
+                    await upload_assets(client, plan.assets)
                 deployed = await client.deploy_function(
                     plan.source,
                     filename=plan.filename,
@@ -109,6 +122,7 @@ class DevLoop:
                     name=plan.name,
                     schedule=plan.schedules or None,
                     beside=beside_entry(plan),
+                    assets=None if plan.assets is None else plan.assets.body(),
                 )
         except CodeSyntaxError as exc:
             self.say_header()
@@ -124,7 +138,7 @@ class DevLoop:
         self.say_header()
         elapsed = (time.perf_counter() - started) * 1000
         first = self.deployed is None
-        self.deployed = (plan.source, plan.wasm)
+        self.deployed = key
         self.announce(deployed, why, elapsed, first=first)
 
     def say_header(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from vortex.cli.assetupload import Uploaded, upload_assets
 from vortex.cli.errors import CLIError, ExitCode, command_errors, exit_code_for
 from vortex.cli.options import connect, function_ref, json_option, url_option
 from vortex.cli.output import (
@@ -21,7 +22,15 @@ from vortex.cli.output import (
     short_size,
     table,
 )
-from vortex.cli.project import Options, Plan, beside_entry, plan_deploy, read_source, upload_name
+from vortex.cli.project import (
+    AssetsPlan,
+    Options,
+    Plan,
+    beside_entry,
+    plan_deploy,
+    read_source,
+    upload_name,
+)
 from vortex.client import APIError, CodeSyntaxError, Deployed, FunctionInfo
 
 __all__ = ["delete", "deploy", "list_functions", "read_source", "upload_name"]
@@ -175,6 +184,18 @@ def deploy(
         printer.err(f"{printer.err_style('!', 'yellow', bold=True)} {warning}")
     if not as_json:
         show_bundle(plan, printer)
+        if plan.assets_only:
+            printer.step(
+                f"No main in {plan.config.name if plan.config else 'the configuration'}: "
+                "deploying the assets with a Worker of one line that serves them "
+                "(env.ASSETS.fetch(request))"
+            )
+        if dry_run and plan.assets is not None:
+            collected = plan.assets.collected
+            printer.step(
+                f"Would upload up to {len(collected.files)} assets "
+                f"({bytes_phrase(collected.size)}) from {plan.assets.directory}"
+            )
         if dry_run:
             printer.step(upload_step(plan, dry_run=True))
     if outdir is not None:
@@ -194,9 +215,14 @@ def deploy(
             printer.ok("Dry run: nothing uploaded")
         return ExitCode.OK
 
+    uploaded: Uploaded | None = None
+
     async def upload() -> Deployed:
+        nonlocal uploaded
         spinner = Spinner("Uploading...", printer, enabled=printer.interactive and not as_json)
         async with connect(url) as client, spinner:
+            if plan.assets is not None:
+                uploaded = await upload_assets(client, plan.assets)
             return await client.deploy_function(
                 plan.source,
                 filename=plan.filename,
@@ -208,6 +234,7 @@ def deploy(
                 routes=plan.routes,
                 clear=cleared,
                 beside=beside_entry(plan),
+                assets=None if plan.assets is None else plan.assets.body(),
             )
 
     # "Deploying ..." is said once the server has taken the upload (or refused the code
@@ -239,8 +266,15 @@ def deploy(
             )
         if deployed.url is not None:
             answer["url"] = deployed.url
+        if plan.assets is not None and uploaded is not None:
+            answer["assets"] = {
+                "files": len(plan.assets.collected.files),
+                "uploaded": list(uploaded.paths),
+            }
         printer.json(answer)
         return ExitCode.OK
+    if plan.assets is not None and uploaded is not None:
+        show_assets(plan.assets, uploaded, printer)
     printer.step(upload_step(plan))
     printer.ok("Function deployed successfully!")
     if deployed.name is not None:
@@ -282,6 +316,23 @@ def show_bundle(plan: Plan, printer: Printer) -> None:
         where = f" (from {plan.config.name})" if plan.config is not None else ""
         packages = f", packages: {', '.join(plan.packages)}" if plan.packages else ""
         printer.step(f"Bundled {plan.shown}{where}: {plan.bundled_files} files{packages}")
+
+
+MAX_LISTED = 20
+"""Uploaded assets named one a line; past this many, counted."""
+
+
+def show_assets(assets: AssetsPlan, uploaded: Uploaded, printer: Printer) -> None:
+    total = len(assets.collected.files)
+    sent = len(uploaded.paths)
+    kept = f"; {total - sent} unchanged, on the server already" if sent < total else ""
+    printer.step(
+        f"Uploaded {sent} of {total} assets from {assets.directory} "
+        f"({bytes_phrase(uploaded.size)}){kept}"
+    )
+    if sent <= MAX_LISTED:
+        for path in uploaded.paths:
+            printer.out(f"  + {path}")
 
 
 def upload_step(plan: Plan, *, dry_run: bool = False) -> str:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from vortex.cli.assetfiles import Collected, collect
 from vortex.cli.bundle import bundle
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.wrangler import CONFIG_NAMES, WorkerConfig, find_config, load_config
@@ -21,6 +22,27 @@ bundled with nothing else is uploaded as it was."""
 _PACKAGE = re.compile(r"(?:^|/)node_modules/((?:@[^/]+/)?[^/]+)/")
 KV_BINDING = "KV"
 """The one KV namespace a Vortex function has, in ``env`` (docs/kv.md)."""
+ASSETS_ONLY_BINDING = "ASSETS"
+ASSETS_ONLY_WORKER = """// vortex deploy: a project with assets and no "main" is served by this.
+export default {
+  fetch(request, env) {
+    return env.%s.fetch(request);
+  },
+};
+"""
+"""What Workers does with an assets-only project, in one line of code: every request that no
+asset answers first (an SPA's fetches, a 404) goes through the assets' own handling."""
+
+
+@dataclass(frozen=True, slots=True)
+class AssetsPlan:
+    directory: Path
+    collected: Collected
+    config: dict[str, object]
+    """The deploy's ``assets.config``: binding and the serving settings."""
+
+    def body(self) -> dict[str, object]:
+        return {"manifest": self.collected.manifest(), "config": self.config}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +82,18 @@ class Plan:
     warnings: tuple[str, ...] = ()
     wasm: tuple[tuple[str, bytes], ...] = ()
     """The ``.wasm`` files the bundle imports, uploaded beside it: their names and bytes."""
+    assets: AssetsPlan | None = None
+    assets_only: bool = False
+    """No ``main``: the code is ``ASSETS_ONLY_WORKER``."""
 
 
 def plan_deploy(options: Options, folder: Path) -> Plan:
     """``folder``: where the command runs, where a wrangler configuration is looked for."""
     config_path = find_config(folder)
     config = load_config(config_path) if config_path is not None else None
+    assets = _assets(config)
+    if options.file is None and config is not None and config.main is None and assets is not None:
+        return _assets_only(options, config, assets, folder)
     entry = _entry(options.file, config, folder)
     source = read_source(entry)
     warnings: list[str] = []
@@ -82,6 +110,9 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
     shown = str(entry.relative_to(folder) if entry.is_relative_to(folder) else entry)
     routes = options.routes or (config.routes if config else ()) or None
     plan = Plan(entry, source, upload_name(entry), name, env, schedules, config_path, routes, shown)
+    plan = replace(plan, assets=assets)
+    if assets is not None and assets.collected.skipped_workers_files:
+        warnings.append(_workers_files_warning(assets))
     wants_bundle = (config is not None and not config.no_bundle) or (
         config is None and _IMPORTS.search(source) is not None
     )
@@ -89,6 +120,49 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
         minify = options.minify or (config is not None and config.minify)
         node_globals = config is not None and config.node_globals
         plan = _bundled(plan, config.folder if config else folder, minify, node_globals)
+    return _with_warnings(plan, warnings)
+
+
+def _assets(config: WorkerConfig | None) -> AssetsPlan | None:
+    if config is None or config.assets is None:
+        return None
+    given = config.assets
+    settings: dict[str, object] = {"binding": given.binding, **given.settings}
+    return AssetsPlan(given.directory, collect(given.directory), settings)
+
+
+def _workers_files_warning(assets: AssetsPlan) -> str:
+    found = " and ".join(assets.collected.skipped_workers_files)
+    return f"assets: {found} not uploaded: Vortex does not apply Workers' _headers or _redirects"
+
+
+def _assets_only(options: Options, config: WorkerConfig, assets: AssetsPlan, folder: Path) -> Plan:
+    """A project of static files alone: deployed with a Worker that serves them."""
+    binding = assets.config.get("binding") or ASSETS_ONLY_BINDING
+    assets = replace(assets, config={**assets.config, "binding": binding})
+    name = options.name if options.name is not None else config.name
+    if options.name is None and name is not None:
+        _check_config_name(config, name)
+    warnings: list[str] = []
+    schedules = _schedules(config, options.schedules, warnings)
+    warnings.extend(_unmapped(config))
+    if assets.collected.skipped_workers_files:
+        warnings.append(_workers_files_warning(assets))
+    env = {k: v for k, v in config.vars.items() if k not in options.secrets}
+    env.update(options.env)
+    plan = Plan(
+        config.path,
+        ASSETS_ONLY_WORKER % binding,
+        "index.mjs",
+        name,
+        env,
+        schedules,
+        config.path,
+        options.routes or config.routes or None,
+        "(assets only)",
+        assets=assets,
+        assets_only=True,
+    )
     return _with_warnings(plan, warnings)
 
 

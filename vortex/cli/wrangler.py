@@ -5,9 +5,10 @@ Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding n
 ``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
 ``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, ``minify``, and
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
-``Buffer`` and ``process`` globals (``node_globals``). Accepted and ignored: the keys in
-``IGNORED``. Any other key is listed back to the user as not used, so nothing is dropped
-without a word.
+``Buffer`` and ``process`` globals (``node_globals``), and ``assets`` (its ``directory``,
+``binding``, ``not_found_handling``, ``html_handling``, ``run_worker_first``). Accepted and
+ignored: the keys in ``IGNORED``. Any other key is listed back to the user as not used, so
+nothing is dropped without a word.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ USED = frozenset(
         "minify",
         "compatibility_date",
         "compatibility_flags",
+        "assets",
     }
 )
 IGNORED = frozenset(
@@ -58,6 +60,20 @@ date (nodejs_compat_v2 before it)."""
 
 
 @dataclass(frozen=True, slots=True)
+class AssetsConfig:
+    """``assets``: the folder of static files, and how they are served (checked by the server:
+    values it does not know are refused there, with its message)."""
+
+    directory: Path
+    binding: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    """``not_found_handling``, ``html_handling`` and ``run_worker_first``, as given."""
+
+
+ASSET_SETTINGS = ("not_found_handling", "html_handling", "run_worker_first")
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerConfig:
     path: Path
     name: str | None = None
@@ -70,6 +86,7 @@ class WorkerConfig:
     node_globals: bool = False
     """``Buffer`` and ``process`` are globals for the code, as nodejs_compat makes them."""
     minify: bool = False
+    assets: AssetsConfig | None = None
     unused: tuple[str, ...] = ()
     """Top-level keys Vortex has no use for (``d1_databases``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
@@ -128,9 +145,23 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         no_bundle=no_bundle,
         node_globals=_node_globals(path, data),
         minify=minify,
+        assets=_assets(path, data.get("assets")),
         unused=tuple(unused),
         notes=tuple(notes),
     )
+
+
+def _assets(path: Path, raw: object) -> AssetsConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _invalid(path, '"assets" must be a table with a "directory"')
+    directory = raw.get("directory")
+    if not isinstance(directory, str) or not directory:
+        raise _invalid(path, '"assets.directory" must be the folder of the static files')
+    binding = _optional_str(path, raw, "binding")
+    settings = {key: raw[key] for key in ASSET_SETTINGS if key in raw}
+    return AssetsConfig(path.parent / directory, binding, settings)
 
 
 def _node_globals(path: Path, data: dict[str, Any]) -> bool:

@@ -27,6 +27,7 @@ from vortex.dataplane import DataPlane
 from vortex.errors import VortexError
 from vortex.functions import FunctionRegistry
 from vortex.http import (
+    assets,
     dashboard,
     execute,
     functions,
@@ -170,7 +171,7 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
 async def _registry(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     store = make_store(settings)
-    registry = FunctionRegistry(store, settings.code_cache_entries)
+    registry = FunctionRegistry(store, settings.code_cache_entries, settings.assets_cache_bytes)
     app[REGISTRY] = registry
     # A missing index is rebuilt now rather than at the first listing; in the background, so
     # that a node starts (and serves) while S3 is still coming up: listings retry the rebuild.
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
     for module in (
         functions,
+        assets,
         versions,
         history,
         stats,

@@ -9,6 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
+from vortex.assets.deploying import store_manifest
+from vortex.assets.manifest import AssetLimits, parse_assets
+from vortex.config import Settings
 from vortex.errors import InternalError, InvalidLimit, InvalidRequest, SyntaxErrorInCode
 from vortex.functions import DEFAULT_PAGE, MAX_PAGE, Code, history_key
 from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
@@ -153,8 +156,13 @@ async def deploy(request: web.Request) -> web.Response:
     deploy = parse_deploy_body(body, settings.max_code_bytes, settings.functions_domain)
     name = None if body.get("name") is None else check_name(body["name"])
     namespace = deploy_namespace(request)
+    upload = None if body.get("assets") is None else parse_assets(body["assets"], _limits(settings))
     code = await _code_of(request.app[POOL], deploy, namespace)
-    record = await request.app[REGISTRY].deploy(
+    registry = request.app[REGISTRY]
+    assets = None
+    if upload is not None:
+        assets = await store_manifest(registry.store, registry.assets, namespace, upload)
+    record = await registry.deploy(
         code,
         deploy.filename,
         env=deploy.settings.env,
@@ -164,6 +172,7 @@ async def deploy(request: web.Request) -> web.Response:
         name=name,
         schedule=deploy.settings.schedule,
         routes=deploy.settings.routes,
+        assets=assets,
     )
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.
@@ -175,8 +184,16 @@ async def deploy(request: web.Request) -> web.Response:
         # What the version took from the one before it, so that nobody is surprised by it.
         answer["kept"] = deploy.settings.kept(record) if record.version != 1 else []
         answer["routes"] = list(record.routes)
+    if assets is not None:
+        answer["assets"] = {"files": assets.files, "size": assets.size}
     answer["url"] = request.app[DATA_PLANE].public_url(record)
     return json_response(answer)
+
+
+def _limits(settings: Settings) -> AssetLimits:
+    return AssetLimits(
+        settings.assets_max_file_bytes, settings.assets_max_files, settings.assets_max_total_bytes
+    )
 
 
 async def _shown(request: web.Request, record: FunctionRecord) -> dict[str, Any]:

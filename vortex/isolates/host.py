@@ -21,17 +21,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vortex.assets.bytecache import ByteCache
 from vortex.isolates import protocol
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
 from vortex.isolates.collection import beneath_javascript, collect_garbage
 from vortex.isolates.growth import GrowthWatch
+from vortex.isolates.hostassets import AssetFetcher
 from vortex.isolates.hostroutes import RouteTable
 from vortex.isolates.httpserve import FunctionServer, ListenerConfig
 from vortex.isolates.intake import Intake
 from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
 from vortex.isolates.jobloop import MutedJobLoop, check_job_wrappers, check_muting
 from vortex.isolates.pressure import MemoryPressure
-from vortex.isolates.protocol import Drain, Frame, Listen, Log, Ping, Pong, Ready, Routed, Warm
+from vortex.isolates.protocol import (
+    AssetData,
+    Drain,
+    Frame,
+    Listen,
+    Log,
+    Ping,
+    Pong,
+    Ready,
+    Routed,
+    Warm,
+)
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
 HARNESS_NAME = "harness.js"
@@ -282,7 +295,8 @@ async def serve(
         if problem is not None:
             print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
     routes = RouteTable(host.send, host.same, clock.routes_generation)
-    server = FunctionServer(host, routes)
+    assets = AssetFetcher(host.send)
+    server = FunctionServer(host, routes, assets)
     intake = Intake(loop, server)
     if channel_fd is not None:
         intake.take_handoffs(socket.socket(fileno=channel_fd))
@@ -298,6 +312,7 @@ async def serve(
             os._exit(1)
         if message is None:
             routes.orphan()
+            assets.orphan()
             await server.finish(LISTENER_FINISH_TIMEOUT)
             host.flush_records(final=True)
             flush()
@@ -311,12 +326,15 @@ async def serve(
                 send(Pong(message.seq))
             case Routed():
                 routes.answered(message)
+            case AssetData():
+                assets.answered(message)
             case Warm():
                 warmed = routes.prime(message.hostnames, message.route)
                 if warmed is not None:
                     host.warm(warmed)
             case Listen():
                 server.config = ListenerConfig.from_frame(message)
+                assets.cache = ByteCache(message.asset_cache_bytes)
                 host.access_records = message.access_records
             case Drain():
                 server.drain()

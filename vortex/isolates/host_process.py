@@ -33,6 +33,7 @@ from vortex.isolates.protocol import (
     AccessRecord,
     Adopt,
     Answered,
+    AssetRead,
     BodyEnd,
     Call,
     Checked,
@@ -70,6 +71,9 @@ class Listening(Protocol):
 
     def resolve(self, host: HostProcess, message: Resolve) -> None:
         """Answer a ``Resolve`` frame with a ``Routed`` frame."""
+
+    def read_asset(self, host: HostProcess, message: AssetRead) -> None:
+        """Answer an ``AssetRead`` frame with an ``AssetData`` frame."""
 
     def adopt(self, host: HostProcess, message: Adopt) -> Invocation | None:
         """The supervisor's handle on a run the host started, from its ``Adopt`` frame."""
@@ -400,6 +404,9 @@ class HostProcess:
             case Resolve():
                 if self.listening is not None:
                     self.listening.resolve(self, message)
+            case AssetRead():
+                if self.listening is not None:
+                    self.listening.read_asset(self, message)
             case Adopt():
                 adopted = None if self.listening is None else self.listening.adopt(self, message)
                 if adopted is not None:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vortex.isolates.hostassets import host_assets
 from vortex.isolates.pathmatch import first_match, path_of
 from vortex.isolates.protocol import Frame, Resolve, Routed, RouteSpec
 from vortex.isolates.route import ROUTE_FRESH_FOR, Route
@@ -197,7 +198,12 @@ class RouteTable:
             code = stale.code  # left out only for a function the host has
         if spec is None or code is None:
             raise RouteError(500, "internal_error", "the route could not be read: no code")
-        return Route.from_frame(spec, code, self._same)
+        assets = None
+        if spec.assets is not None:
+            assets = host_assets(spec.assets, None if stale is None else stale.assets)
+            if assets is None:
+                raise RouteError(500, "internal_error", "the route could not be read: no assets")
+        return Route.from_frame(spec, code, self._same, assets)
 
 
 def _settle_orphaned(future: asyncio.Future[Route], stale: Route | None) -> None:

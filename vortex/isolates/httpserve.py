@@ -32,9 +32,11 @@ from typing import Any
 import httptools
 import orjson
 
+from vortex.assets.respond import Answer
 from vortex.isolates.access import CLIENT_CLOSED, HEADER_TIMEOUT, hostname_of, logged_path
 from vortex.isolates.bridge import Host
 from vortex.isolates.clientip import CLIENT_IP_HEADERS, forwarded_ip, ip_headers, peer_ip
+from vortex.isolates.hostassets import AssetFetcher, HostAssets, plan
 from vortex.isolates.hostheader import NO_HOST, TWO_HOSTS, authority_of, host_problem
 from vortex.isolates.hostroutes import RouteError, RouteTable
 from vortex.isolates.outcome import (
@@ -193,9 +195,10 @@ def connection_limit(reserve: int = 128) -> int:
 class FunctionServer:
     """What the connections of one host share: the bridge, the routes and the settings."""
 
-    def __init__(self, host: Host, routes: RouteTable) -> None:
+    def __init__(self, host: Host, routes: RouteTable, assets: AssetFetcher | None = None) -> None:
         self.host = host
         self.routes = routes
+        self.assets = assets or AssetFetcher(host.send)
         self.config = ListenerConfig()
         self.connections: set[HttpConnection] = set()
         self.sockets: set[WebSocketConnection] = set()
@@ -543,6 +546,8 @@ class HttpConnection(asyncio.Protocol):
                 "This connection is served by another namespace's host: open a new connection",
             )
             return
+        if route.assets is not None and self._from_assets(request, route.assets, route.function_id):
+            return
         scheme = "http"
         if self._server.config.trust_proxy and request.forwarded_proto:
             scheme = request.forwarded_proto.split(",", 1)[0].strip().lower()
@@ -579,6 +584,46 @@ class HttpConnection(asyncio.Protocol):
         request.ran = True
         responder = _Responder(self, request)
         self._server.host.start_local_run(route, meta, body, responder, run_id, request.hops)
+
+    def _from_assets(self, request: _Request, assets: HostAssets, function_id: str) -> bool:
+        """Answers ``request`` with a static asset if it names one (True), without a run."""
+        navigate = if_none_match = None
+        for name, value in request.headers:
+            lower = name.lower()
+            if lower == "sec-fetch-mode":
+                navigate = value
+            elif lower == "if-none-match":
+                if_none_match = value
+        target = request.target.decode("latin-1")
+        shaped = plan(assets, request.method, target, navigate == "navigate", if_none_match)
+        if shaped is None:
+            return False
+        found = shaped.body_of
+        if found is None:
+            self._write_asset(request, shaped, b"")
+            return True
+        fetcher = self._server.assets
+        body = fetcher.cached(function_id, found.digest)
+        if body is not None:
+            self._write_asset(request, shaped, body)
+            return True
+        future = fetcher.read(function_id, found.digest)
+        future.add_done_callback(lambda done: self._asset_read(request, shaped, done))
+        return True
+
+    def _asset_read(self, request: _Request, shaped: Answer, done: asyncio.Future[bytes]) -> None:
+        if self._closing:
+            return
+        error = done.exception()
+        if error is not None:
+            self._write_error(request, 503, "asset_unavailable", f"The asset: {error}")
+            return
+        self._write_asset(request, shaped, done.result())
+
+    def _write_asset(self, request: _Request, shaped: Answer, body: bytes) -> None:
+        length = len(body) if shaped.body_of is not None else shaped.length
+        self.write(_head(request, shaped.status, "", shaped.headers, length) + body)
+        self.response_done(request)
 
     def response_done(self, request: _Request) -> None:
         """The response to ``request`` is written whole: on to the next one, if any."""

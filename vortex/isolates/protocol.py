@@ -16,6 +16,7 @@ The supervisor sends (``ToHost``):
     Fetched    the answer to a run's outbound fetch() (Fetch), once the supervisor made it
     Answered   the answer to a run's binding call (Call: KV)
     Routed     the answer to Resolve: the function a hostname of the listener reaches
+    AssetData  the answer to AssetRead: a static asset's bytes
     Warm       a just-deployed function's route, pushed before anyone asks, to make an instance
     Listen     the functions listener's settings, once (the host serves the connections the
                supervisor hands it over the SEQPACKET pair of handoff.py)
@@ -37,6 +38,7 @@ A host sends (``ToSupervisor``):
                the access records of the listener's requests (and how many were dropped)
     Checked    the answer to Check
     Resolve    which function does this hostname reach? (a listener request's first)
+    AssetRead  the bytes of a static asset of a function (the host's cache does not hold them)
     Pong       the answer to Ping
 
 What is not a frame: the turn clock (turnclock.py, shared memory the supervisor reads while a
@@ -83,6 +85,17 @@ class ErrorBody(msgspec.Struct, array_like=True, gc=False):
     message: str
 
 
+class AssetSpec(msgspec.Struct, array_like=True, gc=False):
+    """A version's static assets, as a host serves them (``vortex.assets``)."""
+
+    files: dict[str, tuple[str, int]] | None
+    """Path → (SHA-256, size); None when the host has this function's already (``known``)."""
+    binding: str | None
+    not_found_handling: str
+    html_handling: str
+    run_worker_first: bool | list[str]
+
+
 class RouteSpec(msgspec.Struct, array_like=True, gc=False):
     """What a host needs to serve a function's requests itself (``isolates.route.Route``)."""
 
@@ -100,6 +113,7 @@ class RouteSpec(msgspec.Struct, array_like=True, gc=False):
     """With dedicated hosts: the function's namespace has another host (answered 421)."""
     service_worker: bool = False
     """A script in service-worker syntax (``vortex.serviceworker``): it gets the request."""
+    assets: AssetSpec | None = None
 
 
 class RunRecord(msgspec.Struct, array_like=True, gc=False):
@@ -213,6 +227,8 @@ class Listen(Frame, tag="listen"):
     access_records: bool = True
     """Whether to send an ``AccessRecord`` per request (the server logs access lines)."""
     ws_lifetime: float = 3600.0
+    asset_cache_bytes: int = 16 << 20
+    """Static assets' bytes a host keeps (``hostassets``)."""
     """Seconds a WebSocket stays open at most (``wsconn.MAX_LIFETIME``)."""
 
 
@@ -331,11 +347,28 @@ class Resolve(Frame, tag="resolve"):
     """The request's target (path and query): a custom domain's routes depend on it."""
 
 
+class AssetRead(Frame, tag="asset_read"):
+    """The bytes of one of ``function_id``'s static assets, by content hash: the supervisor
+    answers only for a hash of that version's own manifest."""
+
+    rid: int
+    function_id: str
+    digest: str
+
+
+class AssetData(Frame, tag="asset"):
+    rid: int
+    body: bytes | None = None
+    error: ErrorBody | None = None
+
+
 class Pong(Frame, tag="pong"):
     seq: int
 
 
-ToHost: TypeAlias = Run | Check | Fetched | Answered | Routed | Warm | Listen | Drain | Ping
+ToHost: TypeAlias = (
+    Run | Check | Fetched | Answered | Routed | Warm | Listen | Drain | Ping | AssetData
+)
 ToSupervisor: TypeAlias = (
     Ready
     | Adopt
@@ -350,6 +383,7 @@ ToSupervisor: TypeAlias = (
     | Ended
     | Checked
     | Resolve
+    | AssetRead
     | Pong
 )
 

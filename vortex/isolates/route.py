@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from vortex.isolates.hostassets import HostAssets
 from vortex.isolates.limits import Limits
 from vortex.isolates.protocol import RouteSpec
 
@@ -40,6 +41,8 @@ class Route:
     """With dedicated hosts: the function's namespace has another host (answered 421)."""
     service_worker: bool = False
     """A script in service-worker syntax: it gets the request (``vortex.serviceworker``)."""
+    assets: HostAssets | None = None
+    """The version's static assets, served before the code runs (``hostassets``)."""
     fetched_at: float = field(default_factory=time.monotonic)
     generation: int = 0
 
@@ -48,7 +51,13 @@ class Route:
         return time.monotonic() - self.fetched_at < ROUTE_FRESH_FOR
 
     @classmethod
-    def from_frame(cls, spec: RouteSpec, code: str, same: Callable[[str], str]) -> Route:
+    def from_frame(
+        cls,
+        spec: RouteSpec,
+        code: str,
+        same: Callable[[str], str],
+        assets: HostAssets | None = None,
+    ) -> Route:
         """``same`` keeps one Python string per text handed to JavaScript (bridge.Host.same)."""
         return cls(
             function_id=spec.function_id,
@@ -62,6 +71,7 @@ class Route:
             instance=same(spec.instance),
             elsewhere=spec.elsewhere,
             service_worker=spec.service_worker,
+            assets=assets,
         )
 
 

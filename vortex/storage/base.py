@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from vortex.assets.manifest import AssetsRef
 from vortex.health import BackendHealth
 from vortex.storage.keyindex import KeyIndex
 from vortex.storage.names import NamePointer
@@ -49,6 +50,8 @@ class FunctionRecord:
     routes: tuple[str, ...] = ()
     """Custom-domain routes a named function claims while this version is active
     (``api.example.com/v1/*``: ``vortex.domainroutes``)."""
+    assets: AssetsRef | None = None
+    """The version's static assets (``vortex.assets``): its manifest's hash and settings."""
     secrets_error: str | None = field(default=None, compare=False, repr=False)
     """Why the secrets' values could not be read (sealed with another key: see
     ``vortex.storage.sealing``); ``secrets`` then holds their names only, and runs refuse."""
@@ -94,6 +97,7 @@ class FunctionRecord:
             version=fields.get("version"),
             schedules=_schedules_of(fields),
             routes=tuple(fields.get("routes") or ()),
+            assets=AssetsRef.from_json(fields.get("assets")),
         )
 
 
@@ -179,6 +183,19 @@ class FunctionStore(Protocol):
         ...
 
     async def delete(self, function_id: str) -> None: ...
+
+    async def has_asset(self, namespace: str, sha256: str) -> bool:
+        """Whether the namespace's static assets hold content of that hash (``vortex.assets``).
+        Assets are kept per namespace: no tenant learns of, or serves, another's files."""
+        ...
+
+    async def put_asset(self, namespace: str, sha256: str, data: bytes) -> None:
+        """Written once under its hash (checked by the caller), never changed."""
+        ...
+
+    async def get_asset(self, namespace: str, sha256: str) -> bytes | None:
+        """The content, or None when the namespace holds none of that hash."""
+        ...
 
     async def get_pointer(self, namespace: str, name: str) -> NamePointer | None:
         """The name's pointer to its active version, or ``None`` for an unknown name."""

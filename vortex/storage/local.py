@@ -66,6 +66,7 @@ class LocalStore:
         self.code_dir = root / "code"
         self.functions_dir = root / "functions"
         self.names_dir = root / "names"
+        self.assets_dir = root / "assets"
         self.corrupt = CorruptRecords()
         self.index: KeyIndex = SqliteKeyIndex(root)
         self._health_lock = asyncio.Lock()
@@ -83,6 +84,7 @@ class LocalStore:
             *self.functions_dir.glob(f"{_TEMPORARY_PREFIX}*"),
             *self.code_dir.glob(f"*/{_TEMPORARY_PREFIX}*"),
             *self.names_dir.glob(f"*/{_TEMPORARY_PREFIX}*"),
+            *self.assets_dir.glob(f"*/*/{_TEMPORARY_PREFIX}*"),
         ]:
             with contextlib.suppress(OSError):
                 leftover.unlink()
@@ -157,6 +159,31 @@ class LocalStore:
             await asyncio.to_thread(os.unlink, path)
         except FileNotFoundError:
             raise FunctionNotFound(f"no function with id {function_id}") from None
+
+    def _asset_path(self, namespace: str, sha256: str) -> Path:
+        # Both are checked before they get here (a namespace slug, 64 hex digits): the path is
+        # made of them alone, never of a name a user chose.
+        return self.assets_dir / namespace / sha256[:2] / sha256
+
+    async def has_asset(self, namespace: str, sha256: str) -> bool:
+        return await asyncio.to_thread(self._asset_path(namespace, sha256).is_file)
+
+    async def put_asset(self, namespace: str, sha256: str, data: bytes) -> None:
+        path = self._asset_path(namespace, sha256)
+        try:
+            if not await asyncio.to_thread(path.is_file):
+                await asyncio.to_thread(_write_atomically, path, data)
+        except OSError as exc:
+            self._note_write_failure(exc)
+            raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
+
+    async def get_asset(self, namespace: str, sha256: str) -> bytes | None:
+        try:
+            return await asyncio.to_thread(self._asset_path(namespace, sha256).read_bytes)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
 
     def _pointer_path(self, namespace: str, name: str) -> Path:
         # Namespaces and names are slugs (checked before they get here): safe as path parts.

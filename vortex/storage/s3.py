@@ -5,6 +5,8 @@ Layout of the bucket::
     code/<sha256>.js        the code, content-addressed: written once, only if absent, never changed
     functions/<id>.json     the record, written after its code
     names/<ns>/<name>.json  a name's pointer to its active version, written after that version
+    assets/<ns>/<sha256>    static assets and their manifests (vortex.assets), content-addressed
+                            per namespace: written once, never changed
     index/...               empty objects whose keys index the functions (vortex.storage.index)
 
 A single PUT is atomic in S3 (an object is either there whole or not at all), and the record is
@@ -54,6 +56,7 @@ T = TypeVar("T")
 CODE_PREFIX = "code/"
 RECORD_PREFIX = "functions/"
 NAME_PREFIX = "names/"
+ASSET_PREFIX = "assets/"
 HEALTH_PROBE_TIMEOUT = 2.0
 HEALTH_FRESH_FOR = 5.0
 """Seconds a known state answers ``/health`` without asking S3 again: load balancers poll it."""
@@ -79,6 +82,10 @@ def record_key(function_id: str) -> str:
 
 def pointer_key(namespace: str, name: str) -> str:
     return f"{NAME_PREFIX}{namespace}/{name}.json"
+
+
+def asset_key(namespace: str, sha256: str) -> str:
+    return f"{ASSET_PREFIX}{namespace}/{sha256}"
 
 
 def _error_code(exc: ClientError) -> str:
@@ -321,6 +328,28 @@ class S3Store:
         await self._call(
             "delete the function record", lambda s3: s3.delete_object(Bucket=self.bucket, Key=key)
         )
+
+    async def has_asset(self, namespace: str, sha256: str) -> bool:
+        return await self._exists(asset_key(namespace, sha256))
+
+    async def put_asset(self, namespace: str, sha256: str, data: bytes) -> None:
+        key = asset_key(namespace, sha256)
+        await self._call(
+            "store a static asset",
+            lambda s3: s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentMD5=_content_md5(data),
+                ContentType="application/octet-stream",
+            ),
+        )
+
+    async def get_asset(self, namespace: str, sha256: str) -> bytes | None:
+        data = await self._get("read a static asset", asset_key(namespace, sha256))
+        if data is not None and sha256_hex(data) != sha256:
+            raise StorageUnavailable(f"asset {sha256} in the S3 bucket does not match its hash")
+        return data
 
     async def get_pointer(self, namespace: str, name: str) -> NamePointer | None:
         data = await self._get("read a function name", pointer_key(namespace, name))

@@ -9,7 +9,7 @@ export function bindingError(code, message) {
 
 // Resolves to {result, bytes}: `bytes` (a Uint8Array, or null) is what the answer carried
 // beside its JSON. `body` (a Uint8Array, or undefined) crosses as bytes, never as base64.
-function callBinding(state, binding, op, args, body) {
+export function callBinding(state, binding, op, args, body) {
   // Stringified before anything is registered: a BigInt or a cycle rejects right here.
   let text;
   try {

@@ -5,6 +5,7 @@ import { describeThrown } from './logs.js';
 import { end, fail, settleIfIdle, settleLater } from './ending.js';
 import { elapsed, guardAlive } from './state.js';
 import { makeKv } from './bindings.js';
+import { makeAssets } from './assets.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
 
@@ -186,6 +187,9 @@ export function makeEnv(live, envJson, bindingsJson) {
   // enumerable: Object.keys(env) and JSON.stringify(env) show the variables only.
   if (bindings.kv) {
     Object.defineProperty(out, 'KV', { value: makeKv(live, bindings.kv), enumerable: false });
+  }
+  if (bindings.assets) {
+    Object.defineProperty(out, bindings.assets.name, { value: makeAssets(live), enumerable: false });
   }
   return harden(out);
 }
