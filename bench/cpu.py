@@ -5,6 +5,10 @@ moves with what else the machine runs, so this is the figure to compare before a
 Starts a real ``vortex serve``, sends N sequential requests of each kind, and reads the user +
 system time of the server process and of its host processes from /proc before and after.
 Run: ``.venv/bin/python bench/cpu.py``.
+
+``--load SECONDS`` sends them with ``wrk -t2 -c32`` instead, as ``script/bench`` does: under
+concurrency a request costs other than alone (an async handler's extra cost more than
+doubles), and this is the cost behind that benchmark's requests/s.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.suite import PEERS
+from bench.suite import PEERS, wrk
 from bench.trigger import HELLO_MODULE, HELLO_SCRIPT, deploy
 from tests.server import start_server, stop_and_check
 
@@ -57,14 +61,24 @@ async def measure(
     url: str,
     n: int,
     headers: dict[str, str],
+    load: float = 0.0,
 ) -> tuple[float, float]:
-    """Milliseconds of CPU per request: (server, hosts)."""
+    """Milliseconds of CPU per request: (server, hosts). ``load``: for that many seconds under
+    wrk instead of ``n`` requests one after the other."""
     hosts = {pid: cpu_seconds(pid) for pid in children(server_pid)}
     server_before = cpu_seconds(server_pid)
-    for _ in range(n):
-        async with http.request(method, url, headers=headers) as response:
-            await response.read()
-            assert response.status == 200
+    if load:
+        result = await asyncio.to_thread(
+            wrk, url, 32, load, method=method, host=headers.get("Host")
+        )
+        if result.errors or not result.rate:
+            raise RuntimeError(f"wrk {url}: {result.errors} errors, {result.rate} req/s")
+        n = max(1, round(result.rate * max(1, round(load))))
+    else:
+        for _ in range(n):
+            async with http.request(method, url, headers=headers) as response:
+                await response.read()
+                assert response.status == 200
     server_ms = (cpu_seconds(server_pid) - server_before) * 1000 / n
     if set(children(server_pid)) != set(hosts):
         raise HostReplaced("a host process was replaced during the measure")
@@ -99,13 +113,18 @@ async def main(args: argparse.Namespace) -> None:
                         listener,
                         {"Host": f"{awaiting}.localhost"},
                     ),
-                    ("hello script, POST /execute/{id}", "POST", f"/execute/{script}", {}),
+                    (
+                        "hello script, POST /execute/{id}",
+                        "POST",
+                        f"{server.url}/execute/{script}",
+                        {},
+                    ),
                 ]
                 for label, method, url, headers in cases:
                     pid = server.process.pid
                     await measure(http, pid, method, url, 200, headers)  # warm up
                     server_ms, host_ms = await measure(
-                        http, pid, method, url, args.requests, headers
+                        http, pid, method, url, args.requests, headers, args.load
                     )
                     rows.append((label, server_ms, host_ms))
         except HostReplaced:
@@ -114,10 +133,10 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             stop_and_check(server)
     instances = "warm module instances" if args.warm else "VORTEX_WARM_INSTANCES=0"
-    print(
-        f"CPU per request ({args.requests} sequential requests, {args.workers} hosts, "
-        f"{instances})\n"
+    sent = (
+        f"wrk -t2 -c32 for {args.load:g} s" if args.load else f"{args.requests} sequential requests"
     )
+    print(f"CPU per request ({sent}, {args.workers} hosts, {instances})\n")
     print("| request | server CPU | hosts CPU | total | ceiling on 2 cores |")
     print("|---|---|---|---|---|")
     for label, server_ms, host_ms in rows:
@@ -132,6 +151,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--load", type=float, default=0.0, help="seconds under wrk -t2 -c32 (0: sequential)"
+    )
     parser.add_argument(
         "--no-warm", dest="warm", action="store_false", help="a fresh module instance per request"
     )
