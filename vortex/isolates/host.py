@@ -32,6 +32,7 @@ from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
 from vortex.isolates.jobloop import MutedJobLoop, check_job_wrappers, check_muting
 from vortex.isolates.pressure import MemoryPressure
 from vortex.isolates.protocol import Drain, Frame, Listen, Log, Ping, Pong, Ready, Routed, Warm
+from vortex.isolates.stackhook import STACK_HOOK_JS
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
 HARNESS_NAME = "harness.js"
@@ -169,6 +170,8 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
     """
     import pythonmonkey as pm
 
+    # Before SES, which keeps the `stack` getter it finds (stackhook.py).
+    pm.eval(STACK_HOOK_JS, {"filename": "vortex-stack.js", "mutedErrors": True})
     # Muted errors, inherited by all code compiled from these scripts (user code too): see jobloop.
     pm.eval(ses_path.read_text(encoding="utf-8"), {"filename": "ses.js", "mutedErrors": True})
     names = ", ".join(f"'{name}'" for name in PYTHONMONKEY_WEB_GLOBALS)
