@@ -439,6 +439,15 @@ async def test_toucan_reports_an_exception_to_sentry(
     assert header["event_id"] == event["event_id"]
     (exception,) = event["exception"]["values"]
     assert (exception["type"], exception["value"]) == ("Error", "the worker failed")
+    # Sentry's V8 stack parser finds the frame that threw: err.stack is in V8's format
+    # (tests/test_stacks.py), positions in the built script
+    (frame,) = exception["stacktrace"]["frames"]
+    assert (frame["function"], frame["filename"], frame["in_app"]) == (
+        "fetch",
+        "vortex-bundle",
+        True,
+    )
+    assert frame["lineno"] > 0 and frame["colno"] > 0
     # by default only the method and the URL without its port and query (toucan's README)
     assert event["request"] == {"method": "GET", "url": "http://toucan-app.localhost/boom"}
     assert event["user"] == {"id": "user-7"}

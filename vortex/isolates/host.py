@@ -45,6 +45,7 @@ from vortex.isolates.protocol import (
     Routed,
     Warm,
 )
+from vortex.isolates.stackhook import STACK_HOOK_JS
 from vortex.isolates.turnclock import NO_INVOCATION, TurnClock
 
 HARNESS_NAME = "harness.js"
@@ -182,6 +183,8 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
     """
     import pythonmonkey as pm
 
+    # Before SES, which keeps the `stack` getter it finds (stackhook.py).
+    pm.eval(STACK_HOOK_JS, {"filename": "vortex-stack.js", "mutedErrors": True})
     # Muted errors, inherited by all code compiled from these scripts (user code too): see jobloop.
     pm.eval(ses_path.read_text(encoding="utf-8"), {"filename": "ses.js", "mutedErrors": True})
     names = ", ".join(f"'{name}'" for name in PYTHONMONKEY_WEB_GLOBALS)

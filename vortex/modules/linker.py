@@ -43,6 +43,8 @@ _PRELUDE = """(function () {
   "use strict";
   const definitions = {
 """
+# The harness finds where these lines start by the second one (``LINKER_START`` in
+# js/src/harness/stacks.js), to leave their frames out of the stacks user code reads.
 _LINKER = """  };
   const loaded = new Map();
   function load(name) {

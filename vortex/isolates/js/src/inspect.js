@@ -32,7 +32,7 @@ function joinParts(open, parts, close, indent) {
 // `where` says how to show an error's stack ({filename, firstLineShift}, see errors.js).
 export function makeInspector(where) {
   function errorText(err) {
-    const stack = typeof err.stack === 'string' ? userStack(err, where) : '';
+    const stack = userStack(err, where);
     return stack || String(err.name) + ': ' + String(err.message);
   }
 

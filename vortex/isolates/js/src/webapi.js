@@ -16,7 +16,7 @@ import { registerPlatformClasses, structuredClone } from './clone.js';
 import { CompressionStream, DecompressionStream, setCodecHost } from './compression.js';
 import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setDigestHost, setRandomSource } from './crypto.js';
 import { DOMException } from './domexception.js';
-import { describeThrown } from './errors.js';
+import { describeThrown, setEngineStack, v8Stack } from './errors.js';
 import { CustomEvent, ErrorEvent, Event, EventTarget, MessageEvent, PromiseRejectionEvent, reportError } from './events.js';
 import { FormData } from './formdata.js';
 import { setRewriterWasm } from './lolhtml.js';
@@ -116,6 +116,8 @@ export const internals = {
   configure,
   makeInspector,
   describeThrown,
+  setEngineStack,
+  v8Stack,
   setRandomSource,
   setCryptoHost,
   setCodecHost,

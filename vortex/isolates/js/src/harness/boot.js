@@ -1,6 +1,6 @@
 // What the runtime does to the start compartment around SES `lockdown()` (see index.js): the
-// intrinsics captured while they are still the engine's, the stack getter that names no file of
-// the host, and, once lockdown has run, the hardening of every prototype the web classes lead to.
+// intrinsics captured while they are still the engine's, a toString that names no file of the
+// host, and, once lockdown has run, the hardening of every prototype the web classes lead to.
 
 // Captured before lockdown replaces the constructors reachable from prototypes with inert ones:
 // compiling a body with the real one checks syntax without running anything.
@@ -10,22 +10,9 @@ export const FunctionPrototype = Function.prototype;
 
 // pythonmonkey loads core-js from its site-packages folder, so an error thrown inside a
 // core-js polyfill (`Function.prototype.toString.call(1)`) named files of the host in its
-// stack and fileName. Frames of absolute paths are dropped from every stack (user code,
-// ses.js, webapi.js and this file have names of their own), and toString checks its receiver
-// here, before core-js's, so that error is made in this file.
+// stack and fileName. Stacks show user frames only (stacks.js), and toString checks its
+// receiver here, before core-js's, so that error is made in this file.
 export function hideHostFiles() {
-  const HOST_FRAME = /^[^\n@]*@(?:\/|file:)[^\n]*(?:\n|$)/gm;
-  const stack = Object.getOwnPropertyDescriptor(ErrorPrototype, 'stack');
-  if (stack && typeof stack.get === 'function') {
-    const getStack = stack.get;
-    Object.defineProperty(ErrorPrototype, 'stack', {
-      ...stack,
-      get() {
-        const text = Reflect.apply(getStack, this, []);
-        return typeof text === 'string' ? text.replace(HOST_FRAME, '') : text;
-      },
-    });
-  }
   const polyfilled = FunctionPrototype.toString;
   Object.defineProperty(FunctionPrototype, 'toString', {
     value: {

@@ -8,12 +8,14 @@ import { hardenPrototypesReachableFrom, hideHostFiles } from './boot.js';
 import { captureIntrinsics, setInternals } from './platform.js';
 import { makeSharedGlobal } from './sharedglobal.js';
 import { makeRuntime } from './runtime.js';
+import { takeStackHook } from './stacks.js';
 
 export function prepare(webapi) {
   hideHostFiles();
+  takeStackHook(webapi.internals);
 
   lockdown({
-    errorTaming: 'unsafe', // keep `stack`, filtered before any user sees it
+    errorTaming: 'unsafe', // keep `stack`: V8's format of the run's own frames (stacks.js)
     stackFiltering: 'verbose',
     consoleTaming: 'unsafe',
     overrideTaming: 'moderate',

@@ -1,5 +1,6 @@
 // Module instances: evaluated once per version and kept between the runs of that version.
 import { LimitError, host, runs } from './platform.js';
+import { moduleWhere } from './stacks.js';
 import { describeThrown, makeConsole } from './logs.js';
 import { end } from './ending.js';
 import { boundTo, compartmentFor, lastingEndowments, makeEnv, makeTimers } from './endowments.js';
@@ -45,7 +46,8 @@ function versionFor(instanceKey, script, envJson, bindingsJson) {
     ...lastingEndowments(runOfTurn),
   });
   // On one line with the script's first: positions in it keep their line numbers.
-  const version = { env, factory: compartment.evaluate('(() => (' + script + '\n))') };
+  const factory = compartment.evaluate('(() => (' + script + '\n))');
+  const version = { env, factory, where: moduleWhere(script) };
   versions.set(instanceKey, version);
   if (versions.size > MAX_VERSIONS) versions.delete(versions.keys().next().value);
   return version;
@@ -73,14 +75,18 @@ function evaluated(state, evaluate) {
 function newInstance(state, instanceKey, script, envJson, bindingsJson) {
   if (instanceKey) {
     const version = versionFor(instanceKey, script, envJson, bindingsJson);
-    return { key: instanceKey, env: version.env, exports: evaluated(state, version.factory) };
+    // Before the module's top level runs, so that an error it throws has its stack right.
+    state.where = version.where;
+    return { key: instanceKey, env: version.env, where: version.where, exports: evaluated(state, version.factory) };
   }
   // No key (warm instances turned off): everything afresh, bound to this one run.
   const live = boundTo(state);
   const env = makeEnv(live, envJson, bindingsJson);
   const globals = { console: makeConsole(live), ...makeTimers(live), Vortex: moduleVortex(env) };
   const compartment = compartmentFor(globals);
-  return { key: instanceKey, env, exports: evaluated(state, () => compartment.evaluate(script)) };
+  const where = moduleWhere(script);
+  state.where = where;
+  return { key: instanceKey, env, where, exports: evaluated(state, () => compartment.evaluate(script)) };
 }
 
 // An idle instance kept under `instanceKey`, taken out of the pool, or undefined.
@@ -97,6 +103,7 @@ export function takeIdle(instanceKey) {
 function takeInstance(state, instanceKey, script, envJson, bindingsJson) {
   let instance = takeIdle(instanceKey);
   if (instance === undefined) instance = newInstance(state, instanceKey, script, envJson, bindingsJson);
+  state.where = instance.where;
   state.instance = instance;
   return instance;
 }
