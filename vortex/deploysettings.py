@@ -1,4 +1,4 @@
-"""A deploy's settings (env, secrets, allowed hosts, schedule, routes): what a new version keeps.
+"""A deploy's settings (env, secrets, hosts, schedule, routes, services): what a version keeps.
 
 A setting left out of a deploy is the active version's (docs/versions.md): the dashboard and
 ``vortex deploy --name`` send code only, and an operator's schedule or env must not vanish with
@@ -23,7 +23,7 @@ KEEP: Final = Keep.KEEP
 """A setting the deploy did not send: the active version's value, if there is one."""
 
 MAX_ENV_BYTES = 64 << 10
-SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule", "routes")
+SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule", "routes", "services")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class Resolved:
     allow_hosts: tuple[str, ...]
     schedules: tuple[str, ...]
     routes: tuple[str, ...]
+    services: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class SettingsChange:
     schedule: tuple[str, ...] | Keep = KEEP
     """Every schedule (``"schedule"`` and ``"schedules"`` of a deploy are one setting)."""
     routes: tuple[str, ...] | Keep = KEEP
+    services: dict[str, str] | Keep = KEEP
+    """Service bindings: the ``env`` name → the function it calls (``vortex.services``)."""
 
     @property
     def left_out(self) -> tuple[str, ...]:
@@ -77,7 +80,10 @@ class SettingsChange:
         routes = self.routes
         if isinstance(routes, Keep):
             routes = active.routes if active else ()
-        return Resolved(env, secrets, hosts, schedules, routes)
+        services = self.services
+        if isinstance(services, Keep):
+            services = dict(active.services) if active else {}
+        return Resolved(env, secrets, hosts, schedules, routes, services)
 
     def kept(self, record: FunctionRecord) -> list[str]:
         """The settings of ``record`` that came from the version before it, non-empty ones."""

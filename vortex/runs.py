@@ -41,6 +41,7 @@ from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript
 from vortex.modules.sourcemap import BUNDLE_NAME
 from vortex.rollups.recorder import RollupRecorder
+from vortex.services.binding import service_binding, service_key
 from vortex.serviceworker import is_service_worker
 from vortex.storage.base import FunctionRecord
 
@@ -121,6 +122,10 @@ class RunService:
         if assets is not None and assets.config.binding is not None:
             reader = self.registry.assets
             bindings[ASSETS_BINDING] = assets_binding(reader, record.namespace, assets)
+        for name, service in record.services.items():
+            bindings[service_key(name)] = service_binding(
+                self, record, name, service, self.settings.fetch_max_response_bytes
+            )
         if isinstance(code, ModuleBundle):
             script, filename, module = code.script, code.entry, True
         elif isinstance(code, BuiltScript):
@@ -170,6 +175,7 @@ class RunService:
         *,
         trigger: str = "execute",
         scheduled: dict[str, object] | None = None,
+        hops: int = 0,
     ) -> Started:
         """``request`` is what a module's ``fetch`` gets (a service worker's ``fetch``
         listeners); ``scheduled`` (a cron tick's event) runs its ``scheduled`` handler instead.
@@ -197,6 +203,7 @@ class RunService:
             scheduled=scheduled if events else None,
             instance=self._instance(record) if events else None,
             namespace=record.namespace,
+            hops=hops,
         )
         recorded = self._track(invocation, record, run_id, trigger, time.time())
         return Started(invocation, run_id, recorded)

@@ -42,8 +42,13 @@ class Binding:
     ``BindingError``; ``body`` is the bytes the call sent, if any."""
     describe: Mapping[str, Any] = field(default_factory=dict)
     """Told to the harness with the run (the limits it checks before sending a call)."""
+    subrequest: bool = False
+    """A call that runs another function (a service binding): counted with the run's fetches
+    (``Limits.subrequests``), and given the run's hop count as its ``hops`` argument."""
 
 
 BINDING_UNAVAILABLE = "binding_unavailable"
 """A call to a binding this run was not given, or that failed in an unexpected way."""
 BINDING_CALL_LIMIT_EXCEEDED = "binding_call_limit_exceeded"
+SUBREQUEST_LIMIT_EXCEEDED = "subrequest_limit_exceeded"
+"""A call to a service binding past the run's subrequests (``Limits.subrequests``)."""

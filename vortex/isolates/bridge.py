@@ -539,6 +539,7 @@ class Host:
     ) -> None:
         """A call to one of the run's bindings (KV...), with bytes (a binary string) or null;
         answered by ``answer``."""
+        run = self.active.get(int(invocation))
         self.send(
             Call(
                 int(invocation),
@@ -547,6 +548,7 @@ class Host:
                 str(op),
                 parse_json_text(args),
                 binary_to_bytes(body),
+                0 if run is None else run.hops,
             )
         )
 
@@ -786,6 +788,7 @@ class Host:
         inv = message.id
         loop = asyncio.get_running_loop()
         run = self._begin(inv, message.limits)
+        run.hops = message.hops
         common = (
             inv,
             self.same(message.code),

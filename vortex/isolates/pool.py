@@ -206,6 +206,7 @@ class IsolatePool:
         scheduled: Mapping[str, Any] | None = None,
         instance: str | None = None,
         namespace: str = "default",
+        hops: int = 0,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
@@ -241,6 +242,7 @@ class IsolatePool:
             request,
             None if scheduled is None else dict(scheduled),
             instance or "",
+            hops,
         )
         host.run(invocation, message)
         self._fleet.count_run(host)

@@ -14,6 +14,7 @@ from typing import Any
 from vortex.isolates.bindings import (
     BINDING_CALL_LIMIT_EXCEEDED,
     BINDING_UNAVAILABLE,
+    SUBREQUEST_LIMIT_EXCEEDED,
     Binding,
     BindingError,
     WithBytes,
@@ -100,8 +101,22 @@ class RunRequests:
 
     def on_call(self, host: HostProcess, invocation: Invocation, message: Call) -> None:
         cid = message.cid
-        invocation.binding_calls += 1
         binding = invocation.bindings.get(message.binding)
+        args = message.args if isinstance(message.args, dict) else {}
+        if binding is not None and binding.subrequest:
+            # Another function's run: a subrequest, as on Workers, and one hop further.
+            invocation.subrequests += 1
+            args = {**args, "hops": message.hops}
+            if invocation.subrequests > invocation.limits.subrequests:
+                limit = invocation.limits.subrequests
+                error = BindingError(
+                    SUBREQUEST_LIMIT_EXCEEDED,
+                    f"Too many subrequests: the limit is {limit} per invocation",
+                )
+                self._answer_call(host, invocation, cid, error)
+                return
+        else:
+            invocation.binding_calls += 1
         if invocation.binding_calls > invocation.limits.binding_calls:
             limit = invocation.limits.binding_calls
             error = BindingError(
@@ -113,7 +128,6 @@ class RunRequests:
             error = BindingError(BINDING_UNAVAILABLE, "this binding is not available to the run")
             self._answer_call(host, invocation, cid, error)
         else:
-            args = message.args if isinstance(message.args, dict) else {}
             task = asyncio.create_task(
                 self._call(host, invocation, cid, binding, message.op, args, message.body)
             )

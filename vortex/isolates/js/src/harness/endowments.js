@@ -6,6 +6,7 @@ import { end, fail, settleIfIdle, settleLater } from './ending.js';
 import { elapsed, guardAlive } from './state.js';
 import { makeKv } from './bindings.js';
 import { makeAssets } from './assets.js';
+import { makeService } from './services.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
 
@@ -190,6 +191,11 @@ export function makeEnv(live, envJson, bindingsJson) {
   }
   if (bindings.assets) {
     Object.defineProperty(out, bindings.assets.name, { value: makeAssets(live), enumerable: false });
+  }
+  for (const key of Object.keys(bindings)) {
+    if (!key.startsWith('service:')) continue;
+    const describe = bindings[key];
+    Object.defineProperty(out, describe.name, { value: makeService(live, key, describe), enumerable: false });
   }
   return harden(out);
 }

@@ -1,0 +1,47 @@
+// env.AUTH (the deploy's "services"): a service binding, whose fetch runs the function it names
+// as a run of its own (vortex/services/binding.py) and resolves to that run's Response. The
+// request crosses as its URL, method, headers and body bytes; the answer as status, headers and
+// the body's bytes, read whole by the server.
+import { callBinding } from './bindings.js';
+import { sharedGlobal } from './sharedglobal.js';
+
+const NO_BODY = [101, 204, 205, 304];
+// Looked up by code that checks for a thenable or a JSON shape: not methods of the service.
+const NOT_METHODS = ['then', 'toJSON', 'asymmetricMatch'];
+
+export function makeService(live, key, describe) {
+  const label = 'env.' + describe.name;
+  const target = harden({
+    fetch(input, init) {
+      let request;
+      try {
+        request = new sharedGlobal.Request(input, init);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const headers = [...request.headers];
+      const send = (body) => callBinding(live(), key, 'fetch', { url: request.url, method: request.method, headers }, body);
+      const sent = request.body === null ? send(undefined) : request.arrayBuffer().then((buffer) => send(new Uint8Array(buffer)));
+      return sent.then((answer) => {
+        const { status, status_text: statusText, headers: answered } = answer.result;
+        const bodyless = NO_BODY.includes(status) || request.method === 'HEAD';
+        return new sharedGlobal.Response(bodyless ? null : answer.bytes, { status, statusText, headers: answered });
+      });
+    },
+  });
+  // Workers' stubs also have RPC methods (env.AUTH.verify(token)); Vortex calls fetch only, so
+  // any other method says so rather than being `undefined is not a function`.
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      if (typeof property !== 'string' || property in object || NOT_METHODS.includes(property)) {
+        return Reflect.get(object, property, receiver);
+      }
+      return () =>
+        Promise.reject(
+          new TypeError(
+            label + '.' + property + '(): RPC to a service binding is not supported by Vortex; call ' + label + '.fetch(request), which runs the fetch handler of ' + describe.service,
+          ),
+        );
+    },
+  });
+}

@@ -1,0 +1,142 @@
+"""``env.AUTH`` of a run: a service binding, whose ``fetch`` runs the function it names.
+
+The harness (``js/src/harness/services.js``) sends ``{url, method, headers}`` and the request's
+body as bytes; the supervisor adds the caller's hop count (``RunRequests``: user code cannot set
+it). Here the target's active version is looked up by name in the caller's namespace, now (a
+binding follows deployments, as on Workers), and started through the run service as
+``POST /execute`` starts a run: its own limits, logs and history entry (trigger
+``service:<caller>``). Its Response comes back whole, up to the fetch size limit, as
+``{status, status_text, headers}`` and the body's bytes.
+
+Why through the supervisor rather than back through the listener: the call is then a binding
+call like any other (counted, cancelled with its run, refused by name), the target is found in
+the caller's namespace and nowhere else (a hostname could name any namespace's function), and
+no socket, proxy or ``allow_hosts`` is involved. The hop count still bounds a chain of calls,
+as it does a chain of fetches (``subrequests.MAX_HOPS``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from vortex.errors import FunctionNotFound, VortexError
+from vortex.isolates.bindings import Binding, BindingError, WithBytes
+from vortex.isolates.exchange import BodyBroken, HttpRequest
+from vortex.isolates.subrequests import LOOP_DETECTED, MAX_HOPS
+from vortex.serviceworker import takes_events
+
+if TYPE_CHECKING:
+    from vortex.runs import RunService
+    from vortex.storage.base import FunctionRecord
+
+SERVICE_PREFIX = "service:"
+"""A service binding's key among a run's bindings is this + its name in ``env``."""
+SERVICE_NOT_FOUND = "service_not_found"
+SERVICE_NOT_A_WORKER = "service_not_a_worker"
+SERVICE_FAILED = "service_failed"
+SERVICE_RESPONSE_TOO_LARGE = "service_response_too_large"
+SERVICE_INVALID_OPERATION = "service_invalid_operation"
+HOPS_ARG = "hops"
+"""The argument ``RunRequests`` sets to the caller's hop count."""
+
+
+def service_key(name: str) -> str:
+    return SERVICE_PREFIX + name
+
+
+def _loop_response(hops: int) -> WithBytes:
+    # What the listener answers to a request that went round as often (httpserve), so that a
+    # cycle of bindings ends as a cycle of fetches does: the innermost call gets a 508.
+    message = (
+        f"The request went through {hops} runs of functions that called it on (service "
+        f"bindings or fetch): a loop, refused at {MAX_HOPS}"
+    )
+    body = orjson.dumps({"error": {"code": LOOP_DETECTED, "message": message}})
+    head = {"status": 508, "status_text": "", "headers": [["content-type", "application/json"]]}
+    return WithBytes(head, body)
+
+
+def service_binding(
+    runs: RunService, caller: FunctionRecord, name: str, service: str, max_bytes: int
+) -> Binding:
+    """``env.<name>`` of ``caller``'s runs, calling the function named ``service``."""
+    namespace = caller.namespace
+    trigger = SERVICE_PREFIX + (caller.name or caller.id)
+    where = f"env.{name} (service {service})"
+
+    async def call(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
+        if op != "fetch":
+            raise BindingError(SERVICE_INVALID_OPERATION, f"{where} has no operation {op!r}")
+        hops = int(args.get(HOPS_ARG) or 0) + 1
+        if hops >= MAX_HOPS:
+            return _loop_response(hops)
+        try:
+            pointer = await runs.registry.pointer(namespace, service)
+            record = await runs.registry.record(pointer.active_ref.function_id)
+            record, code = await runs.registry.code_of(record)
+        except FunctionNotFound:
+            raise BindingError(
+                SERVICE_NOT_FOUND,
+                f"{where}: no function named {service!r} in this namespace; deploy it, "
+                "then call again",
+            ) from None
+        except VortexError as exc:
+            raise BindingError(exc.code, f"{where}: {exc.message}") from None
+        if not takes_events(code):
+            raise BindingError(
+                SERVICE_NOT_A_WORKER,
+                f"{where}: {service} is a script without a fetch handler; a service binding "
+                "calls a module's fetch (export default { fetch }) or a fetch listener",
+            )
+        request = HttpRequest(
+            str(args.get("method") or "GET"),
+            str(args.get("url") or ""),
+            [(str(k), str(v)) for k, v in args.get("headers") or ()],
+            body,
+            "HTTP/1.1",
+        )
+        try:
+            started = await runs.start(
+                record, code, str(uuid.uuid4()), request, trigger=trigger, hops=hops
+            )
+        except VortexError as exc:
+            raise BindingError(exc.code, f"{where}: {exc.message}") from None
+        invocation = started.invocation
+        head = await invocation.response
+        if head is None:
+            outcome = await invocation.outcome
+            error = outcome.error or {"code": "no_response", "message": "it returned no Response"}
+            raise BindingError(
+                SERVICE_FAILED, f"{where} failed: {error['code']}: {error['message']}"
+            )
+        content = head.body or b""
+        if head.streaming:
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in invocation.body_chunks():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise BindingError(
+                            SERVICE_RESPONSE_TOO_LARGE,
+                            f"{where}: the response body is larger than {max_bytes} bytes",
+                        )
+                    chunks.append(chunk)
+            except BodyBroken as exc:
+                raise BindingError(SERVICE_FAILED, f"{where}: {exc}") from None
+            content = b"".join(chunks)
+        elif len(content) > max_bytes:
+            raise BindingError(
+                SERVICE_RESPONSE_TOO_LARGE,
+                f"{where}: the response body is larger than {max_bytes} bytes",
+            )
+        headers = [[k, v] for k, v in head.headers]
+        return WithBytes(
+            {"status": head.status, "status_text": head.status_text, "headers": headers}, content
+        )
+
+    return Binding(call, {"name": name, "service": service}, subrequest=True)
