@@ -178,3 +178,196 @@ async def test_the_binding_follows_the_targets_deployments(
     assert body["version"] == 2
     # A setting left out is kept: the new version kept its secret.
     assert body["secret"] == "s3cret"
+
+
+async def test_a_missing_target_deploys_and_fails_when_called(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    caller, later = unique("early"), unique("later")
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            try {
+              const res = await env.LATER.fetch(request);
+              return new Response('reached: ' + await res.text());
+            } catch (e) {
+              return Response.json({ name: e.name, code: e.code, message: e.message }, { status: 502 });
+            }
+          },
+        };
+        """,
+        services=[{"binding": "LATER", "service": later}],
+    )
+    async with http.get(server.fn_url(caller, "/")) as response:
+        assert response.status == 502
+        body = await response.json()
+    assert body["code"] == "service_not_found"
+    assert later in body["message"] and "env.LATER" in body["message"]
+    assert "Traceback" not in body["message"]
+    # Deployed in any order: once the target exists, the same caller reaches it.
+    await deploy(http, later, "export default { fetch: () => new Response('later here') };")
+    async with http.get(server.fn_url(caller, "/")) as response:
+        assert await response.text() == "reached: later here"
+
+
+async def test_a_cycle_of_bindings_ends_with_loop_detected(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    ping, pong = unique("ping"), unique("pong")
+    # Each passes the call on to the other and reports the status it got back: the innermost
+    # call is refused with a 508, as a loop of fetches is on the listener.
+    code = """
+    export default {
+      async fetch(request, env) {
+        const res = await env.NEXT.fetch(request);
+        const depth = Number(res.headers.get('x-depth') || '0') + 1;
+        const first = res.headers.get('x-first') || String(res.status) + ' ' + (await res.text());
+        return new Response('ok', { headers: { 'x-depth': String(depth), 'x-first': first } });
+      },
+    };
+    """
+    await deploy(http, ping, code, services=[{"binding": "NEXT", "service": pong}])
+    await deploy(http, pong, code, services=[{"binding": "NEXT", "service": ping}])
+    async with http.get(server.fn_url(ping, "/"), timeout=aiohttp.ClientTimeout(20)) as response:
+        assert response.status == 200, await response.text()
+        first = response.headers["x-first"]
+        depth = int(response.headers["x-depth"])
+    assert first.startswith("508 ") and "loop_detected" in first, first
+    assert depth == 16  # 16 runs (hop counts 0 to 15): the call that would be the 17th is refused
+
+
+async def test_self_calls_are_bounded_by_the_subrequest_limit(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    name = unique("hammer")
+    target = unique("tiny")
+    await deploy(http, target, "export default { fetch: () => new Response('t') };")
+    await deploy(
+        http,
+        name,
+        """
+        export default {
+          async fetch(request, env) {
+            let ok = 0, error = null;
+            for (let i = 0; i < 1000; i++) {
+              try { await env.T.fetch('http://t/'); ok += 1; }
+              catch (e) { error = e.code + ': ' + e.message; break; }
+            }
+            return Response.json({ ok, error });
+          },
+        };
+        """,
+        services=[{"binding": "T", "service": target}],
+    )
+    async with http.get(server.fn_url(name, "/"), timeout=aiohttp.ClientTimeout(60)) as response:
+        body = await response.json()
+    assert body == {
+        "ok": 50,
+        "error": "subrequest_limit_exceeded: Too many subrequests: the limit is 50 per invocation",
+    }
+
+
+async def test_a_huge_response_is_refused_and_the_caller_goes_on(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    big, caller = unique("big"), unique("small")
+    await deploy(
+        http,
+        big,
+        """
+        export default {
+          fetch() {
+            const chunk = new Uint8Array(1 << 20);
+            let n = 0;
+            return new Response(new ReadableStream({
+              pull(controller) { n += 1; if (n > 12) controller.close(); else controller.enqueue(chunk); },
+            }));
+          },
+        };
+        """,
+    )
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            try { await env.BIG.fetch('http://big/'); return new Response('no error'); }
+            catch (e) { return new Response(e.code + ': ' + e.message, { status: 500 }); }
+          },
+        };
+        """,
+        services=[{"binding": "BIG", "service": big}],
+    )
+    async with http.get(server.fn_url(caller, "/")) as response:
+        text = await response.text()
+    assert response.status == 500
+    assert text.startswith("service_response_too_large: "), text
+    assert "10485760 bytes" in text
+
+
+async def test_rpc_calls_a_method_of_the_targets_entrypoint(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    auth, caller = unique("rpcauth"), unique("rpccaller")
+    await deploy(
+        http,
+        auth,
+        """
+        import { WorkerEntrypoint } from "cloudflare:workers";
+        export default class extends WorkerEntrypoint {
+          async fetch() { return new Response('http'); }
+          async verify(token, options) {
+            if (token !== 'good') throw new RangeError('bad token: ' + token);
+            return { user: 'ada', options, secret: this.env.SECRET.length };
+          }
+          add(a, b) { return a + b; }
+          nothing() {}
+          fail() { const e = new Error('custom'); e.name = 'AuthError'; throw e; }
+        }
+        """,
+        secrets={"SECRET": "abc"},
+    )
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            const out = {};
+            out.verified = await env.AUTH.verify('good', { deep: [1, 'two', null] });
+            out.sum = await env.AUTH.add(2, 3);
+            out.nothing = await env.AUTH.nothing();
+            out.http = await (await env.AUTH.fetch('http://auth/')).text();
+            for (const [label, call] of [
+              ['bad', () => env.AUTH.verify('bad')],
+              ['custom', () => env.AUTH.fail()],
+              ['missing', () => env.AUTH.nope()],
+              ['bigint', () => env.AUTH.add(1n, 2n)],
+            ]) {
+              try { await call(); out[label] = 'no error'; }
+              catch (e) { out[label] = [e.name, e.message, e instanceof Error]; }
+            }
+            return Response.json(out);
+          },
+        };
+        """,
+        services=[{"binding": "AUTH", "service": auth}],
+    )
+    async with http.get(server.fn_url(caller, "/")) as response:
+        assert response.status == 200, await response.text()
+        body = await response.json()
+    assert body["verified"] == {"user": "ada", "options": {"deep": [1, "two", None]}, "secret": 3}
+    assert body["sum"] == 5
+    assert "nothing" not in body  # undefined
+    assert body["http"] == "http"
+    assert body["bad"] == ["RangeError", "bad token: bad", True]
+    assert body["custom"] == ["AuthError", "custom", True]
+    assert body["missing"][0] == "Error" and "no method nope()" in body["missing"][1]
+    assert body["bigint"][0] == "TypeError"
+    runs = await recorded(http, auth, 5)
+    assert {run["trigger"] for run in runs} == {f"service:{caller}"}
+    assert sorted(run["ok"] for run in runs).count(False) == 3  # bad, custom, missing

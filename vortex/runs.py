@@ -176,6 +176,7 @@ class RunService:
         trigger: str = "execute",
         scheduled: dict[str, object] | None = None,
         hops: int = 0,
+        rpc: dict[str, Any] | None = None,
     ) -> Started:
         """``request`` is what a module's ``fetch`` gets (a service worker's ``fetch``
         listeners); ``scheduled`` (a cron tick's event) runs its ``scheduled`` handler instead.
@@ -183,7 +184,7 @@ class RunService:
         _check_secrets(record)
         shape = self._shape(record, code)
         events = shape.module or shape.service_worker
-        if events and request is None and scheduled is None:
+        if events and request is None and scheduled is None and rpc is None:
             raise ValueError("a module function needs a request or an event to run")
         kind: Literal["script", "module", "service-worker"] = "script"
         if shape.module:
@@ -204,6 +205,7 @@ class RunService:
             instance=self._instance(record) if events else None,
             namespace=record.namespace,
             hops=hops,
+            rpc=rpc if shape.module else None,
         )
         recorded = self._track(invocation, record, run_id, trigger, time.time())
         return Started(invocation, run_id, recorded)

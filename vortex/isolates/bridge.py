@@ -800,7 +800,15 @@ class Host:
         request = message.request
         scheduled = message.scheduled
         instance = self.same(message.instance)
-        if message.kind == "module" and scheduled is not None:
+        if message.kind == "module" and message.rpc is not None:
+            loop.call_soon(
+                self.runtime.runRpc,
+                *common,
+                instance,
+                json_bytes(message.rpc),
+                context=run.context,
+            )
+        elif message.kind == "module" and scheduled is not None:
             loop.call_soon(
                 self.runtime.runScheduled,
                 *common,

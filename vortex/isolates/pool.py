@@ -207,6 +207,7 @@ class IsolatePool:
         instance: str | None = None,
         namespace: str = "default",
         hops: int = 0,
+        rpc: Mapping[str, Any] | None = None,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
@@ -243,6 +244,7 @@ class IsolatePool:
             None if scheduled is None else dict(scheduled),
             instance or "",
             hops,
+            None if rpc is None else dict(rpc),
         )
         host.run(invocation, message)
         self._fleet.count_run(host)

@@ -166,6 +166,9 @@ class Run(RunFrame, tag="run"):
     """The key of the module instance to reuse (one per function version), or "" for none."""
     hops: int = 0
     """The hop count of its request (a service binding's call: the caller's, plus one)."""
+    rpc: dict[str, Any] | None = None
+    """A service binding's RPC call, ``{"method", "args"}``: a module's class gets it instead
+    of a request, and answers with a Response whose body is the result in JSON."""
 
 
 class Check(RunFrame, tag="check"):

@@ -1,4 +1,5 @@
-"""``env.AUTH`` of a run: a service binding, whose ``fetch`` runs the function it names.
+"""``env.AUTH`` of a run: a service binding, whose ``fetch`` runs the function it names, and
+whose other methods (RPC) call the methods of its ``WorkerEntrypoint`` class.
 
 The harness (``js/src/harness/services.js``) sends ``{url, method, headers}`` and the request's
 body as bytes; the supervisor adds the caller's hop count (``RunRequests``: user code cannot set
@@ -6,7 +7,9 @@ it). Here the target's active version is looked up by name in the caller's names
 binding follows deployments, as on Workers), and started through the run service as
 ``POST /execute`` starts a run: its own limits, logs and history entry (trigger
 ``service:<caller>``). Its Response comes back whole, up to the fetch size limit, as
-``{status, status_text, headers}`` and the body's bytes.
+``{status, status_text, headers}`` and the body's bytes. An RPC call (``rpc``: a method's
+name and JSON arguments) runs the target's ``runRpc`` (harness ``handlers.js``), whose answer
+is a Response too, its body ``{"value": ...}`` or ``{"error": {"name", "message"}}`` in JSON.
 
 Why through the supervisor rather than back through the listener: the call is then a binding
 call like any other (counted, cancelled with its run, refused by name), the target is found in
@@ -25,11 +28,14 @@ import orjson
 
 from vortex.errors import FunctionNotFound, VortexError
 from vortex.isolates.bindings import Binding, BindingError, WithBytes
-from vortex.isolates.exchange import BodyBroken, HttpRequest
+from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
+from vortex.isolates.invocation import Invocation
 from vortex.isolates.subrequests import LOOP_DETECTED, MAX_HOPS
+from vortex.modules.bundle import ModuleBundle
 from vortex.serviceworker import takes_events
 
 if TYPE_CHECKING:
+    from vortex.functions import Code
     from vortex.runs import RunService
     from vortex.storage.base import FunctionRecord
 
@@ -60,24 +66,33 @@ def _loop_response(hops: int) -> WithBytes:
     return WithBytes(head, body)
 
 
+def _rpc_call(args: Mapping[str, Any]) -> dict[str, Any]:
+    method, given = args.get("method"), args.get("args")
+    if not isinstance(method, str) or not isinstance(given, list):
+        raise BindingError(SERVICE_INVALID_OPERATION, "an RPC call needs a method and arguments")
+    return {"method": method, "args": given}
+
+
 def service_binding(
     runs: RunService, caller: FunctionRecord, name: str, service: str, max_bytes: int
 ) -> Binding:
-    """``env.<name>`` of ``caller``'s runs, calling the function named ``service``."""
+    """``env.<name>`` of ``caller``'s runs, calling the function named ``service``: ``fetch``
+    runs its fetch handler, ``rpc`` a method of its ``WorkerEntrypoint`` class."""
     namespace = caller.namespace
     trigger = SERVICE_PREFIX + (caller.name or caller.id)
     where = f"env.{name} (service {service})"
 
-    async def call(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
-        if op != "fetch":
-            raise BindingError(SERVICE_INVALID_OPERATION, f"{where} has no operation {op!r}")
-        hops = int(args.get(HOPS_ARG) or 0) + 1
-        if hops >= MAX_HOPS:
-            return _loop_response(hops)
+    def too_large() -> BindingError:
+        return BindingError(
+            SERVICE_RESPONSE_TOO_LARGE,
+            f"{where}: the response body is larger than {max_bytes} bytes",
+        )
+
+    async def target() -> tuple[FunctionRecord, Code]:
         try:
             pointer = await runs.registry.pointer(namespace, service)
             record = await runs.registry.record(pointer.active_ref.function_id)
-            record, code = await runs.registry.code_of(record)
+            return await runs.registry.code_of(record)
         except FunctionNotFound:
             raise BindingError(
                 SERVICE_NOT_FOUND,
@@ -86,6 +101,48 @@ def service_binding(
             ) from None
         except VortexError as exc:
             raise BindingError(exc.code, f"{where}: {exc.message}") from None
+
+    async def start(
+        record: FunctionRecord,
+        code: Code,
+        hops: int,
+        request: HttpRequest | None = None,
+        rpc: dict[str, Any] | None = None,
+    ) -> Invocation:
+        try:
+            started = await runs.start(
+                record, code, str(uuid.uuid4()), request, trigger=trigger, hops=hops, rpc=rpc
+            )
+        except VortexError as exc:
+            raise BindingError(exc.code, f"{where}: {exc.message}") from None
+        return started.invocation
+
+    async def answer_of(invocation: Invocation) -> tuple[ResponseHead, bytes]:
+        head = await invocation.response
+        if head is None:
+            outcome = await invocation.outcome
+            error = outcome.error or {"code": "no_response", "message": "it returned no Response"}
+            raise BindingError(
+                SERVICE_FAILED, f"{where} failed: {error['code']}: {error['message']}"
+            )
+        if not head.streaming:
+            if len(head.body or b"") > max_bytes:
+                raise too_large()
+            return head, head.body or b""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in invocation.body_chunks():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large()
+                chunks.append(chunk)
+        except BodyBroken as exc:
+            raise BindingError(SERVICE_FAILED, f"{where}: {exc}") from None
+        return head, b"".join(chunks)
+
+    async def fetch(args: Mapping[str, Any], body: bytes | None, hops: int) -> WithBytes:
+        record, code = await target()
         if not takes_events(code):
             raise BindingError(
                 SERVICE_NOT_A_WORKER,
@@ -99,44 +156,39 @@ def service_binding(
             body,
             "HTTP/1.1",
         )
-        try:
-            started = await runs.start(
-                record, code, str(uuid.uuid4()), request, trigger=trigger, hops=hops
-            )
-        except VortexError as exc:
-            raise BindingError(exc.code, f"{where}: {exc.message}") from None
-        invocation = started.invocation
-        head = await invocation.response
-        if head is None:
-            outcome = await invocation.outcome
-            error = outcome.error or {"code": "no_response", "message": "it returned no Response"}
-            raise BindingError(
-                SERVICE_FAILED, f"{where} failed: {error['code']}: {error['message']}"
-            )
-        content = head.body or b""
-        if head.streaming:
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                async for chunk in invocation.body_chunks():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise BindingError(
-                            SERVICE_RESPONSE_TOO_LARGE,
-                            f"{where}: the response body is larger than {max_bytes} bytes",
-                        )
-                    chunks.append(chunk)
-            except BodyBroken as exc:
-                raise BindingError(SERVICE_FAILED, f"{where}: {exc}") from None
-            content = b"".join(chunks)
-        elif len(content) > max_bytes:
-            raise BindingError(
-                SERVICE_RESPONSE_TOO_LARGE,
-                f"{where}: the response body is larger than {max_bytes} bytes",
-            )
+        head, content = await answer_of(await start(record, code, hops, request=request))
         headers = [[k, v] for k, v in head.headers]
         return WithBytes(
             {"status": head.status, "status_text": head.status_text, "headers": headers}, content
         )
+
+    async def rpc(args: Mapping[str, Any], hops: int) -> Any:
+        call = _rpc_call(args)
+        record, code = await target()
+        if not isinstance(code, ModuleBundle):
+            raise BindingError(
+                SERVICE_NOT_A_WORKER,
+                f"{where}: {service} is not a module, so it has no methods to call; "
+                "export default class extends WorkerEntrypoint { ... }",
+            )
+        # The method's result (or the error it threw) comes back as a Response's JSON body.
+        _, content = await answer_of(await start(record, code, hops, rpc=call))
+        return orjson.loads(content)
+
+    async def call(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
+        if op not in ("fetch", "rpc"):
+            raise BindingError(SERVICE_INVALID_OPERATION, f"{where} has no operation {op!r}")
+        hops = int(args.get(HOPS_ARG) or 0) + 1
+        if hops >= MAX_HOPS:
+            if op == "fetch":
+                return _loop_response(hops)
+            raise BindingError(
+                LOOP_DETECTED,
+                f"{where}: the call went through {hops} runs of functions: a loop, refused "
+                f"at {MAX_HOPS}",
+            )
+        if op == "fetch":
+            return await fetch(args, body, hops)
+        return await rpc(args, hops)
 
     return Binding(call, {"name": name, "service": service}, subrequest=True)

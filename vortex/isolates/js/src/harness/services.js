@@ -1,13 +1,25 @@
 // env.AUTH (the deploy's "services"): a service binding, whose fetch runs the function it names
 // as a run of its own (vortex/services/binding.py) and resolves to that run's Response. The
 // request crosses as its URL, method, headers and body bytes; the answer as status, headers and
-// the body's bytes, read whole by the server.
+// the body's bytes, read whole by the server. Other methods are RPC (rpc.js is the target's side).
+import { ErrorCtor } from './platform.js';
 import { callBinding } from './bindings.js';
 import { sharedGlobal } from './sharedglobal.js';
 
 const NO_BODY = [101, 204, 205, 304];
 // Looked up by code that checks for a thenable or a JSON shape: not methods of the service.
 const NOT_METHODS = ['then', 'toJSON', 'asymmetricMatch'];
+const ERRORS = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
+// The target's error, as workerd rethrows it in the caller: its name and message.
+function remoteError({ name, message }) {
+  const Ctor = Object.prototype.hasOwnProperty.call(ERRORS, name) ? ERRORS[name] : ErrorCtor;
+  const error = new Ctor(String(message));
+  if (Ctor === ErrorCtor && name !== 'Error') {
+    Object.defineProperty(error, 'name', { value: String(name), writable: true, configurable: true });
+  }
+  return error;
+}
 
 export function makeService(live, key, describe) {
   const label = 'env.' + describe.name;
@@ -29,19 +41,19 @@ export function makeService(live, key, describe) {
       });
     },
   });
-  // Workers' stubs also have RPC methods (env.AUTH.verify(token)); Vortex calls fetch only, so
-  // any other method says so rather than being `undefined is not a function`.
+  // Any other property is an RPC method, as on Workers' stubs: env.AUTH.verify(token) calls
+  // verify(token) on the target's WorkerEntrypoint class; arguments and result cross as JSON.
   return new Proxy(target, {
     get(object, property, receiver) {
       if (typeof property !== 'string' || property in object || NOT_METHODS.includes(property)) {
         return Reflect.get(object, property, receiver);
       }
-      return () =>
-        Promise.reject(
-          new TypeError(
-            label + '.' + property + '(): RPC to a service binding is not supported by Vortex; call ' + label + '.fetch(request), which runs the fetch handler of ' + describe.service,
-          ),
-        );
+      return (...args) =>
+        callBinding(live(), key, 'rpc', { method: property, args }).then((answer) => {
+          const result = answer.result;
+          if (result.error === undefined) return result.value;
+          throw remoteError(result.error);
+        });
     },
   });
 }
