@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import orjson
 
+from tests.auth.test_namespaces import call, make_key
 from tests.server import ServerProcess
 
 AUTH = """
@@ -178,6 +180,16 @@ async def test_the_binding_follows_the_targets_deployments(
     assert body["version"] == 2
     # A setting left out is kept: the new version kept its secret.
     assert body["secret"] == "s3cret"
+    # And a new version of the gateway keeps its bindings unless it gives others.
+    again = await deploy(http, gateway, GATEWAY.replace("'yes'", "'v2'"))
+    assert "services" in again["kept"]
+    async with http.get(url, headers=headers) as response:
+        assert response.headers["x-gateway"] == "v2"
+        assert (await response.json())["version"] == 2
+    cleared = await deploy(http, gateway, GATEWAY, services=None)
+    assert "services" not in cleared["kept"]
+    async with http.get(url, headers=headers) as response:
+        assert response.status == 500  # env.AUTH is undefined now: the handler throws
 
 
 async def test_a_missing_target_deploys_and_fails_when_called(
@@ -270,7 +282,7 @@ async def test_self_calls_are_bounded_by_the_subrequest_limit(
     }
 
 
-async def test_a_huge_response_is_refused_and_the_caller_goes_on(
+async def test_huge_bodies_are_refused_and_the_caller_goes_on(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
     big, caller = unique("big"), unique("small")
@@ -295,6 +307,9 @@ async def test_a_huge_response_is_refused_and_the_caller_goes_on(
         """
         export default {
           async fetch(request, env) {
+            const upload = new Uint8Array(11 << 20);
+            try { await env.BIG.fetch('http://big/', { method: 'POST', body: upload }); }
+            catch (e) { if (e.code !== 'service_request_too_large') return new Response(e.code); }
             try { await env.BIG.fetch('http://big/'); return new Response('no error'); }
             catch (e) { return new Response(e.code + ': ' + e.message, { status: 500 }); }
           },
@@ -371,3 +386,50 @@ async def test_rpc_calls_a_method_of_the_targets_entrypoint(
     runs = await recorded(http, auth, 5)
     assert {run["trigger"] for run in runs} == {f"service:{caller}"}
     assert sorted(run["ok"] for run in runs).count(False) == 3  # bad, custom, missing
+
+
+async def test_a_binding_reaches_only_its_own_namespace(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory(workers=2)
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        acme, beta = make_key(server, "acme"), make_key(server, "beta")
+        server.wait_for_keys(acme, beta)
+        who = "export default {{ fetch: (r, env) => new Response('{} ' + (env.S || '-')) }};"
+        assert await acme_or_beta(http, acme, "auth", who.format("acme"), secrets={"S": "a"})
+        assert await acme_or_beta(http, beta, "auth", who.format("beta"))
+        assert await acme_or_beta(http, acme, "only-acme", who.format("acme-only"))
+        gateway = """
+        export default {
+          async fetch(request, env) {
+            const out = [];
+            for (const binding of [env.AUTH, env.OTHER]) {
+              try { out.push(await (await binding.fetch('http://x/')).text()); }
+              catch (e) { out.push(e.code); }
+            }
+            return Response.json(out);
+          },
+        };
+        """
+        services = [
+            {"binding": "AUTH", "service": "auth"},
+            {"binding": "OTHER", "service": "only-acme"},
+        ]
+        assert await acme_or_beta(http, beta, "gateway", gateway, services=services)
+        status, body = await call(http, beta, "POST", "/execute/gateway")
+        assert status == 200, body
+        # beta's own auth, without acme's secret; acme's function is not found from beta.
+        assert orjson.loads(body["output"]["body"]) == ["beta -", "service_not_found"]
+        # On the listener too, by the namespace's hostname.
+        url = f"http://gateway.beta.localhost:{server.functions_port}/"
+        async with http.get(url) as response:
+            assert await response.json() == ["beta -", "service_not_found"]
+
+
+async def acme_or_beta(
+    http: aiohttp.ClientSession, key: str, name: str, code: str, **extra: Any
+) -> bool:
+    body = {"code": code, "filename": "index.mjs", "name": name, **extra}
+    status, answer = await call(http, key, "POST", "/deploy", json=body)
+    assert status == 200, answer
+    return True

@@ -413,6 +413,7 @@ class VortexClient:
         clear: Sequence[str] = (),
         beside: Mapping[str, str] | None = None,
         assets: Mapping[str, Any] | None = None,
+        services: Sequence[tuple[str, str]] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
         (five-field cron, UTC, or several), also run on it (each). A setting given as ``None``
@@ -421,7 +422,8 @@ class VortexClient:
         patterns to claim (``api.example.com/v1/*``). ``beside``: more files of a
         module upload (``.wasm`` files in base64), with ``code`` as its entry ``filename``.
         ``assets``: the version's static assets, ``{"manifest", "config"}``, their files
-        uploaded first (``missing_assets``, ``upload_asset``)."""
+        uploaded first (``missing_assets``, ``upload_asset``). ``services``: service bindings,
+        each a binding name and the function it calls."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if beside:
             body = {"files": {filename: code, **beside}, "entry": filename}
@@ -445,6 +447,8 @@ class VortexClient:
             body["routes"] = list(routes)
         if assets is not None:
             body["assets"] = dict(assets)
+        if services is not None:
+            body["services"] = [{"binding": b, "service": s} for b, s in services]
         data = await self._request("POST", ("deploy",), json_body=body)
         function_id = data.get("function_id")
         if not isinstance(function_id, str):

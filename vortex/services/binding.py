@@ -191,4 +191,7 @@ def service_binding(
             return await fetch(args, body, hops)
         return await rpc(args, hops)
 
-    return Binding(call, {"name": name, "service": service}, subrequest=True)
+    # The harness refuses a request body or RPC arguments over the same limit before sending:
+    # a frame past the pipe's own limit would cost the caller's host.
+    describe = {"name": name, "service": service, "max_bytes": max_bytes}
+    return Binding(call, describe, subrequest=True)

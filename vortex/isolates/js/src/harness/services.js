@@ -3,7 +3,7 @@
 // request crosses as its URL, method, headers and body bytes; the answer as status, headers and
 // the body's bytes, read whole by the server. Other methods are RPC (rpc.js is the target's side).
 import { ErrorCtor } from './platform.js';
-import { callBinding } from './bindings.js';
+import { bindingError, callBinding } from './bindings.js';
 import { sharedGlobal } from './sharedglobal.js';
 
 const NO_BODY = [101, 204, 205, 304];
@@ -23,6 +23,8 @@ function remoteError({ name, message }) {
 
 export function makeService(live, key, describe) {
   const label = 'env.' + describe.name;
+  const maxBytes = Number(describe.max_bytes) || Infinity;
+  const tooLarge = (what) => bindingError('service_request_too_large', label + ': ' + what + ' is larger than ' + maxBytes + ' bytes');
   const target = harden({
     fetch(input, init) {
       let request;
@@ -33,7 +35,13 @@ export function makeService(live, key, describe) {
       }
       const headers = [...request.headers];
       const send = (body) => callBinding(live(), key, 'fetch', { url: request.url, method: request.method, headers }, body);
-      const sent = request.body === null ? send(undefined) : request.arrayBuffer().then((buffer) => send(new Uint8Array(buffer)));
+      const sent =
+        request.body === null
+          ? send(undefined)
+          : request.arrayBuffer().then((buffer) => {
+              if (buffer.byteLength > maxBytes) throw tooLarge('the request body');
+              return send(new Uint8Array(buffer));
+            });
       return sent.then((answer) => {
         const { status, status_text: statusText, headers: answered } = answer.result;
         const bodyless = NO_BODY.includes(status) || request.method === 'HEAD';
@@ -48,12 +56,21 @@ export function makeService(live, key, describe) {
       if (typeof property !== 'string' || property in object || NOT_METHODS.includes(property)) {
         return Reflect.get(object, property, receiver);
       }
-      return (...args) =>
-        callBinding(live(), key, 'rpc', { method: property, args }).then((answer) => {
+      return (...args) => {
+        let text;
+        try {
+          text = JSON.stringify(args);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        // A UTF-16 unit is at least a byte of UTF-8: longer than the limit is over it for sure.
+        if (text.length > maxBytes) return Promise.reject(tooLarge('the arguments of ' + property + '()'));
+        return callBinding(live(), key, 'rpc', { method: property, args }).then((answer) => {
           const result = answer.result;
           if (result.error === undefined) return result.value;
           throw remoteError(result.error);
         });
+      };
     },
   });
 }
