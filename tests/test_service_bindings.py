@@ -433,3 +433,22 @@ async def acme_or_beta(
     status, answer = await call(http, key, "POST", "/deploy", json=body)
     assert status == 200, answer
     return True
+
+
+async def test_bad_service_declarations_are_refused_at_deploy(http: aiohttp.ClientSession) -> None:
+    code = "export default { fetch: () => new Response('x') };"
+    cases = {
+        "not a list": {"binding": "A", "service": "a"},
+        "no service": [{"binding": "A"}],
+        "bad binding": [{"binding": "1A", "service": "a"}],
+        "reserved": [{"binding": "KV", "service": "a"}],
+        "bad name": [{"binding": "A", "service": "Not_A_Name"}],
+        "twice": [{"binding": "A", "service": "a"}, {"binding": "A", "service": "b"}],
+    }
+    for label, services in cases.items():
+        body = {"code": code, "filename": "index.mjs", "services": services}
+        async with http.post("/deploy", json=body) as response:
+            answer = await response.json()
+            assert response.status == 400, (label, answer)
+            assert answer["error"]["code"] == "invalid_request", (label, answer)
+            assert "services" in answer["error"]["message"], (label, answer)
