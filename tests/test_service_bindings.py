@@ -282,6 +282,42 @@ async def test_self_calls_are_bounded_by_the_subrequest_limit(
     }
 
 
+async def test_a_function_that_fans_out_to_itself_spends_one_budget(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    # Each run calls itself twice: without one budget for the whole tree of calls this would be
+    # 2**16 runs; with it, the top-level run's 50 subrequests are all the tree gets.
+    name = unique("fan")
+    await deploy(
+        http,
+        name,
+        """
+        export default {
+          async fetch(request, env) {
+            const one = async () => {
+              try { return Number(await (await env.SELF.fetch('http://self/')).text()); }
+              catch (e) { return 0; }
+            };
+            const [a, b] = await Promise.all([one(), one()]);
+            return new Response(String(1 + a + b));
+          },
+        };
+        """,
+        services=[{"binding": "SELF", "service": name}],
+    )
+    started = time.monotonic()
+    async with http.get(server.fn_url(name, "/"), timeout=aiohttp.ClientTimeout(60)) as response:
+        runs = int(await response.text())
+    assert runs <= 51, runs  # the top-level run and at most 50 calls
+    assert runs >= 10, runs
+    assert time.monotonic() - started < 30
+    # The host is kept: nothing was restarted, and the next request is served as usual.
+    async with http.get("/health") as response:
+        assert (await response.json())["host_restarts"] == 0
+    async with http.get(server.fn_url(name, "/")) as response:
+        assert response.status == 200
+
+
 async def test_huge_bodies_are_refused_and_the_caller_goes_on(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

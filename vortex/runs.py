@@ -27,7 +27,7 @@ from vortex.config import Settings
 from vortex.errors import SecretsUnavailable
 from vortex.functions import Code, FunctionRegistry, history_key, iso_utc, public_name
 from vortex.history.base import RunEntry, RunHistory, bounded_logs
-from vortex.isolates.bindings import Binding
+from vortex.isolates.bindings import Binding, Subrequests
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
@@ -177,6 +177,7 @@ class RunService:
         scheduled: dict[str, object] | None = None,
         hops: int = 0,
         rpc: dict[str, Any] | None = None,
+        subrequests: Subrequests | None = None,
     ) -> Started:
         """``request`` is what a module's ``fetch`` gets (a service worker's ``fetch``
         listeners); ``scheduled`` (a cron tick's event) runs its ``scheduled`` handler instead.
@@ -206,6 +207,7 @@ class RunService:
             namespace=record.namespace,
             hops=hops,
             rpc=rpc if shape.module else None,
+            subrequests=subrequests,
         )
         recorded = self._track(invocation, record, run_id, trigger, time.time())
         return Started(invocation, run_id, recorded)

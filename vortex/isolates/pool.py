@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vortex.errors import PoolUnavailable
-from vortex.isolates.bindings import Binding
+from vortex.isolates.bindings import Binding, Subrequests
 from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.fleet import Fleet
@@ -208,6 +208,7 @@ class IsolatePool:
         namespace: str = "default",
         hops: int = 0,
         rpc: Mapping[str, Any] | None = None,
+        subrequests: Subrequests | None = None,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
@@ -231,6 +232,8 @@ class IsolatePool:
             map_error=map_error,
             bindings=dict(bindings or {}),
         )
+        if subrequests is not None:
+            invocation.subrequests = subrequests
         invocation.host_pid = host.pid
         message = Run(
             invocation.id,

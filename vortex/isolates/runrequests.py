@@ -17,6 +17,7 @@ from vortex.isolates.bindings import (
     SUBREQUEST_LIMIT_EXCEEDED,
     Binding,
     BindingError,
+    Caller,
     WithBytes,
 )
 from vortex.isolates.host_process import HostProcess
@@ -38,8 +39,8 @@ class RunRequests:
 
     def on_fetch(self, host: HostProcess, invocation: Invocation, message: Fetch) -> None:
         fid = message.fid
-        invocation.subrequests += 1
-        if invocation.subrequests > invocation.limits.subrequests:
+        invocation.subrequests.made += 1
+        if invocation.subrequests.made > invocation.limits.subrequests:
             limit = invocation.limits.subrequests
             self._answer_fetch(
                 host,
@@ -103,11 +104,12 @@ class RunRequests:
         cid = message.cid
         binding = invocation.bindings.get(message.binding)
         args = message.args if isinstance(message.args, dict) else {}
-        if binding is not None and binding.subrequest:
+        caller = None
+        if binding is not None and binding.service_call is not None:
             # Another function's run: a subrequest, as on Workers, and one hop further.
-            invocation.subrequests += 1
-            args = {**args, "hops": message.hops}
-            if invocation.subrequests > invocation.limits.subrequests:
+            invocation.subrequests.made += 1
+            caller = Caller(message.hops, invocation.subrequests)
+            if invocation.subrequests.made > invocation.limits.subrequests:
                 limit = invocation.limits.subrequests
                 error = BindingError(
                     SUBREQUEST_LIMIT_EXCEEDED,
@@ -129,7 +131,7 @@ class RunRequests:
             self._answer_call(host, invocation, cid, error)
         else:
             task = asyncio.create_task(
-                self._call(host, invocation, cid, binding, message.op, args, message.body)
+                self._call(host, invocation, cid, binding, message.op, args, message.body, caller)
             )
             invocation.calls[cid] = task
 
@@ -142,9 +144,13 @@ class RunRequests:
         op: str,
         args: dict[str, Any],
         body: bytes | None,
+        caller: Caller | None,
     ) -> None:
         try:
-            result: Any = await binding.call(op, args, body)
+            if binding.service_call is not None and caller is not None:
+                result: Any = await binding.service_call(caller, op, args, body)
+            else:
+                result = await binding.call(op, args, body)
         except BindingError as exc:
             result = exc
         except Exception:

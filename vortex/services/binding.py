@@ -2,14 +2,15 @@
 whose other methods (RPC) call the methods of its ``WorkerEntrypoint`` class.
 
 The harness (``js/src/harness/services.js``) sends ``{url, method, headers}`` and the request's
-body as bytes; the supervisor adds the caller's hop count (``RunRequests``: user code cannot set
-it). Here the target's active version is looked up by name in the caller's namespace, now (a
-binding follows deployments, as on Workers), and started through the run service as
-``POST /execute`` starts a run: its own limits, logs and history entry (trigger
-``service:<caller>``). Its Response comes back whole, up to the fetch size limit, as
-``{status, status_text, headers}`` and the body's bytes. An RPC call (``rpc``: a method's
-name and JSON arguments) runs the target's ``runRpc`` (harness ``handlers.js``), whose answer
-is a Response too, its body ``{"value": ...}`` or ``{"error": {"name", "message"}}`` in JSON.
+body as bytes; ``RunRequests`` adds the calling run (``Caller``: its hop count, from the host's
+record of the run, and its subrequests, which the target's run shares). Here the target's
+active version is looked up by name in the caller's namespace, now (a binding follows
+deployments, as on Workers), and started through the run service as ``POST /execute`` starts a
+run: its own limits, logs and history entry (trigger ``service:<caller>``). Its Response comes
+back whole, up to the fetch size limit, as ``{status, status_text, headers}`` and the body's
+bytes. An RPC call (``rpc``: a method's name and JSON arguments) runs the target's ``runRpc``
+(harness ``rpc.js``), whose answer is a Response too, its body ``{"value": ...}`` or
+``{"error": {"name", "message"}}`` in JSON.
 
 Why through the supervisor rather than back through the listener: the call is then a binding
 call like any other (counted, cancelled with its run, refused by name), the target is found in
@@ -27,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vortex.errors import FunctionNotFound, VortexError
-from vortex.isolates.bindings import Binding, BindingError, WithBytes
+from vortex.isolates.bindings import (
+    BINDING_UNAVAILABLE,
+    Binding,
+    BindingError,
+    Caller,
+    WithBytes,
+)
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.subrequests import LOOP_DETECTED, MAX_HOPS
@@ -46,8 +53,6 @@ SERVICE_NOT_A_WORKER = "service_not_a_worker"
 SERVICE_FAILED = "service_failed"
 SERVICE_RESPONSE_TOO_LARGE = "service_response_too_large"
 SERVICE_INVALID_OPERATION = "service_invalid_operation"
-HOPS_ARG = "hops"
-"""The argument ``RunRequests`` sets to the caller's hop count."""
 
 
 def service_key(name: str) -> str:
@@ -64,6 +69,11 @@ def _loop_response(hops: int) -> WithBytes:
     body = orjson.dumps({"error": {"code": LOOP_DETECTED, "message": message}})
     head = {"status": 508, "status_text": "", "headers": [["content-type", "application/json"]]}
     return WithBytes(head, body)
+
+
+async def _needs_a_caller(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
+    # RunRequests calls ``service_call`` with the run; nothing else may call a service.
+    raise BindingError(BINDING_UNAVAILABLE, "a service binding is called by a run only")
 
 
 def _rpc_call(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,13 +115,20 @@ def service_binding(
     async def start(
         record: FunctionRecord,
         code: Code,
-        hops: int,
+        caller: Caller,
         request: HttpRequest | None = None,
         rpc: dict[str, Any] | None = None,
     ) -> Invocation:
         try:
             started = await runs.start(
-                record, code, str(uuid.uuid4()), request, trigger=trigger, hops=hops, rpc=rpc
+                record,
+                code,
+                str(uuid.uuid4()),
+                request,
+                trigger=trigger,
+                hops=caller.hops + 1,
+                rpc=rpc,
+                subrequests=caller.subrequests,
             )
         except VortexError as exc:
             raise BindingError(exc.code, f"{where}: {exc.message}") from None
@@ -141,7 +158,7 @@ def service_binding(
             raise BindingError(SERVICE_FAILED, f"{where}: {exc}") from None
         return head, b"".join(chunks)
 
-    async def fetch(args: Mapping[str, Any], body: bytes | None, hops: int) -> WithBytes:
+    async def fetch(args: Mapping[str, Any], body: bytes | None, caller: Caller) -> WithBytes:
         record, code = await target()
         if not takes_events(code):
             raise BindingError(
@@ -156,13 +173,13 @@ def service_binding(
             body,
             "HTTP/1.1",
         )
-        head, content = await answer_of(await start(record, code, hops, request=request))
+        head, content = await answer_of(await start(record, code, caller, request=request))
         headers = [[k, v] for k, v in head.headers]
         return WithBytes(
             {"status": head.status, "status_text": head.status_text, "headers": headers}, content
         )
 
-    async def rpc(args: Mapping[str, Any], hops: int) -> Any:
+    async def rpc(args: Mapping[str, Any], caller: Caller) -> Any:
         call = _rpc_call(args)
         record, code = await target()
         if not isinstance(code, ModuleBundle):
@@ -172,13 +189,13 @@ def service_binding(
                 "export default class extends WorkerEntrypoint { ... }",
             )
         # The method's result (or the error it threw) comes back as a Response's JSON body.
-        _, content = await answer_of(await start(record, code, hops, rpc=call))
+        _, content = await answer_of(await start(record, code, caller, rpc=call))
         return orjson.loads(content)
 
-    async def call(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
+    async def call(caller: Caller, op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
         if op not in ("fetch", "rpc"):
             raise BindingError(SERVICE_INVALID_OPERATION, f"{where} has no operation {op!r}")
-        hops = int(args.get(HOPS_ARG) or 0) + 1
+        hops = caller.hops + 1
         if hops >= MAX_HOPS:
             if op == "fetch":
                 return _loop_response(hops)
@@ -188,10 +205,10 @@ def service_binding(
                 f"at {MAX_HOPS}",
             )
         if op == "fetch":
-            return await fetch(args, body, hops)
-        return await rpc(args, hops)
+            return await fetch(args, body, caller)
+        return await rpc(args, caller)
 
     # The harness refuses a request body or RPC arguments over the same limit before sending:
     # a frame past the pipe's own limit would cost the caller's host.
     describe = {"name": name, "service": service, "max_bytes": max_bytes}
-    return Binding(call, describe, subrequest=True)
+    return Binding(_needs_a_caller, describe, service_call=call)
