@@ -186,6 +186,11 @@ async def test_the_binding_follows_the_targets_deployments(
     async with http.get(url, headers=headers) as response:
         assert response.headers["x-gateway"] == "v2"
         assert (await response.json())["version"] == 2
+    # A rollback of the target is followed too.
+    async with http.post(f"/functions/{auth}/rollback", json={}) as response:
+        assert response.status == 200, await response.text()
+    async with http.get(url, headers=headers) as response:
+        assert (await response.json())["version"] == 1
     cleared = await deploy(http, gateway, GATEWAY, services=None)
     assert "services" not in cleared["kept"]
     async with http.get(url, headers=headers) as response:
@@ -488,3 +493,15 @@ async def test_bad_service_declarations_are_refused_at_deploy(http: aiohttp.Clie
             assert response.status == 400, (label, answer)
             assert answer["error"]["code"] == "invalid_request", (label, answer)
             assert "services" in answer["error"]["message"], (label, answer)
+    # A binding may not take the name of the version's assets binding.
+    assets = {"manifest": {"/a": {"hash": "a" * 64, "size": 1}}, "config": {"binding": "ASSETS"}}
+    body = {
+        "code": code,
+        "filename": "index.mjs",
+        "services": [{"binding": "ASSETS", "service": "a"}],
+        "assets": assets,
+    }
+    async with http.post("/deploy", json=body) as response:
+        answer = await response.json()
+    assert response.status == 400, answer
+    assert "assets' binding" in answer["error"]["message"]

@@ -195,7 +195,10 @@ export function makeEnv(live, envJson, bindingsJson) {
   for (const key of Object.keys(bindings)) {
     if (!key.startsWith('service:')) continue;
     const describe = bindings[key];
-    Object.defineProperty(out, describe.name, { value: makeService(live, key, describe), enumerable: false });
+    // KV and ASSETS, defined above for good, win over a service of their name: a version that
+    // kept its services while its assets took that name must still make its env.
+    const taken = describe.name === 'KV' || (bindings.assets && bindings.assets.name === describe.name);
+    if (!taken) Object.defineProperty(out, describe.name, { value: makeService(live, key, describe), enumerable: false });
   }
   return harden(out);
 }
