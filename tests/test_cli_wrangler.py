@@ -850,5 +850,7 @@ def test_a_gateway_and_its_auth_service_deployed_from_wrangler_toml(
         result = invoke("deploy")
         assert result.exit_code == 0, result.output + result.stderr
         assert "not used by Vortex" not in result.stderr
+        if folder == "gateway":
+            assert f"  Services: env.AUTH → {auth}" in result.stdout
     assert function_info(server, gateway)["services"] == [{"binding": "AUTH", "service": auth}]
     assert call(server, gateway, "/who") == (200, {"via": "gateway", "auth": {"path": "/who"}})

@@ -290,6 +290,9 @@ def deploy(
         printer.out(f"  {label}: {', '.join(plan.schedules)} (UTC)")
     if deployed.routes:
         printer.out(f"  Routes: {', '.join(deployed.routes)}")
+    if plan.services:
+        bound = ", ".join(f"env.{binding} → {service}" for binding, service in plan.services)
+        printer.out(f"  Services: {bound}")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")
     # Not for the README's unnamed example, whose output shape is kept exactly.
     if deployed.url is not None and (deployed.name is not None or plan.config is not None):
