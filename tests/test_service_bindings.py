@@ -505,3 +505,37 @@ async def test_bad_service_declarations_are_refused_at_deploy(http: aiohttp.Clie
         answer = await response.json()
     assert response.status == 400, answer
     assert "assets' binding" in answer["error"]["message"]
+
+
+async def test_a_script_calls_a_service_worker_by_binding(http: aiohttp.ClientSession) -> None:
+    target, caller = unique("sw"), unique("script")
+    await deploy(
+        http,
+        target,
+        "addEventListener('fetch', (event) => event.respondWith(new Response("
+        "event.request.method + ' ' + new URL(event.request.url).pathname, "
+        "{ headers: { 'x-sw': 'yes' } })));",
+        filename="index.js",  # service-worker syntax: a script
+    )
+    body = {
+        "code": """
+        const get = await Vortex.env.SW.fetch('http://sw/a');
+        const head = await Vortex.env.SW.fetch('http://sw/b', { method: 'HEAD' });
+        let rpc;
+        try { await Vortex.env.SW.verify(); } catch (e) { rpc = e.code; }
+        Vortex.return({ get: await get.text(), sw: get.headers.get('x-sw'),
+                        head: [head.status, await head.text()], rpc });
+        """,
+        "name": caller,
+        "services": [{"binding": "SW", "service": target}],
+    }
+    async with http.post("/deploy", json=body) as response:
+        assert response.status == 200, await response.text()
+    async with http.post(f"/execute/{caller}") as response:
+        answer = await response.json()
+    assert answer["output"] == {
+        "get": "GET /a",
+        "sw": "yes",
+        "head": [200, ""],
+        "rpc": "service_not_a_worker",
+    }, answer.get("error")
