@@ -235,6 +235,7 @@ def deploy(
                 clear=cleared,
                 beside=beside_entry(plan),
                 assets=None if plan.assets is None else plan.assets.body(),
+                r2_buckets=plan.r2_buckets,
             )
 
     # "Deploying ..." is said once the server has taken the upload (or refused the code
