@@ -111,9 +111,9 @@ function makeObject(shape, extra) {
       }
       if (http.cacheExpiry !== undefined) headers.set('expires', http.cacheExpiry.toUTCString());
     },
-    ...extra,
   };
-  return object;
+  // Descriptors, not a spread: a spread would read body and bodyUsed once, now.
+  return Object.defineProperties(object, Object.getOwnPropertyDescriptors(extra));
 }
 
 function makeBody(shape, bytes, range) {
