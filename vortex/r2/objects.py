@@ -49,13 +49,9 @@ class ObjectHead:
             "customMetadata": self.custom_metadata,
         }
 
-    def to_json(self, *, metadata: bool = True) -> dict[str, Any]:
-        """What JavaScript builds its R2Object from (``list`` leaves the metadata out unless
-        ``include`` asks for it, as R2 does)."""
+    def to_json(self) -> dict[str, Any]:
+        """What JavaScript builds its R2Object from."""
         body = self.header()
-        if not metadata:
-            body["httpMetadata"] = {}
-            body["customMetadata"] = {}
         body["checksums"] = {"md5": self.etag}
         return body
 

@@ -7,9 +7,6 @@ turned into a storage name (``vortex.r2.names``), never into a path as it is.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
 import hashlib
 import time
 import uuid
@@ -27,6 +24,7 @@ from vortex.r2.errors import (
     R2MetadataTooLarge,
     R2ObjectTooLarge,
 )
+from vortex.r2.listing import Listing, decode_cursor, encode_cursor
 from vortex.r2.objects import HEAD_READ_BYTES, CorruptObject, ObjectHead
 from vortex.storage.base import FunctionStore
 
@@ -39,8 +37,6 @@ HTTP_FIELDS = (
     "cacheExpiry",
 )
 INCLUDE = frozenset({"httpMetadata", "customMetadata"})
-READ_CONCURRENCY = 16
-"""Heads read at once for a listing (each is a file read, or a ranged GET on S3)."""
 FRAME_ROOM = 1 << 20
 """Kept under ``MAX_FRAME`` for the answer's JSON beside an object's bytes."""
 
@@ -67,20 +63,6 @@ class Found:
     body: bytes | None
     """``None`` when ``onlyIf`` failed: R2 then answers the object without its body."""
     offset: int = 0
-
-
-def _cursor(name: str) -> str:
-    return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
-
-
-def _after(cursor: str) -> str:
-    try:
-        name = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, ValueError):
-        raise R2InvalidArgument("list: the cursor is not one a list of this bucket gave") from None
-    if not names.is_storage_name(name):
-        raise R2InvalidArgument("list: the cursor is not one a list of this bucket gave")
-    return name
 
 
 class R2:
@@ -132,7 +114,7 @@ class R2:
         return checked_http, dict(custom)
 
     # -- reads ----------------------------------------------------------------------------------
-    async def _read_head(self, namespace: str, bucket: str, name: str) -> ObjectHead | None:
+    async def read_head(self, namespace: str, bucket: str, name: str) -> ObjectHead | None:
         start = await self.store.get_object(namespace, bucket, name, HEAD_READ_BYTES)
         if start is None:
             return None
@@ -145,7 +127,7 @@ class R2:
 
     async def head(self, namespace: str, bucket: str, key: object) -> ObjectHead | None:
         checked = self.key(key)
-        head = await self._read_head(namespace, bucket, names.storage_name(checked))
+        head = await self.read_head(namespace, bucket, names.storage_name(checked))
         return head if head is not None and head.key == checked else None
 
     async def get(
@@ -202,7 +184,7 @@ class R2:
             )
         name = names.storage_name(checked)
         if only_if and not conditions.passes(
-            only_if, await self._read_head(namespace, bucket, name)
+            only_if, await self.read_head(namespace, bucket, name)
         ):
             return None
         head = ObjectHead(
@@ -245,16 +227,25 @@ class R2:
             raise R2InvalidArgument('list: include holds "httpMetadata" and "customMetadata"')
         cursor, start_after = options.get("cursor"), options.get("startAfter")
         if cursor:
-            after: str | None = _after(str(cursor))
+            after: str | None = decode_cursor(str(cursor))
         elif start_after:
             after = names.storage_name(self.key(start_after))
         else:
             after = None
-        page = await _Listing(self, namespace, bucket, prefix, delimiter, limit).run(after)
-        with_metadata = bool(include)
+        listing = Listing(
+            lambda prefix, after, limit: self.store.list_objects(
+                namespace, bucket, prefix, after, limit
+            ),
+            lambda name: self.read_head(namespace, bucket, name),
+            prefix,
+            delimiter,
+            limit,
+        )
+        page = await listing.page(after)
         listed = []
         for head in page.heads:
-            body = head.to_json(metadata=with_metadata)
+            # As R2 lists them: the metadata only when ``include`` asks for it.
+            body = head.to_json()
             if "httpMetadata" not in include:
                 body["httpMetadata"] = {}
             if "customMetadata" not in include:
@@ -266,87 +257,8 @@ class R2:
             "truncated": page.last is not None,
         }
         if page.last is not None:
-            answer["cursor"] = _cursor(page.last)
+            answer["cursor"] = encode_cursor(page.last)
         return answer
-
-
-@dataclass(slots=True)
-class _Page:
-    heads: list[ObjectHead]
-    prefixes: list[str]
-    last: str | None
-    """The storage name the page stopped after, when more may follow."""
-
-
-class _Listing:
-    """One page of ``list``: names from the store in order, each turned into its key (from
-    the name, or from its header for a long key), grouped under a delimiter if one is given."""
-
-    def __init__(
-        self, r2: R2, namespace: str, bucket: str, prefix: str, delimiter: str | None, limit: int
-    ) -> None:
-        self.r2, self.namespace, self.bucket = r2, namespace, bucket
-        self.prefix, self.delimiter, self.limit = prefix, delimiter, limit
-        self.gate = asyncio.Semaphore(READ_CONCURRENCY)
-
-    async def _head(self, name: str) -> ObjectHead | None:
-        async with self.gate:
-            return await self.r2._read_head(self.namespace, self.bucket, name)
-
-    async def run(self, after: str | None) -> _Page:
-        heads: list[ObjectHead] = []
-        prefixes: list[str] = []
-        seen: set[str] = set()
-        name_prefix = names.name_prefix(self.prefix)
-        while True:
-            batch = await self.r2.store.list_objects(
-                self.namespace, self.bucket, name_prefix, after, self.limit
-            )
-            wanted = await asyncio.gather(*(self._resolve(name) for name in batch))
-            for name, (key, head) in zip(batch, wanted, strict=True):
-                if key is None or not key.startswith(self.prefix):
-                    after = name
-                    continue
-                grouped = self._group(key)
-                if grouped is not None:
-                    if grouped not in seen:
-                        if len(heads) + len(prefixes) == self.limit:
-                            return _Page(heads, prefixes, after)
-                        seen.add(grouped)
-                        prefixes.append(grouped)
-                    after = name
-                    continue
-                if head is None:
-                    head = await self._head(name)
-                    if head is None:
-                        after = name
-                        continue
-                if len(heads) + len(prefixes) == self.limit:
-                    return _Page(heads, prefixes, after)
-                heads.append(head)
-                after = name
-            if len(batch) < self.limit:
-                return _Page(heads, prefixes, None)
-
-    async def _resolve(self, name: str) -> tuple[str | None, ObjectHead | None]:
-        """The key of a name; with its head when that had to be read to know the key, or when
-        it will be listed (no delimiter hides it)."""
-        key = names.key_of(name)
-        if key is None or not self._hidden(key):
-            head = await self._head(name)
-            if head is None:
-                return None, None
-            return head.key, head
-        return key, None
-
-    def _hidden(self, key: str) -> bool:
-        return not key.startswith(self.prefix) or self._group(key) is not None
-
-    def _group(self, key: str) -> str | None:
-        if self.delimiter is None:
-            return None
-        at = key.find(self.delimiter, len(self.prefix))
-        return None if at < 0 else key[: at + len(self.delimiter)]
 
 
 def _range(range_: Mapping[str, Any], size: int) -> tuple[int, int]:
