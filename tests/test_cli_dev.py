@@ -279,3 +279,23 @@ def test_dev_uploads_assets_and_redeploys_when_one_changes(
     page.write_text(f"{name} two")
     dev.wait_for(rf"✓ Redeployed {name} v2 .*\(public/index\.html changed\)$")
     answers(server, url, f"{name} two")
+
+
+def test_dev_binds_the_r2_buckets_of_the_config(
+    server: ServerProcess, start_dev: object, tmp_path: Path
+) -> None:
+    # wrangler dev's loop with an R2 binding: env.FILES was undefined before.
+    name = f"dev-r2-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "wrangler.toml").write_text(
+        f'name = "{name}"\nmain = "index.mjs"\n\n'
+        f'[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "dev-{uuid.uuid4().hex[:8]}"\n'
+    )
+    (tmp_path / "index.mjs").write_text(
+        "export default { async fetch(request, env) {\n"
+        "  await env.FILES.put('k', 'from r2');\n"
+        "  return new Response(await (await env.FILES.get('k')).text()); } };\n"
+    )
+    dev: Dev = start_dev(cwd=tmp_path)  # type: ignore[operator]
+    url = dev.wait_for(r"^  URL: (http://\S+)$")[1]
+    assert answer(server, url) == "from r2"
+    assert dev.stop() == 0
