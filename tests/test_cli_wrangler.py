@@ -881,3 +881,14 @@ def test_deploy_binds_the_r2_buckets_of_the_config(
         assert response.read() == b"a,b\n1,2\n"
         assert response.headers["content-type"] == "text/csv"
         assert response.headers["etag"] == etag
+    # A config without r2_buckets keeps the active version's; --clear r2-buckets drops them.
+    (tmp_path / "wrangler.toml").write_text(f'name = "{name}"\nmain = "src/index.js"\n')
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "Kept from the previous version: r2 buckets (--clear to drop)" in result.stdout
+    assert function_info(server, name)["r2_buckets"] == [
+        {"binding": "FILES", "bucket_name": bucket}
+    ]
+    result = invoke("deploy", "--clear", "r2-buckets")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert function_info(server, name)["r2_buckets"] == []

@@ -44,6 +44,7 @@ CLEARABLE = {
     "allow-hosts": "allow_hosts",
     "schedule": "schedule",
     "routes": "routes",
+    "r2-buckets": "r2_buckets",
 }
 """``--clear`` choices, to the API's setting names."""
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
