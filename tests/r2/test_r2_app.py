@@ -5,12 +5,14 @@ delete, metadata; and the deploy's declaration as the API shows it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
 from tests.r2.conftest import App
+from tests.server import ServerProcess
 
 Factory = Callable[..., Awaitable[App]]
 
@@ -239,3 +241,32 @@ async def test_the_declaration_is_shown_kept_and_checked(
         async with http.post("/deploy", json={"code": "1", "r2_buckets": bad}) as response:
             assert response.status == 400, bad
             assert (await response.json())["error"]["code"] == "invalid_request"
+
+
+async def test_scripts_and_service_workers_have_their_buckets_too(
+    http: aiohttp.ClientSession, client: aiohttp.ClientSession, server: ServerProcess
+) -> None:
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    buckets = [{"binding": "STORE", "bucket_name": bucket}]
+    script = """
+    await Vortex.env.STORE.put("from-script", "s", { customMetadata: { by: "script" } });
+    const head = await Vortex.env.STORE.head("from-script");
+    Vortex.return({ size: head.size, by: head.customMetadata.by,
+                    enumerable: Object.keys(Vortex.env).includes("STORE") });
+    """
+    async with http.post("/deploy", json={"code": script, "r2_buckets": buckets}) as response:
+        function_id = (await response.json())["function_id"]
+    result = await _json(client, "POST", f"{server.url}/execute/{function_id}")
+    assert result["output"] == {"size": 1, "by": "script", "enumerable": False}, result
+    worker = """
+    addEventListener("fetch", (event) => event.respondWith((async () => {
+      const object = await STORE.get("from-script");
+      return new Response(await object.text() + ":" + object.customMetadata.by);
+    })()));
+    """
+    name = f"sw-{uuid.uuid4().hex[:8]}"
+    body = {"code": worker, "name": name, "r2_buckets": buckets}
+    async with http.post("/deploy", json=body) as response:
+        assert response.status == 200, await response.text()
+    async with client.get(server.fn_url(name, "/")) as response:
+        assert await response.text() == "s:script"
