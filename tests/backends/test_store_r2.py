@@ -93,7 +93,9 @@ async def test_limits_and_deletes(store: FunctionStore) -> None:
         await r2.list("ns", "b1", {"cursor": "bm90IGhleA"})
     await r2.put("ns", "b1", "k", b"0123456789")
     found = await r2.get("ns", "b1", "k", range_={"offset": 8})
-    assert found is not None and found.body == b"89" and found.offset == 8
+    assert found is not None and found.body == b"89" and found.offset == 8 and found.ranged
+    whole = await r2.get("ns", "b1", "k")
+    assert whole is not None and not whole.ranged
     await r2.delete("ns", "b1", "k")
     await r2.delete("ns", "b1", "never-there")
     assert await r2.get("ns", "b1", "k") is None

@@ -34,7 +34,7 @@ def _found(found: Found | None) -> Any:
     if found.body is None:
         return {"object": head, "body": False}
     result: dict[str, Any] = {"object": head, "body": True}
-    if found.offset or len(found.body) != found.head.size:
+    if found.ranged:
         result["range"] = {"offset": found.offset, "length": len(found.body)}
     return WithBytes(result, found.body)
 

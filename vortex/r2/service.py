@@ -63,6 +63,8 @@ class Found:
     body: bytes | None
     """``None`` when ``onlyIf`` failed: R2 then answers the object without its body."""
     offset: int = 0
+    ranged: bool = False
+    """A range was asked: the object says which (``range``), even when it is the whole."""
 
 
 class R2:
@@ -153,7 +155,7 @@ class R2:
         if not range_:
             return Found(head, body)
         offset, end = _range(range_, len(body))
-        return Found(head, body[offset:end], offset)
+        return Found(head, body[offset:end], offset, ranged=True)
 
     # -- writes ---------------------------------------------------------------------------------
     async def put(
