@@ -23,7 +23,7 @@ KEEP: Final = Keep.KEEP
 """A setting the deploy did not send: the active version's value, if there is one."""
 
 MAX_ENV_BYTES = 64 << 10
-SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule", "routes")
+SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule", "routes", "r2_buckets")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class Resolved:
     allow_hosts: tuple[str, ...]
     schedules: tuple[str, ...]
     routes: tuple[str, ...]
+    r2_buckets: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class SettingsChange:
     schedule: tuple[str, ...] | Keep = KEEP
     """Every schedule (``"schedule"`` and ``"schedules"`` of a deploy are one setting)."""
     routes: tuple[str, ...] | Keep = KEEP
+    r2_buckets: dict[str, str] | Keep = KEEP
+    """``{binding: bucket_name}`` (``vortex.r2.declaration``)."""
 
     @property
     def left_out(self) -> tuple[str, ...]:
@@ -77,7 +80,10 @@ class SettingsChange:
         routes = self.routes
         if isinstance(routes, Keep):
             routes = active.routes if active else ()
-        return Resolved(env, secrets, hosts, schedules, routes)
+        buckets = self.r2_buckets
+        if isinstance(buckets, Keep):
+            buckets = dict(active.r2_buckets) if active else {}
+        return Resolved(env, secrets, hosts, schedules, routes, buckets)
 
     def kept(self, record: FunctionRecord) -> list[str]:
         """The settings of ``record`` that came from the version before it, non-empty ones."""

@@ -152,6 +152,7 @@ class FunctionRegistry:
         schedule: str | Sequence[str] | Keep | None = KEEP,
         routes: Sequence[str] | Keep | None = KEEP,
         assets: AssetsRef | None = None,
+        r2_buckets: Mapping[str, str] | Keep | None = KEEP,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left
         ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it.
@@ -164,6 +165,7 @@ class FunctionRegistry:
             allow_hosts=allow_hosts if isinstance(allow_hosts, Keep) else tuple(allow_hosts or ()),
             schedule=_schedules(schedule),
             routes=routes if isinstance(routes, Keep) else tuple(routes or ()),
+            r2_buckets=r2_buckets if isinstance(r2_buckets, Keep) else dict(r2_buckets or {}),
         )
         if name is None and not isinstance(change.routes, Keep) and change.routes:
             raise InvalidRoute("routes are claimed by a named function: deploy with a name")
@@ -236,6 +238,7 @@ class FunctionRegistry:
             allow_hosts=settings.allow_hosts,
             schedules=settings.schedules,
             routes=settings.routes,
+            r2_buckets=settings.r2_buckets,
         )
 
     @contextlib.asynccontextmanager

@@ -44,6 +44,7 @@ CLEARABLE = {
     "allow-hosts": "allow_hosts",
     "schedule": "schedule",
     "routes": "routes",
+    "r2-buckets": "r2_buckets",
 }
 """``--clear`` choices, to the API's setting names."""
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
@@ -235,6 +236,7 @@ def deploy(
                 clear=cleared,
                 beside=beside_entry(plan),
                 assets=None if plan.assets is None else plan.assets.body(),
+                r2_buckets=plan.r2_buckets,
             )
 
     # "Deploying ..." is said once the server has taken the upload (or refused the code

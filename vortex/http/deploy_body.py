@@ -7,7 +7,8 @@
 + optional "env": {"KEY": "value"}, "secrets": {"KEY": "value"},
   "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *"
   (or "schedules": ["*/5 * * * *", "0 0 * * *"], up to MAX_SCHEDULES; "schedule" takes a list too),
-  "routes": ["api.example.com/v1/*"] (with a "name" only: vortex.domainroutes)
+  "routes": ["api.example.com/v1/*"] (with a "name" only: vortex.domainroutes),
+  "r2_buckets": [{"binding": "BUCKET", "bucket_name": "uploads"}] (vortex.r2.declaration)
   each left out: the active version's (a new version of a name keeps it); null or empty: none
 """
 
@@ -30,6 +31,7 @@ from vortex.modules.detect import (
     upload_from_files,
 )
 from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
+from vortex.r2.declaration import parse_r2_buckets
 
 DEPLOY_PATH = "/deploy"
 CODE_LIMIT_SETTING = "VORTEX_MAX_CODE_BYTES"
@@ -134,7 +136,12 @@ def _settings(body: dict[str, Any], functions_domain: str) -> SettingsChange:
     if sum(len(k) + len(v.encode()) for k, v in given.items()) > MAX_ENV_BYTES:
         raise PayloadTooLarge(f'"env" and "secrets" together are over {MAX_ENV_BYTES} bytes')
     return SettingsChange(
-        env, secrets, _allow_hosts(body), _schedule(body), _routes(body, functions_domain)
+        env,
+        secrets,
+        _allow_hosts(body),
+        _schedule(body),
+        _routes(body, functions_domain),
+        parse_r2_buckets(body["r2_buckets"]) if "r2_buckets" in body else KEEP,
     )
 
 

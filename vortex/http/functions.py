@@ -173,6 +173,7 @@ async def deploy(request: web.Request) -> web.Response:
         schedule=deploy.settings.schedule,
         routes=deploy.settings.routes,
         assets=assets,
+        r2_buckets=deploy.settings.r2_buckets,
     )
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.

@@ -6,6 +6,7 @@ import { end, fail, settleIfIdle, settleLater } from './ending.js';
 import { elapsed, guardAlive } from './state.js';
 import { makeKv } from './bindings.js';
 import { makeAssets } from './assets.js';
+import { makeR2 } from './r2.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
 
@@ -190,6 +191,12 @@ export function makeEnv(live, envJson, bindingsJson) {
   }
   if (bindings.assets) {
     Object.defineProperty(out, bindings.assets.name, { value: makeAssets(live), enumerable: false });
+  }
+  // R2 buckets, keyed "r2:NAME" (vortex/r2/binding.py): env.NAME, as Workers binds them.
+  for (const key of Object.keys(bindings)) {
+    if (!key.startsWith('r2:')) continue;
+    const name = key.slice(3);
+    Object.defineProperty(out, name, { value: makeR2(live, name, bindings[key]), enumerable: false });
   }
   return harden(out);
 }
