@@ -172,7 +172,7 @@ def test_dev_of_a_wrangler_project_rebundles_an_imported_file(
     (tmp_path / "src").mkdir()
     (tmp_path / "wrangler.toml").write_text(
         f'name = "{name}"\nmain = "src/index.ts"\n[vars]\nGREETING = "hi"\n'
-        '[[r2_buckets]]\nbinding = "B"\n'
+        '[[d1_databases]]\nbinding = "DB"\n'
     )
     (tmp_path / "src" / "index.ts").write_text(
         "import { word } from './word';\n"
@@ -197,7 +197,7 @@ def test_dev_of_a_wrangler_project_rebundles_an_imported_file(
     assert dev.stop() == 0
     # The configuration's warning is said once, not at every save.
     lines = dev.seen + list(iter_queue(dev.lines))
-    assert sum("not used by Vortex: r2_buckets" in line for line in lines) == 1, lines
+    assert sum("not used by Vortex: d1_databases" in line for line in lines) == 1, lines
 
 
 def test_dev_sends_the_projects_dev_vars_as_secrets(
@@ -279,3 +279,23 @@ def test_dev_uploads_assets_and_redeploys_when_one_changes(
     page.write_text(f"{name} two")
     dev.wait_for(rf"✓ Redeployed {name} v2 .*\(public/index\.html changed\)$")
     answers(server, url, f"{name} two")
+
+
+def test_dev_binds_the_r2_buckets_of_the_config(
+    server: ServerProcess, start_dev: object, tmp_path: Path
+) -> None:
+    # wrangler dev's loop with an R2 binding: env.FILES was undefined before.
+    name = f"dev-r2-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "wrangler.toml").write_text(
+        f'name = "{name}"\nmain = "index.mjs"\n\n'
+        f'[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "dev-{uuid.uuid4().hex[:8]}"\n'
+    )
+    (tmp_path / "index.mjs").write_text(
+        "export default { async fetch(request, env) {\n"
+        "  await env.FILES.put('k', 'from r2');\n"
+        "  return new Response(await (await env.FILES.get('k')).text()); } };\n"
+    )
+    dev: Dev = start_dev(cwd=tmp_path)  # type: ignore[operator]
+    url = dev.wait_for(r"^  URL: (http://\S+)$")[1]
+    assert answer(server, url) == "from r2"
+    assert dev.stop() == 0

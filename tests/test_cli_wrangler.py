@@ -276,12 +276,12 @@ def test_what_does_not_map_is_said(tmp_path: Path) -> None:
     folder = project(
         tmp_path,
         'main = "src/index.js"\nroutes = ["a.example.com/*"]\n'
-        '[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n[[r2_buckets]]\nbinding = "B"\n',
+        '[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n[[d1_databases]]\nbinding = "DB"\n',
     )
     assert plan_deploy(Options(None), folder).warnings == (
         "kv_namespaces: env.CACHE will not exist: a Vortex function has one KV namespace of its "
         "own, env.KV; use that name in the code",
-        "not used by Vortex: r2_buckets",
+        "not used by Vortex: d1_databases",
     )
     assert plan_deploy(Options(None), folder).routes == ("a.example.com/*",)
     # --route wins over the configuration's; with none anywhere, the routes are kept (None).
@@ -787,6 +787,111 @@ def test_a_bundle_too_large_for_the_server_is_told_of_minify(
     minified = runner.invoke(cli, ["deploy", "--minify"], env=env, catch_exceptions=False)
     assert minified.exit_code == 0, minified.output + minified.stderr
     assert call(small, "wr-big", "/") == (200, 8)
+
+
+R2_WORKER = """
+export default {
+  async fetch(request, env) {
+    const key = new URL(request.url).pathname.slice(1);
+    if (request.method === "PUT") {
+      const put = await env.FILES.put(key, request.body, { httpMetadata: request.headers });
+      return Response.json({ etag: put.httpEtag });
+    }
+    const object = await env.FILES.get(key);
+    if (object === null) return new Response("none", { status: 404 });
+    const headers = new Headers();
+    object.writeHttpMetadata(headers);
+    headers.set("etag", object.httpEtag);
+    return new Response(object.body, { headers });
+  },
+};
+"""
+
+
+@pytest.mark.parametrize(
+    ("file", "config"),
+    [
+        (
+            "wrangler.toml",
+            'main = "src/index.js"\n[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "uploads"\n'
+            'preview_bucket_name = "uploads-dev"\n',
+        ),
+        (
+            "wrangler.json",
+            json.dumps(
+                {
+                    "main": "src/index.js",
+                    "r2_buckets": [{"binding": "FILES", "bucket_name": "uploads"}],
+                }
+            ),
+        ),
+        (
+            "wrangler.jsonc",
+            '{ "main": "src/index.js", // R2\n'
+            '  "r2_buckets": [{ "binding": "FILES", "bucket_name": "uploads", }], }',
+        ),
+    ],
+)
+def test_r2_buckets_are_read_from_every_config_format(
+    tmp_path: Path, file: str, config: str
+) -> None:
+    folder = project(tmp_path, config, file)
+    plan = plan_deploy(Options(None), folder)
+    assert plan.r2_buckets == ({"binding": "FILES", "bucket_name": "uploads"},)
+    assert plan.warnings == ()  # r2_buckets is used, not listed as unused
+    assert (
+        plan_deploy(Options(None), project(tmp_path / "bare", 'main = "src/index.js"\n')).r2_buckets
+        is None
+    )
+    with pytest.raises(CLIError) as raised:
+        load_config(project(tmp_path / "bad", '[[r2_buckets]]\nbinding = "B"\n') / "wrangler.toml")
+    assert (
+        raised.value.message
+        == 'wrangler.toml: each of "r2_buckets" needs a "binding" and a "bucket_name"'
+    )
+
+
+def test_deploy_binds_the_r2_buckets_of_the_config(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    name = f"wr-r2-{uuid.uuid4().hex[:8]}"
+    bucket = f"files-{uuid.uuid4().hex[:8]}"
+    write(
+        tmp_path,
+        {
+            "src/index.js": R2_WORKER,
+            "wrangler.toml": f'name = "{name}"\nmain = "src/index.js"\n\n'
+            f'[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "{bucket}"\n',
+        },
+    )
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stderr == ""
+    info = function_info(server, name)
+    assert info["r2_buckets"] == [{"binding": "FILES", "bucket_name": bucket}]
+    url = f"http://127.0.0.1:{server.functions_port}/report.csv"
+    host = f"{name}.localhost:{server.functions_port}"
+    put = urllib.request.Request(
+        url, data=b"a,b\n1,2\n", method="PUT", headers={"Host": host, "content-type": "text/csv"}
+    )
+    with urllib.request.urlopen(put, timeout=30) as response:
+        etag = json.load(response)["etag"]
+    got = urllib.request.Request(url, headers={"Host": host})
+    with urllib.request.urlopen(got, timeout=30) as response:
+        assert response.read() == b"a,b\n1,2\n"
+        assert response.headers["content-type"] == "text/csv"
+        assert response.headers["etag"] == etag
+    # A config without r2_buckets keeps the active version's; --clear r2-buckets drops them.
+    (tmp_path / "wrangler.toml").write_text(f'name = "{name}"\nmain = "src/index.js"\n')
+    result = invoke("deploy")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "Kept from the previous version: r2 buckets (--clear to drop)" in result.stdout
+    assert function_info(server, name)["r2_buckets"] == [
+        {"binding": "FILES", "bucket_name": bucket}
+    ]
+    result = invoke("deploy", "--clear", "r2-buckets")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert function_info(server, name)["r2_buckets"] == []
 
 
 # ------------------------------------------------------------------------------ service bindings

@@ -322,6 +322,9 @@ async def test_bodies_over_the_limit_are_refused(
     )
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert b'"code":"payload_too_large"' in answer
+    # Said as the API says it, with what raises it (an upload app's owner meets it first).
+    assert b"over the limit of 2 MiB (2,097,152 bytes)" in answer
+    assert b"VORTEX_MAX_BODY_BYTES" in answer
     # Found out on the way (chunked): refused once past the limit.
     with socket.create_connection(("127.0.0.1", server.functions_port), timeout=10) as sock:
         sock.sendall(b"POST / HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n" % host)

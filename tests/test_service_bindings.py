@@ -485,9 +485,15 @@ async def test_bad_service_declarations_are_refused_at_deploy(http: aiohttp.Clie
         "reserved": [{"binding": "KV", "service": "a"}],
         "bad name": [{"binding": "A", "service": "Not_A_Name"}],
         "twice": [{"binding": "A", "service": "a"}, {"binding": "A", "service": "b"}],
+        "an r2 bucket's": [{"binding": "FILES", "service": "a"}],
     }
     for label, services in cases.items():
-        body = {"code": code, "filename": "index.mjs", "services": services}
+        body = {
+            "code": code,
+            "filename": "index.mjs",
+            "services": services,
+            "r2_buckets": [{"binding": "FILES", "bucket_name": "files"}],
+        }
         async with http.post("/deploy", json=body) as response:
             answer = await response.json()
             assert response.status == 400, (label, answer)

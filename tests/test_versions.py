@@ -59,6 +59,11 @@ async def test_names_versions_and_rollback(http: aiohttp.ClientSession) -> None:
     assert missing["error"]["code"] == "version_not_found"
     bad = await call(http, "POST", f"/functions/{name}/rollback", 400, json={"to": "one"})
     assert bad["error"]["code"] == "invalid_request"
+    # A misnamed field is refused, not read as "no version given" (the previous one).
+    misnamed = await call(http, "POST", f"/functions/{name}/rollback", 400, json={"version": 1})
+    assert misnamed["error"]["code"] == "invalid_request"
+    assert "'version'" in misnamed["error"]["message"]
+    assert (await call(http, "GET", f"/functions/{name}/versions"))["active"] == 2
     await call(http, "POST", f"/functions/{name}/rollback", json={"to": 1})
     none_older = await call(http, "POST", f"/functions/{name}/rollback", 404)
     assert none_older["error"]["code"] == "version_not_found"

@@ -413,6 +413,7 @@ class VortexClient:
         clear: Sequence[str] = (),
         beside: Mapping[str, str] | None = None,
         assets: Mapping[str, Any] | None = None,
+        r2_buckets: Sequence[Mapping[str, str]] | None = None,
         services: Sequence[tuple[str, str]] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
@@ -422,8 +423,9 @@ class VortexClient:
         patterns to claim (``api.example.com/v1/*``). ``beside``: more files of a
         module upload (``.wasm`` files in base64), with ``code`` as its entry ``filename``.
         ``assets``: the version's static assets, ``{"manifest", "config"}``, their files
-        uploaded first (``missing_assets``, ``upload_asset``). ``services``: service bindings,
-        each a binding name and the function it calls."""
+        uploaded first (``missing_assets``, ``upload_asset``). ``r2_buckets``: the R2 buckets
+        bound in ``env``, ``[{"binding", "bucket_name"}]`` (docs/r2.md).
+        ``services``: service bindings, each a binding name and the function it calls."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if beside:
             body = {"files": {filename: code, **beside}, "entry": filename}
@@ -447,6 +449,8 @@ class VortexClient:
             body["routes"] = list(routes)
         if assets is not None:
             body["assets"] = dict(assets)
+        if r2_buckets is not None:
+            body["r2_buckets"] = [dict(bucket) for bucket in r2_buckets]
         if services is not None:
             body["services"] = [{"binding": b, "service": s} for b, s in services]
         data = await self._request("POST", ("deploy",), json_body=body)

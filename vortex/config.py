@@ -240,6 +240,8 @@ class Settings:
     kv_max_value_bytes: int = 128 << 10
     kv_max_list_limit: int = 1000
     """The most keys one ``list`` page may return (and its default ``limit``)."""
+    r2_max_object_bytes: int = 32 << 20
+    """One R2 object (docs/r2.md): it crosses the host↔supervisor pipe whole, in one frame."""
     auth_cache_ms: int = 2000
     """How long a server trusts its last look at an API key (positive and negative) and at
     whether any key exists: a new or revoked key takes effect within this period (docs/auth.md)."""
@@ -398,6 +400,9 @@ class Settings:
                 env, "VORTEX_KV_MAX_VALUE_BYTES", defaults.kv_max_value_bytes, 1
             ),
             kv_max_list_limit=_int(env, "VORTEX_KV_MAX_LIST", defaults.kv_max_list_limit, 1),
+            r2_max_object_bytes=_int(
+                env, "VORTEX_R2_MAX_OBJECT_BYTES", defaults.r2_max_object_bytes, 1
+            ),
             auth_cache_ms=_int(env, "VORTEX_AUTH_CACHE_MS", defaults.auth_cache_ms),
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
             secrets_key=env.get("VORTEX_SECRETS_KEY") or None,

@@ -23,7 +23,15 @@ KEEP: Final = Keep.KEEP
 """A setting the deploy did not send: the active version's value, if there is one."""
 
 MAX_ENV_BYTES = 64 << 10
-SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule", "routes", "services")
+SETTING_NAMES = (
+    "env",
+    "secrets",
+    "allow_hosts",
+    "schedule",
+    "routes",
+    "r2_buckets",
+    "services",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,7 @@ class Resolved:
     allow_hosts: tuple[str, ...]
     schedules: tuple[str, ...]
     routes: tuple[str, ...]
+    r2_buckets: dict[str, str]
     services: dict[str, str]
 
 
@@ -46,6 +55,8 @@ class SettingsChange:
     schedule: tuple[str, ...] | Keep = KEEP
     """Every schedule (``"schedule"`` and ``"schedules"`` of a deploy are one setting)."""
     routes: tuple[str, ...] | Keep = KEEP
+    r2_buckets: dict[str, str] | Keep = KEEP
+    """``{binding: bucket_name}`` (``vortex.r2.declaration``)."""
     services: dict[str, str] | Keep = KEEP
     """Service bindings: the ``env`` name → the function it calls (``vortex.services``)."""
 
@@ -80,10 +91,13 @@ class SettingsChange:
         routes = self.routes
         if isinstance(routes, Keep):
             routes = active.routes if active else ()
+        buckets = self.r2_buckets
+        if isinstance(buckets, Keep):
+            buckets = dict(active.r2_buckets) if active else {}
         services = self.services
         if isinstance(services, Keep):
             services = dict(active.services) if active else {}
-        return Resolved(env, secrets, hosts, schedules, routes, services)
+        return Resolved(env, secrets, hosts, schedules, routes, buckets, services)
 
     def kept(self, record: FunctionRecord) -> list[str]:
         """The settings of ``record`` that came from the version before it, non-empty ones."""

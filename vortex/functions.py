@@ -152,6 +152,7 @@ class FunctionRegistry:
         schedule: str | Sequence[str] | Keep | None = KEEP,
         routes: Sequence[str] | Keep | None = KEEP,
         assets: AssetsRef | None = None,
+        r2_buckets: Mapping[str, str] | Keep | None = KEEP,
         services: Mapping[str, str] | Keep | None = KEEP,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left
@@ -165,6 +166,7 @@ class FunctionRegistry:
             allow_hosts=allow_hosts if isinstance(allow_hosts, Keep) else tuple(allow_hosts or ()),
             schedule=_schedules(schedule),
             routes=routes if isinstance(routes, Keep) else tuple(routes or ()),
+            r2_buckets=r2_buckets if isinstance(r2_buckets, Keep) else dict(r2_buckets or {}),
             services=services if isinstance(services, Keep) else dict(services or {}),
         )
         if name is None and not isinstance(change.routes, Keep) and change.routes:
@@ -238,6 +240,7 @@ class FunctionRegistry:
             allow_hosts=settings.allow_hosts,
             schedules=settings.schedules,
             routes=settings.routes,
+            r2_buckets=settings.r2_buckets,
             services=settings.services,
         )
 

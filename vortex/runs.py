@@ -40,6 +40,8 @@ from vortex.metrics import Metrics
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript
 from vortex.modules.sourcemap import BUNDLE_NAME
+from vortex.r2.binding import BINDING_PREFIX, r2_binding
+from vortex.r2.service import R2, R2Limits
 from vortex.rollups.recorder import RollupRecorder
 from vortex.services.binding import service_binding, service_key
 from vortex.serviceworker import is_service_worker
@@ -111,6 +113,8 @@ class RunService:
         self.kv = kv
         self.metrics = metrics
         self.rollups = rollups
+        self.r2 = R2(registry.store, R2Limits.from_settings(settings))
+        """The R2 buckets of every namespace, kept in the function store (docs/r2.md)."""
         self.pending: set[asyncio.Task[None]] = set()
         """Runs being written to the history: awaited at shutdown so none is lost."""
 
@@ -122,6 +126,9 @@ class RunService:
         if assets is not None and assets.config.binding is not None:
             reader = self.registry.assets
             bindings[ASSETS_BINDING] = assets_binding(reader, record.namespace, assets)
+        for name, bucket in record.r2_buckets.items():
+            # Scoped by the server: the version's namespace and a bucket its deploy declared.
+            bindings[BINDING_PREFIX + name] = r2_binding(self.r2, record.namespace, bucket)
         for name, service in record.services.items():
             bindings[service_key(name)] = service_binding(
                 self, record, name, service, self.settings.fetch_max_response_bytes

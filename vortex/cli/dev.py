@@ -123,6 +123,7 @@ class DevLoop:
                     schedule=plan.schedules or None,
                     beside=beside_entry(plan),
                     assets=None if plan.assets is None else plan.assets.body(),
+                    r2_buckets=plan.r2_buckets,
                     services=plan.services,
                 )
         except CodeSyntaxError as exc:

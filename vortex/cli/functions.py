@@ -44,6 +44,7 @@ CLEARABLE = {
     "allow-hosts": "allow_hosts",
     "schedule": "schedule",
     "routes": "routes",
+    "r2-buckets": "r2_buckets",
     "services": "services",
 }
 """``--clear`` choices, to the API's setting names."""
@@ -236,6 +237,7 @@ def deploy(
                 clear=cleared,
                 beside=beside_entry(plan),
                 assets=None if plan.assets is None else plan.assets.body(),
+                r2_buckets=plan.r2_buckets,
                 services=plan.services,
             )
 

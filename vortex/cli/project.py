@@ -85,6 +85,8 @@ class Plan:
     assets: AssetsPlan | None = None
     assets_only: bool = False
     """No ``main``: the code is ``ASSETS_ONLY_WORKER``."""
+    r2_buckets: tuple[dict[str, str], ...] | None = None
+    """The configuration's ``r2_buckets`` as the deploy sends them; None: none there (kept)."""
     services: tuple[tuple[str, str], ...] | None = None
     """The configuration's service bindings; None: none given, the active version's kept."""
 
@@ -112,7 +114,12 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
     shown = str(entry.relative_to(folder) if entry.is_relative_to(folder) else entry)
     routes = options.routes or (config.routes if config else ()) or None
     plan = Plan(entry, source, upload_name(entry), name, env, schedules, config_path, routes, shown)
-    plan = replace(plan, assets=assets, services=(config.services or None) if config else None)
+    plan = replace(
+        plan,
+        assets=assets,
+        r2_buckets=_r2_buckets(config),
+        services=(config.services or None) if config else None,
+    )
     if assets is not None and assets.collected.skipped_workers_files:
         warnings.append(_workers_files_warning(assets))
     wants_bundle = (config is not None and not config.no_bundle) or (
@@ -131,6 +138,12 @@ def _assets(config: WorkerConfig | None) -> AssetsPlan | None:
     given = config.assets
     settings: dict[str, object] = {"binding": given.binding, **given.settings}
     return AssetsPlan(given.directory, collect(given.directory), settings)
+
+
+def _r2_buckets(config: WorkerConfig | None) -> tuple[dict[str, str], ...] | None:
+    if config is None or config.r2_buckets is None:
+        return None
+    return tuple({"binding": b, "bucket_name": name} for b, name in config.r2_buckets)
 
 
 def _workers_files_warning(assets: AssetsPlan) -> str:
@@ -164,6 +177,7 @@ def _assets_only(options: Options, config: WorkerConfig, assets: AssetsPlan, fol
         "(assets only)",
         assets=assets,
         assets_only=True,
+        r2_buckets=_r2_buckets(config),
     )
     return _with_warnings(plan, warnings)
 

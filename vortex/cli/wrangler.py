@@ -2,15 +2,15 @@
 read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by name.
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
+``r2_buckets`` (each ``binding`` and ``bucket_name``: the deploy's, docs/r2.md),
 ``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
 ``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, ``minify``, and
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
 ``Buffer`` and ``process`` globals (``node_globals``), and ``assets`` (its ``directory``,
 ``binding``, ``not_found_handling``, ``html_handling``, ``run_worker_first``), and ``services``
 (→ the service bindings: ``binding`` and ``service``; a named ``entrypoint`` is noted, since
-Vortex calls the default export). Accepted and
-ignored: the keys in ``IGNORED``. Any other key is listed back to the user as not used, so
-nothing is dropped without a word.
+Vortex calls the default export). Accepted and ignored: the keys in ``IGNORED``. Any other key
+is listed back to the user as not used, so nothing is dropped without a word.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ USED = frozenset(
         "main",
         "vars",
         "kv_namespaces",
+        "r2_buckets",
         "triggers",
         "routes",
         "route",
@@ -83,6 +84,8 @@ class WorkerConfig:
     main: str | None = None
     vars: dict[str, str] = field(default_factory=dict)
     kv_bindings: tuple[str, ...] = ()
+    r2_buckets: tuple[tuple[str, str], ...] | None = None
+    """``(binding, bucket_name)`` of each of ``r2_buckets``; None when the key is absent."""
     crons: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     no_bundle: bool = False
@@ -146,6 +149,7 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         main=main,
         vars=variables,
         kv_bindings=_kv_bindings(path, data.get("kv_namespaces")),
+        r2_buckets=_r2_buckets(path, data.get("r2_buckets")),
         crons=_crons(path, data.get("triggers")),
         routes=_routes(path, data),
         no_bundle=no_bundle,
@@ -229,6 +233,23 @@ def _kv_bindings(path: Path, raw: object) -> tuple[str, ...]:
             raise _invalid(path, 'each of "kv_namespaces" needs a "binding" name')
         bindings.append(binding)
     return tuple(bindings)
+
+
+def _r2_buckets(path: Path, raw: object) -> tuple[tuple[str, str], ...] | None:
+    """Checked again by the server (its message names the rule); ``preview_bucket_name`` and
+    ``jurisdiction`` describe Cloudflare's account, not the Worker: not sent."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise _invalid(path, '"r2_buckets" must be a list of {binding, bucket_name}')
+    buckets = []
+    for entry in raw:
+        binding = entry.get("binding") if isinstance(entry, dict) else None
+        bucket = entry.get("bucket_name") if isinstance(entry, dict) else None
+        if not isinstance(binding, str) or not isinstance(bucket, str):
+            raise _invalid(path, 'each of "r2_buckets" needs a "binding" and a "bucket_name"')
+        buckets.append((binding, bucket))
+    return tuple(buckets)
 
 
 def _services(path: Path, raw: object, notes: list[str]) -> tuple[tuple[str, str], ...]:

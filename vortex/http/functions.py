@@ -179,6 +179,7 @@ async def deploy(request: web.Request) -> web.Response:
         schedule=deploy.settings.schedule,
         routes=deploy.settings.routes,
         assets=assets,
+        r2_buckets=deploy.settings.r2_buckets,
         services=deploy.settings.services,
     )
     if record.schedule is not None or record.name is not None:

@@ -40,6 +40,14 @@ async def versions(request: web.Request) -> web.Response:
 async def rollback(request: web.Request) -> web.Response:
     record = await resolve(request)
     body = await read_json_object(request, required=False)
+    # A rollback acts on what it is not told: a misnamed field ({"version": 2}) would move the
+    # name to the previous version instead of the one meant. Nothing but "to" is taken.
+    unknown = sorted(set(body) - {"to"})
+    if unknown:
+        raise InvalidRequest(
+            f"unknown field {unknown[0]!r}: the version to activate is given as "
+            '{"to": N} (no body: the newest version older than the active one)'
+        )
     to = body.get("to")
     if to is not None and (not isinstance(to, int) or isinstance(to, bool) or to < 1):
         raise InvalidRequest('"to" must be a version number (1, 2, ...)')

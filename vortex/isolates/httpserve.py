@@ -33,6 +33,7 @@ import httptools
 import orjson
 
 from vortex.assets.respond import Answer
+from vortex.errors import size_phrase
 from vortex.isolates.access import CLIENT_CLOSED, HEADER_TIMEOUT, hostname_of, logged_path
 from vortex.isolates.bridge import Host
 from vortex.isolates.clientip import CLIENT_IP_HEADERS, forwarded_ip, ip_headers, peer_ip
@@ -782,7 +783,11 @@ class HttpConnection(asyncio.Protocol):
             self._refuse(431, "headers_too_large", "The request head is over 64 KiB")
 
     def _too_large(self) -> str:
-        return f"The request body is over {self._server.config.max_body_bytes} bytes"
+        limit = self._server.config.max_body_bytes
+        return (
+            f"The request body is over the limit of {size_phrase(limit)}; the server's operator "
+            "can raise it with VORTEX_MAX_BODY_BYTES"
+        )
 
     def _close(self) -> None:
         self._closing = True

@@ -16,6 +16,7 @@ import orjson
 
 from vortex.assets.manifest import AssetsRef
 from vortex.health import BackendHealth
+from vortex.r2.declaration import r2_buckets_json, r2_buckets_of
 from vortex.storage.keyindex import KeyIndex
 from vortex.storage.names import NamePointer
 
@@ -55,6 +56,8 @@ class FunctionRecord:
     (``vortex.services``)."""
     assets: AssetsRef | None = None
     """The version's static assets (``vortex.assets``): its manifest's hash and settings."""
+    r2_buckets: dict[str, str] = field(default_factory=dict)
+    """R2 buckets bound in ``env``: binding name → bucket name, of the namespace (docs/r2.md)."""
     secrets_error: str | None = field(default=None, compare=False, repr=False)
     """Why the secrets' values could not be read (sealed with another key: see
     ``vortex.storage.sealing``); ``secrets`` then holds their names only, and runs refuse."""
@@ -81,6 +84,7 @@ class FunctionRecord:
         data["services"] = [{"binding": b, "service": s} for b, s in self.services.items()]
         data["schedules"] = list(self.schedules)
         data["schedule"] = self.schedule
+        data["r2_buckets"] = r2_buckets_json(self.r2_buckets)
         return data
 
     @classmethod
@@ -104,6 +108,7 @@ class FunctionRecord:
             routes=tuple(fields.get("routes") or ()),
             services=_services_of(fields),
             assets=AssetsRef.from_json(fields.get("assets")),
+            r2_buckets=r2_buckets_of(fields.get("r2_buckets")),
         )
 
 
@@ -205,6 +210,29 @@ class FunctionStore(Protocol):
 
     async def get_asset(self, namespace: str, sha256: str) -> bytes | None:
         """The content, or None when the namespace holds none of that hash."""
+        ...
+
+    async def put_object(self, namespace: str, bucket: str, name: str, blob: bytes) -> None:
+        """An R2 object's blob (``vortex.r2.objects``) under its storage name
+        (``vortex.r2.names``: hex, safe as a path part and an S3 key), replaced whole and
+        atomically. Buckets are per namespace: no tenant reaches another's."""
+        ...
+
+    async def get_object(
+        self, namespace: str, bucket: str, name: str, first_bytes: int | None = None
+    ) -> bytes | None:
+        """The blob, or its first ``first_bytes`` bytes (a head or a listing), or ``None``."""
+        ...
+
+    async def delete_object(self, namespace: str, bucket: str, name: str) -> None:
+        """Deleting an absent object is not an error."""
+        ...
+
+    async def list_objects(
+        self, namespace: str, bucket: str, prefix: str, after: str | None, limit: int
+    ) -> list[str]:
+        """Up to ``limit`` storage names that start with ``prefix`` and sort after ``after``,
+        sorted (as their keys sort: byte order of the UTF-8)."""
         ...
 
     async def get_pointer(self, namespace: str, name: str) -> NamePointer | None:

@@ -13,6 +13,7 @@ from vortex.errors import CorruptRecord, FunctionNotFound, StorageUnavailable
 from vortex.health import BackendHealth
 from vortex.storage.base import CorruptRecords, FunctionRecord
 from vortex.storage.keyindex import KeyIndex, SqliteKeyIndex
+from vortex.storage.local_objects import LocalObjects
 from vortex.storage.names import NamePointer
 from vortex.storage.sealing import SecretsKey, key_of_data_dir, record_bytes, record_from_bytes
 
@@ -67,6 +68,7 @@ class LocalStore:
         self.functions_dir = root / "functions"
         self.names_dir = root / "names"
         self.assets_dir = root / "assets"
+        self.objects = LocalObjects(root, _write_atomically)
         self.corrupt = CorruptRecords()
         self.index: KeyIndex = SqliteKeyIndex(root)
         self._health_lock = asyncio.Lock()
@@ -182,6 +184,38 @@ class LocalStore:
             return await asyncio.to_thread(self._asset_path(namespace, sha256).read_bytes)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
+
+    # -- R2 objects (vortex.r2; the layout is local_objects') ------------------------------------
+    async def put_object(self, namespace: str, bucket: str, name: str, blob: bytes) -> None:
+        try:
+            await asyncio.to_thread(self.objects.put, namespace, bucket, name, blob)
+        except OSError as exc:
+            self._note_write_failure(exc)
+            raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
+
+    async def get_object(
+        self, namespace: str, bucket: str, name: str, first_bytes: int | None = None
+    ) -> bytes | None:
+        try:
+            return await asyncio.to_thread(self.objects.get, namespace, bucket, name, first_bytes)
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
+
+    async def delete_object(self, namespace: str, bucket: str, name: str) -> None:
+        try:
+            await asyncio.to_thread(self.objects.delete, namespace, bucket, name)
+        except OSError as exc:
+            raise StorageUnavailable(f"could not write to the data directory: {exc}") from exc
+
+    async def list_objects(
+        self, namespace: str, bucket: str, prefix: str, after: str | None, limit: int
+    ) -> list[str]:
+        try:
+            return await asyncio.to_thread(
+                self.objects.list, namespace, bucket, prefix, after, limit
+            )
         except OSError as exc:
             raise StorageUnavailable(f"could not read the data directory: {exc}") from exc
 

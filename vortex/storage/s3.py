@@ -57,6 +57,7 @@ CODE_PREFIX = "code/"
 RECORD_PREFIX = "functions/"
 NAME_PREFIX = "names/"
 ASSET_PREFIX = "assets/"
+OBJECT_PREFIX = "r2/"
 HEALTH_PROBE_TIMEOUT = 2.0
 HEALTH_FRESH_FOR = 5.0
 """Seconds a known state answers ``/health`` without asking S3 again: load balancers poll it."""
@@ -86,6 +87,11 @@ def pointer_key(namespace: str, name: str) -> str:
 
 def asset_key(namespace: str, sha256: str) -> str:
     return f"{ASSET_PREFIX}{namespace}/{sha256}"
+
+
+def object_key(namespace: str, bucket: str, name: str) -> str:
+    """An R2 object of a namespace's bucket: ``r2/<namespace>/<bucket>/<storage name>``."""
+    return f"{OBJECT_PREFIX}{namespace}/{bucket}/{name}"
 
 
 def _error_code(exc: ClientError) -> str:
@@ -350,6 +356,57 @@ class S3Store:
         if data is not None and sha256_hex(data) != sha256:
             raise StorageUnavailable(f"asset {sha256} in the S3 bucket does not match its hash")
         return data
+
+    # -- R2 objects (vortex.r2) ------------------------------------------------------------------
+    async def put_object(self, namespace: str, bucket: str, name: str, blob: bytes) -> None:
+        key = object_key(namespace, bucket, name)
+        await self._call(
+            "store an R2 object",
+            lambda s3: s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=blob,
+                ContentMD5=_content_md5(blob),
+                ContentType="application/octet-stream",
+            ),
+        )
+
+    async def get_object(
+        self, namespace: str, bucket: str, name: str, first_bytes: int | None = None
+    ) -> bytes | None:
+        key = object_key(namespace, bucket, name)
+        extra = {} if first_bytes is None else {"Range": f"bytes=0-{first_bytes - 1}"}
+
+        async def read(s3: Any) -> bytes:
+            response = await s3.get_object(Bucket=self.bucket, Key=key, **extra)
+            async with response["Body"] as stream:
+                data: bytes = await stream.read()
+            return data
+
+        try:
+            return await self._call("read an R2 object", read)
+        except ClientError:
+            return None
+
+    async def delete_object(self, namespace: str, bucket: str, name: str) -> None:
+        key = object_key(namespace, bucket, name)
+        await self._call(
+            "delete an R2 object", lambda s3: s3.delete_object(Bucket=self.bucket, Key=key)
+        )
+
+    async def list_objects(
+        self, namespace: str, bucket: str, prefix: str, after: str | None, limit: int
+    ) -> list[str]:
+        folder = object_key(namespace, bucket, "")
+        extra = {} if after is None else {"StartAfter": folder + after}
+
+        async def names(s3: Any) -> list[str]:
+            response = await s3.list_objects_v2(
+                Bucket=self.bucket, Prefix=folder + prefix, MaxKeys=limit, **extra
+            )
+            return [item["Key"][len(folder) :] for item in response.get("Contents", ())]
+
+        return await self._call("list R2 objects", names)
 
     async def get_pointer(self, namespace: str, name: str) -> NamePointer | None:
         data = await self._get("read a function name", pointer_key(namespace, name))

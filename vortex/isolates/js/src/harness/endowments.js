@@ -6,6 +6,7 @@ import { end, fail, settleIfIdle, settleLater } from './ending.js';
 import { elapsed, guardAlive } from './state.js';
 import { makeKv } from './bindings.js';
 import { makeAssets } from './assets.js';
+import { makeR2 } from './r2.js';
 import { makeService } from './services.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
@@ -192,13 +193,21 @@ export function makeEnv(live, envJson, bindingsJson) {
   if (bindings.assets) {
     Object.defineProperty(out, bindings.assets.name, { value: makeAssets(live), enumerable: false });
   }
+  // R2 buckets, keyed "r2:NAME" (vortex/r2/binding.py): env.NAME, as Workers binds them.
+  for (const key of Object.keys(bindings)) {
+    if (!key.startsWith('r2:')) continue;
+    const name = key.slice(3);
+    Object.defineProperty(out, name, { value: makeR2(live, name, bindings[key]), enumerable: false });
+  }
+  // Service bindings, keyed "service:NAME" (vortex/services/binding.py). KV, ASSETS and the R2
+  // buckets, defined above for good, win over a service of their name: a version that kept its
+  // services while another binding took that name must still make its env.
   for (const key of Object.keys(bindings)) {
     if (!key.startsWith('service:')) continue;
     const describe = bindings[key];
-    // KV and ASSETS, defined above for good, win over a service of their name: a version that
-    // kept its services while its assets took that name must still make its env.
-    const taken = describe.name === 'KV' || (bindings.assets && bindings.assets.name === describe.name);
-    if (!taken) Object.defineProperty(out, describe.name, { value: makeService(live, key, describe), enumerable: false });
+    if (!Object.prototype.hasOwnProperty.call(out, describe.name) || Object.getOwnPropertyDescriptor(out, describe.name).enumerable) {
+      Object.defineProperty(out, describe.name, { value: makeService(live, key, describe), enumerable: false });
+    }
   }
   return harden(out);
 }
