@@ -892,3 +892,70 @@ def test_deploy_binds_the_r2_buckets_of_the_config(
     result = invoke("deploy", "--clear", "r2-buckets")
     assert result.exit_code == 0, result.output + result.stderr
     assert function_info(server, name)["r2_buckets"] == []
+
+
+# ------------------------------------------------------------------------------ service bindings
+
+
+def test_services_are_read_from_toml_and_jsonc(tmp_path: Path) -> None:
+    toml = project(
+        tmp_path / "toml",
+        'main = "src/index.js"\nservices = [\n  { binding = "AUTH", service = "auth-worker" },\n'
+        '  { binding = "API", service = "api", entrypoint = "Admin" },\n]\n',
+    )
+    plan = plan_deploy(Options(None), toml)
+    assert plan.services == (("AUTH", "auth-worker"), ("API", "api"))
+    assert plan.warnings == (
+        "services: env.API names the entrypoint Admin: Vortex calls the default export of api",
+    )
+    jsonc = project(
+        tmp_path / "jsonc",
+        '{ "main": "src/index.js", // the gateway\n'
+        '  "services": [{ "binding": "AUTH", "service": "auth-worker" },] }',
+        "wrangler.jsonc",
+    )
+    assert plan_deploy(Options(None), jsonc).services == (("AUTH", "auth-worker"),)
+    # None given: the active version's are kept.
+    assert (
+        plan_deploy(Options(None), project(tmp_path / "bare", 'main = "src/index.js"\n')).services
+        is None
+    )
+    broken = project(tmp_path / "broken", 'main = "src/index.js"\nservices = [{ binding = "A" }]\n')
+    with pytest.raises(CLIError) as raised:
+        plan_deploy(Options(None), broken)
+    assert raised.value.code == "invalid_config"
+    assert "services" in raised.value.message
+
+
+def test_a_gateway_and_its_auth_service_deployed_from_wrangler_toml(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    auth, gateway = f"auth-{suffix}", f"gateway-{suffix}"
+    write(
+        tmp_path / "gateway",
+        {
+            "src/index.js": "export default { async fetch(request, env) {\n"
+            "  const res = await env.AUTH.fetch(request);\n"
+            "  return Response.json({ via: 'gateway', auth: await res.json() });\n} };\n",
+            "wrangler.toml": f'name = "{gateway}"\nmain = "src/index.js"\n\n'
+            f'[[services]]\nbinding = "AUTH"\nservice = "{auth}"\n',
+        },
+    )
+    write(
+        tmp_path / "auth",
+        {
+            "src/index.js": "export default { fetch: (request) => Response.json({ path: new URL(request.url).pathname }) };\n",
+            "wrangler.toml": f'name = "{auth}"\nmain = "src/index.js"\n',
+        },
+    )
+    # The gateway first: a binding to a function not deployed yet is fine until called.
+    for folder in ("gateway", "auth"):
+        monkeypatch.chdir(tmp_path / folder)
+        result = invoke("deploy")
+        assert result.exit_code == 0, result.output + result.stderr
+        assert "not used by Vortex" not in result.stderr
+        if folder == "gateway":
+            assert f"  Services: env.AUTH → {auth}" in result.stdout
+    assert function_info(server, gateway)["services"] == [{"binding": "AUTH", "service": auth}]
+    assert call(server, gateway, "/who") == (200, {"via": "gateway", "auth": {"path": "/who"}})

@@ -414,6 +414,7 @@ class VortexClient:
         beside: Mapping[str, str] | None = None,
         assets: Mapping[str, Any] | None = None,
         r2_buckets: Sequence[Mapping[str, str]] | None = None,
+        services: Sequence[tuple[str, str]] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
         (five-field cron, UTC, or several), also run on it (each). A setting given as ``None``
@@ -423,7 +424,8 @@ class VortexClient:
         module upload (``.wasm`` files in base64), with ``code`` as its entry ``filename``.
         ``assets``: the version's static assets, ``{"manifest", "config"}``, their files
         uploaded first (``missing_assets``, ``upload_asset``). ``r2_buckets``: the R2 buckets
-        bound in ``env``, ``[{"binding", "bucket_name"}]`` (docs/r2.md)."""
+        bound in ``env``, ``[{"binding", "bucket_name"}]`` (docs/r2.md).
+        ``services``: service bindings, each a binding name and the function it calls."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if beside:
             body = {"files": {filename: code, **beside}, "entry": filename}
@@ -449,6 +451,8 @@ class VortexClient:
             body["assets"] = dict(assets)
         if r2_buckets is not None:
             body["r2_buckets"] = [dict(bucket) for bucket in r2_buckets]
+        if services is not None:
+            body["services"] = [{"binding": b, "service": s} for b, s in services]
         data = await self._request("POST", ("deploy",), json_body=body)
         function_id = data.get("function_id")
         if not isinstance(function_id, str):

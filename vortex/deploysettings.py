@@ -1,4 +1,4 @@
-"""A deploy's settings (env, secrets, allowed hosts, schedule, routes): what a new version keeps.
+"""A deploy's settings (env, secrets, hosts, schedule, routes, services): what a version keeps.
 
 A setting left out of a deploy is the active version's (docs/versions.md): the dashboard and
 ``vortex deploy --name`` send code only, and an operator's schedule or env must not vanish with
@@ -23,7 +23,15 @@ KEEP: Final = Keep.KEEP
 """A setting the deploy did not send: the active version's value, if there is one."""
 
 MAX_ENV_BYTES = 64 << 10
-SETTING_NAMES = ("env", "secrets", "allow_hosts", "schedule", "routes", "r2_buckets")
+SETTING_NAMES = (
+    "env",
+    "secrets",
+    "allow_hosts",
+    "schedule",
+    "routes",
+    "r2_buckets",
+    "services",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,7 @@ class Resolved:
     schedules: tuple[str, ...]
     routes: tuple[str, ...]
     r2_buckets: dict[str, str]
+    services: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,8 @@ class SettingsChange:
     routes: tuple[str, ...] | Keep = KEEP
     r2_buckets: dict[str, str] | Keep = KEEP
     """``{binding: bucket_name}`` (``vortex.r2.declaration``)."""
+    services: dict[str, str] | Keep = KEEP
+    """Service bindings: the ``env`` name → the function it calls (``vortex.services``)."""
 
     @property
     def left_out(self) -> tuple[str, ...]:
@@ -83,7 +94,10 @@ class SettingsChange:
         buckets = self.r2_buckets
         if isinstance(buckets, Keep):
             buckets = dict(active.r2_buckets) if active else {}
-        return Resolved(env, secrets, hosts, schedules, routes, buckets)
+        services = self.services
+        if isinstance(services, Keep):
+            services = dict(active.services) if active else {}
+        return Resolved(env, secrets, hosts, schedules, routes, buckets, services)
 
     def kept(self, record: FunctionRecord) -> list[str]:
         """The settings of ``record`` that came from the version before it, non-empty ones."""

@@ -153,6 +153,7 @@ class FunctionRegistry:
         routes: Sequence[str] | Keep | None = KEEP,
         assets: AssetsRef | None = None,
         r2_buckets: Mapping[str, str] | Keep | None = KEEP,
+        services: Mapping[str, str] | Keep | None = KEEP,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left
         ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it.
@@ -166,6 +167,7 @@ class FunctionRegistry:
             schedule=_schedules(schedule),
             routes=routes if isinstance(routes, Keep) else tuple(routes or ()),
             r2_buckets=r2_buckets if isinstance(r2_buckets, Keep) else dict(r2_buckets or {}),
+            services=services if isinstance(services, Keep) else dict(services or {}),
         )
         if name is None and not isinstance(change.routes, Keep) and change.routes:
             raise InvalidRoute("routes are claimed by a named function: deploy with a name")
@@ -239,6 +241,7 @@ class FunctionRegistry:
             schedules=settings.schedules,
             routes=settings.routes,
             r2_buckets=settings.r2_buckets,
+            services=settings.services,
         )
 
     @contextlib.asynccontextmanager

@@ -27,7 +27,7 @@ from vortex.config import Settings
 from vortex.errors import SecretsUnavailable
 from vortex.functions import Code, FunctionRegistry, history_key, iso_utc, public_name
 from vortex.history.base import RunEntry, RunHistory, bounded_logs
-from vortex.isolates.bindings import Binding
+from vortex.isolates.bindings import Binding, Subrequests
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.outcome import LogEntry, RunOutcome
@@ -43,6 +43,7 @@ from vortex.modules.sourcemap import BUNDLE_NAME
 from vortex.r2.binding import BINDING_PREFIX, r2_binding
 from vortex.r2.service import R2, R2Limits
 from vortex.rollups.recorder import RollupRecorder
+from vortex.services.binding import service_binding, service_key
 from vortex.serviceworker import is_service_worker
 from vortex.storage.base import FunctionRecord
 
@@ -128,6 +129,10 @@ class RunService:
         for name, bucket in record.r2_buckets.items():
             # Scoped by the server: the version's namespace and a bucket its deploy declared.
             bindings[BINDING_PREFIX + name] = r2_binding(self.r2, record.namespace, bucket)
+        for name, service in record.services.items():
+            bindings[service_key(name)] = service_binding(
+                self, record, name, service, self.settings.fetch_max_response_bytes
+            )
         if isinstance(code, ModuleBundle):
             script, filename, module = code.script, code.entry, True
         elif isinstance(code, BuiltScript):
@@ -177,6 +182,9 @@ class RunService:
         *,
         trigger: str = "execute",
         scheduled: dict[str, object] | None = None,
+        hops: int = 0,
+        rpc: dict[str, Any] | None = None,
+        subrequests: Subrequests | None = None,
     ) -> Started:
         """``request`` is what a module's ``fetch`` gets (a service worker's ``fetch``
         listeners); ``scheduled`` (a cron tick's event) runs its ``scheduled`` handler instead.
@@ -184,7 +192,7 @@ class RunService:
         _check_secrets(record)
         shape = self._shape(record, code)
         events = shape.module or shape.service_worker
-        if events and request is None and scheduled is None:
+        if events and request is None and scheduled is None and rpc is None:
             raise ValueError("a module function needs a request or an event to run")
         kind: Literal["script", "module", "service-worker"] = "script"
         if shape.module:
@@ -204,6 +212,9 @@ class RunService:
             scheduled=scheduled if events else None,
             instance=self._instance(record) if events else None,
             namespace=record.namespace,
+            hops=hops,
+            rpc=rpc if shape.module else None,
+            subrequests=subrequests,
         )
         recorded = self._track(invocation, record, run_id, trigger, time.time())
         return Started(invocation, run_id, recorded)

@@ -14,6 +14,12 @@ const TRIGGERS = {
   scheduled: { icon: "calendar", label: "Scheduled", title: "the scheduled handler run on demand (vortex trigger)" },
 };
 
+// A run another function started through its service binding: "service:<caller>".
+const triggerOf = (text) =>
+  text.startsWith("service:")
+    ? { icon: "bolt", label: "Service", title: `called by ${text.slice(8)} through a service binding` }
+    : { icon: "bolt", label: text, title: "" };
+
 export const refOf = (fn) => (fn ? fn.name ?? fn.id : null);
 
 export class HistoryView {
@@ -153,7 +159,7 @@ export class HistoryView {
 
   row(run) {
     const outcome = run.ok ? "ok" : "fail";
-    const trigger = TRIGGERS[run.trigger] ?? { icon: "bolt", label: String(run.trigger ?? "—"), title: "" };
+    const trigger = TRIGGERS[run.trigger] ?? triggerOf(String(run.trigger ?? "—"));
     const detailId = `run-${run.run_id}`;
     const detail = h("div", { class: "hdetail", id: detailId, hidden: true });
     const button = h(

@@ -124,6 +124,7 @@ class DevLoop:
                     beside=beside_entry(plan),
                     assets=None if plan.assets is None else plan.assets.body(),
                     r2_buckets=plan.r2_buckets,
+                    services=plan.services,
                 )
         except CodeSyntaxError as exc:
             self.say_header()

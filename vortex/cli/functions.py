@@ -45,6 +45,7 @@ CLEARABLE = {
     "schedule": "schedule",
     "routes": "routes",
     "r2-buckets": "r2_buckets",
+    "services": "services",
 }
 """``--clear`` choices, to the API's setting names."""
 _SYNTAX_PREFIX = re.compile(r"^SyntaxError:\s*")
@@ -237,6 +238,7 @@ def deploy(
                 beside=beside_entry(plan),
                 assets=None if plan.assets is None else plan.assets.body(),
                 r2_buckets=plan.r2_buckets,
+                services=plan.services,
             )
 
     # "Deploying ..." is said once the server has taken the upload (or refused the code
@@ -290,6 +292,9 @@ def deploy(
         printer.out(f"  {label}: {', '.join(plan.schedules)} (UTC)")
     if deployed.routes:
         printer.out(f"  Routes: {', '.join(deployed.routes)}")
+    if plan.services:
+        bound = ", ".join(f"env.{binding} → {service}" for binding, service in plan.services)
+        printer.out(f"  Services: {bound}")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")
     # Not for the README's unnamed example, whose output shape is kept exactly.
     if deployed.url is not None and (deployed.name is not None or plan.config is not None):

@@ -87,6 +87,8 @@ class Plan:
     """No ``main``: the code is ``ASSETS_ONLY_WORKER``."""
     r2_buckets: tuple[dict[str, str], ...] | None = None
     """The configuration's ``r2_buckets`` as the deploy sends them; None: none there (kept)."""
+    services: tuple[tuple[str, str], ...] | None = None
+    """The configuration's service bindings; None: none given, the active version's kept."""
 
 
 def plan_deploy(options: Options, folder: Path) -> Plan:
@@ -112,7 +114,12 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
     shown = str(entry.relative_to(folder) if entry.is_relative_to(folder) else entry)
     routes = options.routes or (config.routes if config else ()) or None
     plan = Plan(entry, source, upload_name(entry), name, env, schedules, config_path, routes, shown)
-    plan = replace(plan, assets=assets, r2_buckets=_r2_buckets(config))
+    plan = replace(
+        plan,
+        assets=assets,
+        r2_buckets=_r2_buckets(config),
+        services=(config.services or None) if config else None,
+    )
     if assets is not None and assets.collected.skipped_workers_files:
         warnings.append(_workers_files_warning(assets))
     wants_bundle = (config is not None and not config.no_bundle) or (

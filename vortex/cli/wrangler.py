@@ -7,9 +7,10 @@ Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding n
 ``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, ``minify``, and
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
 ``Buffer`` and ``process`` globals (``node_globals``), and ``assets`` (its ``directory``,
-``binding``, ``not_found_handling``, ``html_handling``, ``run_worker_first``). Accepted and
-ignored: the keys in ``IGNORED``. Any other key is listed back to the user as not used, so
-nothing is dropped without a word.
+``binding``, ``not_found_handling``, ``html_handling``, ``run_worker_first``), and ``services``
+(→ the service bindings: ``binding`` and ``service``; a named ``entrypoint`` is noted, since
+Vortex calls the default export). Accepted and ignored: the keys in ``IGNORED``. Any other key
+is listed back to the user as not used, so nothing is dropped without a word.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ USED = frozenset(
         "compatibility_date",
         "compatibility_flags",
         "assets",
+        "services",
     }
 )
 IGNORED = frozenset(
@@ -91,6 +93,8 @@ class WorkerConfig:
     """``Buffer`` and ``process`` are globals for the code, as nodejs_compat makes them."""
     minify: bool = False
     assets: AssetsConfig | None = None
+    services: tuple[tuple[str, str], ...] = ()
+    """``services``: each binding's name and the function it calls."""
     unused: tuple[str, ...] = ()
     """Top-level keys Vortex has no use for (``d1_databases``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
@@ -136,6 +140,7 @@ def _invalid(path: Path, why: str) -> CLIError:
 def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
     name, main = _optional_str(path, data, "name"), _optional_str(path, data, "main")
     variables, notes = _vars(path, data.get("vars"))
+    services = _services(path, data.get("services"), notes)
     no_bundle, minify = _flag(path, data, "no_bundle"), _flag(path, data, "minify")
     unused = sorted(key for key in data if key not in USED and key not in IGNORED)
     return WorkerConfig(
@@ -151,6 +156,7 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         node_globals=_node_globals(path, data),
         minify=minify,
         assets=_assets(path, data.get("assets")),
+        services=services,
         unused=tuple(unused),
         notes=tuple(notes),
     )
@@ -244,6 +250,29 @@ def _r2_buckets(path: Path, raw: object) -> tuple[tuple[str, str], ...] | None:
             raise _invalid(path, 'each of "r2_buckets" needs a "binding" and a "bucket_name"')
         buckets.append((binding, bucket))
     return tuple(buckets)
+
+
+def _services(path: Path, raw: object, notes: list[str]) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    shape = '"services" must be a list of {binding, service}'
+    if not isinstance(raw, list):
+        raise _invalid(path, shape)
+    services = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise _invalid(path, shape)
+        binding, service = entry.get("binding"), entry.get("service")
+        if not isinstance(binding, str) or not isinstance(service, str):
+            raise _invalid(path, 'each of "services" needs a "binding" and a "service" name')
+        entrypoint = entry.get("entrypoint")
+        if entrypoint is not None and entrypoint != "default":
+            notes.append(
+                f"services: env.{binding} names the entrypoint {entrypoint}: Vortex calls "
+                f"the default export of {service}"
+            )
+        services.append((binding, service))
+    return tuple(services)
 
 
 def _crons(path: Path, raw: object) -> tuple[str, ...]:

@@ -8,7 +8,8 @@
   "allow_hosts": ["api.example.com", "*.example.org"], "schedule": "*/5 * * * *"
   (or "schedules": ["*/5 * * * *", "0 0 * * *"], up to MAX_SCHEDULES; "schedule" takes a list too),
   "routes": ["api.example.com/v1/*"] (with a "name" only: vortex.domainroutes),
-  "r2_buckets": [{"binding": "BUCKET", "bucket_name": "uploads"}] (vortex.r2.declaration)
+  "r2_buckets": [{"binding": "BUCKET", "bucket_name": "uploads"}] (vortex.r2.declaration),
+  "services": [{"binding": "AUTH", "service": "auth-worker"}] (vortex.services)
   each left out: the active version's (a new version of a name keeps it); null or empty: none
 """
 
@@ -32,6 +33,7 @@ from vortex.modules.detect import (
 )
 from vortex.outbound.policy import InvalidHostPattern, normalize_patterns
 from vortex.r2.declaration import parse_r2_buckets
+from vortex.services.declaration import parse_services
 
 DEPLOY_PATH = "/deploy"
 CODE_LIMIT_SETTING = "VORTEX_MAX_CODE_BYTES"
@@ -135,13 +137,23 @@ def _settings(body: dict[str, Any], functions_domain: str) -> SettingsChange:
     }
     if sum(len(k) + len(v.encode()) for k, v in given.items()) > MAX_ENV_BYTES:
         raise PayloadTooLarge(f'"env" and "secrets" together are over {MAX_ENV_BYTES} bytes')
+    buckets = parse_r2_buckets(body["r2_buckets"]) if "r2_buckets" in body else KEEP
+    services = parse_services(body)
+    if not isinstance(buckets, Keep) and not isinstance(services, Keep):
+        # Each is a binding of env, made for good: one name cannot be both.
+        both = sorted(set(buckets) & set(services))
+        if both:
+            raise InvalidRequest(
+                f'{", ".join(both)} is given both in "r2_buckets" and in "services"'
+            )
     return SettingsChange(
         env,
         secrets,
         _allow_hosts(body),
         _schedule(body),
         _routes(body, functions_domain),
-        parse_r2_buckets(body["r2_buckets"]) if "r2_buckets" in body else KEEP,
+        buckets,
+        services,
     )
 
 

@@ -157,6 +157,12 @@ async def deploy(request: web.Request) -> web.Response:
     name = None if body.get("name") is None else check_name(body["name"])
     namespace = deploy_namespace(request)
     upload = None if body.get("assets") is None else parse_assets(body["assets"], _limits(settings))
+    services = deploy.settings.services
+    if upload is not None and isinstance(services, dict) and upload.config.binding in services:
+        raise InvalidRequest(
+            f'"services": {upload.config.binding} is the assets\' binding already; name one '
+            "of them otherwise"
+        )
     code = await _code_of(request.app[POOL], deploy, namespace)
     registry = request.app[REGISTRY]
     assets = None
@@ -174,6 +180,7 @@ async def deploy(request: web.Request) -> web.Response:
         routes=deploy.settings.routes,
         assets=assets,
         r2_buckets=deploy.settings.r2_buckets,
+        services=deploy.settings.services,
     )
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.

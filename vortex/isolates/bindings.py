@@ -35,6 +35,24 @@ class WithBytes:
     body: bytes
 
 
+@dataclass(slots=True)
+class Subrequests:
+    """A run's count of subrequests (fetches and service calls), shared with the runs its
+    service calls start: a tree of calls spends one budget, so a function that calls itself
+    twice per call makes at most ``Limits.subrequests`` runs, not 2 to the 16th."""
+
+    made: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """What a service binding is told of the run that calls it."""
+
+    hops: int
+    """The hop count of the request that started the run (``subrequests.LOOP_HEADER``)."""
+    subrequests: Subrequests
+
+
 @dataclass(frozen=True, slots=True)
 class Binding:
     call: Callable[[str, Mapping[str, Any], bytes | None], Awaitable[Any]]
@@ -42,8 +60,15 @@ class Binding:
     ``BindingError``; ``body`` is the bytes the call sent, if any."""
     describe: Mapping[str, Any] = field(default_factory=dict)
     """Told to the harness with the run (the limits it checks before sending a call)."""
+    service_call: (
+        Callable[[Caller, str, Mapping[str, Any], bytes | None], Awaitable[Any]] | None
+    ) = None
+    """Set for a binding that runs another function (a service binding): called instead of
+    ``call``, with the calling run's ``Caller``; each call is one of its subrequests."""
 
 
 BINDING_UNAVAILABLE = "binding_unavailable"
 """A call to a binding this run was not given, or that failed in an unexpected way."""
 BINDING_CALL_LIMIT_EXCEEDED = "binding_call_limit_exceeded"
+SUBREQUEST_LIMIT_EXCEEDED = "subrequest_limit_exceeded"
+"""A call to a service binding past the run's subrequests (``Limits.subrequests``)."""

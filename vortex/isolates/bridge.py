@@ -539,6 +539,7 @@ class Host:
     ) -> None:
         """A call to one of the run's bindings (KV...), with bytes (a binary string) or null;
         answered by ``answer``."""
+        run = self.active.get(int(invocation))
         self.send(
             Call(
                 int(invocation),
@@ -547,6 +548,7 @@ class Host:
                 str(op),
                 parse_json_text(args),
                 binary_to_bytes(body),
+                0 if run is None else run.hops,
             )
         )
 
@@ -786,6 +788,7 @@ class Host:
         inv = message.id
         loop = asyncio.get_running_loop()
         run = self._begin(inv, message.limits)
+        run.hops = message.hops
         common = (
             inv,
             self.same(message.code),
@@ -797,7 +800,15 @@ class Host:
         request = message.request
         scheduled = message.scheduled
         instance = self.same(message.instance)
-        if message.kind == "module" and scheduled is not None:
+        if message.kind == "module" and message.rpc is not None:
+            loop.call_soon(
+                self.runtime.runRpc,
+                *common,
+                instance,
+                json_bytes(message.rpc),
+                context=run.context,
+            )
+        elif message.kind == "module" and scheduled is not None:
             loop.call_soon(
                 self.runtime.runScheduled,
                 *common,

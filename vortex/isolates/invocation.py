@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vortex.isolates.bindings import Binding
+from vortex.isolates.bindings import Binding, Subrequests
 from vortex.isolates.exchange import BodyBroken, ResponseHead
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import LogEntry, RunOutcome
@@ -42,7 +42,8 @@ class Invocation:
     outcome: asyncio.Future[RunOutcome] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
-    subrequests: int = 0
+    subrequests: Subrequests = field(default_factory=Subrequests)
+    """Its fetches and service calls, and those of the runs its service calls started."""
     host_pid: int = 0
     """The host process the run was sent to (shown only with ``VORTEX_DEBUG_HOST_HEADER``)."""
     fetches: dict[int, asyncio.Task[None]] = field(default_factory=dict)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vortex.errors import PoolUnavailable
-from vortex.isolates.bindings import Binding
+from vortex.isolates.bindings import Binding, Subrequests
 from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.exchange import HttpRequest
 from vortex.isolates.fleet import Fleet
@@ -206,6 +206,9 @@ class IsolatePool:
         scheduled: Mapping[str, Any] | None = None,
         instance: str | None = None,
         namespace: str = "default",
+        hops: int = 0,
+        rpc: Mapping[str, Any] | None = None,
+        subrequests: Subrequests | None = None,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
@@ -229,6 +232,8 @@ class IsolatePool:
             map_error=map_error,
             bindings=dict(bindings or {}),
         )
+        if subrequests is not None:
+            invocation.subrequests = subrequests
         invocation.host_pid = host.pid
         message = Run(
             invocation.id,
@@ -241,6 +246,8 @@ class IsolatePool:
             request,
             None if scheduled is None else dict(scheduled),
             instance or "",
+            hops,
+            None if rpc is None else dict(rpc),
         )
         host.run(invocation, message)
         self._fleet.count_run(host)

@@ -164,6 +164,11 @@ class Run(RunFrame, tag="run"):
     scheduled: dict[str, Any] | None = None
     instance: str = ""
     """The key of the module instance to reuse (one per function version), or "" for none."""
+    hops: int = 0
+    """The hop count of its request (a service binding's call: the caller's, plus one)."""
+    rpc: dict[str, Any] | None = None
+    """A service binding's RPC call, ``{"method", "args"}``: a module's class gets it instead
+    of a request, and answers with a Response whose body is the result in JSON."""
 
 
 class Check(RunFrame, tag="check"):
@@ -309,6 +314,8 @@ class Call(RunFrame, tag="call"):
     args: Any
     body: bytes | None = None
     """Bytes the call sends besides its JSON arguments (a KV value put as an ArrayBuffer)."""
+    hops: int = 0
+    """The hop count of the request that started the run, as in ``Fetch``."""
 
 
 class Done(RunFrame, tag="done"):

@@ -14,8 +14,10 @@ from typing import Any
 from vortex.isolates.bindings import (
     BINDING_CALL_LIMIT_EXCEEDED,
     BINDING_UNAVAILABLE,
+    SUBREQUEST_LIMIT_EXCEEDED,
     Binding,
     BindingError,
+    Caller,
     WithBytes,
 )
 from vortex.isolates.host_process import HostProcess
@@ -37,8 +39,8 @@ class RunRequests:
 
     def on_fetch(self, host: HostProcess, invocation: Invocation, message: Fetch) -> None:
         fid = message.fid
-        invocation.subrequests += 1
-        if invocation.subrequests > invocation.limits.subrequests:
+        invocation.subrequests.made += 1
+        if invocation.subrequests.made > invocation.limits.subrequests:
             limit = invocation.limits.subrequests
             self._answer_fetch(
                 host,
@@ -100,8 +102,23 @@ class RunRequests:
 
     def on_call(self, host: HostProcess, invocation: Invocation, message: Call) -> None:
         cid = message.cid
-        invocation.binding_calls += 1
         binding = invocation.bindings.get(message.binding)
+        args = message.args if isinstance(message.args, dict) else {}
+        caller = None
+        if binding is not None and binding.service_call is not None:
+            # Another function's run: a subrequest, as on Workers, and one hop further.
+            invocation.subrequests.made += 1
+            caller = Caller(message.hops, invocation.subrequests)
+            if invocation.subrequests.made > invocation.limits.subrequests:
+                limit = invocation.limits.subrequests
+                error = BindingError(
+                    SUBREQUEST_LIMIT_EXCEEDED,
+                    f"Too many subrequests: the limit is {limit} per invocation",
+                )
+                self._answer_call(host, invocation, cid, error)
+                return
+        else:
+            invocation.binding_calls += 1
         if invocation.binding_calls > invocation.limits.binding_calls:
             limit = invocation.limits.binding_calls
             error = BindingError(
@@ -113,9 +130,8 @@ class RunRequests:
             error = BindingError(BINDING_UNAVAILABLE, "this binding is not available to the run")
             self._answer_call(host, invocation, cid, error)
         else:
-            args = message.args if isinstance(message.args, dict) else {}
             task = asyncio.create_task(
-                self._call(host, invocation, cid, binding, message.op, args, message.body)
+                self._call(host, invocation, cid, binding, message.op, args, message.body, caller)
             )
             invocation.calls[cid] = task
 
@@ -128,9 +144,13 @@ class RunRequests:
         op: str,
         args: dict[str, Any],
         body: bytes | None,
+        caller: Caller | None,
     ) -> None:
         try:
-            result: Any = await binding.call(op, args, body)
+            if binding.service_call is not None and caller is not None:
+                result: Any = await binding.service_call(caller, op, args, body)
+            else:
+                result = await binding.call(op, args, body)
         except BindingError as exc:
             result = exc
         except Exception:

@@ -51,6 +51,9 @@ class FunctionRecord:
     routes: tuple[str, ...] = ()
     """Custom-domain routes a named function claims while this version is active
     (``api.example.com/v1/*``: ``vortex.domainroutes``)."""
+    services: dict[str, str] = field(default_factory=dict)
+    """Service bindings: ``env`` name → the name of the function of this namespace it calls
+    (``vortex.services``)."""
     assets: AssetsRef | None = None
     """The version's static assets (``vortex.assets``): its manifest's hash and settings."""
     r2_buckets: dict[str, str] = field(default_factory=dict)
@@ -77,6 +80,8 @@ class FunctionRecord:
         return data
 
     def _with_schedule(self, data: dict[str, Any]) -> dict[str, Any]:
+        # As the deploy body and wrangler write them.
+        data["services"] = [{"binding": b, "service": s} for b, s in self.services.items()]
         data["schedules"] = list(self.schedules)
         data["schedule"] = self.schedule
         data["r2_buckets"] = r2_buckets_json(self.r2_buckets)
@@ -101,6 +106,7 @@ class FunctionRecord:
             version=fields.get("version"),
             schedules=_schedules_of(fields),
             routes=tuple(fields.get("routes") or ()),
+            services=_services_of(fields),
             assets=AssetsRef.from_json(fields.get("assets")),
             r2_buckets=r2_buckets_of(fields.get("r2_buckets")),
         )
@@ -115,6 +121,10 @@ def _kind_of(fields: dict[str, Any]) -> FunctionKind:
             return "service-worker"
         case _:
             return "script"
+
+
+def _services_of(fields: dict[str, Any]) -> dict[str, str]:
+    return {str(s["binding"]): str(s["service"]) for s in fields.get("services") or ()}
 
 
 def _schedules_of(fields: dict[str, Any]) -> tuple[str, ...]:

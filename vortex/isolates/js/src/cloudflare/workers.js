@@ -3,7 +3,8 @@
 // per instance, like the node: built-ins (vortex/modules/nodebuiltins.py): a function that
 // changes these classes changes its own copies only.
 //
-// Vortex has no Durable Objects, Workflows or RPC. Their classes are here so that a module
+// Vortex has no Durable Objects or Workflows, and its RPC (service bindings' methods) passes JSON
+// values, never stubs. Their classes are here so that a module
 // written for them deploys (it may export a Durable Object class beside its fetch handler);
 // what cannot work throws when it is used, never at the import.
 
@@ -41,13 +42,13 @@ export class WorkflowEntrypoint {
   }
 }
 
-// A marker class in workerd: its instances cross RPC by reference. With no RPC, an instance is
-// an ordinary object, which works as it would locally on workerd.
+// A marker class in workerd: its instances cross RPC by reference. Vortex's RPC passes JSON, so
+// an instance is an ordinary object, which works as it would locally on workerd.
 export class RpcTarget {}
 
 export class RpcStub {
   constructor() {
-    throw unsupported('RPC stubs', 'there are no service bindings or Durable Objects to call');
+    throw unsupported('RPC stubs', 'service bindings pass JSON values, not stubs, and there are no Durable Objects to call');
   }
 }
 

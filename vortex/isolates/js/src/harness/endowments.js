@@ -7,6 +7,7 @@ import { elapsed, guardAlive } from './state.js';
 import { makeKv } from './bindings.js';
 import { makeAssets } from './assets.js';
 import { makeR2 } from './r2.js';
+import { makeService } from './services.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
 
@@ -197,6 +198,16 @@ export function makeEnv(live, envJson, bindingsJson) {
     if (!key.startsWith('r2:')) continue;
     const name = key.slice(3);
     Object.defineProperty(out, name, { value: makeR2(live, name, bindings[key]), enumerable: false });
+  }
+  // Service bindings, keyed "service:NAME" (vortex/services/binding.py). KV, ASSETS and the R2
+  // buckets, defined above for good, win over a service of their name: a version that kept its
+  // services while another binding took that name must still make its env.
+  for (const key of Object.keys(bindings)) {
+    if (!key.startsWith('service:')) continue;
+    const describe = bindings[key];
+    if (!Object.prototype.hasOwnProperty.call(out, describe.name) || Object.getOwnPropertyDescriptor(out, describe.name).enumerable) {
+      Object.defineProperty(out, describe.name, { value: makeService(live, key, describe), enumerable: false });
+    }
   }
   return harden(out);
 }

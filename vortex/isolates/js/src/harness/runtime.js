@@ -15,6 +15,7 @@ import { osRandom, prepareMath } from './random.js';
 import { run } from './script.js';
 import { runWorker, warmWorker } from './serviceworker.js';
 import { runModule, runScheduled, warmModule } from './handlers.js';
+import { runRpc } from './rpc.js';
 import { abort, answer, deliver, drained } from './frames.js';
 import { check } from './check.js';
 import { wsClosed, wsClosing, wsMessage } from './sockets.js';
@@ -86,5 +87,5 @@ export function makeRuntime(pythonHost) {
   definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
   definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(boundTo(runOfThisTurn()))));
 
-  return harden({ run, runWorker, warmWorker, runModule, warmModule, runScheduled, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check, active: () => runs.size });
+  return harden({ run, runWorker, warmWorker, runModule, warmModule, runScheduled, runRpc, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check, active: () => runs.size });
 }

@@ -1,0 +1,77 @@
+// A service binding's RPC call to this module (vortex/services/binding.py): `env.AUTH.verify(t)`
+// in the caller makes a run here that calls `verify(t)` on a new instance of the default
+// export's class, `new Cls(ctx, env)`, as workerd calls a WorkerEntrypoint's method. The result,
+// or the error thrown, is answered as a Response whose body is JSON, {value} or {error}, so it
+// crosses as any response does and the caller resolves as soon as it is there; the run itself
+// ends once its waitUntil promises have settled.
+import { JSON, api, host } from './platform.js';
+import { describeThrown } from './logs.js';
+import { end, fail, settleIfIdle } from './ending.js';
+import { newState } from './state.js';
+import { instanceOrFail } from './instances.js';
+import { sharedGlobal } from './sharedglobal.js';
+import { makeWaitUntil } from './waituntil.js';
+
+// Reached through fetch and cron, or the object machinery: never callable by RPC.
+const RESERVED = ['constructor', 'fetch', 'scheduled', 'connect', 'queue', 'tail', 'email', 'trace', 'alarm', 'webSocketMessage', 'webSocketClose', 'webSocketError'];
+
+function methodOf(handler, method) {
+  if (RESERVED.includes(method) || method.startsWith('__') || method in Object.prototype) return false;
+  if (typeof handler !== 'function') return false;
+  const prototype = handler.prototype;
+  return typeof prototype === 'object' && prototype !== null && typeof prototype[method] === 'function';
+}
+
+function answer(state, payload) {
+  if (state.done || state.responded) return;
+  let text;
+  try {
+    text = JSON.stringify(payload);
+  } catch (err) {
+    text = JSON.stringify({ error: { name: 'TypeError', message: 'The result could not be sent back: ' + String(err && err.message) } });
+  }
+  const bytes = new sharedGlobal.TextEncoder().encode(text);
+  const head = JSON.stringify({ status: 200, statusText: '', headers: [['content-type', 'application/json']] });
+  host.respond(state.id, head, api.bytesToBinary(bytes), false);
+  state.responded = true;
+}
+
+function thrown(state, err) {
+  const name = err !== null && typeof err === 'object' && typeof err.name === 'string' ? err.name : 'Error';
+  const message = err !== null && typeof err === 'object' ? String(err.message) : String(err);
+  answer(state, { error: { name, message } });
+  if (!state.done) end(state, null, describeThrown(state, err));
+}
+
+export function runRpc(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, callJson) {
+  const state = newState(id, limitsJson, filename, true);
+  const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
+  if (instance === undefined) return;
+  const call = JSON.parse(api.hostText(callJson));
+  const method = String(call.method);
+  let result;
+  try {
+    const handler = instance.exports ? instance.exports.default : undefined;
+    if (!methodOf(handler, method)) {
+      const what = typeof handler === 'function' ? 'its default export has no method ' + method + '()' : 'its default export is not a class';
+      fail(state, 'rpc_method_not_found', 'RPC: ' + what + ': export default class extends WorkerEntrypoint { async ' + method + '(...args) { ... } }');
+      return;
+    }
+    const ctx = { waitUntil: makeWaitUntil(state), passThroughOnException() {} };
+    Object.freeze(ctx.waitUntil);
+    Object.freeze(ctx.passThroughOnException);
+    Object.freeze(ctx);
+    const object = new handler(ctx, instance.env);
+    result = object[method](...call.args);
+  } catch (err) {
+    thrown(state, err);
+    return;
+  }
+  Promise.resolve(result).then(
+    (value) => {
+      answer(state, value === undefined ? {} : { value });
+      settleIfIdle(state);
+    },
+    (err) => thrown(state, err),
+  );
+}

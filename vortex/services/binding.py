@@ -1,0 +1,214 @@
+"""``env.AUTH`` of a run: a service binding, whose ``fetch`` runs the function it names, and
+whose other methods (RPC) call the methods of its ``WorkerEntrypoint`` class.
+
+The harness (``js/src/harness/services.js``) sends ``{url, method, headers}`` and the request's
+body as bytes; ``RunRequests`` adds the calling run (``Caller``: its hop count, from the host's
+record of the run, and its subrequests, which the target's run shares). Here the target's
+active version is looked up by name in the caller's namespace, now (a binding follows
+deployments, as on Workers), and started through the run service as ``POST /execute`` starts a
+run: its own limits, logs and history entry (trigger ``service:<caller>``). Its Response comes
+back whole, up to the fetch size limit, as ``{status, status_text, headers}`` and the body's
+bytes. An RPC call (``rpc``: a method's name and JSON arguments) runs the target's ``runRpc``
+(harness ``rpc.js``), whose answer is a Response too, its body ``{"value": ...}`` or
+``{"error": {"name", "message"}}`` in JSON.
+
+Why through the supervisor rather than back through the listener: the call is then a binding
+call like any other (counted, cancelled with its run, refused by name), the target is found in
+the caller's namespace and nowhere else (a hostname could name any namespace's function), and
+no socket, proxy or ``allow_hosts`` is involved. The hop count still bounds a chain of calls,
+as it does a chain of fetches (``subrequests.MAX_HOPS``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from vortex.errors import FunctionNotFound, VortexError
+from vortex.isolates.bindings import (
+    BINDING_UNAVAILABLE,
+    Binding,
+    BindingError,
+    Caller,
+    WithBytes,
+)
+from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
+from vortex.isolates.invocation import Invocation
+from vortex.isolates.subrequests import LOOP_DETECTED, MAX_HOPS
+from vortex.modules.bundle import ModuleBundle
+from vortex.serviceworker import takes_events
+
+if TYPE_CHECKING:
+    from vortex.functions import Code
+    from vortex.runs import RunService
+    from vortex.storage.base import FunctionRecord
+
+SERVICE_PREFIX = "service:"
+"""A service binding's key among a run's bindings is this + its name in ``env``."""
+SERVICE_NOT_FOUND = "service_not_found"
+SERVICE_NOT_A_WORKER = "service_not_a_worker"
+SERVICE_FAILED = "service_failed"
+SERVICE_RESPONSE_TOO_LARGE = "service_response_too_large"
+SERVICE_INVALID_OPERATION = "service_invalid_operation"
+
+
+def service_key(name: str) -> str:
+    return SERVICE_PREFIX + name
+
+
+def _loop_response(hops: int) -> WithBytes:
+    # What the listener answers to a request that went round as often (httpserve), so that a
+    # cycle of bindings ends as a cycle of fetches does: the innermost call gets a 508.
+    message = (
+        f"The request went through {hops} runs of functions that called it on (service "
+        f"bindings or fetch): a loop, refused at {MAX_HOPS}"
+    )
+    body = orjson.dumps({"error": {"code": LOOP_DETECTED, "message": message}})
+    head = {"status": 508, "status_text": "", "headers": [["content-type", "application/json"]]}
+    return WithBytes(head, body)
+
+
+async def _needs_a_caller(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
+    # RunRequests calls ``service_call`` with the run; nothing else may call a service.
+    raise BindingError(BINDING_UNAVAILABLE, "a service binding is called by a run only")
+
+
+def _rpc_call(args: Mapping[str, Any]) -> dict[str, Any]:
+    method, given = args.get("method"), args.get("args")
+    if not isinstance(method, str) or not isinstance(given, list):
+        raise BindingError(SERVICE_INVALID_OPERATION, "an RPC call needs a method and arguments")
+    return {"method": method, "args": given}
+
+
+def service_binding(
+    runs: RunService, caller: FunctionRecord, name: str, service: str, max_bytes: int
+) -> Binding:
+    """``env.<name>`` of ``caller``'s runs, calling the function named ``service``: ``fetch``
+    runs its fetch handler, ``rpc`` a method of its ``WorkerEntrypoint`` class."""
+    namespace = caller.namespace
+    trigger = SERVICE_PREFIX + (caller.name or caller.id)
+    where = f"env.{name} (service {service})"
+
+    def too_large() -> BindingError:
+        return BindingError(
+            SERVICE_RESPONSE_TOO_LARGE,
+            f"{where}: the response body is larger than {max_bytes} bytes",
+        )
+
+    async def target() -> tuple[FunctionRecord, Code]:
+        try:
+            pointer = await runs.registry.pointer(namespace, service)
+            record = await runs.registry.record(pointer.active_ref.function_id)
+            return await runs.registry.code_of(record)
+        except FunctionNotFound:
+            raise BindingError(
+                SERVICE_NOT_FOUND,
+                f"{where}: no function named {service!r} in this namespace; deploy it, "
+                "then call again",
+            ) from None
+        except VortexError as exc:
+            raise BindingError(exc.code, f"{where}: {exc.message}") from None
+
+    async def start(
+        record: FunctionRecord,
+        code: Code,
+        caller: Caller,
+        request: HttpRequest | None = None,
+        rpc: dict[str, Any] | None = None,
+    ) -> Invocation:
+        try:
+            started = await runs.start(
+                record,
+                code,
+                str(uuid.uuid4()),
+                request,
+                trigger=trigger,
+                hops=caller.hops + 1,
+                rpc=rpc,
+                subrequests=caller.subrequests,
+            )
+        except VortexError as exc:
+            raise BindingError(exc.code, f"{where}: {exc.message}") from None
+        return started.invocation
+
+    async def answer_of(invocation: Invocation) -> tuple[ResponseHead, bytes]:
+        head = await invocation.response
+        if head is None:
+            outcome = await invocation.outcome
+            error = outcome.error or {"code": "no_response", "message": "it returned no Response"}
+            raise BindingError(
+                SERVICE_FAILED, f"{where} failed: {error['code']}: {error['message']}"
+            )
+        if not head.streaming:
+            if len(head.body or b"") > max_bytes:
+                raise too_large()
+            return head, head.body or b""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in invocation.body_chunks():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large()
+                chunks.append(chunk)
+        except BodyBroken as exc:
+            raise BindingError(SERVICE_FAILED, f"{where}: {exc}") from None
+        return head, b"".join(chunks)
+
+    async def fetch(args: Mapping[str, Any], body: bytes | None, caller: Caller) -> WithBytes:
+        record, code = await target()
+        if not takes_events(code):
+            raise BindingError(
+                SERVICE_NOT_A_WORKER,
+                f"{where}: {service} is a script without a fetch handler; a service binding "
+                "calls a module's fetch (export default { fetch }) or a fetch listener",
+            )
+        request = HttpRequest(
+            str(args.get("method") or "GET"),
+            str(args.get("url") or ""),
+            [(str(k), str(v)) for k, v in args.get("headers") or ()],
+            body,
+            "HTTP/1.1",
+        )
+        head, content = await answer_of(await start(record, code, caller, request=request))
+        headers = [[k, v] for k, v in head.headers]
+        return WithBytes(
+            {"status": head.status, "status_text": head.status_text, "headers": headers}, content
+        )
+
+    async def rpc(args: Mapping[str, Any], caller: Caller) -> Any:
+        call = _rpc_call(args)
+        record, code = await target()
+        if not isinstance(code, ModuleBundle):
+            raise BindingError(
+                SERVICE_NOT_A_WORKER,
+                f"{where}: {service} is not a module, so it has no methods to call; "
+                "export default class extends WorkerEntrypoint { ... }",
+            )
+        # The method's result (or the error it threw) comes back as a Response's JSON body.
+        _, content = await answer_of(await start(record, code, caller, rpc=call))
+        return orjson.loads(content)
+
+    async def call(caller: Caller, op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
+        if op not in ("fetch", "rpc"):
+            raise BindingError(SERVICE_INVALID_OPERATION, f"{where} has no operation {op!r}")
+        hops = caller.hops + 1
+        if hops >= MAX_HOPS:
+            if op == "fetch":
+                return _loop_response(hops)
+            raise BindingError(
+                LOOP_DETECTED,
+                f"{where}: the call went through {hops} runs of functions: a loop, refused "
+                f"at {MAX_HOPS}",
+            )
+        if op == "fetch":
+            return await fetch(args, body, caller)
+        return await rpc(args, caller)
+
+    # The harness refuses a request body or RPC arguments over the same limit before sending:
+    # a frame past the pipe's own limit would cost the caller's host.
+    describe = {"name": name, "service": service, "max_bytes": max_bytes}
+    return Binding(_needs_a_caller, describe, service_call=call)

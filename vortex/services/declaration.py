@@ -1,0 +1,54 @@
+"""The ``"services"`` of a deploy body, checked: ``env`` name → target function's name.
+
+Written as wrangler writes them, ``[{"binding": "AUTH", "service": "auth-worker"}]``. The target
+need not exist yet: Workers deploy in any order, and a call to a missing one fails when made.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from vortex.deploysettings import KEEP, Keep
+from vortex.errors import InvalidRequest
+
+BINDING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+"""A function's name (``vortex.functions.NAME``)."""
+MAX_SERVICES = 32
+RESERVED = frozenset({"KV"})
+"""``env.KV`` is the function's own KV namespace (docs/kv.md)."""
+
+
+def parse_services(body: dict[str, Any]) -> dict[str, str] | Keep:
+    if "services" not in body:
+        return KEEP
+    raw = body["services"]
+    if raw is None:
+        return {}
+    shape = '"services" must be a list of {"binding": "AUTH", "service": "function-name"}'
+    if not isinstance(raw, list):
+        raise InvalidRequest(shape)
+    if len(raw) > MAX_SERVICES:
+        raise InvalidRequest(f'"services" holds at most {MAX_SERVICES} bindings')
+    services: dict[str, str] = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            raise InvalidRequest(shape)
+        binding, service = item.get("binding"), item.get("service")
+        if not isinstance(binding, str) or not BINDING_NAME.match(binding):
+            raise InvalidRequest(
+                f'"services": {str(binding)[:60]!r} is not a binding name (letters, digits and _, '
+                "not starting with a digit)"
+            )
+        if binding in RESERVED:
+            raise InvalidRequest(f'"services": {binding} is reserved (the function\'s KV)')
+        if not isinstance(service, str) or not SERVICE_NAME.match(service):
+            raise InvalidRequest(
+                f'"services": the service of {binding} must be a function\'s name '
+                "(lowercase letters, digits and -)"
+            )
+        if binding in services:
+            raise InvalidRequest(f'"services": {binding} is given twice')
+        services[binding] = service
+    return services
