@@ -432,7 +432,13 @@ async def _steady_rss(pid: int, within: float = 5.0) -> None:
 @pytest.mark.parametrize(
     ("code", "env", "ended_with"),
     [
-        (GROWING_LOOP, {"VORTEX_RUN_MEMORY_MB": "0"}, "cpu_time_exceeded"),
+        # 100 ms of CPU: a fast machine grows the host ~200 MiB in 300 ms, past the ceiling
+        # of its memory (80% of 400 MiB), which ends the run first, as memory_limit_exceeded.
+        (
+            GROWING_LOOP,
+            {"VORTEX_RUN_MEMORY_MB": "0", "VORTEX_CPU_LIMIT_MS": "100"},
+            "cpu_time_exceeded",
+        ),
         (GROWING_LOOP, MEMORY_ONLY, "memory_limit_exceeded"),
         (
             "(async () => { const keep = []; for (;;) { keep.push([1, 2, 3]); await null } })();\n"
