@@ -11,10 +11,20 @@ import msgspec
 import pytest
 
 from vortex.isolates.exchange import HttpRequest
-from vortex.isolates.host_process import HostProcess
+from vortex.isolates.host_process import HostProcess, _refused
 from vortex.isolates.outcome import LogEntry
 from vortex.isolates.pool import IsolatePool
-from vortex.isolates.protocol import HEADER, MAX_FRAME
+from vortex.isolates.protocol import (
+    HEADER,
+    MAX_FRAME,
+    Answered,
+    Fetch,
+    Fetched,
+    FrameTooLarge,
+    Log,
+    Outbox,
+    Ping,
+)
 from vortex.modules.build import build
 from vortex.modules.detect import Upload
 
@@ -108,3 +118,23 @@ async def test_a_malformed_frame_to_a_host_ends_it_and_its_runs_fail_clearly(
     outcome = await asyncio.wait_for(invocation.outcome, 10)
     assert outcome.error is not None and outcome.error["code"] == "host_crashed"
     await replaced(pool)
+
+
+def test_a_frame_over_the_limit_is_not_added_and_says_its_size() -> None:
+    line = Log(1, "info", "before", "2026-12-07T00:00:00.000Z")
+    outbox, alone = Outbox(), Outbox()
+    outbox.add(line)
+    alone.add(line)
+    with pytest.raises(FrameTooLarge, match="over the 64 MiB"):
+        outbox.add(Fetch(1, 2, "POST", "http://x/", [], "follow", b"x" * (MAX_FRAME + 1)))
+    assert outbox.take() == alone.take()  # the line alone is written, whole
+
+
+def test_the_supervisor_answers_in_error_what_it_cannot_send() -> None:
+    exc = FrameTooLarge(MAX_FRAME + 1)
+    fetched = _refused(Fetched(1, 2, status=200, body=b""), exc)
+    assert isinstance(fetched, Fetched) and fetched.error and "over the 64 MiB" in fetched.error
+    answered = _refused(Answered(1, 3, result=None, body=b""), exc)
+    assert isinstance(answered, Answered) and answered.error is not None
+    assert answered.error.code == "payload_too_large"
+    assert _refused(Ping(1), exc) is None

@@ -562,3 +562,59 @@ async def test_a_lone_surrogate_in_an_error_fails_the_run_at_once(api: Api) -> N
     result = await api.run("throw new Error('a\\uD800b')")
     assert result.code == "function_error", result.body
     assert result.elapsed < 1.0
+
+
+PIPE_BOMB = """
+const big = new Uint8Array(70 << 20);
+const tried = {};
+try {
+  await fetch('%(url)s/health', { method: 'POST', body: big });
+  tried.fetch = 'sent';
+} catch (e) {
+  tried.fetch = e.name + ': ' + e.message;
+}
+try {
+  await Vortex.env.B.put('big', big);
+  tried.put = 'stored';
+} catch (e) {
+  tried.put = e.name + ': ' + e.message;
+}
+Vortex.return(tried);
+"""
+
+
+async def test_bytes_over_what_the_pipe_carries_are_refused_and_the_host_stays(
+    private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession
+) -> None:
+    # A fetch body or a binding's bytes cross to the supervisor in one frame of 64 MiB at
+    # most: one of 70 MiB, sent, made the supervisor take the host for broken and end it
+    # (host_crashed: "malformed frame") with every run on it. Room for the copies: no run
+    # memory limit, a large host, time to spare.
+    server = private_server(
+        {
+            "VORTEX_FETCH_ALLOW_PRIVATE": "1",
+            "VORTEX_RUN_MEMORY_MB": "0",
+            "VORTEX_HOST_MEMORY_MB": "2048",
+            "VORTEX_R2_MAX_OBJECT_BYTES": str(63 << 20),
+            "VORTEX_CPU_LIMIT_MS": "10000",
+            "VORTEX_WALL_LIMIT_MS": "30000",
+        },
+        workers=1,
+    )
+    api = api_for(client, server)
+    hosts = set(server.host_pids())
+    function_id = await api.deploy(
+        PIPE_BOMB % {"url": server.url},
+        allow_hosts=["127.0.0.1"],
+        r2_buckets=[{"binding": "B", "bucket_name": "bombs"}],
+    )
+    result = await api.execute(function_id, within=60)
+    assert result.code is None, result.body
+    tried = result.body["output"]
+    assert tried["fetch"].startswith("TypeError: ") and "over the 64 MiB" in tried["fetch"]
+    # R2 refuses it before it crosses (its object limit is under a frame); either way, cleanly.
+    assert tried["put"].startswith("Error: put: "), tried["put"]
+    health = await api.health()
+    assert health["host_restarts"] == 0
+    assert set(server.host_pids()) == hosts
+    assert (await api.run("Vortex.return(1)")).body["output"] == 1

@@ -37,7 +37,13 @@ from vortex.isolates.idlegc import IdleCollector
 from vortex.isolates.interrupt import HOST_MEMORY, MEMORY
 from vortex.isolates.jobloop import MutedJobLoop
 from vortex.isolates.limits import Limits
-from vortex.isolates.outcome import CPU_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED, WALL_TIME_EXCEEDED
+from vortex.isolates.outcome import (
+    CPU_TIME_EXCEEDED,
+    MEMORY_LIMIT_EXCEEDED,
+    OUTPUT_TOO_LARGE,
+    PAYLOAD_TOO_LARGE,
+    WALL_TIME_EXCEEDED,
+)
 from vortex.isolates.pressure import host_memory_message
 from vortex.isolates.protocol import (
     AccessRecord,
@@ -50,10 +56,12 @@ from vortex.isolates.protocol import (
     Chunk,
     Done,
     Ended,
+    ErrorBody,
     Fetch,
     FetchAbort,
     Fetched,
     Frame,
+    FrameTooLarge,
     Log,
     Response,
     Run,
@@ -294,11 +302,30 @@ class Host:
                 local.announced = True
                 self._send(Adopt(message.id, local.function_id, local.run_id))
         try:
-            self._send(message)
-        except UnicodeEncodeError:
-            # Only a lone surrogate in a string from JavaScript makes a frame fail to encode;
-            # repairing it only then keeps the common path free of a copy.
-            self._send(well_formed(message))
+            try:
+                self._send(message)
+            except UnicodeEncodeError:
+                # Only a lone surrogate in a string from JavaScript makes a frame fail to
+                # encode; repairing it only then keeps the common path free of a copy.
+                self._send(well_formed(message))
+        except FrameTooLarge as exc:
+            self._refuse_frame(message, exc)
+
+    def _refuse_frame(self, message: Frame, exc: FrameTooLarge) -> None:
+        """What a run asked to send is over what the pipe carries (a fetch's body of 100 MiB):
+        sent, the supervisor would take the host for broken and end it with every run on it.
+        The run's request is refused instead, as the supervisor refuses one over its limits."""
+        if isinstance(message, Fetch):
+            self.deliver(
+                Fetched(message.id, message.fid, error=f"fetch to {message.url}: its body is {exc}")
+            )
+        elif isinstance(message, Call):
+            error = ErrorBody(PAYLOAD_TOO_LARGE, f"{message.binding} {message.op}: {exc}")
+            self.answer(Answered(message.id, message.cid, error=error))
+        elif isinstance(message, RunFrame):
+            self.abort(message.id, OUTPUT_TOO_LARGE, f"The run sent {exc}")
+        else:
+            raise exc
 
     # -- called by the turn clock around every callback of the loop --------------------------
     def turn_ended(self, invocation: int, elapsed: float, grown: int | None = None) -> None:

@@ -26,6 +26,7 @@ from vortex.isolates.outcome import (
     HOST_CRASHED,
     HOST_RESTARTED,
     MEMORY_LIMIT_EXCEEDED,
+    PAYLOAD_TOO_LARGE,
     RunOutcome,
     platform_error,
 )
@@ -226,7 +227,15 @@ class HostProcess:
         # write: a write to the pipe is a system call, 9% of the server's time under load.
         if not self._outbox:
             asyncio.get_running_loop().call_soon(self.flush)
-        self._outbox.add(message)
+        try:
+            self._outbox.add(message)
+        except protocol.FrameTooLarge as exc:
+            # Over what the host reads (an operator's response or asset limit above 64 MiB):
+            # the host would take the pipe for broken and end. The run's request fails instead.
+            refused = _refused(message, exc)
+            if refused is None:
+                raise
+            self._outbox.add(refused)
 
     def flush(self) -> None:
         if not self._outbox:
@@ -444,3 +453,19 @@ class HostProcess:
             if not future.done():
                 future.set_exception(HostStartError(message or "host process exited"))
         self.checks.clear()
+
+
+def _refused(message: ToHost, exc: protocol.FrameTooLarge) -> ToHost | None:
+    """The error answer to send in place of ``message``, too large to cross; None for a frame
+    that answers nothing."""
+    too_large = f"the answer is {exc}"
+    match message:
+        case protocol.Fetched():
+            return protocol.Fetched(message.id, message.fid, error=f"fetch failed: {too_large}")
+        case protocol.Answered():
+            error = protocol.ErrorBody(PAYLOAD_TOO_LARGE, too_large)
+            return protocol.Answered(message.id, message.cid, error=error)
+        case protocol.AssetData():
+            error = protocol.ErrorBody(PAYLOAD_TOO_LARGE, too_large)
+            return protocol.AssetData(message.rid, error=error)
+    return None

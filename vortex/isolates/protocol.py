@@ -66,6 +66,16 @@ class FrameError(Exception):
     """The other side sent something that is not a frame; the pipe cannot be trusted any more."""
 
 
+class FrameTooLarge(Exception):
+    """A frame this side was about to send is over ``MAX_FRAME``: it was not sent (the other
+    side would take it for a broken pipe and end the process), and the sender refuses what asked
+    for it instead (a run's fetch body, a binding call's bytes)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes, over the {MAX_FRAME >> 20} MiB a frame may carry")
+        self.size = size
+
+
 # Arrays, not maps: field names never cross, and no reference cycle can hold a frame (gc=False).
 class Frame(msgspec.Struct, tag_field="t", array_like=True, gc=False):
     """A frame of the protocol; its subclasses' tags are the frame kinds."""
@@ -415,7 +425,7 @@ class Outbox:
 
     def add(self, frame: Frame) -> None:
         """Raises ``UnicodeEncodeError`` for a string with a lone surrogate (legal in
-        JavaScript, not in UTF-8), leaving the outbox as it was."""
+        JavaScript, not in UTF-8), and ``FrameTooLarge``, leaving the outbox as it was."""
         buffer = self._buffer
         start = len(buffer)
         buffer += _NO_SIZE
@@ -424,7 +434,11 @@ class Outbox:
         except BaseException:
             del buffer[start:]
             raise
-        HEADER.pack_into(buffer, start, len(buffer) - start - HEADER.size)
+        size = len(buffer) - start - HEADER.size
+        if size > MAX_FRAME:
+            del buffer[start:]
+            raise FrameTooLarge(size)
+        HEADER.pack_into(buffer, start, size)
 
     def take(self) -> bytearray:
         data, self._buffer = self._buffer, bytearray()
