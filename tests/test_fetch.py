@@ -5,6 +5,7 @@ upstream is a local aiohttp server started by the test."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -68,6 +69,16 @@ def _upstream_app(requests: list[dict[str, Any]]) -> web.Application:
         await asyncio.sleep(3)
         return web.Response(text="late")
 
+    async def packed(request: web.Request) -> web.Response:
+        """A compressing origin: gzip whatever the request asked for."""
+        requests.append(
+            {"path": request.path, "accept-encoding": request.headers.get("Accept-Encoding")}
+        )
+        body = gzip.compress(PACKED_TEXT.encode())
+        return web.Response(
+            body=body, headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"}
+        )
+
     async def status(request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]), text="status body")
 
@@ -79,6 +90,7 @@ def _upstream_app(requests: list[dict[str, Any]]) -> web.Application:
     app.router.add_get("/big", big)
     app.router.add_get("/slow", slow)
     app.router.add_get("/status/{code}", status)
+    app.router.add_get("/packed", packed)
     return app
 
 
@@ -313,6 +325,43 @@ async def test_fetch_from_a_module_function(
             function_id = (await response.json())["function_id"]
         async with http.get(fetch_server.fn_url(function_id)) as response:
             assert await response.text() == "upstream saw t0k"
+
+
+PACKED_TEXT = "compressed by the origin " * 30
+
+
+async def test_a_compressing_origin_passed_on_reaches_the_client_compressed(
+    fetch_server: ServerProcess, upstream: Upstream
+) -> None:
+    """The code reads the origin's body decompressed, its Content-Encoding kept, and
+    ``return fetch(origin)`` reaches the client as gzip bytes that decode (workerd's way). The
+    origin is asked for the encodings the server decodes, not the client's (zstd here)."""
+    code = (
+        "export default {\n"
+        "  async fetch(request) {\n"
+        f"    const init = {{ headers: {{ 'accept-encoding': 'zstd' }} }};\n"
+        "    if (new URL(request.url).pathname === '/read') {\n"
+        f"      const r = await fetch('{upstream.url}/packed', init);\n"
+        "      return Response.json([r.headers.get('content-encoding'), (await r.text()).length]);\n"
+        "    }\n"
+        f"    return fetch('{upstream.url}/packed', init);\n"
+        "  },\n"
+        "};\n"
+    )
+    async with aiohttp.ClientSession(base_url=fetch_server.url) as http:
+        payload = {"code": code, "filename": "index.mjs", "allow_hosts": ["127.0.0.1"]}
+        async with http.post("/deploy", json=payload) as response:
+            function_id = (await response.json())["function_id"]
+        async with http.get(fetch_server.fn_url(function_id, "/read")) as response:
+            assert await response.json() == ["gzip", len(PACKED_TEXT)]
+    async with (
+        aiohttp.ClientSession(auto_decompress=False) as raw,
+        raw.get(fetch_server.fn_url(function_id)) as response,
+    ):
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(await response.read()).decode() == PACKED_TEXT
+    asked = [seen["accept-encoding"] for seen in upstream.requests if seen.get("path") == "/packed"]
+    assert asked and all("gzip" in value and "zstd" not in value for value in asked), asked
 
 
 async def test_every_fetch_carries_one_hop_more_than_its_runs_request(

@@ -135,8 +135,10 @@ class LocalResponder(Protocol):
         body: bytes | None,
         streaming: bool,
         length: int | None = None,
+        manual: bool = False,
     ) -> None:
-        """``length``: a streamed body's length, when it is known (a FixedLengthStream's)."""
+        """``length``: a streamed body's length, when it is known (a FixedLengthStream's);
+        ``manual``: the body is in its Content-Encoding already (``encodeBody: "manual"``)."""
         ...
 
     def chunk(self, data: bytes) -> bool:
@@ -492,6 +494,7 @@ class Host:
                 binary_to_bytes(body),
                 stream is True,
                 length if isinstance(length, int) and length >= 0 else None,
+                meta.get("manual") is True,
             )
             return
         self.send(

@@ -35,6 +35,7 @@ import orjson
 from vortex.assets.respond import Answer
 from vortex.errors import size_phrase
 from vortex.isolates.access import CLIENT_CLOSED, HEADER_TIMEOUT, hostname_of, logged_path
+from vortex.isolates.bodyencoding import BodyEncoder, encoder_for
 from vortex.isolates.bridge import Host
 from vortex.isolates.clientip import CLIENT_IP_HEADERS, forwarded_ip, ip_headers, peer_ip
 from vortex.isolates.hostassets import AssetFetcher, HostAssets, plan
@@ -878,7 +879,16 @@ def _stated_length(headers: list[list[str]], default: int) -> int:
 class _Responder:
     """Where one run's response goes (``bridge.LocalResponder``)."""
 
-    __slots__ = ("_bodyless", "_chunked", "_connection", "_ended", "_request", "_sent", "_socket")
+    __slots__ = (
+        "_bodyless",
+        "_chunked",
+        "_connection",
+        "_encoder",
+        "_ended",
+        "_request",
+        "_sent",
+        "_socket",
+    )
 
     def __init__(self, connection: HttpConnection, request: _Request) -> None:
         self._connection = connection
@@ -888,6 +898,7 @@ class _Responder:
         self._chunked = False
         self._ended = False
         self._bodyless = request.method == "HEAD"
+        self._encoder: BodyEncoder | None = None
 
     def head(
         self,
@@ -897,16 +908,28 @@ class _Responder:
         body: bytes | None,
         streaming: bool,
         length: int | None = None,
+        manual: bool = False,
     ) -> None:
         self._sent = True
         self._bodyless = self._bodyless or status in NO_BODY_STATUS
         connection = self._connection
-        if streaming:
+        encoder = None if manual or status in NO_BODY_STATUS else encoder_for(headers)
+        if encoder is not None:
+            # The encoded length is known only once encoded: a stream's stated one no longer
+            # holds, and a HEAD states none.
+            length = None
+            if not self._bodyless:
+                self._encoder = encoder
+        if streaming or (encoder is not None and self._bodyless):
             data = _head(self._request, status, status_text, headers, length)
             self._chunked = length is None and self._request.http11
             connection.write(data)
+            if not streaming:
+                self._end()
             return
         payload = body or b""
+        if self._encoder is not None:
+            payload = self._encoder.end(payload)
         length = len(payload)
         if self._request.method == "HEAD" and not payload:
             # A HEAD handler answers with the GET's headers and no body (Hono does): the
@@ -919,6 +942,10 @@ class _Responder:
     def chunk(self, data: bytes) -> bool:
         if self._ended or self._bodyless or not data:
             return False
+        if self._encoder is not None:
+            data = self._encoder.encode(data)
+            if not data:
+                return self._connection.backed_up
         if self._chunked:
             self._connection.write(b"%x\r\n%s\r\n" % (len(data), data))
         else:
@@ -938,6 +965,13 @@ class _Responder:
             self._connection.logged(self._request)
             self._connection.cut()
             return
+        if self._encoder is not None and not self._bodyless:
+            tail = self._encoder.end()
+            self._encoder = None
+            if tail and self._chunked:
+                self._connection.write(b"%x\r\n%s\r\n" % (len(tail), tail))
+            elif tail:
+                self._connection.write(tail)
         if self._chunked and not self._bodyless:
             self._connection.write(b"0\r\n\r\n")
         self._end()

@@ -27,9 +27,12 @@ from vortex.outbound.resolver import AddressRefused, GuardedResolver
 MAX_REDIRECTS = 20
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Set by aiohttp from the body and the connection; a function's values would only conflict.
-# The hop count is the server's to set (below): a function must not reset its chain.
+# The hop count is the server's to set (below): a function must not reset its chain. The
+# encodings asked for are aiohttp's, the ones it decodes: a function gets a body as it reads, as
+# on Workers, even when it passes a browser's Accept-Encoding on (zstd, say) with its request.
 _DROPPED_REQUEST_HEADERS = frozenset(
     {
+        "accept-encoding",
         "content-length",
         "transfer-encoding",
         "connection",

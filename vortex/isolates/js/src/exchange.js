@@ -51,9 +51,10 @@ export function sendResponse(response, sink, limit) {
   if (!responseInternals.is(response)) {
     throw new InvalidResponse(`The fetch handler must return a Response (or a promise of one), got ${describeValue(response)}`);
   }
-  const { status, statusText, headers, body, webSocket } = responseInternals.parts(response);
+  const { status, statusText, headers, body, webSocket, encodeBody } = responseInternals.parts(response);
   if (status === 0) throw new InvalidResponse('The fetch handler returned Response.error()');
-  const head = JSON.stringify({ status, statusText, headers: headersInternals.list(headers) });
+  const manual = encodeBody === 'manual' ? true : undefined;
+  const head = JSON.stringify({ status, statusText, headers: headersInternals.list(headers), manual });
   if (webSocket !== null) {
     const problem = socketInternals.attachable(webSocket);
     if (problem !== null) throw new InvalidResponse(problem);
@@ -86,7 +87,7 @@ export function sendResponse(response, sink, limit) {
     return streamBody(body.stream, sink, limit, undefined);
   }
   if (fixed > limit) throw new InvalidResponse(`The response body is larger than ${limit} bytes`);
-  sink.head(JSON.stringify({ status, statusText, headers: headersInternals.list(headers), length: fixed }), null, true);
+  sink.head(JSON.stringify({ status, statusText, headers: headersInternals.list(headers), length: fixed, manual }), null, true);
   return streamBody(body.stream, sink, limit, fixed);
 }
 

@@ -186,6 +186,9 @@ export class Request {
       }
       request.#headers = headersInternals.fromList(headers, 'immutable');
       request.#body = body;
+      // A request that came in is 'manual', as on Workers: fetch(request) (or a Request made
+      // from it) hands an origin's redirect back to the client instead of following it.
+      request.#redirect = 'manual';
       if (signal) request.#signal = signal;
       request.#protocol = typeof protocol === 'string' ? protocol : '';
       return request;

@@ -32,6 +32,12 @@ function initialize(response, init, body) {
   }
   const statusText = options.statusText === undefined ? '' : String(options.statusText);
   if (!REASON_PHRASE.test(statusText)) throw new TypeError('Failed to construct \'Response\': Invalid statusText');
+  // Workers' extension: 'manual' says the body is already in its Content-Encoding; with
+  // 'automatic' the listener encodes it (gzip, deflate, br), as workerd does.
+  const encodeBody = options.encodeBody === undefined ? 'automatic' : String(options.encodeBody);
+  if (encodeBody !== 'automatic' && encodeBody !== 'manual') {
+    throw new TypeError(`Failed to construct 'Response': encodeBody must be "automatic" or "manual", not "${encodeBody}"`);
+  }
   const headers = new Headers(options.headers);
   headersInternals.setGuard(headers, 'response');
   let state = null;
@@ -43,7 +49,7 @@ function initialize(response, init, body) {
     state = extracted;
     if (contentType !== null && !headers.has('content-type')) headers.append('content-type', contentType);
   }
-  internals.set(response, { status, statusText, headers, body: state, webSocket });
+  internals.set(response, { status, statusText, headers, body: state, webSocket, encodeBody });
 }
 
 export class Response {
@@ -55,6 +61,7 @@ export class Response {
   #url = '';
   #redirected = false;
   #webSocket = null;
+  #encodeBody = 'automatic';
 
   constructor(body = null, init = undefined) {
     initialize(this, init, body);
@@ -80,6 +87,7 @@ export class Response {
     headersInternals.setGuard(copy.#headers, headersInternals.guard(this.#headers));
     copy.#url = this.#url;
     copy.#redirected = this.#redirected;
+    copy.#encodeBody = this.#encodeBody;
     copy.#body = cloneBody(this.#body);
     return copy;
   }
@@ -117,8 +125,10 @@ export class Response {
   }
 
   static {
-    internals.set = (response, { status, statusText, headers, body, webSocket }) => {
-      response.#webSocket = webSocket ?? null; // callers that make no WebSocket (htmlrewriter.js) leave it out
+    internals.set = (response, { status, statusText, headers, body, webSocket, encodeBody }) => {
+      // Callers that make no WebSocket (htmlrewriter.js) leave it out, and the encoding too.
+      response.#webSocket = webSocket ?? null;
+      response.#encodeBody = encodeBody ?? 'automatic';
       response.#status = status;
       response.#statusText = statusText;
       response.#headers = headers;
@@ -131,6 +141,7 @@ export class Response {
       headers: response.#headers,
       body: response.#body,
       webSocket: response.#webSocket,
+      encodeBody: response.#encodeBody,
     });
     internals.body = (response) => {
       if (!internals.is(response)) throw new TypeError('Illegal invocation');
