@@ -310,6 +310,21 @@ async def test_streamed_responses_are_chunked(
         assert await response.text() == "part 1\npart 2\npart 3\n"
 
 
+async def test_a_whole_body_sent_in_parts_states_its_length(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """A body of known bytes over 1 MiB crosses to the connection in parts, yet its length is
+    known: it is stated (as workerd does), not chunked; a download shows its progress."""
+    code = "export default { fetch() { return new Response('y'.repeat(3_000_000)); } };"
+    function_id = str((await _deploy(http, code))["function_id"])
+    async with http.get(server.fn_url(function_id, "/")) as response:
+        assert response.headers["content-length"] == "3000000"
+        assert "transfer-encoding" not in response.headers
+        assert len(await response.read()) == 3_000_000
+    async with http.head(server.fn_url(function_id, "/")) as response:
+        assert response.headers["content-length"] == "3000000"
+
+
 async def test_bodies_over_the_limit_are_refused(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

@@ -77,7 +77,8 @@ export function sendResponse(response, sink, limit) {
       sink.head(head, bytesToBinary(bytes), false);
       return undefined;
     }
-    sink.head(head, null, true);
+    // Sent in parts, but its length is known: stated, as workerd does, not chunked.
+    sink.head(JSON.stringify({ status, statusText, headers: headersInternals.list(headers), length: bytes.length, manual }), null, true);
     return sendChunks(bytes, sink, 0);
   }
   // The readable side of a FixedLengthStream goes with its Content-Length, as in Workers.
