@@ -325,6 +325,35 @@ async def test_a_whole_body_sent_in_parts_states_its_length(
         assert response.headers["content-length"] == "3000000"
 
 
+async def test_header_values_are_utf8_both_ways(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """As workerd: a client's UTF-8 header reaches the code as typed (a byte that is no UTF-8
+    is U+FFFD), and a value the code sets goes out as UTF-8, '€' included (the ByteString rule
+    made it a TypeError and a 500, and sent 'é' as the byte E9, a mangled download name)."""
+    code = (
+        "export default { fetch(request) {\n"
+        "  return new Response(JSON.stringify([request.headers.get('x-name'),"
+        " request.headers.get('x-latin')]), { headers: {\n"
+        "    'x-echo': request.headers.get('x-name'), 'x-euro': '\u20ac5',\n"
+        "    'content-disposition': 'attachment; filename=\"r\u00e9sum\u00e9.pdf\"',\n"
+        "    'x-lone': 'a\\ud800b' } });\n"
+        "} };"
+    )
+    function_id = str((await _deploy(http, code))["function_id"])
+    answer = _raw(
+        server.functions_port,
+        b"GET / HTTP/1.1\r\nHost: %s.localhost\r\nX-Name: Jos\xc3\xa9 \xe2\x82\xac\r\n"
+        b"X-Latin: caf\xe9\r\nConnection: close\r\n\r\n" % function_id.encode(),
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert orjson.loads(body) == ["Jos\u00e9 \u20ac", "caf\ufffd"]
+    assert b"\r\nx-echo: Jos\xc3\xa9 \xe2\x82\xac\r\n" in head, head
+    assert b"\r\nx-euro: \xe2\x82\xac5\r\n" in head, head
+    assert b'filename="r\xc3\xa9sum\xc3\xa9.pdf"' in head, head
+    assert b"\r\nx-lone: a\xef\xbf\xbdb\r\n" in head, head
+
+
 async def test_bodies_over_the_limit_are_refused(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

@@ -71,7 +71,8 @@ async def test_headers_init_forms_and_invalid_input(run: Run) -> None:
     assert out == {
         "sorted": ["a", "b"],
         "original": "2",
-        "errors": ["TypeError"] * 7,
+        # A value may hold any character (sent as UTF-8), as in workerd: '€' is accepted.
+        "errors": ["TypeError"] * 3 + ["accepted"] + ["TypeError"] * 3,
         "seen": ["a=2", "b=1, 3"],
     }
 

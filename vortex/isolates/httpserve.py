@@ -418,7 +418,9 @@ class HttpConnection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count_head(len(name) + len(value))
         key = name.decode("latin-1")
-        text = value.decode("latin-1")
+        # Values are read as UTF-8, as workerd reads them (a byte that is no UTF-8 is U+FFFD):
+        # a client's "José" reaches the code as it was typed, and goes back out as it came.
+        text = value.decode("utf-8", "replace")
         request = self._request
         lower = key.lower()
         if lower == "host":
@@ -849,7 +851,7 @@ def _head(
         # A proxied origin's Date stays the response's only one (RFC 9110 6.6.1), as on
         # Workers; two Date headers are a malformed response to caches and browsers.
         dated = dated or lowered == "date"
-        lines.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+        lines.append(f"{name}: {value}\r\n".encode("utf-8", "replace"))
     if not dated:
         lines[1] = b"date: " + _date_header() + b"\r\n"
     if request.run_id:

@@ -94,7 +94,8 @@ def handshake(method: str, target: bytes, headers: list[tuple[str, str]]) -> Han
     if method != "GET":
         return Refusal(400, "A WebSocket handshake must be a GET request")
     connection = WSConnection(ConnectionType.SERVER)
-    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    # Values were read as UTF-8 (httpserve.py): written back as they came.
+    raw = [(name.encode("latin-1"), value.encode("utf-8", "replace")) for name, value in headers]
     try:
         connection.initiate_upgrade_connection(raw, target)
         request = next((e for e in connection.events() if isinstance(e, Request)), None)
@@ -102,7 +103,8 @@ def handshake(method: str, target: bytes, headers: list[tuple[str, str]]) -> Han
         hint = exc.event_hint
         status = getattr(hint, "status_code", 400)
         extra = [
-            (n.decode("latin-1"), v.decode("latin-1")) for n, v in getattr(hint, "headers", [])
+            (n.decode("latin-1"), v.decode("utf-8", "replace"))
+            for n, v in getattr(hint, "headers", [])
         ]
         return Refusal(status, f"Bad WebSocket handshake: {exc}", extra)
     except Exception as exc:
@@ -131,7 +133,7 @@ def answer_headers(
             if value.strip() in offered:
                 subprotocol = value.strip()
         elif not lower.startswith("sec-websocket-"):
-            extra.append((name.encode("latin-1", "replace"), value.encode("latin-1", "replace")))
+            extra.append((name.encode("latin-1", "replace"), value.encode("utf-8", "replace")))
     return subprotocol, extra
 
 

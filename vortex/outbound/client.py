@@ -125,7 +125,7 @@ class OutboundClient:
                         status=response.status,
                         status_text=response.reason or "",
                         headers=[
-                            (k.decode("latin-1").lower(), v.decode("latin-1"))
+                            (k.decode("latin-1").lower(), v.decode("utf-8", "replace"))
                             for k, v in response.raw_headers
                         ],
                         url=str(url),

@@ -7,6 +7,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
 const NOT_BYTE = /[^\0-\u00ff]/;
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function byteString(value, what) {
   const text = String(value);
@@ -20,8 +22,13 @@ export function normalizeName(name) {
   return text.toLowerCase();
 }
 
+// A value may hold any character, as in workerd: it goes on the wire as UTF-8 (a filename in
+// Content-Disposition, a user's name). The Fetch Standard's ByteString would refuse '€' and
+// send 'é' as the byte E9, which browsers read as UTF-8 and show mangled.
 export function normalizeValue(value) {
-  const text = byteString(value, 'Header value').replace(EDGE_WHITESPACE, '');
+  let text = String(value).replace(EDGE_WHITESPACE, '');
+  // UTF-8 has no lone surrogate: U+FFFD, as TextEncoder writes one.
+  if (SURROGATE.test(text)) text = text.replace(LONE_SURROGATE, '\uFFFD');
   if (FORBIDDEN_IN_VALUE.test(text)) throw new TypeError(`Invalid header value: "${text}"`);
   return text;
 }
