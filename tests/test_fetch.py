@@ -5,14 +5,17 @@ upstream is a local aiohttp server started by the test."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import brotli
 import pytest
 from aiohttp import web
 
@@ -79,6 +82,11 @@ def _upstream_app(requests: list[dict[str, Any]]) -> web.Application:
             body=body, headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"}
         )
 
+    async def bomb(request: web.Request) -> web.Response:
+        """1 GiB of zeros in a few hundred KiB, in the encoding asked for."""
+        encoding = request.match_info["encoding"]
+        return web.Response(body=_bomb(encoding), headers={"Content-Encoding": encoding})
+
     async def status(request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]), text="status body")
 
@@ -91,7 +99,25 @@ def _upstream_app(requests: list[dict[str, Any]]) -> web.Application:
     app.router.add_get("/slow", slow)
     app.router.add_get("/status/{code}", status)
     app.router.add_get("/packed", packed)
+    app.router.add_get("/bomb/{encoding}", bomb)
     return app
+
+
+@functools.cache
+def _bomb(encoding: str) -> bytes:
+    zeros = bytes(1 << 20)
+    if encoding == "br":
+        packer = brotli.Compressor(quality=1)
+        parts = [packer.process(zeros) for _ in range(1024)]
+        return b"".join(parts) + packer.finish()
+    stream = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return b"".join(stream.compress(zeros) for _ in range(1024)) + stream.flush()
+
+
+def _peak_rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +310,25 @@ async def test_subrequest_count_time_and_size_limits(run_with: Runner, upstream:
         allow_hosts=["127.0.0.1"],
     )
     assert out == "TypeError: fetch to 127.0.0.1: the response body is larger than 100000 bytes"
+
+
+async def test_an_origins_compression_bomb_stops_at_the_size_limit(
+    fetch_server: ServerProcess, run_with: Runner, upstream: Upstream
+) -> None:
+    """The server decodes an origin's gzip or br (the encodings it asks for) a bounded chunk at
+    a time, and stops at the response limit: 1 GiB of zeros in ~1 MiB never inflates whole in
+    the server process, whose peak memory barely moves. brotli before 1.2 had no bound."""
+    for encoding in ("br", "gzip"):
+        _bomb(encoding)  # made before the measure, in this process
+        peak = _peak_rss_mib(fetch_server.process.pid)
+        out = await outcome_of(
+            run_with,
+            f"return (await fetch('{upstream.url}/bomb/{encoding}')).status;",
+            allow_hosts=["127.0.0.1"],
+        )
+        assert out == "TypeError: fetch to 127.0.0.1: the response body is larger than 100000 bytes"
+        grown = _peak_rss_mib(fetch_server.process.pid) - peak
+        assert grown < 64, (encoding, grown)
 
 
 async def test_aborting_a_fetch(run_with: Runner, upstream: Upstream) -> None:
