@@ -109,6 +109,21 @@ async def test_malformed_bodies_get_json_errors(http: aiohttp.ClientSession) -> 
         assert body["error"]["message"]
 
 
+async def test_a_deploy_field_that_is_no_field_is_refused_by_name(
+    http: aiohttp.ClientSession,
+) -> None:
+    """A misspelt setting was dropped: the function deployed without it and failed later (a
+    fetch refused for want of its ``allow_hosts``), far from the typo."""
+    for field, hint in (("allowed_hosts", '(did you mean "allow_hosts"?)'), ("compat_flags", "")):
+        payload = {"code": "Vortex.return(1)", field: ["api.example.com"]}
+        async with http.post("/deploy", json=payload) as response:
+            body = await response.json()
+        assert (response.status, body["error"]["code"]) == (400, "invalid_request"), body
+        message = body["error"]["message"]
+        assert message.startswith(f'unknown field "{field}"'), message
+        assert hint in message and '"allow_hosts"' in message, message
+
+
 async def test_oversized_bodies_are_refused(http: aiohttp.ClientSession) -> None:
     """Each limit is said in units a person reads, with the setting that raises it; over the raw
     body limit too (aiohttp answers that one in plain text), where /deploy names the code's."""

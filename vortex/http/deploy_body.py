@@ -11,10 +11,12 @@
   "r2_buckets": [{"binding": "BUCKET", "bucket_name": "uploads"}] (vortex.r2.declaration),
   "services": [{"binding": "AUTH", "service": "auth-worker"}] (vortex.services)
   each left out: the active version's (a new version of a name keeps it); null or empty: none
+Any other field is refused (``DEPLOY_FIELDS``).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -157,9 +159,34 @@ def _settings(body: dict[str, Any], functions_domain: str) -> SettingsChange:
     )
 
 
+DEPLOY_FIELDS = frozenset(
+    {
+        *("code", "filename", "files", "entry", "name", "assets"),
+        *("env", "secrets", "allow_hosts", "schedule", "schedules", "routes"),
+        *("r2_buckets", "services"),
+    }
+)
+"""Every field of the body: any other is refused, never dropped. A misspelt setting
+("allowed_hosts") deployed the function without it, and it failed later, far from the typo."""
+
+
+def _refuse_unknown_fields(body: dict[str, Any]) -> None:
+    unknown = sorted(set(body) - DEPLOY_FIELDS)
+    if not unknown:
+        return
+    field = unknown[0]
+    close = difflib.get_close_matches(field, DEPLOY_FIELDS, n=1, cutoff=0.6)
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    raise InvalidRequest(
+        f'unknown field "{field}"{hint} in the deploy: the fields are '
+        + ", ".join(f'"{name}"' for name in sorted(DEPLOY_FIELDS))
+    )
+
+
 def parse_deploy_body(
     body: dict[str, Any], max_code_bytes: int, functions_domain: str = "localhost"
 ) -> DeployRequest:
+    _refuse_unknown_fields(body)
     settings = _settings(body, functions_domain)
 
     if "files" in body:
