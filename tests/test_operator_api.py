@@ -120,6 +120,13 @@ async def test_kv_list_get_put_delete(http: aiohttp.ClientSession, server: Serve
     assert bad_ttl["error"]["code"] == "kv_invalid_expiration"
     no_value = await call(http, "PUT", value_path + "t", 400, json={"text": "x"})
     assert no_value["error"]["code"] == "invalid_request"
+    # The JavaScript API's spelling: a key stored without its expiry, silently, before.
+    camel = await call(http, "PUT", value_path + "t", 400, json={"value": "x", "expirationTtl": 60})
+    assert (
+        'unknown field "expirationTtl" (did you mean "expiration_ttl"?)'
+        in (camel["error"]["message"])
+    )
+    await call(http, "GET", value_path + "t", 404)
 
 
 async def test_kv_bytes_and_metadata_over_the_api(

@@ -132,6 +132,7 @@ async def test_a_throwing_handler_is_a_function_error(
         ({"scheduledTime": "now"}, 400, "invalid_request"),
         ({"scheduledTime": True}, 400, "invalid_request"),
         ({"scheduledTime": -1}, 400, "invalid_request"),
+        ({"scheduled_time": 1}, 400, "invalid_request"),  # misspelt: refused, not "now"
         ([1], 400, "invalid_request"),
     ],
 )

@@ -16,7 +16,6 @@ Any other field is refused (``DEPLOY_FIELDS``).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from vortex.cron.schedule import parse_schedules
 from vortex.deploysettings import KEEP, MAX_ENV_BYTES, Keep, SettingsChange
 from vortex.domainroutes import parse_routes
 from vortex.errors import InvalidRequest, PayloadTooLarge, size_phrase
+from vortex.http.responses import refuse_unknown_fields
 from vortex.modules.detect import (
     TYPESCRIPT_EXTENSIONS,
     Upload,
@@ -166,27 +166,13 @@ DEPLOY_FIELDS = frozenset(
         *("r2_buckets", "services"),
     }
 )
-"""Every field of the body: any other is refused, never dropped. A misspelt setting
-("allowed_hosts") deployed the function without it, and it failed later, far from the typo."""
-
-
-def _refuse_unknown_fields(body: dict[str, Any]) -> None:
-    unknown = sorted(set(body) - DEPLOY_FIELDS)
-    if not unknown:
-        return
-    field = unknown[0]
-    close = difflib.get_close_matches(field, DEPLOY_FIELDS, n=1, cutoff=0.6)
-    hint = f' (did you mean "{close[0]}"?)' if close else ""
-    raise InvalidRequest(
-        f'unknown field "{field}"{hint} in the deploy: the fields are '
-        + ", ".join(f'"{name}"' for name in sorted(DEPLOY_FIELDS))
-    )
+"""Every field of the body: any other is refused (``refuse_unknown_fields``)."""
 
 
 def parse_deploy_body(
     body: dict[str, Any], max_code_bytes: int, functions_domain: str = "localhost"
 ) -> DeployRequest:
-    _refuse_unknown_fields(body)
+    refuse_unknown_fields(body, DEPLOY_FIELDS, "the deploy")
     settings = _settings(body, functions_domain)
 
     if "files" in body:

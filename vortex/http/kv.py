@@ -21,7 +21,7 @@ from vortex.errors import InvalidRequest
 from vortex.functions import history_key
 from vortex.http.keys import KV_STORE
 from vortex.http.lookup import resolve
-from vortex.http.responses import json_response, read_json_object
+from vortex.http.responses import json_response, read_json_object, refuse_unknown_fields
 from vortex.kv import KV
 from vortex.kv.errors import KVInvalidKey, KVInvalidListOption, KVInvalidValue, KVKeyNotFound
 from vortex.storage.base import FunctionRecord
@@ -108,11 +108,15 @@ def _number(body: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
+PUT_FIELDS = ("value", "encoding", "metadata", "expiration_ttl", "expiration")
+
+
 @routes.put("/functions/{function_id:[^/]+}/kv/value")
 async def put_value(request: web.Request) -> web.Response:
     namespace = await _namespace(request)
     key = _key_of(request)
     body = await read_json_object(request)
+    refuse_unknown_fields(body, PUT_FIELDS, "a KV put")
     if "value" not in body:
         raise InvalidRequest(
             'the body is {"value": "text"}, with "encoding": "base64" for bytes, "metadata" '

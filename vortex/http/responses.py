@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -44,3 +46,19 @@ async def read_json_object(request: web.Request, *, required: bool = True) -> di
     if not isinstance(data, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return data
+
+
+def refuse_unknown_fields(body: dict[str, Any], fields: Collection[str], what: str) -> None:
+    """A field of ``body`` that is none of ``fields`` is refused, naming the closest one, never
+    dropped: a misspelt setting (``allowed_hosts``, ``expirationTtl``) was silently left out,
+    and what it should have done failed later, far from the typo."""
+    unknown = sorted(set(body) - set(fields))
+    if not unknown:
+        return
+    field = unknown[0]
+    close = difflib.get_close_matches(field, list(fields), n=1, cutoff=0.6)
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    raise InvalidRequest(
+        f'unknown field "{field}"{hint} in {what}: the fields are '
+        + ", ".join(f'"{name}"' for name in sorted(fields))
+    )

@@ -10,6 +10,7 @@ history so that a run on demand is never taken for the schedule having fired.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -18,7 +19,7 @@ from vortex.http.execute import run_answer
 from vortex.http.invocation import run_id_of
 from vortex.http.keys import REGISTRY, RUNS
 from vortex.http.lookup import resolve
-from vortex.http.responses import read_json_object
+from vortex.http.responses import read_json_object, refuse_unknown_fields
 from vortex.scheduled import ON_DEMAND_TRIGGER, start_scheduled
 from vortex.serviceworker import takes_events
 
@@ -29,7 +30,8 @@ MAX_TIME_MS = 8_640_000_000_000_000
 """The latest instant a JavaScript Date can hold."""
 
 
-def _event_values(body: dict[str, object], schedule: str | None) -> tuple[str, int]:
+def _event_values(body: dict[str, Any], schedule: str | None) -> tuple[str, int]:
+    refuse_unknown_fields(body, ("cron", "scheduledTime"), "a scheduled event")
     # Like wrangler's /__scheduled?cron=, any text is taken: the event only reports it.
     cron = body.get("cron", schedule or "")
     if not isinstance(cron, str) or len(cron) > MAX_CRON_CHARS:
