@@ -354,6 +354,29 @@ async def test_header_values_are_utf8_both_ways(
     assert b"\r\nx-lone: a\xef\xbf\xbdb\r\n" in head, head
 
 
+async def test_a_body_the_head_announces_is_a_stream_even_when_empty(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """As workerd: ``Content-Length: 0`` (or chunked) is an empty body, a stream; a request
+    whose head announces none, or a GET, has ``request.body`` null."""
+    code = (
+        "export default { async fetch(request) {\n"
+        "  return new Response(request.body === null ? 'null' : 'stream:' + (await request.text()));\n"
+        "} };"
+    )
+    function_id = str((await _deploy(http, code))["function_id"])
+    host = b"Host: %s.localhost\r\nConnection: close\r\n" % function_id.encode()
+    for head, expected in (
+        (b"POST / HTTP/1.1\r\nContent-Length: 0\r\n", b"stream:"),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n", b"stream:"),
+        (b"POST / HTTP/1.1\r\n", b"null"),
+        (b"GET / HTTP/1.1\r\nContent-Length: 0\r\n", b"null"),
+    ):
+        tail = b"0\r\n\r\n" if b"chunked" in head else b""
+        answer = _raw(server.functions_port, head + host + b"\r\n" + tail)
+        assert answer.endswith(b"\r\n\r\n" + expected), (head, answer)
+
+
 async def test_bodies_over_the_limit_are_refused(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

@@ -169,6 +169,9 @@ class _Request:
     """Its ``x-vortex-loop`` hop count: how many runs of functions fetched their way to it."""
     body: list[bytes] = field(default_factory=list)
     body_size: int = 0
+    framed: bool = False
+    """The head says a body follows (Content-Length, even 0, or Transfer-Encoding): the
+    function's ``request.body`` is then a stream, empty or not, as in workerd; else null."""
     keep_alive: bool = True
     http11: bool = True
     debug_host: bool = False
@@ -454,6 +457,9 @@ class HttpConnection(asyncio.Protocol):
         self._name_host(request)
         config = self._server.config
         length = next((v for k, v in request.headers if k.lower() == "content-length"), None)
+        request.framed = length is not None or any(
+            k.lower() == "transfer-encoding" for k, _ in request.headers
+        )
         if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
             self._refuse_too_large()
             return
@@ -580,7 +586,7 @@ class HttpConnection(asyncio.Protocol):
                 "protocol": "HTTP/1.1" if request.http11 else "HTTP/1.0",
             }
         )
-        body = b"".join(request.body) if request.body_size else None
+        body = b"".join(request.body) if request.body_size else (b"" if request.framed else None)
         if request.method in ("GET", "HEAD"):
             body = None
         run_id = request.run_id or self._server.new_run_id()
