@@ -1,0 +1,1 @@
+export default { fetch() { return new Response(new Blob(["<b>x</b>"], {type: "text/html"})) } }

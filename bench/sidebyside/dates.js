@@ -1,0 +1,4 @@
+export default { fetch() {
+  const d = new Date(Date.UTC(2024, 0, 15, 13, 5, 9));
+  return Response.json({utc: d.toUTCString(), iso: d.toISOString(), str: d.toString(), loc: d.toLocaleString(), tz: Intl.DateTimeFormat().resolvedOptions().timeZone, locale: Intl.DateTimeFormat().resolvedOptions().locale, ny: d.toLocaleString("en-US", {timeZone: "America/New_York"}), de: d.toLocaleDateString("de-DE"), num: (1234.5).toLocaleString("de-DE"), cur: new Intl.NumberFormat("en-US", {style: "currency", currency: "EUR"}).format(12.5), rel: new Intl.RelativeTimeFormat("en").format(-1, "day"), list: new Intl.ListFormat("en").format(["a","b","c"]), plural: new Intl.PluralRules("en").select(1), collator: ["b","a","C"].sort(new Intl.Collator("en").compare), seg: typeof Intl.Segmenter, parse: Date.parse("2024-01-15"), parse2: Date.parse("Mon, 15 Jan 2024 13:05:09 GMT")});
+} }

@@ -1,0 +1,1 @@
+export default { fetch() { return new Response("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", {headers: {"content-encoding": "gzip", "content-type": "text/plain"}}) } }

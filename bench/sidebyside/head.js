@@ -1,0 +1,1 @@
+export default { fetch(req) { return new Response("body for " + req.method, {headers: {"x-m": req.method}}) } }

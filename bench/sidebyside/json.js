@@ -1,0 +1,1 @@
+export default { fetch() { return Response.json({a: 1, b: "é"}) } }

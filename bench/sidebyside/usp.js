@@ -1,0 +1,1 @@
+export default { fetch() { return new Response(new URLSearchParams({a: "1 2", b: "é"})) } }
