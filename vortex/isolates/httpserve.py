@@ -442,6 +442,8 @@ class HttpConnection(asyncio.Protocol):
             request.forwarded_for = f"{prior}, {text}" if prior else text
         elif lower == "upgrade":
             request.upgrade = text
+        elif lower == "transfer-encoding":
+            request.framed = True
         request.headers.append((key, text))
 
     def on_headers_complete(self) -> None:
@@ -457,9 +459,7 @@ class HttpConnection(asyncio.Protocol):
         self._name_host(request)
         config = self._server.config
         length = next((v for k, v in request.headers if k.lower() == "content-length"), None)
-        request.framed = length is not None or any(
-            k.lower() == "transfer-encoding" for k, _ in request.headers
-        )
+        request.framed = request.framed or length is not None
         if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
             self._refuse_too_large()
             return

@@ -54,7 +54,9 @@ export function sendResponse(response, sink, limit) {
   const { status, statusText, headers, body, webSocket, encodeBody } = responseInternals.parts(response);
   if (status === 0) throw new InvalidResponse('The fetch handler returned Response.error()');
   const manual = encodeBody === 'manual' ? true : undefined;
-  const head = JSON.stringify({ status, statusText, headers: headersInternals.list(headers), manual });
+  // `length` (left out when undefined): a body sent in parts whose length is known.
+  const headWith = (length) => JSON.stringify({ status, statusText, headers: headersInternals.list(headers), length, manual });
+  const head = headWith(undefined);
   if (webSocket !== null) {
     const problem = socketInternals.attachable(webSocket);
     if (problem !== null) throw new InvalidResponse(problem);
@@ -78,7 +80,7 @@ export function sendResponse(response, sink, limit) {
       return undefined;
     }
     // Sent in parts, but its length is known: stated, as workerd does, not chunked.
-    sink.head(JSON.stringify({ status, statusText, headers: headersInternals.list(headers), length: bytes.length, manual }), null, true);
+    sink.head(headWith(bytes.length), null, true);
     return sendChunks(bytes, sink, 0);
   }
   // The readable side of a FixedLengthStream goes with its Content-Length, as in Workers.
@@ -88,7 +90,7 @@ export function sendResponse(response, sink, limit) {
     return streamBody(body.stream, sink, limit, undefined);
   }
   if (fixed > limit) throw new InvalidResponse(`The response body is larger than ${limit} bytes`);
-  sink.head(JSON.stringify({ status, statusText, headers: headersInternals.list(headers), length: fixed, manual }), null, true);
+  sink.head(headWith(fixed), null, true);
   return streamBody(body.stream, sink, limit, fixed);
 }
 
