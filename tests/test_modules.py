@@ -342,6 +342,50 @@ async def test_wait_until_work_finishes_after_the_response_with_its_logs(
     assert last["execution_time_ms"] >= 380
 
 
+CTX_SHAPE = """export default {
+  async fetch(request, env, ctx) {
+    const tries = {};
+    const attempt = (name, f) => { try { tries[name] = f(); } catch (e) { tries[name] = e.name + ': ' + e.message; } };
+    attempt('detached', () => { const w = ctx.waitUntil; w(Promise.resolve()); return 'ran'; });
+    attempt('bound', () => { ctx.waitUntil.bind(ctx)(Promise.resolve()); return 'ran'; });
+    attempt('made', () => new ctx.constructor(Symbol(), {}));
+    attempt('prototype', () => { Object.getPrototypeOf(ctx).waitUntil = null; return 'changed'; });
+    ctx.props.seen = (ctx.props.seen || 0) + 1;
+    return Response.json({
+      keys: Object.keys(ctx),
+      methods: Object.getOwnPropertyNames(Object.getPrototypeOf(ctx)).sort(),
+      className: ctx.constructor.name,
+      props: ctx.props,
+      passes: ctx.passThroughOnException(),
+      tries,
+    });
+  },
+};
+"""
+
+
+async def test_ctx_is_an_execution_context_with_props_as_in_workerd(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    function_id = await deploy(CTX_SHAPE)
+    for _ in range(2):  # props is each run's own: the first run's key is not seen again
+        async with http.get(server.fn_url(function_id)) as response:
+            body = await response.json()
+            assert response.status == 200, body
+        tries = body.pop("tries")
+        assert body == {
+            "keys": ["props"],
+            "methods": ["constructor", "passThroughOnException", "waitUntil"],
+            "className": "ExecutionContext",
+            "props": {"seen": 1},
+        }
+        assert tries["detached"].startswith("TypeError: Illegal invocation: waitUntil() was")
+        assert tries["bound"] == "ran"
+        assert tries["made"].startswith("TypeError: Illegal constructor")
+        # The class is every run's: frozen, so no run can change another's ctx.
+        assert tries["prototype"].startswith("TypeError")
+
+
 async def test_a_module_cannot_use_vortex_return(
     server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:

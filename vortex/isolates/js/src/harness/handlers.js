@@ -6,7 +6,7 @@ import { describeThrown } from './logs.js';
 import { end, fail, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
 import { instanceOrFail } from './instances.js';
-import { makeWaitUntil } from './waituntil.js';
+import { makeContext } from './context.js';
 
 // How the default export serves `method`. OBJECT: it has the method, its own or inherited
 // (`export default { fetch }`), called as `handler.fetch(request, env, ctx)`. CLASS: a class
@@ -59,19 +59,6 @@ function refuse(state, handler, method) {
       'The module must export a default object with a ' + method + ' method, or a class with one: export default { async ' + signature + ' { ... } }, or export default class extends WorkerEntrypoint { async ' + classSignature + ' { ... } } (WorkerEntrypoint from "cloudflare:workers", this.env and this.ctx set)';
   }
   fail(state, 'invalid_module', message);
-}
-
-// Frozen by hand rather than hardened: harden's bookkeeping cost ~7 µs per request, and
-// this object and its two methods are all there is to freeze (their prototypes are
-// intrinsics, frozen by lockdown; concise methods have no .prototype).
-function makeContext(state) {
-  const ctx = {
-    waitUntil: makeWaitUntil(state),
-    passThroughOnException() {},
-  };
-  Object.freeze(ctx.waitUntil);
-  Object.freeze(ctx.passThroughOnException);
-  return Object.freeze(ctx);
 }
 
 export function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBytes) {

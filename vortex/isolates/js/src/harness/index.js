@@ -6,6 +6,7 @@
 // Python (through the `host` bridge of host.py). runtime.js maps the other modules.
 import { hardenPrototypesReachableFrom, hideHostFiles } from './boot.js';
 import { captureIntrinsics, setInternals } from './platform.js';
+import { hardenContexts } from './context.js';
 import { makeSharedGlobal } from './sharedglobal.js';
 import { makeRuntime } from './runtime.js';
 import { takeStackHook } from './stacks.js';
@@ -28,6 +29,7 @@ export function prepare(webapi) {
   });
   // SES leaves these outside its frozen intrinsics; every compartment shares them, so freeze them.
   harden(Intl);
+  hardenContexts();
   // The web classes are shared by every run: frozen once here, with every prototype that their
   // instances lead to (readers, controllers, iterators, implementation objects).
   // SES leaves the float typed arrays out of new compartments on this SpiderMonkey (it knows

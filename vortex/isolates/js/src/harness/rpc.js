@@ -10,7 +10,7 @@ import { end, fail, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
 import { instanceOrFail } from './instances.js';
 import { sharedGlobal } from './sharedglobal.js';
-import { makeWaitUntil } from './waituntil.js';
+import { makeContext } from './context.js';
 
 // Reached through fetch and cron, or the object machinery: never callable by RPC.
 const RESERVED = ['constructor', 'fetch', 'scheduled', 'connect', 'queue', 'tail', 'email', 'trace', 'alarm', 'webSocketMessage', 'webSocketClose', 'webSocketError'];
@@ -57,11 +57,7 @@ export function runRpc(id, script, limitsJson, filename, envJson, bindingsJson, 
       fail(state, 'rpc_method_not_found', 'RPC: ' + what + ': export default class extends WorkerEntrypoint { async ' + method + '(...args) { ... } }');
       return;
     }
-    const ctx = { waitUntil: makeWaitUntil(state), passThroughOnException() {} };
-    Object.freeze(ctx.waitUntil);
-    Object.freeze(ctx.passThroughOnException);
-    Object.freeze(ctx);
-    const object = new handler(ctx, instance.env);
+    const object = new handler(makeContext(state), instance.env);
     result = object[method](...call.args);
   } catch (err) {
     thrown(state, err);

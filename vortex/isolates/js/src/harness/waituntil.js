@@ -6,7 +6,7 @@ import { describeThrown, errorLine, writeLog } from './logs.js';
 import { settleIfIdle } from './ending.js';
 import { guardAlive } from './state.js';
 
-function addWaitUntil(state, promise) {
+export function addWaitUntil(state, promise) {
   guardAlive(state);
   state.waiting += 1;
   Promise.resolve(promise).then(
