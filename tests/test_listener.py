@@ -354,6 +354,38 @@ async def test_header_values_are_utf8_both_ways(
     assert b"\r\nx-lone: a\xef\xbf\xbdb\r\n" in head, head
 
 
+async def test_reason_phrases_are_rfc_9110s_and_a_class_name_for_the_rest(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """As workerd says them: 418 "I'm a teapot", 413 "Payload Too Large" (Python's table has
+    the names RFC 9110 replaced), a status no RFC names its class's name, and a statusText the
+    code gives as given."""
+    code = (
+        "export default { fetch(request) {\n"
+        "  const params = new URL(request.url).searchParams;\n"
+        "  return new Response('x', { status: +params.get('s'), statusText: params.get('t') || '' });\n"
+        "} };"
+    )
+    function_id = str((await _deploy(http, code))["function_id"])
+    expected = {
+        "s=200": b"200 OK",
+        "s=418": b"418 I'm a teapot",
+        "s=413": b"413 Payload Too Large",
+        "s=520": b"520 Server Error",
+        "s=299": b"299 Successful",
+        "s=399": b"399 Redirection",
+        "s=499": b"499 Client Error",
+        "s=404&t=Gone%20Fishing": b"404 Gone Fishing",
+    }
+    for query, status_line in expected.items():
+        answer = _raw(
+            server.functions_port,
+            b"GET /?%s HTTP/1.1\r\nHost: %s.localhost\r\nConnection: close\r\n\r\n"
+            % (query.encode(), function_id.encode()),
+        )
+        assert answer.startswith(b"HTTP/1.1 " + status_line + b"\r\n"), (query, answer[:60])
+
+
 async def test_a_body_the_head_announces_is_a_stream_even_when_empty(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

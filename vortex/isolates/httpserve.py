@@ -139,13 +139,35 @@ def _date_header() -> bytes:
     return _date_cache[1]
 
 
-def _reason(status: int, given: str) -> str:
-    if given:
-        return given
+RFC_9110_REASONS = {
+    413: "Payload Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    418: "I'm a teapot",
+}
+"""Where Python's table keeps the names RFC 9110 replaced (or RFC 2324's spelling): workerd
+sends these, and a client that shows the reason phrase should read the same from both."""
+
+CLASS_REASONS = {2: "Successful", 3: "Redirection", 4: "Client Error", 5: "Server Error"}
+"""A status no RFC names (520, 299) is given its class's name, as workerd gives it, rather
+than an empty reason phrase."""
+
+
+def _default_reason(status: int) -> str:
+    named = RFC_9110_REASONS.get(status)
+    if named is not None:
+        return named
     try:
         return HTTPStatus(status).phrase
     except ValueError:
-        return ""
+        return CLASS_REASONS.get(status // 100, "")
+
+
+_DEFAULT_REASONS = {status: _default_reason(status) for status in range(100, 600)}
+
+
+def _reason(status: int, given: str) -> str:
+    return given or _DEFAULT_REASONS.get(status, "")
 
 
 def _clean(text: str) -> bool:
