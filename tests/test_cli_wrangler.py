@@ -331,6 +331,35 @@ def test_deploy_with_no_argument_bundles_the_project_of_the_jsonc(
     assert info["env"] == {"GREETING": "hi // not a comment", "COUNT": "2"}
 
 
+def test_a_service_worker_that_imports_files_is_deployed_as_one_script(
+    invoke: Invoke, server: ServerProcess, tmp_path: Path
+) -> None:
+    """As wrangler builds it: an entry that exports nothing is service-worker syntax, bundled
+    into a script, since a module has no addEventListener (it failed every request with
+    "addEventListener is not a function"). What the server links it cannot import."""
+    write(
+        tmp_path,
+        {
+            "lib/greet.js": "export const greet = (who) => `hello ${who}`;\n",
+            "worker.js": 'import { greet } from "./lib/greet.js";\n'
+            "addEventListener('fetch', (event) => {\n"
+            "  event.respondWith(Response.json(greet(new URL(event.request.url).pathname)));\n"
+            "});\n",
+            "linked.js": 'import { Buffer } from "node:buffer";\n'
+            "addEventListener('fetch', (e) => e.respondWith(new Response(Buffer.from('x'))));\n",
+        },
+    )
+    result = invoke("deploy", str(tmp_path / "worker.js"), "--name", "sw-imports")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "→ Deploying the bundle, worker.js (" in result.stdout
+    assert call(server, "sw-imports", "/you") == (200, "hello /you")
+    assert function_info(server, "sw-imports")["kind"] == "service-worker"
+    refused = invoke("deploy", str(tmp_path / "linked.js"), "--name", "sw-linked")
+    assert refused.exit_code == 1
+    assert "exports nothing, so it is a service worker" in refused.stderr
+    assert "cannot import node:buffer: make it a module" in refused.stderr
+
+
 def test_deploy_of_an_entry_path_bundles_it_too(
     invoke: Invoke, server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -76,6 +76,9 @@ class Bundle:
     """Every file in the bundle, the entry included, relative to the project folder."""
     entry_is_module: bool
     """The entry has ES module syntax (``import``/``export``): a module function, not a script."""
+    exports_nothing: bool
+    """The entry exports nothing: service-worker syntax (``addEventListener('fetch')``), which
+    may still ``import`` the files it is built from; wrangler builds such an entry as a script."""
     warnings: str
     """esbuild's warnings, as it wrote them (empty when none)."""
     wasm: tuple[tuple[str, Path], ...] = ()
@@ -163,9 +166,8 @@ def _esbuild(
 def _read(out: Path, meta: Path, warnings: str, work: str) -> Bundle:
     """The bundle esbuild wrote; ``work``: its temporary folder, as esbuild names it."""
     metafile = json.loads(meta.read_text(encoding="utf-8"))
-    entry_key = next(
-        (info["entryPoint"] for info in metafile["outputs"].values() if "entryPoint" in info), None
-    )
+    entry_output = next((info for info in metafile["outputs"].values() if "entryPoint" in info), {})
+    entry_key = entry_output.get("entryPoint")
     entry_info = metafile["inputs"].get(entry_key, {}) if entry_key else {}
     code, node_globals = finished(out.read_text(encoding="utf-8"), work)
     code = requires_imported(code)
@@ -177,6 +179,7 @@ def _read(out: Path, meta: Path, warnings: str, work: str) -> Bundle:
         code=code,
         inputs=tuple(path for path in metafile["inputs"] if not is_shim(path)),
         entry_is_module=entry_info.get("format") == "esm",
+        exports_nothing=not entry_output.get("exports"),
         warnings=warnings.strip(),
         wasm=tuple((name, Path(wasm[specifier])) for specifier, name in names.items()),
         node_globals=node_globals,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from vortex.cli.assetfiles import Collected, collect
-from vortex.cli.bundle import bundle
+from vortex.cli.bundle import Bundle, bundle
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.wrangler import CONFIG_NAMES, WorkerConfig, find_config, load_config
 from vortex.storage.names import NAME
@@ -19,6 +19,8 @@ from vortex.storage.names import NAME
 _IMPORTS = re.compile(r"\bimport\b|\brequire\s*\(|\bfrom\s*[\"'`]")
 """Text that may import another file. A lexical guess that errs on the side of bundling: a file
 bundled with nothing else is uploaded as it was."""
+_LINKED_IMPORT = re.compile(r'^import\b[^"\n]*"([^"]+)"', re.MULTILINE)
+"""An import the bundle keeps, of what the server links (``node:``, ``cloudflare:workers``)."""
 _PACKAGE = re.compile(r"(?:^|/)node_modules/((?:@[^/]+/)?[^/]+)/")
 KV_BINDING = "KV"
 """The one KV namespace a Vortex function has, in ``env`` (docs/kv.md)."""
@@ -243,6 +245,8 @@ def _unmapped(config: WorkerConfig) -> list[str]:
 def _bundled(plan: Plan, project: Path, minify: bool, node_globals: bool = False) -> Plan:
     built = bundle(plan.entry, project, node_globals=node_globals, minify=minify)
     warnings = (built.warnings,) if built.warnings else ()
+    if built.entry_is_module and built.exports_nothing:
+        return _service_worker(plan, built, minify)
     if len(built.inputs) == 1 and not built.wasm and not built.node_globals:
         return _with_warnings(plan, warnings)  # nothing imported: the server builds it as it is
     if not built.entry_is_module:
@@ -262,6 +266,36 @@ def _bundled(plan: Plan, project: Path, minify: bool, node_globals: bool = False
         packages=tuple(packages),
         warnings=plan.warnings + warnings,
         wasm=tuple((name, read_bytes(project / path)) for name, path in built.wasm),
+    )
+
+
+def _service_worker(plan: Plan, built: Bundle, minify: bool) -> Plan:
+    """An entry of service-worker syntax that imports files: deployed as one script, as
+    wrangler builds it (an IIFE), since a module has no ``addEventListener``. A script cannot
+    import what the server links (``node:``, ``cloudflare:workers``, ``.wasm``)."""
+    linked = _LINKED_IMPORT.findall(built.code) + [name for name, _ in built.wasm]
+    if linked:
+        raise CLIError(
+            f"{plan.shown} exports nothing, so it is a service worker (addEventListener), and "
+            f"a service worker cannot import {', '.join(sorted(set(linked)))}: make it a "
+            "module (export default { async fetch(request, env, ctx) { ... } }), see "
+            "docs/http-functions.md",
+            ExitCode.FAILED,
+            "invalid_import",
+        )
+    warnings = (built.warnings,) if built.warnings else ()
+    if len(built.inputs) == 1:
+        return _with_warnings(plan, warnings)  # nothing imported: the server builds it as it is
+    packages = sorted({m[1] for path in built.inputs if (m := _PACKAGE.search(path))})
+    return replace(
+        plan,
+        # On the first line, so that positions in the bundle keep their lines.
+        source="(() => {" + built.code + "\n})();\n",
+        filename=str(PurePosixPath(upload_name(plan.entry)).with_suffix(".js")),
+        bundled_files=len(built.inputs),
+        minified=minify,
+        packages=tuple(packages),
+        warnings=plan.warnings + warnings,
     )
 
 
