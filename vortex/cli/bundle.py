@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from vortex.cli.errors import CLIError, ExitCode
 from vortex.cli.nodeglobals import finished, is_shim, write_shims
@@ -166,7 +167,9 @@ def _esbuild(
 def _read(out: Path, meta: Path, warnings: str, work: str) -> Bundle:
     """The bundle esbuild wrote; ``work``: its temporary folder, as esbuild names it."""
     metafile = json.loads(meta.read_text(encoding="utf-8"))
-    entry_output = next((info for info in metafile["outputs"].values() if "entryPoint" in info), {})
+    entry_output: dict[str, Any] = next(
+        (info for info in metafile["outputs"].values() if "entryPoint" in info), {}
+    )
     entry_key = entry_output.get("entryPoint")
     entry_info = metafile["inputs"].get(entry_key, {}) if entry_key else {}
     code, node_globals = finished(out.read_text(encoding="utf-8"), work)
