@@ -187,6 +187,7 @@ WEB_API_SAMPLES = """
     scheduler, scheduler.wait, reportError,
     new WebSocketPair(), new WebSocketPair()[1], new MessageEvent('message', { data: 'x' }),
     new CloseEvent('close', { code: 1000 }),
+    EventSource.from(new ReadableStream()),
   ];
 """
 

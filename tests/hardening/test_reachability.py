@@ -143,6 +143,9 @@ WEB_APIS = {
     # Reviewed with WebSockets (js/src/websocket.js): an end reaches only its peer and the
     # harness's wire of strings to the host; the constructor of WebSocket refuses every call.
     "WebSocketPair", "WebSocket", "CloseEvent",
+    # Reviewed with EventSource (js/src/eventsource.js): it reaches the network only through the
+    # run's own fetch (or a fetcher the function gives it), and its parser is private state.
+    "EventSource",
 }  # fmt: skip
 REVIEWED_GLOBALS = ECMASCRIPT | SES | VORTEX | WEB_APIS
 SERVICE_WORKER = {"addEventListener", "removeEventListener"}

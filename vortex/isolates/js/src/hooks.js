@@ -12,6 +12,15 @@ export const hooks = {
   runTimer(callback, ms) {
     throw new Error('no run is active');
   },
+  // A timer of the current run's own, as setTimeout's is: it counts against the run's timer limit
+  // and keeps a script's run alive until it fires. Returns a function that cancels it.
+  keepAliveTimer(callback, ms) {
+    throw new Error('no run is active');
+  },
+  // The current run's fetch(), as the run's global has it before user code can replace it.
+  fetch(input, init) {
+    throw new Error('no run is active');
+  },
   // Counts a message posted to a MessagePort against the current run's timer limit (or throws
   // the run's limit error) and returns what gives its place back once it is delivered or dropped.
   holdDelivery() {

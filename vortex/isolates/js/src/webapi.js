@@ -18,6 +18,7 @@ import { Crypto, CryptoKey, SubtleCrypto, makeCrypto, setCryptoHost, setDigestHo
 import { DOMException } from './domexception.js';
 import { describeThrown, setEngineStack, v8Stack } from './errors.js';
 import { CustomEvent, ErrorEvent, Event, EventTarget, MessageEvent, PromiseRejectionEvent, reportError } from './events.js';
+import { EventSource } from './eventsource.js';
 import { FormData } from './formdata.js';
 import { setRewriterWasm } from './lolhtml.js';
 import { InvalidResponse, incomingRequest, makeFetch, sendResponse } from './exchange.js';
@@ -96,6 +97,7 @@ const classes = {
   WebSocket,
   WebSocketPair,
   CloseEvent,
+  EventSource,
   ...streamClasses,
 };
 

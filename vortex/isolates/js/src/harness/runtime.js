@@ -10,6 +10,7 @@ import { guardHost } from './hostbridge.js';
 import { definePerRun } from './sharedglobal.js';
 import { currentState, elapsed, guardAlive, runOfThisTurn } from './state.js';
 import { errorLine, writeLog } from './logs.js';
+import { settleLater } from './ending.js';
 import { boundTo, checkTimerRoom, makeFetch, makePerformance, makeQueueMicrotask } from './endowments.js';
 import { osRandom, prepareMath } from './random.js';
 import { run } from './script.js';
@@ -46,6 +47,36 @@ export function makeRuntime(pythonHost) {
         if (!state.done) callback();
       }, delay);
       state.internalTimers.add(handle);
+    },
+    keepAliveTimer(callback, ms) {
+      const state = runOfThisTurn();
+      checkTimerRoom(state);
+      const delay = Math.min(Math.max(Number(ms) || 0, 0), 2147483647);
+      // A key no number is: user code's clearTimeout(n) cannot cancel the platform's timer.
+      const key = {};
+      const settle = () => {
+        if (!state.module) settleLater(state);
+      };
+      state.timers.set(
+        key,
+        host.setTimer(() => {
+          if (state.done || !state.timers.delete(key)) return;
+          callback();
+          settle();
+        }, delay),
+      );
+      return () => {
+        const handle = state.timers.get(key);
+        if (handle === undefined) return;
+        host.clearTimer(handle);
+        state.timers.delete(key);
+        settle();
+      };
+    },
+    fetch(input, init) {
+      const state = runOfThisTurn();
+      if (state.fetcher === null) state.fetcher = makeFetch(state);
+      return state.fetcher.fetch(input, init);
     },
     holdDelivery() {
       const state = currentState();
