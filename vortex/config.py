@@ -39,6 +39,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+D1_RESULT_CEILING = 48 << 20
+"""Under the 64 MiB a host frame carries (``vortex.isolates.protocol.MAX_FRAME``), with room."""
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -242,6 +244,12 @@ class Settings:
     """The most keys one ``list`` page may return (and its default ``limit``)."""
     r2_max_object_bytes: int = 32 << 20
     """One R2 object (docs/r2.md): it crosses the host↔supervisor pipe whole, in one frame."""
+    d1_max_database_bytes: int = 500 << 20
+    """One D1 database's file (docs/d1.md): past it, writes fail with SQLITE_FULL, as in D1."""
+    d1_max_result_bytes: int = 16 << 20
+    """The rows one D1 call answers, as JSON: they cross the pipe whole, in one frame."""
+    d1_query_ms: int = 30_000
+    """The statements of one D1 call together (D1's own limit), then they are interrupted."""
     auth_cache_ms: int = 2000
     """How long a server trusts its last look at an API key (positive and negative) and at
     whether any key exists: a new or revoked key takes effect within this period (docs/auth.md)."""
@@ -403,6 +411,14 @@ class Settings:
             r2_max_object_bytes=_int(
                 env, "VORTEX_R2_MAX_OBJECT_BYTES", defaults.r2_max_object_bytes, 1
             ),
+            d1_max_database_bytes=_int(
+                env, "VORTEX_D1_MAX_DATABASE_BYTES", defaults.d1_max_database_bytes, 1 << 16
+            ),
+            d1_max_result_bytes=min(
+                _int(env, "VORTEX_D1_MAX_RESULT_BYTES", defaults.d1_max_result_bytes, 1),
+                D1_RESULT_CEILING,
+            ),
+            d1_query_ms=_int(env, "VORTEX_D1_QUERY_MS", defaults.d1_query_ms, 1),
             auth_cache_ms=_int(env, "VORTEX_AUTH_CACHE_MS", defaults.auth_cache_ms),
             allow_unauthenticated=bool(_bool(env, "VORTEX_ALLOW_UNAUTHENTICATED")),
             secrets_key=env.get("VORTEX_SECRETS_KEY") or None,

@@ -31,6 +31,7 @@ SETTING_NAMES = (
     "routes",
     "r2_buckets",
     "services",
+    "d1_databases",
 )
 
 
@@ -43,6 +44,7 @@ class Resolved:
     routes: tuple[str, ...]
     r2_buckets: dict[str, str]
     services: dict[str, str]
+    d1_databases: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class SettingsChange:
     """``{binding: bucket_name}`` (``vortex.r2.declaration``)."""
     services: dict[str, str] | Keep = KEEP
     """Service bindings: the ``env`` name → the function it calls (``vortex.services``)."""
+    d1_databases: dict[str, str] | Keep = KEEP
+    """``{binding: database_name}`` (``vortex.d1.declaration``)."""
 
     @property
     def left_out(self) -> tuple[str, ...]:
@@ -97,7 +101,10 @@ class SettingsChange:
         services = self.services
         if isinstance(services, Keep):
             services = dict(active.services) if active else {}
-        return Resolved(env, secrets, hosts, schedules, routes, buckets, services)
+        databases = self.d1_databases
+        if isinstance(databases, Keep):
+            databases = dict(active.d1_databases) if active else {}
+        return Resolved(env, secrets, hosts, schedules, routes, buckets, services, databases)
 
     def kept(self, record: FunctionRecord) -> list[str]:
         """The settings of ``record`` that came from the version before it, non-empty ones."""

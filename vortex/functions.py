@@ -154,6 +154,7 @@ class FunctionRegistry:
         assets: AssetsRef | None = None,
         r2_buckets: Mapping[str, str] | Keep | None = KEEP,
         services: Mapping[str, str] | Keep | None = KEEP,
+        d1_databases: Mapping[str, str] | Keep | None = KEEP,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left
         ``KEEP`` is the active version's (``vortex.deploysettings``); ``None`` clears it.
@@ -168,6 +169,9 @@ class FunctionRegistry:
             routes=routes if isinstance(routes, Keep) else tuple(routes or ()),
             r2_buckets=r2_buckets if isinstance(r2_buckets, Keep) else dict(r2_buckets or {}),
             services=services if isinstance(services, Keep) else dict(services or {}),
+            d1_databases=(
+                d1_databases if isinstance(d1_databases, Keep) else dict(d1_databases or {})
+            ),
         )
         if name is None and not isinstance(change.routes, Keep) and change.routes:
             raise InvalidRoute("routes are claimed by a named function: deploy with a name")
@@ -242,6 +246,7 @@ class FunctionRegistry:
             routes=settings.routes,
             r2_buckets=settings.r2_buckets,
             services=settings.services,
+            d1_databases=settings.d1_databases,
         )
 
     @contextlib.asynccontextmanager

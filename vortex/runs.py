@@ -24,6 +24,9 @@ from vortex import oplog
 from vortex.assets.binding import ASSETS_BINDING, assets_binding
 from vortex.assets.manifest import Manifest
 from vortex.config import Settings
+from vortex.d1.binding import BINDING_PREFIX as D1_PREFIX
+from vortex.d1.binding import d1_binding
+from vortex.d1.service import D1
 from vortex.errors import SecretsUnavailable
 from vortex.functions import Code, FunctionRegistry, history_key, iso_utc, public_name
 from vortex.history.base import RunEntry, RunHistory, bounded_logs
@@ -115,6 +118,8 @@ class RunService:
         self.rollups = rollups
         self.r2 = R2(registry.store, R2Limits.from_settings(settings))
         """The R2 buckets of every namespace, kept in the function store (docs/r2.md)."""
+        self.d1 = D1.from_settings(settings)
+        """The D1 databases of every namespace, SQLite files of the data directory (docs/d1.md)."""
         self.pending: set[asyncio.Task[None]] = set()
         """Runs being written to the history: awaited at shutdown so none is lost."""
 
@@ -129,6 +134,8 @@ class RunService:
         for name, bucket in record.r2_buckets.items():
             # Scoped by the server: the version's namespace and a bucket its deploy declared.
             bindings[BINDING_PREFIX + name] = r2_binding(self.r2, record.namespace, bucket)
+        for name, database in record.d1_databases.items():
+            bindings[D1_PREFIX + name] = d1_binding(self.d1, record.namespace, database)
         for name, service in record.services.items():
             bindings[service_key(name)] = service_binding(
                 self, record, name, service, self.settings.fetch_max_response_bytes

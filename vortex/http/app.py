@@ -166,6 +166,7 @@ async def _runs(app: web.Application) -> AsyncIterator[None]:
         await route_changes.close()
     if front_door is not None:
         await front_door.close()
+    await runs.d1.close()
 
 
 async def _registry(app: web.Application) -> AsyncIterator[None]:

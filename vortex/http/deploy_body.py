@@ -9,7 +9,8 @@
   (or "schedules": ["*/5 * * * *", "0 0 * * *"], up to MAX_SCHEDULES; "schedule" takes a list too),
   "routes": ["api.example.com/v1/*"] (with a "name" only: vortex.domainroutes),
   "r2_buckets": [{"binding": "BUCKET", "bucket_name": "uploads"}] (vortex.r2.declaration),
-  "services": [{"binding": "AUTH", "service": "auth-worker"}] (vortex.services)
+  "services": [{"binding": "AUTH", "service": "auth-worker"}] (vortex.services),
+  "d1_databases": [{"binding": "DB", "database_name": "app"}] (vortex.d1.declaration)
   each left out: the active version's (a new version of a name keeps it); null or empty: none
 Any other field is refused (``DEPLOY_FIELDS``).
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vortex.cron.schedule import parse_schedules
+from vortex.d1.declaration import parse_d1_databases
 from vortex.deploysettings import KEEP, MAX_ENV_BYTES, Keep, SettingsChange
 from vortex.domainroutes import parse_routes
 from vortex.errors import InvalidRequest, PayloadTooLarge, size_phrase
@@ -141,13 +143,17 @@ def _settings(body: dict[str, Any], functions_domain: str) -> SettingsChange:
         raise PayloadTooLarge(f'"env" and "secrets" together are over {MAX_ENV_BYTES} bytes')
     buckets = parse_r2_buckets(body["r2_buckets"]) if "r2_buckets" in body else KEEP
     services = parse_services(body)
-    if not isinstance(buckets, Keep) and not isinstance(services, Keep):
-        # Each is a binding of env, made for good: one name cannot be both.
-        both = sorted(set(buckets) & set(services))
-        if both:
-            raise InvalidRequest(
-                f'{", ".join(both)} is given both in "r2_buckets" and in "services"'
-            )
+    databases = parse_d1_databases(body["d1_databases"]) if "d1_databases" in body else KEEP
+    bound = {"r2_buckets": buckets, "services": services, "d1_databases": databases}
+    given_bindings = [(k, v) for k, v in bound.items() if not isinstance(v, Keep)]
+    for at, (first, names) in enumerate(given_bindings):
+        for second, others in given_bindings[at + 1 :]:
+            # Each is a binding of env, made for good: one name cannot be two of them.
+            both = sorted(set(names) & set(others))
+            if both:
+                raise InvalidRequest(
+                    f'{", ".join(both)} is given both in "{first}" and in "{second}"'
+                )
     return SettingsChange(
         env,
         secrets,
@@ -156,6 +162,7 @@ def _settings(body: dict[str, Any], functions_domain: str) -> SettingsChange:
         _routes(body, functions_domain),
         buckets,
         services,
+        databases,
     )
 
 
@@ -163,7 +170,7 @@ DEPLOY_FIELDS = frozenset(
     {
         *("code", "filename", "files", "entry", "name", "assets"),
         *("env", "secrets", "allow_hosts", "schedule", "schedules", "routes"),
-        *("r2_buckets", "services"),
+        *("r2_buckets", "services", "d1_databases"),
     }
 )
 """Every field of the body: any other is refused (``refuse_unknown_fields``)."""

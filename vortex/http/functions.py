@@ -12,6 +12,7 @@ from aiohttp import web
 from vortex.assets.deploying import store_manifest
 from vortex.assets.manifest import AssetLimits, parse_assets
 from vortex.config import Settings
+from vortex.d1.errors import D1Unavailable
 from vortex.errors import InternalError, InvalidLimit, InvalidRequest, SyntaxErrorInCode
 from vortex.functions import DEFAULT_PAGE, MAX_PAGE, Code, history_key
 from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
@@ -25,6 +26,7 @@ from vortex.http.keys import (
     POOL,
     REGISTRY,
     ROLLUPS,
+    RUNS,
     SETTINGS,
 )
 from vortex.http.lookup import deploy_namespace, resolve, visible_namespace
@@ -163,6 +165,15 @@ async def deploy(request: web.Request) -> web.Response:
             f'"services": {upload.config.binding} is the assets\' binding already; name one '
             "of them otherwise"
         )
+    databases = deploy.settings.d1_databases
+    if isinstance(databases, dict) and databases:
+        if upload is not None and upload.config.binding in databases:
+            raise InvalidRequest(
+                f'"d1_databases": {upload.config.binding} is the assets\' binding already'
+            )
+        unavailable = request.app[RUNS].d1.unavailable
+        if unavailable is not None:
+            raise D1Unavailable(unavailable)
     code = await _code_of(request.app[POOL], deploy, namespace)
     registry = request.app[REGISTRY]
     assets = None
@@ -181,6 +192,7 @@ async def deploy(request: web.Request) -> web.Response:
         assets=assets,
         r2_buckets=deploy.settings.r2_buckets,
         services=deploy.settings.services,
+        d1_databases=deploy.settings.d1_databases,
     )
     if record.schedule is not None or record.name is not None:
         # A new version may add, change or drop the name's schedule.

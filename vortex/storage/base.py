@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from vortex.assets.manifest import AssetsRef
+from vortex.d1.declaration import d1_databases_json, d1_databases_of
 from vortex.health import BackendHealth
 from vortex.r2.declaration import r2_buckets_json, r2_buckets_of
 from vortex.storage.keyindex import KeyIndex
@@ -58,6 +59,9 @@ class FunctionRecord:
     """The version's static assets (``vortex.assets``): its manifest's hash and settings."""
     r2_buckets: dict[str, str] = field(default_factory=dict)
     """R2 buckets bound in ``env``: binding name → bucket name, of the namespace (docs/r2.md)."""
+    d1_databases: dict[str, str] = field(default_factory=dict)
+    """D1 databases bound in ``env``: binding name → database name, of the namespace
+    (docs/d1.md)."""
     secrets_error: str | None = field(default=None, compare=False, repr=False)
     """Why the secrets' values could not be read (sealed with another key: see
     ``vortex.storage.sealing``); ``secrets`` then holds their names only, and runs refuse."""
@@ -85,6 +89,7 @@ class FunctionRecord:
         data["schedules"] = list(self.schedules)
         data["schedule"] = self.schedule
         data["r2_buckets"] = r2_buckets_json(self.r2_buckets)
+        data["d1_databases"] = d1_databases_json(self.d1_databases)
         return data
 
     @classmethod
@@ -109,6 +114,7 @@ class FunctionRecord:
             services=_services_of(fields),
             assets=AssetsRef.from_json(fields.get("assets")),
             r2_buckets=r2_buckets_of(fields.get("r2_buckets")),
+            d1_databases=d1_databases_of(fields.get("d1_databases")),
         )
 
 

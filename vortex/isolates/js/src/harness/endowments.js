@@ -7,6 +7,7 @@ import { elapsed, guardAlive } from './state.js';
 import { makeKv } from './bindings.js';
 import { makeAssets } from './assets.js';
 import { makeR2 } from './r2.js';
+import { makeD1 } from './d1.js';
 import { makeService } from './services.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
@@ -198,6 +199,12 @@ export function makeEnv(live, envJson, bindingsJson) {
     if (!key.startsWith('r2:')) continue;
     const name = key.slice(3);
     Object.defineProperty(out, name, { value: makeR2(live, name, bindings[key]), enumerable: false });
+  }
+  // D1 databases, keyed "d1:NAME" (vortex/d1/binding.py): env.NAME.
+  for (const key of Object.keys(bindings)) {
+    if (!key.startsWith('d1:')) continue;
+    const name = key.slice(3);
+    Object.defineProperty(out, name, { value: makeD1(live, name), enumerable: false });
   }
   // Service bindings, keyed "service:NAME" (vortex/services/binding.py). KV, ASSETS and the R2
   // buckets, defined above for good, win over a service of their name: a version that kept its
