@@ -470,3 +470,56 @@ async def test_locale_methods_follow_their_locales_and_options(run: Run) -> None
         ["a", "ä", "b"],
         True,
     ]
+
+
+async def test_explicit_resource_management_as_workerd_has_it(run: Run) -> None:
+    """Symbol.dispose and the stacks, which workerd's V8 has: tRPC polyfilled the symbols with
+    `Symbol.dispose ??= Symbol()` at the top of its module, which lockdown's frozen Symbol
+    refused, and the module failed to load."""
+    out = await js(
+        run,
+        """
+        const order = [];
+        const resource = (name) => ({ [Symbol.dispose]() { order.push(name); } });
+        const stack = new DisposableStack();
+        stack.use(resource('a'));
+        stack.use(null);
+        stack.adopt('b', (value) => order.push(value));
+        stack.defer(() => order.push('c'));
+        const moved = stack.move();
+        moved.dispose();
+        moved[Symbol.dispose]();  // a second time: nothing
+        const failing = new DisposableStack();
+        failing.defer(() => { throw new Error('first'); });
+        failing.defer(() => { throw new Error('second'); });
+        let thrown;
+        try { failing.dispose(); } catch (e) { thrown = e; }
+        const fails = (f) => { try { f(); return 'ok'; } catch (e) { return e.name; } };
+        const asyncStack = new AsyncDisposableStack();
+        asyncStack.use({ async [Symbol.asyncDispose]() { await null; order.push('async'); } });
+        asyncStack.use(resource('sync-in-async'));
+        await asyncStack.disposeAsync();
+        let polyfill = 'kept';
+        Symbol.dispose ??= (polyfill = 'replaced', Symbol());
+        Vortex.return({
+          symbols: [typeof Symbol.dispose, typeof Symbol.asyncDispose, polyfill],
+          order,
+          disposed: [stack.disposed, moved.disposed, asyncStack.disposed],
+          thrown: [thrown.name, thrown.error.message, thrown.suppressed.message, thrown instanceof Error],
+          suppressed: [new SuppressedError(1, 2, 'm').message, Object.keys(new SuppressedError(1, 2))],
+          refused: [fails(() => stack.use(resource('x'))), fails(() => new DisposableStack().use({})), fails(() => new DisposableStack().defer(1))],
+          tags: [String(new DisposableStack()), String(new AsyncDisposableStack())],
+          same: DisposableStack.prototype.dispose === DisposableStack.prototype[Symbol.dispose],
+        });
+        """,
+    )
+    assert out == {
+        "symbols": ["symbol", "symbol", "kept"],
+        "order": ["c", "b", "a", "sync-in-async", "async"],
+        "disposed": [True, True, True],
+        "thrown": ["SuppressedError", "first", "second", True],
+        "suppressed": ["m", []],
+        "refused": ["ReferenceError", "TypeError", "TypeError"],
+        "tags": ["[object DisposableStack]", "[object AsyncDisposableStack]"],
+        "same": True,
+    }

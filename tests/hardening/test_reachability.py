@@ -146,6 +146,9 @@ WEB_APIS = {
     # Reviewed with EventSource (js/src/eventsource.js): it reaches the network only through the
     # run's own fetch (or a fetcher the function gives it), and its parser is private state.
     "EventSource",
+    # ECMAScript's explicit resource management, which this SpiderMonkey lacks
+    # (js/src/disposables.js): plain classes whose only state is private to each instance.
+    "DisposableStack", "AsyncDisposableStack", "SuppressedError",
 }  # fmt: skip
 REVIEWED_GLOBALS = ECMASCRIPT | SES | VORTEX | WEB_APIS
 SERVICE_WORKER = {"addEventListener", "removeEventListener"}

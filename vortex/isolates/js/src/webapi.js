@@ -19,6 +19,7 @@ import { DOMException } from './domexception.js';
 import { describeThrown, setEngineStack, v8Stack } from './errors.js';
 import { CustomEvent, ErrorEvent, Event, EventTarget, MessageEvent, PromiseRejectionEvent, reportError } from './events.js';
 import { EventSource } from './eventsource.js';
+import { AsyncDisposableStack, DisposableStack, SuppressedError } from './disposables.js';
 import { FormData } from './formdata.js';
 import { setRewriterWasm } from './lolhtml.js';
 import { InvalidResponse, incomingRequest, makeFetch, sendResponse } from './exchange.js';
@@ -101,10 +102,13 @@ const classes = {
   ...streamClasses,
 };
 
+// ECMAScript's, which this SpiderMonkey lacks (disposables.js): no platform classes.
+const language = { DisposableStack, AsyncDisposableStack, SuppressedError };
+
 // esbuild renames classes whose names collide in the bundle (`_Headers`, `URL5`): user code
 // sees `Headers.name`, `response.constructor.name` (which some libraries test) and console.log
 // output. Named back once here, before lockdown, so nothing is done per run.
-for (const [name, cls] of Object.entries(classes)) {
+for (const [name, cls] of Object.entries({ ...classes, ...language })) {
   if (cls.name !== name) Object.defineProperty(cls, 'name', { value: name, configurable: true });
 }
 
@@ -112,7 +116,7 @@ for (const [name, cls] of Object.entries(classes)) {
 const EVENT_CLASSES = [DOMException, Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageEvent, CloseEvent];
 registerPlatformClasses(Object.values(classes).filter((cls) => !EVENT_CLASSES.includes(cls)));
 
-export const globals = { ...classes, atob, btoa, structuredClone, reportError, WebAssembly, navigator, caches };
+export const globals = { ...classes, ...language, atob, btoa, structuredClone, reportError, WebAssembly, navigator, caches };
 
 export const internals = {
   configure,
