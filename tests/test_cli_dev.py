@@ -172,7 +172,7 @@ def test_dev_of_a_wrangler_project_rebundles_an_imported_file(
     (tmp_path / "src").mkdir()
     (tmp_path / "wrangler.toml").write_text(
         f'name = "{name}"\nmain = "src/index.ts"\n[vars]\nGREETING = "hi"\n'
-        '[[d1_databases]]\nbinding = "DB"\n'
+        '[[queues.producers]]\nbinding = "Q"\n'
     )
     (tmp_path / "src" / "index.ts").write_text(
         "import { word } from './word';\n"
@@ -197,7 +197,7 @@ def test_dev_of_a_wrangler_project_rebundles_an_imported_file(
     assert dev.stop() == 0
     # The configuration's warning is said once, not at every save.
     lines = dev.seen + list(iter_queue(dev.lines))
-    assert sum("not used by Vortex: d1_databases" in line for line in lines) == 1, lines
+    assert sum("not used by Vortex: queues" in line for line in lines) == 1, lines
 
 
 def test_dev_sends_the_projects_dev_vars_as_secrets(

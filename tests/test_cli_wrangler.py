@@ -179,8 +179,9 @@ id = "1f2ac74b498b48028cb68387c421e279"
 [triggers]
 crons = ["*/5 * * * *"]
 
-[[d1_databases]]
-binding = "DB"
+[[queues.producers]]
+binding = "JOBS"
+queue = "jobs"
 
 [env.staging]
 name = "shop-staging"
@@ -192,7 +193,7 @@ name = "shop-staging"
     assert config.kv_bindings == ("KV", "SESSIONS")
     assert config.crons == ("*/5 * * * *",)
     assert config.routes == ("shop.example.com/*", "api.example.com/*")
-    assert config.unused == ("d1_databases", "env")
+    assert config.unused == ("env", "queues")
     assert config.notes == (
         'vars.LIMITS is not a string: env.LIMITS will be its JSON text ({"max":3}); '
         "Vortex variables are strings",
@@ -276,12 +277,12 @@ def test_what_does_not_map_is_said(tmp_path: Path) -> None:
     folder = project(
         tmp_path,
         'main = "src/index.js"\nroutes = ["a.example.com/*"]\n'
-        '[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n[[d1_databases]]\nbinding = "DB"\n',
+        '[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n[[queues.producers]]\nbinding = "Q"\n',
     )
     assert plan_deploy(Options(None), folder).warnings == (
         "kv_namespaces: env.CACHE will not exist: a Vortex function has one KV namespace of its "
         "own, env.KV; use that name in the code",
-        "not used by Vortex: d1_databases",
+        "not used by Vortex: queues",
     )
     assert plan_deploy(Options(None), folder).routes == ("a.example.com/*",)
     # --route wins over the configuration's; with none anywhere, the routes are kept (None).

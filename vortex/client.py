@@ -415,6 +415,7 @@ class VortexClient:
         assets: Mapping[str, Any] | None = None,
         r2_buckets: Sequence[Mapping[str, str]] | None = None,
         services: Sequence[tuple[str, str]] | None = None,
+        d1_databases: Sequence[Mapping[str, str]] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
         (five-field cron, UTC, or several), also run on it (each). A setting given as ``None``
@@ -425,7 +426,8 @@ class VortexClient:
         ``assets``: the version's static assets, ``{"manifest", "config"}``, their files
         uploaded first (``missing_assets``, ``upload_asset``). ``r2_buckets``: the R2 buckets
         bound in ``env``, ``[{"binding", "bucket_name"}]`` (docs/r2.md).
-        ``services``: service bindings, each a binding name and the function it calls."""
+        ``services``: service bindings, each a binding name and the function it calls.
+        ``d1_databases``: the D1 databases bound, ``[{"binding", "database_name"}]``."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if beside:
             body = {"files": {filename: code, **beside}, "entry": filename}
@@ -453,6 +455,8 @@ class VortexClient:
             body["r2_buckets"] = [dict(bucket) for bucket in r2_buckets]
         if services is not None:
             body["services"] = [{"binding": b, "service": s} for b, s in services]
+        if d1_databases is not None:
+            body["d1_databases"] = [dict(database) for database in d1_databases]
         data = await self._request("POST", ("deploy",), json_body=body)
         function_id = data.get("function_id")
         if not isinstance(function_id, str):
@@ -574,6 +578,28 @@ class VortexClient:
             raise UnexpectedResponse(f"{self._url(*url)} answered without a runs list")
         found = [_parse(RunInfo.from_json, item, self._url(*url)) for item in runs]
         return found if limit is None else found[:limit]
+
+    async def d1_query(
+        self, database: str, sql: str, params: Sequence[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """SQL on a D1 database of the key's namespace (docs/d1.md): with ``params``, one
+        statement; without, a script, run as one batch. Each statement's D1 result."""
+        body: dict[str, Any] = {"sql": sql}
+        if params is not None:
+            body["params"] = list(params)
+        url = ("d1", database, "query")
+        data = await self._request("POST", url, json_body=body)
+        result = data.get("result")
+        if not isinstance(result, list) or not all(isinstance(r, dict) for r in result):
+            raise UnexpectedResponse(f"{self._url(*url)} answered without a result list")
+        return result
+
+    async def d1_databases(self) -> list[str]:
+        data = await self._request("GET", ("d1",))
+        found = data.get("databases")
+        if not isinstance(found, list):
+            raise UnexpectedResponse(f"{self._url('d1')} answered without a databases list")
+        return [str(d.get("name")) for d in found if isinstance(d, dict)]
 
     async def get_run(self, function: str, run_id: str) -> RunInfo:
         url = ("functions", function, "runs", run_id)

@@ -125,6 +125,7 @@ class DevLoop:
                     assets=None if plan.assets is None else plan.assets.body(),
                     r2_buckets=plan.r2_buckets,
                     services=plan.services,
+                    d1_databases=plan.d1_databases,
                 )
         except CodeSyntaxError as exc:
             self.say_header()

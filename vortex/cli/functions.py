@@ -45,6 +45,7 @@ CLEARABLE = {
     "schedule": "schedule",
     "routes": "routes",
     "r2-buckets": "r2_buckets",
+    "d1-databases": "d1_databases",
     "services": "services",
 }
 """``--clear`` choices, to the API's setting names."""
@@ -239,6 +240,7 @@ def deploy(
                 assets=None if plan.assets is None else plan.assets.body(),
                 r2_buckets=plan.r2_buckets,
                 services=plan.services,
+                d1_databases=plan.d1_databases,
             )
 
     # "Deploying ..." is said once the server has taken the upload (or refused the code
@@ -295,6 +297,9 @@ def deploy(
     if plan.services:
         bound = ", ".join(f"env.{binding} → {service}" for binding, service in plan.services)
         printer.out(f"  Services: {bound}")
+    if plan.d1_databases:
+        bound = ", ".join(f"env.{d['binding']} → {d['database_name']}" for d in plan.d1_databases)
+        printer.out(f"  D1 databases: {bound}")
     printer.out(f"  Function ID: {printer.style(new_id, bold=True)}")
     # Not for the README's unnamed example, whose output shape is kept exactly.
     if deployed.url is not None and (deployed.name is not None or plan.config is not None):

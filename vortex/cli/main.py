@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vortex.cli.d1 import d1
 from vortex.cli.dev import dev
 from vortex.cli.functions import delete, deploy, list_functions
 from vortex.cli.health import health
@@ -55,5 +56,6 @@ for command in (
     serve,
     keys,
     index,
+    d1,
 ):
     cli.add_command(command)

@@ -89,6 +89,8 @@ class Plan:
     """No ``main``: the code is ``ASSETS_ONLY_WORKER``."""
     r2_buckets: tuple[dict[str, str], ...] | None = None
     """The configuration's ``r2_buckets`` as the deploy sends them; None: none there (kept)."""
+    d1_databases: tuple[dict[str, str], ...] | None = None
+    """The configuration's ``d1_databases`` as the deploy sends them; None: none there (kept)."""
     services: tuple[tuple[str, str], ...] | None = None
     """The configuration's service bindings; None: none given, the active version's kept."""
 
@@ -120,6 +122,7 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
         plan,
         assets=assets,
         r2_buckets=_r2_buckets(config),
+        d1_databases=_d1_databases(config),
         services=(config.services or None) if config else None,
     )
     if assets is not None and assets.collected.skipped_workers_files:
@@ -140,6 +143,12 @@ def _assets(config: WorkerConfig | None) -> AssetsPlan | None:
     given = config.assets
     settings: dict[str, object] = {"binding": given.binding, **given.settings}
     return AssetsPlan(given.directory, collect(given.directory), settings)
+
+
+def _d1_databases(config: WorkerConfig | None) -> tuple[dict[str, str], ...] | None:
+    if config is None or config.d1_databases is None:
+        return None
+    return tuple({"binding": b, "database_name": name} for b, name in config.d1_databases)
 
 
 def _r2_buckets(config: WorkerConfig | None) -> tuple[dict[str, str], ...] | None:
@@ -180,6 +189,7 @@ def _assets_only(options: Options, config: WorkerConfig, assets: AssetsPlan, fol
         assets=assets,
         assets_only=True,
         r2_buckets=_r2_buckets(config),
+        d1_databases=_d1_databases(config),
     )
     return _with_warnings(plan, warnings)
 

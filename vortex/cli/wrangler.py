@@ -3,6 +3,8 @@ read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by na
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
 ``r2_buckets`` (each ``binding`` and ``bucket_name``: the deploy's, docs/r2.md),
+``d1_databases`` (each ``binding`` and ``database_name``: the deploy's, docs/d1.md; the ids and
+``migrations_dir`` name Cloudflare's copies and wrangler's own files, not the Worker's),
 ``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
 ``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, ``minify``, and
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
@@ -32,6 +34,7 @@ USED = frozenset(
         "vars",
         "kv_namespaces",
         "r2_buckets",
+        "d1_databases",
         "triggers",
         "routes",
         "route",
@@ -86,6 +89,8 @@ class WorkerConfig:
     kv_bindings: tuple[str, ...] = ()
     r2_buckets: tuple[tuple[str, str], ...] | None = None
     """``(binding, bucket_name)`` of each of ``r2_buckets``; None when the key is absent."""
+    d1_databases: tuple[tuple[str, str], ...] | None = None
+    """``(binding, database_name)`` of each of ``d1_databases``; None when the key is absent."""
     crons: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     no_bundle: bool = False
@@ -96,7 +101,7 @@ class WorkerConfig:
     services: tuple[tuple[str, str], ...] = ()
     """``services``: each binding's name and the function it calls."""
     unused: tuple[str, ...] = ()
-    """Top-level keys Vortex has no use for (``d1_databases``, ``env``...), sorted."""
+    """Top-level keys Vortex has no use for (``durable_objects``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
     """What was changed while reading (a var that is not a string, sent as its JSON)."""
 
@@ -150,6 +155,7 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         vars=variables,
         kv_bindings=_kv_bindings(path, data.get("kv_namespaces")),
         r2_buckets=_r2_buckets(path, data.get("r2_buckets")),
+        d1_databases=_d1_databases(path, data.get("d1_databases")),
         crons=_crons(path, data.get("triggers")),
         routes=_routes(path, data),
         no_bundle=no_bundle,
@@ -273,6 +279,23 @@ def _services(path: Path, raw: object, notes: list[str]) -> tuple[tuple[str, str
             )
         services.append((binding, service))
     return tuple(services)
+
+
+def _d1_databases(path: Path, raw: object) -> tuple[tuple[str, str], ...] | None:
+    """Checked again by the server. ``database_id``, ``preview_database_id`` and
+    ``migrations_dir`` are Cloudflare's or wrangler's: not sent."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise _invalid(path, '"d1_databases" must be a list of {binding, database_name}')
+    databases = []
+    for entry in raw:
+        binding = entry.get("binding") if isinstance(entry, dict) else None
+        name = entry.get("database_name") if isinstance(entry, dict) else None
+        if not isinstance(binding, str) or not isinstance(name, str):
+            raise _invalid(path, 'each of "d1_databases" needs a "binding" and a "database_name"')
+        databases.append((binding, name))
+    return tuple(databases)
 
 
 def _crons(path: Path, raw: object) -> tuple[str, ...]:

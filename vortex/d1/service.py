@@ -71,6 +71,15 @@ class D1:
             raise ValueError(f"not a namespace: {namespace!r}")
         return self.root / namespace / (check_database_name(name) + SUFFIX)
 
+    def databases(self, namespace: str) -> list[str]:
+        """The names of the namespace's databases, made by a use (a folder's listing: small)."""
+        if self.unavailable is not None:
+            raise D1Unavailable(self.unavailable)
+        folder = self.root / namespace
+        if not NAMESPACE_PATTERN.match(namespace) or not folder.is_dir():
+            return []
+        return sorted(p.name.removesuffix(SUFFIX) for p in folder.glob("*" + SUFFIX))
+
     async def _call(self, namespace: str, name: str, work: Callable[[Database], T]) -> T:
         if self.unavailable is not None:
             raise D1Unavailable(self.unavailable)

@@ -28,6 +28,7 @@ from vortex.errors import VortexError
 from vortex.functions import FunctionRegistry
 from vortex.http import (
     assets,
+    d1,
     dashboard,
     execute,
     functions,
@@ -280,6 +281,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         history,
         stats,
         kv,
+        d1,
         tester,
         execute,
         scheduled,
