@@ -1,7 +1,7 @@
 """Libraries Workers apps commonly bundle, each used as its docs show for Workers, on Vortex.
 
 jose (JWTs signed and verified with HS256, RS256, ES256 keys and a remote JWKS), chanfana (the
-OpenAPI framework of Cloudflare's template, with zod), toucan-js (Sentry) and a few small
+OpenAPI framework of Cloudflare's template, with zod), toucan-js (Sentry), tRPC and a few small
 ones (@tsndr/cloudflare-worker-jwt, nanoid, superjson, date-fns). Like tests/test_workers_apps.py,
 each app of tests/apps/ is bundled from the pinned npm packages by ``vortex deploy`` in its folder
 and called on the functions listener.
@@ -23,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -190,6 +191,7 @@ def deployed(
         "chanfana": [],
         "toucan": ["--env", f"SENTRY_DSN=http://publickey@127.0.0.1:{remote.port}/42", *allow],
         "utils": ["--secret", "JWT_SECRET=tsndr-secret"],
+        "trpc": [],
     }
     names = {}
     for app, args in settings.items():
@@ -327,6 +329,48 @@ async def test_jose_encrypts_a_jwt(client: aiohttp.ClientSession, url: Any) -> N
 
 
 # ---------------------------------------------------------------------------------------- chanfana
+
+
+# ------------------------------------------------------------------------------------------- tRPC
+
+
+async def test_trpc_queries_mutations_and_batches(client: aiohttp.ClientSession, url: Any) -> None:
+    """tRPC's fetch adapter, as its docs show it for Workers. Its module polyfills
+    Symbol.dispose at the top (``Symbol.dispose ??= Symbol()``): every route failed before the
+    engine had the symbol."""
+
+    def query(path: str, value: Any) -> str:
+        return url("trpc", f"/trpc/{path}?input=" + quote(json.dumps(value)))
+
+    answer = await call(client, "GET", query("greet", {"name": "Ada"}))
+    assert (answer.status, answer.json()) == (
+        200,
+        {"result": {"data": {"greeting": "Hello, Ada!"}}},
+    )
+    answer = await call(client, "POST", url("trpc", "/trpc/add"), json={"a": 2, "b": 40})
+    assert (answer.status, answer.json()) == (200, {"result": {"data": 42}})
+    batch = url("trpc", "/trpc/greet,greet?batch=1&input=") + quote(
+        json.dumps({"0": {"name": "a"}, "1": {"name": "b"}})
+    )
+    answer = await call(client, "GET", batch)
+    assert answer.status == 200
+    assert [item["result"]["data"]["greeting"] for item in answer.json()] == [
+        "Hello, a!",
+        "Hello, b!",
+    ]
+
+
+async def test_trpc_errors_keep_their_codes(client: aiohttp.ClientSession, url: Any) -> None:
+    answer = await call(client, "GET", url("trpc", "/trpc/greet?input=") + quote('{"name": 1}'))
+    error = answer.json()["error"]
+    assert (answer.status, error["data"]["code"]) == (400, "BAD_REQUEST")
+    assert "expected string" in error["message"]
+    answer = await call(client, "GET", url("trpc", "/trpc/whoami"))
+    assert (answer.status, answer.json()["error"]["message"]) == (401, "sign in first")
+    answer = await call(client, "GET", url("trpc", "/trpc/whoami"), headers={"x-user": "ada"})
+    assert answer.json() == {"result": {"data": {"user": "ada"}}}
+    answer = await call(client, "GET", url("trpc", "/trpc/nothere"))
+    assert (answer.status, answer.json()["error"]["data"]["code"]) == (404, "NOT_FOUND")
 
 
 async def test_chanfana_validates_the_query(client: aiohttp.ClientSession, url: Any) -> None:
