@@ -340,7 +340,7 @@ async def test_trpc_queries_mutations_and_batches(client: aiohttp.ClientSession,
     engine had the symbol."""
 
     def query(path: str, value: Any) -> str:
-        return url("trpc", f"/trpc/{path}?input=" + quote(json.dumps(value)))
+        return str(url("trpc", f"/trpc/{path}?input=" + quote(json.dumps(value))))
 
     answer = await call(client, "GET", query("greet", {"name": "Ada"}))
     assert (answer.status, answer.json()) == (
