@@ -5,6 +5,7 @@ growing at its size limit; a result past its cap is an error, not a frame too la
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,3 +78,19 @@ async def test_d1_is_refused_where_nodes_share_a_store(
         error = (await response.json())["error"]
         assert response.status == 409 and error["code"] == "d1_unavailable"
         assert "docs/d1.md" in error["message"]
+
+
+async def test_a_run_that_ends_mid_query_frees_its_database(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    # The query's own deadline is far off: only the run's end can stop it this soon.
+    server = server_factory({"VORTEX_D1_QUERY_MS": "120000", "VORTEX_WALL_LIMIT_MS": "1500"})
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        app = await deploy_app(http, server, PROBES)
+        async with aiohttp.ClientSession() as client, client.get(app.url("/runaway")) as response:
+            assert response.status >= 500
+        started = time.monotonic()
+        path = f"/d1/{app.database}/query"
+        answer = await call(http, "POST", path, json={"sql": "SELECT 1 AS one"})
+        assert answer["result"][0]["results"] == [{"one": 1}]
+        assert time.monotonic() - started < 10
