@@ -175,3 +175,65 @@ export default {
   },
 };
 """
+
+HONO = r"""
+// A Hono app on D1 as Hono's and D1's docs write one, bundled with the real package.
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+
+const app = new Hono();
+
+app.get("/posts", async (c) => {
+  const { results } = await c.env.DB.prepare(
+    "SELECT id, title, tags FROM posts ORDER BY id",
+  ).all();
+  return c.json(results.map((p) => ({ ...p, tags: JSON.parse(p.tags) })));
+});
+
+app.post("/posts", async (c) => {
+  const { title, tags } = await c.req.json();
+  const { meta } = await c.env.DB.prepare("INSERT INTO posts (title, tags) VALUES (?, ?)")
+    .bind(title, JSON.stringify(tags ?? [])).run();
+  return c.json({ id: meta.last_row_id }, 201);
+});
+
+app.get("/posts/:id", async (c) => {
+  const post = await c.env.DB.prepare("SELECT * FROM posts WHERE id = ?").bind(c.req.param("id")).first();
+  if (!post) throw new HTTPException(404, { message: "no such post" });
+  const comments = await c.env.DB.prepare("SELECT body FROM comments WHERE post_id = ? ORDER BY id")
+    .bind(post.id).raw();
+  return c.json({ ...post, comments: comments.map(([body]) => body) });
+});
+
+app.post("/posts/:id/comments", async (c) => {
+  const { bodies } = await c.req.json();
+  const id = Number(c.req.param("id"));
+  const statements = bodies.map((body) =>
+    c.env.DB.prepare("INSERT INTO comments (post_id, body) VALUES (?, ?)").bind(id, body),
+  );
+  const results = await c.env.DB.batch(statements);
+  return c.json({ added: results.reduce((n, r) => n + r.meta.changes, 0) }, 201);
+});
+
+app.delete("/posts/:id", async (c) => {
+  await c.env.DB.batch([
+    c.env.DB.prepare("DELETE FROM comments WHERE post_id = ?").bind(c.req.param("id")),
+    c.env.DB.prepare("DELETE FROM posts WHERE id = ?").bind(c.req.param("id")),
+  ]);
+  return c.body(null, 204);
+});
+
+app.onError((err, c) => {
+  if (err instanceof HTTPException) return err.getResponse();
+  return c.json({ error: err.message }, 500);
+});
+
+export default app;
+"""
+
+HONO_SCHEMA = """
+CREATE TABLE posts (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, tags TEXT);
+CREATE TABLE comments (
+  id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts(id), body TEXT NOT NULL
+);
+"""
