@@ -155,20 +155,20 @@ def test_deploy_syntax_error_points_at_the_spot(invoke: Invoke) -> None:
 
 
 def test_deploy_over_the_limits_says_which_setting_raises_them(invoke: Invoke) -> None:
-    Path("big.js").write_text("// " + "x" * (3 << 19) + "\nVortex.return(1);\n")
+    Path("big.js").write_text("// " + "x" * (21 << 19) + "\nVortex.return(1);\n")
     result = invoke("deploy", "big.js")
     assert (result.exit_code, result.stdout) == (1, "")
     assert one_line(result.stderr) == (
-        "Error: the code, 1.5 MiB (1,572,886 bytes) of UTF-8, is over the limit of 1 MiB "
-        "(1,048,576 bytes); the server's operator can raise it with VORTEX_MAX_CODE_BYTES"
+        "Error: the code, 10.5 MiB (11,010,070 bytes) of UTF-8, is over the limit of 10 MiB "
+        "(10,485,760 bytes); the server's operator can raise it with VORTEX_MAX_CODE_BYTES"
     )
-    # Over the raw body limit as well: the server's JSON error, not aiohttp's plain text.
-    Path("huge.js").write_text("// " + "x" * (3 << 20) + "\nVortex.return(1);\n")
+    # Over the deploy's body limit as well: the server's JSON error, not aiohttp's plain text.
+    Path("huge.js").write_text("// " + "x" * (22 << 20) + "\nVortex.return(1);\n")
     result = invoke("deploy", "huge.js", "--json")
     assert result.exit_code == 1
     error = json.loads(result.stdout)["error"]
-    assert (error["code"], error["setting"]) == ("payload_too_large", "VORTEX_MAX_BODY_BYTES")
-    assert "at most 1 MiB (1,048,576 bytes): VORTEX_MAX_CODE_BYTES" in error["message"]
+    assert (error["code"], error["setting"]) == ("payload_too_large", "VORTEX_MAX_CODE_BYTES")
+    assert "twice the code's limit of 10 MiB (10,485,760 bytes)" in error["message"]
 
 
 def test_deploy_of_a_missing_file(invoke: Invoke) -> None:

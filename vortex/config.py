@@ -220,7 +220,10 @@ class Settings:
     api_connections_per_address: int = 256
     """Open connections to the API's port from one client address (0: no cap; at most a
     quarter of what the open-files limit leaves, ``vortex/http/admission.py``)."""
-    max_code_bytes: int = 1 << 20
+    max_code_bytes: int = 10 << 20
+    """A deploy's code, uncompressed UTF-8 (files and .wasm included). Workers take 3 MB
+    (free) or 10 MB (paid) after gzip; real bundles of 1-3 MB (linkedom with marked, chanfana
+    with zod) were over the 1 MiB of before and had to be minified to deploy."""
     max_body_bytes: int = 2 << 20
     assets_max_file_bytes: int = 25 << 20
     """One static asset at most (Workers' limit: 25 MiB); docs/http-functions.md#static-assets."""

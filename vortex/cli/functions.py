@@ -257,7 +257,7 @@ def deploy(
     except APIError as exc:
         if exc.code == "payload_too_large" and plan.bundled_files and not plan.minified:
             # A bundle of packages is mostly names and blanks: minified, chanfana's template
-            # went from 1.07 MB to 0.63 MB, under the server's default of 1 MiB.
+            # went from 1.07 MB to 0.63 MB.
             raise CLIError(f"{exc.message}; {MINIFY_HINT}", exit_code_for(exc), exc.code) from None
         raise
     new_id = deployed.function_id

@@ -41,6 +41,17 @@ from vortex.services.declaration import parse_services
 
 DEPLOY_PATH = "/deploy"
 CODE_LIMIT_SETTING = "VORTEX_MAX_CODE_BYTES"
+DEPLOY_BODY_ROOM = 1 << 20
+"""What a deploy's JSON holds beside its code: names, env, settings."""
+
+
+def deploy_body_limit(max_code_bytes: int, max_body_bytes: int) -> int:
+    """The bytes of a deploy's JSON body: twice its code (JSON escapes quotes and newlines,
+    base64 makes .wasm 4/3) and room for the rest; never below the API's body limit. The code's
+    own limit is checked once the body is read, in its own words."""
+    return max(max_body_bytes, 2 * max_code_bytes + DEPLOY_BODY_ROOM)
+
+
 FILENAME = re.compile(r"[\w][\w.-]{0,99}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_ENV_ENTRIES = 128

@@ -16,7 +16,12 @@ from vortex.d1.errors import D1Unavailable
 from vortex.errors import InternalError, InvalidLimit, InvalidRequest, SyntaxErrorInCode
 from vortex.functions import DEFAULT_PAGE, MAX_PAGE, Code, history_key
 from vortex.http.accesslog import FUNCTION as ACCESS_FUNCTION
-from vortex.http.deploy_body import DEPLOY_PATH, DeployRequest, parse_deploy_body
+from vortex.http.deploy_body import (
+    DEPLOY_PATH,
+    DeployRequest,
+    deploy_body_limit,
+    parse_deploy_body,
+)
 from vortex.http.keys import (
     CRON,
     DATA_PLANE,
@@ -153,8 +158,10 @@ async def _code_of(pool: IsolatePool, deploy: DeployRequest, namespace: str) -> 
 
 @routes.post(DEPLOY_PATH)
 async def deploy(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
     settings = request.app[SETTINGS]
+    # The API's body limit is for JSON settings; a deploy carries code up to its own limit.
+    limit = deploy_body_limit(settings.max_code_bytes, settings.max_body_bytes)
+    body = await read_json_object(request.clone(client_max_size=limit))
     deploy = parse_deploy_body(body, settings.max_code_bytes, settings.functions_domain)
     name = None if body.get("name") is None else check_name(body["name"])
     namespace = deploy_namespace(request)

@@ -15,7 +15,7 @@ from vortex.errors import (
     VortexError,
     size_phrase,
 )
-from vortex.http.deploy_body import CODE_LIMIT_SETTING, DEPLOY_PATH
+from vortex.http.deploy_body import CODE_LIMIT_SETTING, DEPLOY_PATH, deploy_body_limit
 from vortex.http.keys import SETTINGS
 from vortex.http.responses import json_response
 
@@ -47,15 +47,19 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         # aiohttp's own answer is plain text; and on /deploy, the code's limit (the lower one,
         # by default) is the one to name too.
         settings = request.app[SETTINGS]
-        more = ""
         if request.path == DEPLOY_PATH:
-            more = (
-                f" (the code in it may be at most {size_phrase(settings.max_code_bytes)}: "
-                f"{CODE_LIMIT_SETTING})"
+            return _error_response(
+                PayloadTooLarge.over_setting(
+                    "the deploy's body",
+                    deploy_body_limit(settings.max_code_bytes, settings.max_body_bytes),
+                    CODE_LIMIT_SETTING,
+                    f" (twice the code's limit of {size_phrase(settings.max_code_bytes)}, "
+                    "and 1 MiB)",
+                )
             )
         return _error_response(
             PayloadTooLarge.over_setting(
-                "the request body", settings.max_body_bytes, "VORTEX_MAX_BODY_BYTES", more
+                "the request body", settings.max_body_bytes, "VORTEX_MAX_BODY_BYTES"
             )
         )
     except web.HTTPException as exc:
