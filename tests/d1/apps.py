@@ -133,6 +133,8 @@ export default {
         writableSchema: await failure(() => db.prepare("PRAGMA writable_schema = ON").run()),
         loadExtension: await failure(() => db.prepare("SELECT load_extension('/tmp/x.so')").all()),
         begin: await failure(() => db.exec("BEGIN TRANSACTION")),
+        pointer: await failure(() => db.prepare("SELECT fts3_tokenizer('simple') AS p").first()),
+        pageSize: await failure(() => db.prepare("PRAGMA page_size = 65536").run()),
         tableInfo: await failure(() => db.prepare("PRAGMA table_info(sqlite_master)").all()),
         foreignKeys: (await db.prepare("PRAGMA foreign_keys").first()),
       });
@@ -153,6 +155,15 @@ export default {
       const count = await db.prepare("SELECT count(*) AS n FROM blobs").first("n");
       const wide = await failure(() => db.prepare("SELECT b FROM blobs").all());
       return json({ full, count, wide, small: await db.prepare("SELECT 1 AS one").first("one") });
+    }
+    if (url.pathname === "/search") {
+      await db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(title, body)");
+      await db.batch([
+        db.prepare("INSERT INTO docs VALUES (?, ?)").bind("D1", "SQLite at the edge"),
+        db.prepare("INSERT INTO docs VALUES (?, ?)").bind("R2", "objects without egress"),
+      ]);
+      const { results } = await db.prepare("SELECT title FROM docs WHERE docs MATCH ?").bind("sqlite").all();
+      return json({ results });
     }
     if (url.pathname === "/session") {
       const session = db.withSession("first-unconstrained");

@@ -108,6 +108,13 @@ async def test_errors_are_d1s(app_factory: Factory) -> None:
     assert "prepared by this database" in messages["foreignBatch"]
 
 
+async def test_full_text_search_with_fts5(app_factory: Factory) -> None:
+    app = await app_factory(PROBES)
+    async with aiohttp.ClientSession() as client:
+        body = await call(client, "GET", app.url("/search"))
+    assert body == {"results": [{"title": "D1"}]}
+
+
 async def test_with_session_answers_as_the_database(app_factory: Factory) -> None:
     app = await app_factory(PROBES)
     async with aiohttp.ClientSession() as client:

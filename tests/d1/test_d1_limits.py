@@ -42,6 +42,8 @@ async def test_hostile_sql_and_limits_end_in_errors_and_the_host_stays(
     assert hostile["attach"]["message"].endswith("not authorized: SQLITE_AUTH")
     assert "not authorized" in hostile["loadExtension"]["message"]
     assert "not authorized" in hostile["begin"]["message"]
+    assert "not authorized to use function: fts3_tokenizer" in hostile["pointer"]["message"]
+    assert hostile["pageSize"]["message"].startswith("D1_ERROR: not authorized")
     assert hostile["tableInfo"] == "no error" and hostile["foreignKeys"] == {"foreign_keys": 1}
     assert list(outside.iterdir()) == []
     database_dir = server.data_dir / "d1" / "default"

@@ -42,6 +42,13 @@ ALLOWED_PRAGMAS = frozenset(
     }
 )
 """D1's list of PRAGMAs: each reads the schema or changes only how this database behaves."""
+READ_ONLY_PRAGMAS = frozenset(
+    {"page_size", "page_count", "freelist_count", "data_version", "schema_version", "user_version"}
+)
+"""Allowed without a value only: FTS5 and R*Tree read ``page_size`` and ``data_version`` as
+they make their tables, and setting ``page_size`` would skew the size limit."""
+DENIED_FUNCTIONS = frozenset({"fts3_tokenizer", "load_extension"})
+"""``fts3_tokenizer(name)`` answers a pointer: an address of the server's process."""
 RAW_PAGES = "sqlite_dbpage"
 PROGRESS_EVERY = 1000
 """SQLite virtual machine steps between two looks at the clock."""
@@ -65,8 +72,11 @@ class Guard:
         if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_PRAGMA:
-            allowed = (arg1 or "").lower() in ALLOWED_PRAGMAS
+            name = (arg1 or "").lower()
+            allowed = name in ALLOWED_PRAGMAS or (name in READ_ONLY_PRAGMAS and arg2 is None)
             return sqlite3.SQLITE_OK if allowed else sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
+            return sqlite3.SQLITE_DENY
         if RAW_PAGES in ((arg1 or "").lower(), (arg2 or "").lower()):
             return sqlite3.SQLITE_DENY
         return sqlite3.SQLITE_OK
