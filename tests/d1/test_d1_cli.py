@@ -166,3 +166,41 @@ def test_deploy_binds_the_d1_databases_of_the_config(
     result = invoke("deploy", "--clear", "d1-databases")
     assert result.exit_code == 0, result.output + result.stderr
     assert function_info(server, name)["d1_databases"] == []
+
+
+def test_migrations_apply_as_wrangler_does(invoke: Invoke, tmp_path: Path) -> None:
+    database = f"db-{uuid.uuid4().hex[:8]}"
+    write(
+        tmp_path,
+        {
+            "wrangler.toml": 'main = "src/index.js"\n[[d1_databases]]\nbinding = "DB"\n'
+            f'database_name = "{database}"\nmigrations_dir = "sql"\n',
+            "sql/0001_users.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n",
+            "sql/0002_o'brien.sql": "INSERT INTO users (email) VALUES ('o@x.io') -- no ;",
+        },
+    )
+    result = invoke("d1", "migrations", "apply", "DB", "--remote")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert f"0001_users.sql applied to {database}" in result.stdout
+    assert f"0002_o'brien.sql applied to {database}" in result.stdout
+    result = invoke("d1", "migrations", "apply", database)
+    assert result.stdout.strip() == f"No migrations to apply to {database}."
+    (tmp_path / "sql" / "0003_broken.sql").write_text(
+        "INSERT INTO users (email) VALUES ('p@x.io');\nINSERT INTO nowhere VALUES (1);\n"
+    )
+    result = invoke("d1", "migrations", "apply", "DB", "--json")
+    assert result.exit_code == 1
+    assert "D1_ERROR: no such table: nowhere" in result.stderr
+    result = invoke(
+        "d1",
+        "execute",
+        database,
+        "--json",
+        "--command",
+        "SELECT (SELECT count(*) FROM users) AS users, (SELECT group_concat(name) FROM d1_migrations) AS done",
+    )
+    assert json.loads(result.stdout)["result"][0]["results"] == [
+        {"users": 1, "done": "0001_users.sql,0002_o'brien.sql"}
+    ]
+    result = invoke("d1", "migrations", "apply", "DB", "--dir", "nowhere")
+    assert result.exit_code == 1 and "no migrations folder" in result.stderr

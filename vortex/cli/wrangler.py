@@ -3,8 +3,8 @@ read for ``vortex deploy``: what Vortex can use of it, and what it cannot, by na
 
 Used: ``name``, ``main``, ``vars`` (→ env), ``kv_namespaces`` (their binding names),
 ``r2_buckets`` (each ``binding`` and ``bucket_name``: the deploy's, docs/r2.md),
-``d1_databases`` (each ``binding`` and ``database_name``: the deploy's, docs/d1.md; the ids and
-``migrations_dir`` name Cloudflare's copies and wrangler's own files, not the Worker's),
+``d1_databases`` (each ``binding`` and ``database_name``: the deploy's, docs/d1.md; the ids name
+Cloudflare's copies; ``migrations_dir`` is for ``vortex d1 migrations apply``),
 ``triggers.crons`` (→ the schedules), ``routes``/``route`` (→ the routes: a pattern, or a table's
 ``pattern``; a ``custom_domain`` one is its whole host), ``no_bundle``, ``minify``, and
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
@@ -91,6 +91,9 @@ class WorkerConfig:
     """``(binding, bucket_name)`` of each of ``r2_buckets``; None when the key is absent."""
     d1_databases: tuple[tuple[str, str], ...] | None = None
     """``(binding, database_name)`` of each of ``d1_databases``; None when the key is absent."""
+    d1_migrations: dict[str, str] = field(default_factory=dict)
+    """Each database's ``migrations_dir`` (wrangler's default: ``migrations``), by its
+    ``database_name`` and by its binding: ``vortex d1 migrations apply`` reads it."""
     crons: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     no_bundle: bool = False
@@ -156,6 +159,7 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
         kv_bindings=_kv_bindings(path, data.get("kv_namespaces")),
         r2_buckets=_r2_buckets(path, data.get("r2_buckets")),
         d1_databases=_d1_databases(path, data.get("d1_databases")),
+        d1_migrations=_d1_migrations(data.get("d1_databases")),
         crons=_crons(path, data.get("triggers")),
         routes=_routes(path, data),
         no_bundle=no_bundle,
@@ -282,8 +286,8 @@ def _services(path: Path, raw: object, notes: list[str]) -> tuple[tuple[str, str
 
 
 def _d1_databases(path: Path, raw: object) -> tuple[tuple[str, str], ...] | None:
-    """Checked again by the server. ``database_id``, ``preview_database_id`` and
-    ``migrations_dir`` are Cloudflare's or wrangler's: not sent."""
+    """Checked again by the server. ``database_id`` and ``preview_database_id`` are
+    Cloudflare's: not sent (``migrations_dir``: ``_d1_migrations``)."""
     if raw is None:
         return None
     if not isinstance(raw, list):
@@ -296,6 +300,16 @@ def _d1_databases(path: Path, raw: object) -> tuple[tuple[str, str], ...] | None
             raise _invalid(path, 'each of "d1_databases" needs a "binding" and a "database_name"')
         databases.append((binding, name))
     return tuple(databases)
+
+
+def _d1_migrations(raw: object) -> dict[str, str]:
+    """Read after ``_d1_databases`` checked the shape."""
+    found: dict[str, str] = {}
+    for entry in raw if isinstance(raw, list) else ():
+        folder = entry.get("migrations_dir")
+        folder = folder if isinstance(folder, str) and folder else "migrations"
+        found[str(entry["binding"])] = found[str(entry["database_name"])] = folder
+    return found
 
 
 def _crons(path: Path, raw: object) -> tuple[str, ...]:
