@@ -27,7 +27,6 @@ from vortex.d1.values import SqlValue, cell
 
 BUSY_TIMEOUT_MS = 5000
 """Another server on the same data directory writing: wait this long, then fail (SQLITE_BUSY)."""
-FETCH_ROWS = 256
 SERVED_BY = "vortex"
 MODES = frozenset({"all", "first", "raw", "run"})
 
@@ -131,20 +130,28 @@ class Database:
         columns = [d[0] for d in cursor.description or ()]
         rows: list[list[Any]] = []
         while columns:
-            chunk = cursor.fetchmany(1 if mode == "first" else FETCH_ROWS)
-            if not chunk:
+            row = cursor.fetchone()
+            if row is None:
                 break
-            converted = [[cell(v) for v in row] for row in chunk]
+            # A row's JSON is at least its text and bytes: a row past what is left of the cap
+            # is refused before its BLOBs become lists of numbers, which take eight times more.
+            least = sum(len(v) for v in row if isinstance(v, str | bytes))
+            if least > budget[0]:
+                raise self._too_large()
+            converted = [cell(v) for v in row]
             budget[0] -= len(orjson.dumps(converted))
             if budget[0] < 0:
-                raise D1ResultTooLarge(
-                    f"D1_ERROR: the result is over {self.limits.max_result_bytes} bytes "
-                    "(VORTEX_D1_MAX_RESULT_BYTES): select fewer rows or columns"
-                )
-            rows.extend(converted)
+                raise self._too_large()
+            rows.append(converted)
             if mode == "first":
                 break
         return columns, rows
+
+    def _too_large(self) -> D1ResultTooLarge:
+        return D1ResultTooLarge(
+            f"D1_ERROR: the result is over {self.limits.max_result_bytes} bytes "
+            "(VORTEX_D1_MAX_RESULT_BYTES): select fewer rows or columns"
+        )
 
     def _one(self, statement: Statement, budget: list[int]) -> dict[str, Any]:
         began = time.perf_counter()

@@ -50,6 +50,10 @@ they make their tables, and setting ``page_size`` would skew the size limit."""
 DENIED_FUNCTIONS = frozenset({"fts3_tokenizer", "load_extension"})
 """``fts3_tokenizer(name)`` answers a pointer: an address of the server's process."""
 RAW_PAGES = "sqlite_dbpage"
+MAX_VALUE_BYTES = 2_000_000
+"""A string, BLOB or row, as D1 limits them."""
+MAX_COLUMNS = 100
+"""Columns of a table, of a result, of an index, as D1 limits them."""
 PROGRESS_EVERY = 1000
 """SQLite virtual machine steps between two looks at the clock."""
 
@@ -96,5 +100,8 @@ def guard(connection: sqlite3.Connection) -> Guard:
     # Belt and braces with the authorizer: no database may be attached at all, VACUUM INTO's
     # target included (it attaches it).
     connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-    connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 100 << 20)
+    # D1's own limits of a value and of a row's columns: they also bound the memory one row of
+    # a result takes in the server before its size is counted against the result's cap.
+    connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, MAX_COLUMNS)
     return watch
