@@ -15,12 +15,15 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import aiohttp
 import orjson
 import pytest
 
 from tests.server import ServerProcess
+from vortex.config import Settings
+from vortex.dataplane import listener_error_details
 
 Deploy = Callable[..., Awaitable[str]]
 
@@ -457,6 +460,50 @@ async def test_a_script_function_answers_with_its_return_value_and_errors_are_js
     assert run["trigger"] == "http"
     assert run["error"]["code"] == "function_error"
     assert "index.mjs" in run["error"]["stack"]
+
+
+async def test_off_loopback_a_thrown_errors_words_stay_with_the_operator(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """A thrown message may hold what the code had (here a secret): a listener that others
+    reach answers only that the function threw, with the run id, as Workers do in production;
+    the history keeps the words. On loopback (the tests' servers), they are shown, as in
+    wrangler dev. Vortex's own errors (limits, a bad response) are said either way."""
+    server = server_factory({"VORTEX_FUNCTIONS_ERROR_DETAILS": "0"})
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        code = (
+            "export default { fetch(request, env) {\n"
+            "  if (new URL(request.url).pathname === '/bad') return 'not a response';\n"
+            "  throw new TypeError('db password ' + env.SECRET);\n"
+            "} };"
+        )
+        function_id = str((await _deploy(http, code, secrets={"SECRET": "hunter2"}))["function_id"])
+        async with http.get(server.fn_url(function_id, "/")) as response:
+            assert response.status == 500
+            assert response.headers["x-vortex-error"] == "function_error"
+            raw = await response.read()
+        body = orjson.loads(raw)
+        assert b"hunter2" not in raw and b"TypeError" not in raw
+        assert body["error"]["code"] == "function_error"
+        assert body["error"]["message"].startswith("The function threw an error.")
+        run = await _recorded(http, function_id, body["run_id"])
+        assert "db password hunter2" in str(run["error"])
+        async with http.get(server.fn_url(function_id, "/bad")) as response:
+            body = await response.json()
+        assert response.status == 502
+        assert "must return a Response" in body["error"]["message"]
+
+
+def test_error_details_follow_the_listeners_reach_unless_the_operator_says() -> None:
+    base = Settings(functions_host="127.0.0.1")
+    assert listener_error_details(base)
+    assert listener_error_details(replace(base, functions_host="::1"))
+    assert not listener_error_details(replace(base, functions_host="0.0.0.0"))
+    assert not listener_error_details(replace(base, functions_host=None, host="192.0.2.1"))
+    assert listener_error_details(
+        replace(base, functions_host="0.0.0.0", functions_error_details=True)
+    )
+    assert not listener_error_details(replace(base, functions_error_details=False))
 
 
 async def test_listener_runs_reach_the_history_and_the_live_tail(

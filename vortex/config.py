@@ -209,6 +209,10 @@ class Settings:
     ``http://{name}.{domain}:{port}``."""
     functions_trust_proxy: bool = False
     """Take ``request.url``'s scheme from ``X-Forwarded-Proto``: only behind a proxy setting it."""
+    functions_error_details: bool | None = None
+    """Whether a failed run's answer on the listener shows the thrown error's name and message
+    to whoever sent the request; ``None``: only when the listener listens on loopback (a
+    developer's machine), as Workers show them in ``wrangler dev`` and not in production."""
     functions_header_timeout_ms: int = 10_000
     functions_idle_timeout_ms: int = 30_000
     """A kept-alive connection's time between requests; a WebSocket's client that sends
@@ -388,6 +392,7 @@ class Settings:
             ),
             functions_public_url=public_url,
             functions_trust_proxy=bool(_bool(env, "VORTEX_FUNCTIONS_TRUST_PROXY")),
+            functions_error_details=_bool(env, "VORTEX_FUNCTIONS_ERROR_DETAILS"),
             functions_header_timeout_ms=_int(
                 env, "VORTEX_FUNCTIONS_HEADER_TIMEOUT_MS", defaults.functions_header_timeout_ms, 1
             ),

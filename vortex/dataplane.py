@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from vortex import oplog
+from vortex.auth.exposure import is_loopback
 from vortex.cache import BoundedCache
 from vortex.config import Settings
 from vortex.errors import FunctionNotFound, NotFound, VortexError
@@ -268,9 +269,18 @@ class DataPlane:
             ws_lifetime=settings.functions_ws_lifetime_ms / 1000,
             trust_proxy=settings.functions_trust_proxy,
             debug_host_header=settings.debug_host_header,
+            error_details=listener_error_details(settings),
             access_records=oplog.access_logged(),
             asset_cache_bytes=settings.assets_cache_bytes // 4,
         )
+
+
+def listener_error_details(settings: Settings) -> bool:
+    """``VORTEX_FUNCTIONS_ERROR_DETAILS``, or else whether only this machine reaches the
+    listener: thrown errors are the developer's to read there, not a public visitor's."""
+    if settings.functions_error_details is not None:
+        return settings.functions_error_details
+    return is_loopback(settings.functions_listen_host)
 
 
 def _is_address(hostname: str) -> bool:

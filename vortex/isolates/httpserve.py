@@ -42,6 +42,7 @@ from vortex.isolates.hostassets import AssetFetcher, HostAssets, plan
 from vortex.isolates.hostheader import NO_HOST, TWO_HOSTS, authority_of, host_problem
 from vortex.isolates.hostroutes import RouteError, RouteTable
 from vortex.isolates.outcome import (
+    FUNCTION_ERROR,
     HOST_CRASHED,
     HOST_RESTARTED,
     INVALID_RESPONSE,
@@ -70,6 +71,12 @@ ERROR_STATUS = {
     WALL_TIME_EXCEEDED: 504,
 }
 """HTTP status of a failed run; every other run error is the function's fault: 500."""
+THROWN_HIDDEN = (
+    "The function threw an error. What it says is kept from visitors on this server: its "
+    "operator reads it in the run's history and live tail, by this run_id"
+)
+"""A thrown error's message may hold anything the code had (a token, a query, a path): off
+loopback, the answer says only that something was thrown (``ListenerConfig.error_details``)."""
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -113,6 +120,8 @@ class ListenerConfig:
     client's address from ``X-Forwarded-For`` (``clientip.py``)."""
     debug_host_header: bool = False
     """Answer with ``x-vortex-host``, this host's pid (tests of dedicated hosts)."""
+    error_details: bool = True
+    """A thrown error's name and message in a failed run's answer (``function_error``)."""
     ws_lifetime: float = MAX_LIFETIME
     """Seconds a WebSocket stays open at most; its idle limit is ``idle_timeout``."""
 
@@ -124,6 +133,7 @@ class ListenerConfig:
             idle_timeout=frame.idle_timeout,
             trust_proxy=frame.trust_proxy,
             debug_host_header=frame.debug_host_header,
+            error_details=frame.error_details,
             ws_lifetime=frame.ws_lifetime,
         )
 
@@ -364,6 +374,10 @@ class HttpConnection(asyncio.Protocol):
         the WebSocket if its run accepts one."""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
+    @property
+    def config(self) -> ListenerConfig:
+        return self._server.config
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
@@ -1032,13 +1046,12 @@ class _Responder:
         if error is not None:
             code = str(error.get("code"))
             request.error = code
+            name, message = error.get("name"), error.get("message")
+            if code == FUNCTION_ERROR and not self._connection.config.error_details:
+                name, message = "Error", THROWN_HIDDEN
             body = orjson.dumps(
                 {
-                    "error": {
-                        "code": code,
-                        "name": error.get("name"),
-                        "message": error.get("message"),
-                    },
+                    "error": {"code": code, "name": name, "message": message},
                     "run_id": request.run_id,
                 }
             )

@@ -239,6 +239,8 @@ class Listen(Frame, tag="listen"):
     idle_timeout: float
     trust_proxy: bool
     debug_host_header: bool
+    error_details: bool = True
+    """Whether a thrown error's name and message are in a failed run's answer."""
     access_records: bool = True
     """Whether to send an ``AccessRecord`` per request (the server logs access lines)."""
     ws_lifetime: float = 3600.0
