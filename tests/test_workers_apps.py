@@ -12,6 +12,7 @@ first run on a machine reaches the npm registry.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import json
@@ -522,6 +523,24 @@ async def test_hono_logger_middleware(
     # Colours on, as on workerd: hono colours the status unless NO_COLOR is set (on workerd it
     # looks in the env of an import("cloudflare:workers"), which here rejects and means unset).
     assert logs[1].startswith("--> GET / \x1b[32m200\x1b[0m "), logs
+
+
+async def test_hono_context_storage_across_awaits_of_concurrent_requests(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    server: ServerProcess,
+    client: aiohttp.ClientSession,
+) -> None:
+    """hono/context-storage imports node:async_hooks: getContext() is each request's own."""
+    folder = apps_project(request, tmp_path_factory) / "hono-context"
+    answer = cli_deploy(server, folder, "index.mjs", "--name", "hono-context-app")
+    assert answer.get("name") == "hono-context-app", answer
+    url = server.fn_url("hono-context-app", "/")
+    answers = await asyncio.gather(
+        *(call(client, "GET", f"{url}?who=n{i}&ms={(i * 7) % 20}") for i in range(12))
+    )
+    for i, served in enumerate(answers):
+        assert (served.status, served.text) == (200, f"Hello n{i} / Hello n{i}")
 
 
 HONO_JSX_TOML = """\

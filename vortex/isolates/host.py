@@ -289,6 +289,8 @@ async def serve(
     host = Host(None, send, collect=collect)
     host.backlog = write_transport.get_write_buffer_size
     host.runtime = prepare()(host.for_javascript())
+    if isinstance(loop, MutedJobLoop):
+        loop.use_trampoline(host.runtime.jobTrampoline)
     growth = GrowthWatch(clock)
     # Called inside the interrupt callback, beneath the running script already.
     interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))

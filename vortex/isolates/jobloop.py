@@ -123,6 +123,12 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
             return self._queued
         return super().call_soon_threadsafe(callback, *args, context=context)
 
+    def use_trampoline(self, trampoline: Callable[[Any], None]) -> None:
+        """The harness's trampoline instead of the boot's one: compiled with muted errors as
+        well, it also starts a new async-context epoch for each job (asynccontext.js), so no
+        frame of node:async_hooks set before a job is current in it."""
+        self._trampoline = trampoline
+
     def after_turn(self) -> None:
         """Called by the turn clock after each turn (and its checkpoint): jobs left waiting get
         a turn of their own. Scheduled here rather than when the first job is queued, where

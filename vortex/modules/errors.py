@@ -14,7 +14,8 @@ class InvalidImport(BadRequest):
 
 NODE_BUILTINS_ADVICE = (
     "Vortex has only these Node.js built-in modules of Workers' nodejs_compat: node:assert, "
-    "node:assert/strict, node:buffer, node:crypto, node:events, node:path, node:process, "
+    "node:assert/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, "
+    "node:process, "
     "node:string_decoder and node:util; for the others use the web APIs (fetch for node:http, "
     "ReadableStream for node:stream)"
 )

@@ -82,8 +82,21 @@ def working_name(name: str) -> str:
     return name
 
 
-async def transform(files: dict[str, str]) -> dict[str, Transformed]:
-    """CommonJS for every file; raises SyntaxErrorInCode (400) with the file, line and column."""
+LOWERED_ASYNC = (
+    "--supported:async-await=false",
+    "--supported:async-generator=false",
+    "--supported:for-await=false",
+)
+"""For a function that imports node:async_hooks: its async functions, async generators and
+for-await loops become generators driven by ``then`` on the global ``Promise`` (esbuild's
+``__async`` helpers), which its compartment's own Promise makes carry the async context
+(js/src/harness/asynccontext.js). The engine's native await would not: it goes around
+``then``. Every other function keeps its native awaits."""
+
+
+async def transform(files: dict[str, str], *, lower_async: bool = False) -> dict[str, Transformed]:
+    """CommonJS for every file; raises SyntaxErrorInCode (400) with the file, line and column.
+    ``lower_async``: see ``LOWERED_ASYNC``."""
     binary = esbuild_path()
     if not binary.is_file():
         raise BuildUnavailable(f"esbuild was not found at {binary}: run script/bootstrap")
@@ -91,7 +104,7 @@ async def transform(files: dict[str, str]) -> dict[str, Transformed]:
     async with _builds:
         workdir = Path(tempfile.mkdtemp(prefix="vortex-build-"))
         try:
-            return await _transform_in(workdir, binary, files, named)
+            return await _transform_in(workdir, binary, files, named, lower_async)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -122,7 +135,7 @@ def _read_outputs(workdir: Path, named: dict[str, str]) -> dict[str, Transformed
 
 
 async def _transform_in(
-    workdir: Path, binary: Path, files: dict[str, str], named: dict[str, str]
+    workdir: Path, binary: Path, files: dict[str, str], named: dict[str, str], lower_async: bool
 ) -> dict[str, Transformed]:
     src, out = workdir / "src", workdir / "out"
     tsconfig = tsconfig_raw(files)  # refuses an "extends" out of the upload before any build
@@ -150,6 +163,7 @@ async def _transform_in(
         # which knows only the uploaded files, so a computed specifier rejects at run time as
         # an unknown module does in Workers, and no import() is left in code for SES to refuse.
         "--supported:dynamic-import=false",
+        *(LOWERED_ASYNC if lower_async else ()),
     ]
     process = await asyncio.create_subprocess_exec(
         *args,

@@ -24,6 +24,7 @@ from vortex.modules.errors import BuildUnavailable
 SUPPORTED = (
     "assert",
     "assert/strict",
+    "async_hooks",
     "buffer",
     "crypto",
     "events",
@@ -34,6 +35,9 @@ SUPPORTED = (
 )
 _ALIASES = {"path/posix": "path"}
 PREFIX = "node:"
+ASYNC_HOOKS = "node:async_hooks"
+"""The one built-in that changes how a function is built: its async code is lowered to
+``then`` calls (esbuild.py), which its compartment's Promise makes carry the async context."""
 CLOUDFLARE_PREFIX = "cloudflare:"
 CLOUDFLARE_MODULES = ("cloudflare:workers",)
 """Imported by their full name only, as on workerd; linked like the Node.js ones, from

@@ -59,7 +59,7 @@ copyFileSync('node_modules/html-rewriter-wasm/dist/html_rewriter_bg.wasm', 'dist
 // every built-in a function imports exists once in it (string_decoder's Buffer is node:buffer's).
 // A name with a slash (assert/strict) is built from src/node/assert/strict.js into a flat file,
 // assert_strict.js; the manifest says which file each is.
-const NODE_BUILTINS = ['assert', 'assert/strict', 'buffer', 'crypto', 'events', 'path', 'process', 'string_decoder', 'util'];
+const NODE_BUILTINS = ['assert', 'assert/strict', 'async_hooks', 'buffer', 'crypto', 'events', 'path', 'process', 'string_decoder', 'util'];
 const builtinImports = (own) => ({
   name: 'builtin-imports',
   setup(builder) {

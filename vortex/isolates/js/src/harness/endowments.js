@@ -32,13 +32,16 @@ export function checkTimerRoom(state) {
   }
 }
 
-export function makeTimers(live) {
+// `context`: the async context of a function that imports node:async_hooks (asynccontext.js),
+// or null. A timer's callback then runs in the frame of the code that set the timer.
+export function makeTimers(live, context = null) {
   function schedule(callback, ms, args, repeat) {
     const state = live();
     if (typeof callback !== 'function') {
       throw new TypeError('The "callback" argument must be of type function');
     }
     checkTimerRoom(state);
+    if (context !== null) callback = inFrameOf(context, callback);
     const delay = Math.min(Math.max(Number(ms) || 0, 0), 2147483647);
     const id = state.nextTimer;
     state.nextTimer += 1;
@@ -119,13 +122,16 @@ export function makeVortex(live, env) {
 // What a compartment that outlives one run gets instead of the shared per-run getters, which
 // cache their value on the global for the run that first read it: fetch, crypto, performance
 // and queueMicrotask that act for the run `live` answers at each call.
-export function lastingEndowments(live) {
+// With an async `context` (asynccontext.js), a microtask runs in the frame that queued it, and
+// fetch's promise is the compartment's Promise, whose `then` carries the frame.
+export function lastingEndowments(live, context = null) {
   return {
-    queueMicrotask: makeQueueMicrotask(live),
+    queueMicrotask: makeQueueMicrotask(live, context),
     fetch(input, init) {
       const state = live();
       if (state.fetcher === null) state.fetcher = makeFetch(state);
-      return state.fetcher.fetch(input, init);
+      const response = state.fetcher.fetch(input, init);
+      return context === null ? response : context.Promise.resolve(response);
     },
     performance: {
       get timeOrigin() {
@@ -156,12 +162,19 @@ export function makeFetch(state) {
   });
 }
 
-export function makeQueueMicrotask(live) {
+// `callback` run in the async frame current now, whenever it is called.
+function inFrameOf(context, callback) {
+  const frame = context.current();
+  return (...args) => context.runIn(frame, callback, undefined, args);
+}
+
+export function makeQueueMicrotask(live, context = null) {
   return function queueMicrotask(callback) {
     const state = live();
     if (typeof callback !== 'function') {
       throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
     }
+    if (context !== null) callback = inFrameOf(context, callback);
     Promise.resolve().then(() => {
       if (state.done) return;
       try {

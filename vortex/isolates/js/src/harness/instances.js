@@ -5,6 +5,7 @@ import { describeThrown, makeConsole } from './logs.js';
 import { end } from './ending.js';
 import { boundTo, compartmentFor, lastingEndowments, makeEnv, makeTimers } from './endowments.js';
 import { WAIT_UNTIL, moduleWaitUntil } from './waituntil.js';
+import { ASYNC_CONTEXT, makeAsyncContext } from './asynccontext.js';
 
 // A module instance (its evaluated exports) serves one run at a time. With an `instanceKey`
 // (the function version's id, given by the server) it is kept after a run that ended clean,
@@ -39,11 +40,13 @@ function versionFor(instanceKey, script, envJson, bindingsJson) {
     return known;
   }
   const env = makeEnv(runOfTurn, envJson, bindingsJson);
+  const context = asyncContextFor(script);
   const compartment = compartmentFor({
     console: makeConsole(runOfTurn),
-    ...makeTimers(runOfTurn),
-    Vortex: moduleVortex(env),
-    ...lastingEndowments(runOfTurn),
+    ...makeTimers(runOfTurn, context),
+    Vortex: moduleVortex(env, context),
+    ...lastingEndowments(runOfTurn, context),
+    ...(context === null ? {} : { Promise: context.Promise }),
   });
   // On one line with the script's first: positions in it keep their line numbers.
   const factory = compartment.evaluate('(() => (' + script + '\n))');
@@ -54,11 +57,20 @@ function versionFor(instanceKey, script, envJson, bindingsJson) {
 }
 
 // A module's `Vortex`: its env, and the waitUntil of cloudflare:workers under a symbol, not
-// enumerable: console.log(Vortex) shows what it showed.
-function moduleVortex(env) {
+// enumerable: console.log(Vortex) shows what it showed; node:async_hooks' context likewise.
+function moduleVortex(env, context) {
   const vortex = { env };
   Object.defineProperty(vortex, WAIT_UNTIL, { value: moduleWaitUntil });
+  if (context !== null) Object.defineProperty(vortex, ASYNC_CONTEXT, { value: context.api });
   return vortex;
+}
+
+// The linker's line that starts node:async_hooks in a built script (vortex/modules/linker.py):
+// only the functions that import it get an async context, and their own Promise with it.
+const ASYNC_HOOKS_MODULE = '\n  "node:async_hooks": [function (exports, require, module) {\n';
+
+function asyncContextFor(script) {
+  return script.includes(ASYNC_HOOKS_MODULE) ? makeAsyncContext() : null;
 }
 
 // The module's top level runs in no request, whichever run made the instance: what it may not
@@ -82,7 +94,13 @@ function newInstance(state, instanceKey, script, envJson, bindingsJson) {
   // No key (warm instances turned off): everything afresh, bound to this one run.
   const live = boundTo(state);
   const env = makeEnv(live, envJson, bindingsJson);
-  const globals = { console: makeConsole(live), ...makeTimers(live), Vortex: moduleVortex(env) };
+  const context = asyncContextFor(script);
+  const globals = {
+    console: makeConsole(live),
+    ...makeTimers(live, context),
+    Vortex: moduleVortex(env, context),
+    ...(context === null ? {} : { Promise: context.Promise, ...lastingEndowments(live, context) }),
+  };
   const compartment = compartmentFor(globals);
   const where = moduleWhere(script);
   state.where = where;

@@ -20,6 +20,7 @@ import { runRpc } from './rpc.js';
 import { abort, answer, deliver, drained } from './frames.js';
 import { check } from './check.js';
 import { wsClosed, wsClosing, wsMessage } from './sockets.js';
+import { entry, jobTrampoline } from './asynccontext.js';
 
 export function makeRuntime(pythonHost) {
   bindHost(guardHost(pythonHost));
@@ -118,5 +119,10 @@ export function makeRuntime(pythonHost) {
   definePerRun('performance', () => harden(makePerformance(runOfThisTurn())));
   definePerRun('queueMicrotask', () => harden(makeQueueMicrotask(boundTo(runOfThisTurn()))));
 
-  return harden({ run, runWorker, warmWorker, runModule, warmModule, runScheduled, runRpc, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check, active: () => runs.size });
+  // Every call from Python starts a new async-context epoch (asynccontext.js); so does every
+  // promise job, run through `jobTrampoline` by the job loop (jobloop.py).
+  const entries = { run, runWorker, warmWorker, runModule, warmModule, runScheduled, runRpc, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check };
+  const runtime = { jobTrampoline, active: () => runs.size };
+  for (const [name, fn] of Object.entries(entries)) runtime[name] = entry(fn);
+  return harden(runtime);
 }
