@@ -289,8 +289,11 @@ async def serve(
     host = Host(None, send, collect=collect)
     host.backlog = write_transport.get_write_buffer_size
     host.runtime = prepare()(host.for_javascript())
-    if isinstance(loop, MutedJobLoop):
-        loop.use_trampoline(host.runtime.jobTrampoline)
+    # Absent from a harness built before node:async_hooks (a checkout whose `npm run build` is
+    # older than this file): the boot's trampoline then stays, and promise jobs still run.
+    trampoline = host.runtime.jobTrampoline
+    if isinstance(loop, MutedJobLoop) and trampoline is not None:
+        loop.use_trampoline(trampoline)
     growth = GrowthWatch(clock)
     # Called inside the interrupt callback, beneath the running script already.
     interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
