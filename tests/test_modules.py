@@ -342,6 +342,35 @@ async def test_wait_until_work_finishes_after_the_response_with_its_logs(
     assert last["execution_time_ms"] >= 380
 
 
+async def test_a_handler_that_throws_is_answered_at_once_and_its_wait_until_goes_on(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    """As workerd: the failure is answered without waiting, and the waitUntil work the handler
+    started still runs (Sentry's withSentry reports the error it rethrows from one; ending the
+    run at the throw dropped the report). The run is recorded as failed."""
+    function_id = await deploy(
+        "export default {\n"
+        "  async fetch(request, env, ctx) {\n"
+        "    ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('reported'); resolve(); }, 300)));\n"
+        "    throw new Error('handler failed');\n"
+        "  },\n"
+        "};\n"
+    )
+    async with http.ws_connect(f"/ws/{function_id}") as ws:
+        started = time.monotonic()
+        async with http.get(
+            server.fn_url(function_id), headers={"X-Vortex-Run-Id": "thrown"}
+        ) as response:
+            assert response.status == 500
+            assert (await response.json())["error"]["message"] == "handler failed"
+        assert time.monotonic() - started < 0.25
+        message = await asyncio.wait_for(ws.receive_json(), 5)
+        assert (message["message"], message["run_id"]) == ("reported", "thrown")
+    run = await recorded(http, function_id, "thrown")
+    assert run["error"]["code"] == "function_error"
+    assert run["execution_time_ms"] >= 280
+
+
 CTX_SHAPE = """export default {
   async fetch(request, env, ctx) {
     const tries = {};

@@ -501,6 +501,14 @@ class Host:
             Response(inv, status, status_text, headers, binary_to_bytes(body), stream is True)
         )
 
+    def fail_early(self, invocation: float, error: str) -> None:
+        """A module run failed while its waitUntil work goes on: a listener run's client gets
+        the failure now (``finish`` comes once that work settles). A run through the supervisor
+        is answered at its end, with the rest of its record."""
+        local = self.local.get(int(invocation))
+        if local is not None:
+            outside_runs(local.responder.finished, None, orjson.loads(str(error)))
+
     def chunk(self, invocation: float, data: str) -> bool:
         """True when the run must wait for ``drained`` before its next chunk (a listener run
         whose client reads slowly); a run through the supervisor never waits here."""
@@ -689,6 +697,7 @@ class Host:
             "digest": self.digests.call,
             "emit": self.emit,
             "respond": self.respond,
+            "failEarly": self.fail_early,
             "chunk": self.chunk,
             "bodyEnd": self.body_end,
             "wsAccept": self.ws_accept,

@@ -75,7 +75,7 @@ export function runModule(id, script, limitsJson, filename, envJson, bindingsJso
     const request = api.incomingRequest(requestJson, bodyBytes);
     result = shape === OBJECT ? handler.fetch(request, env, ctx) : new handler(ctx, env).fetch(request);
   } catch (err) {
-    end(state, null, describeThrown(state, err));
+    thrown(state, err);
     return;
   }
   if (api.isResponse(result)) {
@@ -86,10 +86,25 @@ export function runModule(id, script, limitsJson, filename, envJson, bindingsJso
   }
   Promise.resolve(result).then(
     (response) => respond(state, response),
-    (err) => {
-      if (!state.done) end(state, null, describeThrown(state, err));
-    },
+    (err) => thrown(state, err),
   );
+}
+
+// The fetch handler threw or rejected. With waitUntil work still going, the failure is
+// answered now and the run goes on until that work settles, as in workerd: Sentry's
+// withSentry reports the error from a waitUntil after rethrowing it, and ending the run here
+// dropped the report. The run is recorded as failed all the same.
+function thrown(state, err) {
+  if (state.done) return;
+  const error = describeThrown(state, err);
+  if (state.waiting === 0 && state.calls.size === 0) {
+    end(state, null, error);
+    return;
+  }
+  state.lateError = error;
+  state.responded = true;
+  host.failEarly(state.id, JSON.stringify(error));
+  settleIfIdle(state);
 }
 
 // An instance made ahead of the first request, after a deploy: its top-level code runs now,
