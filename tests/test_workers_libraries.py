@@ -191,6 +191,7 @@ def deployed(
         "toucan": ["--env", f"SENTRY_DSN=http://publickey@127.0.0.1:{remote.port}/42", *allow],
         "utils": ["--secret", "JWT_SECRET=tsndr-secret"],
         "trpc": [],
+        "sentry": ["--env", f"SENTRY_DSN=http://sdkkey@127.0.0.1:{remote.port}/43", *allow],
     }
     names = {}
     for app, args in settings.items():
@@ -511,6 +512,31 @@ async def test_toucan_reports_a_message(
     assert (await call(client, "GET", url("toucan", "/"))).text == "fine"
     await asyncio.sleep(0.3)
     assert len(remote.envelopes) == before + 1
+
+
+async def test_sentrys_own_sdk_reports_with_a_scope_per_request(
+    client: aiohttp.ClientSession, url: Any, remote: Remote
+) -> None:
+    """@sentry/cloudflare's withSentry: it bundles (its integrations import node:module,
+    node:net and node:url, which the bundle leaves out) and keeps each request's scope in
+    AsyncLocalStorage: the tag /message sets is not on /boom's event."""
+    before = len(remote.envelopes)
+    assert (await call(client, "GET", url("sentry", "/message"))).text == "reported"
+    *_, message = (await sentry_events(remote, before + 1))[before]
+    assert (message["message"], message["level"]) == ("hello from the sdk", "info")
+    assert message["tags"] == {"feature": "greeting"}
+    answer = await call(client, "GET", url("sentry", "/boom"))
+    assert answer.status == 500
+    project, _query, header, item, event = (await sentry_events(remote, before + 2))[before + 1]
+    assert project == "43"
+    assert item["type"] == "event"
+    assert header["event_id"] == event["event_id"]
+    (exception,) = event["exception"]["values"]
+    assert (exception["type"], exception["value"]) == ("Error", "the sdk saw it")
+    assert event["user"]["id"] == "user-8"
+    assert "feature" not in event.get("tags", {})
+    assert (event["release"], event["environment"]) == ("1.0.0", "test")
+    assert event["sdk"]["name"] == "sentry.javascript.cloudflare"
 
 
 # ------------------------------------------------------------------------------------------- utils

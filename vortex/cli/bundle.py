@@ -31,7 +31,7 @@ from vortex.cli.nodeglobals import finished, is_shim, write_shims
 from vortex.cli.noderequires import requires_imported
 from vortex.modules.errors import CLOUDFLARE_MODULES_ADVICE, NODE_BUILTINS_ADVICE
 from vortex.modules.esbuild import esbuild_path
-from vortex.modules.nodebuiltins import CLOUDFLARE_MODULES, PREFIX, SUPPORTED
+from vortex.modules.nodebuiltins import CLOUDFLARE_MODULES, PREFIX, builtin_name
 
 BUNDLE_TIMEOUT = 120.0
 _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
@@ -62,9 +62,12 @@ WRANGLER_FLAGS = (
     "--log-level=warning",
     "--color=false",
     "--external:*.wasm",
-    # The Node.js built-ins the server links (nodejs_compat's subset): left as imports, as
-    # wrangler leaves those workerd provides.
-    *(f"--external:{PREFIX}{name}" for name in SUPPORTED),
+    # Every Node.js built-in is left as an import, as wrangler leaves them with nodejs_compat:
+    # the server links those it has (nodejs_compat's subset), and an import of another that is
+    # still in the bundle is refused once it is built (``unsupported_builtins``). Refused while
+    # resolving, one a package names in a module it never uses stopped the bundle: Sentry's SDK
+    # imports node:module, node:net and node:url in integrations a Worker leaves out.
+    f"--external:{PREFIX}*",
     # and cloudflare:workers, which the server links as it does them
     *(f"--external:{name}" for name in CLOUDFLARE_MODULES),
 )
@@ -121,7 +124,7 @@ def bundle(
         )
         if done.returncode != 0:
             raise CLIError(_failure(relative, done.stderr), ExitCode.FAILED, "build_failed")
-        built = _read(out, meta, done.stderr, os.path.relpath(work, project) + "/")
+        built = _read(out, meta, done.stderr, os.path.relpath(work, project) + "/", relative)
     return replace(built, code=minified(binary, built.code)) if minify else built
 
 
@@ -164,12 +167,20 @@ def _esbuild(
         ) from None
 
 
-def _read(out: Path, meta: Path, warnings: str, work: str) -> Bundle:
+def _read(out: Path, meta: Path, warnings: str, work: str, entry: str) -> Bundle:
     """The bundle esbuild wrote; ``work``: its temporary folder, as esbuild names it."""
     metafile = json.loads(meta.read_text(encoding="utf-8"))
     entry_output: dict[str, Any] = next(
         (info for info in metafile["outputs"].values() if "entryPoint" in info), {}
     )
+    unsupported = unsupported_builtins(entry_output.get("imports", []))
+    if unsupported:
+        raise CLIError(
+            f"{entry} imports {', '.join(unsupported)}, which the bundle keeps: "
+            f"{NODE_BUILTINS_ADVICE}.",
+            ExitCode.FAILED,
+            "build_failed",
+        )
     entry_key = entry_output.get("entryPoint")
     entry_info = metafile["inputs"].get(entry_key, {}) if entry_key else {}
     code, node_globals = finished(out.read_text(encoding="utf-8"), work)
@@ -186,6 +197,20 @@ def _read(out: Path, meta: Path, warnings: str, work: str) -> Bundle:
         warnings=warnings.strip(),
         wasm=tuple((name, Path(wasm[specifier])) for specifier, name in names.items()),
         node_globals=node_globals,
+    )
+
+
+def unsupported_builtins(imports: list[dict[str, Any]]) -> list[str]:
+    """The ``node:`` modules the finished bundle imports and the server does not have. A
+    ``require`` of one is left to fail if it runs, as on workerd (packages try them)."""
+    return sorted(
+        {
+            str(item["path"])
+            for item in imports
+            if item.get("kind") == "import-statement"
+            and str(item.get("path", "")).startswith(PREFIX)
+            and builtin_name(str(item["path"])) is None
+        }
     )
 
 
