@@ -11,15 +11,21 @@ import msgspec
 import pytest
 
 from vortex.isolates.exchange import HttpRequest
+from vortex.isolates.fetchbodies import WINDOW, Window
 from vortex.isolates.host_process import HostProcess, _refused
 from vortex.isolates.outcome import LogEntry
 from vortex.isolates.pool import IsolatePool
 from vortex.isolates.protocol import (
+    FOR_HOST,
+    FOR_SUPERVISOR,
     HEADER,
     MAX_FRAME,
     Answered,
     Fetch,
+    FetchChunk,
     Fetched,
+    FetchEnd,
+    FetchPull,
     FrameTooLarge,
     Log,
     Outbox,
@@ -138,3 +144,52 @@ def test_the_supervisor_answers_in_error_what_it_cannot_send() -> None:
     assert isinstance(answered, Answered) and answered.error is not None
     assert answered.error.code == "payload_too_large"
     assert _refused(Ping(1), exc) is None
+
+
+def _frames(outbox: Outbox) -> list[bytes]:
+    data, frames = bytes(outbox.take()), []
+    while data:
+        (size,) = HEADER.unpack_from(data)
+        frames.append(data[HEADER.size : HEADER.size + size])
+        data = data[HEADER.size + size :]
+    return frames
+
+
+def test_the_frames_of_a_streamed_fetch_body_cross_typed() -> None:
+    to_host, to_supervisor = Outbox(), Outbox()
+    to_host.add(Fetched(1, 2, status=200, body=EVERY_BYTE[:10], stream=True))
+    to_host.add(FetchChunk(1, 2, EVERY_BYTE))
+    to_host.add(FetchEnd(1, 2, "fetch to x timed out after 10 ms"))
+    to_supervisor.add(FetchPull(1, 2, 1 << 20))
+    head, chunk, end = (FOR_HOST.decode(frame) for frame in _frames(to_host))
+    assert isinstance(head, Fetched) and head.stream and head.body == EVERY_BYTE[:10]
+    assert isinstance(chunk, FetchChunk) and chunk.data == EVERY_BYTE
+    assert isinstance(end, FetchEnd) and end.error == "fetch to x timed out after 10 ms"
+    (pull,) = (FOR_SUPERVISOR.decode(frame) for frame in _frames(to_supervisor))
+    assert pull == FetchPull(1, 2, 1 << 20)
+    # Each side reads only the other's frames.
+    with pytest.raises(msgspec.ValidationError):
+        FOR_SUPERVISOR.decode(_encoded(FetchChunk(1, 2, b"x")))
+
+
+def _encoded(frame: FetchChunk) -> bytes:
+    outbox = Outbox()
+    outbox.add(frame)
+    return _frames(outbox)[0]
+
+
+async def test_a_window_lets_a_body_through_only_as_it_is_read() -> None:
+    window = Window(WINDOW - 10)
+    assert await window.room() == 10
+    window.in_flight = WINDOW
+    waiting = asyncio.create_task(window.room())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    window.pulled(-5)  # a host's lie takes nothing away
+    window.pulled(0)
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    window.pulled(1000)
+    assert await waiting == 1000
+    window.pulled(10 * WINDOW)
+    assert window.in_flight == 0

@@ -59,7 +59,10 @@ from vortex.isolates.protocol import (
     ErrorBody,
     Fetch,
     FetchAbort,
+    FetchChunk,
     Fetched,
+    FetchEnd,
+    FetchPull,
     Frame,
     FrameTooLarge,
     Log,
@@ -593,6 +596,10 @@ class Host:
     def fetch_abort(self, invocation: float, fid: float) -> None:
         self.send(FetchAbort(int(invocation), int(fid)))
 
+    def fetch_pull(self, invocation: float, fid: float, size: float) -> None:
+        """The run read ``size`` bytes of a fetched body: the supervisor may send more."""
+        self.send(FetchPull(int(invocation), int(fid), int(size)))
+
     def finish(self, invocation: float, output: Any, error: Any) -> None:
         inv = int(invocation)
         run = self.active.pop(inv, None)
@@ -705,6 +712,7 @@ class Host:
             "wsClose": self.ws_close,
             "fetch": self.fetch,
             "fetchAbort": self.fetch_abort,
+            "fetchPull": self.fetch_pull,
             "call": self.call,
             "finish": self.finish,
         }
@@ -733,6 +741,8 @@ class Host:
                 self.start_run(message)
             case Fetched():
                 self.deliver(message)
+            case FetchChunk() | FetchEnd():
+                self.deliver_body(message)
             case Answered():
                 self.answer(message)
             case Check():
@@ -916,6 +926,7 @@ class Host:
                 "headers": message.headers,
                 "url": message.url,
                 "redirected": message.redirected,
+                "stream": message.stream,
             }
         asyncio.get_running_loop().call_soon(
             self.runtime.deliver,
@@ -925,3 +936,22 @@ class Host:
             for_javascript(message.body),
             context=run.context,
         )
+
+    def deliver_body(self, message: FetchChunk | FetchEnd) -> None:
+        """More of a fetched body that streams, or its end."""
+        run = self.active.get(message.id)
+        if run is None:
+            return
+        loop = asyncio.get_running_loop()
+        if isinstance(message, FetchChunk):
+            loop.call_soon(
+                self.runtime.fetchChunk,
+                message.id,
+                message.fid,
+                bytearray(message.data),
+                context=run.context,
+            )
+        else:
+            loop.call_soon(
+                self.runtime.fetchEnd, message.id, message.fid, message.error, context=run.context
+            )

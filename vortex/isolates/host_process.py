@@ -44,6 +44,7 @@ from vortex.isolates.protocol import (
     ErrorBody,
     Fetch,
     FetchAbort,
+    FetchPull,
     Log,
     Ping,
     Pong,
@@ -401,6 +402,11 @@ class HostProcess:
                 task = None if invocation is None else invocation.fetches.pop(message.fid, None)
                 if task is not None:
                     task.cancel()
+            case FetchPull():
+                invocation = self.runs.get(message.id)
+                window = None if invocation is None else invocation.fetch_windows.get(message.fid)
+                if window is not None:
+                    window.pulled(message.size)
             case Checked():
                 future = self.checks.pop(message.id, None)
                 if future is not None and not future.done():

@@ -12,12 +12,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vortex.isolates.bindings import Binding, Subrequests
 from vortex.isolates.exchange import BodyBroken, ResponseHead
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import LogEntry, RunOutcome
+
+if TYPE_CHECKING:
+    from vortex.isolates.fetchbodies import Window
 
 
 @dataclass(slots=True)
@@ -47,6 +50,9 @@ class Invocation:
     host_pid: int = 0
     """The host process the run was sent to (shown only with ``VORTEX_DEBUG_HOST_HEADER``)."""
     fetches: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    """Its fetches under way, until the head is in or, for a body that streams, its end."""
+    fetch_windows: dict[int, Window] = field(default_factory=dict)
+    """The flow of each fetched body that streams (``fetchbodies``)."""
     binding_calls: int = 0
     cpu_ms_at_kill: float = 0.0
     """The CPU time of the turn for which the supervisor killed the host, if it did."""
@@ -87,6 +93,7 @@ class Invocation:
             for task in tasks.values():
                 task.cancel()
             tasks.clear()
+        self.fetch_windows.clear()
         if not self.outcome.done():
             outcome.logs = self.logs
             outcome.duration_ms = (

@@ -13,7 +13,11 @@ The supervisor sends (``ToHost``):
     Run        start a run: a script, or a module's fetch/scheduled handler (POST /execute,
                the cron, the API); the host answers with Log, Response, Chunk, BodyEnd, Done
     Check      compile code without running it (a deploy's syntax check); answered by Checked
-    Fetched    the answer to a run's outbound fetch() (Fetch), once the supervisor made it
+    Fetched    the answer to a run's outbound fetch() (Fetch), once the origin's head is in:
+               with its whole body, or ``stream`` set: its body follows as FetchChunk frames
+               and a FetchEnd, as the host asks for them (FetchPull)
+    FetchChunk a piece of a fetched response's body
+    FetchEnd   the end of a fetched body, or the error that broke it (its size limit, a timeout)
     Answered   the answer to a run's binding call (Call: KV)
     Routed     the answer to Resolve: the function a hostname of the listener reaches
     AssetData  the answer to AssetRead: a static asset's bytes
@@ -31,7 +35,9 @@ A host sends (``ToSupervisor``):
     Response   a module run's response head, with its whole body or ``stream`` set
     Chunk      a piece of a streamed response body
     BodyEnd    the end of a streamed body, or the error that broke it
-    Fetch      a run's outbound fetch(); FetchAbort when its signal aborts it
+    Fetch      a run's outbound fetch(); FetchAbort when its signal aborts it or its body is
+               cancelled
+    FetchPull  bytes of a fetched body the run has read: room for that many more
     Call       a run's call to one of its bindings (KV)
     Done       a run is over: its output or error, and the CPU time it used
     Ended      in batches: the records of listener runs the supervisor never heard of, and
@@ -188,7 +194,9 @@ class Check(RunFrame, tag="check"):
 
 
 class Fetched(RunFrame, tag="fetched"):
-    """The answer to ``Fetch`` ``fid``: a response, or ``error`` when it was refused."""
+    """The answer to ``Fetch`` ``fid``: a response, or ``error`` when it was refused. ``body``
+    is the whole body, or with ``stream`` its first bytes: ``FetchChunk`` frames and a
+    ``FetchEnd`` follow."""
 
     fid: int
     error: str | None = None
@@ -198,6 +206,21 @@ class Fetched(RunFrame, tag="fetched"):
     url: str = ""
     redirected: bool = False
     body: bytes | None = None
+    stream: bool = False
+
+
+class FetchChunk(RunFrame, tag="fetch_chunk"):
+    """The next bytes of fetch ``fid``'s body; never more than the host made room for."""
+
+    fid: int
+    data: bytes
+
+
+class FetchEnd(RunFrame, tag="fetch_end"):
+    """Fetch ``fid``'s body is over: whole (``error`` None), or broken off."""
+
+    fid: int
+    error: str | None = None
 
 
 class Answered(RunFrame, tag="answered"):
@@ -314,7 +337,18 @@ class Fetch(RunFrame, tag="fetch"):
 
 
 class FetchAbort(RunFrame, tag="fetch_abort"):
+    """Fetch ``fid`` is not wanted any more: before its head (its signal aborted) or after
+    (its body was cancelled): the supervisor closes the connection to the origin."""
+
     fid: int
+
+
+class FetchPull(RunFrame, tag="fetch_pull"):
+    """The run read ``size`` more bytes of fetch ``fid``'s body: the supervisor may send that
+    many more (``fetchbodies.WINDOW`` in flight at most)."""
+
+    fid: int
+    size: int
 
 
 class Call(RunFrame, tag="call"):
@@ -386,7 +420,18 @@ class Pong(Frame, tag="pong"):
 
 
 ToHost: TypeAlias = (
-    Run | Check | Fetched | Answered | Routed | Warm | Listen | Drain | Ping | AssetData
+    Run
+    | Check
+    | Fetched
+    | FetchChunk
+    | FetchEnd
+    | Answered
+    | Routed
+    | Warm
+    | Listen
+    | Drain
+    | Ping
+    | AssetData
 )
 ToSupervisor: TypeAlias = (
     Ready
@@ -397,6 +442,7 @@ ToSupervisor: TypeAlias = (
     | BodyEnd
     | Fetch
     | FetchAbort
+    | FetchPull
     | Call
     | Done
     | Ended

@@ -1,8 +1,10 @@
 """What a run asks of the supervisor while it runs: outbound ``fetch()`` and binding calls (KV).
 
 A host sends a ``Fetch`` or ``Call`` frame for the run; the answer goes back as ``Fetched`` or
-``Answered`` once the injected ``Fetcher`` or the binding has it, if the run is still there. Each
-run's count of both is limited (``Limits.subrequests``, ``binding_calls``).
+``Answered`` once the injected ``Fetcher`` or the binding has it, if the run is still there (a
+fetch's once the head of its response is in: its body follows as the run reads it,
+fetchbodies.py). Each run's count of both is limited (``Limits.subrequests``,
+``binding_calls``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from vortex.isolates.bindings import (
     Caller,
     WithBytes,
 )
+from vortex.isolates.fetchbodies import Window, send_body
 from vortex.isolates.host_process import HostProcess
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.protocol import Answered, Call, ErrorBody, Fetch, Fetched
@@ -72,8 +75,22 @@ class RunRequests:
         except Exception:
             log.exception("outbound fetch of %s failed", request.url)
             result = SubrequestRefused(f"fetch to {request.url} failed: internal error")
-        invocation.fetches.pop(fid, None)
-        self._answer_fetch(host, invocation, fid, result)
+        if isinstance(result, SubrequestRefused) or result.rest is None:
+            invocation.fetches.pop(fid, None)
+            self._answer_fetch(host, invocation, fid, result)
+            return
+        # The task stays the fetch's while its body streams: cancelled (the run ended, or it
+        # dropped the fetch), it closes the connection to the origin here.
+        rest = result.rest
+        window = Window(len(result.body))
+        try:
+            if self._answer_fetch(host, invocation, fid, result):
+                invocation.fetch_windows[fid] = window
+                await send_body(host, invocation, fid, rest, window)
+        finally:
+            rest.close()
+            invocation.fetches.pop(fid, None)
+            invocation.fetch_windows.pop(fid, None)
 
     @staticmethod
     def _answer_fetch(
@@ -81,12 +98,13 @@ class RunRequests:
         invocation: Invocation,
         fid: int,
         result: SubrequestResponse | SubrequestRefused,
-    ) -> None:
+    ) -> bool:
+        """Whether the answer was sent (the run is still there)."""
         if not host.alive or invocation.id not in host.runs:
-            return
+            return False
         if isinstance(result, SubrequestRefused):
             host.send(Fetched(invocation.id, fid, error=str(result)))
-            return
+            return True
         host.send(
             Fetched(
                 invocation.id,
@@ -97,8 +115,10 @@ class RunRequests:
                 url=result.url,
                 redirected=result.redirected,
                 body=result.body,
+                stream=result.rest is not None,
             )
         )
+        return True
 
     def on_call(self, host: HostProcess, invocation: Invocation, message: Call) -> None:
         cid = message.cid

@@ -44,6 +44,20 @@ class Subrequest:
     carries one more."""
 
 
+class ResponseBody(Protocol):
+    """The rest of a response body, still arriving from the origin: read as the run reads it,
+    so that the server never holds more of it than the run's window."""
+
+    async def read(self, most: int) -> bytes:
+        """Up to ``most`` bytes as soon as some are in; b"" at the end. Raises
+        ``SubrequestRefused`` when the body breaks (too large, idle too long, cut off)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the connection (at once, whether the body was read whole or not)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SubrequestResponse:
     status: int
@@ -52,6 +66,8 @@ class SubrequestResponse:
     url: str
     redirected: bool
     body: bytes
+    """The whole body, or with ``rest`` its first bytes (those already in with the head)."""
+    rest: ResponseBody | None = None
 
 
 class SubrequestRefused(Exception):

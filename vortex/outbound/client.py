@@ -2,8 +2,9 @@
 
 Redirects are followed here, one hop at a time, so that every hop is checked against the
 function's allow-list and the address rules again; each sub-request has one time budget for all
-its hops and its body, and a size limit on the body. Every refusal is a ``SubrequestRefused``
-whose message the function sees as a TypeError, so the messages are stable.
+its hops until the head of its answer, then the same time again between two pieces of its body
+(body.py), and a size limit on the body. Every refusal is a ``SubrequestRefused`` whose message
+the function sees as a TypeError, so the messages are stable.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from vortex.isolates.subrequests import (
     SubrequestRefused,
     SubrequestResponse,
 )
+from vortex.outbound.body import StreamedBody, too_large
 from vortex.outbound.policy import address_problem, host_allowed
 from vortex.outbound.resolver import AddressRefused, GuardedResolver
 
 MAX_REDIRECTS = 20
+FIRST_BYTES = 64 << 10
+"""Bytes of a body still arriving that may go with its head: what is in already, up to this."""
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Set by aiohttp from the body and the connection; a function's values would only conflict.
 # The hop count is the server's to set (below): a function must not reset its chain. The
@@ -99,16 +103,18 @@ class OutboundClient:
         for _ in range(MAX_REDIRECTS + 1):
             self._check(url, allow_hosts)
             try:
-                async with session.request(
+                response = await session.request(
                     method,
                     url,
                     headers=headers,
                     data=body,
                     allow_redirects=False,
                     auto_decompress=True,
-                ) as response:
+                )
+                try:
                     location = response.headers.get("Location")
                     if response.status in REDIRECTS and location and request.redirect != "manual":
+                        response.release()
                         if request.redirect == "error":
                             raise SubrequestRefused(
                                 f"fetch to {url.host} was redirected, and its redirect mode "
@@ -120,18 +126,10 @@ class OutboundClient:
                         )
                         url, redirected = target, True
                         continue
-                    data = await self._read(response, url)
-                    return SubrequestResponse(
-                        status=response.status,
-                        status_text=response.reason or "",
-                        headers=[
-                            (k.decode("latin-1").lower(), v.decode("utf-8", "replace"))
-                            for k, v in response.raw_headers
-                        ],
-                        url=str(url),
-                        redirected=redirected,
-                        body=data,
-                    )
+                    return await self._answer(response, url, redirected)
+                except BaseException:
+                    response.close()
+                    raise
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.os_error, AddressRefused):
                     raise SubrequestRefused(
@@ -175,23 +173,38 @@ class OutboundClient:
         host = host.lower().rstrip(".")
         return bool(domain) and host.endswith("." + domain)
 
-    async def _read(self, response: aiohttp.ClientResponse, url: URL) -> bytes:
+    async def _answer(
+        self, response: aiohttp.ClientResponse, url: URL, redirected: bool
+    ) -> SubrequestResponse:
+        """The response once its head is in. A body already whole (a small one often comes in
+        the head's packets) goes with it; one still arriving is read as the run reads it."""
+        host = url.host or ""
         limit = self.max_response_bytes
         declared = response.content_length
         if declared is not None and declared > limit:
-            raise SubrequestRefused(
-                f"fetch to {url.host}: the response body is larger than {limit} bytes"
-            )
-        chunks = []
-        total = 0
-        async for chunk in response.content.iter_chunked(64 << 10):
-            total += len(chunk)
-            if total > limit:
-                raise SubrequestRefused(
-                    f"fetch to {url.host}: the response body is larger than {limit} bytes"
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+            raise SubrequestRefused(too_large(host, limit))
+        content = response.content
+        rest: StreamedBody | None = None
+        if content.is_eof():
+            data = await content.read()
+            response.release()
+        else:
+            data = content.read_nowait(FIRST_BYTES)
+            rest = StreamedBody(response, host, limit, self.timeout_ms, len(data))
+        if len(data) > limit:
+            raise SubrequestRefused(too_large(host, limit))
+        return SubrequestResponse(
+            status=response.status,
+            status_text=response.reason or "",
+            headers=[
+                (k.decode("latin-1").lower(), v.decode("utf-8", "replace"))
+                for k, v in response.raw_headers
+            ],
+            url=str(url),
+            redirected=redirected,
+            body=data,
+            rest=rest,
+        )
 
 
 def _parse(text: str, base: URL | None = None) -> URL:

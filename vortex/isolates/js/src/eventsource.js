@@ -1,10 +1,8 @@
 // EventSource (HTML Standard, server-sent events), as workerd has it: `new EventSource(url)`
 // reads an event stream over the run's own fetch() and reconnects when it ends, and workerd's
-// `EventSource.from(readable)` reads one from a ReadableStream of bytes, once. Vortex's fetch
-// resolves only once the origin has sent the whole body (docs/http-functions.md, Outbound
-// fetch): events arrive when the origin ends its response, all at once, and a stream held open
-// past the fetch timeout fails. What suits Vortex is an origin that sends what it has and ends,
-// and the Last-Event-ID of the reconnection says where to go on from.
+// `EventSource.from(readable)` reads one from a ReadableStream of bytes, once. A fetched body
+// streams (docs/http-functions.md, Outbound fetch): events arrive as the origin sends them, and
+// a stream stays open while the origin keeps sending (the fetch timeout is its longest silence).
 import { ReadableStream } from 'web-streams-polyfill';
 import { TextDecoder } from '@exodus/bytes/encoding.js';
 import { URL } from 'whatwg-url';

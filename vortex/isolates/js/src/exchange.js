@@ -2,6 +2,7 @@
 // function's fetch handler gets, the serialisation of the Response it returns (inline bytes or
 // streamed chunks), and the outbound fetch() of one run. Bytes from the host arrive as bytearrays
 // (see hostBytes); bytes to the host leave as binary strings.
+import { ReadableStream } from 'web-streams-polyfill';
 import { AbortSignal } from './abort.js';
 import { BodyState, bodyUsed, consumeBody, takeKnownBytes } from './body.js';
 import { fixedLengthOf } from './bytestreams.js';
@@ -138,10 +139,18 @@ async function streamBody(stream, sink, limit, fixed) {
   sink.end(null);
 }
 
-// One run's fetch(). `channel` = {start(fid, metaJson, bodyBinary|null), cancel(fid), check()}.
-// Answers come back through deliver(); what is pending when the run ends is simply dropped.
+// Bytes of a fetched body the host holds for the run's stream before its reader asks: what the
+// host says it read (channel.pull) before the queue runs dry, so the next bytes are on their way
+// while the run reads these. The supervisor sends no more than its window ahead of that.
+const FETCHED_AHEAD = 512 << 10;
+
+// One run's fetch(). `channel` = {start(fid, metaJson, bodyBinary|null), cancel(fid),
+// pull(fid, size), check()}. Answers come back through deliver(), and a body that streams
+// through chunk() and end(); what is pending when the run ends is simply dropped (the
+// supervisor closes the connections).
 export function makeFetch(channel) {
   const pending = new Map();
+  const bodies = new Map();
   let next = 1;
 
   async function fetch(input, init = undefined) {
@@ -186,13 +195,19 @@ export function makeFetch(channel) {
     const entry = pending.get(fid);
     if (!entry) return;
     pending.delete(fid);
-    entry.signal.removeEventListener('abort', entry.onAbort);
     const result = JSON.parse(hostText(resultJson));
     if (result.error) {
+      entry.signal.removeEventListener('abort', entry.onAbort);
       entry.reject(new TypeError(result.error));
       return;
     }
-    const body = hostBody(bodyBytes);
+    let body;
+    if (result.stream) {
+      body = new BodyState(null, streamedBody(fid, hostBytes(bodyBytes), entry));
+    } else {
+      entry.signal.removeEventListener('abort', entry.onAbort);
+      body = hostBody(bodyBytes);
+    }
     entry.resolve(
       responseInternals.fetched({
         status: result.status,
@@ -205,7 +220,78 @@ export function makeFetch(channel) {
     );
   }
 
-  return { fetch, deliver, pending: () => pending.size };
+  // The body of fetch `fid` as the supervisor sends it, `first` the bytes that came with the
+  // head. The fetch's signal still aborts it (the stream errors with its reason, as in Workers).
+  function streamedBody(fid, first, entry) {
+    const flow = { controller: null, given: 0, stream: null, signal: entry.signal, onAbort: null };
+    const stream = new ReadableStream(
+      {
+        type: 'bytes',
+        start(controller) {
+          flow.controller = controller;
+          if (first !== null && first.length) {
+            controller.enqueue(first);
+            flow.given = first.length;
+          }
+        },
+        pull(controller) {
+          const read = flow.given - (FETCHED_AHEAD - controller.desiredSize);
+          if (read > 0 && bodies.has(fid)) {
+            flow.given -= read;
+            channel.pull(fid, read);
+          }
+        },
+        cancel() {
+          if (drop(fid)) channel.cancel(fid);
+        },
+      },
+      { highWaterMark: FETCHED_AHEAD },
+    );
+    flow.stream = stream;
+    flow.onAbort = () => {
+      if (!drop(fid)) return;
+      channel.cancel(fid);
+      flow.controller.error(entry.signal.reason);
+    };
+    entry.signal.removeEventListener('abort', entry.onAbort);
+    entry.signal.addEventListener('abort', flow.onAbort, { once: true });
+    bodies.set(fid, flow);
+    return stream;
+  }
+
+  function drop(fid) {
+    const flow = bodies.get(fid);
+    if (flow === undefined) return false;
+    bodies.delete(fid);
+    flow.signal.removeEventListener('abort', flow.onAbort);
+    return true;
+  }
+
+  function chunk(fid, bytes) {
+    const flow = bodies.get(fid);
+    if (flow === undefined) return;
+    const data = hostBytes(bytes);
+    flow.given += data.length;
+    flow.controller.enqueue(data);
+  }
+
+  function end(fid, error) {
+    const flow = bodies.get(fid);
+    if (flow === undefined) return;
+    drop(fid);
+    if (error === null || error === undefined) flow.controller.close();
+    else flow.controller.error(new TypeError(String(error)));
+  }
+
+  // What keeps a script alive: fetches without their answer yet, and bodies being read (a body
+  // nobody reads is not waited for).
+  function waitedFor() {
+    let reading = 0;
+    for (const flow of bodies.values()) if (flow.stream.locked) reading += 1;
+    return pending.size + reading;
+  }
+
+  return { fetch, deliver, chunk, end, pending: waitedFor };
 }
 
 export { Response, AbortSignal };

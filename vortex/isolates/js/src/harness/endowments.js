@@ -156,6 +156,9 @@ export function makeFetch(state) {
       host.fetchAbort(state.id, fid);
       if (!state.module) settleLater(state);
     },
+    pull(fid, size) {
+      host.fetchPull(state.id, fid, size);
+    },
     check() {
       guardAlive(state);
     },

@@ -12,6 +12,20 @@ export function deliver(id, fid, resultJson, bodyBytes) {
   if (!state.module) settleLater(state);
 }
 
+export function fetchChunk(id, fid, bytes) {
+  const state = runs.get(id);
+  if (!state || state.fetcher === null) return;
+  state.fetcher.chunk(fid, bytes);
+  if (!state.module) settleLater(state);
+}
+
+export function fetchEnd(id, fid, error) {
+  const state = runs.get(id);
+  if (!state || state.fetcher === null) return;
+  state.fetcher.end(fid, error);
+  if (!state.module) settleLater(state);
+}
+
 export function answer(id, cid, answerJson, bodyBytes) {
   const state = runs.get(id);
   if (!state) return;

@@ -17,7 +17,7 @@ import { run } from './script.js';
 import { runWorker, warmWorker } from './serviceworker.js';
 import { runModule, runScheduled, warmModule } from './handlers.js';
 import { runRpc } from './rpc.js';
-import { abort, answer, deliver, drained } from './frames.js';
+import { abort, answer, deliver, drained, fetchChunk, fetchEnd } from './frames.js';
 import { check } from './check.js';
 import { wsClosed, wsClosing, wsMessage } from './sockets.js';
 import { entry, jobTrampoline } from './asynccontext.js';
@@ -121,7 +121,7 @@ export function makeRuntime(pythonHost) {
 
   // Every call from Python starts a new async-context epoch (asynccontext.js); so does every
   // promise job, run through `jobTrampoline` by the job loop (jobloop.py).
-  const entries = { run, runWorker, warmWorker, runModule, warmModule, runScheduled, runRpc, deliver, answer, abort, drained, wsMessage, wsClosing, wsClosed, check };
+  const entries = { run, runWorker, warmWorker, runModule, warmModule, runScheduled, runRpc, deliver, fetchChunk, fetchEnd, answer, abort, drained, wsMessage, wsClosing, wsClosed, check };
   const runtime = { jobTrampoline, active: () => runs.size };
   for (const [name, fn] of Object.entries(entries)) runtime[name] = entry(fn);
   return harden(runtime);
