@@ -10,6 +10,7 @@ import contextlib
 import gzip
 import os
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -17,6 +18,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import brotli
@@ -24,6 +26,7 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import TEST_SERVER_ENV
+from tests.runs import recorded
 from tests.server import ServerProcess, start_server, stop_and_check
 from tests.threaded_app import app_in_thread
 
@@ -414,6 +417,30 @@ async def test_cancel_abort_or_the_runs_end_close_the_origins_connection(
     expected_after = {"await reader.cancel();": True, "controller.abort();": "AbortError", "": None}
     assert out == ["first\n", expected_after[how]]
     assert await origin.wait_ended(token) == "disconnected"
+
+
+async def test_a_client_that_leaves_a_passed_through_body_closes_the_origins_connection(
+    stream_server: ServerProcess, origin: Origin, http: aiohttp.ClientSession
+) -> None:
+    """The client reads the first line and goes: the function's body is cancelled, and so the
+    fetch it passes through, whose origin sees its connection closed, instead of streaming to
+    nobody until the run's wall limit (the origin sends for 20 s). The run has not failed."""
+    function_id = await deploy(http, stream_server, PASS_THROUGH)
+    url, token = origin.url("/held")
+    with socket.create_connection(("127.0.0.1", stream_server.functions_port), timeout=10) as sock:
+        sock.sendall(
+            f"GET /?to={quote(url)} HTTP/1.1\r\nHost: {function_id}.localhost\r\n"
+            "X-Vortex-Run-Id: left\r\n\r\n".encode()
+        )
+        received = b""
+        while b"first" not in received:
+            data = sock.recv(65536)
+            assert data, received
+            received += data
+    assert await origin.wait_ended(token) == "disconnected"
+    async with aiohttp.ClientSession(base_url=stream_server.url) as api:
+        run = await recorded(api, function_id, "left")
+    assert run["error"] is None, run
 
 
 HOLDS = """

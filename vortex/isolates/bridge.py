@@ -116,6 +116,8 @@ def _request_meta(request: HttpRequest) -> dict[str, Any]:
     return meta
 
 
+CHUNK_SENT, CHUNK_FULL, CHUNK_GONE = 0, 1, 2
+"""What ``Host.chunk`` answers the harness (handlers.js knows them by number)."""
 RECORDS_EVERY = 0.01
 """Seconds the record of a listener run may wait to leave with others (``Host._record``)."""
 RECORDS_PER_BATCH = 256
@@ -146,6 +148,10 @@ class LocalResponder(Protocol):
 
     def chunk(self, data: bytes) -> bool:
         """Whether the client's connection is full: the run then waits for ``when_drained``."""
+        ...
+
+    def gone(self) -> bool:
+        """Whether the client has gone: nothing the run writes from now on reaches anyone."""
         ...
 
     def when_drained(self, callback: Callable[[], None]) -> None:
@@ -191,6 +197,9 @@ class _NoAnswer:
         pass
 
     def chunk(self, data: bytes) -> bool:
+        return False
+
+    def gone(self) -> bool:
         return False
 
     def when_drained(self, callback: Callable[[], None]) -> None:
@@ -512,18 +521,24 @@ class Host:
         if local is not None:
             outside_runs(local.responder.finished, None, orjson.loads(str(error)))
 
-    def chunk(self, invocation: float, data: str) -> bool:
-        """True when the run must wait for ``drained`` before its next chunk (a listener run
-        whose client reads slowly); a run through the supervisor never waits here."""
+    def chunk(self, invocation: float, data: str) -> int:
+        """``CHUNK_SENT``; ``CHUNK_FULL`` when the run must wait for ``drained`` before its next
+        chunk (a listener run whose client reads slowly); ``CHUNK_GONE`` when the client has
+        gone, and the run's body is cancelled (a passed-through fetch then closes its origin's
+        connection, rather than stream to nobody until the run's wall limit). A run through
+        the supervisor never waits here."""
         inv = int(invocation)
         local = self.local.get(inv)
         if local is not None:
+            if local.responder.gone():
+                return CHUNK_GONE
             full = bool(outside_runs(local.responder.chunk, str(data).encode("latin-1")))
             if full:
                 local.responder.when_drained(functools.partial(self._drained, inv))
-            return full
+                return CHUNK_FULL
+            return CHUNK_SENT
         self.send(Chunk(inv, str(data).encode("latin-1")))
-        return False
+        return CHUNK_SENT
 
     def _drained(self, inv: int) -> None:
         run = self.active.get(inv)

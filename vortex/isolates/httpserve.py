@@ -727,6 +727,11 @@ class HttpConnection(asyncio.Protocol):
         socket.start(subprotocol, extra, early)
         return socket
 
+    @property
+    def dropping_writes(self) -> bool:
+        """The client has gone, or the connection is being closed: ``write`` drops its bytes."""
+        return self._transport is None or self._closing
+
     def write(self, data: bytes) -> None:
         if self._transport is not None and not self._closing:
             self._transport.write(data)
@@ -998,6 +1003,9 @@ class _Responder:
 
     def when_drained(self, callback: Callable[[], None]) -> None:
         self._connection.when_drained(callback)
+
+    def gone(self) -> bool:
+        return self._connection.dropping_writes
 
     def body_end(self, error: str | None) -> None:
         if self._ended:

@@ -161,6 +161,21 @@ function refusal(code) {
   return 'A 101 Response with a webSocket answers only a WebSocket handshake: a GET request with Upgrade: websocket';
 }
 
+// What Host.chunk (bridge.py) answers: sent, wait for the client to drain, or the client has
+// gone. A gone client cancels the body's stream (exchange.js streamBody), so that what feeds it
+// (a passed-through fetch, its origin's connection) stops too.
+const CHUNK_FULL = 1;
+const CHUNK_GONE = 2;
+// The reason the body's stream is cancelled with: made in the run (its stack is the run's), and
+// known again when the send fails with it.
+const goneReasons = new WeakSet();
+
+function clientGone() {
+  const reason = new Error('The client closed the connection');
+  goneReasons.add(reason);
+  return reason;
+}
+
 export function respond(state, response) {
   if (state.done) return;
   let headSent = false;
@@ -171,7 +186,10 @@ export function respond(state, response) {
       host.respond(state.id, headJson, bodyBinary, streaming);
     },
     chunk(binary) {
-      if (state.done || host.chunk(state.id, binary) !== true) return undefined;
+      if (state.done) return undefined;
+      const said = host.chunk(state.id, binary);
+      if (said === CHUNK_GONE) throw clientGone();
+      if (said !== CHUNK_FULL) return undefined;
       return new Promise((resolve) => {
         state.drain = resolve;
       });
@@ -193,6 +211,11 @@ export function respond(state, response) {
   };
   const failed = (err) => {
     if (state.done) return;
+    if (typeof err === 'object' && err !== null && goneReasons.has(err)) {
+      // Not the function's failure: its body was cancelled because nobody reads it any more.
+      sent();
+      return;
+    }
     if (!headSent) {
       if (err instanceof api.InvalidResponse) fail(state, 'invalid_response', err.message);
       else end(state, null, describeThrown(state, err));
