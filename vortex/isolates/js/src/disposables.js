@@ -55,47 +55,72 @@ function withError(previous, hasPrevious, error) {
   return hasPrevious ? new SuppressedError(error, previous) : error;
 }
 
+// One stack's state, of either kind: its resources (each a value and its dispose method), in
+// the order they were added, and whether it was disposed. The two classes differ only in how
+// they dispose of them; this record is never handed out.
+class Resources {
+  entries = [];
+  disposed = false;
+
+  // The entries to add to, or a ReferenceError once disposed.
+  open(what) {
+    if (this.disposed) throw alreadyDisposed(what);
+    return this.entries;
+  }
+
+  // The entries, for disposing of (or moving): the stack is disposed from now on.
+  take() {
+    this.disposed = true;
+    const entries = this.entries;
+    this.entries = [];
+    return entries;
+  }
+
+  moved(what) {
+    this.open(what);
+    const next = new Resources();
+    next.entries = this.take();
+    return next;
+  }
+}
+
+function adopted(value, onDispose) {
+  callable(onDispose, 'onDispose');
+  return [undefined, () => onDispose(value)];
+}
+
 export class DisposableStack {
-  #resources = [];
-  #disposed = false;
+  #stack = new Resources();
 
   get disposed() {
-    return this.#disposed;
+    return this.#stack.disposed;
   }
 
   use(value) {
-    if (this.#disposed) throw alreadyDisposed('DisposableStack');
+    const entries = this.#stack.open('DisposableStack');
     const method = disposeMethod(value, false);
-    if (method !== undefined) this.#resources.push([value, method]);
+    if (method !== undefined) entries.push([value, method]);
     return value;
   }
 
   adopt(value, onDispose) {
-    if (this.#disposed) throw alreadyDisposed('DisposableStack');
-    callable(onDispose, 'onDispose');
-    this.#resources.push([undefined, () => onDispose(value)]);
+    this.#stack.open('DisposableStack').push(adopted(value, onDispose));
     return value;
   }
 
   defer(onDispose) {
-    if (this.#disposed) throw alreadyDisposed('DisposableStack');
-    this.#resources.push([undefined, callable(onDispose, 'onDispose')]);
+    this.#stack.open('DisposableStack').push([undefined, callable(onDispose, 'onDispose')]);
   }
 
   move() {
-    if (this.#disposed) throw alreadyDisposed('DisposableStack');
     const moved = new DisposableStack();
-    moved.#resources = this.#resources;
-    this.#resources = [];
-    this.#disposed = true;
+    moved.#stack = this.#stack.moved('DisposableStack');
     return moved;
   }
 
   dispose() {
-    if (this.#disposed) return undefined;
-    this.#disposed = true;
-    const resources = this.#resources;
-    this.#resources = [];
+    if (this.#stack.disposed) return undefined;
+    const resources = this.#stack.take();
     let error;
     let failed = false;
     for (let i = resources.length - 1; i >= 0; i--) {
@@ -113,47 +138,38 @@ export class DisposableStack {
 }
 
 export class AsyncDisposableStack {
-  #resources = [];
-  #disposed = false;
+  #stack = new Resources();
 
   get disposed() {
-    return this.#disposed;
+    return this.#stack.disposed;
   }
 
   use(value) {
-    if (this.#disposed) throw alreadyDisposed('AsyncDisposableStack');
+    const entries = this.#stack.open('AsyncDisposableStack');
     const method = disposeMethod(value, true);
-    if (method !== undefined) this.#resources.push([value, method]);
+    if (method !== undefined) entries.push([value, method]);
     return value;
   }
 
   adopt(value, onDispose) {
-    if (this.#disposed) throw alreadyDisposed('AsyncDisposableStack');
-    callable(onDispose, 'onDispose');
-    this.#resources.push([undefined, () => onDispose(value)]);
+    this.#stack.open('AsyncDisposableStack').push(adopted(value, onDispose));
     return value;
   }
 
   defer(onDispose) {
-    if (this.#disposed) throw alreadyDisposed('AsyncDisposableStack');
-    this.#resources.push([undefined, callable(onDispose, 'onDispose')]);
+    this.#stack.open('AsyncDisposableStack').push([undefined, callable(onDispose, 'onDispose')]);
   }
 
   move() {
-    if (this.#disposed) throw alreadyDisposed('AsyncDisposableStack');
     const moved = new AsyncDisposableStack();
-    moved.#resources = this.#resources;
-    this.#resources = [];
-    this.#disposed = true;
+    moved.#stack = this.#stack.moved('AsyncDisposableStack');
     return moved;
   }
 
   async disposeAsync() {
-    if (!(#disposed in this)) throw new TypeError('disposeAsync() called on something other than an AsyncDisposableStack');
-    if (this.#disposed) return undefined;
-    this.#disposed = true;
-    const resources = this.#resources;
-    this.#resources = [];
+    if (!(#stack in this)) throw new TypeError('disposeAsync() called on something other than an AsyncDisposableStack');
+    if (this.#stack.disposed) return undefined;
+    const resources = this.#stack.take();
     let error;
     let failed = false;
     for (let i = resources.length - 1; i >= 0; i--) {
