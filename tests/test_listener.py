@@ -251,6 +251,44 @@ async def test_the_function_a_request_names_is_read_as_http_says(
     assert seen["host"] == f"{echo}.localhost:{port}"
 
 
+async def test_requests_no_function_can_serve_are_answered_without_a_run(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """TRACE and CONNECT, which no Request can carry, and ``OPTIONS *``, which names no path:
+    a run would only fail and blame the function (a 500 ``function_error``)."""
+    function_id = str((await _deploy(http, ECHO))["function_id"])
+    host = f"{function_id}.localhost".encode()
+    port = server.functions_port
+    for head in (b"TRACE / HTTP/1.1", b"CONNECT %s:443 HTTP/1.1" % host):
+        answer = _raw(port, b"%s\r\nHost: %s\r\nConnection: close\r\n\r\n" % (head, host))
+        assert answer.startswith(b"HTTP/1.1 405 "), answer
+        assert b"\r\nallow: GET, HEAD, POST" in answer and b"method_not_allowed" in answer
+        assert b"x-vortex-run-id" not in answer
+    answer = _raw(port, b"OPTIONS * HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"not a path" in answer, answer
+    assert b"x-vortex-run-id" not in answer
+
+
+async def test_a_head_of_thousands_of_headers_costs_its_run_little(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """A 54 KB head of 6,000 headers, which a function iterates: iterating sorted the whole
+    list again at each step, and one such request spent the run's second of CPU."""
+    code = (
+        "export default { fetch(request) { let n = 0; "
+        "for (const [name] of request.headers) if (name.startsWith('h')) n += 1; "
+        "return Response.json({ n }); } };"
+    )
+    function_id = str((await _deploy(http, code))["function_id"])
+    host = f"{function_id}.localhost".encode()
+    many = b"".join(b"h%d:v\r\n" % i for i in range(6000))
+    head = b"GET / HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n" % (host, many)
+    assert len(head) < 64 * 1024
+    answer = _raw(server.functions_port, head)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+    assert orjson.loads(answer.split(b"\r\n\r\n", 1)[1]) == {"n": 6001}
+
+
 async def test_chunked_request_bodies_head_and_100_continue(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

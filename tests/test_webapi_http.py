@@ -248,3 +248,27 @@ async def test_a_body_passed_on_untouched_keeps_its_length(
         assert "Content-Type" not in response.headers
     async with http.get(server.fn_url(function_id, "/read")) as response:
         assert await response.json() == ["hello world", True, True]
+
+
+async def test_headers_iterate_what_the_list_holds_at_each_step(run: Run) -> None:
+    """The sorted pairs are kept between steps (a loop over many headers was quadratic), so
+    each change must drop them: an iteration sees what was set, appended or deleted."""
+    out = await js(
+        run,
+        """
+        const h = new Headers([['b', '1'], ['d', '2']]);
+        const seen = [];
+        for (const [name, value] of h) {
+          seen.push(name + '=' + value);
+          if (name === 'b') { h.append('c', '3'); h.append('B', '4'); }
+          if (name === 'c') { h.delete('d'); h.set('e', '5'); }
+        }
+        const cookies = new Headers([['set-cookie', 'x=1'], ['a', '0'], ['set-cookie', 'y=2']]);
+        Vortex.return({ seen, cookies: [...cookies], copy: [...new Headers(h)] });
+        """,
+    )
+    assert out == {
+        "seen": ["b=1", "c=3", "e=5"],
+        "cookies": [["a", "0"], ["set-cookie", "x=1"], ["set-cookie", "y=2"]],
+        "copy": [["b", "1, 4"], ["c", "3"], ["e", "5"]],
+    }

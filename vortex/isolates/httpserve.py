@@ -49,6 +49,7 @@ from vortex.isolates.outcome import (
     WALL_TIME_EXCEEDED,
 )
 from vortex.isolates.protocol import AccessRecord, Listen
+from vortex.isolates.requesttarget import target_refusal
 from vortex.isolates.route import Route
 from vortex.isolates.runsocket import LocalSocket
 from vortex.isolates.subrequests import LOOP_DETECTED, LOOP_HEADER, MAX_HOPS, hops_of
@@ -544,6 +545,12 @@ class HttpConnection(asyncio.Protocol):
         self._serving = request
         if not request.hostname:
             self._refuse_host(request)
+            return
+        refusal = target_refusal(request.method, request.target)
+        if refusal is not None:
+            self._write_error(
+                request, refusal.status, refusal.code, refusal.message, list(refusal.headers)
+            )
             return
         route = self._server.routes.lookup(request.hostname, request.target)
         if route is not None:
