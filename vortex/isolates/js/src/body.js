@@ -2,7 +2,7 @@
 // (from a string, a buffer or URLSearchParams: read at once, no stream made unless `.body` is
 // asked for) or a ReadableStream of Uint8Array chunks. It can be read once; clone() tees it.
 import { ReadableStream } from 'web-streams-polyfill';
-import { URLSearchParams } from 'whatwg-url';
+import { URLSearchParams } from './searchparams.js';
 import { Blob, blobBytes } from './blob.js';
 import { FormData, parseFormData, serializeFormData } from './formdata.js';
 import { chunkBytes, concatBytes, copyBytes, isBufferSource, utf8Decode, utf8Encode } from './util.js';

@@ -1,7 +1,7 @@
 // FormData (XMLHttpRequest Standard) and its two body encodings both ways: a FormData body is
 // sent as multipart/form-data (HTML's encoding algorithm), and `formData()` reads
 // multipart/form-data or application/x-www-form-urlencoded bodies.
-import { URLSearchParams } from 'whatwg-url';
+import { URLSearchParams } from './searchparams.js';
 import { Blob, File, blobBytes } from './blob.js';
 import { hooks } from './hooks.js';
 import { bytesToBinary, concatBytes, utf8Decode, utf8DecodeKeepingBOM, utf8Encode } from './util.js';

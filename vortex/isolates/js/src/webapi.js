@@ -5,7 +5,8 @@
 import { TextDecoder, TextDecoderStream, TextEncoder, TextEncoderStream } from '@exodus/bytes/encoding.js';
 import * as streams from 'web-streams-polyfill';
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
-import { URL, URLSearchParams } from 'whatwg-url';
+import { URL } from 'whatwg-url';
+import { URLSearchParams } from './searchparams.js';
 import { AbortController, AbortSignal } from './abort.js';
 import { atob, btoa } from './base64.js';
 import { Blob, File } from './blob.js';
