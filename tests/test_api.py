@@ -89,6 +89,25 @@ async def test_code_that_escapes_the_wrapper_is_a_syntax_error(http: aiohttp.Cli
     assert body["error"]["code"] == "syntax_error"
 
 
+async def test_code_nested_too_deeply_to_parse_is_told_as_such(
+    http: aiohttp.ClientSession,
+) -> None:
+    """The parser's stack runs out before any syntax is wrong: said in words, not as
+    "InternalError: too much recursion"; a module's build (esbuild) runs out of memory."""
+    deep = "(" * 100_000 + "1" + ")" * 100_000
+    async with http.post("/deploy", json={"code": deep}) as response:
+        body = await response.json()
+    assert response.status == 400, body
+    assert body["error"]["code"] == "syntax_error"
+    assert "nests too deeply" in body["error"]["message"], body
+    assert "InternalError" not in body["error"]["message"]
+    module = f"export default {{ fetch() {{ return {deep}; }} }};"
+    async with http.post("/deploy", json={"code": module, "filename": "index.mjs"}) as response:
+        body = await response.json()
+    assert response.status == 400, body
+    assert body["error"]["code"] == "build_limit_exceeded", body
+
+
 JSON_TYPE = {"Content-Type": "application/json"}
 
 

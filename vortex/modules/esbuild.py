@@ -204,7 +204,10 @@ def _build_error(
     # Only an error at a file of the upload is shown: anything else (esbuild out of memory, a
     # crash) says nothing of what esbuild read.
     if match is None or match["file"].strip() not in named:
-        if (returncode is not None and returncode < 0) or "out of memory" in stderr:
+        # Go says "cannot allocate memory" when a goroutine's stack, grown by code nested
+        # thousands deep, meets the limit.
+        out_of_memory = "out of memory" in stderr or "cannot allocate memory" in stderr
+        if (returncode is not None and returncode < 0) or out_of_memory:
             return BuildLimitExceeded("the build of this upload went past its memory limit")
         return SyntaxErrorInCode(
             "SyntaxError: the upload could not be built", line=None, column=None

@@ -59,7 +59,11 @@ export function check(code) {
       const [inLine, inColumn] = clamped(code, line, column);
       return JSON.stringify({ message: String(err.message), line: inLine, column: inColumn });
     }
-    return JSON.stringify({ message: String(err), line: null, column: null });
+    // The parser's own stack ran out: thousands of nested brackets, which no person writes.
+    const message = /too much recursion/.test(String(err && err.message))
+      ? 'the code nests too deeply to be parsed (brackets or blocks thousands deep)'
+      : String(err);
+    return JSON.stringify({ message, line: null, column: null });
   }
   try {
     // The body is known to be a well-formed function body, so this only compiles it; it
