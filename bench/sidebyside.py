@@ -98,7 +98,7 @@ def call(port: int, host: str, request: dict[str, Any]) -> Answer:
 class Workerd:
     """Every case on a port of its own, from one configuration."""
 
-    def __init__(self, cases: list[Case]) -> None:
+    def __init__(self, cases: list[Case], date: str = "2024-09-23") -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="vortex-sidebyside-"))
         self.ports = {case.name: free_port() for case in cases}
         services, sockets, workers = [], [], []
@@ -111,7 +111,7 @@ class Workerd:
                 else f"serviceWorkerScript = {source}"
             )
             workers.append(
-                f'const w{index} :Workerd.Worker = ( {body}, compatibilityDate = "2024-09-23" );'
+                f'const w{index} :Workerd.Worker = ( {body}, compatibilityDate = "{date}" );'
             )
             services.append(f'(name = "{case.name}", worker = .w{index})')
             sockets.append(
