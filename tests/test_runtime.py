@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,93 @@ async def test_console_levels(run: Run) -> None:
         ("error", "e"),
         ("debug", "d"),
     ]
+
+
+async def test_console_has_every_method_of_the_console_standard(run: Run) -> None:
+    """workerd has them all (only log/info/warn/error/debug reach its logs); a library that
+    calls console.time or console.group threw `is not a function` here before."""
+    body = await run(
+        """
+        console.time(); console.timeLog(undefined, 'mid', { n: 1 }); console.timeEnd();
+        console.time('t'); console.time('t'); console.timeEnd('t'); console.timeEnd('t');
+        console.timeLog('never');
+        console.count(); console.count(); console.count('x'); console.countReset();
+        console.count(); console.countReset('nope');
+        console.group('outer', 1); console.log('in\\ntwo lines'); console.groupCollapsed();
+        console.warn('deeper'); console.groupEnd(); console.groupEnd(); console.groupEnd();
+        console.log('out');
+        console.assert(true, 'not shown'); console.assert(false, 'failed %s', 'here');
+        console.assert(0, { a: 1 }); console.assert(null);
+        console.dir('text'); console.dir({ a: { b: 1 } }, { depth: 0 }); console.dirxml('x', 2);
+        console.clear(); console.profile('p'); console.profileEnd('p'); console.timeStamp('s');
+        Vortex.return([String(console), Object.isFrozen(console)]);
+        """
+    )
+    assert "error" not in body, body
+    assert body["output"] == ["[object console]", True]
+    logs = [(line["level"], line["message"]) for line in body["logs"]]
+    timing = r"\d+(\.\d+)?ms"
+    assert re.fullmatch(f"default: {timing} mid {{ n: 1 }}", logs[0][1]), logs[0]
+    assert re.fullmatch(f"default: {timing}", logs[1][1]), logs[1]
+    assert logs[2] == ("warn", "Timer 't' already exists")
+    assert re.fullmatch(f"t: {timing}", logs[3][1]), logs[3]
+    assert logs[4:] == [
+        ("warn", "Timer 't' does not exist"),
+        ("warn", "Timer 'never' does not exist"),
+        ("log", "default: 1"),
+        ("log", "default: 2"),
+        ("log", "x: 1"),
+        ("log", "default: 1"),
+        ("warn", "Count for 'nope' does not exist"),
+        ("log", "outer 1"),
+        ("log", "  in\n  two lines"),
+        ("warn", "    deeper"),
+        ("log", "out"),
+        ("error", "Assertion failed: failed here"),
+        ("error", "Assertion failed { a: 1 }"),
+        ("error", "Assertion failed"),
+        ("log", "'text'"),
+        ("log", "{ a: { b: 1 } }"),
+        ("log", "x 2"),
+    ]
+
+
+async def test_console_table_draws_as_node_does(run: Run) -> None:
+    body = await run(
+        """
+        console.table([{ a: 1, b: 'x' }, { b: 'y', c: [1] }, 7]);
+        console.table({ r: { a: 1 } }, ['a', 'z']);
+        console.table(new Map([['k', 1]]));
+        console.table('not tabular');
+        """
+    )
+    assert messages(body) == [
+        "┌─────────┬───┬─────┬───────┬────────┐\n"
+        "│ (index) │ a │ b   │ c     │ Values │\n"
+        "├─────────┼───┼─────┼───────┼────────┤\n"
+        "│ 0       │ 1 │ 'x' │       │        │\n"
+        "│ 1       │   │ 'y' │ [ 1 ] │        │\n"
+        "│ 2       │   │     │       │ 7      │\n"
+        "└─────────┴───┴─────┴───────┴────────┘",
+        "┌─────────┬───┬───┐\n"
+        "│ (index) │ a │ z │\n"
+        "├─────────┼───┼───┤\n"
+        "│ r       │ 1 │   │\n"
+        "└─────────┴───┴───┘",
+        "┌───────────────────┬─────┬────────┐\n"
+        "│ (iteration index) │ Key │ Values │\n"
+        "├───────────────────┼─────┼────────┤\n"
+        "│ 0                 │ 'k' │ 1      │\n"
+        "└───────────────────┴─────┴────────┘",
+        "not tabular",
+    ]
+
+
+async def test_console_counters_and_timers_are_the_runs_own(run: Run) -> None:
+    first = await run("console.count('c'); console.time('t'); console.group();")
+    second = await run("console.count('c'); console.timeEnd('t'); console.log('flat');")
+    assert messages(first) == ["c: 1"]
+    assert messages(second) == ["c: 1", "Timer 't' does not exist", "flat"]
 
 
 async def test_console_formats_like_node(run: Run) -> None:
