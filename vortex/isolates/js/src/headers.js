@@ -101,6 +101,14 @@ export class Headers {
     return values.length ? values.join(', ') : null;
   }
 
+  // workerd's, from before getSetCookie: Set-Cookie only, whose values cannot be joined.
+  getAll(name) {
+    if (normalizeName(name) !== 'set-cookie') {
+      throw new TypeError('getAll() can only be used with the header name "Set-Cookie".');
+    }
+    return this.getSetCookie();
+  }
+
   getSetCookie() {
     const values = [];
     for (const [k, v] of this.#list) if (k === 'set-cookie') values.push(v);

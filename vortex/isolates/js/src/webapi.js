@@ -117,7 +117,20 @@ for (const [name, cls] of Object.entries({ ...classes, ...language })) {
 const EVENT_CLASSES = [DOMException, Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageEvent, CloseEvent];
 registerPlatformClasses(Object.values(classes).filter((cls) => !EVENT_CLASSES.includes(cls)));
 
-export const globals = { ...classes, ...language, atob, btoa, structuredClone, reportError, WebAssembly, navigator, caches };
+// The web platform's global functions are no constructors and have no prototype (`new atob()`
+// throws); ours are declarations, renamed by esbuild (`atob3`), so each is given as a method of
+// its own name that forwards to it.
+function webFunction(name, impl) {
+  const fn = { [name](...args) { return Reflect.apply(impl, undefined, args); } }[name];
+  Object.defineProperty(fn, 'length', { value: impl.length, configurable: true });
+  return fn;
+}
+
+const functions = { atob, btoa, structuredClone, reportError };
+for (const [name, impl] of Object.entries(functions)) functions[name] = webFunction(name, impl);
+
+// `origin` as workerd has it: a Worker's global has an opaque origin, which serialises as "null".
+export const globals = { ...classes, ...language, ...functions, WebAssembly, navigator, caches, origin: 'null' };
 
 export const internals = {
   configure,

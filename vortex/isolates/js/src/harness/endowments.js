@@ -81,8 +81,9 @@ export function makeTimers(live, context = null) {
   return {
     setTimeout: (callback, ms, ...args) => schedule(callback, ms, args, false),
     setInterval: (callback, ms, ...args) => schedule(callback, ms, args, true),
-    clearTimeout: clear,
-    clearInterval: clear,
+    // Arrows, named by their keys: Workers' timer functions are no constructors.
+    clearTimeout: (id) => clear(id),
+    clearInterval: (id) => clear(id),
     // Workers' scheduler.wait: its promise is settled by a timer of setTimeout's kind.
     scheduler: api.makeScheduler((callback, ms) => schedule(callback, ms, [], false), clear),
   };
@@ -172,21 +173,24 @@ function inFrameOf(context, callback) {
 }
 
 export function makeQueueMicrotask(live, context = null) {
-  return function queueMicrotask(callback) {
-    const state = live();
-    if (typeof callback !== 'function') {
-      throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
-    }
-    if (context !== null) callback = inFrameOf(context, callback);
-    Promise.resolve().then(() => {
-      if (state.done) return;
-      try {
-        callback();
-      } catch (err) {
-        if (!state.done) end(state, null, describeThrown(state, err));
+  // A method: no constructor, as the platform's functions are not.
+  return {
+    queueMicrotask(callback) {
+      const state = live();
+      if (typeof callback !== 'function') {
+        throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
       }
-    });
-  };
+      if (context !== null) callback = inFrameOf(context, callback);
+      Promise.resolve().then(() => {
+        if (state.done) return;
+        try {
+          callback();
+        } catch (err) {
+          if (!state.done) end(state, null, describeThrown(state, err));
+        }
+      });
+    },
+  }.queueMicrotask;
 }
 
 export function makePerformance(state) {
