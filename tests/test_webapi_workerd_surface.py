@@ -53,11 +53,6 @@ ABSENT = {
     "Cloudflare": "flags",
     # Durable Objects' hibernation; Vortex has no Durable Objects.
     "WebSocketRequestResponsePair": "durable objects",
-    # User Timing, not yet here.
-    "Performance": "user timing",
-    "PerformanceEntry": "user timing",
-    "PerformanceMark": "user timing",
-    "PerformanceMeasure": "user timing",
     # Nothing in a Worker is observed or loaded as a resource.
     "PerformanceObserver": "observer",
     "PerformanceObserverEntryList": "observer",

@@ -29,6 +29,7 @@ import { HTMLRewriter, rewriterSamples } from './htmlrewriter.js';
 import { makeInspector } from './inspect.js';
 import { MessageChannel, MessagePort } from './messaging.js';
 import { Navigator, navigator } from './navigator.js';
+import { Performance, PerformanceEntry, PerformanceMark, PerformanceMeasure, makePerformance } from './performance.js';
 import { configure } from './hooks.js';
 import { Request } from './request.js';
 import { Response, responseInternals } from './response.js';
@@ -93,6 +94,10 @@ const classes = {
   CryptoKey,
   SubtleCrypto,
   Navigator,
+  Performance,
+  PerformanceEntry,
+  PerformanceMark,
+  PerformanceMeasure,
   Cache,
   CacheStorage,
   HTMLRewriter,
@@ -144,6 +149,7 @@ export const internals = {
   setDigestHost,
   setRewriterWasm,
   makeCrypto,
+  makePerformance,
   makeScheduler,
   makeFetch,
   incomingRequest,

@@ -134,13 +134,11 @@ export function lastingEndowments(live, context = null) {
       const response = state.fetcher.fetch(input, init);
       return context === null ? response : context.Promise.resolve(response);
     },
-    performance: {
-      get timeOrigin() {
-        return live().timeOrigin;
-      },
+    performance: api.makePerformance({
+      timeOrigin: () => live().timeOrigin,
       now: () => elapsed(live()),
-      toJSON: () => ({ timeOrigin: live().timeOrigin }),
-    },
+      entries: () => timingsOf(live()),
+    }),
     crypto: api.makeCrypto((n) => {
       live();
       return osRandom(n);
@@ -193,12 +191,21 @@ export function makeQueueMicrotask(live, context = null) {
   }.queueMicrotask;
 }
 
+// A run's marks and measures, made on the first mark.
+function timingsOf(state) {
+  if (state.timings === null) state.timings = [];
+  return state.timings;
+}
+
 export function makePerformance(state) {
-  return {
-    timeOrigin: state.timeOrigin,
+  return api.makePerformance({
+    timeOrigin: () => state.timeOrigin,
     now: () => elapsed(state),
-    toJSON: () => ({ timeOrigin: state.timeOrigin }),
-  };
+    entries: () => {
+      guardAlive(state);
+      return timingsOf(state);
+    },
+  });
 }
 
 export function makeEnv(live, envJson, bindingsJson) {

@@ -29,6 +29,7 @@ export function newState(id, limitsJson, filename, module) {
     where: module ? { filename: BUNDLE_NAME, firstLineShift: 0 } : { filename, firstLineShift: WRAP_PREFIX.length },
     inspector: null,
     console: null, // counters, timers and group depth of console (logs.js)
+    timings: null, // performance's marks and measures (endowments.js)
     done: false,
     bodySettled: false,
     returned: false,
