@@ -146,6 +146,6 @@ async def test_headers_get_all_reads_set_cookie_only(run: Run) -> None:
     ]
 
 
-async def test_origin_is_opaque_as_in_workerd(run: Run) -> None:
-    out = await js(run, "Vortex.return([origin, typeof origin, self.origin]);")
-    assert out == ["null", "string", "null"]
+async def test_origin_and_navigator_platform_answer_as_workerds(run: Run) -> None:
+    out = await js(run, "Vortex.return([origin, typeof origin, self.origin, navigator.platform]);")
+    assert out == ["null", "string", "null", ""]

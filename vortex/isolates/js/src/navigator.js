@@ -26,6 +26,12 @@ export class Navigator {
   get languages() {
     return ['en'];
   }
+
+  // Empty, as workerd answers: no operating system to name. Libraries that test it
+  // (`navigator.platform.includes('Mac')`) threw on undefined before.
+  get platform() {
+    return '';
+  }
 }
 defineToStringTag(Navigator, 'Navigator');
 
