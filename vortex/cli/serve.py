@@ -83,6 +83,7 @@ def serve(
     """Serve the Vortex API and dashboard."""
     from vortex.http.admission import Admission, listening_sockets
     from vortex.http.app import create_app
+    from vortex.isolates.host_process import HostStartError
 
     try:
         settings = Settings.from_env()
@@ -157,6 +158,8 @@ def serve(
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
         ) from None
+    except HostStartError as exc:
+        raise click.ClickException(f"cannot start the hosts: {exc}") from None
 
 
 OFF = ("0", "off", "false", "no")

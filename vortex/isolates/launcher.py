@@ -18,6 +18,7 @@ from pathlib import Path
 from vortex.isolates.backstop import rss_bytes
 from vortex.isolates.cgroups import HostCgroups
 from vortex.isolates.host_process import HostProcess, HostStartError
+from vortex.isolates.jsbundles import stale_bundles
 from vortex.isolates.pids import left_by_dead_process
 from vortex.isolates.pressure import SHED_FROM
 from vortex.isolates.runrequests import RunRequests
@@ -88,6 +89,12 @@ class HostLauncher:
                 raise HostStartError(
                     f"the JavaScript bundle {bundle} was not found: run script/bootstrap "
                     "(it builds the web APIs and the harness with npm run build)"
+                )
+        if self.webapi_path == JS_DIR / "dist" / "webapi.js":
+            stale = stale_bundles(JS_DIR)
+            if stale is not None:
+                raise HostStartError(
+                    f"{stale}: run script/bootstrap (or npm run build in {JS_DIR})"
                 )
         remove_stale_workdirs()
         self._workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))

@@ -4,7 +4,8 @@
 // (dist/node, see vortex/modules/nodebuiltins.py). Beside them goes
 // lol-html's WebAssembly (html-rewriter-wasm), which the host reads at boot and HTMLRewriter
 // compiles on first use: kept out of webapi.js, it costs nothing to hosts that never rewrite.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // html-rewriter-wasm's glue is a CommonJS module whose state (the wasm instance, its table of
@@ -95,3 +96,20 @@ for (const name of CLOUDFLARE_MODULES) {
   modules[`cloudflare:${name}`] = { file, imports: [] };
 }
 writeFileSync('dist/node/modules.json', JSON.stringify(modules, null, 2) + '\n');
+
+// What the bundles were built from: every file under src/ and the lock file, hashed as
+// vortex/isolates/jsbundles.py hashes them. A host given bundles older than the sources beside
+// them fails in ways that say nothing of it (a new host.py over an old harness hung its runs),
+// so the server refuses to start on them and says to rebuild.
+const sources = readdirSync('src', { recursive: true, withFileTypes: true })
+  .filter((entry) => entry.isFile())
+  .map((entry) => `${entry.parentPath ?? entry.path}/${entry.name}`.slice('src/'.length).replaceAll('\\', '/'))
+  .sort();
+const digest = createHash('sha256');
+for (const name of sources) {
+  digest.update(`${name}\0`);
+  digest.update(readFileSync(`src/${name}`));
+  digest.update('\0');
+}
+digest.update(readFileSync('package-lock.json'));
+writeFileSync('dist/sources.sha256', digest.digest('hex') + '\n');
