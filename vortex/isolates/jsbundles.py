@@ -42,5 +42,8 @@ def stale_bundles(js_dir: Path) -> str | None:
     except FileNotFoundError:
         return f"the JavaScript bundles in {stamp.parent} were built before they were stamped"
     if built_from != sources_digest(js_dir):
-        return f"the JavaScript bundles in {stamp.parent} are older than the sources in {js_dir / 'src'}"
+        return (
+            f"the JavaScript bundles in {stamp.parent} are older than the sources "
+            f"in {js_dir / 'src'}"
+        )
     return None
