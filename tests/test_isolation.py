@@ -278,6 +278,61 @@ async def test_shared_web_classes_cannot_be_changed_by_a_run(
         ]
 
 
+async def test_code_of_before_classes_assigns_what_frozen_prototypes_hold(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    """The override mistake: assigning a property that a frozen prototype holds threw
+    (``"constructor" is read-only``). SES's severe override taming makes every property of
+    Object.prototype (and of typed arrays' and Map's) an accessor whose setter gives the
+    object an own one, as the patterns below need: manual inheritance, the exports object of
+    a webpack or rollup CommonJS bundle, feross/buffer's TypedArray subclass, immer's Map.
+    Object.prototype itself stays as it is, for this run and every other."""
+    legacy = await deploy(
+        """
+        function Animal(name) { this.name = name; }
+        Animal.prototype = { speak() { return this.name + ' speaks'; } };
+        Animal.prototype.constructor = Animal;
+        const exports = {};
+        exports.hasOwnProperty = () => 'exported';
+        exports.toLocaleString = 'exported';
+        const bytes = new Uint8Array(2);
+        bytes.toString = () => 'own';
+        const map = new Map();
+        map.set = function (k, v) { return Map.prototype.set.call(this, k, v * 2); };
+        map.set('a', 1);
+        const attempts = [
+          () => { Object.prototype.constructor = 1; },
+          () => { Object.prototype.hasOwnProperty = () => true; },
+          () => { Map.prototype.set = () => 'hijacked'; },
+        ].map((f) => { try { f(); return 'changed'; } catch (e) { return e.name; } });
+        Vortex.return({
+          speaks: new Animal('cat').speak(), ctor: new Animal('x').constructor === Animal,
+          exported: exports.hasOwnProperty(), locale: exports.toLocaleString,
+          bytes: String(bytes), doubled: map.get('a'), attempts,
+          shared: [({}).hasOwnProperty === Object.prototype.hasOwnProperty, ({}).constructor === Object],
+        });
+        """
+    )
+    after = await deploy(
+        "Vortex.return([({}).constructor === Object, typeof Map.prototype.set, "
+        "Object.prototype.hasOwnProperty.call({ a: 1 }, 'a')])"
+    )
+    async with http.post(f"/execute/{legacy}") as response:
+        body = await response.json()
+    assert body["output"] == {
+        "speaks": "cat speaks",
+        "ctor": True,
+        "exported": "exported",
+        "locale": "exported",
+        "bytes": "own",
+        "doubled": 2,
+        "attempts": ["TypeError"] * 3,
+        "shared": [True, True],
+    }, body
+    async with http.post(f"/execute/{after}") as response:
+        assert (await response.json())["output"] == [True, "function", True]
+
+
 async def test_a_run_may_shadow_shared_globals_for_itself_only(
     http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:

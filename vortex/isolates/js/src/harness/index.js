@@ -19,7 +19,12 @@ export function prepare(webapi) {
     errorTaming: 'unsafe', // keep `stack`: V8's format of the run's own frames (stacks.js)
     stackFiltering: 'verbose',
     consoleTaming: 'unsafe',
-    overrideTaming: 'moderate',
+    // Every property of Object.prototype (and of typed arrays' and Map's) becomes an accessor
+    // whose setter gives the assigned object an own property: code written before classes
+    // assigns `Fn.prototype.constructor`, webpack's and rollup's CommonJS output assigns
+    // `exports.hasOwnProperty`, feross/buffer assigns TypedArray methods, and under 'moderate'
+    // each threw "is read-only" (the override mistake). Object.prototype itself stays frozen.
+    overrideTaming: 'severe',
     evalTaming: 'safe-eval',
     // SES's 'safe' default makes toLocaleString & co. ignore locales and options (a Date's
     // toLocaleTimeString('en-US', { timeZone }) gave toString()'s text). Intl is endowed and
