@@ -36,8 +36,7 @@ COPY static/ static/
 COPY vortex/ vortex/
 RUN python -m venv /opt/vortex \
  && /opt/vortex/bin/pip install --no-cache-dir --disable-pip-version-check ".[s3,redis]" \
- && install -D -m 0644 vortex/isolates/js/node_modules/ses/dist/ses.umd.js \
-      /opt/vortex/share/vortex/ses.umd.js \
+ && install -D -m 0644 vortex/isolates/js/dist/ses.js /opt/vortex/share/vortex/ses.js \
  && install -D -m 0644 vortex/isolates/js/dist/webapi.js /opt/vortex/share/vortex/webapi.js \
  && install -D -m 0644 vortex/isolates/js/dist/harness.js /opt/vortex/share/vortex/harness.js \
  && install -D -m 0644 vortex/isolates/js/dist/lol_html.wasm /opt/vortex/share/vortex/lol_html.wasm \
@@ -59,7 +58,7 @@ COPY --from=build /opt/vortex /opt/vortex
 ENV PATH=/opt/vortex/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    VORTEX_SES_PATH=/opt/vortex/share/vortex/ses.umd.js \
+    VORTEX_SES_PATH=/opt/vortex/share/vortex/ses.js \
     VORTEX_WEBAPI_PATH=/opt/vortex/share/vortex/webapi.js \
     VORTEX_ESBUILD_PATH=/opt/vortex/share/vortex/esbuild \
     VORTEX_DATA_DIR=/var/lib/vortex/data \

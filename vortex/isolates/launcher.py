@@ -33,10 +33,11 @@ MIN_CGROUP_BYTES = 64 << 20
 
 
 def default_ses_path() -> Path:
+    """SES as ``npm run build`` leaves it: ses.umd.js with Error.captureStackTrace added."""
     configured = os.environ.get("VORTEX_SES_PATH")
     if configured:
         return Path(configured)
-    return JS_DIR / "node_modules" / "ses" / "dist" / "ses.umd.js"
+    return JS_DIR / "dist" / "ses.js"
 
 
 def default_webapi_path() -> Path:

@@ -55,6 +55,17 @@ await build({
 mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/html-rewriter-wasm/dist/html_rewriter_bg.wasm', 'dist/lol_html.wasm');
 
+// dist/ses.js, the SES every host boots from: ses.umd.js with Error.captureStackTrace given to
+// the compartments' Error (src/ses/capture-stack-trace.js says why), put where SES makes that
+// Error, before it is frozen. A SES whose text moved fails the build here, not a host at boot.
+const SES_ANCHOR = "  if (platform === 'v8') {\n    // `SharedError.prepareStackTrace`, if it exists";
+const ses = readFileSync('node_modules/ses/dist/ses.umd.js', 'utf8');
+if (ses.split(SES_ANCHOR).length !== 2) {
+  throw new Error('ses.umd.js: the place of Error.captureStackTrace is not found once');
+}
+const captureStackTrace = readFileSync('src/ses/capture-stack-trace.js', 'utf8');
+writeFileSync('dist/ses.js', ses.replace(SES_ANCHOR, () => captureStackTrace + SES_ANCHOR));
+
 // Each Node.js built-in is one CommonJS file whose body the linker makes a module of the
 // function, like an uploaded file: `require("node:x")` of another built-in stays a require, so
 // every built-in a function imports exists once in it (string_decoder's Buffer is node:buffer's).

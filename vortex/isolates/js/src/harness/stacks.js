@@ -4,10 +4,11 @@
 // per host, and lives in the start compartment: no run can reach it, Error.prototype (frozen
 // by lockdown) or another run's errors, so no run changes how another's stacks read.
 //
-// Error.captureStackTrace is not added: lockdown freezes the `Error` every compartment shares
-// (SES defines captureStackTrace only where the engine has one, as V8 does), and a run's own
-// `Error` standing in for it would no longer be the constructor of its errors
-// (`Error.isPrototypeOf(TypeError)` false: node:assert's throws() tells classes by that).
+// Error.captureStackTrace is not added here: lockdown freezes the `Error` every compartment
+// shares, and a run's own `Error` standing in for it would no longer be the constructor of its
+// errors (`Error.isPrototypeOf(TypeError)` false: node:assert's throws() tells classes by that).
+// The SES the host boots from adds it where it makes that `Error` (../ses/capture-stack-trace.js),
+// reading the caller's frames through the getter set here.
 import { BUNDLE_NAME, host, runs } from './platform.js';
 
 const STACK_HOOK = 'VortexStackHook'; // stackhook.py's STACK_HOOK_NAME
