@@ -32,6 +32,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     stop_and_check(proc)
 
 
+@pytest.fixture(scope="session")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose functions may fetch loopback, where the tests serve what apps call (a
+    JWKS, a fake Sentry, a fake Upstash), as an operator allows it."""
+    proc = start_server(
+        tmp_path_factory.mktemp("edge"), {**TEST_SERVER_ENV, "VORTEX_FETCH_ALLOW_PRIVATE": "1"}
+    )
+    yield proc
+    stop_and_check(proc)
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Private servers for tests that kill, starve or reconfigure them."""

@@ -33,9 +33,27 @@ def test_escaped_inside_literals_and_comments(code: str, expected: str) -> None:
         "import('x')",  # a real dynamic import stays, for SES to refuse
         "x = y-->z",  # code: esbuild never prints it so; left for the check
         "eval(code)",
+        "eval(code)\n{ x() }",  # a call, then a block: its ")" is followed by "{" too
+        "if (a) eval(x); { y }",
+        "f(eval(x)) {",
+        "o.eval(x) {}",  # a property: SES never looks at it
         "s = 'unterminated -->",  # unreadable: left as it is
         "const plain = 1 / 2;",
     ],
 )
 def test_code_is_never_touched(code: str) -> None:
     assert escape_refused_text(code) == (code, [])
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # @upstash/redis's Script class, as esbuild prints it
+        ("class S {\n  async eval(keys, args) {\n", 'class S {\n  async "eval"(keys, args) {\n'),
+        ("o = { eval(a = f(1)) {}, import(x) {} }", 'o = { "eval"(a = f(1)) {}, "import"(x) {} }'),
+        ("class A { static *eval () /* c */ {} }", 'class A { static *"eval" () /* c */ {} }'),
+        ("({ eval(s = '-->') {} })", "({ \"eval\"(s = '--\\x3e') {} })"),
+    ],
+)
+def test_methods_named_eval_or_import_are_quoted(code: str, expected: str) -> None:
+    assert escape_refused_text(code)[0] == expected

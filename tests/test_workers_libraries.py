@@ -35,9 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from tests.conftest import TEST_SERVER_ENV
 from tests.npm_apps import apps_project, call, cli_deploy
-from tests.server import ServerProcess, start_server, stop_and_check
+from tests.server import ServerProcess
 from tests.threaded_app import app_in_thread
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
@@ -154,19 +153,6 @@ def remote(keys: Keys) -> Iterator[Remote]:
     jwks_hits: list[str] = []
     with app_in_thread(_remote_app(keys, envelopes, jwks_hits)) as port:
         yield Remote(port, envelopes, jwks_hits)
-
-
-@pytest.fixture(scope="module")
-def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start_server(
-        tmp_path_factory.mktemp("libraries"),
-        {
-            **TEST_SERVER_ENV,
-            "VORTEX_FETCH_ALLOW_PRIVATE": "1",
-        },
-    )
-    yield proc
-    stop_and_check(proc)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,12 @@ output never has them in code (it prints ``x-- > y``, ``a < !--b``, and drops co
 what is left is in literals, where one character written as an escape (``--\\x3e``,
 ``<\\x21--``, ``impor\\x74(``, ``eva\\x6c(``) keeps the value and loses the sequence.
 
+In code, one more: a method named ``eval`` or ``import`` (``async eval(keys, args) {`` in
+@upstash/redis's ``Script`` class) reads to SES as a call. Its name is written as a string
+(``async "eval"(keys, args) {``), which names the same method. It is quoted only when its
+parameters are followed by ``{``, which no call is in esbuild's output; were a call ever taken
+for one, it would call a string, a ``TypeError``, never an eval.
+
 The scan is lexical, not a parse: a regular expression is told from a division by the token
 before it. A wrong guess can only put an escape into code, where ``\\xHH`` is a syntax error the
 deploy check reports, never a program that means something else; and a real ``import(`` in code
@@ -30,6 +36,7 @@ _IN_LITERAL = re.compile(r"<(!)--|--(>)|\bimpor(t)(?=\s*(?:\(|/[/*]))|\beva(l)(?
 """The one character of each sequence that is escaped: never one that a backslash precedes."""
 
 _SPACE = re.compile(r"[\s\ufeff]+")
+_LINE_BREAK = re.compile(r"[\n\r\u2028\u2029]")
 _LINE_COMMENT = re.compile(r"//[^\n\r\u2028\u2029]*|#![^\n\r\u2028\u2029]*")
 _BLOCK_COMMENT = re.compile(r"/\*[\s\S]*?\*/")
 _STRING = re.compile(r"'(?:[^'\\\n\r]|\\[\s\S])*'|\"(?:[^\"\\\n\r]|\\[\s\S])*\"")
@@ -53,11 +60,24 @@ class _Unreadable(Exception):
     """An unterminated literal or comment: the source is left as it is, for the check to refuse."""
 
 
-def _escape(text: str, start: int, end: int, edits: list[int]) -> None:
+_METHOD_NAMES = frozenset({"eval", "import"})
+"""Names SES takes for a call when a method has them."""
+
+Edit = tuple[int, str]
+"""The offset of one character of the code and what it is written as instead."""
+
+
+def _escape(text: str, start: int, end: int, edits: list[Edit]) -> None:
     for match in _IN_LITERAL.finditer(text, start, end):
         group = match.lastindex
         assert group is not None
-        edits.append(match.start(group))
+        offset = match.start(group)
+        edits.append((offset, f"\\x{ord(text[offset]):02x}"))
+
+
+def _quote_name(code: str, name: tuple[int, int], edits: list[Edit]) -> None:
+    first, last = name
+    edits += [(first, '"' + code[first]), (last, code[last] + '"')]
 
 
 def _must(pattern: re.Pattern[str], text: str, at: int) -> int:
@@ -67,15 +87,21 @@ def _must(pattern: re.Pattern[str], text: str, at: int) -> int:
     return match.end()
 
 
-def _literal_offsets(code: str) -> list[int]:
-    """Offsets of the characters to write as escapes."""
-    edits: list[int] = []
+def _literal_offsets(code: str) -> list[Edit]:
+    """The characters to write otherwise: escapes in literals, quotes around method names."""
+    edits: list[Edit] = []
     at, size = 0, len(code)
     regex_ok = True
     after_dot = False
     parens: list[bool] = []  # per open "(": did a control keyword precede it
     braces: list[bool] = []  # per open "{" or "${": is it a template substitution
     after_control = False  # the last token is if, while, for or with (not a property)
+    # Offsets of the first and last characters of a word eval/import: of the one before the "("
+    # of each depth, of the last token, of the one whose parameters the last token closed.
+    names: dict[int, tuple[int, int]] = {}
+    name_before: tuple[int, int] | None = None
+    method_name: tuple[int, int] | None = None
+    closed_at = 0  # where that ")" ends
     while at < size:
         space = _SPACE.match(code, at)
         if space is not None:
@@ -93,6 +119,9 @@ def _literal_offsets(code: str) -> list[int]:
             at = end
             continue
         control = False
+        # What the token before said, for this one only (comments and spaces are no tokens).
+        named, name_before = name_before, None
+        closed, method_name = method_name, None
         if char in "'\"":
             end = _must(_STRING, code, at)
             _escape(code, at, end, edits)
@@ -116,6 +145,8 @@ def _literal_offsets(code: str) -> list[int]:
             word = match.group()
             regex_ok = word in _BEFORE_EXPRESSION and not after_dot
             control = word in _CONTROL and not after_dot
+            if word in _METHOD_NAMES and not after_dot:
+                name_before = (at, match.end() - 1)
             at = match.end()
         else:
             punctuator = _PUNCTUATOR.match(code, at)
@@ -124,9 +155,15 @@ def _literal_offsets(code: str) -> list[int]:
             at = punctuator.end()
             if token == "(":
                 parens.append(after_control)
+                if named is not None:
+                    names[len(parens)] = named
             elif token == "{":
                 braces.append(False)
+                # On another line, "{" may open a block after a call (a line break ends it).
+                if closed is not None and not _LINE_BREAK.search(code, closed_at, at):
+                    _quote_name(code, closed, edits)
             if token == ")":
+                method_name, closed_at = names.pop(len(parens), None), at
                 regex_ok = parens.pop() if parens else False
             elif token == "}":
                 if braces:
@@ -142,9 +179,10 @@ def _literal_offsets(code: str) -> list[int]:
     return edits
 
 
-def escape_refused_text(code: str) -> tuple[str, list[int]]:
-    """``code`` with the refused sequences in its literals and comments escaped, and the offsets
-    (in ``code``) of the characters that became four: each a ``\\xHH`` escape."""
+def escape_refused_text(code: str) -> tuple[str, list[Edit]]:
+    """``code`` with the refused sequences in its literals and comments escaped and its methods
+    named eval or import quoted, and the edits: each character (by its offset in ``code``)
+    written otherwise."""
     if _REFUSED.search(code) is None:
         return code, []
     try:
@@ -156,8 +194,8 @@ def escape_refused_text(code: str) -> tuple[str, list[int]]:
     edits.sort()
     parts: list[str] = []
     last = 0
-    for offset in edits:
-        parts += [code[last:offset], f"\\x{ord(code[offset]):02x}"]
+    for offset, written in edits:
+        parts += [code[last:offset], written]
         last = offset + 1
     parts.append(code[last:])
     return "".join(parts), edits
@@ -170,18 +208,23 @@ def escaped(transformed: Transformed) -> Transformed:
         return transformed
     lines = decode_mappings(transformed.mappings)
     starts = [0] + [i + 1 for i, char in enumerate(transformed.code) if char == "\n"]
-    shifts: dict[int, list[int]] = {}
+    shifts: dict[int, list[tuple[int, int]]] = {}
     line = 0
-    for offset in edits:
+    for offset, written in edits:
         while line + 1 < len(starts) and starts[line + 1] <= offset:
             line += 1
         # Source map columns count UTF-16 units, as JavaScript does.
         before = transformed.code[starts[line] : offset]
-        shifts.setdefault(line, []).append(len(before.encode("utf-16-le")) // 2)
+        column = len(before.encode("utf-16-le")) // 2
+        shifts.setdefault(line, []).append((column, len(written) - 1))
     for number, columns in shifts.items():
         if number < len(lines):
             lines[number] = [
-                (generated + 3 * sum(1 for c in columns if c < generated), at_line, at_column)
+                (
+                    generated + sum(grown for c, grown in columns if c < generated),
+                    at_line,
+                    at_column,
+                )
                 for generated, at_line, at_column in lines[number]
             ]
     return dataclasses.replace(transformed, code=code, mappings=encode_mappings(lines))
