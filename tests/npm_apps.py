@@ -20,7 +20,7 @@ from tests.server import ServerProcess
 
 APPS = Path(__file__).resolve().parent / "apps"
 PROJECT = pytest.StashKey[Path]()
-ENTRIES = ("index.mjs", "index.tsx")
+ENTRIES = ("index.mjs", "index.jsx", "index.tsx")
 
 
 def install_packages(cache_root: Path) -> Path:
@@ -68,7 +68,7 @@ def apps_project(request: pytest.FixtureRequest, factory: pytest.TempPathFactory
 
 
 def entry_of(app: Path) -> Path | None:
-    """The app's entry: ``index.mjs``, or ``index.tsx`` for JSX."""
+    """The app's entry: ``index.mjs``, or ``index.jsx`` or ``index.tsx`` for JSX."""
     return next((app / name for name in ENTRIES if (app / name).exists()), None)
 
 
