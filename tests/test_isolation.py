@@ -333,6 +333,37 @@ async def test_code_of_before_classes_assigns_what_frozen_prototypes_hold(
         assert (await response.json())["output"] == [True, "function", True]
 
 
+async def test_objects_every_run_shares_are_frozen(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    # crypto.subtle and caches.default are one object for all runs, given by a getter: they
+    # were not frozen, so what one run added to them every other run read.
+    writer = await deploy(
+        """
+        'use strict';
+        const attempts = [
+          () => { crypto.subtle.note = 'from another run'; },
+          () => { caches.default.note = 'from another run'; },
+          () => { crypto.subtle.digest = async () => new ArrayBuffer(1); },
+          () => { caches.default.match = async () => new Response('hijacked'); },
+        ];
+        Vortex.return(attempts.map((f) => { try { f(); return 'changed'; } catch (e) { return e.name; } }));
+        """
+    )
+    reader = await deploy(
+        """
+        Vortex.return([crypto.subtle.note, caches.default.note, Object.isFrozen(crypto.subtle),
+          Object.isFrozen(caches.default), Object.isFrozen(caches), Object.isFrozen(navigator),
+          (await crypto.subtle.digest('SHA-256', new Uint8Array(0))).byteLength,
+          await caches.default.match('http://x/')]);
+        """
+    )
+    async with http.post(f"/execute/{writer}") as response:
+        assert (await response.json())["output"] == ["TypeError"] * 4
+    async with http.post(f"/execute/{reader}") as response:
+        assert (await response.json())["output"] == [None, None, True, True, True, True, 32, None]
+
+
 async def test_a_run_may_shadow_shared_globals_for_itself_only(
     http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:

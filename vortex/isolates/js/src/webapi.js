@@ -214,3 +214,11 @@ export function samples() {
   out.push(crypto, crypto.subtle, navigator, caches, caches.default, ...rewriterSamples());
   return out;
 }
+
+// The objects every run reaches that are neither globals nor prototypes: one `crypto.subtle`
+// and one `caches.default` (Crypto's and CacheStorage's getters give each run the same one).
+// The harness freezes them with the globals; unfrozen, a property one run added to them, or
+// a method it shadowed, was there for every other.
+export function singletons() {
+  return [makeCrypto(() => new Uint8Array(0)).subtle, caches.default];
+}

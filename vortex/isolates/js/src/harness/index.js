@@ -44,6 +44,7 @@ export function prepare(webapi) {
     if (typeof globalThis[name] === 'function') floatArrays[name] = globalThis[name];
   }
   const shared = harden({ ...webapi.globals, ...floatArrays, Intl });
+  harden(webapi.singletons());
   hardenPrototypesReachableFrom(webapi.samples());
   setInternals(webapi.internals);
   makeSharedGlobal(shared);
