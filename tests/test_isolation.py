@@ -364,6 +364,50 @@ async def test_objects_every_run_shares_are_frozen(
         assert (await response.json())["output"] == [None, None, True, True, True, True, 32, None]
 
 
+async def test_a_run_may_shadow_web_methods_on_its_own_instances_only(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    # As on an unfrozen prototype (workerd's): the AI SDK gives its streams an iterator so.
+    shadowing = await deploy(
+        """
+        'use strict';
+        const stream = new ReadableStream({ start(c) { c.enqueue('a'); c.close(); } });
+        stream[Symbol.asyncIterator] = function () { return ['mine'].values(); };
+        const response = new Response('x');
+        response.text = async () => 'mine';
+        response.text = async () => 'mine again';  // an own property now: assigned as one
+        const refused = [
+          () => { ReadableStream.prototype[Symbol.asyncIterator] = () => null; },
+          () => { caches.default.match = async () => 'hijacked'; },  // shared by every run
+          () => { ReadableStream.prototype.getReader.hijacked = true; },
+        ].map((f) => { try { f(); return 'changed'; } catch (e) { return e.name; } });
+        const parts = [];
+        for await (const part of stream) parts.push(part);
+        const desc = Object.getOwnPropertyDescriptor(response, 'text');
+        Vortex.return([parts, await response.text(), desc.enumerable && desc.writable, refused,
+          typeof ReadableStream.prototype.getReader, Object.isFrozen(ReadableStream.prototype)]);
+        """
+    )
+    plain = await deploy(
+        """
+        const parts = [];
+        for await (const part of new Response('real').body.pipeThrough(new TextDecoderStream())) parts.push(part);
+        Vortex.return([parts, await new Response('real').text(), await caches.default.match('http://x/')]);
+        """
+    )
+    async with http.post(f"/execute/{shadowing}") as response:
+        assert (await response.json())["output"] == [
+            ["mine"],
+            "mine again",
+            True,
+            ["TypeError"] * 3,
+            "function",
+            True,
+        ]
+    async with http.post(f"/execute/{plain}") as response:
+        assert (await response.json())["output"] == [["real"], "real", None]
+
+
 async def test_a_run_may_shadow_shared_globals_for_itself_only(
     http: aiohttp.ClientSession, deploy: Deploy
 ) -> None:

@@ -47,3 +47,56 @@ export function hardenPrototypesReachableFrom(roots) {
     }
   }
 }
+
+// Workers code assigns over the methods of the web objects it holds: the AI SDK gives a stream
+// of its own an iterator (`stream[Symbol.asyncIterator] = function () {...}`), which threw
+// "Symbol.asyncIterator is read-only" because the prototype it shadows is frozen (the "override
+// mistake" of strict code). SES lifts it for the intrinsics it knows (overrideTaming), not for
+// these classes. So each writable data property of a web prototype becomes an accessor, as SES
+// makes its own: reading gives the value; assigning through an instance gives the instance an
+// own property, as on an unfrozen prototype; assigning to the prototype, or through a frozen
+// instance (every one runs share), throws as before. Called after lockdown, before the
+// prototypes are hardened; each value is hardened here, as no walk of harden reaches it now.
+export function allowOverrides(roots) {
+  const seen = new Set();
+  const queue = [...roots];
+  const prototype = (proto) => {
+    if (typeof proto !== 'object' || proto === null || seen.has(proto)) return;
+    // A frozen one is SES's: an intrinsic, whose overrides lockdown already chose.
+    if (!Object.isFrozen(proto)) overridable(proto);
+    queue.push(proto);
+  };
+  while (queue.length) {
+    const obj = queue.pop();
+    if ((typeof obj !== 'object' && typeof obj !== 'function') || obj === null || seen.has(obj)) continue;
+    seen.add(obj);
+    if (typeof obj === 'function') prototype(obj.prototype);
+    prototype(Object.getPrototypeOf(obj));
+  }
+}
+
+function overridable(proto) {
+  for (const key of Reflect.ownKeys(proto)) {
+    const desc = Reflect.getOwnPropertyDescriptor(proto, key);
+    if (!('value' in desc) || !desc.writable || !desc.configurable || key === 'constructor') continue;
+    const value = harden(desc.value);
+    const name = typeof key === 'symbol' ? `[${key.description}]` : key;
+    const { get, set } = Reflect.getOwnPropertyDescriptor(
+      {
+        get [key]() {
+          return value;
+        },
+        set [key](assigned) {
+          if (this === proto) throw new TypeError(`Cannot assign to read only property '${name}'`);
+          if (Object.hasOwn(this, key)) {
+            this[key] = assigned;
+          } else {
+            Object.defineProperty(this, key, { value: assigned, writable: true, enumerable: true, configurable: true });
+          }
+        },
+      },
+      key,
+    );
+    Object.defineProperty(proto, key, { get, set, enumerable: desc.enumerable, configurable: true });
+  }
+}

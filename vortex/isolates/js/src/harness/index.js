@@ -4,7 +4,7 @@
 // Compartment per invocation and hands user code only what Vortex grants. User code never sees
 // anything defined here except the hardened endowments, and only strings and numbers cross to
 // Python (through the `host` bridge of host.py). runtime.js maps the other modules.
-import { hardenPrototypesReachableFrom, hideHostFiles } from './boot.js';
+import { allowOverrides, hardenPrototypesReachableFrom, hideHostFiles } from './boot.js';
 import { captureIntrinsics, setInternals } from './platform.js';
 import { hardenContexts } from './context.js';
 import { makeSharedGlobal } from './sharedglobal.js';
@@ -43,9 +43,11 @@ export function prepare(webapi) {
   for (const name of ['Float16Array', 'Float32Array', 'Float64Array']) {
     if (typeof globalThis[name] === 'function') floatArrays[name] = globalThis[name];
   }
+  const samples = webapi.samples();
+  allowOverrides([...Object.values(webapi.globals), ...samples]);
   const shared = harden({ ...webapi.globals, ...floatArrays, Intl });
   harden(webapi.singletons());
-  hardenPrototypesReachableFrom(webapi.samples());
+  hardenPrototypesReachableFrom(samples);
   setInternals(webapi.internals);
   makeSharedGlobal(shared);
   captureIntrinsics();
