@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.server import ServerProcess
+
 Run = Callable[[str], Awaitable[dict[str, Any]]]
 Deploy = Callable[..., Awaitable[str]]
 
@@ -406,6 +408,53 @@ async def test_a_run_may_shadow_web_methods_on_its_own_instances_only(
         ]
     async with http.post(f"/execute/{plain}") as response:
         assert (await response.json())["output"] == [["real"], "real", None]
+
+
+async def test_ecmascripts_globals_are_constants_of_each_run(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    """Object, Math, JSON, Array... are non-writable on each run's global, so SES's evaluator
+    binds them as constants instead of looking them up through its four ``with`` scopes at
+    every read (~350 ns each: 4,000,000 reads of Math took the run's whole second of CPU).
+    Promise, Map, Set and Symbol, which polyfills replace, and the web globals stay
+    assignable."""
+    loop = (
+        "let n = 0; for (let i = 0; i < 4e6; i++) n += Math.max(i & 1, 0) + "
+        "(Object.prototype.hasOwnProperty.call(Math, 'max') ? 1 : 0);"
+    )
+    probe = (
+        loop
+        + """
+        const d = Object.getOwnPropertyDescriptor(globalThis, 'Math');
+        const assign = (name, value) => {
+          try { globalThis[name] = value; return 'assigned'; } catch (e) { return e.name; }
+        };
+        const result = {
+          n, math: [d.writable, d.configurable],
+          object: assign('Object', 1), json: assign('JSON', 1),
+          promise: assign('Promise', 1), map: assign('Map', 1), fetch: assign('fetch', 1),
+        };
+        """
+    )
+    script = await deploy(probe + "Vortex.return(result);")
+    module = await deploy(
+        "export default { fetch() { " + probe + " return Response.json(result); } };",
+        filename="index.mjs",
+    )
+    expected = {
+        "n": 2_000_000,  # Math.max(1, 0) half the time; the run's Math inherits max
+        "math": [False, False],
+        "object": "TypeError",
+        "json": "TypeError",
+        "promise": "assigned",
+        "map": "assigned",
+        "fetch": "assigned",
+    }
+    async with http.post(f"/execute/{script}") as response:
+        body = await response.json()
+    assert body.get("output") == expected, body
+    async with http.get(server.fn_url(module, "/")) as response:
+        assert await response.json() == expected
 
 
 async def test_a_run_may_shadow_shared_globals_for_itself_only(
