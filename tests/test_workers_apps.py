@@ -574,6 +574,21 @@ async def test_hono_jsx(
         "<!DOCTYPE html><html><head><title>Rendered</title></head>"
         '<body><p class="about">About</p></body></html>'
     )
+    # Suspense: the fallback goes at once, the component's HTML and its script 300 ms later
+    chunks: list[tuple[float, bytes]] = []
+    started = time.monotonic()
+    async with client.get(server.fn_url("hono-jsx-app", "/stream")) as response:
+        assert response.headers["Content-Type"] == "text/html; charset=UTF-8"
+        async for chunk in response.content.iter_any():
+            chunks.append((time.monotonic() - started, chunk))
+    streamed = b"".join(chunk for _, chunk in chunks).decode()
+    assert streamed.startswith(
+        '<html><body><template id="H:0"></template><p>loading...</p><!--/$--></body></html>'
+        '<template data-hono-target="H:0"><p>streamed later</p></template><script>'
+    )
+    fallback_at = next(at for at, chunk in chunks if b"loading..." in chunk)
+    later_at = next(at for at, chunk in chunks if b"streamed later" in chunk)
+    assert later_at - fallback_at > 0.2, chunks
 
 
 # ------------------------------------------------------------------------------------ itty-router
