@@ -50,7 +50,9 @@ export class Headers {
     if ((typeof init !== 'object' && typeof init !== 'function') || init === null) {
       throw new TypeError("Failed to construct 'Headers': The provided value is not of type 'HeadersInit'");
     }
-    if (#list in init) {
+    // Another Headers is copied as it is held, unless an iterator of its own was given to it:
+    // the WebIDL conversion reads a sequence through @@iterator.
+    if (#list in init && init[Symbol.iterator] === entriesOfHeaders) {
       this.#list = init.#list.map((pair) => pair.slice());
       return;
     }
@@ -198,8 +200,9 @@ export class Headers {
     internals.is = (value) => typeof value === 'object' && value !== null && #list in value;
   }
 }
+const entriesOfHeaders = Headers.prototype.entries;
 Object.defineProperty(Headers.prototype, Symbol.iterator, {
-  value: Headers.prototype.entries,
+  value: entriesOfHeaders,
   writable: true,
   configurable: true,
 });
