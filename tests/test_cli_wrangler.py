@@ -488,6 +488,41 @@ def test_an_unsupported_node_builtin_says_which_are_supported(
     assert "--platform=node" not in result.stderr
 
 
+def test_a_packages_browser_map_is_followed_as_wrangler_follows_it(tmp_path: Path) -> None:
+    """wrangler leaves esbuild's platform at its default, browser, which follows a package's
+    "browser" map: axios swaps its Node http adapter (node:http, node:zlib...) for a stub so,
+    and @aws-sdk/client-s3 its Node runtime config. A module mapped to false is empty."""
+    write(
+        tmp_path,
+        {
+            "index.mjs": (
+                'import { adapter, hasFs } from "swapping";\n'
+                "export default { fetch: () => Response.json({ adapter, hasFs }) };\n"
+            ),
+            "node_modules/swapping/package.json": json.dumps(
+                {
+                    "name": "swapping",
+                    "main": "./index.js",
+                    "browser": {"./node-adapter.js": "./fetch-adapter.js", "fs": False},
+                }
+            ),
+            "node_modules/swapping/index.js": (
+                'import * as fs from "fs";\n'
+                'export { adapter } from "./node-adapter.js";\n'
+                "export const hasFs = typeof fs.readFileSync === 'function';\n"
+            ),
+            "node_modules/swapping/node-adapter.js": (
+                'import "node:http";\nexport const adapter = "http";\n'
+            ),
+            "node_modules/swapping/fetch-adapter.js": 'export const adapter = "fetch";\n',
+        },
+    )
+    built = bundle(tmp_path / "index.mjs", tmp_path)
+    assert 'adapter = "fetch"' in built.code
+    assert "node:http" not in built.code and 'adapter = "http"' not in built.code
+    assert "node_modules/swapping/node-adapter.js" not in built.inputs
+
+
 def test_workers_sites_manifest_says_there_are_no_sites(invoke: Invoke, tmp_path: Path) -> None:
     """kv-asset-handler's module-worker setup imports wrangler's manifest of the [site] bucket;
     "npm install" would not bring it."""

@@ -48,7 +48,9 @@ SITES_ADVICE = (
 WRANGLER_FLAGS = (
     "--bundle",
     "--format=esm",
-    "--platform=neutral",
+    # esbuild's default, which wrangler keeps: a package.json "browser" map is followed
+    # (@aws-sdk/client-s3 swaps its Node runtime config for its browser one so).
+    "--platform=browser",
     # The package.json "exports" conditions and main fields wrangler resolves packages with.
     "--conditions=workerd,worker,browser",
     "--main-fields=browser,module,main",
