@@ -523,6 +523,24 @@ def test_a_packages_browser_map_is_followed_as_wrangler_follows_it(tmp_path: Pat
     assert "node_modules/swapping/node-adapter.js" not in built.inputs
 
 
+def test_jsx_in_js_files_is_bundled_as_wrangler_bundles_it(tmp_path: Path) -> None:
+    """wrangler's loaders take .js, .mjs and .cjs files as JSX (React projects name their
+    components so); esbuild's own would refuse the first ``<``."""
+    write(
+        tmp_path,
+        {
+            "index.js": (
+                'import { Card } from "./card.mjs";\n'
+                "export default { fetch: () => Response.json(Card({ title: 'x' })) };\n"
+            ),
+            "card.mjs": "/** @jsx h */\nconst h = (tag, props, ...children) => ({ tag, children });\n"
+            "export const Card = ({ title }) => <b>{title}</b>;\n",
+        },
+    )
+    built = bundle(tmp_path / "index.js", tmp_path)
+    assert 'h("b", null, title)' in built.code
+
+
 def test_workers_sites_manifest_says_there_are_no_sites(invoke: Invoke, tmp_path: Path) -> None:
     """kv-asset-handler's module-worker setup imports wrangler's manifest of the [site] bucket;
     "npm install" would not bring it."""

@@ -57,6 +57,10 @@ WRANGLER_FLAGS = (
     "--target=es2022",
     "--keep-names",
     '--define:process.env.NODE_ENV="production"',
+    # JSX in a .js, .mjs or .cjs file, which wrangler's loaders accept (COMMON_ESBUILD_OPTIONS)
+    "--loader:.js=jsx",
+    "--loader:.mjs=jsx",
+    "--loader:.cjs=jsx",
     # wrangler's default module rules for text; the files are inlined as strings.
     "--loader:.txt=text",
     "--loader:.html=text",
