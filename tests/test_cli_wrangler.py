@@ -541,6 +541,37 @@ def test_jsx_in_js_files_is_bundled_as_wrangler_bundles_it(tmp_path: Path) -> No
     assert 'h("b", null, title)' in built.code
 
 
+def test_with_nodejs_compat_a_bare_builtin_name_is_the_builtin(tmp_path: Path) -> None:
+    """As wrangler's nodejs_compat resolves them: require("crypto") is node:crypto (jws and
+    bcryptjs require so). Without the flag, and for a built-in Vortex lacks, the deploy says
+    which there are, not "npm install"."""
+    code = (
+        'const { createHash } = require("crypto");\nimport { Buffer } from "buffer";\n'
+        'import { strictEqual } from "assert/strict";\n'
+        "export default { fetch: () => new Response(createHash('md5').digest('hex') + "
+        "Buffer.from('x') + strictEqual) };\n"
+    )
+    write(tmp_path, {"index.mjs": code})
+    built = bundle(tmp_path / "index.mjs", tmp_path, node_globals=True)
+    assert {'"node:crypto"', '"node:buffer"', '"node:assert/strict"'} <= set(
+        re.findall(r'"node:[a-z_/]+"', built.code)
+    )
+    with pytest.raises(CLIError) as refused:
+        bundle(tmp_path / "index.mjs", tmp_path)
+    assert "Vortex has only these Node.js built-in modules" in refused.value.message
+    assert "With nodejs_compat in the wrangler configuration" in refused.value.message
+    write(
+        tmp_path,
+        {"index.mjs": 'import { Readable } from "stream";\nexport default { Readable };\n'},
+    )
+    with pytest.raises(CLIError) as lacking:
+        bundle(tmp_path / "index.mjs", tmp_path, node_globals=True)
+    assert 'Could not resolve "stream"' in lacking.value.message
+    assert "ReadableStream for node:stream" in lacking.value.message
+    assert "npm install" not in lacking.value.message
+    assert "--platform=node" not in lacking.value.message
+
+
 def test_workers_sites_manifest_says_there_are_no_sites(invoke: Invoke, tmp_path: Path) -> None:
     """kv-asset-handler's module-worker setup imports wrangler's manifest of the [site] bucket;
     "npm install" would not bring it."""

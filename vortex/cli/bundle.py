@@ -31,13 +31,14 @@ from vortex.cli.nodeglobals import finished, is_shim, write_shims
 from vortex.cli.noderequires import requires_imported
 from vortex.modules.errors import CLOUDFLARE_MODULES_ADVICE, NODE_BUILTINS_ADVICE
 from vortex.modules.esbuild import esbuild_path
-from vortex.modules.nodebuiltins import CLOUDFLARE_MODULES, PREFIX, builtin_name
+from vortex.modules.nodebuiltins import CLOUDFLARE_MODULES, PREFIX, SUPPORTED, builtin_name
 
 BUNDLE_TIMEOUT = 120.0
 _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n]*")
 _NODE_BUILTIN = re.compile(r'Could not resolve "node:')
 _CLOUDFLARE_MODULE = re.compile(r'Could not resolve "cloudflare:')
-_NODE_HINT = re.compile(r"\n\n  The package \"node:[^\n]* built into node\.[^\n]*")
+_NODE_HINT = re.compile(r"\n\n  The package \"(?:node:)?[^\n]* built into node\.[^\n]*")
+_BARE_BUILTIN = re.compile(r'The package "[^":]+" wasn\'t found on the file system but is built')
 _SITES_MANIFEST = 'Could not resolve "__STATIC_CONTENT_MANIFEST"'
 """The module wrangler makes from a ``[site]`` bucket for Workers Sites (kv-asset-handler)."""
 SITES_ADVICE = (
@@ -77,6 +78,16 @@ WRANGLER_FLAGS = (
     # and cloudflare:workers, which the server links as it does them
     *(f"--external:{name}" for name in CLOUDFLARE_MODULES),
 )
+
+
+_BARE_BUILTIN_ALIASES = tuple(
+    f"--alias:{name}={PREFIX}{name}" for name in sorted({n.split("/")[0] for n in SUPPORTED})
+)
+"""With nodejs_compat, wrangler resolves a bare ``require("crypto")`` or ``import "buffer"`` to
+the built-in, as Node does (jws, under jsonwebtoken, requires ``buffer``, ``crypto`` and
+``util`` so): the built-ins Vortex has are aliased to their ``node:`` names (``assert/strict``
+follows ``assert``). Another bare name is still looked for in node_modules, where an npm
+polyfill of it may be (``url``, ``punycode``), since Vortex has no built-in to give instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +133,7 @@ def bundle(
                 relative,
                 *WRANGLER_FLAGS,
                 *(f"--inject:{path}" for path in injected),
+                *(_BARE_BUILTIN_ALIASES if node_globals else ()),
                 f"--outfile={out}",
                 f"--metafile={meta}",
             ],
@@ -285,10 +297,16 @@ def _failure(entry: str, stderr: str) -> str:
     # refuse the import it leaves.
     shown = _EXTERNAL_HINT.sub("", stderr).rstrip()
     message = f"esbuild could not bundle {entry}:\n{shown}"
-    if _NODE_BUILTIN.search(stderr):
-        # esbuild's advice (--platform=node) and ours for packages would both mislead.
+    if _NODE_BUILTIN.search(stderr) or _BARE_BUILTIN.search(stderr):
+        # esbuild's advice (--platform=node) and ours for packages would both mislead; a bare
+        # name (require("stream")) is a built-in Vortex lacks, or one without nodejs_compat.
         message = f"esbuild could not bundle {entry}:\n{_NODE_HINT.sub('', shown)}"
         message += f"\n\n{NODE_BUILTINS_ADVICE}."
+        if _BARE_BUILTIN.search(stderr):
+            message += (
+                " With nodejs_compat in the wrangler configuration, a bare name of one of them "
+                '(require("crypto")) is that built-in.'
+            )
     elif _CLOUDFLARE_MODULE.search(stderr):
         # not a package either
         message += f"\n\n{CLOUDFLARE_MODULES_ADVICE}."
