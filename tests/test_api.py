@@ -7,6 +7,7 @@ import io
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import orjson
@@ -295,3 +296,44 @@ async def test_a_filename_with_a_trailing_newline_is_refused(http: aiohttp.Clien
     async with http.post("/deploy", json={"code": "1", "filename": "index.js\n"}) as response:
         assert response.status == 400
         assert (await response.json())["error"]["code"] == "invalid_request"
+
+
+THROWS_WITH_WORK_PENDING = """export default {
+  async fetch(request, env, ctx) {
+    console.log('before the throw');
+    ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('late work done'); resolve(); }, 2000)));
+    throw new Error('handler failed');
+  },
+};
+"""
+
+
+async def test_execute_answers_a_thrown_handler_at_once_and_its_wait_until_goes_on(
+    http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    """As the functions listener answers (and workerd): the failure is the answer now, not in
+    2 s when the waitUntil work is over; that work still runs, and the history has all of it."""
+    function_id = await deploy(THROWS_WITH_WORK_PENDING, filename="index.mjs")
+    started = time.monotonic()
+    async with http.post(f"/execute/{function_id}") as response:
+        body = await response.json()
+    assert time.monotonic() - started < 1.0, body
+    assert body["error"]["code"] == "function_error"
+    assert body["error"]["message"] == "handler failed"
+    assert body["running"] is True
+    assert [line["message"] for line in body["logs"]] == ["before the throw"]
+    assert body["output"] is None
+    run = await _recorded_run(http, function_id, body["run_id"])
+    assert [line["message"] for line in run["logs"]] == ["before the throw", "late work done"]
+    assert run["error"]["code"] == "function_error"
+    assert run["execution_time_ms"] >= 1900
+
+
+async def _recorded_run(http: aiohttp.ClientSession, ref: str, run_id: str) -> dict[str, Any]:
+    for _ in range(100):
+        async with http.get(f"/functions/{ref}/runs/{run_id}") as response:
+            if response.status == 200:
+                run: dict[str, Any] = await response.json()
+                return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} of {ref} was never recorded")

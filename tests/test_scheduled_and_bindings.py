@@ -120,6 +120,28 @@ async def test_a_throwing_scheduled_handler_is_a_function_error(pool: IsolatePoo
     assert (outcome.error["code"], outcome.error["name"]) == ("function_error", "RangeError")
 
 
+async def test_a_scheduled_handler_that_throws_lets_its_wait_until_work_finish(
+    pool: IsolatePool,
+) -> None:
+    """As in workerd, where the tick's outcome is known once its waitUntil work is over: the
+    work a handler started before it threw still runs (ending the run at the throw cleared its
+    timer), and the run is a function_error all the same."""
+    outcome, lines = await scheduled(
+        pool,
+        """
+        export default {
+          async scheduled(event, env, ctx) {
+            ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('reported'); resolve(); }, 200)));
+            throw new RangeError('nope');
+          },
+        };
+        """,
+    )
+    assert lines == ["reported"]
+    assert outcome.error is not None
+    assert (outcome.error["code"], outcome.error["message"]) == ("function_error", "nope")
+
+
 async def test_binding_calls_answer_refuse_and_fail_with_codes(pool: IsolatePool) -> None:
     recorder = Recorder()
     outcome, lines = await scheduled(

@@ -545,3 +545,102 @@ async def test_a_script_calls_a_service_worker_by_binding(http: aiohttp.ClientSe
         "head": [200, ""],
         "rpc": "service_not_a_worker",
     }, answer.get("error")
+
+
+async def test_a_target_that_throws_fails_the_call_at_once_and_its_wait_until_goes_on(
+    http: aiohttp.ClientSession,
+) -> None:
+    """The caller's env.S.fetch() rejects as soon as the target throws, not once the target's
+    waitUntil work (2 s) is over, as workerd answers; that work still runs and is recorded."""
+    target = unique("thrower")
+    await deploy(
+        http,
+        target,
+        """
+        export default {
+          async fetch(request, env, ctx) {
+            ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('late work done'); resolve(); }, 2000)));
+            throw new Error('target failed');
+          },
+        };
+        """,
+    )
+    caller = unique("caller")
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            try {
+              await env.S.fetch('https://target/');
+              return new Response('resolved');
+            } catch (err) {
+              return Response.json({ code: err.code, message: err.message });
+            }
+          },
+        };
+        """,
+        services=[{"binding": "S", "service": target}],
+    )
+    started = time.monotonic()
+    async with http.post(f"/execute/{caller}") as response:
+        body = await response.json()
+    assert time.monotonic() - started < 1.0, body
+    assert "error" not in body, body
+    answer = orjson.loads(body["output"]["body"])
+    assert answer["code"] == "service_failed"
+    assert "function_error: target failed" in answer["message"]
+    (run,) = await recorded(http, target, 1)
+    for _ in range(100):
+        async with http.get(f"/functions/{target}/runs/{run['run_id']}") as response:
+            entry = await response.json()
+        if response.status == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert [line["message"] for line in entry["logs"]] == ["late work done"]
+    assert entry["error"]["code"] == "function_error"
+    assert entry["execution_time_ms"] >= 1900
+
+
+async def test_an_rpc_method_that_throws_lets_its_wait_until_work_finish(
+    http: aiohttp.ClientSession,
+) -> None:
+    """The caller gets the error at once, and the target's waitUntil work still runs (ending
+    the run at the throw cleared its timer): as workerd, and as a fetch handler that throws."""
+    target, caller = unique("rpcthrow"), unique("rpccaller")
+    await deploy(
+        http,
+        target,
+        """
+        import { WorkerEntrypoint } from "cloudflare:workers";
+        export default class extends WorkerEntrypoint {
+          async fetch() { return new Response('http'); }
+          check() {
+            this.ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('late work done'); resolve(); }, 300)));
+            throw new RangeError('refused');
+          }
+        }
+        """,
+    )
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            try { await env.T.check(); return new Response('resolved'); }
+            catch (e) { return new Response(e.name + ': ' + e.message); }
+          },
+        };
+        """,
+        services=[{"binding": "T", "service": target}],
+    )
+    async with http.post(f"/execute/{caller}") as response:
+        body = await response.json()
+    assert body["output"]["body"] == "RangeError: refused", body
+    (run,) = await recorded(http, target, 1)
+    async with http.get(f"/functions/{target}/runs/{run['run_id']}") as response:
+        entry = await response.json()
+    assert [line["message"] for line in entry["logs"]] == ["late work done"]
+    assert entry["error"]["code"] == "function_error"

@@ -389,3 +389,31 @@ async def test_a_warm_up_that_is_no_worker_keeps_nothing_and_runs_nothing_twice(
         assert response.status == 404, await response.text()
     status, text, _ = await get(http, server.fn_url(name, "/"))
     assert (status, json.loads(text)) == (200, {"seen": None})
+
+
+async def test_a_rejected_answer_is_the_failure_at_once_and_wait_until_goes_on(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """As a module's throwing handler (and workerd): on the listener and through /execute, the
+    failure is answered without waiting for the event's waitUntil work, which still runs."""
+    name = await deployed(
+        http,
+        """
+        addEventListener('fetch', (event) => {
+          event.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('late work done'); resolve(); }, 1500)));
+          event.respondWith(Promise.reject(new Error('no answer')));
+        });
+        """,
+    )
+    started = time.monotonic()
+    async with http.get(server.fn_url(name, "/"), headers={"X-Vortex-Run-Id": "sw-early"}) as r:
+        assert r.status == 500
+        assert (await r.json())["error"]["message"] == "no answer"
+    async with http.post(f"/execute/{name}") as response:
+        body = await response.json()
+    assert time.monotonic() - started < 1.2, body
+    assert (body["error"]["message"], body["running"]) == ("no answer", True)
+    for run_id in ("sw-early", body["run_id"]):
+        entry = await history_entry(http, name, run_id)
+        assert [line["message"] for line in entry["logs"]] == ["late work done"]
+        assert entry["error"]["code"] == "function_error"

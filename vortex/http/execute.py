@@ -73,11 +73,14 @@ async def run_answer(
     request: web.Request, record: FunctionRecord, started: Started, output: Any = None
 ) -> web.Response:
     """Once the run has ended: its output (``output``, else what a script returned), logs,
-    times and error, as ``POST /execute`` and ``POST /functions/{ref}/scheduled`` answer."""
+    times and error, as ``POST /execute`` and ``POST /functions/{ref}/scheduled`` answer. A
+    handler that failed while its waitUntil work goes on is answered at once, with the logs
+    and times so far and ``running``: the history has the rest when that work settles."""
     invocation = started.invocation
     run_id = started.run_id
-    outcome = await invocation.outcome
-    await started.wait_recorded()
+    outcome = await invocation.caller_outcome
+    if not outcome.running:
+        await started.wait_recorded()
     if output is None and outcome.output_json:
         output = orjson.Fragment(outcome.output_json)
     body: dict[str, object] = {
@@ -94,6 +97,8 @@ async def run_answer(
     headers = {"X-Vortex-Run-Id": run_id}
     if request.app[SETTINGS].debug_host_header:
         headers["X-Vortex-Host"] = str(invocation.host_pid)
+    if outcome.running:
+        body["running"] = True
     if outcome.error is not None:
         body["error"] = outcome.error
         headers["X-Vortex-Error"] = outcome.error["code"]

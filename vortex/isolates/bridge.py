@@ -57,6 +57,7 @@ from vortex.isolates.protocol import (
     Done,
     Ended,
     ErrorBody,
+    Failed,
     Fetch,
     FetchAbort,
     FetchChunk,
@@ -514,12 +515,22 @@ class Host:
         )
 
     def fail_early(self, invocation: float, error: str) -> None:
-        """A module run failed while its waitUntil work goes on: a listener run's client gets
-        the failure now (``finish`` comes once that work settles). A run through the supervisor
-        is answered at its end, with the rest of its record."""
-        local = self.local.get(int(invocation))
+        """A module run's handler failed while its waitUntil work goes on: whoever waits for
+        its response gets the failure now (``finish`` comes once that work settles), a listener
+        run's client here, a run's caller through the supervisor (``Failed``)."""
+        inv = int(invocation)
+        value = parse_json_text(error)
+        local = self.local.get(inv)
         if local is not None:
-            outside_runs(local.responder.finished, None, orjson.loads(str(error)))
+            outside_runs(local.responder.finished, None, value)
+            return
+        run = self.active.get(inv)
+        cpu_s = 0.0 if run is None else self._cpu_so_far(run)
+        self.send(Failed(inv, value, round(cpu_s * 1000, 3)))
+
+    def _cpu_so_far(self, run: ActiveRun) -> float:
+        """Seconds of CPU ``run`` used, the turn running now included (it is the run's)."""
+        return run.cpu_before_s + run.cpu_s + (time.thread_time() - self.turn_cpu_started)
 
     def chunk(self, invocation: float, data: str) -> int:
         """``CHUNK_SENT``; ``CHUNK_FULL`` when the run must wait for ``drained`` before its next
@@ -626,7 +637,7 @@ class Host:
         if run is not None:
             if run.wall_timer is not None:
                 run.wall_timer.cancel()
-            cpu_s = run.cpu_before_s + run.cpu_s + (time.thread_time() - self.turn_cpu_started)
+            cpu_s = self._cpu_so_far(run)
         output_json = str(output) if isinstance(output, str) else None
         error_value = parse_json_text(error) if isinstance(error, str) else None
         cpu_ms = round(cpu_s * 1000, 3)

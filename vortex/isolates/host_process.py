@@ -42,6 +42,7 @@ from vortex.isolates.protocol import (
     Done,
     Ended,
     ErrorBody,
+    Failed,
     Fetch,
     FetchAbort,
     FetchPull,
@@ -389,6 +390,10 @@ class HostProcess:
                 invocation = self.runs.get(message.id)
                 if invocation is not None:
                     invocation.body_ended(message.error)
+            case Failed():
+                invocation = self.runs.get(message.id)
+                if invocation is not None:
+                    invocation.failed(message.error, message.cpu_ms)
             case Fetch():
                 invocation = self.runs.get(message.id)
                 if invocation is not None:

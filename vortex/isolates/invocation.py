@@ -3,7 +3,10 @@
 A script run has one event that matters, its end (``outcome``). A module run has two: its
 response is ready (``response``; its body may follow in chunks) and, possibly later, the run ends
 once the work given to ``ctx.waitUntil`` is over. The HTTP trigger answers on the first and
-records the run on the second.
+records the run on the second. A module run whose handler throws while its ``waitUntil`` work
+goes on has no response: ``response`` is None and ``caller_outcome`` has the failure at once,
+as workerd answers; ``outcome`` (and the history) come when that work settles. Every caller
+(``POST /execute``, a service binding) answers from these two, so none waits for the work.
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ class Invocation:
     outcome: asyncio.Future[RunOutcome] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    caller_outcome: asyncio.Future[RunOutcome] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    """What the run's caller is answered with: its ``outcome``, or sooner, when its handler
+    failed while its waitUntil work goes on (``failed``), that failure with the logs and times
+    so far (``running`` set)."""
     subrequests: Subrequests = field(default_factory=Subrequests)
     """Its fetches and service calls, and those of the runs its service calls started."""
     host_pid: int = 0
@@ -70,6 +79,27 @@ class Invocation:
             return
         self._body_open = head.streaming
         self.response.set_result(head)
+
+    def failed(self, error: dict[str, Any], cpu_ms: float) -> None:
+        """Its handler threw while its waitUntil work goes on: no response will come, and the
+        caller is answered with ``error`` now; the run ends (``finish``) when that work does."""
+        if self.caller_outcome.done():
+            return
+        if self.map_error is not None:
+            error = self.map_error(error)
+        duration_ms = (time.perf_counter() - self.started) * 1000
+        self.caller_outcome.set_result(
+            RunOutcome(
+                None,
+                error,
+                logs=list(self.logs),
+                cpu_ms=cpu_ms,
+                duration_ms=duration_ms,
+                running=True,
+            )
+        )
+        if not self.response.done():
+            self.response.set_result(None)
 
     def chunk(self, data: bytes) -> None:
         if self._body_open:
@@ -102,6 +132,8 @@ class Invocation:
             if outcome.error is not None and self.map_error is not None:
                 outcome.error = self.map_error(outcome.error)
             self.outcome.set_result(outcome)
+        if not self.caller_outcome.done():
+            self.caller_outcome.set_result(self.outcome.result())
 
     # -- read by the HTTP side ------------------------------------------------------------------
     async def body_chunks(self) -> AsyncIterator[bytes]:

@@ -47,6 +47,9 @@ class RunOutcome:
     host_gone: bool = False
     """The run ended because its host process did: nothing the host would have said of it
     (a listener request's access record) will come."""
+    running: bool = False
+    """Not the end of the run: its handler failed while its waitUntil work goes on, and this is
+    what its caller is answered with at once (``Invocation.caller_outcome``)."""
 
 
 def platform_error(code: str, message: str) -> dict[str, Any]:

@@ -35,6 +35,8 @@ A host sends (``ToSupervisor``):
     Response   a module run's response head, with its whole body or ``stream`` set
     Chunk      a piece of a streamed response body
     BodyEnd    the end of a streamed body, or the error that broke it
+    Failed     a module run's handler threw while its waitUntil work goes on: its caller is
+               answered with the failure now, and Done follows once that work settles
     Fetch      a run's outbound fetch(); FetchAbort when its signal aborts it or its body is
                cancelled
     FetchPull  bytes of a fetched body the run has read: room for that many more
@@ -323,6 +325,15 @@ class BodyEnd(RunFrame, tag="body_end"):
     error: str | None
 
 
+class Failed(RunFrame, tag="failed"):
+    """The run's handler threw (or its promise rejected) while its ``waitUntil`` work goes on:
+    whoever waits for its response is answered with ``error`` now; ``Done`` comes later."""
+
+    error: dict[str, Any]
+    cpu_ms: float
+    """The CPU time the run used so far."""
+
+
 class Fetch(RunFrame, tag="fetch"):
     """A run's outbound ``fetch()`` number ``fid``; answered by ``Fetched``."""
 
@@ -440,6 +451,7 @@ ToSupervisor: TypeAlias = (
     | Response
     | Chunk
     | BodyEnd
+    | Failed
     | Fetch
     | FetchAbort
     | FetchPull

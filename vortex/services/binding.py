@@ -137,7 +137,8 @@ def service_binding(
     async def answer_of(invocation: Invocation) -> tuple[ResponseHead, bytes]:
         head = await invocation.response
         if head is None:
-            outcome = await invocation.outcome
+            # At once for a target that threw with waitUntil work going, as workerd answers.
+            outcome = await invocation.caller_outcome
             error = outcome.error or {"code": "no_response", "message": "it returned no Response"}
             raise BindingError(
                 SERVICE_FAILED, f"{where} failed: {error['code']}: {error['message']}"

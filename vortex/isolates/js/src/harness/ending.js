@@ -18,6 +18,24 @@ export function fail(state, code, message) {
   end(state, null, { code, name: 'Error', message, stack: '' });
 }
 
+// A handler threw or rejected. With waitUntil work (or a binding call) still going, the run
+// goes on until that settles, as in workerd, and is recorded as failed: Sentry's withSentry
+// reports the error it rethrows from a waitUntil, and ending the run here dropped the report.
+// `answer`: whoever waits for the run's response gets the failure now (Host.fail_early: the
+// listener's client, or the caller through the supervisor). A tick has nobody waiting, and an
+// RPC call was answered with the error already.
+export function handlerFailed(state, error, answer) {
+  if (state.done) return;
+  if (state.waiting === 0 && state.calls.size === 0) {
+    end(state, null, error);
+    return;
+  }
+  state.lateError = error;
+  state.responded = true;
+  if (answer) host.failEarly(state.id, JSON.stringify(error));
+  settleIfIdle(state);
+}
+
 // A script ends when its body has settled and it returned, or nothing is pending any more.
 // A module run ends when its response has been sent and every waitUntil promise settled.
 export function settleIfIdle(state) {

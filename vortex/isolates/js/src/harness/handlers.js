@@ -3,7 +3,7 @@
 import { JSON, api, host } from './platform.js';
 import { socketWire } from './sockets.js';
 import { describeThrown } from './logs.js';
-import { end, fail, settleIfIdle } from './ending.js';
+import { end, fail, handlerFailed, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
 import { instanceOrFail } from './instances.js';
 import { makeContext } from './context.js';
@@ -90,21 +90,15 @@ export function runModule(id, script, limitsJson, filename, envJson, bindingsJso
   );
 }
 
-// The fetch handler threw or rejected. With waitUntil work still going, the failure is
-// answered now and the run goes on until that work settles, as in workerd: Sentry's
-// withSentry reports the error from a waitUntil after rethrowing it, and ending the run here
-// dropped the report. The run is recorded as failed all the same.
+// The fetch handler threw or rejected: answered now, its waitUntil work goes on (ending.js).
 function thrown(state, err) {
-  if (state.done) return;
-  const error = describeThrown(state, err);
-  if (state.waiting === 0 && state.calls.size === 0) {
-    end(state, null, error);
-    return;
-  }
-  state.lateError = error;
-  state.responded = true;
-  host.failEarly(state.id, JSON.stringify(error));
-  settleIfIdle(state);
+  if (!state.done) handlerFailed(state, describeThrown(state, err), true);
+}
+
+// The scheduled handler threw or rejected: its waitUntil work goes on, and the tick's outcome
+// is known when it settles, as in workerd.
+function tickFailed(state, err) {
+  if (!state.done) handlerFailed(state, describeThrown(state, err), false);
 }
 
 // An instance made ahead of the first request, after a deploy: its top-level code runs now,
@@ -138,7 +132,7 @@ export function runScheduled(id, script, limitsJson, filename, envJson, bindings
   try {
     result = shape === OBJECT ? handler.scheduled(event, env, ctx) : new handler(ctx, env).scheduled(event);
   } catch (err) {
-    end(state, null, describeThrown(state, err));
+    tickFailed(state, err);
     return;
   }
   Promise.resolve(result).then(
@@ -146,9 +140,7 @@ export function runScheduled(id, script, limitsJson, filename, envJson, bindings
       state.responded = true;
       settleIfIdle(state);
     },
-    (err) => {
-      if (!state.done) end(state, null, describeThrown(state, err));
-    },
+    (err) => tickFailed(state, err),
   );
 }
 

@@ -6,7 +6,7 @@
 // ends once its waitUntil promises have settled.
 import { JSON, api, host } from './platform.js';
 import { describeThrown } from './logs.js';
-import { end, fail, settleIfIdle } from './ending.js';
+import { fail, handlerFailed, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
 import { instanceOrFail } from './instances.js';
 import { sharedGlobal } from './sharedglobal.js';
@@ -40,7 +40,8 @@ function thrown(state, err) {
   const name = err !== null && typeof err === 'object' && typeof err.name === 'string' ? err.name : 'Error';
   const message = err !== null && typeof err === 'object' ? String(err.message) : String(err);
   answer(state, { error: { name, message } });
-  if (!state.done) end(state, null, describeThrown(state, err));
+  // The caller has its answer; the run's waitUntil work goes on, as in workerd.
+  if (!state.done) handlerFailed(state, describeThrown(state, err), false);
 }
 
 export function runRpc(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, callJson) {

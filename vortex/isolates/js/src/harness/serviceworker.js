@@ -11,7 +11,7 @@
 // made it, everything its compartment is given acts for the run that the instance serves now.
 import { JSON, WRAP_PREFIX, api } from './platform.js';
 import { describeThrown, errorLine, makeConsole, writeLog } from './logs.js';
-import { end, fail, settleIfIdle, settleLater } from './ending.js';
+import { end, fail, handlerFailed, settleIfIdle, settleLater } from './ending.js';
 import { compartmentFor, lastingEndowments, makeEnv, makeTimers, makeVortex } from './endowments.js';
 import { guardAlive, newState } from './state.js';
 import { takeIdle } from './instances.js';
@@ -159,7 +159,7 @@ function dispatchFetch(state, worker, requestJson, bodyBytes) {
   control.dispatching = false;
   if (state.done) return;
   if (!control.answered) {
-    if (thrown.length) end(state, null, describeThrown(state, thrown[0]));
+    if (thrown.length) handlerFailed(state, describeThrown(state, thrown[0]), true);
     else fail(state, NO_RESPONSE, "No 'fetch' listener called event.respondWith() while it ran: call it synchronously in the listener, with a Response or a promise of one: " + RESPOND_EXAMPLE);
     return;
   }
@@ -180,7 +180,7 @@ function dispatchFetch(state, worker, requestJson, bodyBytes) {
   Promise.resolve(answer).then(
     (response) => respond(state, response),
     (err) => {
-      if (!state.done) end(state, null, describeThrown(state, err));
+      if (!state.done) handlerFailed(state, describeThrown(state, err), true);
     },
   );
 }
@@ -208,7 +208,7 @@ function dispatchScheduled(state, worker, scheduledJson) {
   const thrown = callListeners(state, worker, 'scheduled', entries, event, control);
   if (state.done) return;
   if (thrown.length) {
-    end(state, null, describeThrown(state, thrown[0]));
+    handlerFailed(state, describeThrown(state, thrown[0]), false);
     return;
   }
   state.responded = true;
