@@ -644,3 +644,58 @@ async def test_an_rpc_method_that_throws_lets_its_wait_until_work_finish(
         entry = await response.json()
     assert [line["message"] for line in entry["logs"]] == ["late work done"]
     assert entry["error"]["code"] == "function_error"
+
+
+async def test_a_body_the_caller_gives_up_on_is_cancelled_in_the_target(
+    http: aiohttp.ClientSession,
+) -> None:
+    """The caller stops reading the target's streamed body (here: it is over the size limit,
+    10 MiB); the target's body stream is cancelled then, as a listener's client that leaves
+    cancels it, rather than produce up to its own limit (32 MiB) for nobody, and the target's
+    run is not failed by it."""
+    target = unique("endless")
+    await deploy(
+        http,
+        target,
+        """
+        export default {
+          fetch() {
+            let sent = 0;
+            const body = new ReadableStream({
+              async pull(controller) {
+                await new Promise((resolve) => setTimeout(resolve, 1));
+                sent += 1;
+                controller.enqueue(new Uint8Array(1 << 20));
+              },
+              cancel(reason) { console.log('cancelled after ' + sent + ' MiB: ' + reason.message); },
+            });
+            return new Response(body);
+          },
+        };
+        """,
+    )
+    caller = unique("caller")
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            try { await env.S.fetch('https://target/'); return new Response('resolved'); }
+            catch (err) { return new Response(err.code); }
+          },
+        };
+        """,
+        services=[{"binding": "S", "service": target}],
+    )
+    async with http.post(f"/execute/{caller}") as response:
+        body = await response.json()
+    assert body["output"]["body"] == "service_response_too_large", body
+    (run,) = await recorded(http, target, 1)
+    async with http.get(f"/functions/{target}/runs/{run['run_id']}") as response:
+        entry = await response.json()
+    assert entry["ok"], (entry["error"], entry["logs"], entry["execution_time_ms"])
+    (line,) = [line["message"] for line in entry["logs"]]
+    sent, reason = line.removeprefix("cancelled after ").split(" MiB: ")
+    assert int(sent) <= 16, line
+    assert reason == "Nobody reads the response body any more", line

@@ -32,7 +32,7 @@ import orjson
 from vortex.isolates import runsocket, webcrypto
 from vortex.isolates.codecs import Codecs
 from vortex.isolates.digests import Digests
-from vortex.isolates.exchange import HttpRequest
+from vortex.isolates.exchange import BODY_WINDOW, HttpRequest
 from vortex.isolates.idlegc import IdleCollector
 from vortex.isolates.interrupt import HOST_MEMORY, MEMORY
 from vortex.isolates.jobloop import MutedJobLoop
@@ -49,7 +49,9 @@ from vortex.isolates.protocol import (
     AccessRecord,
     Adopt,
     Answered,
+    BodyCancel,
     BodyEnd,
+    BodyPull,
     Call,
     Check,
     Checked,
@@ -117,7 +119,7 @@ def _request_meta(request: HttpRequest) -> dict[str, Any]:
     return meta
 
 
-CHUNK_SENT, CHUNK_FULL, CHUNK_GONE = 0, 1, 2
+CHUNK_SENT, CHUNK_FULL, CHUNK_GONE, CHUNK_UNREAD = 0, 1, 2, 3
 """What ``Host.chunk`` answers the harness (handlers.js knows them by number)."""
 RECORDS_EVERY = 0.01
 """Seconds the record of a listener run may wait to leave with others (``Host._record``)."""
@@ -236,6 +238,12 @@ class ActiveRun:
     hops: int = 0
     """The hop count of the request that started it (``subrequests.LOOP_HEADER``), 0 if none:
     its fetches carry one more."""
+    body_ahead: int = 0
+    """Bytes of its streamed body sent to the supervisor and not read yet (``BodyPull``)."""
+    body_waiting: bool = False
+    """Its body waits for its reader: ``body_ahead`` reached ``BODY_WINDOW``."""
+    body_gone: bool = False
+    """Nobody reads its streamed body through the supervisor any more (``BodyCancel``)."""
 
 
 def _cpu_message(run: ActiveRun) -> str:
@@ -534,10 +542,11 @@ class Host:
 
     def chunk(self, invocation: float, data: str) -> int:
         """``CHUNK_SENT``; ``CHUNK_FULL`` when the run must wait for ``drained`` before its next
-        chunk (a listener run whose client reads slowly); ``CHUNK_GONE`` when the client has
-        gone, and the run's body is cancelled (a passed-through fetch then closes its origin's
-        connection, rather than stream to nobody until the run's wall limit). A run through
-        the supervisor never waits here."""
+        chunk (a listener run whose client reads slowly, or a run whose reader through the
+        supervisor is ``BODY_WINDOW`` bytes behind: ``BodyPull``); ``CHUNK_GONE`` when the
+        listener's client has gone, ``CHUNK_UNREAD`` when the reader through the supervisor
+        gave up (``BodyCancel``). Either cancels the run's body: a passed-through fetch then
+        closes its origin's connection, rather than stream to nobody until the wall limit."""
         inv = int(invocation)
         local = self.local.get(inv)
         if local is not None:
@@ -548,8 +557,32 @@ class Host:
                 local.responder.when_drained(functools.partial(self._drained, inv))
                 return CHUNK_FULL
             return CHUNK_SENT
-        self.send(Chunk(inv, str(data).encode("latin-1")))
-        return CHUNK_SENT
+        run = self.active.get(inv)
+        if run is None:
+            return CHUNK_SENT
+        if run.body_gone:
+            return CHUNK_UNREAD
+        payload = str(data).encode("latin-1")
+        self.send(Chunk(inv, payload))
+        run.body_ahead += len(payload)
+        if run.body_ahead < BODY_WINDOW:
+            return CHUNK_SENT
+        run.body_waiting = True
+        return CHUNK_FULL
+
+    def body_read(self, message: BodyPull | BodyCancel) -> None:
+        """The reader of a run's streamed body through the supervisor took some, or gave up:
+        a body that waited for it goes on (to find, when it gave up, that it is unread)."""
+        run = self.active.get(message.id)
+        if run is None:
+            return
+        if isinstance(message, BodyCancel):
+            run.body_gone = True
+        else:
+            run.body_ahead = max(0, run.body_ahead - max(0, message.size))
+        if run.body_waiting and (run.body_gone or run.body_ahead < BODY_WINDOW):
+            run.body_waiting = False
+            self._drained(message.id)
 
     def _drained(self, inv: int) -> None:
         run = self.active.get(inv)
@@ -769,6 +802,8 @@ class Host:
                 self.deliver(message)
             case FetchChunk() | FetchEnd():
                 self.deliver_body(message)
+            case BodyPull() | BodyCancel():
+                self.body_read(message)
             case Answered():
                 self.answer(message)
             case Check():

@@ -32,5 +32,13 @@ class ResponseHead:
     """True when the body follows as chunks (see ``Invocation.body_chunks``)."""
 
 
+BODY_WINDOW = 1 << 20
+"""Bytes of a streamed response body a run sends through the supervisor ahead of its reader
+(``BodyPull``): past them its stream waits, as a listener run's waits for a slow client."""
+BODY_PULL_EVERY = BODY_WINDOW // 4
+"""Bytes the reader takes before it says so: one ``BodyPull`` per quarter window, not per
+chunk (an SSE stream's chunks are a line each)."""
+
+
 class BodyBroken(Exception):
     """A streamed response body ended in an error after its head was sent."""

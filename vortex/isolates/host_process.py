@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import itertools
 import logging
 import os
@@ -272,7 +273,17 @@ class HostProcess:
 
     def run(self, invocation: Invocation, message: protocol.Run) -> None:
         self.runs[invocation.id] = invocation
+        invocation.pull_body = functools.partial(self._body_read, invocation.id)
+        invocation.cancel_body = functools.partial(self._body_read, invocation.id, None)
         self.send(message)
+
+    def _body_read(self, invocation: int, size: int | None) -> None:
+        """The reader of a run's streamed body took ``size`` bytes, or gave up (None)."""
+        if self.alive and invocation in self.runs:
+            if size is None:
+                self.send(protocol.BodyCancel(invocation))
+            else:
+                self.send(protocol.BodyPull(invocation, size))
 
     def check(self, invocation: int, code: str) -> asyncio.Future[dict[str, Any] | None]:
         future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()

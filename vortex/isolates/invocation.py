@@ -12,13 +12,14 @@ as workerd answers; ``outcome`` (and the history) come when that work settles. E
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vortex.isolates.bindings import Binding, Subrequests
-from vortex.isolates.exchange import BodyBroken, ResponseHead
+from vortex.isolates.exchange import BODY_PULL_EVERY, BodyBroken, ResponseHead
 from vortex.isolates.limits import Limits
 from vortex.isolates.outcome import LogEntry, RunOutcome
 
@@ -66,6 +67,11 @@ class Invocation:
     cpu_ms_at_kill: float = 0.0
     """The CPU time of the turn for which the supervisor killed the host, if it did."""
     calls: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    pull_body: Callable[[int], None] | None = None
+    """Tells the run's host how many bytes of its streamed body were read (``BodyPull``)."""
+    cancel_body: Callable[[], None] | None = None
+    """Tells the run's host that nobody reads its streamed body any more (``BodyCancel``)."""
+    _unpulled: int = 0
     _body: asyncio.Queue[bytes | _BodyEnd] = field(default_factory=asyncio.Queue)
     _body_open: bool = False
 
@@ -136,17 +142,32 @@ class Invocation:
             self.caller_outcome.set_result(self.outcome.result())
 
     # -- read by the HTTP side ------------------------------------------------------------------
-    async def body_chunks(self) -> AsyncIterator[bytes]:
-        """The chunks of a streamed body; raises ``BodyBroken`` if it ended in an error."""
-        while True:
-            item = await self._body.get()
-            if isinstance(item, _BodyEnd):
-                if item.error is not None:
-                    raise BodyBroken(item.error)
-                return
-            yield item
+    async def body_chunks(self) -> AsyncGenerator[bytes]:
+        """The chunks of a streamed body; raises ``BodyBroken`` if it ended in an error. Left
+        before its end (its reader gave up, or was cancelled: close it, ``aclosing``), the run's
+        body stream is cancelled, as when a listener's client leaves. The run sends no more
+        than ``BODY_WINDOW`` bytes ahead of what was taken from here."""
+        try:
+            while True:
+                item = await self._body.get()
+                if isinstance(item, _BodyEnd):
+                    if item.error is not None:
+                        raise BodyBroken(item.error)
+                    return
+                self._unpulled += len(item)
+                if self._unpulled >= BODY_PULL_EVERY and self.pull_body is not None:
+                    self.pull_body(self._unpulled)
+                    self._unpulled = 0
+                yield item
+        finally:
+            if self._body_open:
+                self._body_open = False
+                self._body = asyncio.Queue()
+                if self.cancel_body is not None:
+                    self.cancel_body()
 
     async def read_body(self, head: ResponseHead) -> bytes:
         if not head.streaming:
             return head.body or b""
-        return b"".join([chunk async for chunk in self.body_chunks()])
+        async with contextlib.aclosing(self.body_chunks()) as chunks:
+            return b"".join([chunk async for chunk in chunks])

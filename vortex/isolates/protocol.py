@@ -18,6 +18,10 @@ The supervisor sends (``ToHost``):
                and a FetchEnd, as the host asks for them (FetchPull)
     FetchChunk a piece of a fetched response's body
     FetchEnd   the end of a fetched body, or the error that broke it (its size limit, a timeout)
+    BodyPull   bytes of a run's streamed response body its reader took: room for as many more
+               (at most ``exchange.BODY_WINDOW`` are ahead of the reader)
+    BodyCancel nobody reads a run's streamed response body any more (the service binding's
+               caller that did gave up on it, or ended): its stream is cancelled
     Answered   the answer to a run's binding call (Call: KV)
     Routed     the answer to Resolve: the function a hostname of the listener reaches
     AssetData  the answer to AssetRead: a static asset's bytes
@@ -223,6 +227,18 @@ class FetchEnd(RunFrame, tag="fetch_end"):
 
     fid: int
     error: str | None = None
+
+
+class BodyPull(RunFrame, tag="body_pull"):
+    """The reader of the run's streamed response body took ``size`` more bytes of it."""
+
+    size: int
+
+
+class BodyCancel(RunFrame, tag="body_cancel"):
+    """Nobody reads the run's streamed response body any more: its stream is cancelled at its
+    next chunk, as when a listener's client leaves (a passed-through fetch closes its origin's
+    connection), rather than fill the supervisor up to the run's limit for nobody."""
 
 
 class Answered(RunFrame, tag="answered"):
@@ -436,6 +452,8 @@ ToHost: TypeAlias = (
     | Fetched
     | FetchChunk
     | FetchEnd
+    | BodyPull
+    | BodyCancel
     | Answered
     | Routed
     | Warm

@@ -8,9 +8,10 @@ active version is looked up by name in the caller's namespace, now (a binding fo
 deployments, as on Workers), and started through the run service as ``POST /execute`` starts a
 run: its own limits, logs and history entry (trigger ``service:<caller>``). Its Response comes
 back whole, up to the fetch size limit, as ``{status, status_text, headers}`` and the body's
-bytes. An RPC call (``rpc``: a method's name and JSON arguments) runs the target's ``runRpc``
-(harness ``rpc.js``), whose answer is a Response too, its body ``{"value": ...}`` or
-``{"error": {"name", "message"}}`` in JSON.
+bytes; a body given up on (too large, the caller's run ended) is cancelled in the target. An
+RPC call (``rpc``: a method's name and JSON arguments) runs the target's ``runRpc`` (harness
+``rpc.js``), whose answer is a Response too, its body ``{"value": ...}`` or ``{"error":
+{"name", "message"}}`` in JSON.
 
 Why through the supervisor rather than back through the listener: the call is then a binding
 call like any other (counted, cancelled with its run, refused by name), the target is found in
@@ -21,6 +22,7 @@ as it does a chain of fetches (``subrequests.MAX_HOPS``).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -150,11 +152,14 @@ def service_binding(
         chunks: list[bytes] = []
         size = 0
         try:
-            async for chunk in invocation.body_chunks():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise too_large()
-                chunks.append(chunk)
+            # Closed when given up on (too large, the caller's run ended): the target's body
+            # is cancelled then, not streamed to its own limit for nobody.
+            async with contextlib.aclosing(invocation.body_chunks()) as body:
+                async for chunk in body:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise too_large()
+                    chunks.append(chunk)
         except BodyBroken as exc:
             raise BindingError(SERVICE_FAILED, f"{where}: {exc}") from None
         return head, b"".join(chunks)

@@ -153,17 +153,19 @@ function refusal(code) {
   return 'A 101 Response with a webSocket answers only a WebSocket handshake: a GET request with Upgrade: websocket';
 }
 
-// What Host.chunk (bridge.py) answers: sent, wait for the client to drain, or the client has
-// gone. A gone client cancels the body's stream (exchange.js streamBody), so that what feeds it
-// (a passed-through fetch, its origin's connection) stops too.
+// What Host.chunk (bridge.py) answers: sent, wait for the client to drain, the client has
+// gone, or the run's reader through the supervisor (a service binding's caller) gave up on the
+// body. Either of the last two cancels the body's stream (exchange.js streamBody), so that what
+// feeds it (a passed-through fetch, its origin's connection) stops too.
 const CHUNK_FULL = 1;
 const CHUNK_GONE = 2;
+const CHUNK_UNREAD = 3;
 // The reason the body's stream is cancelled with: made in the run (its stack is the run's), and
 // known again when the send fails with it.
 const goneReasons = new WeakSet();
 
-function clientGone() {
-  const reason = new Error('The client closed the connection');
+function unread(said) {
+  const reason = new Error(said === CHUNK_GONE ? 'The client closed the connection' : 'Nobody reads the response body any more');
   goneReasons.add(reason);
   return reason;
 }
@@ -180,7 +182,7 @@ export function respond(state, response) {
     chunk(binary) {
       if (state.done) return undefined;
       const said = host.chunk(state.id, binary);
-      if (said === CHUNK_GONE) throw clientGone();
+      if (said === CHUNK_GONE || said === CHUNK_UNREAD) throw unread(said);
       if (said !== CHUNK_FULL) return undefined;
       return new Promise((resolve) => {
         state.drain = resolve;
