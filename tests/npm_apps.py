@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,14 @@ def cli_deploy(server: ServerProcess, folder: Path, *args: str) -> dict[str, Any
     assert done.returncode == 0, done.stdout + done.stderr
     answer: dict[str, Any] = json.loads(done.stdout)
     return answer
+
+
+def deploy_app(server: ServerProcess, folder: Path, *args: str) -> Callable[[str], str]:
+    """``cli_deploy`` of an app that ``args`` name with ``--name``; the URL of a path of it."""
+    answer = cli_deploy(server, folder, *args)
+    name = args[args.index("--name") + 1]
+    assert answer.get("name") == name, answer
+    return lambda path: server.fn_url(name, path)
 
 
 class Answer:

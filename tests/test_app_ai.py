@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.npm_apps import apps_project, call, cli_deploy
+from tests.npm_apps import apps_project, call, deploy_app
 from tests.server import ServerProcess
 from tests.threaded_app import app_in_thread
 
@@ -84,15 +84,13 @@ def ai(
     model: tuple[int, list[dict[str, Any]]],
 ) -> Any:
     folder = apps_project(request, tmp_path_factory) / "ai"
-    answer = cli_deploy(
+    return deploy_app(
         edge,
         folder,
         *("index.mjs", "--name", "ai-app", "--allow-host", "127.0.0.1"),
         *("--env", f"OPENAI_BASE_URL=http://127.0.0.1:{model[0]}/v1"),
         *("--secret", f"OPENAI_API_KEY={KEY}"),
     )
-    assert answer.get("name") == "ai-app", answer
-    return lambda path: edge.fn_url("ai-app", path)
 
 
 async def test_openai_sdk_completes_and_streams(ai: Any) -> None:

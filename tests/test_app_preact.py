@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.npm_apps import apps_project, call, cli_deploy
+from tests.npm_apps import apps_project, call, deploy_app
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
@@ -27,9 +27,7 @@ def preact(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server: ServerProcess
 ) -> Any:
     folder = apps_project(request, tmp_path_factory) / "preact"
-    answer = cli_deploy(server, folder, "index.jsx", "--name", "preact-app")
-    assert answer.get("name") == "preact-app", answer
-    return lambda path: server.fn_url("preact-app", path)
+    return deploy_app(server, folder, "index.jsx", "--name", "preact-app")
 
 
 async def test_preact_renders_to_strings(preact: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.npm_apps import apps_project, call, cli_deploy
+from tests.npm_apps import apps_project, call, deploy_app
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
@@ -35,9 +35,7 @@ def react(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server: ServerProcess
 ) -> Any:
     folder = apps_project(request, tmp_path_factory) / "react"
-    answer = cli_deploy(server, folder, "index.jsx", "--name", "react-app")
-    assert answer.get("name") == "react-app", answer
-    return lambda path: server.fn_url("react-app", path)
+    return deploy_app(server, folder, "index.jsx", "--name", "react-app")
 
 
 async def test_react_streams_the_shell_before_the_suspended_data(react: Any) -> None:

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.npm_apps import apps_project, call, cli_deploy
+from tests.npm_apps import apps_project, call, deploy_app
 from tests.server import ServerProcess
 from tests.threaded_app import app_in_thread
 
@@ -79,7 +79,7 @@ def stripe(
     fake: tuple[int, list[Any]],
 ) -> Any:
     folder = apps_project(request, tmp_path_factory) / "stripe"
-    answer = cli_deploy(
+    return deploy_app(
         edge,
         folder,
         *("index.mjs", "--name", "stripe-app", "--allow-host", "127.0.0.1"),
@@ -87,8 +87,6 @@ def stripe(
         *("--secret", f"STRIPE_SECRET_KEY={SECRET_KEY}"),
         *("--secret", f"STRIPE_WEBHOOK_SECRET={WEBHOOK_SECRET}"),
     )
-    assert answer.get("name") == "stripe-app", answer
-    return lambda path: edge.fn_url("stripe-app", path)
 
 
 def signed(payload: str, secret: str = WEBHOOK_SECRET) -> str:

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.npm_apps import apps_project, call, cli_deploy
+from tests.npm_apps import apps_project, call, deploy_app
 from tests.server import ServerProcess
 from tests.threaded_app import app_in_thread
 
@@ -96,15 +96,13 @@ def app_url(
 ) -> Any:
     folder = apps_project(request, tmp_path_factory) / "upstash"
     port, _ = upstash
-    answer = cli_deploy(
+    return deploy_app(
         edge,
         folder,
         *("index.mjs", "--name", "upstash-app", "--allow-host", "127.0.0.1"),
         *("--env", f"UPSTASH_REDIS_REST_URL=http://127.0.0.1:{port}"),
         *("--secret", f"UPSTASH_REDIS_REST_TOKEN={TOKEN}"),
     )
-    assert answer.get("name") == "upstash-app", answer
-    return lambda path: edge.fn_url("upstash-app", path)
 
 
 async def test_upstash_commands_pipeline_and_script(

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.npm_apps import apps_project, call, cli_deploy
+from tests.npm_apps import apps_project, call, deploy_app
 from tests.server import ServerProcess
 from tests.threaded_app import app_in_thread
 
@@ -49,14 +49,12 @@ def fonts(project: Path) -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def og(project: Path, fonts: int, edge: ServerProcess) -> Any:
-    answer = cli_deploy(
+    return deploy_app(
         edge,
         project / "workers-og",
         *("index.mjs", "--name", "workers-og-app", "--allow-host", "127.0.0.1"),
         *("--env", f"FONT_URL=http://127.0.0.1:{fonts}/inter.woff"),
     )
-    assert answer.get("name") == "workers-og-app", answer
-    return lambda path: edge.fn_url("workers-og-app", path)
 
 
 async def test_workers_og_renders_svg_and_png(og: Any) -> None:

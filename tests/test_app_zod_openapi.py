@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.npm_apps import apps_project, call, cli_deploy
+from tests.npm_apps import apps_project, call, deploy_app
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
@@ -28,9 +28,7 @@ def api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server: ServerProcess
 ) -> Any:
     folder = apps_project(request, tmp_path_factory) / "zod-openapi"
-    answer = cli_deploy(server, folder, "index.mjs", "--name", "zod-openapi-app")
-    assert answer.get("name") == "zod-openapi-app", answer
-    return lambda path: server.fn_url("zod-openapi-app", path)
+    return deploy_app(server, folder, "index.mjs", "--name", "zod-openapi-app")
 
 
 async def test_zod_openapi_validates_params_and_bodies(api: Any) -> None:
