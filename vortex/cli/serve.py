@@ -84,6 +84,7 @@ def serve(
     from vortex.http.admission import Admission, listening_sockets
     from vortex.http.app import create_app
     from vortex.isolates.host_process import HostStartError
+    from vortex.isolates.listener import CannotListen
 
     try:
         settings = Settings.from_env()
@@ -158,6 +159,8 @@ def serve(
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
         ) from None
+    except CannotListen as exc:
+        raise click.ClickException(str(exc)) from None
     except HostStartError as exc:
         raise click.ClickException(f"cannot start the hosts: {exc}") from None
 

@@ -118,9 +118,21 @@ class _Reading:
         self.watched = False
 
 
+class CannotListen(Exception):
+    """The functions listener's address could not be bound (taken, or not this machine's)."""
+
+
 def bind(host: str, port: int) -> socket.socket:
     """The functions listener's socket, listening (port 0: any free one)."""
-    sock = socket.create_server((host, port), backlog=LISTEN_BACKLOG, reuse_port=False)
+    try:
+        sock = socket.create_server((host, port), backlog=LISTEN_BACKLOG, reuse_port=False)
+    except OSError as exc:
+        # Raised while the app starts, where it would pass for the API port's failure.
+        raise CannotListen(
+            f"cannot listen on {host}:{port} for the functions listener: "
+            f"{exc.strerror or exc} (choose another with --functions-port or "
+            "VORTEX_FUNCTIONS_PORT, or 0 for none)"
+        ) from None
     sock.setblocking(False)
     return sock
 
