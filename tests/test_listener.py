@@ -254,8 +254,9 @@ async def test_the_function_a_request_names_is_read_as_http_says(
 async def test_requests_no_function_can_serve_are_answered_without_a_run(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
-    """TRACE and CONNECT, which no Request can carry, and ``OPTIONS *``, which names no path:
-    a run would only fail and blame the function (a 500 ``function_error``)."""
+    """TRACE and CONNECT, which no Request can carry, ``OPTIONS *``, which names no path, a
+    Host whose port is past 65535 and an HTTP version other than 1.x: a run would only fail and
+    blame the function (a 500 ``function_error``), or be told the wrong protocol."""
     function_id = str((await _deploy(http, ECHO))["function_id"])
     host = f"{function_id}.localhost".encode()
     port = server.functions_port
@@ -267,6 +268,18 @@ async def test_requests_no_function_can_serve_are_answered_without_a_run(
     answer = _raw(port, b"OPTIONS * HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host)
     assert answer.startswith(b"HTTP/1.1 400 ") and b"not a path" in answer, answer
     assert b"x-vortex-run-id" not in answer
+    # The parser reads an HTTP/2.0 request line (and 0.9); it was served as HTTP/1.0.
+    for version in (b"2.0", b"0.9"):
+        answer = _raw(
+            port, b"GET / HTTP/%s\r\nHost: %s\r\nConnection: close\r\n\r\n" % (version, host)
+        )
+        assert answer.startswith(b"HTTP/1.1 505 "), answer
+        assert b"http_version_not_supported" in answer and b"x-vortex-run-id" not in answer
+    # A port no URL can hold: new Request threw, and the function was blamed.
+    answer = _raw(port, b"GET / HTTP/1.1\r\nHost: %s:99999\r\nConnection: close\r\n\r\n" % host)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"not a host name" in answer, answer
+    answer = _raw(port, b"GET / HTTP/1.1\r\nHost: %s:65535\r\nConnection: close\r\n\r\n" % host)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
 
 
 async def test_a_head_of_thousands_of_headers_costs_its_run_little(

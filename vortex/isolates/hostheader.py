@@ -21,8 +21,8 @@ TWO_HOSTS = "The request has more than one Host header"
 NOT_A_HOST = "The Host header is not a host name (name or address, and a port)"
 
 # RFC 3986's host (an IP literal, or a reg-name: unreserved, sub-delims, percent-encoded), then
-# an optional port. No userinfo, path, query or blank.
-_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?")
+# an optional port (at most 65535). No userinfo, path, query or blank.
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::([0-9]*))?")
 
 
 def authority_of(target: bytes) -> str | None:
@@ -47,6 +47,12 @@ def host_problem(host: str, count: int, required: bool) -> str | None:
         return TWO_HOSTS
     if not host or (required and count == 0):
         return NO_HOST
-    if not _HOST.fullmatch(host):
+    matched = _HOST.fullmatch(host)
+    if not matched:
+        return NOT_A_HOST
+    port = matched.group(1)
+    if port and int(port) > 65535:
+        # The URL parser refuses it: a run would fail making the request's url, blamed on the
+        # function (a 500 ``function_error``) for what the client sent.
         return NOT_A_HOST
     return None

@@ -207,6 +207,7 @@ class _Request:
     function's ``request.body`` is then a stream, empty or not, as in workerd; else null."""
     keep_alive: bool = True
     http11: bool = True
+    http_version: str = "1.1"
     debug_host: bool = False
     started: float = 0.0
     """``time.perf_counter()`` at its first byte."""
@@ -492,7 +493,8 @@ class HttpConnection(asyncio.Protocol):
         if request.upgrade and parser.should_upgrade():
             request.keep_alive = False  # what follows is not HTTP, unless a WebSocket's
         request.debug_host = self._server.config.debug_host_header
-        request.http11 = parser.get_http_version() == "1.1"
+        request.http_version = parser.get_http_version()
+        request.http11 = request.http_version == "1.1"
         self._name_host(request)
         config = self._server.config
         length = next((v for k, v in request.headers if k.lower() == "content-length"), None)
@@ -546,7 +548,7 @@ class HttpConnection(asyncio.Protocol):
         if not request.hostname:
             self._refuse_host(request)
             return
-        refusal = target_refusal(request.method, request.target)
+        refusal = target_refusal(request.method, request.target, request.http_version)
         if refusal is not None:
             self._write_error(
                 request, refusal.status, refusal.code, refusal.message, list(refusal.headers)

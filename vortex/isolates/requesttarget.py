@@ -4,7 +4,8 @@ The fetch standard forbids CONNECT, TRACE and TRACK: ``new Request`` throws on t
 could only fail, and the answer would blame the function (a 500 ``function_error``) for what
 the client sent. Of RFC 9112's request-target forms, a function serves two: origin-form
 (``/path?query``) and absolute-form (``http://host/path``, as proxies send); asterisk-form
-(``OPTIONS *``) names no path, and made a URL of ``http://host*/``.
+(``OPTIONS *``) names no path, and made a URL of ``http://host*/``. An HTTP version other than
+1.0 and 1.1 is answered 505.
 """
 
 from __future__ import annotations
@@ -28,8 +29,20 @@ class TargetRefusal:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def target_refusal(method: str, target: bytes) -> TargetRefusal | None:
-    """Why a request with this method and target is answered without a run, or None."""
+SERVED_VERSIONS = frozenset({"1.0", "1.1"})
+
+
+def target_refusal(method: str, target: bytes, version: str = "1.1") -> TargetRefusal | None:
+    """Why a request with this method, target and HTTP version is answered without a run, or
+    None."""
+    if version not in SERVED_VERSIONS:
+        # The parser reads any one-digit version (HTTP/2.0, HTTP/3.0 as a request line); such a
+        # request was served as HTTP/1.0, the function told so by request.cf.httpProtocol.
+        return TargetRefusal(
+            505,
+            "http_version_not_supported",
+            f"HTTP/{version} is not served on this listener: send HTTP/1.1 (or 1.0)",
+        )
     if method in FORBIDDEN_METHODS:
         return TargetRefusal(
             405,
