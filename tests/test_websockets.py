@@ -203,6 +203,48 @@ async def test_a_message_over_the_limit_closes_with_1009(
     assert any(line["message"].startswith("closed 1009") for line in record["logs"]), record
 
 
+def _raw_websocket(port: int, host: str) -> tuple[socket.socket, bytes, bytes]:
+    """A WebSocket handshake by hand, for frames no client library sends: (socket, the
+    answer's head, what came after it)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        f"GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(4096)
+    answer, _, rest = head.partition(b"\r\n\r\n")
+    return sock, answer, rest
+
+
+async def test_a_text_message_of_bad_utf8_closes_with_1007_in_words(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """wsproto's reason for 1007 is Python's codec error, which the client and the run read."""
+    function_id = await _deploy(http, ECHO)
+    host = f"{function_id}.localhost"
+    sock, head, received = await asyncio.to_thread(_raw_websocket, server.functions_port, host)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    run_id = head.split(b"x-vortex-run-id: ", 1)[1].split(b"\r\n", 1)[0].decode()
+    with sock:
+        mask = b"\x01\x02\x03\x04"
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b"\xff\xfe"))
+        sock.sendall(b"\x81\x82" + mask + payload)  # a masked text frame, FIN set
+        while True:
+            chunk = await asyncio.to_thread(sock.recv, 4096)
+            if not chunk:
+                break
+            received += chunk
+    close = received[received.index(b"\x88") :]
+    assert close[2:4] == (1007).to_bytes(2, "big")
+    assert close[4:] == b"A text message was not valid UTF-8"
+    record = await _run(http, function_id, run_id)
+    said = " ".join(line["message"] for line in record["logs"])
+    assert "closed 1007 A text message was not valid UTF-8" in said
+    assert "codec" not in said
+
+
 async def test_a_runaway_handler_is_stopped_by_the_cpu_limit_and_the_host_serves_on(
     server: ServerProcess, http: aiohttp.ClientSession
 ) -> None:

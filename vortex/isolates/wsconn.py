@@ -47,9 +47,11 @@ NORMAL = 1000
 GOING_AWAY = 1001
 NO_STATUS = 1005
 ABNORMAL = 1006
+INVALID_DATA = 1007
 TOO_BIG = 1009
 INTERNAL_ERROR = 1011
 HANDSHAKE_REFUSED = "bad_websocket_handshake"
+NOT_UTF8 = "A text message was not valid UTF-8"
 
 
 class SocketEvents(Protocol):
@@ -352,8 +354,13 @@ class WebSocketConnection(asyncio.Protocol):
             self._events.closing(event.code, event.reason or "")
         else:
             # Not a close frame: wsproto's word for frames it could not parse (1002, 1007).
-            self._write(self._ws.send(CloseConnection(code=event.code, reason=event.reason)))
-            self._outcome = (event.code, event.reason or "", False)
+            reason = event.reason or ""
+            if event.code == INVALID_DATA:
+                # wsproto's reason is then Python's codec error ("'utf-8' codec can't decode
+                # byte 0xff in position 0..."), which the client and the run would read.
+                reason = NOT_UTF8
+            self._write(self._ws.send(CloseConnection(code=event.code, reason=reason)))
+            self._outcome = (event.code, reason, False)
             self._transport.close()
 
     def _begin_close(self, code: int, reason: str, tell: tuple[int, str] | None) -> None:
