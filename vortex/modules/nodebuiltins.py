@@ -30,6 +30,8 @@ SUPPORTED = (
     "events",
     "path",
     "process",
+    "stream",
+    "stream/promises",
     "string_decoder",
     "util",
 )

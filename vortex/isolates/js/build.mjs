@@ -71,13 +71,42 @@ writeFileSync('dist/ses.js', ses.replace(SES_ANCHOR, () => captureStackTrace + S
 // every built-in a function imports exists once in it (string_decoder's Buffer is node:buffer's).
 // A name with a slash (assert/strict) is built from src/node/assert/strict.js into a flat file,
 // assert_strict.js; the manifest says which file each is.
-const NODE_BUILTINS = ['assert', 'assert/strict', 'async_hooks', 'buffer', 'crypto', 'events', 'path', 'process', 'string_decoder', 'util'];
+const NODE_BUILTINS = [
+  'assert',
+  'assert/strict',
+  'async_hooks',
+  'buffer',
+  'crypto',
+  'events',
+  'path',
+  'process',
+  'stream',
+  'stream/promises',
+  'string_decoder',
+  'util',
+];
+// readable-stream's own dependencies, which Node has built in: the function's built-ins, and
+// the platform's AbortController for the `abort-controller` package.
+const STREAM_IMPORTS = {
+  events: 'node:events',
+  process: 'node:process',
+  'process/': 'node:process',
+  string_decoder: 'node:string_decoder',
+  'string_decoder/': 'node:string_decoder',
+};
 const builtinImports = (own) => ({
   name: 'builtin-imports',
   setup(builder) {
     builder.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, external: true }));
     if (own !== 'buffer') {
       builder.onResolve({ filter: /^buffer$/ }, () => ({ path: 'node:buffer', external: true }));
+    }
+    if (own === 'stream') {
+      builder.onResolve({ filter: /^(events|process\/?|string_decoder\/?)$/ }, (args) => ({
+        path: STREAM_IMPORTS[args.path],
+        external: true,
+      }));
+      builder.onResolve({ filter: /^abort-controller$/ }, () => ({ path: new URL('src/node/abortcontroller.js', import.meta.url).pathname }));
     }
   },
 });
