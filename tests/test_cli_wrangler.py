@@ -564,10 +564,16 @@ def test_with_nodejs_compat_a_bare_builtin_name_is_the_builtin(tmp_path: Path) -
         tmp_path,
         {"index.mjs": 'import { Readable } from "stream";\nexport default { Readable };\n'},
     )
+    built = bundle(tmp_path / "index.mjs", tmp_path, node_globals=True)
+    assert '"node:stream"' in built.code
+    write(
+        tmp_path,
+        {"index.mjs": 'import { gzipSync } from "zlib";\nexport default { gzipSync };\n'},
+    )
     with pytest.raises(CLIError) as lacking:
         bundle(tmp_path / "index.mjs", tmp_path, node_globals=True)
-    assert 'Could not resolve "stream"' in lacking.value.message
-    assert "ReadableStream for node:stream" in lacking.value.message
+    assert 'Could not resolve "zlib"' in lacking.value.message
+    assert "CompressionStream for node:zlib" in lacking.value.message
     assert "npm install" not in lacking.value.message
     assert "--platform=node" not in lacking.value.message
 

@@ -195,7 +195,13 @@ def verify(params: dict[str, Any], der: bytes, data: bytes, signature: bytes) ->
 def _rsa_padding(params: dict[str, Any], key_bits: int) -> asym_padding.AsymmetricPadding:
     if params["scheme"] == "PSS":
         algorithm = _hash(params["hash"])
-        return asym_padding.PSS(asym_padding.MGF1(algorithm), int(params["saltLength"]))
+        # node:crypto's RSA_PSS_SALTLEN_MAX_SIGN and RSA_PSS_SALTLEN_AUTO (verify)
+        salt = params["saltLength"]
+        if salt == "max":
+            return asym_padding.PSS(asym_padding.MGF1(algorithm), asym_padding.PSS.MAX_LENGTH)
+        if salt == "auto":
+            return asym_padding.PSS(asym_padding.MGF1(algorithm), asym_padding.PSS.AUTO)
+        return asym_padding.PSS(asym_padding.MGF1(algorithm), int(salt))
     return asym_padding.PKCS1v15()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from vortex.isolates import cryptokeys, cryptoops
+from vortex.isolates import cryptokeys, cryptoops, nodekeys
 
 BYTES, JSON, ERROR = 0, 1, 2
 ERROR_NAMES = ("OperationError", "DataError", "NotSupportedError", "InvalidAccessError")
@@ -98,6 +98,12 @@ def _run(op: str, params: dict[str, Any], key: bytes, data: bytes) -> bytes | di
         return cryptokeys.export(kty, curve, params["format"], params["private"] is True, key)
     if op == "generate":
         return _generate(params, bins)
+    if op == "node_load":
+        return nodekeys.load(params, data)
+    if op == "node_public":
+        return nodekeys.public_of(key)
+    if op == "node_export":
+        return nodekeys.export(params, key)
     raise Refused("NotSupportedError", "Unsupported operation")
 
 
@@ -134,7 +140,7 @@ def perform(op: str, params_text: str, key: object, data: object, afford: Afford
     except cryptokeys.KeyDataError as bad:
         return _error("DataError", f"Invalid key data: {bad}")
     except Exception:  # OpenSSL's or ours: the text stays here
-        name = "DataError" if op == "import" else "OperationError"
+        name = "DataError" if op in ("import", "node_load") else "OperationError"
         return _error(name, "The operation failed for an operation-specific reason")
     if isinstance(result, dict):
         return bytearray(bytes([JSON]) + orjson.dumps(result))

@@ -35,6 +35,7 @@ import { Request } from './request.js';
 import { Response, responseInternals } from './response.js';
 import { makeScheduler } from './scheduler.js';
 import { bytesToBinary, copyBytes, hostBytes, hostText, isBufferSource } from './util.js';
+import { nodeKeys } from './webcrypto/nodekeys.js';
 import { WebAssembly } from './wasm.js';
 import { CloseEvent, WebSocket, WebSocketPair, socketInternals } from './websocket.js';
 
@@ -148,6 +149,8 @@ export const internals = {
   setCodecHost,
   setDigestHost,
   setRewriterWasm,
+  // node:crypto's keys, signatures and verifications, synchronous (harness/instances.js).
+  nodeKeys,
   makeCrypto,
   makePerformance,
   makeScheduler,

@@ -1,5 +1,5 @@
 // Module instances: evaluated once per version and kept between the runs of that version.
-import { LimitError, host, runs } from './platform.js';
+import { LimitError, api, host, runs } from './platform.js';
 import { moduleWhere } from './stacks.js';
 import { describeThrown, makeConsole } from './logs.js';
 import { end } from './ending.js';
@@ -56,11 +56,19 @@ function versionFor(instanceKey, script, envJson, bindingsJson) {
   return version;
 }
 
+// node:crypto's synchronous keys and signatures on the host (webcrypto/nodekeys.js): one
+// object for every function, hardened, so that no function can change it for another.
+const NODE_KEYS = Symbol.for('vortex.node:crypto.keys');
+let nodeKeys = null;
+
 // A module's `Vortex`: its env, and the waitUntil of cloudflare:workers under a symbol, not
-// enumerable: console.log(Vortex) shows what it showed; node:async_hooks' context likewise.
+// enumerable: console.log(Vortex) shows what it showed; node:async_hooks' context and
+// node:crypto's keys likewise.
 function moduleVortex(env, context) {
   const vortex = { env };
+  if (nodeKeys === null) nodeKeys = harden(api.nodeKeys);
   Object.defineProperty(vortex, WAIT_UNTIL, { value: moduleWaitUntil });
+  Object.defineProperty(vortex, NODE_KEYS, { value: nodeKeys });
   if (context !== null) Object.defineProperty(vortex, ASYNC_CONTEXT, { value: context.api });
   return vortex;
 }

@@ -7,6 +7,7 @@ import { md5, ripemd160, sha1 } from '@noble/hashes/legacy.js';
 import { sha224, sha256, sha384, sha512, sha512_224, sha512_256 } from '@noble/hashes/sha2.js';
 import { codedError, invalidArgType } from '../nodeerrors.js';
 import { bufferOf, dataBytes, encoded, keyBytes } from './bytes.js';
+import { KeyObject, invalidKeyType, secretBytes } from './keys.js';
 
 const BY_NAME = {
   md5,
@@ -122,7 +123,14 @@ export function createHash(algorithm) {
 export function createHmac(algorithm, key, options) {
   const hasher = hasherOf(algorithm);
   if (hasher === null) throw codedError(TypeError, 'ERR_CRYPTO_INVALID_DIGEST', 'Invalid digest: ' + algorithm);
-  return new Hmac(STATE, hmac.create(hasher, keyBytes(key, options && options.encoding)));
+  let bytes;
+  if (key instanceof KeyObject) {
+    if (key.type !== 'secret') throw invalidKeyType(key.type, 'secret');
+    bytes = secretBytes(key);
+  } else {
+    bytes = keyBytes(key, options && options.encoding);
+  }
+  return new Hmac(STATE, hmac.create(hasher, bytes));
 }
 
 // Node 21.7's one-shot crypto.hash(algorithm, data[, outputEncoding = 'hex']).
