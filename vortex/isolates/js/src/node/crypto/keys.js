@@ -58,8 +58,9 @@ export class KeyObject {
     return diff === 0;
   }
 
-  static from(key) {
-    throw invalidArgType('key', 'an instance of CryptoKey that Vortex can read synchronously (none can: use crypto.subtle.exportKey)', key);
+  // A CryptoKey's material is the web APIs' own, reached only through crypto.subtle.
+  static from() {
+    throw codedError(Error, 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM', 'KeyObject.from() is not supported: export the CryptoKey with crypto.subtle.exportKey()');
   }
 }
 
