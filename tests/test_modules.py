@@ -522,3 +522,30 @@ async def test_warm_instances_can_be_turned_off(server_factory: Callable[..., An
         for _ in range(2):
             async with http.get(proc.fn_url(body["function_id"])) as response:
                 assert (await response.json())["requests"] == 1
+
+
+TOP_LEVEL_CHAIN = """
+let imported = "pending";
+// What a bundler makes of import("node:events") at the top level (SvelteKit's of
+// node:async_hooks), and an init chain of several awaits started there (SvelteKit's server.init).
+Promise.resolve().then(() => { imported = "done"; });
+const init = (async () => { await null; await Promise.resolve(); return "ready"; })();
+export default {
+  async fetch() { return Response.json({ init: await init, imported }); },
+};
+"""
+
+
+async def test_promise_jobs_of_the_top_level_run_before_the_warm_up_ends(
+    server: ServerProcess, http: aiohttp.ClientSession, deploy: Deploy
+) -> None:
+    # The warm-up after a deploy evaluates the top level; its promise jobs must run then, as
+    # workerd's microtask checkpoint after evaluation runs them: dropped with the warm-up's run,
+    # they left the kept instance with a promise that never settles (every first request of a
+    # host hung until its wall limit), and a dynamic import never done.
+    function_id = await deploy(TOP_LEVEL_CHAIN, filename="w.mjs")
+    timeout = aiohttp.ClientTimeout(total=5)
+    for _ in range(4):  # both hosts, their warm instances first
+        async with http.get(server.fn_url(function_id), timeout=timeout) as response:
+            assert response.status == 200
+            assert await response.json() == {"init": "ready", "imported": "done"}

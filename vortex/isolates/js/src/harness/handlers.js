@@ -103,10 +103,18 @@ function tickFailed(state, err) {
 
 // An instance made ahead of the first request, after a deploy: its top-level code runs now,
 // as a run under the function's limits, and the instance is kept if that left nothing behind.
+// The promise jobs the top level queued (an init chain, a bundled import()) run first, as in
+// workerd's microtask checkpoint after evaluation: a run's jobs are dropped when it ends, and
+// an instance kept with them undone awaited a promise that never settles. A timer of the run
+// fires only once none of its jobs is left (Host._fire_timer).
 export function warmModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey) {
   const state = newState(id, limitsJson, filename, true);
   if (instanceOrFail(state, instanceKey, script, envJson, bindingsJson) === undefined) return;
-  end(state, null, null);
+  const handle = host.setTimer(() => {
+    state.internalTimers.delete(handle);
+    end(state, null, null);
+  }, 0);
+  state.internalTimers.add(handle);
 }
 
 // A cron tick: `scheduled(event, env, ctx)` (a class's `scheduled(controller)`); the run ends
