@@ -572,10 +572,42 @@ def test_with_nodejs_compat_a_bare_builtin_name_is_the_builtin(tmp_path: Path) -
     )
     with pytest.raises(CLIError) as lacking:
         bundle(tmp_path / "index.mjs", tmp_path, node_globals=True)
-    assert 'Could not resolve "zlib"' in lacking.value.message
+    assert "imports node:zlib, which the bundle keeps" in lacking.value.message
     assert "CompressionStream for node:zlib" in lacking.value.message
     assert "npm install" not in lacking.value.message
     assert "--platform=node" not in lacking.value.message
+
+
+def test_with_nodejs_compat_a_bare_builtin_vortex_lacks_is_required_at_run_time(
+    tmp_path: Path,
+) -> None:
+    """Astro's image service bundles sharp, whose detect-libc requires "child_process" and "fs"
+    in functions a Worker never calls: wrangler's nodejs_compat takes the bare names for the
+    built-ins and the bundle builds. Here too, each such require is left to fail if it runs,
+    as a node: one is; a package installed under such a name (an npm polyfill) still wins."""
+    write(
+        tmp_path,
+        {
+            "index.mjs": (
+                'import { family } from "detect";\nimport { parse } from "url";\n'
+                "export default { fetch: () => new Response(typeof family + parse()) };\n"
+            ),
+            "node_modules/detect/package.json": '{"name": "detect", "main": "index.js"}',
+            "node_modules/detect/index.js": (
+                'const fs = require("fs");\n'
+                "exports.family = () => require('child_process').execSync('ldd') + fs.readFileSync('/x');\n"
+            ),
+            "node_modules/url/package.json": '{"name": "url", "main": "index.js"}',
+            "node_modules/url/index.js": 'exports.parse = () => "polyfill";\n',
+        },
+    )
+    built = bundle(tmp_path / "index.mjs", tmp_path, node_globals=True)
+    assert '__require("node:child_process")' in built.code
+    assert '__require("node:fs")' in built.code
+    assert "node_modules/url/index.js" in built.inputs
+    with pytest.raises(CLIError) as refused:  # without nodejs_compat, as wrangler refuses it
+        bundle(tmp_path / "index.mjs", tmp_path)
+    assert 'Could not resolve "child_process"' in refused.value.message
 
 
 def test_workers_sites_manifest_says_there_are_no_sites(invoke: Invoke, tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ _EXTERNAL_HINT = re.compile(r"\n\n  You can mark the path [^\n]* as external[^\n
 _NODE_BUILTIN = re.compile(r'Could not resolve "node:')
 _CLOUDFLARE_MODULE = re.compile(r'Could not resolve "cloudflare:')
 _NODE_HINT = re.compile(r"\n\n  The package \"(?:node:)?[^\n]* built into node\.[^\n]*")
-_BARE_BUILTIN = re.compile(r'The package "[^":]+" wasn\'t found on the file system but is built')
+_BARE_BUILTIN = re.compile(r'The package "([^":]+)" wasn\'t found on the file system but is built')
 _SITES_MANIFEST = 'Could not resolve "__STATIC_CONTENT_MANIFEST"'
 """The module wrangler makes from a ``[site]`` bucket for Workers Sites (kv-asset-handler)."""
 SITES_ADVICE = (
@@ -127,23 +127,35 @@ def bundle(
     with tempfile.TemporaryDirectory(prefix="vortex-bundle-") as work:
         out, meta = Path(work) / "index.mjs", Path(work) / "meta.json"
         injected = write_shims(Path(work)) if node_globals else []
-        done = _esbuild(
-            [
-                str(binary),
-                relative,
-                *WRANGLER_FLAGS,
-                *(f"--inject:{path}" for path in injected),
-                *(_BARE_BUILTIN_ALIASES if node_globals else ()),
-                f"--outfile={out}",
-                f"--metafile={meta}",
-            ],
-            f"bundling {relative}",
-            cwd=project,
-        )
+        command = [
+            str(binary),
+            relative,
+            *WRANGLER_FLAGS,
+            *(f"--inject:{path}" for path in injected),
+            *(_BARE_BUILTIN_ALIASES if node_globals else ()),
+            f"--outfile={out}",
+            f"--metafile={meta}",
+        ]
+        done = _esbuild(command, f"bundling {relative}", cwd=project)
+        missing = _bare_builtins(done.stderr) if node_globals and done.returncode != 0 else []
+        if missing:
+            # A bare name of a built-in Vortex lacks, that no package in node_modules answers
+            # either: with nodejs_compat wrangler takes it for the built-in (unenv's stub or
+            # workerd's own), so the bundle builds and its require() fails only if it runs.
+            # Astro's image service bundles sharp, whose detect-libc requires child_process
+            # and fs, on a path a Worker never takes. Tried again with those names only: a
+            # polyfill installed under such a name (url, punycode) keeps its place.
+            aliases = (f"--alias:{name}={PREFIX}{name}" for name in missing)
+            done = _esbuild([*command, *aliases], f"bundling {relative}", cwd=project)
         if done.returncode != 0:
             raise CLIError(_failure(relative, done.stderr), ExitCode.FAILED, "build_failed")
         built = _read(out, meta, done.stderr, os.path.relpath(work, project) + "/", relative)
     return replace(built, code=minified(binary, built.code)) if minify else built
+
+
+def _bare_builtins(stderr: str) -> list[str]:
+    """The Node.js built-ins esbuild found no package for (``fs`` for ``fs/promises``)."""
+    return sorted({name.split("/")[0] for name in _BARE_BUILTIN.findall(stderr)})
 
 
 def minified(binary: Path, code: str) -> str:
