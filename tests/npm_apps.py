@@ -1,5 +1,6 @@
-"""The npm project of tests/apps/, installed once, and what the tests of its apps share: a
-``vortex deploy`` run in an app's folder, and calls of the functions listener."""
+"""The npm project of tests/apps/ and those of tests/frameworks/, each installed once, and what
+the tests of their apps share: a ``vortex deploy`` run in an app's folder, and calls of the
+functions listener."""
 
 from __future__ import annotations
 
@@ -20,13 +21,15 @@ import pytest
 from tests.server import ServerProcess
 
 APPS = Path(__file__).resolve().parent / "apps"
+FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
 PROJECT = pytest.StashKey[Path]()
 ENTRIES = ("index.mjs", "index.jsx", "index.tsx")
 
 
-def install_packages(cache_root: Path) -> Path:
-    """``node_modules`` with the packages of tests/apps/package-lock.json, installed once per lock."""
-    manifests = [APPS / "package.json", APPS / "package-lock.json"]
+def install_packages(cache_root: Path, project: Path = APPS) -> Path:
+    """``node_modules`` with the packages of ``project``'s package-lock.json, installed once per
+    lock."""
+    manifests = [project / "package.json", project / "package-lock.json"]
     key = hashlib.sha256(b"".join(path.read_bytes() for path in manifests)).hexdigest()[:16]
     installed = cache_root / key
     if not (installed / "node_modules" / ".package-lock.json").exists():
@@ -66,6 +69,34 @@ def apps_project(request: pytest.FixtureRequest, factory: pytest.TempPathFactory
             shutil.copytree(app, project / app.name)
     request.config.stash[PROJECT] = project
     return project
+
+
+def framework_app(
+    request: pytest.FixtureRequest, factory: pytest.TempPathFactory, name: str
+) -> Path:
+    """A copy of the project tests/frameworks/NAME as npm leaves it: its own packages (a
+    framework pins its own vite), installed once per lock, in its ``node_modules``."""
+    source = FRAMEWORKS / name
+    cache = getattr(request.config, "cache", None)
+    cache_root = cache.mkdir("vortex-npm-apps") if cache else factory.mktemp("npm")
+    node_modules = install_packages(Path(cache_root), source)
+    folder = factory.mktemp(name) / name
+    shutil.copytree(source, folder)
+    (folder / "node_modules").symlink_to(node_modules, target_is_directory=True)
+    return folder
+
+
+def build_app(folder: Path, tool: str, *args: str) -> None:
+    """The project's build as its docs show it (``vite build``, ``astro build``), run with the
+    tool its ``node_modules`` has."""
+    done = subprocess.run(
+        [str(folder / "node_modules" / ".bin" / tool), *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def entry_of(app: Path) -> Path | None:
