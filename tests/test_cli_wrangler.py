@@ -293,6 +293,63 @@ def test_what_does_not_map_is_said(tmp_path: Path) -> None:
     assert plan_deploy(Options(None), bare).routes is None
 
 
+def test_a_configuration_a_build_redirects_to_is_deployed_as_wrangler_does(
+    tmp_path: Path,
+) -> None:
+    """Cloudflare's Vite plugin (React Router's template) builds the Worker into build/server,
+    writes its configuration there (every key, most of them empty; no_bundle, with the entry's
+    chunks beside it) and points .wrangler/deploy/config.json at it: wrangler deploys that one,
+    not the project's own, whose main is the source."""
+    generated = {
+        "configPath": str(tmp_path / "wrangler.jsonc"),
+        "userConfigPath": str(tmp_path / "wrangler.jsonc"),
+        "topLevelName": "shop",
+        "definedEnvironments": [],
+        "name": "shop",
+        "main": "index.js",
+        "compatibility_date": "2025-04-04",
+        "jsx_factory": "React.createElement",
+        "jsx_fragment": "React.Fragment",
+        "rules": [{"type": "ESModule", "globs": ["**/*.js", "**/*.mjs"]}],
+        "assets": {"directory": "../client"},
+        "vars": {"MODE": "built"},
+        "durable_objects": {"bindings": []},
+        "queues": {"producers": [], "consumers": []},
+        "logfwdr": {"bindings": []},
+        "python_modules": {"exclude": ["**/*.pyc"]},
+        "cloudchamber": {},
+        "vectorize": [],
+        "no_bundle": True,
+    }
+    write(
+        tmp_path,
+        {
+            "wrangler.jsonc": '{"name": "shop", "main": "./workers/app.ts"}',
+            "workers/app.ts": 'import build from "virtual:react-router/server-build";\n',
+            ".wrangler/deploy/config.json": '{"configPath": "../../build/server/wrangler.json"}',
+            "build/server/wrangler.json": json.dumps(generated),
+            "build/server/index.js": 'import { f } from "./assets/entry-x.js";\nexport { f as default };\n',
+            "build/server/assets/entry-x.js": "export const f = { fetch: () => new Response('built') };\n",
+            "build/client/robots.txt": "User-agent: *\n",
+        },
+    )
+    assert find_config(tmp_path) == tmp_path / "build/server/wrangler.json"
+    plan = plan_deploy(Options(None), tmp_path)
+    assert plan.entry == tmp_path / "build/server/index.js"
+    assert plan.env == {"MODE": "built"}
+    assert plan.warnings == ()  # nothing of what the build wrote asks for what Vortex lacks
+    # no_bundle: the chunks it imports by relative path are joined into the one module uploaded
+    assert plan.bundled_files == 2 and 'new Response("built")' in plan.source
+    assert plan.assets is not None and plan.assets.directory == tmp_path / "build/client"
+    write(tmp_path, {".wrangler/deploy/config.json": '{"configPath": "../../gone.json"}'})
+    with pytest.raises(CLIError) as stale:
+        find_config(tmp_path)
+    assert stale.value.message == (
+        ".wrangler/deploy/config.json points to ../../gone.json, which is not there: build the "
+        "project again"
+    )
+
+
 def test_a_file_given_wins_over_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     folder = project(tmp_path, 'main = "src/missing.js"\n')

@@ -19,6 +19,8 @@ from vortex.storage.names import NAME
 _IMPORTS = re.compile(r"\bimport\b|\brequire\s*\(|\bfrom\s*[\"'`]")
 """Text that may import another file. A lexical guess that errs on the side of bundling: a file
 bundled with nothing else is uploaded as it was."""
+_RELATIVE_IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*\(?\s*["'`]\.\.?/""")
+"""An import of another file by relative path, in code that is already built."""
 _LINKED_IMPORT = re.compile(r'^import\b[^"\n]*"([^"]+)"', re.MULTILINE)
 """An import the bundle keeps, of what the server links (``node:``, ``cloudflare:workers``)."""
 _PACKAGE = re.compile(r"(?:^|/)node_modules/((?:@[^/]+/)?[^/]+)/")
@@ -127,8 +129,13 @@ def plan_deploy(options: Options, folder: Path) -> Plan:
     )
     if assets is not None and assets.collected.skipped_workers_files:
         warnings.append(_workers_files_warning(assets))
-    wants_bundle = (config is not None and not config.no_bundle) or (
-        config is None and _IMPORTS.search(source) is not None
+    wants_bundle = (
+        (config is not None and not config.no_bundle)
+        or (config is None and _IMPORTS.search(source) is not None)
+        # With no_bundle, wrangler uploads the modules beside the entry (its "rules"), which
+        # it imports by relative path: Cloudflare's Vite plugin writes such an entry (React
+        # Router's template). Vortex uploads one module, so they are joined into it.
+        or _RELATIVE_IMPORT.search(source) is not None
     )
     if wants_bundle:
         minify = options.minify or (config is not None and config.minify)

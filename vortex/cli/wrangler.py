@@ -18,6 +18,7 @@ is listed back to the user as not used, so nothing is dropped without a word.
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from vortex.cli.errors import CLIError, ExitCode
 
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 """Looked for in this order, as wrangler does."""
+REDIRECT = Path(".wrangler/deploy/config.json")
+"""Where a build says which configuration to deploy, as wrangler reads it."""
 USED = frozenset(
     {
         "name",
@@ -58,9 +61,21 @@ IGNORED = frozenset(
         "upload_source_maps",
         "dev",
         "logpush",
+        "configPath",
+        "userConfigPath",
+        "topLevelName",
+        "definedEnvironments",
     }
 )
-"""What describes Cloudflare's account, dashboard or local tools, not the Worker's behaviour."""
+"""What describes Cloudflare's account, dashboard or local tools, not the Worker's behaviour;
+and what wrangler notes in a configuration it writes (where the user's own was)."""
+WRANGLER_DEFAULTS: dict[str, object] = {
+    "jsx_factory": "React.createElement",
+    "jsx_fragment": "React.Fragment",
+    "rules": [{"type": "ESModule", "globs": ["**/*.js", "**/*.mjs"]}],
+    "python_modules": {"exclude": ["**/*.pyc"]},
+}
+"""Values that ask for nothing Vortex does not do already."""
 NODE_GLOBALS_SINCE = "2024-09-23"
 """workerd's nodejs_compat makes ``Buffer`` and ``process`` globals from this compatibility
 date (nodejs_compat_v2 before it)."""
@@ -114,11 +129,39 @@ class WorkerConfig:
 
 
 def find_config(folder: Path) -> Path | None:
+    redirected = _redirected(folder)
+    if redirected is not None:
+        return redirected
     for name in CONFIG_NAMES:
         candidate = folder / name
         if candidate.is_file():
             return candidate
     return None
+
+
+def _redirected(folder: Path) -> Path | None:
+    """The configuration a build left for ``wrangler deploy`` (``REDIRECT``), which wrangler
+    takes instead of the project's own: Cloudflare's Vite plugin (React Router's template,
+    Astro 6...) writes the Worker it built, its ``main`` and ``assets``, next to its output."""
+    pointer = folder / REDIRECT
+    if not pointer.is_file():
+        return None
+    try:
+        data = json.loads(pointer.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        message = f"{REDIRECT}: cannot be read: {exc}"
+        raise CLIError(message, ExitCode.USAGE, "invalid_config") from None
+    target = data.get("configPath") if isinstance(data, dict) else None
+    if not isinstance(target, str):
+        raise CLIError(f"{REDIRECT}: no configPath", ExitCode.USAGE, "invalid_config")
+    path = (pointer.parent / target).resolve()
+    if not path.is_file():
+        raise CLIError(
+            f"{REDIRECT} points to {target}, which is not there: build the project again",
+            ExitCode.USAGE,
+            "invalid_config",
+        )
+    return path
 
 
 def load_config(path: Path) -> WorkerConfig:
@@ -150,7 +193,11 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
     variables, notes = _vars(path, data.get("vars"))
     services = _services(path, data.get("services"), notes)
     no_bundle, minify = _flag(path, data, "no_bundle"), _flag(path, data, "minify")
-    unused = sorted(key for key in data if key not in USED and key not in IGNORED)
+    unused = sorted(
+        key
+        for key, value in data.items()
+        if key not in USED and key not in IGNORED and not _says_nothing(key, value)
+    )
     return WorkerConfig(
         path=path,
         name=name,
@@ -172,6 +219,16 @@ def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
     )
 
 
+def _says_nothing(key: str, value: object) -> bool:
+    """An empty table or list, or wrangler's default: the configuration a build writes for
+    ``wrangler deploy`` (``REDIRECT``) has every key, most of them so."""
+    if WRANGLER_DEFAULTS.get(key, ...) == value:
+        return True
+    if isinstance(value, dict):  # queues = { producers = [], consumers = [] }
+        return all(_says_nothing("", item) for item in value.values())
+    return value in ([], None, False)
+
+
 def _assets(path: Path, raw: object) -> AssetsConfig | None:
     if raw is None:
         return None
@@ -182,7 +239,8 @@ def _assets(path: Path, raw: object) -> AssetsConfig | None:
         raise _invalid(path, '"assets.directory" must be the folder of the static files')
     binding = _optional_str(path, raw, "binding")
     settings = {key: raw[key] for key in ASSET_SETTINGS if key in raw}
-    return AssetsConfig(path.parent / directory, binding, settings)
+    # "../client" of a configuration a build wrote (REDIRECT): shown without the "..".
+    return AssetsConfig(Path(os.path.normpath(path.parent / directory)), binding, settings)
 
 
 def _node_globals(path: Path, data: dict[str, Any]) -> bool:
