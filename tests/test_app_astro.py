@@ -88,3 +88,17 @@ async def test_middleware_reads_and_the_page_sets_cookies(app: Any) -> None:
     assert first.headers["Set-Cookie"] == "visits=1; Path=/; HttpOnly"
     assert fifth.text == "<!DOCTYPE html><p>visit 5</p>"
     assert fifth.headers["Set-Cookie"] == "visits=5; Path=/; HttpOnly"
+
+
+async def test_sessions_keep_their_data_in_the_functions_kv(app: Any) -> None:
+    # The adapter's sessions want a KV binding: the project names Vortex's one, KV
+    # (sessionKVBindingName), as its wrangler.jsonc binds it.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as client:
+        first = await call(client, "GET", app("/cart?add=a"))
+        session = first.headers["Set-Cookie"].split(";")[0]
+        assert session.startswith("astro-session=")
+        second = await call(client, "GET", app("/cart?add=b"), headers={"Cookie": session})
+        other = await call(client, "GET", app("/cart"))
+    assert first.text == "<!DOCTYPE html><p>cart a</p>"
+    assert second.text == "<!DOCTYPE html><p>cart a,b</p>"
+    assert other.text == "<!DOCTYPE html><p>cart </p>"

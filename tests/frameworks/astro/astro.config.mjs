@@ -4,5 +4,5 @@ import cloudflare from '@astrojs/cloudflare';
 
 export default defineConfig({
   output: 'server',
-  adapter: cloudflare(),
+  adapter: cloudflare({ sessionKVBindingName: 'KV' }),
 });
