@@ -22,6 +22,7 @@ from tests.server import ServerProcess
 
 APPS = Path(__file__).resolve().parent / "apps"
 FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
+BUILT = ("node_modules", ".svelte-kit", ".wrangler", ".astro", ".react-router", "dist", "build")
 PROJECT = pytest.StashKey[Path]()
 ENTRIES = ("index.mjs", "index.jsx", "index.tsx")
 
@@ -81,7 +82,8 @@ def framework_app(
     cache_root = cache.mkdir("vortex-npm-apps") if cache else factory.mktemp("npm")
     node_modules = install_packages(Path(cache_root), source)
     folder = factory.mktemp(name) / name
-    shutil.copytree(source, folder)
+    # what a build left in the source folder (one run by hand) is not the project's
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(*BUILT))
     (folder / "node_modules").symlink_to(node_modules, target_is_directory=True)
     return folder
 
