@@ -549,3 +549,41 @@ async def test_promise_jobs_of_the_top_level_run_before_the_warm_up_ends(
         async with http.get(server.fn_url(function_id), timeout=timeout) as response:
             assert response.status == 200
             assert await response.json() == {"init": "ready", "imported": "done"}
+
+
+TOP_LEVEL_STATE = """
+let state = "pending";
+const ready = (async () => { await null; await null; await null; state = "ready"; return state; })();
+export default {
+  async fetch(request) {
+    const seen = state;
+    const path = new URL(request.url).pathname;
+    if (path === "/busy") await new Promise((resolve) => setTimeout(resolve, 300));
+    if (path === "/await") return new Response(await ready);
+    return new Response(seen);
+  },
+};
+"""
+
+
+async def test_a_new_instance_runs_its_top_levels_promise_jobs_before_its_handler(
+    server_factory: Callable[..., Any],
+) -> None:
+    # Concurrent requests each get an instance, most of them new, made in their own runs. As
+    # workerd runs the microtask checkpoint after evaluating a module, the handler sees the top
+    # level's chain done; called at once, it saw "pending".
+    proc = server_factory(workers=1)
+    async with aiohttp.ClientSession(base_url=proc.url) as http:
+        status, body = await deploy_files(http, {"w.mjs": TOP_LEVEL_STATE})
+        assert status == 200, body
+        url = proc.fn_url(body["function_id"])
+        timeout = aiohttp.ClientTimeout(total=5)
+
+        async def text(path: str) -> str:
+            async with http.get(url + path.lstrip("/"), timeout=timeout) as response:
+                assert response.status == 200
+                return await response.text()
+
+        seen = await asyncio.gather(*(text("/busy") for _ in range(6)))
+        assert seen == ["ready"] * 6
+        assert [await text("/await") for _ in range(6)] == ["ready"] * 6

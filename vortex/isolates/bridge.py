@@ -438,6 +438,12 @@ class Host:
         run = self.active.get(int(invocation))
         return -1 if run is None else run.turns
 
+    def has_jobs(self) -> bool:
+        """Whether promise jobs of the run whose turn this is wait to run: those a new module
+        instance's top level queued, which run before its handler is called (instances.js)."""
+        loop = asyncio.get_running_loop()
+        return isinstance(loop, MutedJobLoop) and loop.has_jobs_of(self.current())
+
     def now(self) -> float:
         """Monotonic milliseconds, for performance.now()."""
         return time.monotonic() * 1000
@@ -755,6 +761,7 @@ class Host:
             "current": self.current,
             "now": self.now,
             "turns": self.turns,
+            "hasJobs": self.has_jobs,
             "random": self.random,
             "setTimer": self.set_timer,
             "clearTimer": self.clear_timer,

@@ -5,7 +5,7 @@ import { socketWire } from './sockets.js';
 import { describeThrown } from './logs.js';
 import { end, fail, handlerFailed, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
-import { instanceOrFail } from './instances.js';
+import { afterTopLevel, instanceOrFail } from './instances.js';
 import { makeContext } from './context.js';
 
 // How the default export serves `method`. OBJECT: it has the method, its own or inherited
@@ -65,6 +65,11 @@ export function runModule(id, script, limitsJson, filename, envJson, bindingsJso
   const state = newState(id, limitsJson, filename, true);
   const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
   if (instance === undefined) return;
+  if (state.topLevelJobs) afterTopLevel(state, () => serveFetch(state, instance, requestJson, bodyBytes));
+  else serveFetch(state, instance, requestJson, bodyBytes);
+}
+
+function serveFetch(state, instance, requestJson, bodyBytes) {
   const env = instance.env;
   const handler = defaultExport(instance);
   const shape = servingShape(state, handler, 'fetch');
@@ -103,18 +108,13 @@ function tickFailed(state, err) {
 
 // An instance made ahead of the first request, after a deploy: its top-level code runs now,
 // as a run under the function's limits, and the instance is kept if that left nothing behind.
-// The promise jobs the top level queued (an init chain, a bundled import()) run first, as in
-// workerd's microtask checkpoint after evaluation: a run's jobs are dropped when it ends, and
-// an instance kept with them undone awaited a promise that never settles. A timer of the run
-// fires only once none of its jobs is left (Host._fire_timer).
+// The promise jobs the top level queued (an init chain, a bundled import()) run first: a run's
+// jobs are dropped when it ends, and an instance kept with them undone awaited a promise that
+// never settles.
 export function warmModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey) {
   const state = newState(id, limitsJson, filename, true);
   if (instanceOrFail(state, instanceKey, script, envJson, bindingsJson) === undefined) return;
-  const handle = host.setTimer(() => {
-    state.internalTimers.delete(handle);
-    end(state, null, null);
-  }, 0);
-  state.internalTimers.add(handle);
+  afterTopLevel(state, () => end(state, null, null));
 }
 
 // A cron tick: `scheduled(event, env, ctx)` (a class's `scheduled(controller)`); the run ends
@@ -124,6 +124,10 @@ export function runScheduled(id, script, limitsJson, filename, envJson, bindings
   const state = newState(id, limitsJson, filename, true);
   const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
   if (instance === undefined) return;
+  afterTopLevel(state, () => serveScheduled(state, instance, eventJson));
+}
+
+function serveScheduled(state, instance, eventJson) {
   const env = instance.env;
   const handler = defaultExport(instance);
   const shape = servingShape(state, handler, 'scheduled');

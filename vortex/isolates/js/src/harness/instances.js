@@ -128,7 +128,10 @@ export function takeIdle(instanceKey) {
 
 function takeInstance(state, instanceKey, script, envJson, bindingsJson) {
   let instance = takeIdle(instanceKey);
-  if (instance === undefined) instance = newInstance(state, instanceKey, script, envJson, bindingsJson);
+  if (instance === undefined) {
+    instance = newInstance(state, instanceKey, script, envJson, bindingsJson);
+    state.topLevelJobs = host.hasJobs();
+  }
   state.where = instance.where;
   state.instance = instance;
   return instance;
@@ -161,6 +164,24 @@ export function endedClean(state, error) {
     state.waiting === 0 &&
     (state.fetcher === null || state.fetcher.pending() === 0)
   );
+}
+
+// Calls `serve` once the promise jobs a new instance's top level queued (an init chain, a
+// bundled import()) have run, as workerd runs its microtask checkpoint after evaluating a
+// module and before the first event: a handler that answered at once saw that work undone,
+// and its run's end dropped the rest, leaving the kept instance a promise that never settles.
+// A timer of the run fires only once none of its jobs is left (Host._fire_timer). An idle
+// instance, or a top level that queued nothing, is served at once.
+export function afterTopLevel(state, serve) {
+  if (!state.topLevelJobs) {
+    serve();
+    return;
+  }
+  const handle = host.setTimer(() => {
+    state.internalTimers.delete(handle);
+    if (!state.done) serve();
+  }, 0);
+  state.internalTimers.add(handle);
 }
 
 // An instance, or undefined once the run has failed evaluating it (nothing is kept then).

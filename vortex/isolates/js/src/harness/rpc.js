@@ -8,7 +8,7 @@ import { JSON, api, host } from './platform.js';
 import { describeThrown } from './logs.js';
 import { fail, handlerFailed, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
-import { instanceOrFail } from './instances.js';
+import { afterTopLevel, instanceOrFail } from './instances.js';
 import { sharedGlobal } from './sharedglobal.js';
 import { makeContext } from './context.js';
 
@@ -48,6 +48,10 @@ export function runRpc(id, script, limitsJson, filename, envJson, bindingsJson, 
   const state = newState(id, limitsJson, filename, true);
   const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
   if (instance === undefined) return;
+  afterTopLevel(state, () => serveCall(state, instance, callJson));
+}
+
+function serveCall(state, instance, callJson) {
   const call = JSON.parse(api.hostText(callJson));
   const method = String(call.method);
   let result;

@@ -52,6 +52,7 @@ export function newState(id, limitsJson, filename, module) {
     nextCall: 1,
     instance: null,
     evaluating: false, // the module's top level is running (instances.js)
+    topLevelJobs: false, // the top level of the run's new instance queued promise jobs (instances.js)
     startedAt: host.now(),
     timeOrigin: Date.now(),
   };
