@@ -53,7 +53,8 @@ GROWTH = {
         " for (let size = 16 << 20;; size += 16 << 20) {"
         f" buffer.resize(size); new Uint8Array(buffer).fill(1); {SLEEP} }}"
     ),
-    "text-encoder": "const keep = []; for (;;) keep.push(new TextEncoder().encode('x'.repeat(1e8)))",
+    # Pieces within a run's limit: one past it is refused as it is asked for (ONE_CALL).
+    "text-encoder": "const keep = []; for (;;) keep.push(new TextEncoder().encode('x'.repeat(1e7)))",
     "closures-holding-buffers": (
         "const keep = []; for (;;) { const b = new Uint32Array(1 << 22).fill(2);"
         f" keep.push(() => b); {SLEEP} }}"
@@ -126,6 +127,102 @@ async def test_a_run_past_its_own_memory_limit_is_ended_and_its_host_kept(
         gate.open()
         await asyncio.gather(neighbour, return_exceptions=True)
         await api.assert_serves_normally()
+
+
+ONE_CALL = {
+    # One allocation of lazily zeroed pages, then one memset: no interrupt check in between,
+    # and the host's cgroup killed it with every run on it, the client left with no answer.
+    "typed-array-filled": "new Uint8Array(1500 << 20).fill(1)",
+    "array-like-copied": "new Float64Array({ length: 2 ** 28 })",
+    "typed-array-from": "Float64Array.from({ length: 2 ** 28 })",
+    "subclass": "class Big extends Uint8Array {}; new Big(1500 << 20).fill(1)",
+    "through-the-prototype": (
+        "new (Object.getPrototypeOf(new Uint8Array(0)).constructor)(1500 << 20).fill(1)"
+    ),
+    "buffer-transferred": "new Uint8Array(new ArrayBuffer(8).transfer(1500 << 20)).fill(1)",
+    "buffer-resized": (
+        "const b = new ArrayBuffer(8, { maxByteLength: 8 << 20 }); b.resize(1 << 20);"
+        " new ArrayBuffer(0, { maxByteLength: 2 ** 32 })"
+    ),
+    "wasm-memory": "new Uint8Array(new WebAssembly.Memory({ initial: 24000 }).buffer).fill(1)",
+    "wasm-memory-grown": (
+        "const m = new WebAssembly.Memory({ initial: 1, maximum: 65536 }); m.grow(24000);"
+        " new Uint8Array(m.buffer).fill(1)"
+    ),
+    # (module (memory 24000)): a module's own memory, made at instantiation.
+    "wasm-module-memory": (
+        "new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 4, 1, 0, 0xc0,"
+        " 0xbb, 0x01]))"
+    ),
+    # The error caught, and another tried: the run has ended, and is refused again.
+    "caught-then-again": (
+        "try { new Uint8Array(1500 << 20) } catch {} new Float64Array({ length: 2 ** 28 })"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ONE_CALL))
+async def test_a_buffer_past_the_run_limit_ends_the_run_not_the_host(
+    client: aiohttp.ClientSession, run_limit_server: ServerProcess, gate: Gate, name: str
+) -> None:
+    api = api_for(client, run_limit_server)
+    before = (await api.wait_healthy())["host_restarts"]
+    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
+    neighbour = asyncio.create_task(api.execute(neighbour_id))
+    await gate.arrival()
+    try:
+        result = await api.run(ONE_CALL[name])
+        assert result.code == "memory_limit_exceeded", result.body
+        message = result.body["error"]["message"]
+        assert message.startswith("Memory limit of 64 MiB per run exceeded: one buffer of")
+        assert (await api.health())["host_restarts"] == before
+        gate.open()
+        assert (await neighbour).body["output"] == "opened"
+    finally:
+        gate.open()
+        await asyncio.gather(neighbour, return_exceptions=True)
+    # Within the limit, the same calls work.
+    result = await api.run(
+        "const m = new WebAssembly.Memory({ initial: 1 }); m.grow(100);"
+        " const b = new ArrayBuffer(8, { maxByteLength: 32 << 20 }); b.resize(16 << 20);"
+        " Vortex.return([new Uint8Array(32 << 20).fill(1).length, m.buffer.byteLength,"
+        " b.byteLength, new (class extends Uint8Array {})(2).length])"
+    )
+    assert result.body["output"] == [32 << 20, 101 * 65536, 16 << 20, 2], result.body
+
+
+# (module (memory (export "m") 1)
+#   (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+#   (func (export "fill") (param i32 i32) local.get 0 i32.const 1 local.get 1 memory.fill))
+GROWING_MODULE = (
+    "new Uint8Array([0,97,115,109,1,0,0,0, 1,11,2,0x60,1,0x7f,1,0x7f,0x60,2,0x7f,0x7f,0,"
+    " 3,3,2,0,1, 5,3,1,0,1, 7,19,3,1,0x6d,2,0,4,0x67,0x72,0x6f,0x77,0,0,4,0x66,0x69,0x6c,0x6c,"
+    "0,1, 10,20,2,6,0,0x20,0,0x40,0,0x0b,11,0,0x20,0,0x41,1,0x20,1,0xfc,11,0,0x0b])"
+)
+
+
+async def test_a_modules_own_memory_grow_fails_past_the_run_limit(
+    client: aiohttp.ClientSession, run_limit_server: ServerProcess
+) -> None:
+    """``memory.grow`` inside the module, then ``memory.fill`` over what it got: one memset the
+    host's interrupt never sees. The module is compiled with the run's limit as its memory's
+    maximum, so the growth fails in the module (-1), as when the engine has no more."""
+    api = api_for(client, run_limit_server)
+    before = (await api.wait_healthy())["host_restarts"]
+    result = await api.run(
+        f"const {{ instance }} = await WebAssembly.instantiate({GROWING_MODULE});"
+        " const { grow, fill, m } = instance.exports;"
+        " const past = grow(24000); const within = grow(100); fill(0, 101 * 65536);"
+        " Vortex.return([past, within, m.buffer.byteLength])"
+    )
+    assert result.body["output"] == [-1, 1, 101 * 65536], result.body
+    # A memory made in JavaScript and imported is held to the same maximum.
+    result = await api.run(
+        "const m = new WebAssembly.Memory({ initial: 1 });"
+        " Vortex.return([m.grow.length, (() => { try { m.grow(24000) } catch (e) { return 'x' } })()])"
+    )
+    assert result.code == "memory_limit_exceeded", result.body
+    assert (await api.health())["host_restarts"] == before
 
 
 async def test_without_interrupts_a_bomb_in_one_turn_is_stopped_with_its_host(

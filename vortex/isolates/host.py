@@ -24,6 +24,7 @@ from typing import Any
 from vortex.assets.bytecache import ByteCache
 from vortex.isolates import protocol
 from vortex.isolates.bridge import CURRENT_INVOCATION, Host
+from vortex.isolates.bufferhook import BUFFER_HOOK_JS
 from vortex.isolates.collection import beneath_javascript, collect_garbage
 from vortex.isolates.growth import GrowthWatch
 from vortex.isolates.hostassets import AssetFetcher
@@ -185,6 +186,7 @@ def boot(ses_path: Path, webapi_path: Path) -> Callable[[], Any]:
 
     # Before SES, which keeps the `stack` getter it finds (stackhook.py).
     pm.eval(STACK_HOOK_JS, {"filename": "vortex-stack.js", "mutedErrors": True})
+    pm.eval(BUFFER_HOOK_JS, {"filename": "vortex-buffers.js", "mutedErrors": True})
     # Muted errors, inherited by all code compiled from these scripts (user code too): see jobloop.
     pm.eval(ses_path.read_text(encoding="utf-8"), {"filename": "ses.js", "mutedErrors": True})
     names = ", ".join(f"'{name}'" for name in PYTHONMONKEY_WEB_GLOBALS)

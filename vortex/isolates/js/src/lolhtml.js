@@ -8,9 +8,13 @@ import { TextDecoder, TextEncoder } from '@exodus/bytes/encoding.js';
 import makeGlue from 'html-rewriter-wasm/dist/html_rewriter.js';
 import makeAsyncify from 'html-rewriter-wasm/dist/asyncify.js';
 import { hostBytes } from './util.js';
-import { WebAssembly } from './wasm.js';
+import { WebAssembly, engineModule } from './wasm.js';
+import { readLEB, writeLEB } from './wasmlimits.js';
 
-const { Module, Instance, RuntimeError } = WebAssembly;
+// The engine's Module: lol-html is the platform's, compiled once per host with its own maximum,
+// not the first run's limit (wasmlimits.js).
+const Module = engineModule;
+const { Instance, RuntimeError } = WebAssembly;
 const PAGE = 1 << 16;
 // lol-html buffers a tag (or a comment, a doctype) until it ends: a page whose one attribute
 // never closes grows it with the input. 32 MiB holds real pages (a 10 MB data: URI in an
@@ -22,27 +26,6 @@ let compiled = null;
 
 export function setRewriterWasm(load) {
   loadWasm = load;
-}
-
-function readLEB(bytes, start) {
-  let value = 0;
-  let at = start;
-  for (let shift = 0; ; shift += 7) {
-    const byte = bytes[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return [value, at];
-  }
-}
-
-function writeLEB(value) {
-  const out = [];
-  let rest = value;
-  do {
-    const low = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-    out.push(rest > 0 ? low | 0x80 : low);
-  } while (rest > 0);
-  return out;
 }
 
 // The module defines its memory with no maximum; one is written into its memory section, so

@@ -11,6 +11,7 @@
 // Response, as in browsers and Workers (the engine's need a streaming hook this embedding
 // lacks).
 import { responseInternals } from './response.js';
+import { guardMemories } from './wasmlimits.js';
 
 const native = globalThis.WebAssembly;
 
@@ -33,7 +34,8 @@ function makeNamespace() {
   for (const key of Reflect.ownKeys(native)) {
     Object.defineProperty(namespace, key, Object.getOwnPropertyDescriptor(native, key));
   }
-  const { Module, Instance } = native;
+  const { Instance } = native;
+  const { Module } = guardMemories(native, namespace);
   // Methods, as the engine's are: no [[Construct]], a name and a length.
   const methods = {
     compile(bytes) {
@@ -64,3 +66,4 @@ function makeNamespace() {
 }
 
 export const WebAssembly = makeNamespace();
+export const engineModule = typeof native === 'object' && native !== null ? native.Module : undefined;

@@ -37,6 +37,7 @@ import { makeScheduler } from './scheduler.js';
 import { bytesToBinary, copyBytes, hostBytes, hostText, isBufferSource } from './util.js';
 import { nodeKeys } from './webcrypto/nodekeys.js';
 import { WebAssembly } from './wasm.js';
+import { setAllocationCheck } from './wasmlimits.js';
 import { CloseEvent, WebSocket, WebSocketPair, socketInternals } from './websocket.js';
 
 // @exodus/bytes builds TextEncoderStream/TextDecoderStream on the global TransformStream; the
@@ -149,6 +150,8 @@ export const internals = {
   setCodecHost,
   setDigestHost,
   setRewriterWasm,
+  // The run's memory limit for WebAssembly memories, as for buffers (harness/allocations.js).
+  setAllocationCheck,
   // node:crypto's keys, signatures and verifications, synchronous (harness/instances.js).
   nodeKeys,
   makeCrypto,

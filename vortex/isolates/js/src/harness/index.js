@@ -5,6 +5,7 @@
 // anything defined here except the hardened endowments, and only strings and numbers cross to
 // Python (through the `host` bridge of host.py). runtime.js maps the other modules.
 import { allowOverrides, hardenPrototypesReachableFrom, hideHostFiles } from './boot.js';
+import { guardAllocations, runLimitBytes } from './allocations.js';
 import { captureIntrinsics, setInternals } from './platform.js';
 import { hardenContexts } from './context.js';
 import { makeSharedGlobal } from './sharedglobal.js';
@@ -14,6 +15,7 @@ import { takeStackHook } from './stacks.js';
 export function prepare(webapi) {
   hideHostFiles();
   takeStackHook(webapi.internals);
+  webapi.internals.setAllocationCheck(guardAllocations(), runLimitBytes);
 
   lockdown({
     errorTaming: 'unsafe', // keep `stack`: V8's format of the run's own frames (stacks.js)
