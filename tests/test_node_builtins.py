@@ -233,6 +233,65 @@ async def test_other_node_builtins_are_refused_with_the_list(api: aiohttp.Client
         assert f"node:{name}" in NODE_BUILTINS_ADVICE
 
 
+TIMERS = """
+import { setTimeout as later, clearTimeout, setInterval, clearInterval, setImmediate, promises } from "node:timers";
+import { setTimeout as sleep, setImmediate as soon, setInterval as every, scheduler } from "timers/promises";
+export default {
+  async fetch() {
+    const seen = [];
+    await new Promise((resolve) => {
+      const timer = later((a, b) => { seen.push("timeout " + a + b); resolve(); }, 5, "x", "y");
+      seen.push([typeof timer, timer.hasRef(), timer.unref() === timer, typeof +timer]);
+      const cancelled = later(() => seen.push("never"), 1);
+      clearTimeout(cancelled);
+      const byId = later(() => seen.push("never by id"), 1);
+      clearTimeout(+byId);
+    });
+    await new Promise((resolve) => setImmediate((v) => { seen.push("immediate " + v); resolve(); }, 1));
+    let ticks = 0;
+    await new Promise((resolve) => {
+      const interval = setInterval(() => { ticks += 1; if (ticks === 3) { clearInterval(interval); resolve(); } }, 2);
+    });
+    seen.push("ticks " + ticks);
+    seen.push(await sleep(3, "slept"), await soon("soon"), await promises.setTimeout(1, "same"));
+    const controller = new AbortController();
+    const aborted = sleep(10000, "x", { signal: controller.signal }).catch((e) => [e.name, e.code]);
+    controller.abort();
+    seen.push(await aborted);
+    const counted = [];
+    for await (const value of every(2, "tick")) { counted.push(value); if (counted.length === 2) break; }
+    seen.push(counted, await scheduler.wait(1), sleep === promises.setTimeout);
+    let threw = null;
+    try { later("not a function", 1); } catch (e) { threw = e.code; }
+    seen.push(threw);
+    return Response.json(seen);
+  },
+};
+"""
+
+
+async def test_timers_and_timers_promises_as_node_gives_them(
+    one_host: ServerProcess, api: aiohttp.ClientSession
+) -> None:
+    # unenv's preset for Cloudflare imports the timer functions from node:timers (Nitro's
+    # cloudflare-module output does), as workerd's nodejs_compat has it.
+    ref = await deploy(api, TIMERS)
+    assert await call(one_host, ref) == [
+        ["object", True, True, "number"],
+        "timeout xy",
+        "immediate 1",
+        "ticks 3",
+        "slept",
+        "soon",
+        "same",
+        ["AbortError", "ABORT_ERR"],
+        ["tick", "tick"],
+        None,
+        True,
+        "ERR_INVALID_ARG_TYPE",
+    ]
+
+
 POLLUTER = """
 import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";

@@ -15,8 +15,9 @@ class InvalidImport(BadRequest):
 NODE_BUILTINS_ADVICE = (
     "Vortex has only these Node.js built-in modules of Workers' nodejs_compat: node:assert, "
     "node:assert/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, "
-    "node:process, node:stream, node:stream/promises, node:string_decoder and node:util; for "
-    "the others use the web APIs (fetch for node:http, CompressionStream for node:zlib)"
+    "node:process, node:stream, node:stream/promises, node:string_decoder, node:timers, "
+    "node:timers/promises and node:util; for the others use the web APIs (fetch for node:http, "
+    "CompressionStream for node:zlib)"
 )
 """Said wherever a ``node:`` import is refused: which ones are supported, and what replaces the
 usual others. Kept in step with ``nodebuiltins.SUPPORTED`` (a test checks it)."""

@@ -33,6 +33,8 @@ SUPPORTED = (
     "stream",
     "stream/promises",
     "string_decoder",
+    "timers",
+    "timers/promises",
     "util",
 )
 _ALIASES = {"path/posix": "path"}

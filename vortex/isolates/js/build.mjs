@@ -83,6 +83,8 @@ const NODE_BUILTINS = [
   'stream',
   'stream/promises',
   'string_decoder',
+  'timers',
+  'timers/promises',
   'util',
 ];
 // readable-stream's own dependencies, which Node has built in: the function's built-ins, and
