@@ -22,7 +22,17 @@ from tests.server import ServerProcess
 
 APPS = Path(__file__).resolve().parent / "apps"
 FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
-BUILT = ("node_modules", ".svelte-kit", ".wrangler", ".astro", ".react-router", "dist", "build")
+BUILT = (
+    "node_modules",
+    ".svelte-kit",
+    ".wrangler",
+    ".astro",
+    ".react-router",
+    ".nitro",
+    ".output",
+    "dist",
+    "build",
+)
 PROJECT = pytest.StashKey[Path]()
 ENTRIES = ("index.mjs", "index.jsx", "index.tsx")
 
