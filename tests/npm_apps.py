@@ -5,10 +5,12 @@ functions listener."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -100,15 +102,24 @@ def framework_app(
 
 def build_app(folder: Path, tool: str, *args: str) -> None:
     """The project's build as its docs show it (``vite build``, ``astro build``), run with the
-    tool its ``node_modules`` has."""
-    done = subprocess.run(
+    tool its ``node_modules`` has. In a process group of its own, ended with it: SvelteKit's
+    adapter starts workerd through wrangler's platform proxy to prerender, and leaves it
+    running after the build exits."""
+    build = subprocess.Popen(
         [str(folder / "node_modules" / ".bin" / tool), *args],
         cwd=folder,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=120,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    try:
+        output, _ = build.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGKILL)
+        build.wait()
+    assert build.returncode == 0, output
 
 
 def entry_of(app: Path) -> Path | None:
