@@ -10,6 +10,7 @@ and one host, so that whatever shares the host with the culprit is known.
 from __future__ import annotations
 
 import asyncio
+import resource
 from collections import Counter
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from tests.gate import GATE_ENV, Gate
 from tests.hardening.conftest import Api, api_for
 from tests.load import scaled
 from tests.server import ServerProcess
+from vortex.isolates.datalimit import data_bytes
 
 MEMORY_ENV = {
     **GATE_ENV,
@@ -191,6 +193,32 @@ async def test_a_buffer_past_the_run_limit_ends_the_run_not_the_host(
     assert result.body["output"] == [32 << 20, 101 * 65536, 16 << 20, 2], result.body
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "'\\u1234'.repeat(2 ** 30 - 30).charCodeAt(5)",
+        "new Array(2 ** 30 - 30).join('\\u1234').length",
+    ],
+    ids=["two-byte-string-flattened", "array-joined"],
+)
+async def test_an_allocation_past_what_the_host_may_hold_fails_in_the_run(
+    client: aiohttp.ClientSession, run_limit_server: ServerProcess, code: str
+) -> None:
+    """A 2 GiB string made by one native call: no buffer constructor to check, and its memcpy
+    took the host past its cgroup. The host's RLIMIT_DATA (datalimit.py) makes the engine's
+    allocation fail instead, which the run hears as its "out of memory"."""
+    api = api_for(client, run_limit_server)
+    before = (await api.wait_healthy())["host_restarts"]
+    result = await api.run(f"Vortex.return({code})")
+    assert result.code == "memory_limit_exceeded", result.body
+    assert result.body["error"]["message"].startswith("Out of memory: the run asked for more")
+    assert (await api.health())["host_restarts"] == before
+    await api.assert_serves_normally()
+    for pid in run_limit_server.host_pids():
+        soft, _ = resource.prlimit(pid, resource.RLIMIT_DATA)
+        assert soft < data_bytes(pid) + (1100 << 20), (pid, soft)
+
+
 # (module (memory (export "m") 1)
 #   (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
 #   (func (export "fill") (param i32 i32) local.get 0 i32.const 1 local.get 1 memory.fill))
@@ -246,7 +274,12 @@ async def test_without_interrupts_a_bomb_in_one_turn_is_stopped_with_its_host(
     await api.assert_serves_normally()
 
 
-@pytest.mark.parametrize("name", list(GROWTH))
+# A resizable buffer's maxByteLength is allocated at once by this engine: on this 400 MiB host,
+# its data limit (datalimit.py) refuses the buffer, and the host stays.
+PAST_THE_HOST_AT_ONCE = {"resizable-array-buffer"}
+
+
+@pytest.mark.parametrize("name", [name for name in GROWTH if name not in PAST_THE_HOST_AT_ONCE])
 async def test_memory_growth_ends_in_memory_limit_exceeded(api: Api, name: str) -> None:
     before = (await api.wait_healthy())["host_restarts"]
     result = await api.run(GROWTH[name])
@@ -258,6 +291,16 @@ async def test_memory_growth_ends_in_memory_limit_exceeded(api: Api, name: str) 
         assert (await api.health())["host_restarts"] == before + 1
     finally:
         await api.assert_serves_normally()
+
+
+@pytest.mark.parametrize("name", sorted(PAST_THE_HOST_AT_ONCE))
+async def test_growth_asked_for_at_once_past_the_host_fails_in_the_run(api: Api, name: str) -> None:
+    before = (await api.wait_healthy())["host_restarts"]
+    result = await api.run(GROWTH[name])
+    assert result.code == "memory_limit_exceeded", result.body
+    assert result.body["error"]["message"].startswith("Out of memory"), result.body
+    assert (await api.health())["host_restarts"] == before
+    await api.assert_serves_normally()
 
 
 @pytest.mark.parametrize(

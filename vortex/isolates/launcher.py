@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vortex.isolates.backstop import rss_bytes
 from vortex.isolates.cgroups import HostCgroups
+from vortex.isolates.datalimit import limit_data
 from vortex.isolates.host_process import HostProcess, HostStartError
 from vortex.isolates.jsbundles import stale_bundles
 from vortex.isolates.pids import left_by_dead_process
@@ -120,7 +121,9 @@ class HostLauncher:
         return host
 
     def limit_memory(self, host: HostProcess) -> None:
-        """Put a booted ``host`` in a memory cgroup of its own, when the server has cgroups."""
+        """Cap a booted ``host``'s data a memory limit past its boot (datalimit.py), and put it
+        in a memory cgroup of its own, when the server has cgroups."""
+        limit_data(host.pid, self.host_memory_bytes)
         if self.cgroups is None:
             return
         # The cgroup counts what the host allocates from now on (its boot memory stays with the

@@ -9,7 +9,15 @@ function inspector(state) {
   return state.inspector;
 }
 
+// What SpiderMonkey throws when an allocation fails: the host's data limit (datalimit.py) or
+// the machine said no. The run asked for more than its host may hold.
+const OUT_OF_MEMORY = 'out of memory';
+
 export function describeThrown(state, value) {
+  if (value === OUT_OF_MEMORY) {
+    const message = 'Out of memory: the run asked for more memory at once than its host may hold';
+    return { code: 'memory_limit_exceeded', name: 'Error', message, stack: '' };
+  }
   return api.describeThrown(value, state.where, inspector(state).inspectValue);
 }
 
