@@ -20,6 +20,7 @@ import re
 import shutil
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -37,6 +38,12 @@ BUNDLE_TIMINGS = pytest.StashKey[dict[str, float]]()
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 
 
+def _nodejs_compat(app: Path) -> bool:
+    """Whether the app's wrangler.toml asks for nodejs_compat (jsonwebtoken's does)."""
+    config = app / "wrangler.toml"
+    return config.is_file() and "nodejs_compat" in config.read_text()
+
+
 @pytest.fixture(scope="session")
 def bundles(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -47,7 +54,7 @@ def bundles(
     project = apps_project(request, tmp_path_factory)
     installed = time.monotonic()
     built = {
-        app.name: bundle(entry, project).code
+        app.name: bundle(entry, project, node_globals=_nodejs_compat(app)).code
         for app in sorted(project.iterdir())
         if (entry := entry_of(app)) is not None
     }
