@@ -12,6 +12,14 @@ export const FunctionPrototype = Function.prototype;
 // core-js polyfill (`Function.prototype.toString.call(1)`) named files of the host in its
 // stack and fileName. Stacks show user frames only (stacks.js), and toString checks its
 // receiver here, before core-js's, so that error is made in this file.
+//
+// The platform's functions (fetch, the web classes and their methods, console's, the timers)
+// print as the engine's own do, `function fetch() { [native code] }`, as they do on workerd:
+// SDKs test for it (Sentry instruments fetch only if `isNativeFunction(fetch)`), and the
+// runtime's source is none of a function's business.
+const platformFunctions = new WeakSet();
+const walked = new WeakSet();
+
 export function hideHostFiles() {
   const polyfilled = FunctionPrototype.toString;
   Object.defineProperty(FunctionPrototype, 'toString', {
@@ -20,6 +28,10 @@ export function hideHostFiles() {
         if (typeof this !== 'function') {
           throw new TypeError("Function.prototype.toString requires that 'this' be a Function");
         }
+        if (platformFunctions.has(this)) {
+          const name = Reflect.getOwnPropertyDescriptor(this, 'name');
+          return 'function ' + (name && typeof name.value === 'string' ? name.value : '') + '() {\n    [native code]\n}';
+        }
         return Reflect.apply(polyfilled, this, []);
       },
     }.toString,
@@ -27,6 +39,26 @@ export function hideHostFiles() {
     enumerable: false,
     configurable: true,
   });
+}
+
+// Every function reachable from `roots` (their properties, accessors and prototypes) is the
+// platform's. Called before any user code exists: at boot for the shared globals, and for a
+// compartment's endowments before it evaluates anything. What was walked is not walked again.
+export function markPlatform(roots) {
+  const queue = [...roots];
+  while (queue.length) {
+    const value = queue.pop();
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null || walked.has(value)) continue;
+    walked.add(value);
+    if (typeof value === 'function') platformFunctions.add(value);
+    for (const key of Reflect.ownKeys(value)) {
+      const desc = Reflect.getOwnPropertyDescriptor(value, key);
+      if (desc === undefined) continue;
+      if ('value' in desc) queue.push(desc.value);
+      else queue.push(desc.get, desc.set);
+    }
+    queue.push(Object.getPrototypeOf(value));
+  }
 }
 
 export function hardenPrototypesReachableFrom(roots) {
@@ -80,6 +112,7 @@ function overridable(proto) {
     const desc = Reflect.getOwnPropertyDescriptor(proto, key);
     if (!('value' in desc) || !desc.writable || !desc.configurable || key === 'constructor') continue;
     const value = harden(desc.value);
+    markPlatform([value]); // read through the accessor, which the walk does not call
     const name = typeof key === 'symbol' ? `[${key.description}]` : key;
     const { get, set } = Reflect.getOwnPropertyDescriptor(
       {

@@ -3,6 +3,7 @@
 // (none in Vortex: an empty object of the run's own). Its run is held in a private field, so
 // the methods must be called on the ctx, as in workerd (`ctx.waitUntil(p)`, or bound).
 import { addWaitUntil } from './waituntil.js';
+import { markPlatform } from './boot.js';
 
 // Only the harness makes one: a ctx made by user code (`new ctx.constructor(...)`) would hand
 // the harness a run state of the user's making.
@@ -48,4 +49,5 @@ export function makeContext(state) {
 // from then on), before any run.
 export function hardenContexts() {
   harden(ExecutionContext);
+  markPlatform([ExecutionContext]);
 }

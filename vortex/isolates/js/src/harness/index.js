@@ -4,7 +4,7 @@
 // Compartment per invocation and hands user code only what Vortex grants. User code never sees
 // anything defined here except the hardened endowments, and only strings and numbers cross to
 // Python (through the `host` bridge of host.py). runtime.js maps the other modules.
-import { allowOverrides, hardenPrototypesReachableFrom, hideHostFiles } from './boot.js';
+import { allowOverrides, hardenPrototypesReachableFrom, hideHostFiles, markPlatform } from './boot.js';
 import { guardAllocations, runLimitBytes } from './allocations.js';
 import { captureIntrinsics, setInternals } from './platform.js';
 import { hardenContexts } from './context.js';
@@ -48,8 +48,9 @@ export function prepare(webapi) {
   const samples = webapi.samples();
   allowOverrides([...Object.values(webapi.globals), ...samples]);
   const shared = harden({ ...webapi.globals, ...floatArrays, Intl });
-  harden(webapi.singletons());
+  const singletons = harden(webapi.singletons());
   hardenPrototypesReachableFrom(samples);
+  markPlatform([shared, singletons, ...samples]);
   setInternals(webapi.internals);
   makeSharedGlobal(shared);
   captureIntrinsics();
