@@ -61,6 +61,27 @@ export function markPlatform(roots) {
   }
 }
 
+// The same for what one compartment or run is given (its console, timers, fetch, env...): the
+// functions among `values` and among their members, two levels down. Made afresh for each
+// script run, so cheaper than the walk: functions' own properties and prototypes (the
+// platform's, walked at boot) are not looked into.
+export function markEndowments(values, depth = 2) {
+  for (const value of values) {
+    if (typeof value === 'function') {
+      platformFunctions.add(value);
+    } else if (depth > 0 && typeof value === 'object' && value !== null && !walked.has(value)) {
+      const members = [];
+      for (const key of Reflect.ownKeys(value)) {
+        const desc = Reflect.getOwnPropertyDescriptor(value, key);
+        if (desc === undefined) continue;
+        if ('value' in desc) members.push(desc.value);
+        else members.push(desc.get, desc.set);
+      }
+      markEndowments(members, depth - 1);
+    }
+  }
+}
+
 export function hardenPrototypesReachableFrom(roots) {
   const seen = new Set();
   const queue = [...roots];

@@ -11,7 +11,7 @@ import { makeD1 } from './d1.js';
 import { makeService } from './services.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
-import { markPlatform } from './boot.js';
+import { markEndowments } from './boot.js';
 
 // Endowments take `live`, which answers the state of the run they act for, or throws if it
 // has ended: the run they were made for (a script), or the run whose turn it is (a warm
@@ -274,7 +274,7 @@ function bindConstants(global) {
 
 // Date and Math are own properties: a compartment has tamed ones of its own to replace.
 export function compartmentFor(globals) {
-  markPlatform(Object.values(globals));
+  markEndowments(Object.values(globals));
   const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math: mathForRun() }) });
   Object.setPrototypeOf(compartment.globalThis, sharedGlobal);
   bindConstants(compartment.globalThis);

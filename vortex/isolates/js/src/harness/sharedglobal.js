@@ -1,5 +1,5 @@
 // The object every run's global inherits from (see compartmentFor in endowments.js).
-import { markPlatform } from './boot.js';
+import { markEndowments } from './boot.js';
 
 // What belongs to one run but most runs never touch is made on first use, by a shared getter
 // that finds the run whose turn it is (never the receiver's say) and caches the value as an
@@ -33,7 +33,7 @@ export function makeSharedGlobal(shared) {
     Object.defineProperty(sharedGlobal, name, {
       get() {
         const value = perRun.get(name)();
-        markPlatform([value]); // made for this run, before its code holds it
+        markEndowments([value]); // made for this run, before its code holds it
         Object.defineProperty(this, name, { value, writable: true, enumerable: false, configurable: true });
         return value;
       },
