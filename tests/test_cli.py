@@ -207,6 +207,27 @@ def test_run_prints_logs_in_order_then_value_and_time(invoke: Invoke) -> None:
     assert result.stderr == ""
 
 
+def test_run_says_when_the_run_goes_on_after_its_answer(invoke: Invoke) -> None:
+    """A handler that throws while its waitUntil work goes on is answered at once; the CLI
+    says the run is not over, and where the rest will show."""
+    function_id = deploy_code(
+        invoke,
+        "export default { async fetch(request, env, ctx) {\n"
+        "  ctx.waitUntil(new Promise((r) => setTimeout(r, 1500)));\n"
+        "  throw new Error('handler failed');\n} };\n",
+        name="index.mjs",
+    )
+    result = invoke("run", function_id)
+    assert result.exit_code == 1
+    assert "Error: handler failed" in result.stdout + result.stderr
+    assert (
+        f"⏳ Still running: its waitUntil work goes on (vortex logs {function_id} --follow)"
+        in result.stdout
+    )
+    done = invoke("run", deploy_code(invoke, "Vortex.return(1)"))
+    assert done.exit_code == 0 and "Still running" not in done.stdout
+
+
 def test_run_shows_console_output_live(server: ServerProcess, invoke: Invoke) -> None:
     """The first line is on screen while the function is still running."""
     function_id = deploy_code(

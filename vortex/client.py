@@ -156,6 +156,8 @@ class RunResult:
     error: RunError | None
     raw: dict[str, Any] = field(repr=False, compare=False)
     """The response exactly as the server sent it, for ``--json``."""
+    running: bool = False
+    """The handler failed and this is its answer, while its waitUntil work goes on."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
@@ -169,6 +171,7 @@ class RunResult:
             run_id=run_id if isinstance(run_id, str) else None,
             error=RunError.from_json(error) if isinstance(error, dict) else None,
             raw=data,
+            running=data.get("running") is True,
         )
 
 

@@ -167,7 +167,7 @@ def show_header(printer: Printer, step: str) -> None:
     printer.out("📋 Console Output:")
 
 
-def show_result(result: RunResult, printer: Printer) -> None:
+def show_result(result: RunResult, printer: Printer, function: str) -> None:
     if result.error is None or result.output is not None:
         printer.out("📦 Return Value:")
         for line in pretty_json(result.output, width=printer.width() - 2):
@@ -175,6 +175,11 @@ def show_result(result: RunResult, printer: Printer) -> None:
     if result.error is not None:
         show_run_error(result.error, printer)
     printer.out(f"⏱ Executed in {format_ms(result.execution_time_ms)}")
+    if result.running:
+        # Answered at once, as the listener answers; what the run does next is in its logs.
+        printer.out(
+            f"⏳ Still running: its waitUntil work goes on (vortex logs {function} --follow)"
+        )
 
 
 def show_run_error(error: RunError, printer: Printer) -> None:
@@ -211,7 +216,7 @@ def run(id_: str, url: str, as_json: bool) -> int:
     if as_json:
         printer.json(result.raw)
     else:
-        show_result(result, printer)
+        show_result(result, printer, checked)
     return ExitCode.FAILED if result.error is not None else ExitCode.OK
 
 
