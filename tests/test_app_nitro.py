@@ -45,6 +45,7 @@ async def test_routes_render_with_the_cloudflare_env(app: Any) -> None:
         assert page.status == 200 and page.headers["x-nitro-middleware"] == "yes"
         assert page.text == "<h1>Hello, Ann!</h1><p>Hello</p>"  # GREETING of wrangler.toml
     assert robots.text == "User-agent: *\n" and "x-vortex-run-id" not in robots.headers
+    assert robots.headers["Cache-Control"] == "public, max-age=3600"  # routeRules → _headers
 
 
 async def test_api_routes_answer_json_and_errors(app: Any) -> None:

@@ -71,6 +71,10 @@ async def test_assets_and_prerendered_pages_come_from_the_assets(app: Any, built
     assert robots.text == "hello from static\n"
     assert script.status == 200 and script.body == chunk.read_bytes()
     assert script.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    # the adapter's _headers: a year for the immutable chunks, no-cache for the rest of /_app
+    assert script.headers["Cache-Control"] == "public, immutable, max-age=31536000"
+    assert version.headers["Cache-Control"] == "no-cache"
+    assert version.headers["X-Robots-Tag"] == "noindex"
     assert "version" in version.json()
 
 

@@ -58,6 +58,16 @@ def fetch(server: ServerProcess, name: str, path: str, **headers: str) -> tuple[
         return exc.code, exc.read()
 
 
+def header(server: ServerProcess, name: str, path: str, wanted: str) -> str | None:
+    port = server.functions_port
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Host": f"{name}.localhost:{port}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        value: str | None = response.headers.get(wanted)
+        return value
+
+
 def test_the_assets_table_is_read(tmp_path: Path) -> None:
     path = tmp_path / "wrangler.toml"
     path.write_text(
@@ -84,7 +94,8 @@ def test_files_are_collected_as_wrangler_collects_them(tmp_path: Path) -> None:
         "/.well-known/security.txt",
         "/css/site.css",
     ]
-    assert collected.skipped_workers_files == ("_headers",)
+    assert collected.skipped_workers_files == ()
+    assert collected.headers == "/*\n  X-Frame-Options: DENY"
 
 
 def test_deploy_uploads_what_the_server_lacks_and_the_site_is_served(
@@ -105,8 +116,11 @@ def test_deploy_uploads_what_the_server_lacks_and_the_site_is_served(
     assert result.exit_code == 0, result.output + result.stderr
     assert "Uploaded 4 of 4 assets from" in result.stdout
     assert "  + /index.html" in result.stdout
-    assert "_headers not uploaded" in result.stderr
+    assert "not uploaded" not in result.stderr
     assert fetch(server, name, "/") == (200, HOME.encode())
+    # _headers is applied to the assets' answers, not to the code's
+    assert header(server, name, "/about", "X-Frame-Options") == "DENY"
+    assert header(server, name, "/api/users", "X-Frame-Options") is None
     assert fetch(server, name, "/about") == (200, PUBLIC["public/about.html"].encode())
     assert fetch(server, name, "/css/site.css") == (200, PUBLIC["public/css/site.css"].encode())
     assert fetch(server, name, "/api/users") == (200, b'{"api":"/api/users"}')

@@ -329,6 +329,7 @@ class RunService:
                 not_found_handling=config.not_found_handling,
                 html_handling=config.html_handling,
                 run_worker_first=first if isinstance(first, bool) else list(first),
+                headers=config.headers,
             )
         return RouteSpec(
             function_id=record.id,

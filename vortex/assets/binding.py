@@ -47,7 +47,9 @@ def assets_binding(reader: AssetReader, namespace: str, ref: AssetsRef) -> Bindi
                 decision = resolve(manifest.files, config.html_handling, path, query)
                 if decision is None:
                     decision = not_found(manifest.files, config.not_found_handling, path)
-            shaped = answer(decision, method, args.get("if_none_match"))
+            shaped = answer(
+                decision, method, args.get("if_none_match"), config.header_rules, path or "/"
+            )
             content = b""
             if shaped.body_of is not None:
                 content = await reader.content(namespace, shaped.body_of.digest)

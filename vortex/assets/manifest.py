@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import orjson
 
+from vortex.assets.headers import HeaderRule, header_rules
 from vortex.assets.paths import check_path, is_sha256
 from vortex.errors import AssetsTooLarge, AssetTooLarge, InvalidAssets, TooManyAssets, size_phrase
 
@@ -28,6 +29,7 @@ HtmlHandling = Literal["auto-trailing-slash", "none"]
 NOT_FOUND_HANDLING: tuple[NotFoundHandling, ...] = ("none", "404-page", "single-page-application")
 HTML_HANDLING: tuple[HtmlHandling, ...] = ("auto-trailing-slash", "none")
 MAX_WORKER_FIRST_PATTERNS = 100
+MAX_HEADERS_CHARS = 64 << 10
 BINDING_NAME_CHARS = 64
 
 
@@ -47,15 +49,24 @@ class AssetConfig:
     run_worker_first: bool | tuple[str, ...] = False
     """True: every request runs the code first; patterns (``/api/*``, ``!/api/docs/*``): the
     requests whose path matches one (and no ``!`` one) do."""
+    headers: str = ""
+    """The text of the directory's ``_headers`` file (``vortex.assets.headers``), checked."""
+
+    @property
+    def header_rules(self) -> tuple[HeaderRule, ...]:
+        return header_rules(self.headers)
 
     def to_json(self) -> dict[str, Any]:
         first = self.run_worker_first
-        return {
+        shown: dict[str, Any] = {
             "binding": self.binding,
             "not_found_handling": self.not_found_handling,
             "html_handling": self.html_handling,
             "run_worker_first": first if isinstance(first, bool) else list(first),
         }
+        if self.headers:
+            shown["headers"] = self.headers
+        return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +172,7 @@ def parse_config(raw: object) -> AssetConfig:
     if not isinstance(raw, dict):
         raise InvalidAssets('"assets.config" must be an object')
     unknown = sorted(
-        set(raw) - {"binding", "not_found_handling", "html_handling", "run_worker_first"}
+        set(raw) - {"binding", "not_found_handling", "html_handling", "run_worker_first", "headers"}
     )
     if unknown:
         raise InvalidAssets(f'"assets.config" has unknown keys: {", ".join(unknown)}')
@@ -183,7 +194,14 @@ def parse_config(raw: object) -> AssetConfig:
             f'"html_handling" {str(html)[:40]!r} is not supported: Vortex has '
             f"{' and '.join(HTML_HANDLING)}"
         )
-    return AssetConfig(binding, not_found, html, _worker_first(raw.get("run_worker_first", False)))
+    headers = raw.get("headers", "")
+    if not isinstance(headers, str) or len(headers) > MAX_HEADERS_CHARS:
+        raise InvalidAssets(
+            f'"headers" must be the text of a _headers file, up to {MAX_HEADERS_CHARS} characters'
+        )
+    first = _worker_first(raw.get("run_worker_first", False))
+    header_rules(headers)  # refused here, at deploy, if it is not a _headers file
+    return AssetConfig(binding, not_found, html, first, headers)
 
 
 def _worker_first(raw: object) -> bool | tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vortex.assets.headers import HeaderRule, apply_headers
 from vortex.assets.mediatypes import content_type
 from vortex.assets.routing import (
     CACHE_CONTROL,
@@ -26,7 +27,15 @@ class Answer:
     """The ``content-length`` to state (a HEAD's is its GET's)."""
 
 
-def answer(decision: Found | Redirect | None, method: str, if_none_match: str | None) -> Answer:
+def answer(
+    decision: Found | Redirect | None,
+    method: str,
+    if_none_match: str | None,
+    rules: tuple[HeaderRule, ...] = (),
+    path: str = "/",
+) -> Answer:
+    """``rules``: the ``_headers`` file's, applied to an asset's answer for the request
+    ``path``."""
     if decision is None:
         return Answer(404, [])
     if isinstance(decision, Redirect):
@@ -37,6 +46,8 @@ def answer(decision: Found | Redirect | None, method: str, if_none_match: str | 
         ("etag", etag),
         ("cache-control", CACHE_CONTROL),
     ]
+    if rules:
+        headers = apply_headers(rules, path, headers)
     if decision.status == 200 and not_modified(if_none_match, etag):
         return Answer(304, headers)
     if method == "HEAD":

@@ -3,7 +3,8 @@
 Skipped, as wrangler skips them: what ``.assetsignore`` (in the directory, gitignore's syntax:
 globs, ``!`` to keep, a leading ``/`` anchors, a trailing ``/`` names folders) lists, the
 ``.assetsignore`` itself, and ``_headers``, ``_redirects`` and ``_worker.js`` (files of
-Workers' own, which Vortex does not apply: a warning says so). Also skipped: dotfiles and
+Workers' own: ``_headers`` is sent as the assets' ``headers`` setting and applied, the others
+Vortex does not apply, and a warning says so). Also skipped: dotfiles and
 dot-folders (``.git``, ``.DS_Store``, ``.env``), but for ``.well-known``, and ``node_modules``:
 an upload should never publish a secret by accident.
 """
@@ -21,6 +22,7 @@ from vortex.cli.errors import CLIError, ExitCode
 IGNORE_FILE = ".assetsignore"
 WORKERS_FILES = ("_headers", "_redirects", "_worker.js")
 """Files of Workers' own that wrangler does not upload as assets."""
+HEADERS_FILE = "_headers"
 KEPT_DOTTED = (".well-known",)
 
 
@@ -37,7 +39,9 @@ class AssetFile:
 class Collected:
     files: tuple[AssetFile, ...]
     skipped_workers_files: tuple[str, ...]
-    """``_headers``/``_redirects`` found: not applied by Vortex."""
+    """``_redirects``/``_worker.js`` found: not applied by Vortex."""
+    headers: str | None = None
+    """The text of the directory's ``_headers``, if it has one."""
 
     @property
     def size(self) -> int:
@@ -97,6 +101,7 @@ def collect(directory: Path) -> Collected:
     rules = _rules(directory)
     files: list[AssetFile] = []
     workers_files: list[str] = []
+    headers: str | None = None
     for root, folders, names in os.walk(directory):
         base = Path(root).relative_to(directory).as_posix()
         prefix = "" if base == "." else base + "/"
@@ -110,6 +115,9 @@ def collect(directory: Path) -> Collected:
         for name in sorted(names):
             relative = prefix + name
             if name.startswith("."):  # .assetsignore itself, .DS_Store, .env...
+                continue
+            if name == HEADERS_FILE and not prefix:
+                headers = _read_text(Path(root) / name)
                 continue
             if name in WORKERS_FILES and not prefix:
                 workers_files.append(name)
@@ -125,4 +133,11 @@ def collect(directory: Path) -> Collected:
             files.append(
                 AssetFile("/" + relative, source, hashlib.sha256(data).hexdigest(), len(data))
             )
-    return Collected(tuple(files), tuple(workers_files))
+    return Collected(tuple(files), tuple(workers_files), headers)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read {path}: {exc}", ExitCode.FAILED, "read_failed") from None

@@ -148,8 +148,11 @@ def _assets(config: WorkerConfig | None) -> AssetsPlan | None:
     if config is None or config.assets is None:
         return None
     given = config.assets
+    collected = collect(given.directory)
     settings: dict[str, object] = {"binding": given.binding, **given.settings}
-    return AssetsPlan(given.directory, collect(given.directory), settings)
+    if collected.headers is not None:
+        settings["headers"] = collected.headers
+    return AssetsPlan(given.directory, collected, settings)
 
 
 def _d1_databases(config: WorkerConfig | None) -> tuple[dict[str, str], ...] | None:
@@ -166,7 +169,7 @@ def _r2_buckets(config: WorkerConfig | None) -> tuple[dict[str, str], ...] | Non
 
 def _workers_files_warning(assets: AssetsPlan) -> str:
     found = " and ".join(assets.collected.skipped_workers_files)
-    return f"assets: {found} not uploaded: Vortex does not apply Workers' _headers or _redirects"
+    return f"assets: {found} not uploaded: Vortex does not apply Workers' _redirects"
 
 
 def _assets_only(options: Options, config: WorkerConfig, assets: AssetsPlan, folder: Path) -> Plan:

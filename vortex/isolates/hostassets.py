@@ -43,7 +43,11 @@ def host_assets(spec: AssetSpec, stale: HostAssets | None) -> HostAssets | None:
     not_found: NotFoundHandling = spec.not_found_handling  # type: ignore[assignment]
     html: HtmlHandling = spec.html_handling  # type: ignore[assignment]
     config = AssetConfig(
-        spec.binding, not_found, html, first if isinstance(first, bool) else tuple(first)
+        spec.binding,
+        not_found,
+        html,
+        first if isinstance(first, bool) else tuple(first),
+        spec.headers,
     )
     return HostAssets(config, {path: (entry[0], entry[1]) for path, entry in files.items()})
 
@@ -68,7 +72,7 @@ def plan(
         decision = not_found(assets.files, config.not_found_handling, path)
     if decision is None:
         return None
-    return answer(decision, method, if_none_match)
+    return answer(decision, method, if_none_match, config.header_rules, path)
 
 
 class AssetFetcher:

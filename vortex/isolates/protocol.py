@@ -116,6 +116,8 @@ class AssetSpec(msgspec.Struct, array_like=True, gc=False):
     not_found_handling: str
     html_handling: str
     run_worker_first: bool | list[str]
+    headers: str = ""
+    """The ``_headers`` file's text, checked at deploy."""
 
 
 class RouteSpec(msgspec.Struct, array_like=True, gc=False):
