@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.gate import GATE_ENV, Gate
 from tests.hardening.conftest import api_for
 from tests.server import ServerProcess
 
@@ -132,6 +133,37 @@ async def test_a_runaway_is_stopped_within_a_tenth_of_its_limit(
         assert result.code == "cpu_time_exceeded", (code, result.body)
         assert 700 <= result.body["cpu_time_ms"] < 770, (code, result.body)
     assert (await api.health())["host_restarts"] == 0
+    await api.assert_serves_normally()
+
+
+async def test_a_long_native_call_is_stopped_after_it_and_the_host_stays(
+    private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession, gate: Gate
+) -> None:
+    """An 80 MB Float64Array sorted: one native call of ~1 s here, with no interrupt check
+    inside. The interrupt is taken when it returns; with the backstop 250 ms past the limit
+    (550 ms for this 300 ms one), the supervisor killed the host first, with its neighbour."""
+    server = private_server(
+        {**GATE_ENV, "VORTEX_CPU_LIMIT_MS": "300", "VORTEX_WALL_LIMIT_MS": "20000"}, workers=1
+    )
+    api = api_for(client, server)
+    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
+    neighbour = asyncio.create_task(api.execute(neighbour_id))
+    await gate.arrival()
+    try:
+        result = await api.run(
+            # Filled by a short loop and native copies, so that the run's CPU goes to the sort.
+            "const a = new Float64Array(10_000_000);"
+            " for (let i = 0; i < 65536; i++) a[i] = Math.random();"
+            " for (let k = 65536; k < a.length; k *= 2) a.copyWithin(k, 0, Math.min(k, a.length - k));"
+            " a.sort(); Vortex.return(a[0])"
+        )
+        assert result.code == "cpu_time_exceeded", result.body
+        assert (await api.health())["host_restarts"] == 0
+        gate.open()
+        assert (await neighbour).body["output"] == "opened"
+    finally:
+        gate.open()
+        await asyncio.gather(neighbour, return_exceptions=True)
     await api.assert_serves_normally()
 
 
