@@ -77,6 +77,25 @@ def deploy(http: aiohttp.ClientSession) -> Callable[[str], object]:
     return _deploy
 
 
+@pytest.fixture(scope="module")
+def one_host(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A server with one host for the test module, whose runs then share it; the module's
+    ``ONE_HOST_ENV`` adds to its environment."""
+    env = {**TEST_SERVER_ENV, **getattr(request.module, "ONE_HOST_ENV", {})}
+    proc = start_server(tmp_path_factory.mktemp("one-host"), env, workers=1)
+    yield proc
+    stop_and_check(proc)
+
+
+@pytest.fixture
+async def api(one_host: ServerProcess) -> AsyncIterator[aiohttp.ClientSession]:
+    """A client of ``one_host``'s API."""
+    async with aiohttp.ClientSession(base_url=one_host.url) as session:
+        yield session
+
+
 @pytest.fixture
 def run(
     http: aiohttp.ClientSession, deploy: Callable[..., Awaitable[str]]

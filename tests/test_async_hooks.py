@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.conftest import TEST_SERVER_ENV
-from tests.server import ServerProcess, start_server, stop_and_check
+from tests.jsrun import deploy_module as deploy
+from tests.server import ServerProcess
 from tests.threaded_app import app_in_thread
 from vortex.modules.build import build
 from vortex.modules.detect import Upload
@@ -35,25 +35,7 @@ def upstream() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="module")
-def one_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    env = {**TEST_SERVER_ENV, "VORTEX_FETCH_ALLOW_PRIVATE": "1"}
-    proc = start_server(tmp_path_factory.mktemp("als"), env, workers=1)
-    yield proc
-    stop_and_check(proc)
-
-
-@pytest.fixture
-async def api(one_host: ServerProcess) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=one_host.url) as session:
-        yield session
-
-
-async def deploy(api: aiohttp.ClientSession, code: str, **extra: Any) -> str:
-    async with api.post("/deploy", json={"code": code, "filename": "index.mjs", **extra}) as r:
-        body = await r.json()
-        assert r.status == 200, body
-        return str(body["function_id"])
+ONE_HOST_ENV = {"VORTEX_FETCH_ALLOW_PRIVATE": "1"}
 
 
 async def get(server: ServerProcess, ref: str, path: str = "/") -> tuple[int, Any]:

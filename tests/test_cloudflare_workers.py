@@ -9,38 +9,17 @@ function does to the imported classes must not be seen by another.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from tests.conftest import TEST_SERVER_ENV
+from tests.jsrun import deploy_module as deploy
 from tests.npm_apps import cli_deploy, run_logs
 from tests.server import ServerProcess, start_server, stop_and_check
 from vortex.modules.errors import CLOUDFLARE_MODULES_ADVICE
 from vortex.modules.nodebuiltins import CLOUDFLARE_MODULES
-
-
-@pytest.fixture(scope="module")
-def one_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path_factory.mktemp("cfw"), TEST_SERVER_ENV, workers=1)
-    yield proc
-    stop_and_check(proc)
-
-
-@pytest.fixture
-async def api(one_host: ServerProcess) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=one_host.url) as session:
-        yield session
-
-
-async def deploy(api: aiohttp.ClientSession, code: str, **extra: Any) -> str:
-    async with api.post("/deploy", json={"code": code, "filename": "index.mjs", **extra}) as r:
-        body = await r.json()
-        assert r.status == 200, body
-        return str(body["function_id"])
 
 
 async def get(server: ServerProcess, ref: str, path: str = "/") -> tuple[int, Any]:

@@ -7,17 +7,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
-import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from tests.conftest import TEST_SERVER_ENV
-from tests.server import ServerProcess, start_server, stop_and_check
+from tests.server import ServerProcess
 
 PEM, DER = serialization.Encoding.PEM, serialization.Encoding.DER
 PKCS8 = serialization.PrivateFormat.PKCS8
@@ -28,19 +25,6 @@ RSA_KEY = rsa.generate_private_key(65537, 2048)
 EC_KEY = ec.generate_private_key(ec.SECP384R1())
 ED_KEY = ed25519.Ed25519PrivateKey.generate()
 MESSAGE = b"header.payload"
-
-
-@pytest.fixture(scope="module")
-def one_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path_factory.mktemp("keys"), TEST_SERVER_ENV, workers=1)
-    yield proc
-    stop_and_check(proc)
-
-
-@pytest.fixture
-async def api(one_host: ServerProcess) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=one_host.url) as session:
-        yield session
 
 
 async def run(server: ServerProcess, api: aiohttp.ClientSession, code: str, body: Any) -> Any:

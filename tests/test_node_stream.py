@@ -3,34 +3,12 @@ through the API to a real server and called on the functions listener."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
-import pytest
 
-from tests.conftest import TEST_SERVER_ENV
-from tests.server import ServerProcess, start_server, stop_and_check
-
-
-@pytest.fixture(scope="module")
-def one_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path_factory.mktemp("stream"), TEST_SERVER_ENV, workers=1)
-    yield proc
-    stop_and_check(proc)
-
-
-@pytest.fixture
-async def api(one_host: ServerProcess) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=one_host.url) as session:
-        yield session
-
-
-async def deploy(api: aiohttp.ClientSession, code: str) -> str:
-    async with api.post("/deploy", json={"code": code, "filename": "index.mjs"}) as r:
-        body = await r.json()
-        assert r.status == 200, body
-        return str(body["function_id"])
+from tests.jsrun import deploy_module as deploy
+from tests.server import ServerProcess
 
 
 async def call(server: ServerProcess, ref: str, path: str = "/") -> Any:
