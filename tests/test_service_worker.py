@@ -417,3 +417,40 @@ async def test_a_rejected_answer_is_the_failure_at_once_and_wait_until_goes_on(
         entry = await history_entry(http, name, run_id)
         assert [line["message"] for line in entry["logs"]] == ["late work done"]
         assert entry["error"]["code"] == "function_error"
+
+
+TOP_LEVEL_STATE = """
+let state = 'pending';
+const ready = (async () => { await null; await null; await null; state = 'ready'; return state; })();
+addEventListener('fetch', (event) => {
+  const seen = state;
+  const path = new URL(event.request.url).pathname;
+  if (path === '/busy') {
+    event.respondWith(new Promise((resolve) => setTimeout(() => resolve(new Response(seen)), 300)));
+  } else if (path === '/await') {
+    event.respondWith(ready.then((text) => new Response(text)));
+  } else {
+    event.respondWith(new Response(seen));
+  }
+});
+"""
+
+
+async def test_a_new_instance_runs_its_top_levels_promise_jobs_before_its_first_event(
+    server_factory: Callable[..., Any],
+) -> None:
+    """As a module's (test_modules.py): concurrent requests each get an instance, most of them
+    made in their own runs, and the listener sees the chain the top level started done, as
+    after workerd's microtask checkpoint; it saw "pending"."""
+    proc = server_factory(workers=1)
+    async with aiohttp.ClientSession(base_url=proc.url) as http:
+        name = await deployed(http, TOP_LEVEL_STATE)
+        timeout = aiohttp.ClientTimeout(total=5)
+
+        async def text(path: str) -> str:
+            async with http.get(proc.fn_url(name, path), timeout=timeout) as response:
+                assert response.status == 200
+                return await response.text()
+
+        assert await asyncio.gather(*(text("/busy") for _ in range(6))) == ["ready"] * 6
+        assert [await text("/await") for _ in range(6)] == ["ready"] * 6

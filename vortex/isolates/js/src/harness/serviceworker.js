@@ -9,12 +9,12 @@
 // module's and serves the next events of that version, so the top level runs once per instance.
 // Otherwise it ends as script.js would end it. So that an instance can outlive the run that
 // made it, everything its compartment is given acts for the run that the instance serves now.
-import { JSON, WRAP_PREFIX, api } from './platform.js';
+import { JSON, WRAP_PREFIX, api, host } from './platform.js';
 import { describeThrown, errorLine, makeConsole, writeLog } from './logs.js';
 import { end, fail, handlerFailed, settleIfIdle, settleLater } from './ending.js';
 import { compartmentFor, lastingEndowments, makeEnv, makeTimers, makeVortex } from './endowments.js';
 import { guardAlive, newState } from './state.js';
-import { takeIdle } from './instances.js';
+import { afterTopLevel, takeIdle } from './instances.js';
 import { respond } from './handlers.js';
 import { makeWaitUntil } from './waituntil.js';
 
@@ -271,7 +271,11 @@ function startWorker(state, code, instanceKey, envJson, bindingsJson, settled) {
   body().then(
     () => {
       state.bodySettled = true;
-      if (!state.done) settled(worker);
+      if (state.done) return;
+      // What the top level started and left running (an init chain) runs first, as for a
+      // module (instances.js afterTopLevel): workerd's microtask checkpoint after evaluation.
+      state.topLevelJobs = host.hasJobs();
+      afterTopLevel(state, () => settled(worker));
     },
     (err) => {
       if (!state.done) end(state, null, describeThrown(state, err));
