@@ -42,6 +42,7 @@ PUBLIC = {
     "public/.DS_Store": "junk",
     "public/.well-known/security.txt": "Contact: me",
     "public/_headers": "/*\n  X-Frame-Options: DENY",
+    "public/_redirects": "/old-about /about 301\n",
     "public/.assetsignore": "*.map\ndrafts/\n",
 }
 
@@ -96,6 +97,7 @@ def test_files_are_collected_as_wrangler_collects_them(tmp_path: Path) -> None:
     ]
     assert collected.skipped_workers_files == ()
     assert collected.headers == "/*\n  X-Frame-Options: DENY"
+    assert collected.redirects == "/old-about /about 301\n"
 
 
 def test_deploy_uploads_what_the_server_lacks_and_the_site_is_served(
@@ -122,6 +124,8 @@ def test_deploy_uploads_what_the_server_lacks_and_the_site_is_served(
     assert header(server, name, "/about", "X-Frame-Options") == "DENY"
     assert header(server, name, "/api/users", "X-Frame-Options") is None
     assert fetch(server, name, "/about") == (200, PUBLIC["public/about.html"].encode())
+    # _redirects too (urllib follows the 301)
+    assert fetch(server, name, "/old-about") == (200, PUBLIC["public/about.html"].encode())
     assert fetch(server, name, "/css/site.css") == (200, PUBLIC["public/css/site.css"].encode())
     assert fetch(server, name, "/api/users") == (200, b'{"api":"/api/users"}')
     # Not uploaded: the SPA's shell answers those paths instead.

@@ -330,6 +330,7 @@ class RunService:
                 html_handling=config.html_handling,
                 run_worker_first=first if isinstance(first, bool) else list(first),
                 headers=config.headers,
+                redirects=config.redirects,
             )
         return RouteSpec(
             function_id=record.id,

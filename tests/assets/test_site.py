@@ -269,3 +269,33 @@ async def test_the_operators_limits_are_kept(server_factory: Callable[..., Serve
         one = {**body, "assets": {"manifest": {"/a": manifest["/a"]}}}
         async with http.post("/deploy", json=one) as response:
             assert response.status == 200, await response.text()
+
+
+REDIRECTS = """
+/home      /                          301
+/shop/*    /blog/index.html           200
+/go/*      https://example.com/:splat
+"""
+
+
+async def test_the_redirects_file_answers_before_the_assets_and_through_the_binding(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    name = _name("redirects")
+    await deploy_site(http, name, redirects=REDIRECTS)
+    url = server.fn_url
+    status, headers, _ = await _get(http, url(name, "/home"))
+    assert (status, headers["Location"]) == (301, "/")
+    assert "x-vortex-run-id" not in headers  # the listener's answer: nothing ran
+    status, headers, _ = await _get(http, url(name, "/go/a/b?c=1"))
+    assert (status, headers["Location"]) == (302, "https://example.com/a/b?c=1")
+    status, headers, body = await _get(http, url(name, "/shop/cart/items"))
+    assert (status, body) == (200, SITE["/blog/index.html"])  # rewritten: the URL stays
+    # The code first: its env.ASSETS.fetch(request) meets the same rules.
+    first = _name("redirects-first")
+    await deploy_site(http, first, redirects=REDIRECTS, run_worker_first=True)
+    status, headers, _ = await _get(http, url(first, "/home"))
+    assert (status, headers["Location"]) == (301, "/")
+    assert "x-vortex-run-id" in headers
+    status, _, body = await _get(http, url(first, "/shop/x"))
+    assert (status, body) == (200, SITE["/blog/index.html"])

@@ -17,7 +17,7 @@ from typing import Any
 from vortex.assets.manifest import AssetsRef
 from vortex.assets.reader import AssetReader
 from vortex.assets.respond import answer
-from vortex.assets.routing import not_found, request_path, resolve
+from vortex.assets.routing import decide, not_found, request_path
 from vortex.errors import VortexError
 from vortex.isolates.bindings import Binding, BindingError, WithBytes
 
@@ -44,7 +44,7 @@ def assets_binding(reader: AssetReader, namespace: str, ref: AssetsRef) -> Bindi
             decision = None
             if path is not None:
                 query = target.split("?", 1)[1] if "?" in target else ""
-                decision = resolve(manifest.files, config.html_handling, path, query)
+                decision = decide(config, manifest.files, path, query)
                 if decision is None:
                     decision = not_found(manifest.files, config.not_found_handling, path)
             shaped = answer(

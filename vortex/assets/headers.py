@@ -79,7 +79,7 @@ def header_rules(text: str) -> tuple[HeaderRule, ...]:
                 )
             if len(rules) >= MAX_RULES:
                 raise InvalidAssets(f"_headers has over {MAX_RULES} rules")
-            pattern, sets, unsets = _compile(stripped), [], []
+            pattern, sets, unsets = compile_pattern(stripped, "_headers"), [], []
             continue
         if pattern is None:
             raise InvalidAssets(f"_headers line {number}: a header before any path pattern")
@@ -106,7 +106,9 @@ def header_rules(text: str) -> tuple[HeaderRule, ...]:
     return tuple(rules)
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str, file: str) -> re.Pattern[str]:
+    """A path pattern of ``_headers`` or ``_redirects`` (``file``, for the message): ``*`` the
+    ``splat`` group, ``:name`` a group of one path segment."""
     parts: list[str] = []
     position = 0
     for found in re.finditer(r"\*|:[A-Za-z]\w*", pattern):
@@ -118,9 +120,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile("".join(parts), re.DOTALL)
     except re.error:  # a placeholder or * twice
-        raise InvalidAssets(
-            f"_headers: pattern {pattern[:80]!r} names a placeholder twice"
-        ) from None
+        raise InvalidAssets(f"{file}: pattern {pattern[:80]!r} names a placeholder twice") from None
 
 
 def apply_headers(
@@ -139,7 +139,7 @@ def apply_headers(
             added.pop(name, None)
             dropped.add(name)
         for name, value in rule.set:
-            filled = _filled(value, match.groupdict())
+            filled = fill_placeholders(value, match.groupdict())
             added[name] = added[name] + ", " + filled if name in added else filled
     if not added and not dropped:
         return headers
@@ -147,7 +147,7 @@ def apply_headers(
     return kept + list(added.items())
 
 
-def _filled(value: str, values: dict[str, str]) -> str:
+def fill_placeholders(value: str, values: dict[str, str]) -> str:
     """``value`` with its ``:name`` placeholders replaced by what the pattern matched, whose
     characters that may not be in a header (the decoded path's CR, LF, non-ASCII) are
     percent-encoded again."""

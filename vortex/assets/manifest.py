@@ -22,6 +22,7 @@ import orjson
 
 from vortex.assets.headers import HeaderRule, header_rules
 from vortex.assets.paths import check_path, is_sha256
+from vortex.assets.redirects import RedirectRule, redirect_rules
 from vortex.errors import AssetsTooLarge, AssetTooLarge, InvalidAssets, TooManyAssets, size_phrase
 
 NotFoundHandling = Literal["none", "404-page", "single-page-application"]
@@ -30,6 +31,8 @@ NOT_FOUND_HANDLING: tuple[NotFoundHandling, ...] = ("none", "404-page", "single-
 HTML_HANDLING: tuple[HtmlHandling, ...] = ("auto-trailing-slash", "none")
 MAX_WORKER_FIRST_PATTERNS = 100
 MAX_HEADERS_CHARS = 64 << 10
+MAX_REDIRECTS_CHARS = 2 << 20
+"""2,100 rules of up to 1,000 characters fit (Cloudflare's limits)."""
 BINDING_NAME_CHARS = 64
 
 
@@ -51,10 +54,16 @@ class AssetConfig:
     requests whose path matches one (and no ``!`` one) do."""
     headers: str = ""
     """The text of the directory's ``_headers`` file (``vortex.assets.headers``), checked."""
+    redirects: str = ""
+    """The text of its ``_redirects`` file (``vortex.assets.redirects``), checked."""
 
     @property
     def header_rules(self) -> tuple[HeaderRule, ...]:
         return header_rules(self.headers)
+
+    @property
+    def redirect_rules(self) -> tuple[RedirectRule, ...]:
+        return redirect_rules(self.redirects)
 
     def to_json(self) -> dict[str, Any]:
         first = self.run_worker_first
@@ -66,6 +75,8 @@ class AssetConfig:
         }
         if self.headers:
             shown["headers"] = self.headers
+        if self.redirects:
+            shown["redirects"] = self.redirects
         return shown
 
 
@@ -171,9 +182,8 @@ def parse_assets(raw: object, limits: AssetLimits) -> AssetsUpload:
 def parse_config(raw: object) -> AssetConfig:
     if not isinstance(raw, dict):
         raise InvalidAssets('"assets.config" must be an object')
-    unknown = sorted(
-        set(raw) - {"binding", "not_found_handling", "html_handling", "run_worker_first", "headers"}
-    )
+    known = {"binding", "not_found_handling", "html_handling", "run_worker_first"}
+    unknown = sorted(set(raw) - known - {"headers", "redirects"})
     if unknown:
         raise InvalidAssets(f'"assets.config" has unknown keys: {", ".join(unknown)}')
     binding = raw.get("binding")
@@ -199,9 +209,16 @@ def parse_config(raw: object) -> AssetConfig:
         raise InvalidAssets(
             f'"headers" must be the text of a _headers file, up to {MAX_HEADERS_CHARS} characters'
         )
+    redirects = raw.get("redirects", "")
+    if not isinstance(redirects, str) or len(redirects) > MAX_REDIRECTS_CHARS:
+        raise InvalidAssets(
+            f'"redirects" must be the text of a _redirects file, up to {MAX_REDIRECTS_CHARS} '
+            "characters"
+        )
     first = _worker_first(raw.get("run_worker_first", False))
     header_rules(headers)  # refused here, at deploy, if it is not a _headers file
-    return AssetConfig(binding, not_found, html, first, headers)
+    redirect_rules(redirects)  # and likewise
+    return AssetConfig(binding, not_found, html, first, headers, redirects)
 
 
 def _worker_first(raw: object) -> bool | tuple[str, ...]:

@@ -9,7 +9,6 @@ from vortex.assets.headers import HeaderRule, apply_headers
 from vortex.assets.mediatypes import content_type
 from vortex.assets.routing import (
     CACHE_CONTROL,
-    REDIRECT_STATUS,
     Found,
     Redirect,
     etag_of,
@@ -39,7 +38,7 @@ def answer(
     if decision is None:
         return Answer(404, [])
     if isinstance(decision, Redirect):
-        return Answer(REDIRECT_STATUS, [("location", decision.location)])
+        return Answer(decision.status, [("location", decision.location)])
     etag = etag_of(decision.digest)
     headers = [
         ("content-type", content_type(decision.path)),

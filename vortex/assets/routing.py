@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from vortex.assets.manifest import AssetConfig, HtmlHandling, NotFoundHandling
+from vortex.assets.redirects import REWRITE, redirect_for
 
 Files = Mapping[str, tuple[str, int]]
 INDEX = "/index.html"
@@ -39,6 +40,7 @@ class Found:
 @dataclass(frozen=True, slots=True)
 class Redirect:
     location: str
+    status: int = REDIRECT_STATUS
 
 
 def request_path(target: str) -> str | None:
@@ -97,6 +99,26 @@ def resolve(
         return page
     if path + "/index.html" in files:
         return Redirect(path + "/" + suffix)
+    return None
+
+
+def decide(config: AssetConfig, files: Files, path: str, query: str) -> Found | Redirect | None:
+    """``resolve`` after the ``_redirects`` file: its first matching rule redirects, or
+    rewrites the request to another asset's path (200)."""
+    redirect = redirect_for(config.redirect_rules, path, query) if config.redirects else None
+    if redirect is None:
+        return resolve(files, config.html_handling, path, query)
+    status, location = redirect
+    if status != REWRITE:
+        return Redirect(location, status)
+    # A rewrite keeps the request's URL: the asset is served, never a redirect to its
+    # canonical path (/app/index.html is /app/'s page, served as such).
+    target = request_path(location)
+    for _ in range(2):
+        decision = None if target is None else resolve(files, config.html_handling, target)
+        if not isinstance(decision, Redirect):
+            return decision
+        target = request_path(decision.location)
     return None
 
 

@@ -3,8 +3,9 @@
 Skipped, as wrangler skips them: what ``.assetsignore`` (in the directory, gitignore's syntax:
 globs, ``!`` to keep, a leading ``/`` anchors, a trailing ``/`` names folders) lists, the
 ``.assetsignore`` itself, and ``_headers``, ``_redirects`` and ``_worker.js`` (files of
-Workers' own: ``_headers`` is sent as the assets' ``headers`` setting and applied, the others
-Vortex does not apply, and a warning says so). Also skipped: dotfiles and
+Workers' own: ``_headers`` and ``_redirects`` are sent as the assets' ``headers`` and
+``redirects`` settings and applied; ``_worker.js`` Vortex does not apply, and a warning says
+so). Also skipped: dotfiles and
 dot-folders (``.git``, ``.DS_Store``, ``.env``), but for ``.well-known``, and ``node_modules``:
 an upload should never publish a secret by accident.
 """
@@ -23,6 +24,7 @@ IGNORE_FILE = ".assetsignore"
 WORKERS_FILES = ("_headers", "_redirects", "_worker.js")
 """Files of Workers' own that wrangler does not upload as assets."""
 HEADERS_FILE = "_headers"
+REDIRECTS_FILE = "_redirects"
 KEPT_DOTTED = (".well-known",)
 
 
@@ -39,9 +41,11 @@ class AssetFile:
 class Collected:
     files: tuple[AssetFile, ...]
     skipped_workers_files: tuple[str, ...]
-    """``_redirects``/``_worker.js`` found: not applied by Vortex."""
+    """``_worker.js`` found: not applied by Vortex."""
     headers: str | None = None
     """The text of the directory's ``_headers``, if it has one."""
+    redirects: str | None = None
+    """The text of its ``_redirects``, if it has one."""
 
     @property
     def size(self) -> int:
@@ -102,6 +106,7 @@ def collect(directory: Path) -> Collected:
     files: list[AssetFile] = []
     workers_files: list[str] = []
     headers: str | None = None
+    redirects: str | None = None
     for root, folders, names in os.walk(directory):
         base = Path(root).relative_to(directory).as_posix()
         prefix = "" if base == "." else base + "/"
@@ -119,6 +124,9 @@ def collect(directory: Path) -> Collected:
             if name == HEADERS_FILE and not prefix:
                 headers = _read_text(Path(root) / name)
                 continue
+            if name == REDIRECTS_FILE and not prefix:
+                redirects = _read_text(Path(root) / name)
+                continue
             if name in WORKERS_FILES and not prefix:
                 workers_files.append(name)
                 continue
@@ -133,7 +141,7 @@ def collect(directory: Path) -> Collected:
             files.append(
                 AssetFile("/" + relative, source, hashlib.sha256(data).hexdigest(), len(data))
             )
-    return Collected(tuple(files), tuple(workers_files), headers)
+    return Collected(tuple(files), tuple(workers_files), headers, redirects)
 
 
 def _read_text(path: Path) -> str:

@@ -152,6 +152,8 @@ def _assets(config: WorkerConfig | None) -> AssetsPlan | None:
     settings: dict[str, object] = {"binding": given.binding, **given.settings}
     if collected.headers is not None:
         settings["headers"] = collected.headers
+    if collected.redirects is not None:
+        settings["redirects"] = collected.redirects
     return AssetsPlan(given.directory, collected, settings)
 
 
@@ -169,7 +171,7 @@ def _r2_buckets(config: WorkerConfig | None) -> tuple[dict[str, str], ...] | Non
 
 def _workers_files_warning(assets: AssetsPlan) -> str:
     found = " and ".join(assets.collected.skipped_workers_files)
-    return f"assets: {found} not uploaded: Vortex does not apply Workers' _redirects"
+    return f"assets: {found} not uploaded: Vortex does not run an assets folder's _worker.js"
 
 
 def _assets_only(options: Options, config: WorkerConfig, assets: AssetsPlan, folder: Path) -> Plan:

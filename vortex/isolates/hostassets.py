@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from vortex.assets.bytecache import ByteCache
 from vortex.assets.manifest import AssetConfig, HtmlHandling, Manifest, NotFoundHandling
 from vortex.assets.respond import Answer, answer
-from vortex.assets.routing import not_found, request_path, resolve, worker_first
+from vortex.assets.routing import decide, not_found, request_path, worker_first
 from vortex.isolates.protocol import AssetData, AssetRead, AssetSpec, Frame
 
 MAX_PENDING = 4096
@@ -48,6 +48,7 @@ def host_assets(spec: AssetSpec, stale: HostAssets | None) -> HostAssets | None:
         html,
         first if isinstance(first, bool) else tuple(first),
         spec.headers,
+        spec.redirects,
     )
     return HostAssets(config, {path: (entry[0], entry[1]) for path, entry in files.items()})
 
@@ -65,7 +66,7 @@ def plan(
     if worker_first(config, path):
         return None
     query = target.split("?", 1)[1] if "?" in target else ""
-    decision = resolve(assets.files, config.html_handling, path, query)
+    decision = decide(config, assets.files, path, query)
     if decision is None and navigate and config.not_found_handling == "single-page-application":
         # Navigations (a browser's page loads) that match no asset get the app's shell; other
         # requests (fetch() from the page, curl) reach the code, as on Workers.

@@ -118,6 +118,8 @@ class AssetSpec(msgspec.Struct, array_like=True, gc=False):
     run_worker_first: bool | list[str]
     headers: str = ""
     """The ``_headers`` file's text, checked at deploy."""
+    redirects: str = ""
+    """The ``_redirects`` file's text, checked at deploy."""
 
 
 class RouteSpec(msgspec.Struct, array_like=True, gc=False):
