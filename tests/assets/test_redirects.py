@@ -34,6 +34,16 @@ def test_the_first_matching_rule_redirects_with_its_status() -> None:
     assert redirect_for(rules, "/about", "") is None
 
 
+def test_the_first_rule_in_the_file_wins_static_or_dynamic() -> None:
+    # Static sources are found by a lookup, dynamic ones tried in order: the file's order holds.
+    rules = redirect_rules("/a/* /dynamic-first\n/a/b /static\n/c /static-first\n/* /catch-all\n")
+    assert redirect_for(rules, "/a/b", "") == (302, "/dynamic-first")
+    assert redirect_for(rules, "/c", "") == (302, "/static-first")
+    assert redirect_for(rules, "/d", "") == (302, "/catch-all")
+    many = redirect_rules("".join(f"/p{i} /q{i}\n" for i in range(2000)))
+    assert redirect_for(many, "/p1999", "") == (302, "/q1999")
+
+
 def test_the_query_goes_along_unless_the_destination_has_one() -> None:
     rules = redirect_rules("/a /b\n/c /d?x=1\n")
     assert redirect_for(rules, "/a", "q=2") == (302, "/b?q=2")
@@ -79,4 +89,4 @@ def test_the_config_keeps_and_shows_the_file() -> None:
     config = parse_config({"binding": "ASSETS", "redirects": RULES})
     assert config.redirects == RULES
     assert config.to_json()["redirects"] == RULES
-    assert len(config.redirect_rules) == 6
+    assert len(config.redirect_rules) == 5  # the second /home can never apply

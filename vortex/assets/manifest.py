@@ -22,7 +22,7 @@ import orjson
 
 from vortex.assets.headers import HeaderRule, header_rules
 from vortex.assets.paths import check_path, is_sha256
-from vortex.assets.redirects import RedirectRule, redirect_rules
+from vortex.assets.redirects import RedirectRules, redirect_rules
 from vortex.errors import AssetsTooLarge, AssetTooLarge, InvalidAssets, TooManyAssets, size_phrase
 
 NotFoundHandling = Literal["none", "404-page", "single-page-application"]
@@ -62,7 +62,7 @@ class AssetConfig:
         return header_rules(self.headers)
 
     @property
-    def redirect_rules(self) -> tuple[RedirectRule, ...]:
+    def redirect_rules(self) -> RedirectRules:
         return redirect_rules(self.redirects)
 
     def to_json(self) -> dict[str, Any]:
