@@ -1,6 +1,6 @@
 """The platform's functions print as the engine's own, ``function fetch() { [native code] }``,
-as on workerd: SDKs test for it (Sentry's ``isNativeFunction(fetch)`` decides whether it
-instruments fetch), and the runtime's source is not shown. A function's own code prints as
+as on workerd: libraries test for it (``@sentry/core``'s ``isNativeFunction``, lodash's
+``isNative``), and the runtime's source is not shown. A function's own code prints as
 written."""
 
 from __future__ import annotations

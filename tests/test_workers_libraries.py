@@ -523,6 +523,9 @@ async def test_sentrys_own_sdk_reports_with_a_scope_per_request(
     assert "feature" not in event.get("tags", {})
     assert (event["release"], event["environment"]) == ("1.0.0", "test")
     assert event["sdk"]["name"] == "sentry.javascript.cloudflare"
+    # its fetch integration saw the run's fetch before the throw
+    (crumb,) = event["breadcrumbs"]
+    assert (crumb["category"], crumb["data"]["url"]) == ("fetch", remote.url("/before-the-throw"))
 
 
 # ------------------------------------------------------------------------------------------- utils

@@ -6,7 +6,7 @@ import * as Sentry from '@sentry/cloudflare';
 export default Sentry.withSentry(
   (env) => ({ dsn: env.SENTRY_DSN, release: '1.0.0', environment: 'test', tracesSampleRate: 0 }),
   {
-    async fetch(request) {
+    async fetch(request, env) {
       const { pathname } = new URL(request.url);
       if (pathname === '/message') {
         Sentry.setTag('feature', 'greeting');
@@ -15,6 +15,8 @@ export default Sentry.withSentry(
       }
       if (pathname === '/boom') {
         Sentry.setUser({ id: 'user-8' });
+        // A fetch before the throw: Sentry's fetch integration records it as a breadcrumb.
+        await fetch(new URL('/before-the-throw', new URL(env.SENTRY_DSN).origin));
         await new Promise((resolve) => setTimeout(resolve, 5));
         throw new Error('the sdk saw it');
       }

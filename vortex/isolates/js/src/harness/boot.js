@@ -15,7 +15,7 @@ export const FunctionPrototype = Function.prototype;
 //
 // The platform's functions (fetch, the web classes and their methods, console's, the timers)
 // print as the engine's own do, `function fetch() { [native code] }`, as they do on workerd:
-// SDKs test for it (Sentry instruments fetch only if `isNativeFunction(fetch)`), and the
+// libraries test for it (@sentry/core's `isNativeFunction`, lodash's `isNative`), and the
 // runtime's source is none of a function's business.
 const platformFunctions = new WeakSet();
 const walked = new WeakSet();
