@@ -45,6 +45,7 @@ export function runLimitBytes() {
 // Called once, before lockdown. Returns the check, for what else allocates on a run's behalf.
 export function guardAllocations() {
   const { isView } = ArrayBuffer;
+  const byteLengthOf = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
   const isArrayBuffer = (value) => {
     try {
       Reflect.apply(byteLengthOf, value, []);
@@ -53,7 +54,6 @@ export function guardAllocations() {
       return false;
     }
   };
-  const byteLengthOf = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
 
   const check = (bytes) => {
     if (!(bytes >= CHECKED_FROM) || host === null) return; // NaN, negative: the engine's to judge
