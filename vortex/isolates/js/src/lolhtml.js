@@ -9,7 +9,7 @@ import makeGlue from 'html-rewriter-wasm/dist/html_rewriter.js';
 import makeAsyncify from 'html-rewriter-wasm/dist/asyncify.js';
 import { hostBytes } from './util.js';
 import { WebAssembly, engineModule } from './wasm.js';
-import { readLEB, writeLEB } from './wasmlimits.js';
+import { withMaximumAtMost } from './wasmlimits.js';
 
 // The engine's Module: lol-html is the platform's, compiled once per host with its own maximum,
 // not the first run's limit (wasmlimits.js).
@@ -31,24 +31,10 @@ export function setRewriterWasm(load) {
 // The module defines its memory with no maximum; one is written into its memory section, so
 // that growing past it fails inside the module (Rust's allocator aborts: a trap) rather than
 // taking what the host has.
-export function withMemoryMaximum(bytes, pages) {
-  for (let at = 8; at < bytes.length; ) {
-    const [size, start] = readLEB(bytes, at + 1);
-    if (bytes[at] === 5) {
-      const [count, limits] = readLEB(bytes, start);
-      const [initial, end] = readLEB(bytes, limits + 1);
-      if (count !== 1 || bytes[limits] !== 0 || end !== start + size) break;
-      const content = [1, 1, ...writeLEB(initial), ...writeLEB(pages)];
-      const section = [5, ...writeLEB(content.length), ...content];
-      const out = new Uint8Array(at + section.length + bytes.length - end);
-      out.set(bytes.subarray(0, at));
-      out.set(section, at);
-      out.set(bytes.subarray(end), at + section.length);
-      return out;
-    }
-    at = start + size;
-  }
-  throw new TypeError('HTMLRewriter: lol_html.wasm has no memory section of the expected shape');
+function withMemoryMaximum(bytes, pages) {
+  const capped = withMaximumAtMost(bytes, pages);
+  if (capped === bytes) throw new TypeError('HTMLRewriter: lol_html.wasm has no memory section of the expected shape');
+  return capped;
 }
 
 function compiledModule() {

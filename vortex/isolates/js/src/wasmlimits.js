@@ -18,7 +18,7 @@ export function setAllocationCheck(check, limit) {
   limitBytes = limit;
 }
 
-export function readLEB(bytes, start) {
+function readLEB(bytes, start) {
   let value = 0;
   let at = start;
   for (let shift = 0; ; shift += 7) {
@@ -29,7 +29,7 @@ export function readLEB(bytes, start) {
   }
 }
 
-export function writeLEB(value) {
+function writeLEB(value) {
   const out = [];
   let rest = value;
   do {
@@ -40,11 +40,18 @@ export function writeLEB(value) {
   return out;
 }
 
-// The module's bytes with each of its own 32-bit, unshared memories given a maximum of at most
-// `pages`; the same bytes when there is nothing to change or they are not a module's.
-export function withMaximumAtMost(source, pages) {
+function bytesOf(source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return null;
+}
+
+// The module's own memories, read from its memory section: { bytes, at, end, memories:
+// [{ flags, initial, maximum }], whole } (at..end: the whole section; whole: the entries fill
+// it exactly), or null when it has none or the bytes are not a module (the engine says why).
+function memorySection(source) {
   const bytes = bytesOf(source);
-  if (bytes === null || bytes.length < 8) return source;
+  if (bytes === null || bytes.length < 8) return null;
   try {
     for (let at = 8; at < bytes.length; ) {
       const [size, start] = readLEB(bytes, at + 1);
@@ -54,69 +61,54 @@ export function withMaximumAtMost(source, pages) {
         continue;
       }
       let [count, cursor] = readLEB(bytes, start);
-      const content = [...writeLEB(count)];
-      let changed = false;
+      const memories = [];
       for (; count > 0; count--) {
         const flags = bytes[cursor];
         const [initial, afterInitial] = readLEB(bytes, cursor + 1);
         let maximum = null;
         cursor = afterInitial;
         if (flags & 1) [maximum, cursor] = readLEB(bytes, cursor);
-        if (flags > 1 || (maximum !== null && maximum <= pages)) {
-          // Shared or 64-bit (left to the engine), or capped already: copied as it is.
-          content.push(flags, ...writeLEB(initial));
-          if (maximum !== null) content.push(...writeLEB(maximum));
-        } else {
-          content.push(1, ...writeLEB(initial), ...writeLEB(Math.max(initial, pages)));
-          changed = true;
-        }
+        memories.push({ flags, initial, maximum });
       }
-      if (!changed || cursor !== end) return source;
-      const section = [MEMORY_SECTION, ...writeLEB(content.length), ...content];
-      const out = new Uint8Array(at + section.length + bytes.length - end);
-      out.set(bytes.subarray(0, at));
-      out.set(section, at);
-      out.set(bytes.subarray(end), at + section.length);
-      return out;
+      return { bytes, at, end, memories, whole: cursor === end };
     }
   } catch {
-    return source; // not a module the engine will take: it says why
+    return null;
   }
-  return source;
-}
-
-function bytesOf(source) {
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   return null;
 }
 
-// The bytes the module's own memories take at instantiation (their minimum pages), read from
-// its memory section; 0 if it has none or the bytes are not a module (the engine says why).
+// The bytes the module's own memories take at instantiation (their minimum pages).
 export function declaredMemoryBytes(source) {
-  const bytes = bytesOf(source);
-  if (bytes === null || bytes.length < 8) return 0;
-  try {
-    for (let at = 8; at < bytes.length; ) {
-      const [size, start] = readLEB(bytes, at + 1);
-      if (bytes[at] !== MEMORY_SECTION) {
-        at = start + size;
-        continue;
-      }
-      let total = 0;
-      let [count, cursor] = readLEB(bytes, start);
-      for (; count > 0; count--) {
-        const flags = bytes[cursor];
-        const [initial, afterInitial] = readLEB(bytes, cursor + 1);
-        total += initial * PAGE;
-        cursor = flags & 1 ? readLEB(bytes, afterInitial)[1] : afterInitial;
-      }
-      return total;
+  const section = memorySection(source);
+  return section === null ? 0 : section.memories.reduce((total, m) => total + m.initial * PAGE, 0);
+}
+
+// The module's bytes with each of its own 32-bit, unshared memories given a maximum of at most
+// `pages`; the same `source` when there is nothing to change or it is not a module's.
+export function withMaximumAtMost(source, pages) {
+  const section = memorySection(source);
+  if (section === null || !section.whole) return source;
+  const { bytes, at, end, memories } = section;
+  const content = [...writeLEB(memories.length)];
+  let changed = false;
+  for (const { flags, initial, maximum } of memories) {
+    if (flags > 1 || (maximum !== null && maximum <= pages)) {
+      // Shared or 64-bit (left to the engine), or capped already: copied as it is.
+      content.push(flags, ...writeLEB(initial));
+      if (maximum !== null) content.push(...writeLEB(maximum));
+    } else {
+      content.push(1, ...writeLEB(initial), ...writeLEB(Math.max(initial, pages)));
+      changed = true;
     }
-  } catch {
-    return 0; // not a module the engine will take: it says why
   }
-  return 0;
+  if (!changed) return source;
+  const written = [MEMORY_SECTION, ...writeLEB(content.length), ...content];
+  const out = new Uint8Array(at + written.length + bytes.length - end);
+  out.set(bytes.subarray(0, at));
+  out.set(written, at);
+  out.set(bytes.subarray(end), at + written.length);
+  return out;
 }
 
 // The namespace's Memory and Module, checked; `grow` on the engine's Memory prototype too.
