@@ -8,6 +8,7 @@ Every server, Redis and moto started here is stopped again, even when a test fai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import time
@@ -19,6 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.gate import Gate
 from tests.server import ServerProcess, start_server, stop_and_check
 
 # Limits small enough that hostile code is stopped quickly.
@@ -215,3 +217,18 @@ async def client() -> AsyncIterator[aiohttp.ClientSession]:
 
 def api_for(client: aiohttp.ClientSession, server: ServerProcess) -> Api:
     return Api(client, server)
+
+
+@contextlib.asynccontextmanager
+async def neighbour_at(api: Api, gate: Gate) -> AsyncIterator[asyncio.Task[Timed]]:
+    """A run waiting at ``gate`` on ``api``'s server while the block runs: the neighbour whose
+    fate a test checks (``(await neighbour).body["output"] == "opened"`` once the test opens
+    the gate). Opened and awaited on the way out, whatever the test did."""
+    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
+    neighbour = asyncio.create_task(api.execute(neighbour_id))
+    await gate.arrival()
+    try:
+        yield neighbour
+    finally:
+        gate.open()
+        await asyncio.gather(neighbour, return_exceptions=True)

@@ -14,7 +14,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gate import GATE_ENV, Gate
-from tests.hardening.conftest import api_for
+from tests.hardening.conftest import api_for, neighbour_at
 from tests.server import ServerProcess
 
 # Generous wall time: ten runaways of 300 ms of CPU each keep two hosts busy for 1.5 s, and the
@@ -146,10 +146,7 @@ async def test_a_long_native_call_is_stopped_after_it_and_the_host_stays(
         {**GATE_ENV, "VORTEX_CPU_LIMIT_MS": "300", "VORTEX_WALL_LIMIT_MS": "20000"}, workers=1
     )
     api = api_for(client, server)
-    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
-    neighbour = asyncio.create_task(api.execute(neighbour_id))
-    await gate.arrival()
-    try:
+    async with neighbour_at(api, gate) as neighbour:
         result = await api.run(
             # Filled by a short loop and native copies, so that the run's CPU goes to the sort.
             "const a = new Float64Array(10_000_000);"
@@ -161,9 +158,6 @@ async def test_a_long_native_call_is_stopped_after_it_and_the_host_stays(
         assert (await api.health())["host_restarts"] == 0
         gate.open()
         assert (await neighbour).body["output"] == "opened"
-    finally:
-        gate.open()
-        await asyncio.gather(neighbour, return_exceptions=True)
     await api.assert_serves_normally()
 
 

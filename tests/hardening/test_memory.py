@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from tests.gate import GATE_ENV, Gate
-from tests.hardening.conftest import Api, api_for
+from tests.hardening.conftest import Api, api_for, neighbour_at
 from tests.load import scaled
 from tests.server import ServerProcess
 from vortex.isolates.datalimit import data_bytes
@@ -107,27 +107,23 @@ async def test_a_run_past_its_own_memory_limit_is_ended_and_its_host_kept(
     before = (await api.wait_healthy())["host_restarts"]
     # A neighbour on the host until the gate opens, after the bomb is over: it shares the
     # host's fate whatever the machine's load.
-    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
-    neighbour = asyncio.create_task(api.execute(neighbour_id))
-    await gate.arrival()
-    result = await api.run(GROWTH[name])
-    print(f"\n{name}: {result.code} in {result.elapsed:.3f} s")
     try:
-        assert result.code == "memory_limit_exceeded", result.body
-        assert result.elapsed < scaled(WITHIN_S)
-        restarts = (await api.health())["host_restarts"] - before
-        message = result.body["error"]["message"]
-        assert "64 MiB per run exceeded" in message, result.body
-        # A run past its limit is ended by its host, which stays: between turns (growth.py),
-        # or in the middle of one, by the tick of its CPU timer (interrupt.py).
-        if name in IN_ONE_TURN:
-            assert "in one turn" in message, result.body
-        assert restarts == 0
-        gate.open()
-        assert (await neighbour).body["output"] == "opened"
+        async with neighbour_at(api, gate) as neighbour:
+            result = await api.run(GROWTH[name])
+            print(f"\n{name}: {result.code} in {result.elapsed:.3f} s")
+            assert result.code == "memory_limit_exceeded", result.body
+            assert result.elapsed < scaled(WITHIN_S)
+            restarts = (await api.health())["host_restarts"] - before
+            message = result.body["error"]["message"]
+            assert "64 MiB per run exceeded" in message, result.body
+            # A run past its limit is ended by its host, which stays: between turns
+            # (growth.py), or in the middle of one, by the tick of its CPU timer (interrupt.py).
+            if name in IN_ONE_TURN:
+                assert "in one turn" in message, result.body
+            assert restarts == 0
+            gate.open()
+            assert (await neighbour).body["output"] == "opened"
     finally:
-        gate.open()
-        await asyncio.gather(neighbour, return_exceptions=True)
         await api.assert_serves_normally()
 
 
@@ -169,10 +165,7 @@ async def test_a_buffer_past_the_run_limit_ends_the_run_not_the_host(
 ) -> None:
     api = api_for(client, run_limit_server)
     before = (await api.wait_healthy())["host_restarts"]
-    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
-    neighbour = asyncio.create_task(api.execute(neighbour_id))
-    await gate.arrival()
-    try:
+    async with neighbour_at(api, gate) as neighbour:
         result = await api.run(ONE_CALL[name])
         assert result.code == "memory_limit_exceeded", result.body
         message = result.body["error"]["message"]
@@ -180,9 +173,6 @@ async def test_a_buffer_past_the_run_limit_ends_the_run_not_the_host(
         assert (await api.health())["host_restarts"] == before
         gate.open()
         assert (await neighbour).body["output"] == "opened"
-    finally:
-        gate.open()
-        await asyncio.gather(neighbour, return_exceptions=True)
     # Within the limit, the same calls work.
     result = await api.run(
         "const m = new WebAssembly.Memory({ initial: 1 }); m.grow(100);"
@@ -402,9 +392,6 @@ async def test_runs_each_within_their_limit_cannot_take_their_host_down(
     server = private_server(RUN_LIMIT_ENV, workers=1)
     api = api_for(client, server)
     await api.wait_healthy()
-    neighbour_id = await api.deploy(gate.code, allow_hosts=["127.0.0.1"])
-    neighbour = asyncio.create_task(api.execute(neighbour_id))
-    await gate.arrival()
     keeper = await api.deploy(
         "const keep = [];"
         " for (let i = 0; i < 7; i++) {"
@@ -414,20 +401,19 @@ async def test_runs_each_within_their_limit_cannot_take_their_host_down(
         " Vortex.return(keep.length)"
     )
     try:
-        results = await asyncio.gather(*(api.execute(keeper) for _ in range(20)))
-        codes = Counter(result.code for result in results)
-        print(f"\nkeepers: {dict(codes)}")
-        ended = [result for result in results if result.code is not None]
-        assert ended, "together they held more than the host's limit: some must be ended"
-        for result in ended:
-            assert result.code == "memory_limit_exceeded", result.body
-            assert "near its memory limit" in result.body["error"]["message"], result.body
-        assert codes[None] >= 5, "only the runs that grew the host most are ended"
-        assert all(result.body["output"] == 7 for result in results if result.code is None)
-        assert (await api.health())["host_restarts"] == 0
-        gate.open()
-        assert (await neighbour).body["output"] == "opened"
+        async with neighbour_at(api, gate) as neighbour:
+            results = await asyncio.gather(*(api.execute(keeper) for _ in range(20)))
+            codes = Counter(result.code for result in results)
+            print(f"\nkeepers: {dict(codes)}")
+            ended = [result for result in results if result.code is not None]
+            assert ended, "together they held more than the host's limit: some must be ended"
+            for result in ended:
+                assert result.code == "memory_limit_exceeded", result.body
+                assert "near its memory limit" in result.body["error"]["message"], result.body
+            assert codes[None] >= 5, "only the runs that grew the host most are ended"
+            assert all(result.body["output"] == 7 for result in results if result.code is None)
+            assert (await api.health())["host_restarts"] == 0
+            gate.open()
+            assert (await neighbour).body["output"] == "opened"
     finally:
-        gate.open()
-        await asyncio.gather(neighbour, return_exceptions=True)
         await api.assert_serves_normally()
