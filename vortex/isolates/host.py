@@ -32,7 +32,12 @@ from vortex.isolates.hostroutes import RouteTable
 from vortex.isolates.httpserve import FunctionServer, ListenerConfig
 from vortex.isolates.intake import Intake
 from vortex.isolates.interrupt import Interrupter, InterruptUnavailable
-from vortex.isolates.jobloop import MutedJobLoop, check_job_wrappers, check_muting
+from vortex.isolates.jobloop import (
+    MutedJobLoop,
+    check_job_wrappers,
+    check_muting,
+    quiet_job_counter,
+)
 from vortex.isolates.pressure import MemoryPressure
 from vortex.isolates.protocol import (
     AssetData,
@@ -89,8 +94,9 @@ def install_turn_clock(
     after_turn = loop.after_turn if isinstance(loop, MutedJobLoop) else None
     if isinstance(loop, MutedJobLoop):
         loop.turns_end_with_jobs = True
-        loop.owner_of = lambda context: context.get(CURRENT_INVOCATION, NO_INVOCATION)
-        loop.owner_alive = lambda owner: owner == NO_INVOCATION or owner in host.active
+        loop.current_owner = functools.partial(CURRENT_INVOCATION.get, NO_INVOCATION)
+        loop.always_alive = NO_INVOCATION
+        loop.alive = host.active
 
     def run_with_clock(handle: asyncio.Handle) -> None:
         context: contextvars.Context = handle._context  # type: ignore[attr-defined]
@@ -301,7 +307,7 @@ async def serve(
     interrupter = make_interrupter(growth, lambda: collect_garbage(pm.collect))
     pressure = MemoryPressure(clock, growth, host.active, host.abort, collect)
     install_turn_clock(clock, host, growth, interrupter, pressure)
-    for problem in (check_muting(loop), check_job_wrappers(loop)):
+    for problem in (check_muting(loop), check_job_wrappers(loop), quiet_job_counter(loop)):
         if problem is not None:
             print(f"vortex host {os.getpid()}: {problem}", file=sys.stderr, flush=True)
     routes = RouteTable(host.send, host.same, clock.routes_generation)

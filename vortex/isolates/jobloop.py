@@ -11,7 +11,7 @@ such job through a one-line JavaScript trampoline compiled with muted errors, so
 always on the stack.
 
 Promise jobs do not each take a turn of asyncio's loop. They wait in a queue of their own, each
-with the context of the turn that queued it (its run), and the turn clock (host.py) runs those of
+with the run of the turn that queued it, and the turn clock (host.py) runs those of
 the turn's own run at the end of the turn, inside the turn: the microtask checkpoint that
 browsers and workerd perform after each task. An async handler with one await then answers in the
 turn that called it, as a synchronous one does; a turn of the loop, with the turn clock's
@@ -34,19 +34,24 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import ctypes
+import functools
+import gc
 import sys
-import threading
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from contextvars import Context
 from typing import Any, TypeVarTuple
 
 JobArgs = TypeVarTuple("JobArgs")
 
+
 JOB_WRAPPER = "eventLoopJobWrapper"
 """The name of pythonmonkey's callable that wraps a promise job (PyEventLoop::enqueue)."""
 
+
+_NO_OWNER = -(2**63)
+"""No run's id: the owner a checkpoint goes on for once its run ended, so it runs no more."""
 
 JOBS_PER_CHECKPOINT = 64
 """Jobs run at the end of one turn at most; the rest get turns of their own. A request needs a
@@ -56,12 +61,17 @@ middle of a job instead, a run that had grown the host kept 50 MiB of it alive a
 (the engine held the interrupted job's frame through the collection that followed)."""
 
 
-def _one_owner(context: Context) -> int:
+def _one_owner() -> int:
     return 0
 
 
-def _always(owner: int) -> bool:
-    return True
+class _NoJob:
+    pass
+
+
+class _Everyone:
+    def __contains__(self, owner: object) -> bool:
+        return True
 
 
 class MutedJobLoop(asyncio.SelectorEventLoop):
@@ -73,26 +83,28 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
         self._trampoline: Callable[[Any], None] = pm.eval(
             "(job) => { job(); }", {"mutedErrors": True}
         )
-        self._thread = threading.get_ident()
-        self.muted_jobs = 0
-        """Promise jobs run beneath the trampoline: none means pythonmonkey changed how it
-        queues them, and the protection is gone (``check_muting`` says so)."""
-        self._jobs: deque[tuple[int, Context, Any]] = deque()
+        self._jobs: deque[tuple[int, Any]] = deque()
         self._queued_by: dict[int, int] = {}
         """Jobs waiting, per run: a timer of a run waits for them (``has_jobs_of``)."""
+        self._context_of: dict[int, Context] = {}
+        """The context of the turn that queued the first job waiting of each run: a turn of
+        its own for them (``drain``) runs there. Kept per run, not per job: every job costs
+        this loop a little, and two jobs of one run see the same run."""
         self.turns_end_with_jobs = False
         """Set by the turn clock (host.py), which runs a turn's jobs at its end and calls
         ``after_turn``: jobs then need no turn scheduled as they are queued."""
         self._drain_pending = False
         self._drain_turn: asyncio.Handle | None = None
         self._queued = asyncio.Handle(lambda: None, (), self)
-        self.owner_of: Callable[[Context], int] = _one_owner
-        """The run a job belongs to, from the context of the turn that queued it (host.py)."""
-        self.owner_alive: Callable[[int], bool] = _always
-        """Whether that run is still going: an ended run's jobs are dropped, never run."""
+        self.current_owner: Callable[[], int] = _one_owner
+        """The run a job belongs to: that of the turn queueing it (host.py)."""
+        self.always_alive = 0
+        """A job of this owner runs whatever ``alive`` holds: work of no run (host.py)."""
+        self.alive: Container[int] = _Everyone()
+        """The runs still going: an ended run's jobs are dropped, never run."""
         self.release_wrappers = False
         """Set by ``check_job_wrappers`` once it has seen pythonmonkey keep each wrapper."""
-        self._probe: list[weakref.ref[Any]] | None = None
+        self._probe: list[tuple[weakref.ref[Any], str]] | None = None
 
     def call_soon_threadsafe(
         self,
@@ -100,21 +112,20 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
         *args: *JobArgs,
         context: Context | None = None,
     ) -> asyncio.Handle:
+        # Twice per async request, so each check here is one every such request pays for. The
+        # wrapper's name is checked once, at boot (``check_muting``); the thread never: a
+        # promise job is queued by the engine's context, which lives on this thread only.
         job = getattr(callback, "__self__", None)
-        if (
-            not args
-            and isinstance(job, self._job_type)
-            and getattr(callback, "__name__", None) == JOB_WRAPPER
-            and threading.get_ident() == self._thread
-        ):
-            self.muted_jobs += 1
-            queued_in = contextvars.copy_context() if context is None else context
-            owner = self.owner_of(queued_in)
-            self._jobs.append((owner, queued_in, job))
+        if type(job) is self._job_type and not args:
+            owner = self.current_owner()
+            self._jobs.append((owner, job))
             queued_by = self._queued_by
-            queued_by[owner] = queued_by.get(owner, 0) + 1
+            waiting = queued_by.get(owner, 0)
+            queued_by[owner] = waiting + 1
+            if not waiting:
+                self._context_of[owner] = contextvars.copy_context() if context is None else context
             if self._probe is not None:
-                self._probe.append(weakref.ref(callback))
+                self._probe.append((weakref.ref(callback), getattr(callback, "__name__", "")))
             if self.release_wrappers:
                 # The wrapper goes when this call returns; the job stays, held by the queue.
                 _release(callback)
@@ -139,8 +150,11 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
 
     def _schedule_drain(self) -> None:
         self._drain_pending = True
-        owner, queued_in, _ = self._jobs[0]
-        self._drain_turn = self.call_soon(self.drain, owner, context=queued_in)
+        owner = self._jobs[0][0]
+        self._drain_turn = self.call_soon(self.drain, owner, context=self._context_of[owner])
+
+    def _is_alive(self, owner: int) -> bool:
+        return owner == self.always_alive or owner in self.alive
 
     def drain(self, owner: int) -> None:
         """A turn for the jobs at the head of the queue, in the context of the first (whose
@@ -148,7 +162,7 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
         self._drain_pending = False
         self._drain_turn = None
         jobs = self._jobs
-        while jobs and not self.owner_alive(jobs[0][0]):
+        while jobs and not self._is_alive(jobs[0][0]):
             self._pop()  # an ended run's job: nothing of it runs any more
         if not jobs:
             return
@@ -162,25 +176,39 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
         called in the context of a turn of ``owner``, a run still going. A job that raises (an
         interrupt that ended the turn, say) stops the checkpoint: the rest of its run must not
         go on in this turn."""
+        # Twice per async request: the pops and checks are written out, not called.
         jobs = self._jobs
+        counts = self._queued_by
+        alive = self.alive
+        always_alive = self.always_alive
+        trampoline = self._trampoline
         budget = JOBS_PER_CHECKPOINT
         try:
             while jobs and budget:
                 budget -= 1
-                queued_by, _, job = jobs[0]
-                if not self.owner_alive(queued_by):
-                    self._pop()  # an ended run's (this one's too, once a job ended it)
-                    continue
+                queued_by, job = jobs[0]
                 if queued_by != owner:
-                    return
-                self._pop()
+                    if queued_by == always_alive or queued_by in alive:
+                        return
+                    self._pop()  # an ended run's
+                    continue
+                jobs.popleft()
+                left = counts[owner] - 1
+                if left:
+                    counts[owner] = left
+                else:
+                    del counts[owner]
+                    del self._context_of[owner]
                 try:
-                    self._trampoline(job)
+                    trampoline(job)
                 except Exception as exc:
                     self.call_exception_handler(
                         {"message": "Exception in a promise job", "exception": exc}
                     )
                     return
+                if owner != always_alive and owner not in alive:
+                    # The job ended its run: what the run queued is dropped as it comes up.
+                    owner = _NO_OWNER
         finally:
             if jobs:
                 if not self._drain_pending:
@@ -200,6 +228,7 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
             queued_by[owner] = left
         else:
             del queued_by[owner]
+            del self._context_of[owner]
 
     def has_jobs_of(self, owner: int) -> bool:
         return owner in self._queued_by
@@ -224,7 +253,7 @@ def check_job_wrappers(loop: asyncio.AbstractEventLoop) -> str | None:
 
     if not isinstance(loop, MutedJobLoop):
         return "the host's event loop is not a MutedJobLoop"
-    probe: list[weakref.ref[Any]] = []
+    probe: list[tuple[weakref.ref[Any], str]] = []
     loop._probe = probe
     try:
         pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
@@ -232,7 +261,7 @@ def check_job_wrappers(loop: asyncio.AbstractEventLoop) -> str | None:
         loop._probe = None
     if len(probe) != 1:
         return f"queueing one promise job passed {len(probe)} wrappers through the job loop"
-    wrapper = probe[0]()
+    wrapper = probe[0][0]()
     if wrapper is None:
         return None  # released by pythonmonkey: nothing to do
     # Ours (the local name and getrefcount's argument) and one more: pythonmonkey's, since the
@@ -241,24 +270,56 @@ def check_job_wrappers(loop: asyncio.AbstractEventLoop) -> str | None:
         return "pythonmonkey holds the wrappers of promise jobs in a way the job loop does not know"
     _release(wrapper)
     del wrapper
-    if probe[0]() is not None:
+    if probe[0][0]() is not None:
         return "the wrapper of a promise job outlived the release of pythonmonkey's reference"
     loop.release_wrappers = True
     return None
 
 
 def check_muting(loop: asyncio.AbstractEventLoop) -> str | None:
-    """Queue one promise job and say what is wrong if it did not go through the trampoline."""
+    """Queue one promise job and say what is wrong if it did not reach the job loop as
+    pythonmonkey's job wrapper (then it does not run beneath the trampoline)."""
     import pythonmonkey as pm
 
     if not isinstance(loop, MutedJobLoop):
         return "the host's event loop is not a MutedJobLoop"
-    before = loop.muted_jobs
-    pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
-    if loop.muted_jobs == before:
+    probe: list[tuple[weakref.ref[Any], str]] = []
+    loop._probe = probe
+    try:
+        pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
+    finally:
+        loop._probe = None
+    if [name for _, name in probe] != [JOB_WRAPPER]:
+        loop._job_type = _NoJob  # type: ignore[assignment]  # all to asyncio's loop, which calls the wrappers as given
         return (
             "pythonmonkey's promise jobs do not reach the trampoline (did pythonmonkey change "
             f"how it queues them? {JOB_WRAPPER!r}): a promise rejected with a Symbol may crash "
             "this host"
         )
+    return None
+
+
+def quiet_job_counter(loop: asyncio.AbstractEventLoop) -> str | None:
+    """pythonmonkey counts the promise jobs it queues, for ``pm.wait()``, and clears an
+    ``asyncio.Event`` of its own for each, with a Python method call (``PyEventLoop::Lock``):
+    ~2,000 instructions a job, a twentieth of what a job costs. A host never calls
+    ``pm.wait()``, and the wrappers that would count jobs down are never called (the loop runs
+    the jobs), so that event's ``clear`` becomes a call that does nothing. It is found as the
+    one event that queueing a job clears; says what is wrong if there is not exactly one."""
+    import pythonmonkey as pm
+
+    if not isinstance(loop, MutedJobLoop):
+        return "the host's event loop is not a MutedJobLoop"
+    events = [o for o in gc.get_objects() if type(o) is asyncio.Event]
+    cleared: list[asyncio.Event] = []
+    for event in events:
+        event.clear = functools.partial(cleared.append, event)  # type: ignore[method-assign]
+    try:
+        pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
+    finally:
+        for event in events:
+            del event.clear
+    if len(cleared) != 1:
+        return f"queueing a promise job cleared {len(cleared)} events, not pythonmonkey's one"
+    cleared[0].clear = tuple  # type: ignore[method-assign,assignment]  # in C, doing nothing
     return None
