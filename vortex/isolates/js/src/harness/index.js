@@ -6,6 +6,7 @@
 // Python (through the `host` bridge of host.py). runtime.js maps the other modules.
 import { allowOverrides, hardenPrototypesReachableFrom, hideHostFiles, markPlatform } from './boot.js';
 import { guardAllocations, runLimitBytes } from './allocations.js';
+import { chunkLongSorts } from './sorting.js';
 import { captureIntrinsics, setInternals } from './platform.js';
 import { hardenContexts } from './context.js';
 import { makeSharedGlobal } from './sharedglobal.js';
@@ -16,6 +17,7 @@ export function prepare(webapi) {
   hideHostFiles();
   takeStackHook(webapi.internals);
   webapi.internals.setAllocationCheck(guardAllocations(), runLimitBytes);
+  chunkLongSorts();
 
   lockdown({
     errorTaming: 'unsafe', // keep `stack`: V8's format of the run's own frames (stacks.js)
