@@ -417,3 +417,30 @@ async def test_runs_each_within_their_limit_cannot_take_their_host_down(
             assert (await neighbour).body["output"] == "opened"
     finally:
         await api.assert_serves_normally()
+
+
+async def test_an_array_made_by_one_native_call_ends_its_run_not_the_host(
+    private_server: Callable[..., ServerProcess], client: aiohttp.ClientSession, gate: Gate
+) -> None:
+    """`'a'.repeat(1e8).split('')`: an 800 MB array made by one native call of 1.7 s here, so
+    past the supervisor's memory backstop (the limit + 128 MiB) long before the host's
+    interrupt could end the run after the call. The supervisor killed the host at once, with
+    its neighbour; it now gives the turn ``MEMORY_OVER_GRACE_S`` to end, and the host kept it."""
+    server = private_server(
+        {
+            **GATE_ENV,
+            "VORTEX_CPU_LIMIT_MS": "3000",
+            "VORTEX_WALL_LIMIT_MS": "20000",
+            "VORTEX_RUN_MEMORY_MB": "128",
+            "VORTEX_HOST_MEMORY_MB": "1024",
+        },
+        workers=1,
+    )
+    api = api_for(client, server)
+    async with neighbour_at(api, gate) as neighbour:
+        result = await api.run("Vortex.return('a'.repeat(1e8).split('').length)")
+        assert result.code == "memory_limit_exceeded", result.body
+        assert (await api.health())["host_restarts"] == 0
+        gate.open()
+        assert (await neighbour).body["output"] == "opened"
+    await api.assert_serves_normally()

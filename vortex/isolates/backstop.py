@@ -11,7 +11,12 @@ from __future__ import annotations
 import os
 
 from vortex.isolates.host_process import HostProcess
-from vortex.isolates.limits import Limits, backstop_cpu_ms, backstop_memory_bytes
+from vortex.isolates.limits import (
+    MEMORY_OVER_GRACE_S,
+    Limits,
+    backstop_cpu_ms,
+    backstop_memory_bytes,
+)
 from vortex.isolates.outcome import CPU_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED, WALL_TIME_EXCEEDED
 from vortex.isolates.turnclock import NO_INVOCATION
 
@@ -37,10 +42,13 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
-def run_past_its_memory_in_a_turn(host: HostProcess, invocation: int) -> bool:
-    """Kill ``host`` if the run in its turn is past its own memory limit: a run between
-    turns is ended by its host (growth.py), one in a turn that does not end cannot be. True
-    if it was killed."""
+def run_past_its_memory_in_a_turn(
+    host: HostProcess, invocation: int, started: float, now: float
+) -> bool:
+    """Kill ``host`` if the run in its turn (begun at ``started``) is past its own memory
+    limit: a run between turns is ended by its host (growth.py), one in a turn that does not
+    end cannot be. A host that interrupts has ``MEMORY_OVER_GRACE_S`` to end the turn itself.
+    True if it was killed."""
     pending = host.runs.get(invocation)
     limit = (pending.limits.memory_mb if pending else 0) << 20
     if not limit:
@@ -51,6 +59,13 @@ def run_past_its_memory_in_a_turn(host: HostProcess, invocation: int) -> bool:
     charged = charged_before + rss_bytes(host.pid) - resident_before
     if charged <= backstop_memory_bytes(limit, host.interrupts):
         return False
+    if host.interrupts:
+        over = host.memory_over_since
+        if over is None or over[0] != started:
+            host.memory_over_since = (started, now)
+            return False
+        if now - over[1] < MEMORY_OVER_GRACE_S:
+            return False
     host.kill(
         MEMORY_LIMIT_EXCEEDED,
         f"Memory limit of {limit >> 20} MiB per run exceeded in one turn (it had added "

@@ -157,6 +157,9 @@ class HostProcess:
         self.interrupts = False
         """Whether the host stops its own runs' turns at their limits (interrupt.py): the
         watchdog then gives it a grace before it kills it (``limits.backstop_*``)."""
+        self.memory_over_since: tuple[float, float] | None = None
+        """The turn (its start) the watchdog last saw past its run's memory backstop, and when
+        it first did (``backstop.run_past_its_memory_in_a_turn``)."""
 
     @classmethod
     async def start(

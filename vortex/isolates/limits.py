@@ -49,6 +49,15 @@ after the call, the run gets ``cpu_time_exceeded`` and its neighbours go on. A h
 good is killed this much later."""
 MEMORY_GRACE_BYTES = 128 << 20
 
+MEMORY_OVER_GRACE_S = (CPU_GRACE_MS + 1_000) / 1000
+"""How long a turn of a host that interrupts may stay past ``backstop_memory_bytes`` before the
+supervisor kills the host: a turn that runs on is killed by the CPU backstop before this.
+Past that size, one native call (no check inside) had allocated it: `'a'.repeat(1e8).split('')`
+is an 800 MB array made in 1.7 s here; when the call returns, the host's interrupt ends the run
+(``memory_limit_exceeded``) and its collection frees the memory. Killed at once, the host took
+every run on it along. What one call can allocate is bounded by the host's ``RLIMIT_DATA``
+(datalimit.py), and a host past its own memory limit is still killed at once."""
+
 
 def backstop_cpu_ms(cpu_ms: int, interrupts: bool) -> float:
     """CPU time of one turn past which the supervisor kills its host. A host that interrupts

@@ -69,7 +69,7 @@ class Watchdog:
                 # A long turn is watched at every tick: one that allocates without end meets
                 # its run's limit long before the next memory check.
                 long_turn = started and now - started > WATCH_INTERVAL
-                if long_turn and run_past_its_memory_in_a_turn(host, invocation):
+                if long_turn and run_past_its_memory_in_a_turn(host, invocation, started, now):
                     continue
                 if tick % MEMORY_CHECK_EVERY == 0:
                     rss = rss_bytes(host.pid)
