@@ -12,6 +12,7 @@ import { makeService } from './services.js';
 import { mathForRun, osRandom } from './random.js';
 import { sharedGlobal } from './sharedglobal.js';
 import { markEndowments } from './boot.js';
+import { guardEvaluators } from './evaluators.js';
 
 // Endowments take `live`, which answers the state of the run they act for, or throws if it
 // has ended: the run they were made for (a script), or the run whose turn it is (a warm
@@ -277,6 +278,7 @@ export function compartmentFor(globals) {
   markEndowments(Object.values(globals));
   const compartment = new Compartment({ __options__: true, globals: harden({ ...globals, Date, Math: mathForRun() }) });
   Object.setPrototypeOf(compartment.globalThis, sharedGlobal);
+  guardEvaluators(compartment.globalThis);
   bindConstants(compartment.globalThis);
   // Workers code reaches the global as `self` too.
   Object.defineProperty(compartment.globalThis, 'self', {
