@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -64,12 +65,7 @@ def header_rules(text: str) -> tuple[HeaderRule, ...]:
         if pattern is not None:
             rules.append(HeaderRule(pattern, tuple(sets), tuple(unsets)))
 
-    for number, line in enumerate(text.splitlines(), 1):
-        if len(line) > MAX_LINE:
-            raise InvalidAssets(f"_headers line {number} is over {MAX_LINE} characters")
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for number, line, stripped in rule_lines(text, "_headers", MAX_LINE):
         if not line[0].isspace():
             close()
             if not stripped.startswith("/"):
@@ -104,6 +100,17 @@ def header_rules(text: str) -> tuple[HeaderRule, ...]:
         sets.append((name.lower(), value))
     close()
     return tuple(rules)
+
+
+def rule_lines(text: str, file: str, max_line: int) -> Iterator[tuple[int, str, str]]:
+    """(number, line, stripped) of each line of ``_headers`` or ``_redirects`` (``file``)
+    that is neither blank nor a comment; InvalidAssets for one over ``max_line``."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > max_line:
+            raise InvalidAssets(f"{file} line {number} is over {max_line} characters")
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, line, stripped
 
 
 def compile_pattern(pattern: str, file: str) -> re.Pattern[str]:

@@ -27,7 +27,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from vortex.assets.headers import compile_pattern, fill_placeholders
+from vortex.assets.headers import compile_pattern, fill_placeholders, rule_lines
 from vortex.errors import InvalidAssets
 
 MAX_STATIC = 2000
@@ -68,13 +68,7 @@ def redirect_rules(text: str) -> RedirectRules:
     request); InvalidAssets says which line is wrong and why."""
     static: dict[str, RedirectRule] = {}
     dynamic: list[RedirectRule] = []
-    order = 0
-    for number, line in enumerate(text.splitlines(), 1):
-        if len(line) > MAX_LINE:
-            raise InvalidAssets(f"_redirects line {number} is over {MAX_LINE} characters")
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for order, (number, _, stripped) in enumerate(rule_lines(text, "_redirects", MAX_LINE)):
         words = stripped.split()
         if len(words) not in (2, 3):
             raise InvalidAssets(f"_redirects line {number}: not 'source destination [status]'")
@@ -103,14 +97,13 @@ def redirect_rules(text: str) -> RedirectRules:
                 f"not {destination[:80]!r}"
             )
         rule = RedirectRule(compile_pattern(source, "_redirects"), destination, status, order)
-        order += 1
         if "*" in source or ":" in source:
             dynamic.append(rule)
             if len(dynamic) > MAX_DYNAMIC:
                 raise InvalidAssets(f"_redirects has over {MAX_DYNAMIC} dynamic rules")
         else:
             static.setdefault(source, rule)
-            if order - len(dynamic) > MAX_STATIC:
+            if order + 1 - len(dynamic) > MAX_STATIC:
                 raise InvalidAssets(f"_redirects has over {MAX_STATIC} static rules")
     return RedirectRules(static, tuple(dynamic))
 
