@@ -188,7 +188,7 @@ class MutedJobLoop(asyncio.SelectorEventLoop):
                 budget -= 1
                 queued_by, job = jobs[0]
                 if queued_by != owner:
-                    if queued_by == always_alive or queued_by in alive:
+                    if self._is_alive(queued_by):
                         return
                     self._pop()  # an ended run's
                     continue
@@ -245,20 +245,27 @@ _release: Callable[[object], None] = ctypes.PYFUNCTYPE(None, ctypes.py_object)(
 bound once, as a call of ``ctypes.pythonapi`` converted its argument each time (0.4 µs)."""
 
 
-def check_job_wrappers(loop: asyncio.AbstractEventLoop) -> str | None:
-    """Queue one promise job and see whether pythonmonkey kept a reference to its wrapper; if
-    it did, and nothing else refers to the wrapper, the loop releases that reference of every
-    job from now on. Says what is wrong if the wrapper is held in some other way."""
+def _queue_one_job(loop: MutedJobLoop) -> list[tuple[weakref.ref[Any], str]]:
+    """Queue one promise job as user code would; what reached the loop's
+    ``call_soon_threadsafe`` as a job: each wrapper (weakly) and its name."""
     import pythonmonkey as pm
 
-    if not isinstance(loop, MutedJobLoop):
-        return "the host's event loop is not a MutedJobLoop"
     probe: list[tuple[weakref.ref[Any], str]] = []
     loop._probe = probe
     try:
         pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
     finally:
         loop._probe = None
+    return probe
+
+
+def check_job_wrappers(loop: asyncio.AbstractEventLoop) -> str | None:
+    """Queue one promise job and see whether pythonmonkey kept a reference to its wrapper; if
+    it did, and nothing else refers to the wrapper, the loop releases that reference of every
+    job from now on. Says what is wrong if the wrapper is held in some other way."""
+    if not isinstance(loop, MutedJobLoop):
+        return "the host's event loop is not a MutedJobLoop"
+    probe = _queue_one_job(loop)
     if len(probe) != 1:
         return f"queueing one promise job passed {len(probe)} wrappers through the job loop"
     wrapper = probe[0][0]()
@@ -279,17 +286,9 @@ def check_job_wrappers(loop: asyncio.AbstractEventLoop) -> str | None:
 def check_muting(loop: asyncio.AbstractEventLoop) -> str | None:
     """Queue one promise job and say what is wrong if it did not reach the job loop as
     pythonmonkey's job wrapper (then it does not run beneath the trampoline)."""
-    import pythonmonkey as pm
-
     if not isinstance(loop, MutedJobLoop):
         return "the host's event loop is not a MutedJobLoop"
-    probe: list[tuple[weakref.ref[Any], str]] = []
-    loop._probe = probe
-    try:
-        pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
-    finally:
-        loop._probe = None
-    if [name for _, name in probe] != [JOB_WRAPPER]:
+    if [name for _, name in _queue_one_job(loop)] != [JOB_WRAPPER]:
         loop._job_type = _NoJob  # type: ignore[assignment]  # all to asyncio's loop, which calls the wrappers as given
         return (
             "pythonmonkey's promise jobs do not reach the trampoline (did pythonmonkey change "
@@ -306,8 +305,6 @@ def quiet_job_counter(loop: asyncio.AbstractEventLoop) -> str | None:
     ``pm.wait()``, and the wrappers that would count jobs down are never called (the loop runs
     the jobs), so that event's ``clear`` becomes a call that does nothing. It is found as the
     one event that queueing a job clears; says what is wrong if there is not exactly one."""
-    import pythonmonkey as pm
-
     if not isinstance(loop, MutedJobLoop):
         return "the host's event loop is not a MutedJobLoop"
     events = [o for o in gc.get_objects() if type(o) is asyncio.Event]
@@ -315,7 +312,7 @@ def quiet_job_counter(loop: asyncio.AbstractEventLoop) -> str | None:
     for event in events:
         event.clear = functools.partial(cleared.append, event)  # type: ignore[method-assign]
     try:
-        pm.eval("Promise.resolve().then(() => undefined)", {"mutedErrors": True})
+        _queue_one_job(loop)
     finally:
         for event in events:
             del event.clear
