@@ -13,13 +13,14 @@ import { markPlatform } from './boot.js';
 const CHUNK = 1 << 20; // elements per native sort: ~20 ms for Float32 here
 const CHUNKED_FROM = 2 * CHUNK;
 
-const COMPARED = {
-  Int32Array: false,
-  Uint32Array: false,
-  BigInt64Array: false,
-  BigUint64Array: false,
-  Float32Array: true,
-  Float64Array: true,
+// The kinds sorted in chunks, and how two of their runs are merged.
+const MERGES = {
+  Int32Array: mergeIntegers,
+  Uint32Array: mergeIntegers,
+  BigInt64Array: mergeIntegers,
+  BigUint64Array: mergeIntegers,
+  Float32Array: mergeFloats,
+  Float64Array: mergeFloats,
 };
 
 export function chunkLongSorts() {
@@ -34,9 +35,10 @@ export function chunkLongSorts() {
   const bufferOf = getter('buffer');
   const byteOffsetOf = getter('byteOffset');
   const kindOf = getter(Symbol.toStringTag);
-  const raw = new Map(Object.keys(COMPARED).map((name) => [name, globalThis[name]]));
+  // The constructors are the allocation guard's (allocations.js), installed before this.
+  const kinds = new Map(Object.entries(MERGES).map(([name, merge]) => [name, { Kind: globalThis[name], merge }]));
 
-  // The constructor of `array`'s kind when its sort is ours to do, else undefined. Reads no
+  // `array`'s kind ({ Kind, merge }) when its sort is ours to do, else undefined. Reads no
   // property `array` could define: a subclass or a Proxy gets the engine's checks and errors.
   const chunkedKind = (array) => {
     let kind;
@@ -47,19 +49,18 @@ export function chunkLongSorts() {
     } catch {
       return undefined;
     }
-    return length >= CHUNKED_FROM ? raw.get(kind) : undefined;
+    return length >= CHUNKED_FROM ? kinds.get(kind) : undefined;
   };
 
-  // Sorts `array` (of kind `Kind`) in place: chunks natively, then bottom-up merges between it
-  // and a scratch array of the same size. Views are made with the intrinsic constructor, so no
-  // species or subclass code runs in between.
-  const sortInChunks = (array, Kind) => {
+  // Sorts `array` in place: chunks natively, then bottom-up merges between it and a scratch
+  // array of the same size. Views are made with the kind's own constructor, so no species or
+  // subclass code runs in between.
+  const sortInChunks = (array, { Kind, merge }) => {
     const length = apply(lengthOf, array, []);
     const view = new Kind(apply(bufferOf, array, []), apply(byteOffsetOf, array, []), length);
     for (let start = 0; start < length; start += CHUNK) {
       apply(nativeSort, view.subarray(start, Math.min(start + CHUNK, length)), []);
     }
-    const merge = COMPARED[Kind.name] ? mergeFloats : mergeIntegers;
     let from = view;
     let to = new Kind(length);
     for (let width = CHUNK; width < length; width *= 2) {
@@ -76,17 +77,17 @@ export function chunkLongSorts() {
 
   const methods = {
     sort(comparefn) {
-      const Kind = comparefn === undefined ? chunkedKind(this) : undefined;
-      if (Kind === undefined) return apply(nativeSort, this, [comparefn]);
-      sortInChunks(this, Kind);
+      const kind = comparefn === undefined ? chunkedKind(this) : undefined;
+      if (kind === undefined) return apply(nativeSort, this, [comparefn]);
+      sortInChunks(this, kind);
       return this;
     },
     toSorted(comparefn) {
-      const Kind = comparefn === undefined ? chunkedKind(this) : undefined;
-      if (Kind === undefined) return apply(nativeToSorted, this, [comparefn]);
-      const copy = new Kind(apply(lengthOf, this, []));
+      const kind = comparefn === undefined ? chunkedKind(this) : undefined;
+      if (kind === undefined) return apply(nativeToSorted, this, [comparefn]);
+      const copy = new kind.Kind(apply(lengthOf, this, []));
       apply(set, copy, [this]);
-      sortInChunks(copy, Kind);
+      sortInChunks(copy, kind);
       return copy;
     },
   };
@@ -112,8 +113,7 @@ function mergeIntegers(from, to, low, middle, high) {
       i++;
     }
   }
-  while (i < middle) to[k++] = from[i++];
-  while (j < high) to[k++] = from[j++];
+  copyRest(from, to, i, middle, j, high, k);
 }
 
 // The order of a typed array's sort: numbers ascending, -0 before +0, NaN last.
@@ -137,6 +137,11 @@ function mergeFloats(from, to, low, middle, high) {
       i++;
     }
   }
+  copyRest(from, to, i, middle, j, high, k);
+}
+
+// What is left of the two runs once one is used up: one of them, in order.
+function copyRest(from, to, i, middle, j, high, k) {
   while (i < middle) to[k++] = from[i++];
   while (j < high) to[k++] = from[j++];
 }
