@@ -351,7 +351,7 @@ async def test_a_handler_that_throws_is_answered_at_once_and_its_wait_until_goes
     function_id = await deploy(
         "export default {\n"
         "  async fetch(request, env, ctx) {\n"
-        "    ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('reported'); resolve(); }, 300)));\n"
+        "    ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log('reported'); resolve(); }, 1500)));\n"
         "    throw new Error('handler failed');\n"
         "  },\n"
         "};\n"
@@ -363,12 +363,12 @@ async def test_a_handler_that_throws_is_answered_at_once_and_its_wait_until_goes
         ) as response:
             assert response.status == 500
             assert (await response.json())["error"]["message"] == "handler failed"
-        assert time.monotonic() - started < 0.25
+        assert time.monotonic() - started < 1.0  # not after the 1.5 s of waitUntil work
         message = await asyncio.wait_for(ws.receive_json(), 5)
         assert (message["message"], message["run_id"]) == ("reported", "thrown")
     run = await recorded(http, function_id, "thrown")
     assert run["error"]["code"] == "function_error"
-    assert run["execution_time_ms"] >= 280
+    assert run["execution_time_ms"] >= 1480
 
 
 CTX_SHAPE = """export default {

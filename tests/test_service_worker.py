@@ -195,7 +195,7 @@ async def test_wait_until_work_finishes_after_the_response(
         """
         addEventListener('fetch', (event) => {
           event.passThroughOnException();
-          event.waitUntil(new Promise((resolve) => setTimeout(resolve, 400))
+          event.waitUntil(new Promise((resolve) => setTimeout(resolve, 1500))
             .then(() => KV.put('after', 'done')));
           event.respondWith(new Response('sent'));
         });
@@ -204,9 +204,9 @@ async def test_wait_until_work_finishes_after_the_response(
     started = time.monotonic()
     status, text, headers = await get(http, server.fn_url(name, "/"))
     assert (status, text) == (200, "sent")
-    assert time.monotonic() - started < 0.35
+    assert time.monotonic() - started < 1.0  # not after the 1.5 s of waitUntil work
     entry = await history_entry(http, name, str(headers["x-vortex-run-id"]))
-    assert entry["ok"] and entry["execution_time_ms"] >= 400
+    assert entry["ok"] and entry["execution_time_ms"] >= 1500
     async with http.get(f"/functions/{name}/kv/value", params={"key": "after"}) as response:
         assert (await response.json())["value"] == "done"
 

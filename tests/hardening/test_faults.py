@@ -47,6 +47,7 @@ async def test_hosts_killed_under_many_runs_fail_them_clearly_and_the_pool_heals
     crashed = succeeded = 0
     for round_ in range(3):
         before = (await api.wait_healthy())["host_restarts"]
+        sent = time.monotonic()
         runs = [asyncio.create_task(api.execute(sleeper)) for _ in range(40)]
         # Deploys in the middle of it all must not fail either.
         deploys = [asyncio.create_task(api.try_deploy(f"Vortex.return({n})")) for n in range(5)]
@@ -57,6 +58,7 @@ async def test_hosts_killed_under_many_runs_fail_them_clearly_and_the_pool_heals
             await asyncio.sleep(0.02)
         victim = random.Random(round_).choice(sorted(server.host_pids())[:2])
         os.kill(victim, signal.SIGKILL)
+        kill_delay = time.monotonic() - sent
         killed += 1
         results = await asyncio.wait_for(asyncio.gather(*runs), 10)
         codes = [r.code for r in results]
@@ -69,7 +71,8 @@ async def test_hosts_killed_under_many_runs_fail_them_clearly_and_the_pool_heals
                 assert result.body["output"] == "slept"
             else:
                 assert "exited unexpectedly" in result.body["error"]["message"]
-                assert result.elapsed < 2.0
+                # Told soon after the kill, however long the runs took to get under way.
+                assert result.elapsed - kill_delay < 2.0
         for deployed in await asyncio.gather(*deploys):
             assert deployed.status in (200, 503), deployed.body
         after = await api.wait_healthy()
