@@ -1112,20 +1112,24 @@ def test_services_are_read_from_toml_and_jsonc(tmp_path: Path) -> None:
     toml = project(
         tmp_path / "toml",
         'main = "src/index.js"\nservices = [\n  { binding = "AUTH", service = "auth-worker" },\n'
-        '  { binding = "API", service = "api", entrypoint = "Admin" },\n]\n',
+        '  { binding = "API", service = "api", entrypoint = "Admin" },\n'
+        '  { binding = "MAIN", service = "api", entrypoint = "default" },\n]\n',
     )
     plan = plan_deploy(Options(None), toml)
-    assert plan.services == (("AUTH", "auth-worker"), ("API", "api"))
-    assert plan.warnings == (
-        "services: env.API names the entrypoint Admin: Vortex calls the default export of api",
+    # A named entrypoint is the export the binding calls; "default" is the default export.
+    assert plan.services == (
+        ("AUTH", "auth-worker", None),
+        ("API", "api", "Admin"),
+        ("MAIN", "api", None),
     )
+    assert plan.warnings == ()
     jsonc = project(
         tmp_path / "jsonc",
         '{ "main": "src/index.js", // the gateway\n'
         '  "services": [{ "binding": "AUTH", "service": "auth-worker" },] }',
         "wrangler.jsonc",
     )
-    assert plan_deploy(Options(None), jsonc).services == (("AUTH", "auth-worker"),)
+    assert plan_deploy(Options(None), jsonc).services == (("AUTH", "auth-worker", None),)
     # None given: the active version's are kept.
     assert (
         plan_deploy(Options(None), project(tmp_path / "bare", 'main = "src/index.js"\n')).services
@@ -1148,15 +1152,19 @@ def test_a_gateway_and_its_auth_service_deployed_from_wrangler_toml(
         {
             "src/index.js": "export default { async fetch(request, env) {\n"
             "  const res = await env.AUTH.fetch(request);\n"
-            "  return Response.json({ via: 'gateway', auth: await res.json() });\n} };\n",
+            "  const admin = await env.ADMIN.fetch(request);\n"
+            "  return Response.json({ via: 'gateway', auth: await res.json(),\n"
+            "                         admin: await admin.text() });\n} };\n",
             "wrangler.toml": f'name = "{gateway}"\nmain = "src/index.js"\n\n'
-            f'[[services]]\nbinding = "AUTH"\nservice = "{auth}"\n',
+            f'[[services]]\nbinding = "AUTH"\nservice = "{auth}"\n\n'
+            f'[[services]]\nbinding = "ADMIN"\nservice = "{auth}"\nentrypoint = "Admin"\n',
         },
     )
     write(
         tmp_path / "auth",
         {
-            "src/index.js": "export default { fetch: (request) => Response.json({ path: new URL(request.url).pathname }) };\n",
+            "src/index.js": "export default { fetch: (request) => Response.json({ path: new URL(request.url).pathname }) };\n"
+            "export class Admin { fetch() { return new Response('admin'); } }\n",
             "wrangler.toml": f'name = "{auth}"\nmain = "src/index.js"\n',
         },
     )
@@ -1167,6 +1175,12 @@ def test_a_gateway_and_its_auth_service_deployed_from_wrangler_toml(
         assert result.exit_code == 0, result.output + result.stderr
         assert "not used by Vortex" not in result.stderr
         if folder == "gateway":
-            assert f"  Services: env.AUTH → {auth}" in result.stdout
-    assert function_info(server, gateway)["services"] == [{"binding": "AUTH", "service": auth}]
-    assert call(server, gateway, "/who") == (200, {"via": "gateway", "auth": {"path": "/who"}})
+            assert f"  Services: env.AUTH → {auth}, env.ADMIN → {auth} (Admin)" in result.stdout
+    assert function_info(server, gateway)["services"] == [
+        {"binding": "AUTH", "service": auth},
+        {"binding": "ADMIN", "service": auth, "entrypoint": "Admin"},
+    ]
+    assert call(server, gateway, "/who") == (
+        200,
+        {"via": "gateway", "auth": {"path": "/who"}, "admin": "admin"},
+    )

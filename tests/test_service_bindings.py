@@ -429,6 +429,121 @@ async def test_rpc_calls_a_method_of_the_targets_entrypoint(
     assert sorted(run["ok"] for run in runs).count(False) == 3  # bad, custom, missing
 
 
+NAMED_ENTRYPOINTS = """
+import { WorkerEntrypoint } from "cloudflare:workers";
+export class Admin extends WorkerEntrypoint {
+  async stats(n) { return { admin: true, n, secret: this.env.SECRET }; }
+  async fetch(request) { return new Response('admin saw ' + new URL(request.url).pathname); }
+}
+export const Plain = { fetch: (request, env) => new Response('plain object, ' + env.SECRET) };
+export const notAnEntrypoint = 42;
+export default class extends WorkerEntrypoint {
+  async stats() { return { admin: false }; }
+  async fetch() { return new Response('default'); }
+}
+"""
+
+
+async def test_a_named_entrypoint_is_the_export_its_binding_calls(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """wrangler's ``"entrypoint"``: the binding calls the module's export of that name
+    (``export class Admin extends WorkerEntrypoint``), by fetch and by RPC; without one, or
+    with "default", the default export. An export that is not there fails the call."""
+    target, caller = unique("entries"), unique("entrycaller")
+    await deploy(http, target, NAMED_ENTRYPOINTS, secrets={"SECRET": "s"})
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            const out = {};
+            out.adminRpc = await env.ADMIN.stats(2);
+            out.adminFetch = await (await env.ADMIN.fetch('https://x/p')).text();
+            out.plainFetch = await (await env.PLAIN.fetch('https://x/')).text();
+            out.defaultRpc = await env.MAIN.stats();
+            out.defaultByName = await (await env.DEFAULT.fetch('https://x/')).text();
+            for (const [label, call] of [
+              ['missingFetch', () => env.MISSING.fetch('https://x/')],
+              ['missingRpc', () => env.MISSING.stats()],
+              ['numberFetch', () => env.NUMBER.fetch('https://x/')],
+              ['plainRpc', () => env.PLAIN.stats()],
+              ['inherited', () => env.INHERITED.fetch('https://x/')],
+            ]) {
+              try { await call(); out[label] = 'no error'; }
+              catch (e) { out[label] = [e.code || e.name, e.message]; }
+            }
+            return Response.json(out);
+          },
+        };
+        """,
+        services=[
+            {"binding": "ADMIN", "service": target, "entrypoint": "Admin"},
+            {"binding": "PLAIN", "service": target, "entrypoint": "Plain"},
+            {"binding": "MAIN", "service": target},
+            {"binding": "DEFAULT", "service": target, "entrypoint": "default"},
+            {"binding": "MISSING", "service": target, "entrypoint": "Nope"},
+            {"binding": "NUMBER", "service": target, "entrypoint": "notAnEntrypoint"},
+            {"binding": "INHERITED", "service": target, "entrypoint": "toString"},
+        ],
+    )
+    async with http.get(server.fn_url(caller, "/")) as response:
+        assert response.status == 200, await response.text()
+        body = await response.json()
+    assert body["adminRpc"] == {"admin": True, "n": 2, "secret": "s"}
+    assert body["adminFetch"] == "admin saw /p"
+    assert body["plainFetch"] == "plain object, s"
+    assert body["defaultRpc"] == {"admin": False}
+    assert body["defaultByName"] == "default"
+    code, message = body["missingFetch"]
+    assert code == "service_failed" and "entrypoint_not_found" in message, body
+    assert "no export named Nope" in message, body
+    assert body["missingRpc"][0] == "service_failed", body
+    assert "no export named Nope" in body["missingRpc"][1], body
+    code, message = body["numberFetch"]
+    assert code == "service_failed" and "export notAnEntrypoint has no fetch" in message, body
+    assert "its export Plain is not a class" in body["plainRpc"][1], body
+    # Only the module's own exports: not what every object inherits.
+    assert "no export named toString" in body["inherited"][1], body
+    # Shown as given ("default" is the default export, said as none).
+    async with http.get(f"/functions/{caller}") as response:
+        shown = (await response.json())["services"]
+    assert shown[0] == {"binding": "ADMIN", "service": target, "entrypoint": "Admin"}
+    assert shown[2] == {"binding": "MAIN", "service": target}
+    assert shown[3] == {"binding": "DEFAULT", "service": target}
+
+
+async def test_a_named_entrypoint_of_a_service_worker_is_refused_when_called(
+    http: aiohttp.ClientSession,
+) -> None:
+    target, caller = unique("swentry"), unique("swcaller")
+    await deploy(
+        http,
+        target,
+        "addEventListener('fetch', (e) => e.respondWith(new Response('sw')));",
+        filename="index.js",
+    )
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            try { await env.S.fetch('https://x/'); return new Response('no error'); }
+            catch (e) { return Response.json([e.code, e.message]); }
+          },
+        };
+        """,
+        services=[{"binding": "S", "service": target, "entrypoint": "Admin"}],
+    )
+    async with http.post(f"/execute/{caller}") as response:
+        body = await response.json()
+    code, message = orjson.loads(body["output"]["body"])
+    assert code == "service_not_a_worker", body
+    assert "not a module, so it has no export Admin" in message
+
+
 async def test_a_binding_reaches_only_its_own_namespace(
     server_factory: Callable[..., ServerProcess],
 ) -> None:
@@ -486,6 +601,8 @@ async def test_bad_service_declarations_are_refused_at_deploy(http: aiohttp.Clie
         "bad name": [{"binding": "A", "service": "Not_A_Name"}],
         "twice": [{"binding": "A", "service": "a"}, {"binding": "A", "service": "b"}],
         "an r2 bucket's": [{"binding": "FILES", "service": "a"}],
+        "bad entrypoint": [{"binding": "A", "service": "a", "entrypoint": "not-a-name"}],
+        "entrypoint not a string": [{"binding": "A", "service": "a", "entrypoint": 1}],
     }
     for label, services in cases.items():
         body = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from vortex.errors import PayloadTooLarge
+from vortex.services.targets import ServiceTarget
 from vortex.storage.base import FunctionRecord
 
 
@@ -43,7 +44,7 @@ class Resolved:
     schedules: tuple[str, ...]
     routes: tuple[str, ...]
     r2_buckets: dict[str, str]
-    services: dict[str, str]
+    services: dict[str, ServiceTarget]
     d1_databases: dict[str, str]
 
 
@@ -59,7 +60,7 @@ class SettingsChange:
     routes: tuple[str, ...] | Keep = KEEP
     r2_buckets: dict[str, str] | Keep = KEEP
     """``{binding: bucket_name}`` (``vortex.r2.declaration``)."""
-    services: dict[str, str] | Keep = KEEP
+    services: dict[str, ServiceTarget] | Keep = KEEP
     """Service bindings: the ``env`` name → the function it calls (``vortex.services``)."""
     d1_databases: dict[str, str] | Keep = KEEP
     """``{binding: database_name}`` (``vortex.d1.declaration``)."""

@@ -34,6 +34,7 @@ from vortex.errors import (
 from vortex.ids import new_function_id
 from vortex.modules.bundle import ModuleBundle
 from vortex.modules.script import BuiltScript, is_built_script
+from vortex.services.targets import ServiceTarget
 from vortex.serviceworker import kind_of
 from vortex.storage.base import FunctionRecord, FunctionStore, sha256_hex
 from vortex.storage.index import Entry, FunctionIndex, entry_of
@@ -153,7 +154,7 @@ class FunctionRegistry:
         routes: Sequence[str] | Keep | None = KEEP,
         assets: AssetsRef | None = None,
         r2_buckets: Mapping[str, str] | Keep | None = KEEP,
-        services: Mapping[str, str] | Keep | None = KEEP,
+        services: Mapping[str, ServiceTarget] | Keep | None = KEEP,
         d1_databases: Mapping[str, str] | Keep | None = KEEP,
     ) -> FunctionRecord:
         """A new function, or with ``name`` its next version, made active. A setting left

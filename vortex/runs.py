@@ -136,9 +136,9 @@ class RunService:
             bindings[BINDING_PREFIX + name] = r2_binding(self.r2, record.namespace, bucket)
         for name, database in record.d1_databases.items():
             bindings[D1_PREFIX + name] = d1_binding(self.d1, record.namespace, database)
-        for name, service in record.services.items():
+        for name, target in record.services.items():
             bindings[service_key(name)] = service_binding(
-                self, record, name, service, self.settings.fetch_max_response_bytes
+                self, record, name, target, self.settings.fetch_max_response_bytes
             )
         if isinstance(code, ModuleBundle):
             script, filename, module = code.script, code.entry, True
@@ -192,10 +192,12 @@ class RunService:
         hops: int = 0,
         rpc: dict[str, Any] | None = None,
         subrequests: Subrequests | None = None,
+        entrypoint: str | None = None,
     ) -> Started:
         """``request`` is what a module's ``fetch`` gets (a service worker's ``fetch``
         listeners); ``scheduled`` (a cron tick's event) runs its ``scheduled`` handler instead.
-        A plain script ignores both."""
+        A plain script ignores both. ``entrypoint``: the module's export that gets ``request``
+        or ``rpc`` (a service binding's named entrypoint), not its default export."""
         _check_secrets(record)
         shape = self._shape(record, code)
         events = shape.module or shape.service_worker
@@ -222,6 +224,7 @@ class RunService:
             hops=hops,
             rpc=rpc if shape.module else None,
             subrequests=subrequests,
+            entrypoint=entrypoint if shape.module else None,
         )
         recorded = self._track(invocation, record, run_id, trigger, time.time())
         return Started(invocation, run_id, recorded)

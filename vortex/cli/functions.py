@@ -295,7 +295,10 @@ def deploy(
     if deployed.routes:
         printer.out(f"  Routes: {', '.join(deployed.routes)}")
     if plan.services:
-        bound = ", ".join(f"env.{binding} → {service}" for binding, service in plan.services)
+        bound = ", ".join(
+            f"env.{binding} → {service}" + (f" ({entrypoint})" if entrypoint else "")
+            for binding, service, entrypoint in plan.services
+        )
         printer.out(f"  Services: {bound}")
     if plan.d1_databases:
         bound = ", ".join(f"env.{d['binding']} → {d['database_name']}" for d in plan.d1_databases)

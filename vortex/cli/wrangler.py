@@ -10,9 +10,9 @@ Cloudflare's copies; ``migrations_dir`` is for ``vortex d1 migrations apply``),
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
 ``Buffer`` and ``process`` globals (``node_globals``), and ``assets`` (its ``directory``,
 ``binding``, ``not_found_handling``, ``html_handling``, ``run_worker_first``), and ``services``
-(→ the service bindings: ``binding`` and ``service``; a named ``entrypoint`` is noted, since
-Vortex calls the default export). Accepted and ignored: the keys in ``IGNORED``. Any other key
-is listed back to the user as not used, so nothing is dropped without a word.
+(→ the service bindings: ``binding``, ``service`` and a named ``entrypoint``). Accepted and
+ignored: the keys in ``IGNORED``. Any other key is listed back to the user as not used, so
+nothing is dropped without a word.
 """
 
 from __future__ import annotations
@@ -116,8 +116,9 @@ class WorkerConfig:
     """``Buffer`` and ``process`` are globals for the code, as nodejs_compat makes them."""
     minify: bool = False
     assets: AssetsConfig | None = None
-    services: tuple[tuple[str, str], ...] = ()
-    """``services``: each binding's name and the function it calls."""
+    services: tuple[tuple[str, str, str | None], ...] = ()
+    """``services``: each binding's name, the function it calls and its named entrypoint
+    (None: the default export)."""
     unused: tuple[str, ...] = ()
     """Top-level keys Vortex has no use for (``durable_objects``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
@@ -191,7 +192,7 @@ def _invalid(path: Path, why: str) -> CLIError:
 def _config_of(path: Path, data: dict[str, Any]) -> WorkerConfig:
     name, main = _optional_str(path, data, "name"), _optional_str(path, data, "main")
     variables, notes = _vars(path, data.get("vars"))
-    services = _services(path, data.get("services"), notes)
+    services = _services(path, data.get("services"))
     no_bundle, minify = _flag(path, data, "no_bundle"), _flag(path, data, "minify")
     unused = sorted(
         key
@@ -320,7 +321,9 @@ def _r2_buckets(path: Path, raw: object) -> tuple[tuple[str, str], ...] | None:
     return tuple(buckets)
 
 
-def _services(path: Path, raw: object, notes: list[str]) -> tuple[tuple[str, str], ...]:
+def _services(path: Path, raw: object) -> tuple[tuple[str, str, str | None], ...]:
+    """Each binding, the function it calls and its named entrypoint (None: the default
+    export). Checked again by the server."""
     if raw is None:
         return ()
     shape = '"services" must be a list of {binding, service}'
@@ -334,12 +337,9 @@ def _services(path: Path, raw: object, notes: list[str]) -> tuple[tuple[str, str
         if not isinstance(binding, str) or not isinstance(service, str):
             raise _invalid(path, 'each of "services" needs a "binding" and a "service" name')
         entrypoint = entry.get("entrypoint")
-        if entrypoint is not None and entrypoint != "default":
-            notes.append(
-                f"services: env.{binding} names the entrypoint {entrypoint}: Vortex calls "
-                f"the default export of {service}"
-            )
-        services.append((binding, service))
+        if entrypoint is not None and not isinstance(entrypoint, str):
+            raise _invalid(path, f'the "entrypoint" of services\' {binding} must be a name')
+        services.append((binding, service, None if entrypoint == "default" else entrypoint))
     return tuple(services)
 
 

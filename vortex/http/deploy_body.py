@@ -9,7 +9,7 @@
   (or "schedules": ["*/5 * * * *", "0 0 * * *"], up to MAX_SCHEDULES; "schedule" takes a list too),
   "routes": ["api.example.com/v1/*"] (with a "name" only: vortex.domainroutes),
   "r2_buckets": [{"binding": "BUCKET", "bucket_name": "uploads"}] (vortex.r2.declaration),
-  "services": [{"binding": "AUTH", "service": "auth-worker"}] (vortex.services),
+  "services": [{"binding": "AUTH", "service": "auth-worker", "entrypoint"?}] (vortex.services),
   "d1_databases": [{"binding": "DB", "database_name": "app"}] (vortex.d1.declaration)
   each left out: the active version's (a new version of a name keeps it); null or empty: none
 Any other field is refused (``DEPLOY_FIELDS``).

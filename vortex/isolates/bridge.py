@@ -917,12 +917,13 @@ class Host:
         request = message.request
         scheduled = message.scheduled
         instance = self.same(message.instance)
+        entrypoint = message.entrypoint or None
         if message.kind == "module" and message.rpc is not None:
             loop.call_soon(
                 self.runtime.runRpc,
                 *common,
                 instance,
-                json_bytes(message.rpc),
+                json_bytes({**message.rpc, "entrypoint": entrypoint}),
                 context=run.context,
             )
         elif message.kind == "module" and scheduled is not None:
@@ -941,6 +942,7 @@ class Host:
                 instance,
                 json_bytes(meta),
                 for_javascript(request.body),
+                entrypoint,
                 context=run.context,
             )
         elif message.kind == "service-worker":

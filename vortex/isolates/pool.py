@@ -209,6 +209,7 @@ class IsolatePool:
         hops: int = 0,
         rpc: Mapping[str, Any] | None = None,
         subrequests: Subrequests | None = None,
+        entrypoint: str | None = None,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
@@ -220,7 +221,8 @@ class IsolatePool:
         ``kind="service-worker"`` is a script in that syntax (``vortex.serviceworker``): it gets
         ``request`` or ``scheduled`` and ``instance`` as a module does.
         ``namespace`` is whose code it is: with dedicated hosts, it runs only on a host of
-        that namespace.
+        that namespace. ``entrypoint`` names the module's export that gets ``request`` or
+        ``rpc`` instead of its default export.
         """
         limits = limits or self.limits
         host = await self._placement.host_for(namespace)
@@ -248,6 +250,7 @@ class IsolatePool:
             instance or "",
             hops,
             None if rpc is None else dict(rpc),
+            entrypoint or "",
         )
         host.run(invocation, message)
         self._fleet.count_run(host)

@@ -195,6 +195,9 @@ class Run(RunFrame, tag="run"):
     rpc: dict[str, Any] | None = None
     """A service binding's RPC call, ``{"method", "args"}``: a module's class gets it instead
     of a request, and answers with a Response whose body is the result in JSON."""
+    entrypoint: str = ""
+    """The module's export that gets ``request`` or ``rpc`` (a service binding's named
+    entrypoint); "" for its default export."""
 
 
 class Check(RunFrame, tag="check"):

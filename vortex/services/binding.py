@@ -41,6 +41,7 @@ from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
 from vortex.isolates.invocation import Invocation
 from vortex.isolates.subrequests import LOOP_DETECTED, MAX_HOPS
 from vortex.modules.bundle import ModuleBundle
+from vortex.services.targets import ServiceTarget
 from vortex.serviceworker import takes_events
 
 if TYPE_CHECKING:
@@ -78,21 +79,25 @@ async def _needs_a_caller(op: str, args: Mapping[str, Any], body: bytes | None) 
     raise BindingError(BINDING_UNAVAILABLE, "a service binding is called by a run only")
 
 
-def _rpc_call(args: Mapping[str, Any]) -> dict[str, Any]:
+def _rpc_call(args: Mapping[str, Any], entrypoint: str | None) -> dict[str, Any]:
     method, given = args.get("method"), args.get("args")
     if not isinstance(method, str) or not isinstance(given, list):
         raise BindingError(SERVICE_INVALID_OPERATION, "an RPC call needs a method and arguments")
-    return {"method": method, "args": given}
+    return {"method": method, "args": given, "entrypoint": entrypoint}
 
 
 def service_binding(
-    runs: RunService, caller: FunctionRecord, name: str, service: str, max_bytes: int
+    runs: RunService, caller: FunctionRecord, name: str, target_of: ServiceTarget, max_bytes: int
 ) -> Binding:
-    """``env.<name>`` of ``caller``'s runs, calling the function named ``service``: ``fetch``
-    runs its fetch handler, ``rpc`` a method of its ``WorkerEntrypoint`` class."""
+    """``env.<name>`` of ``caller``'s runs, calling the function ``target_of`` names: ``fetch``
+    runs its fetch handler, ``rpc`` a method of its ``WorkerEntrypoint`` class (of its
+    default export, or of the named entrypoint's export)."""
     namespace = caller.namespace
     trigger = SERVICE_PREFIX + (caller.name or caller.id)
+    service, entrypoint = target_of
     where = f"env.{name} (service {service})"
+    if entrypoint is not None:
+        where = f"env.{name} (service {service}, entrypoint {entrypoint})"
 
     def too_large() -> BindingError:
         return BindingError(
@@ -131,6 +136,7 @@ def service_binding(
                 hops=caller.hops + 1,
                 rpc=rpc,
                 subrequests=caller.subrequests,
+                entrypoint=entrypoint,
             )
         except VortexError as exc:
             raise BindingError(exc.code, f"{where}: {exc.message}") from None
@@ -172,6 +178,12 @@ def service_binding(
                 f"{where}: {service} is a script without a fetch handler; a service binding "
                 "calls a module's fetch (export default { fetch }) or a fetch listener",
             )
+        if entrypoint is not None and not isinstance(code, ModuleBundle):
+            raise BindingError(
+                SERVICE_NOT_A_WORKER,
+                f"{where}: {service} is not a module, so it has no export {entrypoint}; "
+                f"export class {entrypoint} extends WorkerEntrypoint {{ ... }}",
+            )
         request = HttpRequest(
             str(args.get("method") or "GET"),
             str(args.get("url") or ""),
@@ -186,7 +198,7 @@ def service_binding(
         )
 
     async def rpc(args: Mapping[str, Any], caller: Caller) -> Any:
-        call = _rpc_call(args)
+        call = _rpc_call(args, entrypoint)
         record, code = await target()
         if not isinstance(code, ModuleBundle):
             raise BindingError(

@@ -1,7 +1,10 @@
-"""The ``"services"`` of a deploy body, checked: ``env`` name → target function's name.
+"""The ``"services"`` of a deploy body, checked: ``env`` name → target function's name, and
+the entrypoint it calls.
 
-Written as wrangler writes them, ``[{"binding": "AUTH", "service": "auth-worker"}]``. The target
-need not exist yet: Workers deploy in any order, and a call to a missing one fails when made.
+Written as wrangler writes them, ``[{"binding": "AUTH", "service": "auth-worker"}]``, with an
+optional ``"entrypoint": "AdminEntrypoint"`` (a named export; ``"default"`` is the default
+export, as without one). The target need not exist yet: Workers deploy in any order, and a call
+to a missing one (or to an export it does not have) fails when made.
 """
 
 from __future__ import annotations
@@ -11,16 +14,19 @@ from typing import Any
 
 from vortex.deploysettings import KEEP, Keep
 from vortex.errors import InvalidRequest
+from vortex.services.targets import ServiceTarget
 
 BINDING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 """A function's name (``vortex.functions.NAME``)."""
+ENTRYPOINT_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,127}$")
+"""A module's export: a JavaScript identifier."""
 MAX_SERVICES = 32
 RESERVED = frozenset({"KV"})
 """``env.KV`` is the function's own KV namespace (docs/kv.md)."""
 
 
-def parse_services(body: dict[str, Any]) -> dict[str, str] | Keep:
+def parse_services(body: dict[str, Any]) -> dict[str, ServiceTarget] | Keep:
     if "services" not in body:
         return KEEP
     raw = body["services"]
@@ -31,7 +37,7 @@ def parse_services(body: dict[str, Any]) -> dict[str, str] | Keep:
         raise InvalidRequest(shape)
     if len(raw) > MAX_SERVICES:
         raise InvalidRequest(f'"services" holds at most {MAX_SERVICES} bindings')
-    services: dict[str, str] = {}
+    services: dict[str, ServiceTarget] = {}
     for item in raw:
         if not isinstance(item, dict):
             raise InvalidRequest(shape)
@@ -50,5 +56,16 @@ def parse_services(body: dict[str, Any]) -> dict[str, str] | Keep:
             )
         if binding in services:
             raise InvalidRequest(f'"services": {binding} is given twice')
-        services[binding] = service
+        services[binding] = ServiceTarget(service, _entrypoint(binding, item.get("entrypoint")))
     return services
+
+
+def _entrypoint(binding: str, entrypoint: object) -> str | None:
+    if entrypoint is None or entrypoint == "default":
+        return None
+    if not isinstance(entrypoint, str) or not ENTRYPOINT_NAME.match(entrypoint):
+        raise InvalidRequest(
+            f'"services": the entrypoint of {binding} must be the name of an export of the '
+            'function\'s module (a JavaScript identifier), or "default"'
+        )
+    return entrypoint

@@ -18,6 +18,7 @@ from vortex.assets.manifest import AssetsRef
 from vortex.d1.declaration import d1_databases_json, d1_databases_of
 from vortex.health import BackendHealth
 from vortex.r2.declaration import r2_buckets_json, r2_buckets_of
+from vortex.services.targets import ServiceTarget, services_json, services_of
 from vortex.storage.keyindex import KeyIndex
 from vortex.storage.names import NamePointer
 
@@ -52,9 +53,9 @@ class FunctionRecord:
     routes: tuple[str, ...] = ()
     """Custom-domain routes a named function claims while this version is active
     (``api.example.com/v1/*``: ``vortex.domainroutes``)."""
-    services: dict[str, str] = field(default_factory=dict)
-    """Service bindings: ``env`` name → the name of the function of this namespace it calls
-    (``vortex.services``)."""
+    services: dict[str, ServiceTarget] = field(default_factory=dict)
+    """Service bindings: ``env`` name → the name of the function of this namespace it calls,
+    and which of its entrypoints (``vortex.services``)."""
     assets: AssetsRef | None = None
     """The version's static assets (``vortex.assets``): its manifest's hash and settings."""
     r2_buckets: dict[str, str] = field(default_factory=dict)
@@ -85,7 +86,7 @@ class FunctionRecord:
 
     def _with_schedule(self, data: dict[str, Any]) -> dict[str, Any]:
         # As the deploy body and wrangler write them.
-        data["services"] = [{"binding": b, "service": s} for b, s in self.services.items()]
+        data["services"] = services_json(self.services)
         data["schedules"] = list(self.schedules)
         data["schedule"] = self.schedule
         data["r2_buckets"] = r2_buckets_json(self.r2_buckets)
@@ -111,7 +112,7 @@ class FunctionRecord:
             version=fields.get("version"),
             schedules=_schedules_of(fields),
             routes=tuple(fields.get("routes") or ()),
-            services=_services_of(fields),
+            services=services_of(fields.get("services")),
             assets=AssetsRef.from_json(fields.get("assets")),
             r2_buckets=r2_buckets_of(fields.get("r2_buckets")),
             d1_databases=d1_databases_of(fields.get("d1_databases")),
@@ -127,10 +128,6 @@ def _kind_of(fields: dict[str, Any]) -> FunctionKind:
             return "service-worker"
         case _:
             return "script"
-
-
-def _services_of(fields: dict[str, Any]) -> dict[str, str]:
-    return {str(s["binding"]): str(s["service"]) for s in fields.get("services") or ()}
 
 
 def _schedules_of(fields: dict[str, Any]) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ import { socketWire } from './sockets.js';
 import { describeThrown } from './logs.js';
 import { end, fail, handlerFailed, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
-import { afterTopLevel, instanceOrFail } from './instances.js';
+import { afterTopLevel, entryExport, instanceOrFail } from './instances.js';
 import { makeContext } from './context.js';
 
 // How the default export serves `method`. OBJECT: it has the method, its own or inherited
@@ -45,6 +45,25 @@ function servingShape(state, handler, method) {
   }
 }
 
+// A service binding's named entrypoint (`entrypoint`), as servingShape does for the default
+// export: [export, shape], the shape NONE once the run has failed.
+function entrypointShape(state, instance, entrypoint, method) {
+  let handler;
+  try {
+    handler = entryExport(instance, entrypoint);
+    if (handler === undefined) {
+      fail(state, 'entrypoint_not_found', 'The module has no export named ' + entrypoint + ', the entrypoint its service binding names: export class ' + entrypoint + ' extends WorkerEntrypoint { ... } (from "cloudflare:workers")');
+      return [handler, NONE];
+    }
+    const shape = shapeOf(handler, method);
+    if (shape === NONE) fail(state, 'invalid_module', 'The export ' + entrypoint + ' has no ' + method + ' method: export class ' + entrypoint + ' extends WorkerEntrypoint { async ' + method + '(request) { ... } }');
+    return [handler, shape];
+  } catch (err) {
+    end(state, null, describeThrown(state, err));
+    return [handler, NONE];
+  }
+}
+
 // The run fails: the default export does not serve `method`. Both shapes are said.
 function refuse(state, handler, method) {
   let message;
@@ -61,18 +80,25 @@ function refuse(state, handler, method) {
   fail(state, 'invalid_module', message);
 }
 
-export function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBytes) {
+// `entrypoint`: a service binding's named entrypoint serves the request, not the default export
+// (undefined or null: the default, as the listener's requests are).
+export function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBytes, entrypoint) {
   const state = newState(id, limitsJson, filename, true);
   const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
   if (instance === undefined) return;
-  if (state.topLevelJobs) afterTopLevel(state, () => serveFetch(state, instance, requestJson, bodyBytes));
-  else serveFetch(state, instance, requestJson, bodyBytes);
+  if (state.topLevelJobs) afterTopLevel(state, () => serveFetch(state, instance, requestJson, bodyBytes, entrypoint));
+  else serveFetch(state, instance, requestJson, bodyBytes, entrypoint);
 }
 
-function serveFetch(state, instance, requestJson, bodyBytes) {
+function serveFetch(state, instance, requestJson, bodyBytes, entrypoint) {
   const env = instance.env;
-  const handler = defaultExport(instance);
-  const shape = servingShape(state, handler, 'fetch');
+  let handler, shape;
+  if (entrypoint == null) {
+    handler = defaultExport(instance);
+    shape = servingShape(state, handler, 'fetch');
+  } else {
+    [handler, shape] = entrypointShape(state, instance, entrypoint, 'fetch');
+  }
   if (shape === NONE) return;
   const ctx = makeContext(state);
   let result;

@@ -116,6 +116,17 @@ function newInstance(state, instanceKey, script, envJson, bindingsJson) {
 }
 
 // An idle instance kept under `instanceKey`, taken out of the pool, or undefined.
+// The export a run serves: the default one, or a service binding's named entrypoint, the
+// module's own export of that name (`export class Admin extends WorkerEntrypoint`), as workerd
+// looks one up; never an inherited property. undefined when there is none. May run the
+// function's code (a getter, a Proxy): the caller catches what it throws.
+export function entryExport(instance, entrypoint) {
+  const exports = instance.exports;
+  if (!exports) return undefined;
+  if (entrypoint == null) return exports.default;
+  return Object.prototype.hasOwnProperty.call(exports, entrypoint) ? exports[entrypoint] : undefined;
+}
+
 export function takeIdle(instanceKey) {
   const idle = instanceKey ? idleInstances.get(instanceKey) : undefined;
   if (idle === undefined) return undefined;

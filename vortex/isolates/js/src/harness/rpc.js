@@ -8,7 +8,7 @@ import { JSON, api, host } from './platform.js';
 import { describeThrown } from './logs.js';
 import { fail, handlerFailed, settleIfIdle } from './ending.js';
 import { newState } from './state.js';
-import { afterTopLevel, instanceOrFail } from './instances.js';
+import { afterTopLevel, entryExport, instanceOrFail } from './instances.js';
 import { sharedGlobal } from './sharedglobal.js';
 import { makeContext } from './context.js';
 
@@ -51,15 +51,24 @@ export function runRpc(id, script, limitsJson, filename, envJson, bindingsJson, 
   afterTopLevel(state, () => serveCall(state, instance, callJson));
 }
 
+// The call names the method, its arguments and the entrypoint: null for the default export, or
+// a service binding's named one (an export of the module of that name).
 function serveCall(state, instance, callJson) {
   const call = JSON.parse(api.hostText(callJson));
   const method = String(call.method);
+  const entrypoint = typeof call.entrypoint === 'string' ? call.entrypoint : null;
   let result;
   try {
-    const handler = instance.exports ? instance.exports.default : undefined;
+    const handler = entryExport(instance, entrypoint);
+    if (entrypoint !== null && handler === undefined) {
+      fail(state, 'entrypoint_not_found', 'RPC: the module has no export named ' + entrypoint + ', the entrypoint its service binding names: export class ' + entrypoint + ' extends WorkerEntrypoint { async ' + method + '(...args) { ... } }');
+      return;
+    }
     if (!methodOf(handler, method)) {
-      const what = typeof handler === 'function' ? 'its default export has no method ' + method + '()' : 'its default export is not a class';
-      fail(state, 'rpc_method_not_found', 'RPC: ' + what + ': export default class extends WorkerEntrypoint { async ' + method + '(...args) { ... } }');
+      const which = entrypoint === null ? 'its default export' : 'its export ' + entrypoint;
+      const what = typeof handler === 'function' ? which + ' has no method ' + method + '()' : which + ' is not a class';
+      const shape = entrypoint === null ? 'export default class' : 'export class ' + entrypoint;
+      fail(state, 'rpc_method_not_found', 'RPC: ' + what + ': ' + shape + ' extends WorkerEntrypoint { async ' + method + '(...args) { ... } }');
       return;
     }
     const object = new handler(makeContext(state), instance.env);

@@ -1,0 +1,41 @@
+"""What a service binding calls: a function of the caller's namespace, by name, and which of its
+entrypoints, as wrangler writes one: ``{"binding": "ADMIN", "service": "api", "entrypoint":
+"AdminEntrypoint"}``. No entrypoint is the default export; a named one is the module's export of
+that name (``export class AdminEntrypoint extends WorkerEntrypoint``), as workerd resolves it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class ServiceTarget(NamedTuple):
+    service: str
+    entrypoint: str | None = None
+    """The name of the module's export to call; None for its default export."""
+
+
+def services_json(services: dict[str, ServiceTarget]) -> list[dict[str, str]]:
+    """As deploys and wrangler give them (no ``entrypoint`` for the default export)."""
+    listed = []
+    for binding, target in services.items():
+        entry = {"binding": binding, "service": target.service}
+        if target.entrypoint is not None:
+            entry["entrypoint"] = target.entrypoint
+        listed.append(entry)
+    return listed
+
+
+def services_of(value: object) -> dict[str, ServiceTarget]:
+    """A stored record's (written by this code: trusted, but older records have none, and no
+    entrypoints)."""
+    if not isinstance(value, list):
+        return {}
+    services = {}
+    for entry in value:
+        if isinstance(entry, dict):
+            entrypoint: Any = entry.get("entrypoint")
+            services[str(entry["binding"])] = ServiceTarget(
+                str(entry["service"]), None if entrypoint is None else str(entrypoint)
+            )
+    return services
