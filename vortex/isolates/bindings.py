@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vortex.isolates.subrequests import Subrequest, SubrequestResponse
+
 
 class BindingError(Exception):
     """A call the binding refused or could not complete, with the code JavaScript sees."""
@@ -65,6 +67,9 @@ class Binding:
     ) = None
     """Set for a binding that runs another function (a service binding): called instead of
     ``call``, with the calling run's ``Caller``; each call is one of its subrequests."""
+    service_fetch: Callable[[Caller, Subrequest], Awaitable[SubrequestResponse]] | None = None
+    """A service binding's ``fetch``: the target's Response, its body streamed as a
+    ``fetch()``'s is (``rest``); raises ``BindingError``."""
 
 
 BINDING_UNAVAILABLE = "binding_unavailable"

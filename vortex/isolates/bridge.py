@@ -637,6 +637,7 @@ class Host:
                 str(request.get("redirect") or "follow"),
                 binary_to_bytes(body),
                 0 if run is None else run.hops,
+                str(request.get("service") or ""),
             )
         )
 
@@ -988,7 +989,7 @@ class Host:
         if run is None:
             return
         if message.error is not None:
-            result: dict[str, Any] = {"error": message.error}
+            result: dict[str, Any] = {"error": message.error, "code": message.code}
         else:
             result = {
                 "status": message.status,

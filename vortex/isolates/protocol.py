@@ -220,6 +220,9 @@ class Fetched(RunFrame, tag="fetched"):
     redirected: bool = False
     body: bytes | None = None
     stream: bool = False
+    code: str = ""
+    """With ``error``, a service binding's refusal: its code (``service_not_found``...), for
+    an ``Error`` with that ``code``; "" for a ``fetch()``'s ``TypeError``."""
 
 
 class FetchChunk(RunFrame, tag="fetch_chunk"):
@@ -368,6 +371,9 @@ class Fetch(RunFrame, tag="fetch"):
     body: bytes | None
     hops: int = 0
     """The hop count of the request that started the run (``subrequests.LOOP_HEADER``)."""
+    service: str = ""
+    """The key of a service binding (``env.AUTH.fetch``): the request goes to the function it
+    names, not to the network; "" for a ``fetch()``."""
 
 
 class FetchAbort(RunFrame, tag="fetch_abort"):

@@ -3,14 +3,17 @@
 A host sends a ``Fetch`` or ``Call`` frame for the run; the answer goes back as ``Fetched`` or
 ``Answered`` once the injected ``Fetcher`` or the binding has it, if the run is still there (a
 fetch's once the head of its response is in: its body follows as the run reads it,
-fetchbodies.py). Each run's count of both is limited (``Limits.subrequests``,
-``binding_calls``).
+fetchbodies.py). A service binding's ``fetch()`` is a ``Fetch`` naming the binding, answered by
+the function it calls (``Binding.service_fetch``) as a fetch is. Each run's count of both is
+limited (``Limits.subrequests``, ``binding_calls``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from vortex.isolates.bindings import (
@@ -45,12 +48,11 @@ class RunRequests:
         invocation.subrequests.made += 1
         if invocation.subrequests.made > invocation.limits.subrequests:
             limit = invocation.limits.subrequests
-            self._answer_fetch(
-                host,
-                invocation,
-                fid,
-                SubrequestRefused(f"Too many subrequests: the limit is {limit} per invocation"),
-            )
+            said = f"Too many subrequests: the limit is {limit} per invocation"
+            refused: SubrequestRefused | BindingError = SubrequestRefused(said)
+            if message.service:
+                refused = BindingError(SUBREQUEST_LIMIT_EXCEEDED, said)
+            self._answer_fetch(host, invocation, fid, refused)
             return
         request = Subrequest(
             method=message.method,
@@ -60,22 +62,38 @@ class RunRequests:
             redirect=message.redirect or "follow",
             hops=message.hops,
         )
-        task = asyncio.create_task(self._fetch(host, invocation, fid, request))
+        answer: Callable[[], Awaitable[SubrequestResponse]]
+        if message.service:
+            # env.AUTH.fetch(): the function the binding names answers, not the network.
+            binding = invocation.bindings.get(message.service)
+            if binding is None or binding.service_fetch is None:
+                refusal = BindingError(BINDING_UNAVAILABLE, "this binding is not available")
+                self._answer_fetch(host, invocation, fid, refusal)
+                return
+            answer = functools.partial(
+                binding.service_fetch, Caller(message.hops, invocation.subrequests), request
+            )
+        else:
+            answer = functools.partial(self.fetcher, request, invocation.allow_hosts)
+        task = asyncio.create_task(self._fetch(host, invocation, fid, request, answer))
         invocation.fetches[fid] = task
 
     async def _fetch(
-        self, host: HostProcess, invocation: Invocation, fid: int, request: Subrequest
+        self,
+        host: HostProcess,
+        invocation: Invocation,
+        fid: int,
+        request: Subrequest,
+        answer: Callable[[], Awaitable[SubrequestResponse]],
     ) -> None:
         try:
-            result: SubrequestResponse | SubrequestRefused = await self.fetcher(
-                request, invocation.allow_hosts
-            )
-        except SubrequestRefused as exc:
+            result: SubrequestResponse | SubrequestRefused | BindingError = await answer()
+        except (SubrequestRefused, BindingError) as exc:
             result = exc
         except Exception:
             log.exception("outbound fetch of %s failed", request.url)
             result = SubrequestRefused(f"fetch to {request.url} failed: internal error")
-        if isinstance(result, SubrequestRefused) or result.rest is None:
+        if isinstance(result, (SubrequestRefused, BindingError)) or result.rest is None:
             invocation.fetches.pop(fid, None)
             self._answer_fetch(host, invocation, fid, result)
             return
@@ -97,13 +115,16 @@ class RunRequests:
         host: HostProcess,
         invocation: Invocation,
         fid: int,
-        result: SubrequestResponse | SubrequestRefused,
+        result: SubrequestResponse | SubrequestRefused | BindingError,
     ) -> bool:
         """Whether the answer was sent (the run is still there)."""
         if not host.alive or invocation.id not in host.runs:
             return False
         if isinstance(result, SubrequestRefused):
             host.send(Fetched(invocation.id, fid, error=str(result)))
+            return True
+        if isinstance(result, BindingError):
+            host.send(Fetched(invocation.id, fid, error=result.message, code=result.code))
             return True
         host.send(
             Fetched(

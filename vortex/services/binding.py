@@ -1,17 +1,18 @@
 """``env.AUTH`` of a run: a service binding, whose ``fetch`` runs the function it names, and
 whose other methods (RPC) call the methods of its ``WorkerEntrypoint`` class.
 
-The harness (``js/src/harness/services.js``) sends ``{url, method, headers}`` and the request's
-body as bytes; ``RunRequests`` adds the calling run (``Caller``: its hop count, from the host's
-record of the run, and its subrequests, which the target's run shares). Here the target's
-active version is looked up by name in the caller's namespace, now (a binding follows
-deployments, as on Workers), and started through the run service as ``POST /execute`` starts a
-run: its own limits, logs and history entry (trigger ``service:<caller>``). Its Response comes
-back whole, up to the fetch size limit, as ``{status, status_text, headers}`` and the body's
-bytes; a body given up on (too large, the caller's run ended) is cancelled in the target. An
-RPC call (``rpc``: a method's name and JSON arguments) runs the target's ``runRpc`` (harness
-``rpc.js``), whose answer is a Response too, its body ``{"value": ...}`` or ``{"error":
-{"name", "message"}}`` in JSON.
+The harness (``js/src/harness/services.js``) sends ``fetch()`` as the run's fetch machinery
+sends one, with the binding's key (a ``Fetch`` frame with ``service``); ``RunRequests`` adds the
+calling run (``Caller``: its hop count, from the host's record of the run, and its subrequests,
+which the target's run shares). Here the target's active version is looked up by name in the
+caller's namespace, now (a binding follows deployments, as on Workers), and started through
+the run service as ``POST /execute`` starts a run: its own limits, logs and history entry
+(trigger ``service:<caller>``). Its Response goes back as a fetch's does: the head, then the
+body as the caller reads it (``TargetBody``, fetchbodies.py), up to the fetch size limit; a body
+given up on (its reader cancelled, too large, the caller's run ended) is cancelled in the
+target. An RPC call (``rpc``: a method's name and JSON arguments, a binding call) runs the
+target's ``runRpc`` (harness ``rpc.js``), whose answer is a Response too, its body ``{"value":
+...}`` or ``{"error": {"name", "message"}}`` in JSON, read whole.
 
 Why through the supervisor rather than back through the listener: the call is then a binding
 call like any other (counted, cancelled with its run, refused by name), the target is found in
@@ -22,9 +23,10 @@ as it does a chain of fetches (``subrequests.MAX_HOPS``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -35,11 +37,16 @@ from vortex.isolates.bindings import (
     Binding,
     BindingError,
     Caller,
-    WithBytes,
 )
 from vortex.isolates.exchange import BodyBroken, HttpRequest, ResponseHead
 from vortex.isolates.invocation import Invocation
-from vortex.isolates.subrequests import LOOP_DETECTED, MAX_HOPS
+from vortex.isolates.subrequests import (
+    LOOP_DETECTED,
+    MAX_HOPS,
+    Subrequest,
+    SubrequestRefused,
+    SubrequestResponse,
+)
 from vortex.modules.bundle import ModuleBundle
 from vortex.services.targets import ServiceTarget
 from vortex.serviceworker import takes_events
@@ -56,13 +63,14 @@ SERVICE_NOT_A_WORKER = "service_not_a_worker"
 SERVICE_FAILED = "service_failed"
 SERVICE_RESPONSE_TOO_LARGE = "service_response_too_large"
 SERVICE_INVALID_OPERATION = "service_invalid_operation"
+NO_BODY_STATUS = frozenset({101, 204, 205, 304})
 
 
 def service_key(name: str) -> str:
     return SERVICE_PREFIX + name
 
 
-def _loop_response(hops: int) -> WithBytes:
+def _loop_response(hops: int) -> SubrequestResponse:
     # What the listener answers to a request that went round as often (httpserve), so that a
     # cycle of bindings ends as a cycle of fetches does: the innermost call gets a 508.
     message = (
@@ -70,8 +78,43 @@ def _loop_response(hops: int) -> WithBytes:
         f"bindings or fetch): a loop, refused at {MAX_HOPS}"
     )
     body = orjson.dumps({"error": {"code": LOOP_DETECTED, "message": message}})
-    head = {"status": 508, "status_text": "", "headers": [["content-type", "application/json"]]}
-    return WithBytes(head, body)
+    headers = [("content-type", "application/json")]
+    return SubrequestResponse(508, "", headers, "", False, body)
+
+
+class TargetBody:
+    """``subrequests.ResponseBody`` over the target run's streamed body, for the caller's
+    ``fetch()`` machinery (fetchbodies.py reads it as the caller's run reads). Closed before
+    its end (the caller cancelled the body, or its run ended), the target's body stream is
+    cancelled, as when a listener's client leaves."""
+
+    def __init__(self, chunks: AsyncGenerator[bytes], where: str, limit: int) -> None:
+        self._chunks = chunks
+        self._where = where
+        self._limit = limit
+        self._total = 0
+        self._left = b""
+        self._closing: asyncio.Task[None] | None = None
+
+    async def read(self, most: int) -> bytes:
+        if not self._left:
+            try:
+                self._left = await anext(self._chunks)
+            except StopAsyncIteration:
+                return b""
+            except BodyBroken as exc:
+                raise SubrequestRefused(f"{self._where}: {exc}") from None
+            self._total += len(self._left)
+            if self._total > self._limit:
+                raise SubrequestRefused(
+                    f"{self._where}: the response body is larger than {self._limit} bytes"
+                )
+        data, self._left = self._left[:most], self._left[most:]
+        return data
+
+    def close(self) -> None:
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._chunks.aclose())
 
 
 async def _needs_a_caller(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
@@ -142,7 +185,7 @@ def service_binding(
             raise BindingError(exc.code, f"{where}: {exc.message}") from None
         return started.invocation
 
-    async def answer_of(invocation: Invocation) -> tuple[ResponseHead, bytes]:
+    async def answered(invocation: Invocation) -> ResponseHead:
         head = await invocation.response
         if head is None:
             # At once for a target that threw with waitUntil work going, as workerd answers.
@@ -151,10 +194,15 @@ def service_binding(
             raise BindingError(
                 SERVICE_FAILED, f"{where} failed: {error['code']}: {error['message']}"
             )
+        return head
+
+    async def whole_answer(invocation: Invocation) -> bytes:
+        """An RPC call's answer, a Response whose body is the result in JSON, read whole."""
+        head = await answered(invocation)
         if not head.streaming:
             if len(head.body or b"") > max_bytes:
                 raise too_large()
-            return head, head.body or b""
+            return head.body or b""
         chunks: list[bytes] = []
         size = 0
         try:
@@ -168,9 +216,13 @@ def service_binding(
                     chunks.append(chunk)
         except BodyBroken as exc:
             raise BindingError(SERVICE_FAILED, f"{where}: {exc}") from None
-        return head, b"".join(chunks)
+        return b"".join(chunks)
 
-    async def fetch(args: Mapping[str, Any], body: bytes | None, caller: Caller) -> WithBytes:
+    async def fetch(caller: Caller, request: Subrequest) -> SubrequestResponse:
+        """``env.X.fetch()``: the target's Response as a ``fetch()``'s, its body streamed as
+        the caller reads it (``TargetBody``)."""
+        if caller.hops + 1 >= MAX_HOPS:
+            return _loop_response(caller.hops + 1)
         record, code = await target()
         if not takes_events(code):
             raise BindingError(
@@ -184,18 +236,21 @@ def service_binding(
                 f"{where}: {service} is not a module, so it has no export {entrypoint}; "
                 f"export class {entrypoint} extends WorkerEntrypoint {{ ... }}",
             )
-        request = HttpRequest(
-            str(args.get("method") or "GET"),
-            str(args.get("url") or ""),
-            [(str(k), str(v)) for k, v in args.get("headers") or ()],
-            body,
-            "HTTP/1.1",
-        )
-        head, content = await answer_of(await start(record, code, caller, request=request))
-        headers = [[k, v] for k, v in head.headers]
-        return WithBytes(
-            {"status": head.status, "status_text": head.status_text, "headers": headers}, content
-        )
+        given = HttpRequest(request.method, request.url, list(request.headers), request.body)
+        invocation = await start(record, code, caller, request=given)
+        head = await answered(invocation)
+        bodyless = head.status in NO_BODY_STATUS or request.method == "HEAD"
+        if not head.streaming or bodyless:
+            if bodyless and head.streaming:
+                await invocation.body_chunks().aclose()  # nobody will read it: cancelled
+            content = b"" if bodyless else head.body or b""
+            if len(content) > max_bytes:
+                raise too_large()
+            return SubrequestResponse(
+                head.status, head.status_text, head.headers, "", False, content
+            )
+        rest = TargetBody(invocation.body_chunks(), where, max_bytes)
+        return SubrequestResponse(head.status, head.status_text, head.headers, "", False, b"", rest)
 
     async def rpc(args: Mapping[str, Any], caller: Caller) -> Any:
         call = _rpc_call(args, entrypoint)
@@ -207,26 +262,22 @@ def service_binding(
                 "export default class extends WorkerEntrypoint { ... }",
             )
         # The method's result (or the error it threw) comes back as a Response's JSON body.
-        _, content = await answer_of(await start(record, code, caller, rpc=call))
-        return orjson.loads(content)
+        return orjson.loads(await whole_answer(await start(record, code, caller, rpc=call)))
 
     async def call(caller: Caller, op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
-        if op not in ("fetch", "rpc"):
+        # fetch() comes as a fetch (``service_fetch``), streamed; RPC calls as binding calls.
+        if op != "rpc":
             raise BindingError(SERVICE_INVALID_OPERATION, f"{where} has no operation {op!r}")
         hops = caller.hops + 1
         if hops >= MAX_HOPS:
-            if op == "fetch":
-                return _loop_response(hops)
             raise BindingError(
                 LOOP_DETECTED,
                 f"{where}: the call went through {hops} runs of functions: a loop, refused "
                 f"at {MAX_HOPS}",
             )
-        if op == "fetch":
-            return await fetch(args, body, caller)
         return await rpc(args, caller)
 
     # The harness refuses a request body or RPC arguments over the same limit before sending:
     # a frame past the pipe's own limit would cost the caller's host.
     describe = {"name": name, "service": service, "max_bytes": max_bytes}
-    return Binding(_needs_a_caller, describe, service_call=call)
+    return Binding(_needs_a_caller, describe, service_call=call, service_fetch=fetch)

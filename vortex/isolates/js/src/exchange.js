@@ -147,13 +147,15 @@ const FETCHED_AHEAD = 512 << 10;
 // One run's fetch(). `channel` = {start(fid, metaJson, bodyBinary|null), cancel(fid),
 // pull(fid, size), check()}. Answers come back through deliver(), and a body that streams
 // through chunk() and end(); what is pending when the run ends is simply dropped (the
-// supervisor closes the connections).
+// supervisor closes the connections). `service`: a service binding's key (its fetch, sent to
+// the function it names rather than the network); a refusal of one is an Error with the
+// binding's `code`, as its other calls are.
 export function makeFetch(channel) {
   const pending = new Map();
   const bodies = new Map();
   let next = 1;
 
-  async function fetch(input, init = undefined) {
+  async function fetch(input, init = undefined, service = undefined) {
     channel.check();
     const request = new Request(input, init);
     const upgrade = request.headers.get('upgrade');
@@ -178,6 +180,7 @@ export function makeFetch(channel) {
       url: url.href,
       headers: headersInternals.list(request.headers),
       redirect: request.redirect,
+      service,
     });
     return new Promise((resolve, reject) => {
       const onAbort = () => {
@@ -185,7 +188,7 @@ export function makeFetch(channel) {
         channel.cancel(fid);
         reject(signal.reason);
       };
-      pending.set(fid, { resolve, reject, signal, onAbort });
+      pending.set(fid, { resolve, reject, signal, onAbort, head: request.method === 'HEAD' });
       signal.addEventListener('abort', onAbort, { once: true });
       channel.start(fid, meta, bytes === null ? null : bytesToBinary(bytes));
     });
@@ -198,11 +201,23 @@ export function makeFetch(channel) {
     const result = JSON.parse(hostText(resultJson));
     if (result.error) {
       entry.signal.removeEventListener('abort', entry.onAbort);
-      entry.reject(new TypeError(result.error));
+      let error;
+      if (result.code) {
+        error = new Error(result.error);
+        error.code = result.code;
+      } else {
+        error = new TypeError(result.error);
+      }
+      entry.reject(error);
       return;
     }
     let body;
-    if (result.stream) {
+    if (entry.head) {
+      // The answer to a HEAD has no body, whatever its length says.
+      entry.signal.removeEventListener('abort', entry.onAbort);
+      if (result.stream) channel.cancel(fid);
+      body = null;
+    } else if (result.stream) {
       body = new BodyState(null, streamedBody(fid, hostBytes(bodyBytes), entry));
     } else {
       entry.signal.removeEventListener('abort', entry.onAbort);

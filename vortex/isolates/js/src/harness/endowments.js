@@ -148,6 +148,12 @@ export function lastingEndowments(live, context = null) {
   };
 }
 
+// The run's fetch machinery, made at its first use (a fetch(), or a service binding's fetch).
+export function fetcherOf(state) {
+  if (state.fetcher === null) state.fetcher = makeFetch(state);
+  return state.fetcher;
+}
+
 export function makeFetch(state) {
   return api.makeFetch({
     start(fid, metaJson, bodyBinary) {
@@ -242,7 +248,7 @@ export function makeEnv(live, envJson, bindingsJson) {
     if (!key.startsWith('service:')) continue;
     const describe = bindings[key];
     if (!Object.prototype.hasOwnProperty.call(out, describe.name) || Object.getOwnPropertyDescriptor(out, describe.name).enumerable) {
-      Object.defineProperty(out, describe.name, { value: makeService(live, key, describe), enumerable: false });
+      Object.defineProperty(out, describe.name, { value: makeService(live, key, describe, fetcherOf), enumerable: false });
     }
   }
   return harden(out);

@@ -1,12 +1,12 @@
 // env.AUTH (the deploy's "services"): a service binding, whose fetch runs the function it names
 // as a run of its own (vortex/services/binding.py) and resolves to that run's Response. The
-// request crosses as its URL, method, headers and body bytes; the answer as status, headers and
-// the body's bytes, read whole by the server. Other methods are RPC (rpc.js is the target's side).
+// request goes as the run's fetch() sends one (its URL, method, headers and body bytes), to the
+// function rather than the network, and the answer comes back as a fetch()'s does: its head,
+// then its body streamed as the caller reads it. Other methods are RPC (rpc.js is the target's
+// side).
 import { ErrorCtor } from './platform.js';
 import { bindingError, callBinding } from './bindings.js';
 import { sharedGlobal } from './sharedglobal.js';
-
-const NO_BODY = [101, 204, 205, 304];
 // Looked up by code that checks for a thenable or a JSON shape: not methods of the service.
 const NOT_METHODS = ['then', 'toJSON', 'asymmetricMatch'];
 const ERRORS = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
@@ -21,7 +21,9 @@ function remoteError({ name, message }) {
   return error;
 }
 
-export function makeService(live, key, describe) {
+// `fetcherOf(state)`: the run's fetch machinery (endowments.js), which the binding's fetch goes
+// through with its key.
+export function makeService(live, key, describe, fetcherOf) {
   const label = 'env.' + describe.name;
   const maxBytes = Number(describe.max_bytes) || Infinity;
   const tooLarge = (what) => bindingError('service_request_too_large', label + ': ' + what + ' is larger than ' + maxBytes + ' bytes');
@@ -33,19 +35,13 @@ export function makeService(live, key, describe) {
       } catch (error) {
         return Promise.reject(error);
       }
-      const headers = [...request.headers];
-      const send = (body) => callBinding(live(), key, 'fetch', { url: request.url, method: request.method, headers }, body);
-      const sent =
-        request.body === null
-          ? send(undefined)
-          : request.arrayBuffer().then((buffer) => {
-              if (buffer.byteLength > maxBytes) throw tooLarge('the request body');
-              return send(new Uint8Array(buffer));
-            });
-      return sent.then((answer) => {
-        const { status, status_text: statusText, headers: answered } = answer.result;
-        const bodyless = NO_BODY.includes(status) || request.method === 'HEAD';
-        return new sharedGlobal.Response(bodyless ? null : answer.bytes, { status, statusText, headers: answered });
+      // Read first, so that the limit is said as the binding's (a frame past the pipe's own
+      // limit would cost the caller's host).
+      const read = request.body === null ? Promise.resolve(null) : request.arrayBuffer();
+      return read.then((buffer) => {
+        if (buffer !== null && buffer.byteLength > maxBytes) throw tooLarge('the request body');
+        const sent = { method: request.method, headers: request.headers, body: buffer, redirect: 'manual', signal: request.signal };
+        return fetcherOf(live()).fetch(request.url, sent, key);
       });
     },
   });
