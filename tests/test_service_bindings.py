@@ -895,3 +895,50 @@ async def test_a_streamed_body_passes_through_a_gateway_as_it_is_made(
             "head": [200, None, "text/event-stream"],
             "empty": [204, None],
         }
+
+
+async def test_a_body_the_caller_never_reads_is_cancelled_when_its_run_ends(
+    http: aiohttp.ClientSession,
+) -> None:
+    """The caller answers with the status alone and ends: the target's endless body is
+    cancelled then (its run ends well within its wall limit), not left waiting for a reader."""
+    target, caller = unique("unread"), unique("caller")
+    await deploy(
+        http,
+        target,
+        """
+        export default {
+          fetch() {
+            return new Response(new ReadableStream({
+              async pull(controller) {
+                await new Promise((resolve) => setTimeout(resolve, 1));
+                controller.enqueue(new Uint8Array(64 << 10));
+              },
+              cancel() { console.log('cancelled'); },
+            }));
+          },
+        };
+        """,
+    )
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            const res = await env.S.fetch('https://target/');
+            return new Response('status ' + res.status);
+          },
+        };
+        """,
+        services=[{"binding": "S", "service": target}],
+    )
+    async with http.post(f"/execute/{caller}") as response:
+        body = await response.json()
+    assert body["output"]["body"] == "status 200", body
+    (run,) = await recorded(http, target, 1)
+    async with http.get(f"/functions/{target}/runs/{run['run_id']}") as response:
+        entry = await response.json()
+    assert entry["ok"], (entry["error"], entry["logs"])
+    assert [line["message"] for line in entry["logs"]] == ["cancelled"]
+    assert entry["execution_time_ms"] < 2000, entry["execution_time_ms"]

@@ -160,11 +160,17 @@ class Invocation:
                     self._unpulled = 0
                 yield item
         finally:
-            if self._body_open:
-                self._body_open = False
-                self._body = asyncio.Queue()
-                if self.cancel_body is not None:
-                    self.cancel_body()
+            self.abandon_body()
+
+    def abandon_body(self) -> None:
+        """Nobody will read the rest of the streamed body: the run's body stream is cancelled
+        (what ``body_chunks`` does when left before the end; called directly when it was never
+        iterated, whose ``aclose`` runs nothing)."""
+        if self._body_open:
+            self._body_open = False
+            self._body = asyncio.Queue()
+            if self.cancel_body is not None:
+                self.cancel_body()
 
     async def read_body(self, head: ResponseHead) -> bytes:
         if not head.streaming:

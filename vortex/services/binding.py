@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -88,13 +88,13 @@ class TargetBody:
     its end (the caller cancelled the body, or its run ended), the target's body stream is
     cancelled, as when a listener's client leaves."""
 
-    def __init__(self, chunks: AsyncGenerator[bytes], where: str, limit: int) -> None:
-        self._chunks = chunks
+    def __init__(self, invocation: Invocation, where: str, limit: int) -> None:
+        self._invocation = invocation
+        self._chunks = invocation.body_chunks()
         self._where = where
         self._limit = limit
         self._total = 0
         self._left = b""
-        self._closing: asyncio.Task[None] | None = None
 
     async def read(self, most: int) -> bytes:
         if not self._left:
@@ -113,8 +113,9 @@ class TargetBody:
         return data
 
     def close(self) -> None:
-        if self._closing is None:
-            self._closing = asyncio.ensure_future(self._chunks.aclose())
+        # At once, read or not (a generator never iterated runs no ``finally`` when closed);
+        # the generator, left waiting, is collected with this.
+        self._invocation.abandon_body()
 
 
 async def _needs_a_caller(op: str, args: Mapping[str, Any], body: bytes | None) -> Any:
@@ -238,18 +239,23 @@ def service_binding(
             )
         given = HttpRequest(request.method, request.url, list(request.headers), request.body)
         invocation = await start(record, code, caller, request=given)
-        head = await answered(invocation)
+        try:
+            head = await answered(invocation)
+        except asyncio.CancelledError:
+            # The caller gave up before the head: the body, when it comes, is nobody's.
+            invocation.response.add_done_callback(lambda _: invocation.abandon_body())
+            raise
         bodyless = head.status in NO_BODY_STATUS or request.method == "HEAD"
         if not head.streaming or bodyless:
             if bodyless and head.streaming:
-                await invocation.body_chunks().aclose()  # nobody will read it: cancelled
+                invocation.abandon_body()  # nobody will read it
             content = b"" if bodyless else head.body or b""
             if len(content) > max_bytes:
                 raise too_large()
             return SubrequestResponse(
                 head.status, head.status_text, head.headers, "", False, content
             )
-        rest = TargetBody(invocation.body_chunks(), where, max_bytes)
+        rest = TargetBody(invocation, where, max_bytes)
         return SubrequestResponse(head.status, head.status_text, head.headers, "", False, b"", rest)
 
     async def rpc(args: Mapping[str, Any], caller: Caller) -> Any:
