@@ -942,3 +942,54 @@ async def test_a_body_the_caller_never_reads_is_cancelled_when_its_run_ends(
     assert entry["ok"], (entry["error"], entry["logs"])
     assert [line["message"] for line in entry["logs"]] == ["cancelled"]
     assert entry["execution_time_ms"] < 2000, entry["execution_time_ms"]
+
+
+async def test_a_target_whose_body_breaks_off_fails_the_callers_read(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    """The target's stream errors after its first piece: the caller has had the head and that
+    piece, and its next read rejects with a TypeError that says so, as a fetch() body that
+    breaks off does; the caller's run goes on."""
+    target, caller = unique("breaks"), unique("reader")
+    await deploy(
+        http,
+        target,
+        """
+        export default {
+          fetch() {
+            let n = 0;
+            return new Response(new ReadableStream({
+              async pull(controller) {
+                n += 1;
+                if (n === 1) controller.enqueue(new TextEncoder().encode('first;'));
+                else { await new Promise((resolve) => setTimeout(resolve, 20)); controller.error(new Error('disk on fire')); }
+              },
+            }));
+          },
+        };
+        """,
+    )
+    await deploy(
+        http,
+        caller,
+        """
+        export default {
+          async fetch(request, env) {
+            const res = await env.S.fetch('https://target/');
+            const reader = res.body.getReader();
+            const first = new TextDecoder().decode((await reader.read()).value);
+            try { await reader.read(); return new Response('no error'); }
+            catch (e) { return Response.json({ status: res.status, first, error: [e.name, e.message] }); }
+          },
+        };
+        """,
+        services=[{"binding": "S", "service": target}],
+    )
+    async with http.get(server.fn_url(caller, "/")) as response:
+        assert response.status == 200, await response.text()
+        body = await response.json()
+    assert body["status"] == 200 and body["first"] == "first;", body
+    name, message = body["error"]
+    assert name == "TypeError", body
+    assert message.startswith("env.S (service "), body
+    assert "disk on fire" in message, body
