@@ -1112,15 +1112,15 @@ def test_services_are_read_from_toml_and_jsonc(tmp_path: Path) -> None:
     toml = project(
         tmp_path / "toml",
         'main = "src/index.js"\nservices = [\n  { binding = "AUTH", service = "auth-worker" },\n'
-        '  { binding = "API", service = "api", entrypoint = "Admin" },\n'
+        '  { binding = "API", service = "api", entrypoint = "Admin", props = { tenant = "a" } },\n'
         '  { binding = "MAIN", service = "api", entrypoint = "default" },\n]\n',
     )
     plan = plan_deploy(Options(None), toml)
     # A named entrypoint is the export the binding calls; "default" is the default export.
     assert plan.services == (
-        ("AUTH", "auth-worker", None),
-        ("API", "api", "Admin"),
-        ("MAIN", "api", None),
+        {"binding": "AUTH", "service": "auth-worker"},
+        {"binding": "API", "service": "api", "entrypoint": "Admin", "props": {"tenant": "a"}},
+        {"binding": "MAIN", "service": "api"},
     )
     assert plan.warnings == ()
     jsonc = project(
@@ -1129,7 +1129,9 @@ def test_services_are_read_from_toml_and_jsonc(tmp_path: Path) -> None:
         '  "services": [{ "binding": "AUTH", "service": "auth-worker" },] }',
         "wrangler.jsonc",
     )
-    assert plan_deploy(Options(None), jsonc).services == (("AUTH", "auth-worker", None),)
+    assert plan_deploy(Options(None), jsonc).services == (
+        {"binding": "AUTH", "service": "auth-worker"},
+    )
     # None given: the active version's are kept.
     assert (
         plan_deploy(Options(None), project(tmp_path / "bare", 'main = "src/index.js"\n')).services

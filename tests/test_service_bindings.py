@@ -434,8 +434,12 @@ async def test_rpc_calls_a_method_of_the_targets_entrypoint(
 NAMED_ENTRYPOINTS = """
 import { WorkerEntrypoint } from "cloudflare:workers";
 export class Admin extends WorkerEntrypoint {
-  async stats(n) { return { admin: true, n, secret: this.env.SECRET }; }
-  async fetch(request) { return new Response('admin saw ' + new URL(request.url).pathname); }
+  async stats(n) {
+    const props = { ...this.ctx.props };
+    this.ctx.props.seen = true;  // this run's copy: the next run does not see it
+    return { admin: true, n, secret: this.env.SECRET, props };
+  }
+  async fetch(request) { return new Response('admin saw ' + new URL(request.url).pathname + ' for ' + this.ctx.props.tenant); }
 }
 export const Plain = { fetch: (request, env) => new Response('plain object, ' + env.SECRET) };
 export const notAnEntrypoint = 42;
@@ -462,6 +466,7 @@ async def test_a_named_entrypoint_is_the_export_its_binding_calls(
           async fetch(request, env) {
             const out = {};
             out.adminRpc = await env.ADMIN.stats(2);
+            out.adminRpcAgain = await env.ADMIN.stats(3);
             out.adminFetch = await (await env.ADMIN.fetch('https://x/p')).text();
             out.plainFetch = await (await env.PLAIN.fetch('https://x/')).text();
             out.defaultRpc = await env.MAIN.stats();
@@ -481,7 +486,12 @@ async def test_a_named_entrypoint_is_the_export_its_binding_calls(
         };
         """,
         services=[
-            {"binding": "ADMIN", "service": target, "entrypoint": "Admin"},
+            {
+                "binding": "ADMIN",
+                "service": target,
+                "entrypoint": "Admin",
+                "props": {"tenant": "acme"},
+            },
             {"binding": "PLAIN", "service": target, "entrypoint": "Plain"},
             {"binding": "MAIN", "service": target},
             {"binding": "DEFAULT", "service": target, "entrypoint": "default"},
@@ -493,8 +503,11 @@ async def test_a_named_entrypoint_is_the_export_its_binding_calls(
     async with http.get(server.fn_url(caller, "/")) as response:
         assert response.status == 200, await response.text()
         body = await response.json()
-    assert body["adminRpc"] == {"admin": True, "n": 2, "secret": "s"}
-    assert body["adminFetch"] == "admin saw /p"
+    # The binding's props are each run's ctx.props, a copy of its own.
+    props = {"tenant": "acme"}
+    assert body["adminRpc"] == {"admin": True, "n": 2, "secret": "s", "props": props}
+    assert body["adminRpcAgain"]["props"] == props
+    assert body["adminFetch"] == "admin saw /p for acme"
     assert body["plainFetch"] == "plain object, s"
     assert body["defaultRpc"] == {"admin": False}
     assert body["defaultByName"] == "default"
@@ -511,7 +524,12 @@ async def test_a_named_entrypoint_is_the_export_its_binding_calls(
     # Shown as given ("default" is the default export, said as none).
     async with http.get(f"/functions/{caller}") as response:
         shown = (await response.json())["services"]
-    assert shown[0] == {"binding": "ADMIN", "service": target, "entrypoint": "Admin"}
+    assert shown[0] == {
+        "binding": "ADMIN",
+        "service": target,
+        "entrypoint": "Admin",
+        "props": {"tenant": "acme"},
+    }
     assert shown[2] == {"binding": "MAIN", "service": target}
     assert shown[3] == {"binding": "DEFAULT", "service": target}
 
@@ -605,6 +623,8 @@ async def test_bad_service_declarations_are_refused_at_deploy(http: aiohttp.Clie
         "an r2 bucket's": [{"binding": "FILES", "service": "a"}],
         "bad entrypoint": [{"binding": "A", "service": "a", "entrypoint": "not-a-name"}],
         "entrypoint not a string": [{"binding": "A", "service": "a", "entrypoint": 1}],
+        "props not an object": [{"binding": "A", "service": "a", "props": [1]}],
+        "props too large": [{"binding": "A", "service": "a", "props": {"x": "y" * 20000}}],
     }
     for label, services in cases.items():
         body = {

@@ -417,7 +417,7 @@ class VortexClient:
         beside: Mapping[str, str] | None = None,
         assets: Mapping[str, Any] | None = None,
         r2_buckets: Sequence[Mapping[str, str]] | None = None,
-        services: Sequence[tuple[str, str, str | None]] | None = None,
+        services: Sequence[Mapping[str, Any]] | None = None,
         d1_databases: Sequence[Mapping[str, str]] | None = None,
     ) -> Deployed:
         """Deploy; with ``name``, as that function's new active version; with ``schedule``
@@ -429,8 +429,8 @@ class VortexClient:
         ``assets``: the version's static assets, ``{"manifest", "config"}``, their files
         uploaded first (``missing_assets``, ``upload_asset``). ``r2_buckets``: the R2 buckets
         bound in ``env``, ``[{"binding", "bucket_name"}]`` (docs/r2.md).
-        ``services``: service bindings, each a binding name, the function it calls and the
-        name of its export to call (a named entrypoint; None for the default export).
+        ``services``: service bindings, ``[{"binding", "service", "entrypoint"?, "props"?}]``
+        (docs/http-functions.md#service-bindings).
         ``d1_databases``: the D1 databases bound, ``[{"binding", "database_name"}]``."""
         body: dict[str, Any] = {"code": code, "filename": filename}
         if beside:
@@ -458,10 +458,7 @@ class VortexClient:
         if r2_buckets is not None:
             body["r2_buckets"] = [dict(bucket) for bucket in r2_buckets]
         if services is not None:
-            body["services"] = [
-                {"binding": b, "service": s, **({"entrypoint": e} if e else {})}
-                for b, s, e in services
-            ]
+            body["services"] = [dict(service) for service in services]
         if d1_databases is not None:
             body["d1_databases"] = [dict(database) for database in d1_databases]
         data = await self._request("POST", ("deploy",), json_body=body)

@@ -193,11 +193,13 @@ class RunService:
         rpc: dict[str, Any] | None = None,
         subrequests: Subrequests | None = None,
         entrypoint: str | None = None,
+        props: dict[str, Any] | None = None,
     ) -> Started:
         """``request`` is what a module's ``fetch`` gets (a service worker's ``fetch``
         listeners); ``scheduled`` (a cron tick's event) runs its ``scheduled`` handler instead.
         A plain script ignores both. ``entrypoint``: the module's export that gets ``request``
-        or ``rpc`` (a service binding's named entrypoint), not its default export."""
+        or ``rpc`` (a service binding's named entrypoint), not its default export; ``props``:
+        its ``ctx.props`` (a service binding's)."""
         _check_secrets(record)
         shape = self._shape(record, code)
         events = shape.module or shape.service_worker
@@ -225,6 +227,7 @@ class RunService:
             rpc=rpc if shape.module else None,
             subrequests=subrequests,
             entrypoint=entrypoint if shape.module else None,
+            props=props if shape.module else None,
         )
         recorded = self._track(invocation, record, run_id, trigger, time.time())
         return Started(invocation, run_id, recorded)

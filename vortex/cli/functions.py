@@ -296,8 +296,9 @@ def deploy(
         printer.out(f"  Routes: {', '.join(deployed.routes)}")
     if plan.services:
         bound = ", ".join(
-            f"env.{binding} → {service}" + (f" ({entrypoint})" if entrypoint else "")
-            for binding, service, entrypoint in plan.services
+            f"env.{s['binding']} → {s['service']}"
+            + (f" ({s['entrypoint']})" if "entrypoint" in s else "")
+            for s in plan.services
         )
         printer.out(f"  Services: {bound}")
     if plan.d1_databases:

@@ -9,6 +9,7 @@ import base64
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from vortex.cli.assetfiles import Collected, collect
 from vortex.cli.bundle import Bundle, bundle
@@ -93,9 +94,9 @@ class Plan:
     """The configuration's ``r2_buckets`` as the deploy sends them; None: none there (kept)."""
     d1_databases: tuple[dict[str, str], ...] | None = None
     """The configuration's ``d1_databases`` as the deploy sends them; None: none there (kept)."""
-    services: tuple[tuple[str, str, str | None], ...] | None = None
-    """The configuration's service bindings (binding, function, named entrypoint or None);
-    None: none given, the active version's kept."""
+    services: tuple[dict[str, Any], ...] | None = None
+    """The configuration's service bindings as the deploy sends them; None: none given, the
+    active version's kept."""
 
 
 def plan_deploy(options: Options, folder: Path) -> Plan:

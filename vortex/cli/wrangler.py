@@ -10,7 +10,7 @@ Cloudflare's copies; ``migrations_dir`` is for ``vortex d1 migrations apply``),
 ``compatibility_flags`` with ``compatibility_date`` for one thing: whether nodejs_compat makes
 ``Buffer`` and ``process`` globals (``node_globals``), and ``assets`` (its ``directory``,
 ``binding``, ``not_found_handling``, ``html_handling``, ``run_worker_first``), and ``services``
-(→ the service bindings: ``binding``, ``service`` and a named ``entrypoint``). Accepted and
+(→ the service bindings: ``binding``, ``service``, a named ``entrypoint``, ``props``). Accepted and
 ignored: the keys in ``IGNORED``. Any other key is listed back to the user as not used, so
 nothing is dropped without a word.
 """
@@ -116,9 +116,9 @@ class WorkerConfig:
     """``Buffer`` and ``process`` are globals for the code, as nodejs_compat makes them."""
     minify: bool = False
     assets: AssetsConfig | None = None
-    services: tuple[tuple[str, str, str | None], ...] = ()
-    """``services``: each binding's name, the function it calls and its named entrypoint
-    (None: the default export)."""
+    services: tuple[dict[str, Any], ...] = ()
+    """``services``: each binding as the deploy sends it (``binding``, ``service``, and
+    ``entrypoint`` and ``props`` when given)."""
     unused: tuple[str, ...] = ()
     """Top-level keys Vortex has no use for (``durable_objects``, ``env``...), sorted."""
     notes: tuple[str, ...] = ()
@@ -321,9 +321,9 @@ def _r2_buckets(path: Path, raw: object) -> tuple[tuple[str, str], ...] | None:
     return tuple(buckets)
 
 
-def _services(path: Path, raw: object) -> tuple[tuple[str, str, str | None], ...]:
-    """Each binding, the function it calls and its named entrypoint (None: the default
-    export). Checked again by the server."""
+def _services(path: Path, raw: object) -> tuple[dict[str, Any], ...]:
+    """Each binding as the deploy sends it: ``binding``, ``service``, and a named
+    ``entrypoint`` and ``props`` when given. Checked again by the server."""
     if raw is None:
         return ()
     shape = '"services" must be a list of {binding, service}'
@@ -336,10 +336,17 @@ def _services(path: Path, raw: object) -> tuple[tuple[str, str, str | None], ...
         binding, service = entry.get("binding"), entry.get("service")
         if not isinstance(binding, str) or not isinstance(service, str):
             raise _invalid(path, 'each of "services" needs a "binding" and a "service" name')
-        entrypoint = entry.get("entrypoint")
+        entrypoint, props = entry.get("entrypoint"), entry.get("props")
         if entrypoint is not None and not isinstance(entrypoint, str):
             raise _invalid(path, f'the "entrypoint" of services\' {binding} must be a name')
-        services.append((binding, service, None if entrypoint == "default" else entrypoint))
+        if props is not None and not isinstance(props, dict):
+            raise _invalid(path, f'the "props" of services\' {binding} must be a table')
+        given: dict[str, Any] = {"binding": binding, "service": service}
+        if entrypoint is not None and entrypoint != "default":
+            given["entrypoint"] = entrypoint
+        if props is not None:
+            given["props"] = props
+        services.append(given)
     return tuple(services)
 
 

@@ -919,12 +919,13 @@ class Host:
         scheduled = message.scheduled
         instance = self.same(message.instance)
         entrypoint = message.entrypoint or None
+        props = None if message.props is None else json_bytes(message.props)
         if message.kind == "module" and message.rpc is not None:
             loop.call_soon(
                 self.runtime.runRpc,
                 *common,
                 instance,
-                json_bytes({**message.rpc, "entrypoint": entrypoint}),
+                json_bytes({**message.rpc, "entrypoint": entrypoint, "props": message.props}),
                 context=run.context,
             )
         elif message.kind == "module" and scheduled is not None:
@@ -944,6 +945,7 @@ class Host:
                 json_bytes(meta),
                 for_javascript(request.body),
                 entrypoint,
+                props,
                 context=run.context,
             )
         elif message.kind == "service-worker":

@@ -210,6 +210,7 @@ class IsolatePool:
         rpc: Mapping[str, Any] | None = None,
         subrequests: Subrequests | None = None,
         entrypoint: str | None = None,
+        props: Mapping[str, Any] | None = None,
     ) -> Invocation:
         """Start a run; its ``response`` and ``outcome`` futures tell how it goes.
 
@@ -222,7 +223,7 @@ class IsolatePool:
         ``request`` or ``scheduled`` and ``instance`` as a module does.
         ``namespace`` is whose code it is: with dedicated hosts, it runs only on a host of
         that namespace. ``entrypoint`` names the module's export that gets ``request`` or
-        ``rpc`` instead of its default export.
+        ``rpc`` instead of its default export, and ``props`` is its ``ctx.props``.
         """
         limits = limits or self.limits
         host = await self._placement.host_for(namespace)
@@ -251,6 +252,7 @@ class IsolatePool:
             hops,
             None if rpc is None else dict(rpc),
             entrypoint or "",
+            None if props is None else dict(props),
         )
         host.run(invocation, message)
         self._fleet.count_run(host)

@@ -198,6 +198,8 @@ class Run(RunFrame, tag="run"):
     entrypoint: str = ""
     """The module's export that gets ``request`` or ``rpc`` (a service binding's named
     entrypoint); "" for its default export."""
+    props: dict[str, Any] | None = None
+    """The run's ``ctx.props`` (a service binding's ``props``); None for an empty object."""
 
 
 class Check(RunFrame, tag="check"):

@@ -138,7 +138,7 @@ def service_binding(
     default export, or of the named entrypoint's export)."""
     namespace = caller.namespace
     trigger = SERVICE_PREFIX + (caller.name or caller.id)
-    service, entrypoint = target_of
+    service, entrypoint, props = target_of
     where = f"env.{name} (service {service})"
     if entrypoint is not None:
         where = f"env.{name} (service {service}, entrypoint {entrypoint})"
@@ -181,6 +181,7 @@ def service_binding(
                 rpc=rpc,
                 subrequests=caller.subrequests,
                 entrypoint=entrypoint,
+                props=props,
             )
         except VortexError as exc:
             raise BindingError(exc.code, f"{where}: {exc.message}") from None

@@ -3,14 +3,17 @@ the entrypoint it calls.
 
 Written as wrangler writes them, ``[{"binding": "AUTH", "service": "auth-worker"}]``, with an
 optional ``"entrypoint": "AdminEntrypoint"`` (a named export; ``"default"`` is the default
-export, as without one). The target need not exist yet: Workers deploy in any order, and a call
-to a missing one (or to an export it does not have) fails when made.
+export, as without one) and ``"props"`` (an object: the target's ``ctx.props``). The target
+need not exist yet: Workers deploy in any order, and a call to a missing one (or to an export
+it does not have) fails when made.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+import orjson
 
 from vortex.deploysettings import KEEP, Keep
 from vortex.errors import InvalidRequest
@@ -22,6 +25,8 @@ SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 ENTRYPOINT_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,127}$")
 """A module's export: a JavaScript identifier."""
 MAX_SERVICES = 32
+MAX_PROPS_BYTES = 16 << 10
+"""A binding's ``props`` in JSON: every run of the target gets a copy."""
 RESERVED = frozenset({"KV"})
 """``env.KV`` is the function's own KV namespace (docs/kv.md)."""
 
@@ -56,8 +61,26 @@ def parse_services(body: dict[str, Any]) -> dict[str, ServiceTarget] | Keep:
             )
         if binding in services:
             raise InvalidRequest(f'"services": {binding} is given twice')
-        services[binding] = ServiceTarget(service, _entrypoint(binding, item.get("entrypoint")))
+        services[binding] = ServiceTarget(
+            service,
+            _entrypoint(binding, item.get("entrypoint")),
+            _props(binding, item.get("props")),
+        )
     return services
+
+
+def _props(binding: str, props: object) -> dict[str, Any] | None:
+    if props is None:
+        return None
+    if not isinstance(props, dict):
+        raise InvalidRequest(
+            f'"services": the props of {binding} must be an object (the target\'s ctx.props)'
+        )
+    if len(orjson.dumps(props)) > MAX_PROPS_BYTES:
+        raise InvalidRequest(
+            f'"services": the props of {binding} are over {MAX_PROPS_BYTES} bytes of JSON'
+        )
+    return props
 
 
 def _entrypoint(binding: str, entrypoint: object) -> str | None:

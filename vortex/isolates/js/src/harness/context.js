@@ -1,7 +1,8 @@
 // The `ctx` of a module run (a fetch, a cron tick, an RPC call), shaped as workerd's: an
 // ExecutionContext whose methods are on its prototype, with `props`, the props its caller gave
-// (none in Vortex: an empty object of the run's own). Its run is held in a private field, so
-// the methods must be called on the ctx, as in workerd (`ctx.waitUntil(p)`, or bound).
+// (a service binding's `props`, parsed for this run; otherwise an empty object of the run's
+// own). Its run is held in a private field, so the methods must be called on the ctx, as in
+// workerd (`ctx.waitUntil(p)`, or bound).
 import { addWaitUntil } from './waituntil.js';
 import { markPlatform } from './boot.js';
 
@@ -19,7 +20,7 @@ class ExecutionContext {
   constructor(making, state) {
     if (making !== MAKING) throw new TypeError('Illegal constructor: Vortex makes the ctx of each run');
     this.#state = state;
-    this.props = {};
+    this.props = state.props === null ? {} : state.props;
   }
 
   static {

@@ -81,9 +81,11 @@ function refuse(state, handler, method) {
 }
 
 // `entrypoint`: a service binding's named entrypoint serves the request, not the default export
-// (undefined or null: the default, as the listener's requests are).
-export function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBytes, entrypoint) {
+// (undefined or null: the default, as the listener's requests are); `propsJson`: the binding's
+// props, the run's ctx.props.
+export function runModule(id, script, limitsJson, filename, envJson, bindingsJson, instanceKey, requestJson, bodyBytes, entrypoint, propsJson) {
   const state = newState(id, limitsJson, filename, true);
+  if (propsJson != null) state.props = JSON.parse(api.hostText(propsJson));
   const instance = instanceOrFail(state, instanceKey, script, envJson, bindingsJson);
   if (instance === undefined) return;
   if (state.topLevelJobs) afterTopLevel(state, () => serveFetch(state, instance, requestJson, bodyBytes, entrypoint));

@@ -57,6 +57,7 @@ function serveCall(state, instance, callJson) {
   const call = JSON.parse(api.hostText(callJson));
   const method = String(call.method);
   const entrypoint = typeof call.entrypoint === 'string' ? call.entrypoint : null;
+  if (call.props !== null && typeof call.props === 'object') state.props = call.props;
   let result;
   try {
     const handler = entryExport(instance, entrypoint);

@@ -47,6 +47,7 @@ export function newState(id, limitsJson, filename, module) {
     logBytes: 0,
     logLines: 0,
     fetcher: null,
+    props: null, // the ctx.props a service binding gives its target's run (context.js)
     settleCheck: null,
     calls: new Map(),
     nextCall: 1,
