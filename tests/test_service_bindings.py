@@ -68,6 +68,14 @@ async def recorded(http: aiohttp.ClientSession, ref: str, count: int) -> list[di
     raise AssertionError(f"{ref} has {len(runs)} runs, not {count}")
 
 
+async def only_run(http: aiohttp.ClientSession, ref: str) -> dict[str, Any]:
+    """The history entry of ``ref``'s one run, with its logs."""
+    (run,) = await recorded(http, ref, 1)
+    async with http.get(f"/functions/{ref}/runs/{run['run_id']}") as response:
+        entry: dict[str, Any] = await response.json()
+    return entry
+
+
 async def pair(http: aiohttp.ClientSession) -> tuple[str, str]:
     auth, gateway = unique("auth"), unique("gateway")
     await deploy(http, auth, AUTH, secrets={"AUTH_SECRET": "s3cret"})
@@ -778,9 +786,7 @@ async def test_an_rpc_method_that_throws_lets_its_wait_until_work_finish(
     async with http.post(f"/execute/{caller}") as response:
         body = await response.json()
     assert body["output"]["body"] == "RangeError: refused", body
-    (run,) = await recorded(http, target, 1)
-    async with http.get(f"/functions/{target}/runs/{run['run_id']}") as response:
-        entry = await response.json()
+    entry = await only_run(http, target)
     assert [line["message"] for line in entry["logs"]] == ["late work done"]
     assert entry["error"]["code"] == "function_error"
 
@@ -833,9 +839,7 @@ async def test_a_body_the_caller_gives_up_on_is_cancelled_in_the_target(
     async with http.post(f"/execute/{caller}") as response:
         body = await response.json()
     assert body["output"]["body"].startswith("read "), body
-    (run,) = await recorded(http, target, 1)
-    async with http.get(f"/functions/{target}/runs/{run['run_id']}") as response:
-        entry = await response.json()
+    entry = await only_run(http, target)
     assert entry["ok"], (entry["error"], entry["logs"], entry["execution_time_ms"])
     (line,) = [line["message"] for line in entry["logs"]]
     sent, reason = line.removeprefix("cancelled after ").split(" MiB: ")
@@ -956,9 +960,7 @@ async def test_a_body_the_caller_never_reads_is_cancelled_when_its_run_ends(
     async with http.post(f"/execute/{caller}") as response:
         body = await response.json()
     assert body["output"]["body"] == "status 200", body
-    (run,) = await recorded(http, target, 1)
-    async with http.get(f"/functions/{target}/runs/{run['run_id']}") as response:
-        entry = await response.json()
+    entry = await only_run(http, target)
     assert entry["ok"], (entry["error"], entry["logs"])
     assert [line["message"] for line in entry["logs"]] == ["cancelled"]
     assert entry["execution_time_ms"] < 2000, entry["execution_time_ms"]
