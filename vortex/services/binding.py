@@ -123,11 +123,11 @@ async def _needs_a_caller(op: str, args: Mapping[str, Any], body: bytes | None) 
     raise BindingError(BINDING_UNAVAILABLE, "a service binding is called by a run only")
 
 
-def _rpc_call(args: Mapping[str, Any], entrypoint: str | None) -> dict[str, Any]:
+def _rpc_call(args: Mapping[str, Any]) -> dict[str, Any]:
     method, given = args.get("method"), args.get("args")
     if not isinstance(method, str) or not isinstance(given, list):
         raise BindingError(SERVICE_INVALID_OPERATION, "an RPC call needs a method and arguments")
-    return {"method": method, "args": given, "entrypoint": entrypoint}
+    return {"method": method, "args": given}
 
 
 def service_binding(
@@ -260,7 +260,7 @@ def service_binding(
         return SubrequestResponse(head.status, head.status_text, head.headers, "", False, b"", rest)
 
     async def rpc(args: Mapping[str, Any], caller: Caller) -> Any:
-        call = _rpc_call(args, entrypoint)
+        call = _rpc_call(args)
         record, code = await target()
         if not isinstance(code, ModuleBundle):
             raise BindingError(
