@@ -145,17 +145,21 @@ async function streamBody(stream, sink, limit, fixed) {
 const FETCHED_AHEAD = 512 << 10;
 
 // One run's fetch(). `channel` = {start(fid, metaJson, bodyBinary|null), cancel(fid),
-// pull(fid, size), check()}. Answers come back through deliver(), and a body that streams
-// through chunk() and end(); what is pending when the run ends is simply dropped (the
-// supervisor closes the connections). `service`: a service binding's key (its fetch, sent to
-// the function it names rather than the network); a refusal of one is an Error with the
-// binding's `code`, as its other calls are.
+// pull(fid, size), check(), refused(code, message)}. Answers come back through deliver(), and
+// a body that streams through chunk() and end(); what is pending when the run ends is simply
+// dropped (the supervisor closes the connections). `fetchService(key, input, init)` is a
+// service binding's fetch (`key` the binding's), sent to the function it names rather than
+// the network; a refusal of one is the error channel.refused makes, as for the binding's other
+// calls. Only the harness has it: the run's global fetch takes no key.
 export function makeFetch(channel) {
   const pending = new Map();
   const bodies = new Map();
   let next = 1;
 
-  async function fetch(input, init = undefined, service = undefined) {
+  // An arrow, as the async function it was: not a constructor, no prototype, length 1.
+  const fetch = (input, init = undefined) => send(input, init, undefined);
+
+  async function send(input, init, service) {
     channel.check();
     const request = new Request(input, init);
     const upgrade = request.headers.get('upgrade');
@@ -201,14 +205,7 @@ export function makeFetch(channel) {
     const result = JSON.parse(hostText(resultJson));
     if (result.error) {
       entry.signal.removeEventListener('abort', entry.onAbort);
-      let error;
-      if (result.code) {
-        error = new Error(result.error);
-        error.code = result.code;
-      } else {
-        error = new TypeError(result.error);
-      }
-      entry.reject(error);
+      entry.reject(result.code ? channel.refused(result.code, result.error) : new TypeError(result.error));
       return;
     }
     let body;
@@ -306,7 +303,8 @@ export function makeFetch(channel) {
     return pending.size + reading;
   }
 
-  return { fetch, deliver, chunk, end, pending: waitedFor };
+  const fetchService = (key, input, init) => send(input, init, key);
+  return { fetch, fetchService, deliver, chunk, end, pending: waitedFor };
 }
 
 export { Response, AbortSignal };

@@ -4,7 +4,7 @@ import { Date, JSON, LimitError, Math, api, host } from './platform.js';
 import { describeThrown } from './logs.js';
 import { end, fail, settleIfIdle, settleLater } from './ending.js';
 import { elapsed, guardAlive } from './state.js';
-import { makeKv } from './bindings.js';
+import { bindingError, makeKv } from './bindings.js';
 import { makeAssets } from './assets.js';
 import { makeR2 } from './r2.js';
 import { makeD1 } from './d1.js';
@@ -131,9 +131,7 @@ export function lastingEndowments(live, context = null) {
   return {
     queueMicrotask: makeQueueMicrotask(live, context),
     fetch(input, init) {
-      const state = live();
-      if (state.fetcher === null) state.fetcher = makeFetch(state);
-      const response = state.fetcher.fetch(input, init);
+      const response = fetcherOf(live()).fetch(input, init);
       return context === null ? response : context.Promise.resolve(response);
     },
     performance: api.makePerformance({
@@ -154,7 +152,7 @@ export function fetcherOf(state) {
   return state.fetcher;
 }
 
-export function makeFetch(state) {
+function makeFetch(state) {
   return api.makeFetch({
     start(fid, metaJson, bodyBinary) {
       host.fetch(state.id, fid, metaJson, bodyBinary);
@@ -169,6 +167,7 @@ export function makeFetch(state) {
     check() {
       guardAlive(state);
     },
+    refused: bindingError,
   });
 }
 

@@ -11,7 +11,7 @@ import { definePerRun } from './sharedglobal.js';
 import { currentState, elapsed, guardAlive, runOfThisTurn } from './state.js';
 import { errorLine, writeLog } from './logs.js';
 import { settleLater } from './ending.js';
-import { boundTo, checkTimerRoom, makeFetch, makePerformance, makeQueueMicrotask } from './endowments.js';
+import { boundTo, checkTimerRoom, fetcherOf, makePerformance, makeQueueMicrotask } from './endowments.js';
 import { osRandom, prepareMath } from './random.js';
 import { run } from './script.js';
 import { runWorker, warmWorker } from './serviceworker.js';
@@ -75,9 +75,7 @@ export function makeRuntime(pythonHost) {
       };
     },
     fetch(input, init) {
-      const state = runOfThisTurn();
-      if (state.fetcher === null) state.fetcher = makeFetch(state);
-      return state.fetcher.fetch(input, init);
+      return fetcherOf(runOfThisTurn()).fetch(input, init);
     },
     holdDelivery() {
       const state = currentState();
@@ -103,9 +101,7 @@ export function makeRuntime(pythonHost) {
   });
 
   definePerRun('fetch', () => {
-    const state = runOfThisTurn();
-    if (state.fetcher === null) state.fetcher = makeFetch(state);
-    return harden(state.fetcher.fetch);
+    return harden(fetcherOf(runOfThisTurn()).fetch);
   });
   definePerRun('crypto', () => {
     const state = runOfThisTurn();

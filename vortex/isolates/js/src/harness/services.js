@@ -41,7 +41,7 @@ export function makeService(live, key, describe, fetcherOf) {
       return read.then((buffer) => {
         if (buffer !== null && buffer.byteLength > maxBytes) throw tooLarge('the request body');
         const sent = { method: request.method, headers: request.headers, body: buffer, redirect: 'manual', signal: request.signal };
-        return fetcherOf(live()).fetch(request.url, sent, key);
+        return fetcherOf(live()).fetchService(key, request.url, sent);
       });
     },
   });
